@@ -1,0 +1,1 @@
+"""The `handoff` command line: thin Typer commands over the core and the store."""

@@ -1,0 +1,19 @@
+"""`handoff migrate`: bring the schema up to date."""
+
+from __future__ import annotations
+
+from handoff.cli.common import console, database, settings
+from handoff.store import migrate as migrations
+
+
+def migrate() -> None:
+    """Apply the database migrations and exit."""
+    loaded = settings()
+    with database(loaded, migrate_first=False) as url:
+        before = migrations.current_revision(url)
+        migrations.upgrade(url)
+        after = migrations.current_revision(url)
+    if before == after:
+        console.print(f"schema is current (revision {after})")
+    else:
+        console.print(f"migrated schema from {before or 'empty'} to {after}")

@@ -1,0 +1,101 @@
+"""Settings from the environment (HANDOFF_*) and an optional `handoff.toml`.
+
+Precedence, highest first: environment variables, the TOML file (`HANDOFF_CONFIG` names it,
+else `./handoff.toml` when present), then the defaults below. Everything is validated at start
+so a typo fails with one clear line instead of a surprise later.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("handoff.toml")
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("HANDOFF_CONFIG")
+    if named:
+        return Path(named)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message is meant for the user as is."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HANDOFF_", extra="forbid")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset means the embedded server."
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("handoff", appauthor=False)),
+        description="Where the embedded PostgreSQL and the demo token live.",
+    )
+    embedded_listen_host: str | None = Field(
+        default=None,
+        description="Also listen on this TCP address (127.0.0.1); default is the socket only.",
+    )
+    max_participants: int = Field(default=1000, ge=1, le=100_000)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    worker_concurrency: int = Field(default=10, ge=1, le=200)
+    batch_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    batch_max_advances: int = Field(default=150, ge=1, le=1_000_000)
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_is_postgres(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or postgres://)")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load and validate the settings, turning pydantic's report into one readable line."""
+    path = _config_file()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} (from HANDOFF_CONFIG) does not exist")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except Exception as exc:  # malformed TOML and the like
+        raise ConfigError(f"invalid configuration: {exc}") from None

@@ -1,0 +1,233 @@
+"""The handoff grid: when a shift ends (shared/spec/time-grid.md).
+
+A rotation's handoff boundaries are wall-clock times ``S + k * step`` (hourly, daily, weekly) or
+``S + k * L months`` with the day clamped (monthly), for every integer k, where S is the
+rotation's start read on the wall clock of its time zone. Each wall-clock boundary is resolved to
+an instant: gap times resolve to the transition instant, repeated times to their first occurrence.
+
+Every lookup computes the boundary index k directly from the wall-clock reading of t and then
+moves by at most a step or two, so its cost does not depend on how long ago the rotation started.
+Pure: no I/O, stdlib only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
+
+__all__ = ["GRID_TYPES", "MAX_SHIFT_LENGTH", "MIN_SHIFT_LENGTH", "Grid", "GridType"]
+
+GridType = Literal["hourly", "daily", "weekly", "monthly"]
+
+GRID_TYPES: tuple[GridType, ...] = get_args(GridType)
+MIN_SHIFT_LENGTH = 1
+MAX_SHIFT_LENGTH = 9000
+
+_STEP_HOURS: dict[str, int] = {"hourly": 1, "daily": 24, "weekly": 168}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+_SECOND = timedelta(seconds=1)
+# Days per month, index 1..12; February is corrected for leap years in _month_wall.
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+_zones: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: object) -> ZoneInfo:
+    """Load an IANA zone by name, or raise a ValueError a user can read.
+
+    Only names that load are cached, so the cache is bounded by the tz database's size.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"time_zone must be an IANA time zone name, got {name!r}")
+    cached = _zones.get(name)
+    if cached is not None:
+        return cached
+    parts = name.split("/")
+    if not name or name.startswith("/") or "\\" in name or "\0" in name or ".." in parts:
+        raise ValueError(f"time_zone must be an IANA time zone name, got {name!r}")
+    try:
+        zone = ZoneInfo(name)
+    except (KeyError, ValueError, OSError, UnicodeError):
+        # ZoneInfoNotFoundError is a KeyError; malformed keys and non-TZif files raise
+        # ValueError; directories and unreadable files raise OSError.
+        raise ValueError(
+            f"unknown time zone {name!r}: expected an IANA name such as 'Europe/Berlin'"
+        ) from None
+    _zones[name] = zone
+    return zone
+
+
+def _require_aware(t: object, name: str) -> datetime:
+    if not isinstance(t, datetime):
+        raise ValueError(f"{name} must be a datetime, got {type(t).__name__}")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive datetime {t.isoformat()}")
+    return t
+
+
+def _resolve(zone: ZoneInfo, wall: datetime) -> datetime:
+    """Map a naive wall-clock time in zone to its instant (aware, UTC).
+
+    The instant is the first one whose wall-clock reading is >= wall: the unique instant for a
+    time that exists once, the first occurrence for a repeated time, and the transition instant
+    for a time inside a spring-forward gap.
+    """
+    before = zone.utcoffset(wall)  # fold=0: the offset in force before any transition here
+    after = zone.utcoffset(wall.replace(fold=1))
+    if before == after:
+        assert before is not None
+        return (wall - before).replace(tzinfo=UTC)
+    assert before is not None and after is not None
+    if before > after:  # repeated (fall-back) time: the earlier reading is the first occurrence
+        return (wall - before).replace(tzinfo=UTC)
+    return _gap_instant(zone, wall, wall - after, wall - before)
+
+
+def _gap_instant(zone: ZoneInfo, wall: datetime, lo: datetime, hi: datetime) -> datetime:
+    """The first instant in [lo, hi] (naive UTC) whose wall-clock reading is >= wall.
+
+    lo reads before wall and hi reads at or after it, so bisecting to the second finds the
+    transition that skips over wall.
+    """
+    while hi - lo > _SECOND:
+        mid = lo + (hi - lo) // _SECOND // 2 * _SECOND
+        if mid + _local_offset(zone, mid) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(tzinfo=UTC)
+
+
+def _local_offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    """The UTC offset in force in zone at a naive UTC instant."""
+    offset = instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _month_wall(start: datetime, months: int) -> datetime:
+    """start moved by a number of calendar months, the day clamped to the month's last day."""
+    year, month0 = divmod(start.year * 12 + start.month - 1 + months, 12)
+    month = month0 + 1
+    days = _MONTH_DAYS[month]
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        days = 29
+    if not 1 <= year <= 9999:
+        raise OverflowError("date value out of range")
+    day = start.day if start.day <= days else days
+    return start.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A rotation's handoff grid.
+
+    ``start`` is normalised to the instant the grid uses: truncated to the whole minute, in UTC.
+    Results are aware datetimes in UTC.
+    """
+
+    type: GridType
+    shift_length: int
+    start: datetime
+    time_zone: str
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _wall_start: datetime = field(init=False, repr=False, compare=False)  # naive S
+    _step: timedelta | None = field(init=False, repr=False, compare=False)  # None when monthly
+
+    def __post_init__(self) -> None:
+        if self.type not in GRID_TYPES:
+            allowed = ", ".join(GRID_TYPES)
+            raise ValueError(f"type must be one of {allowed}, got {self.type!r}")
+        length = self.shift_length
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise ValueError(f"shift_length must be an integer, got {length!r}")
+        if not MIN_SHIFT_LENGTH <= length <= MAX_SHIFT_LENGTH:
+            raise ValueError(
+                f"shift_length must be between {MIN_SHIFT_LENGTH} and {MAX_SHIFT_LENGTH},"
+                f" got {length}"
+            )
+        start = _require_aware(self.start, "start")
+        zone = _zone(self.time_zone)
+        start = _EPOCH + (start - _EPOCH) // _MINUTE * _MINUTE
+        try:
+            wall_start = start.astimezone(zone).replace(tzinfo=None, fold=0)
+        except OverflowError:
+            raise ValueError(f"start {start.isoformat()} is outside the supported range") from None
+        hours = _STEP_HOURS.get(self.type)
+        setattr_ = object.__setattr__
+        setattr_(self, "start", start)
+        setattr_(self, "_zone", zone)
+        setattr_(self, "_wall_start", wall_start)
+        setattr_(self, "_step", None if hours is None else timedelta(hours=hours * length))
+
+    def _boundary(self, k: int) -> datetime:
+        """The instant of boundary number k."""
+        step = self._step
+        if step is None:
+            wall = _month_wall(self._wall_start, k * self.shift_length)
+        else:
+            wall = self._wall_start + k * step
+        return _resolve(self._zone, wall)
+
+    def _first_after(self, t: datetime) -> tuple[int, datetime]:
+        """The smallest index k whose boundary is after t, and that boundary (end_time(t)).
+
+        k is found from the wall-clock reading of t, never by walking the grid from its start:
+        the largest index whose wall-clock boundary is <= that reading has an instant <= t
+        (t itself reads at or after it), so the answer is the next index or, when t is in the
+        second occurrence of a repeated hour, one or two after that.
+        """
+        wall_t = _require_aware(t, "t").astimezone(self._zone).replace(tzinfo=None)
+        start = self._wall_start
+        step = self._step
+        if step is None:
+            length = self.shift_length
+            k = ((wall_t.year - start.year) * 12 + wall_t.month - start.month) // length
+            if _month_wall(start, k * length) > wall_t:
+                k -= 1
+        else:
+            k = (wall_t - start) // step
+        k += 1
+        end = self._boundary(k)
+        while end <= t:
+            k += 1
+            end = self._boundary(k)
+        return k, end
+
+    def end_time(self, t: datetime) -> datetime:
+        """The smallest boundary instant strictly greater than t."""
+        try:
+            return self._first_after(t)[1]
+        except OverflowError:
+            raise _out_of_range(t) from None
+
+    def start_time(self, t: datetime) -> datetime:
+        """The largest boundary instant less than or equal to t."""
+        try:
+            return self._boundary(self._first_after(t)[0] - 1)
+        except OverflowError:
+            raise _out_of_range(t) from None
+
+    def next_handoffs(self, t: datetime, n: int) -> list[datetime]:
+        """The next n handoffs after t: end_time applied n times."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        try:
+            k, end = self._first_after(t)
+            handoffs = [end]
+            while len(handoffs) < n:
+                k += 1
+                boundary = self._boundary(k)
+                if boundary > end:  # boundaries that resolve to the same instant are one handoff
+                    handoffs.append(boundary)
+                    end = boundary
+        except OverflowError:
+            raise _out_of_range(t) from None
+        return handoffs if n else []
+
+
+def _out_of_range(t: datetime) -> ValueError:
+    return ValueError(f"no handoff boundary near {t.isoformat()} fits in the supported date range")

@@ -1,0 +1,264 @@
+"""Rotation state and the rules that change it (engine.md): pure functions, no I/O.
+
+A rotation's *state* exists exactly when it has participants: which position is active, who
+that participant is, and when the current shift began. Every writer (the queue engine, the
+batch engine, the API, the CLI) changes state only through the functions here, and each
+returns the new state together with the handoffs it caused, so history is written the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from handoff.grid import Grid
+
+Cause = Literal[
+    "boundary",  # the grid's boundary was crossed
+    "started",  # the first participant became active
+    "manual",  # someone set the active participant
+    "participant_removed",  # the active participant left; the next one took over
+    "participants_replaced",  # the list was replaced without the person on call
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: UUID
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    position: int
+    participant_id: UUID
+    shift_start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """One change of who is on call. `at` is the boundary instant for a grid handoff."""
+
+    at: datetime
+    cause: Cause
+    from_participant: Participant | None
+    to_participant: Participant
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The outcome of a rule: the new state (None when no participants remain) and handoffs."""
+
+    state: State | None
+    handoffs: tuple[Handoff, ...] = ()
+
+
+class RuleError(ValueError):
+    """A requested edit is impossible (an index out of range, too many participants)."""
+
+
+def _state_at(participants: Sequence[Participant], position: int, shift_start: datetime) -> State:
+    return State(position, participants[position].id, shift_start)
+
+
+def start(participants: Sequence[Participant], now: datetime) -> Change:
+    """The first participant becomes active at once, whatever the grid's start is."""
+    if not participants:
+        return Change(None)
+    first = _state_at(participants, 0, now)
+    return Change(first, (Handoff(now, "started", None, participants[0]),))
+
+
+def advance(
+    grid: Grid, state: State, participants: Sequence[Participant], now: datetime
+) -> Change:
+    """Cross every boundary up to `now`, one position per boundary.
+
+    After downtime this lands on the participant who would be on call had the engine never
+    stopped, and returns one handoff per missed boundary. `shift_start` becomes the last
+    boundary crossed, not the processing time.
+    """
+    if not participants:
+        return Change(None)
+    position = state.position % len(participants)
+    shift_start = state.shift_start
+    handoffs: list[Handoff] = []
+    boundary = grid.end_time(shift_start)
+    while boundary <= now:
+        following = (position + 1) % len(participants)
+        handoffs.append(
+            Handoff(boundary, "boundary", participants[position], participants[following])
+        )
+        position, shift_start = following, boundary
+        boundary = grid.end_time(boundary)
+    if not handoffs and position == state.position:
+        return Change(state)
+    return Change(_state_at(participants, position, shift_start), tuple(handoffs))
+
+
+def next_run_at(grid: Grid, state: State | None) -> datetime | None:
+    """When the rotation next needs the engine: its next handoff, or never without state."""
+    return None if state is None else grid.end_time(state.shift_start)
+
+
+def check_participant_count(count: int, limit: int) -> None:
+    if count > limit:
+        raise RuleError(f"a rotation can have at most {limit} participants, this would be {count}")
+
+
+def add_participant(
+    state: State | None, participants: Sequence[Participant], now: datetime
+) -> Change:
+    """Append: nobody changes unless this is the first participant, who goes on call now.
+
+    `participants` is the list after the append.
+    """
+    if state is None:
+        return start(participants, now)
+    return Change(state)
+
+
+def remove_participant(
+    state: State | None, participants: Sequence[Participant], index: int, now: datetime
+) -> Change:
+    """Remove the participant at `index` from `participants` (the list before removal).
+
+    Removing the active one hands the rest of the shift to the next participant (wrapping);
+    removing another moves nobody; positions close up; removing the last deletes the state.
+    """
+    if not 0 <= index < len(participants):
+        raise RuleError(f"no participant at position {index}")
+    remaining = [p for i, p in enumerate(participants) if i != index]
+    if state is None:
+        return start(remaining, now)
+    if not remaining:
+        return Change(None)
+    if index == state.position:
+        position = index % len(remaining)
+        handoff = Handoff(now, "participant_removed", participants[index], remaining[position])
+        return Change(_state_at(remaining, position, state.shift_start), (handoff,))
+    position = state.position - 1 if index < state.position else state.position
+    return Change(_state_at(remaining, position, state.shift_start))
+
+
+def replace_participants(
+    state: State | None,
+    old: Sequence[Participant],
+    new: Sequence[Participant],
+    now: datetime,
+) -> Change:
+    """Replace the list, keeping the person on call on call at their new position.
+
+    The person (user) on call keeps the shift at their first occurrence in the new list; if
+    they are gone, the participant now at the old active index (wrapping) takes over.
+    """
+    if not new:
+        return Change(None)
+    if state is None:
+        return start(new, now)
+    on_call = old[state.position] if 0 <= state.position < len(old) else None
+    if on_call is not None:
+        for position, participant in enumerate(new):
+            if participant.user_id == on_call.user_id:
+                return Change(_state_at(new, position, state.shift_start))
+    position = state.position % len(new)
+    handoff = Handoff(now, "participants_replaced", on_call, new[position])
+    return Change(_state_at(new, position, state.shift_start), (handoff,))
+
+
+def set_active(
+    state: State | None, participants: Sequence[Participant], index: int, now: datetime
+) -> Change:
+    """Hand the rest of the current shift to the participant at `index`."""
+    if not participants or state is None:
+        raise RuleError("the rotation has no participants")
+    if not 0 <= index < len(participants):
+        raise RuleError(
+            f"active_index must be between 0 and {len(participants) - 1}, got {index}"
+        )
+    if index == state.position:
+        return Change(state)
+    current = participants[state.position] if state.position < len(participants) else None
+    handoff = Handoff(now, "manual", current, participants[index])
+    return Change(_state_at(participants, index, state.shift_start), (handoff,))
+
+
+def edit_grid(state: State | None, now: datetime) -> Change:
+    """A new type, length, start or zone keeps the person on call; their shift restarts now."""
+    if state is None:
+        return Change(None)
+    return Change(replace(state, shift_start=now))
+
+
+def reconcile(
+    state: State | None,
+    participants: Sequence[Participant],
+    grid_changed_at: datetime,
+    now: datetime,
+) -> Change:
+    """Bring a state in line with participants and config written by anyone, even plain SQL.
+
+    The API applies the rules above as it writes, so for its changes this finds nothing to
+    do. A writer that bypasses the API (psql, a restore) leaves the engine to repair: state
+    without participants is dropped, participants without state start, a vanished active
+    participant is replaced by the one now at its position (wrapping), a moved one is
+    followed to its new position, and a grid edited after the shift began restarts the
+    shift at the moment of the edit.
+    """
+    if not participants:
+        return Change(None)
+    if state is None:
+        return start(participants, now)
+    handoffs: tuple[Handoff, ...] = ()
+    ids = [p.id for p in participants]
+    if state.participant_id in ids:
+        current = replace(state, position=ids.index(state.participant_id))
+    else:
+        position = state.position % len(participants)
+        current = _state_at(participants, position, state.shift_start)
+        handoffs = (Handoff(now, "participant_removed", None, participants[position]),)
+    if grid_changed_at > current.shift_start:
+        current = replace(current, shift_start=grid_changed_at)
+    return Change(current, handoffs)
+
+
+def update(
+    grid: Grid,
+    state: State | None,
+    participants: Sequence[Participant],
+    grid_changed_at: datetime,
+    now: datetime,
+) -> Change:
+    """Everything an engine does to one rotation: reconcile, then advance to `now`."""
+    settled = reconcile(state, participants, grid_changed_at, now)
+    if settled.state is None:
+        return settled
+    advanced = advance(grid, settled.state, participants, now)
+    return Change(advanced.state, settled.handoffs + advanced.handoffs)
+
+
+def shifts(
+    grid: Grid,
+    state: State,
+    participants: Sequence[Participant],
+    until: datetime,
+    limit: int = 100_000,
+) -> list[tuple[Participant, datetime, datetime]]:
+    """Project the shifts from the current one until `until`: (participant, start, end).
+
+    Used by every projection (handoffs, shifts, on-call at a future time, the calendar), so
+    they all agree with what the engine will do.
+    """
+    result: list[tuple[Participant, datetime, datetime]] = []
+    position = state.position % len(participants)
+    begin = state.shift_start
+    end = grid.end_time(begin)
+    while begin < until and len(result) < limit:
+        result.append((participants[position], begin, end))
+        position = (position + 1) % len(participants)
+        begin, end = end, grid.end_time(end)
+    return result

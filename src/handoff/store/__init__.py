@@ -1,0 +1,1 @@
+"""Everything that talks SQL: connections, named queries, and the schema's migrations."""

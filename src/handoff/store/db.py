@@ -1,0 +1,40 @@
+"""Which database to use, and connections to it.
+
+`HANDOFF_DATABASE_URL` names a server to use as is. Without it, the embedded server in the data
+directory is started (or reused) for as long as the `database()` context is open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+
+from handoff.config import Settings
+from handoff.embedded_pg import EmbeddedPostgres
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """Yield a usable database URL, starting the embedded server when no URL is set."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.data_dir, listen_host=settings.embedded_listen_host)
+    with server.running() as url:
+        yield url
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[dict[str, object]]:
+    """A synchronous connection whose rows are dicts (CLI, migrations, tests)."""
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same URL in SQLAlchemy's spelling, for Alembic."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

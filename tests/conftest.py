@@ -1,0 +1,80 @@
+"""Test fixtures: a real PostgreSQL for every database test, never a mock.
+
+The server is the one named by HANDOFF_TEST_DATABASE_URL, or else a private embedded server
+started for the session. Either way the session gets its own freshly migrated database, and
+every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from handoff.embedded_pg import EmbeddedPostgres
+from handoff.store import migrate
+from handoff.store.db import connect
+
+TABLES = (
+    "handoffs, rotation_schedule, rotation_state, participants, rotations, users, api_tokens, "
+    "engine_status, procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+    "procrastinate_workers"
+)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL of the PostgreSQL server the tests use (any database on it)."""
+    named = os.environ.get("HANDOFF_TEST_DATABASE_URL")
+    if named:
+        yield named
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="hotest-"))
+    server = EmbeddedPostgres(data_dir)
+    try:
+        with server.running() as url:
+            yield url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session, dropped afterwards."""
+    name = f"handoff_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server_url, name)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(database_url: str) -> str:
+    """The session database with every table emptied: each test starts clean."""
+    with connect(database_url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    return database_url
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
+    """An autocommit connection to the clean database."""
+    with connect(db_url, autocommit=True) as connection:
+        yield connection

@@ -1,0 +1,197 @@
+"""The schema's invariants and the transactional enqueue, through plain SQL."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from handoff.store import migrate
+from handoff.store.db import connect
+
+Conn = psycopg.Connection[dict[str, object]]
+
+
+def _user(conn: Conn, name: str = "ann") -> object:
+    row = conn.execute("INSERT INTO users (name) VALUES (%s) RETURNING id", (name,)).fetchone()
+    assert row
+    return row["id"]
+
+
+def _rotation(conn: Conn, name: str = "ops", **fields: object) -> object:
+    values = {"type": "daily", "shift_length": 1, "start_at": "2026-01-05 09:00Z"} | fields
+    row = conn.execute(
+        "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
+        " VALUES (%s, %s, %s, %s, 'Europe/Berlin') RETURNING id",
+        (name, values["type"], values["shift_length"], values["start_at"]),
+    ).fetchone()
+    assert row
+    return row["id"]
+
+
+def _waiting_jobs(conn: Conn, rotation_id: object) -> int:
+    row = conn.execute(
+        "SELECT count(*) AS n FROM procrastinate_jobs"
+        " WHERE queueing_lock = %s AND status = 'todo'",
+        (f"rotation:{rotation_id}",),
+    ).fetchone()
+    assert row
+    return int(str(row["n"]))
+
+
+def test_migrations_are_current_and_idempotent(db_url: str) -> None:
+    assert migrate.is_current(db_url)
+    migrate.upgrade(db_url)
+    assert migrate.current_revision(db_url) == migrate.head_revision()
+
+
+@pytest.mark.parametrize("length", [0, 9001, -1])
+def test_shift_length_range_is_enforced(conn: Conn, length: int) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation):
+        _rotation(conn, shift_length=length)
+
+
+def test_start_must_be_whole_minutes(conn: Conn) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation):
+        _rotation(conn, start_at="2026-01-05 09:00:30Z")
+
+
+def test_rotation_names_are_unique(conn: Conn) -> None:
+    _rotation(conn, "ops")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        _rotation(conn, "ops")
+
+
+def test_positions_are_unique_per_rotation(conn: Conn) -> None:
+    rotation, user = _rotation(conn), _user(conn)
+    sql = "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)"
+    conn.execute(sql, (rotation, user))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(sql, (rotation, user))
+
+
+def test_one_state_row_per_rotation(conn: Conn) -> None:
+    rotation = _rotation(conn)
+    sql = (
+        "INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start)"
+        " VALUES (%s, 0, gen_random_uuid(), now())"
+    )
+    conn.execute(sql, (rotation,))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(sql, (rotation,))
+
+
+def test_one_history_row_per_boundary(conn: Conn) -> None:
+    rotation = _rotation(conn)
+    sql = (
+        "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+        " to_participant_id, to_user_id, to_user_name)"
+        " VALUES (%s, '2026-01-06 08:00Z', now(), %s, 'queue', gen_random_uuid(),"
+        " gen_random_uuid(), 'ann')"
+    )
+    conn.execute(sql, (rotation, "boundary"))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(sql, (rotation, "boundary"))
+    # A manual handoff at the same instant is a different event, not a second boundary.
+    conn.execute(sql, (rotation, "manual"))
+
+
+def test_adding_a_participant_enqueues_in_the_same_transaction(db_url: str) -> None:
+    with connect(db_url) as conn:
+        rotation, user = _rotation(conn), _user(conn)
+        conn.commit()
+        conn.execute(
+            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+            (rotation, user),
+        )
+        assert _waiting_jobs(conn, rotation) == 1
+        conn.rollback()
+        assert _waiting_jobs(conn, rotation) == 0
+        schedule = conn.execute(
+            "SELECT count(*) AS n FROM rotation_schedule WHERE rotation_id = %s", (rotation,)
+        ).fetchone()
+        assert schedule and schedule["n"] == 0
+
+
+def test_dedup_holds_on_a_reused_connection_across_transactions(db_url: str) -> None:
+    """GoAlert dedups per transaction and misfires on pooled connections; this must not."""
+    with connect(db_url) as conn:
+        rotation, user = _rotation(conn), _user(conn)
+        conn.commit()
+        for position in range(5):
+            conn.execute(
+                "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, %s)",
+                (rotation, user, position),
+            )
+            conn.execute(
+                "UPDATE rotations SET shift_length = shift_length + 1 WHERE id = %s",
+                (rotation,),
+            )
+            conn.commit()
+        assert _waiting_jobs(conn, rotation) == 1
+        row = conn.execute(
+            "SELECT s.job_id, j.id AS waiting FROM rotation_schedule s"
+            " JOIN procrastinate_jobs j ON j.queueing_lock = 'rotation:' || s.rotation_id"
+            " WHERE s.rotation_id = %s",
+            (rotation,),
+        ).fetchone()
+        assert row and row["job_id"] == row["waiting"]
+
+
+def test_a_job_already_running_gets_a_new_waiting_job(conn: Conn) -> None:
+    rotation, user = _rotation(conn), _user(conn)
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+        (rotation, user),
+    )
+    conn.execute("UPDATE procrastinate_jobs SET status = 'doing'")
+    conn.execute("UPDATE rotations SET time_zone = 'Asia/Tokyo' WHERE id = %s", (rotation,))
+    assert _waiting_jobs(conn, rotation) == 1
+
+
+def test_renaming_does_not_enqueue_but_a_grid_edit_does(conn: Conn) -> None:
+    rotation = _rotation(conn)
+    conn.execute("UPDATE rotations SET name = 'renamed' WHERE id = %s", (rotation,))
+    assert _waiting_jobs(conn, rotation) == 0
+    before = conn.execute(
+        "SELECT grid_changed_at FROM rotations WHERE id = %s", (rotation,)
+    ).fetchone()
+    conn.execute("UPDATE rotations SET type = 'weekly' WHERE id = %s", (rotation,))
+    assert _waiting_jobs(conn, rotation) == 1
+    after = conn.execute(
+        "SELECT grid_changed_at FROM rotations WHERE id = %s", (rotation,)
+    ).fetchone()
+    assert before and after and after["grid_changed_at"] != before["grid_changed_at"]
+
+
+def test_state_writes_do_not_enqueue(conn: Conn) -> None:
+    rotation = _rotation(conn)
+    conn.execute(
+        "INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start)"
+        " VALUES (%s, 0, gen_random_uuid(), now())",
+        (rotation,),
+    )
+    conn.execute("UPDATE rotation_state SET position = 0 WHERE rotation_id = %s", (rotation,))
+    assert _waiting_jobs(conn, rotation) == 0
+
+
+def test_deleting_a_user_enqueues_their_rotations(conn: Conn) -> None:
+    rotation, user = _rotation(conn), _user(conn)
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+        (rotation, user),
+    )
+    conn.execute("DELETE FROM procrastinate_jobs")
+    conn.execute("DELETE FROM users WHERE id = %s", (user,))
+    assert _waiting_jobs(conn, rotation) == 1
+
+
+def test_deleting_a_rotation_removes_its_waiting_job(conn: Conn) -> None:
+    rotation, user = _rotation(conn), _user(conn)
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+        (rotation, user),
+    )
+    conn.execute("DELETE FROM rotations WHERE id = %s", (rotation,))
+    assert _waiting_jobs(conn, rotation) == 0
+    left = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
+    assert left and left["n"] == 0
