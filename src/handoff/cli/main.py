@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from handoff.cli import database
+from handoff.cli import database, rotations, schedule, serve, tokens, up, users
+from handoff.cli.bench import bench
+from handoff.cli.worker import worker
 
 app = typer.Typer(
     name="handoff",
@@ -21,6 +23,16 @@ def _root() -> None:
 
 
 app.command("migrate")(database.migrate)
+app.command("worker")(worker)
+app.command("api")(serve.api)
+app.command("up")(up.up)
+app.command("oncall")(schedule.oncall)
+app.command("preview")(schedule.preview)
+app.command("history")(schedule.history)
+app.add_typer(rotations.app, name="rotation")
+app.add_typer(users.app, name="user")
+app.add_typer(tokens.app, name="token")
+app.command("bench")(bench)
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""Bearer tokens: every API route needs one; writes and the engine pages need an admin's.
+
+Calendar clients cannot send headers, so the calendar feed also takes `?token=`. A missing or
+unknown token is a 401 with `WWW-Authenticate: Bearer`; a reader token where an admin's is
+needed is a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+
+from handoff.api.deps import Conn, Now
+from handoff.api.query import reject_unknown_query
+from handoff.store import tokens
+
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="An API token.")
+query_token = APIKeyQuery(
+    name="token",
+    auto_error=False,
+    scheme_name="calendarToken",
+    description="The same token as a query parameter; only the calendar feed accepts it.",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+async def _check(secret: str | None, conn: Conn, now: Now) -> tokens.Token:
+    if not secret:
+        raise HTTPException(401, "an API token is required", headers=_CHALLENGE)
+    token = await tokens.authenticate(conn, secret, now=now)
+    if token is None:
+        raise HTTPException(401, "the API token is not valid", headers=_CHALLENGE)
+    return token
+
+
+async def reader(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    conn: Conn,
+    now: Now,
+) -> tokens.Token:
+    """Any valid token (reading)."""
+    return await _check(credentials.credentials if credentials else None, conn, now)
+
+
+async def admin(token: Annotated[tokens.Token, Depends(reader)]) -> tokens.Token:
+    """An admin token (writing, and the engine and queue pages)."""
+    if token.role != "admin":
+        raise HTTPException(403, "this needs an admin token; this token is a reader's")
+    return token
+
+
+async def calendar_reader(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    secret: Annotated[str | None, Depends(query_token)],
+    conn: Conn,
+    now: Now,
+) -> tokens.Token:
+    """Any valid token, from the header or from `?token=`."""
+    return await _check(credentials.credentials if credentials else secret, conn, now)
+
+
+# Route dependencies: the token first (a 401 comes before anything else), then no stray
+# query parameters.
+READER = [Depends(reader), Depends(reject_unknown_query)]
+ADMIN = [Depends(admin), Depends(reject_unknown_query)]
+CALENDAR_READER = [Depends(calendar_reader), Depends(reject_unknown_query)]

@@ -1,0 +1,43 @@
+"""Refuse query parameters a route does not take: `?rotation=` for `?rotation_id=` is a 422
+naming the stray parameter, not a silently unfiltered answer."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyQuery
+
+_known: dict[int, frozenset[str]] = {}
+
+
+def _names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    if isinstance(dependant.call, APIKeyQuery):
+        names.add(dependant.call.model.name)
+    for child in dependant.dependencies:
+        names |= _names(child)
+    return names
+
+
+def known_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameters of a route, its dependencies' included (cached per route)."""
+    key = id(route)
+    if key not in _known:
+        _known[key] = frozenset(_names(route.dependant))
+    return _known[key]
+
+
+async def reject_unknown_query(request: Request) -> None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - known_parameters(route))
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "is not a parameter of this route", "type": "extra"}
+                for name in unknown
+            ]
+        )

@@ -1,0 +1,146 @@
+"""/api/v1/rotations: rotations, their participants, and the grid preview."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from handoff.api import schemas
+from handoff.api.auth import ADMIN, READER
+from handoff.api.deps import AppSettings, Conn, Now
+from handoff.api.problems import responses
+from handoff.api.routes.params import Cursor, Limit
+from handoff.api.types import Text
+from handoff.store import participants, rotations
+from handoff.store.errors import invalid
+from handoff.store.pagination import DEFAULT_LIMIT
+
+router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
+
+
+def out(rotation: rotations.Rotation) -> schemas.Rotation:
+    return schemas.Rotation.model_validate(rotation, from_attributes=True)
+
+
+@router.post("", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 409, 413, 422))
+async def create_rotation(
+    body: schemas.RotationIn, conn: Conn, now: Now, settings: AppSettings
+) -> schemas.Rotation:
+    """Create a rotation; with participants, the first is on call at once."""
+    config = rotations.Config(
+        name=body.name,
+        description=body.description,
+        type=body.type,
+        shift_length=body.shift_length,
+        start=body.start,
+        time_zone=body.time_zone,
+    )
+    created = await rotations.create(
+        conn, config, body.participants, now=now, limit=settings.max_participants
+    )
+    return out(created)
+
+
+@router.get("", dependencies=READER, responses=responses(401, 422))
+async def list_rotations(
+    conn: Conn,
+    now: Now,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    q: Annotated[
+        Text | None, Query(max_length=rotations.MAX_NAME, description="Part of the name.")
+    ] = None,
+) -> schemas.RotationPage:
+    """Rotations by name, optionally those whose name contains `q`, a page at a time."""
+    found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
+    return schemas.RotationPage(items=[out(r) for r in found.items], next_cursor=found.next_cursor)
+
+
+@router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
+async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
+    """The next handoffs of a grid, saving nothing (the form's live preview)."""
+    grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
+    try:
+        handoffs = grid.next_handoffs(body.from_ or now, body.count)
+    except ValueError as exc:
+        raise invalid("from", str(exc)) from None
+    return schemas.Preview(handoffs=handoffs)
+
+
+@router.get("/{rotation_id}", dependencies=READER, responses=responses(401, 404, 422))
+async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotation:
+    """One rotation, with who is on call and the next handoff."""
+    return out(await rotations.get(conn, rotation_id, now=now))
+
+
+@router.patch(
+    "/{rotation_id}",
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 409, 413, 422),
+)
+async def update_rotation(
+    rotation_id: UUID, body: schemas.RotationPatch, conn: Conn, now: Now, settings: AppSettings
+) -> schemas.Rotation:
+    """Change a rotation. A grid change restarts the current shift now (same person on call);
+    a new participant list keeps the person on call if still listed; `active_index` hands the
+    rest of the current shift to that participant."""
+    patch = rotations.Patch(
+        name=body.name,
+        description=body.description,
+        type=body.type,
+        shift_length=body.shift_length,
+        start=body.start,
+        time_zone=body.time_zone,
+        participants=body.participants,
+        active_index=body.active_index,
+    )
+    updated = await rotations.update(
+        conn, rotation_id, patch, now=now, limit=settings.max_participants
+    )
+    return out(updated)
+
+
+@router.delete(
+    "/{rotation_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 422),
+)
+async def delete_rotation(rotation_id: UUID, conn: Conn) -> None:
+    """Delete a rotation and its history."""
+    await rotations.delete(conn, rotation_id)
+
+
+@router.post(
+    "/{rotation_id}/participants",
+    status_code=201,
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 413, 422),
+)
+async def add_participant(
+    rotation_id: UUID,
+    body: schemas.ParticipantIn,
+    conn: Conn,
+    now: Now,
+    settings: AppSettings,
+) -> schemas.Participant:
+    """Append a participant; the first one goes on call at once."""
+    added = await participants.add(
+        conn, rotation_id, body.user_id, now=now, limit=settings.max_participants
+    )
+    return schemas.Participant(id=added.id, position=added.position, user_id=added.user_id)
+
+
+@router.delete(
+    "/{rotation_id}/participants/{participant_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 422),
+)
+async def remove_participant(rotation_id: UUID, participant_id: UUID, conn: Conn, now: Now) -> None:
+    """Remove a participant; if on call, the next one takes the rest of the shift."""
+    await participants.remove(conn, rotation_id, participant_id, now=now)

@@ -1,0 +1,217 @@
+"""Request and response bodies (pydantic v2); their JSON schemas are the OpenAPI document's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoff.api.types import Instant, Text, UtcTime
+from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
+from handoff.store import projections, rotations, users
+
+GridType = Literal["hourly", "daily", "weekly", "monthly"]
+ShiftLength = Annotated[int, Field(ge=MIN_SHIFT_LENGTH, le=MAX_SHIFT_LENGTH)]
+Name = Annotated[Text, Field(min_length=1, max_length=rotations.MAX_NAME)]
+Description = Annotated[Text, Field(max_length=rotations.MAX_DESCRIPTION)]
+Email = Annotated[
+    Text,
+    Field(min_length=users.MIN_EMAIL, max_length=users.MAX_EMAIL, pattern=r"^[^@\s]+@[^@\s]+$"),
+]
+TimeZone = Annotated[Text, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
+Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; `errors` lists the fields at fault in a 422."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+class UserIn(Request):
+    name: Name
+    email: Email | None = None
+
+
+class UserPatch(Request):
+    """Absent fields stay; `email: null` removes the email."""
+
+    name: Name | None = None
+    email: Email | None = None
+
+
+class User(BaseModel):
+    id: UUID
+    name: str
+    email: str | None
+    created_at: UtcTime
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None
+
+
+class RotationIn(Request):
+    name: Name
+    description: Description = ""
+    type: GridType
+    shift_length: ShiftLength = 1
+    start: Instant
+    time_zone: TimeZone
+    participants: list[UUID] = []
+
+
+class RotationPatch(Request):
+    """Absent (or null) fields stay as they are."""
+
+    name: Name | None = None
+    description: Description | None = None
+    type: GridType | None = None
+    shift_length: ShiftLength | None = None
+    start: Instant | None = None
+    time_zone: TimeZone | None = None
+    participants: list[UUID] | None = None
+    active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+
+
+class Participant(BaseModel):
+    id: UUID
+    position: int
+    user_id: UUID
+
+
+class ParticipantIn(Request):
+    user_id: UUID
+
+
+class Rotation(BaseModel):
+    id: UUID
+    name: str
+    description: str
+    type: GridType
+    shift_length: int
+    start: UtcTime
+    time_zone: str
+    participants: list[Participant]
+    active_index: int | None
+    on_call_user_id: UUID | None
+    shift_start: UtcTime | None
+    next_handoff: UtcTime | None
+    created_at: UtcTime
+    updated_at: UtcTime
+
+
+class RotationPage(BaseModel):
+    items: list[Rotation]
+    next_cursor: str | None
+
+
+class Handoff(BaseModel):
+    at: UtcTime
+    user_id: UUID
+
+
+class Handoffs(BaseModel):
+    items: list[Handoff]
+
+
+class Shift(BaseModel):
+    user_id: UUID
+    start: UtcTime
+    end: UtcTime
+
+
+class Shifts(BaseModel):
+    items: list[Shift]
+
+
+class HistoryEntry(BaseModel):
+    boundary_at: UtcTime
+    processed_at: UtcTime
+    cause: str
+    from_user_id: UUID | None
+    to_user_id: UUID
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+class PreviewIn(Request):
+    type: GridType
+    shift_length: ShiftLength = 1
+    start: Instant
+    time_zone: TimeZone
+    from_: Instant | None = Field(default=None, alias="from")
+    count: Count
+
+
+class Preview(BaseModel):
+    handoffs: list[UtcTime]
+
+
+class OnCall(BaseModel):
+    rotation_id: UUID
+    user_id: UUID
+    shift_start: UtcTime
+    shift_end: UtcTime
+
+
+class OnCalls(BaseModel):
+    items: list[OnCall]
+
+
+class Worker(BaseModel):
+    id: int
+    host: str | None
+    started_at: UtcTime
+    last_seen: UtcTime
+
+
+class Lag(BaseModel):
+    p50: float | None
+    p99: float | None
+
+
+class Engine(BaseModel):
+    mode: Literal["queue", "batch", "both", "none"]
+    workers: list[Worker]
+    jobs: dict[str, int]
+    oldest_due_job_age_seconds: float
+    last_reconcile_at: UtcTime | None
+    handoff_lag_seconds: Lag
+
+
+class Job(BaseModel):
+    id: int
+    queue_name: str
+    task_name: str
+    status: str
+    scheduled_at: UtcTime | None
+    attempts: int
+    rotation_ids: list[str]
+
+
+class JobPage(BaseModel):
+    items: list[Job]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "ready"]

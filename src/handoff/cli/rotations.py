@@ -1,0 +1,262 @@
+"""`handoff rotation create|list|show|edit|delete|add|remove|set-active`.
+
+Rotations and users are named by name or id. Every change goes through the same store
+functions as the API, so the same rules (and the same refusals) apply.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from psycopg import AsyncConnection
+
+from handoff.cli import output
+from handoff.cli.common import console
+from handoff.cli.run import parse_time, run
+from handoff.clock import SystemClock
+from handoff.config import Settings
+from handoff.store import participants, rotations, users
+from handoff.store.errors import NotFound
+from handoff.store.pagination import MAX_LIMIT
+
+app = typer.Typer(help="Rotations and their participants.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
+RotationArg = Annotated[str, typer.Argument(help="Rotation name or id.")]
+TypeOption = Annotated[str, typer.Option("--type", help="hourly, daily, weekly or monthly.")]
+StartOption = Annotated[str, typer.Option("--start", help="Grid anchor, e.g. 2026-03-02T09:00Z.")]
+ZoneOption = Annotated[str, typer.Option("--zone", help="IANA time zone, e.g. Europe/Berlin.")]
+LengthOption = Annotated[int, typer.Option("--length", help="Shift length in type units.")]
+
+
+async def user_ids(conn: AsyncConnection[Any], names: list[str]) -> list[UUID]:
+    return [(await users.find(conn, name)).id for name in names]
+
+
+Described = tuple[rotations.Rotation, dict[UUID, str]]
+
+
+async def described(conn: AsyncConnection[Any], rotation: rotations.Rotation) -> Described:
+    """The rotation and its participants' names, for the table."""
+    return rotation, await users.names(conn, [p.user_id for p in rotation.participants])
+
+
+def show_rotation(shown: Described, as_json: bool) -> None:
+    rotation, names = shown
+    on_call = names.get(rotation.on_call_user_id) if rotation.on_call_user_id else None
+    if as_json:
+        output.print_json(output.as_dict(rotation))
+        return
+    console.print(
+        f"[bold]{rotation.name}[/] ({rotation.id})\n"
+        f"{rotation.type}, shift length {rotation.shift_length}, "
+        f"start {output.when(rotation.start)}, zone {rotation.time_zone}\n"
+        f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start)}"
+        f"; next handoff {output.when(rotation.next_handoff)}",
+        highlight=False,
+    )
+    output.table(
+        "participants",
+        ("position", "user", "user id", "participant id", "on call"),
+        [
+            (
+                p.position,
+                names.get(p.user_id),
+                p.user_id,
+                p.id,
+                "*" if p.position == rotation.active_index else "",
+            )
+            for p in rotation.participants
+        ],
+    )
+
+
+@app.command("create")
+def create(
+    name: str,
+    type_: TypeOption,
+    start: StartOption,
+    zone: ZoneOption,
+    length: LengthOption = 1,
+    description: Annotated[str, typer.Option(help="What the rotation is for.")] = "",
+    participant: Annotated[
+        list[str] | None, typer.Option("--participant", help="User name or id; repeatable.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a rotation; the first participant is on call at once."""
+    anchor = parse_time(start, "--start")
+
+    async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
+        ids = await user_ids(conn, participant or [])
+        config = rotations.Config(
+            name=name,
+            description=description,
+            type=type_,
+            shift_length=length,
+            start=anchor,
+            time_zone=zone,
+        )
+        created = await rotations.create(
+            conn, config, ids, now=SystemClock().now(), limit=settings.max_participants
+        )
+        return await described(conn, created)
+
+    show_rotation(run(body), as_json)
+
+
+@app.command("list")
+def list_(
+    q: Annotated[str | None, typer.Option("--q", help="Part of the name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List rotations by name."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> list[rotations.Rotation]:
+        found: list[rotations.Rotation] = []
+        cursor = None
+        while True:
+            page = await rotations.list_rotations(
+                conn, now=SystemClock().now(), limit=MAX_LIMIT, cursor=cursor, q=q
+            )
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+    found = run(body)
+    if as_json:
+        output.print_json([output.as_dict(r) for r in found])
+        return
+    output.table(
+        "rotations",
+        ("name", "type", "length", "zone", "participants", "on call", "next handoff"),
+        [
+            (
+                r.name,
+                r.type,
+                r.shift_length,
+                r.time_zone,
+                len(r.participants),
+                r.on_call_user_id,
+                output.when(r.next_handoff),
+            )
+            for r in found
+        ],
+    )
+
+
+@app.command("show")
+def show(rotation: RotationArg, as_json: JsonFlag = False) -> None:
+    """Show a rotation, its participants and who is on call."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
+        return await described(conn, await rotations.find(conn, rotation, now=SystemClock().now()))
+
+    show_rotation(run(body), as_json)
+
+
+@app.command("edit")
+def edit(
+    rotation: RotationArg,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="New grid type.")] = None,
+    length: Annotated[int | None, typer.Option("--length", help="New shift length.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="New grid anchor.")] = None,
+    zone: Annotated[str | None, typer.Option("--zone", help="New time zone.")] = None,
+    participants_: Annotated[
+        str | None,
+        typer.Option("--participants", help="Replace the list: comma-separated names or ids."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a rotation; a grid change keeps the person on call and restarts their shift."""
+    anchor = None if start is None else parse_time(start, "--start")
+    names = None if participants_ is None else [n.strip() for n in participants_.split(",")]
+
+    async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
+        now = SystemClock().now()
+        found = await rotations.find(conn, rotation, now=now)
+        patch = rotations.Patch(
+            name=name,
+            description=description,
+            type=type_,
+            shift_length=length,
+            start=anchor,
+            time_zone=zone,
+            participants=None if names is None else await user_ids(conn, names),
+        )
+        updated = await rotations.update(
+            conn, found.id, patch, now=now, limit=settings.max_participants
+        )
+        return await described(conn, updated)
+
+    show_rotation(run(body), as_json)
+
+
+@app.command("delete")
+def delete(rotation: RotationArg) -> None:
+    """Delete a rotation and its history."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> rotations.Rotation:
+        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        await rotations.delete(conn, found.id)
+        return found
+
+    console.print(f"deleted rotation {run(body).name}")
+
+
+@app.command("add")
+def add(rotation: RotationArg, user: Annotated[str, typer.Argument(help="Name or id.")]) -> None:
+    """Append a participant; the first one goes on call at once."""
+
+    async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
+        now = SystemClock().now()
+        found = await rotations.find(conn, rotation, now=now)
+        member = await users.find(conn, user)
+        await participants.add(conn, found.id, member.id, now=now, limit=settings.max_participants)
+        return await described(conn, await rotations.get(conn, found.id, now=now))
+
+    show_rotation(run(body), False)
+
+
+@app.command("remove")
+def remove(
+    rotation: RotationArg,
+    participant: Annotated[
+        str, typer.Argument(help="Participant id, or a user's name or id (their first place).")
+    ],
+) -> None:
+    """Remove a participant; if they were on call, the next one takes the rest of the shift."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
+        now = SystemClock().now()
+        found = await rotations.find(conn, rotation, now=now)
+        target = next((p for p in found.participants if str(p.id) == participant), None)
+        if target is None:
+            member = await users.find(conn, participant)
+            target = next((p for p in found.participants if p.user_id == member.id), None)
+        if target is None:
+            raise NotFound(f"participant in {found.name}:", participant)
+        await participants.remove(conn, found.id, target.id, now=now)
+        return await described(conn, await rotations.get(conn, found.id, now=now))
+
+    show_rotation(run(body), False)
+
+
+@app.command("set-active")
+def set_active(
+    rotation: RotationArg,
+    index: Annotated[int, typer.Argument(help="Position of the participant to go on call.")],
+) -> None:
+    """Hand the rest of the current shift to the participant at INDEX."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
+        now = SystemClock().now()
+        found = await rotations.find(conn, rotation, now=now)
+        await participants.set_active(conn, found.id, index, now=now)
+        return await described(conn, await rotations.get(conn, found.id, now=now))
+
+    show_rotation(run(body), False)

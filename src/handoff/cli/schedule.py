@@ -1,0 +1,137 @@
+"""`handoff oncall`, `handoff preview` and `handoff history`: who is on call when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import typer
+from psycopg import AsyncConnection
+
+from handoff.cli import output
+from handoff.cli.common import fail
+from handoff.cli.run import parse_time, run
+from handoff.clock import SystemClock
+from handoff.config import Settings
+from handoff.store import history as history_store
+from handoff.store import projections, rotations, users
+from handoff.store.errors import Invalid
+from handoff.store.pagination import MAX_LIMIT
+
+JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
+
+
+def oncall(
+    at: Annotated[str | None, typer.Option("--at", help="When (default now), RFC 3339.")] = None,
+    rotation: Annotated[
+        str | None, typer.Option("--rotation", help="Only this rotation (name or id).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Who is on call now, or at --at (the future is projected)."""
+    when = SystemClock().now() if at is None else parse_time(at, "--at")
+
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[list[projections.OnCall], dict[UUID, str], dict[UUID, str]]:
+        rotation_id = None
+        if rotation is not None:
+            rotation_id = (await rotations.find(conn, rotation, now=SystemClock().now())).id
+        found = await projections.oncall(conn, when, rotation_id=rotation_id)
+        names = await users.names(conn, [o.user_id for o in found])
+        rotation_names = {
+            o.rotation_id: (await rotations.get(conn, o.rotation_id, now=when)).name for o in found
+        }
+        return found, names, rotation_names
+
+    found, names, rotation_names = run(body)
+    if as_json:
+        output.print_json([output.as_dict(o) for o in found])
+        return
+    output.table(
+        f"on call at {output.when(when)}",
+        ("rotation", "user", "shift start", "shift end"),
+        [
+            (
+                rotation_names[o.rotation_id],
+                names.get(o.user_id, o.user_id),
+                output.when(o.shift_start),
+                output.when(o.shift_end),
+            )
+            for o in found
+        ],
+    )
+
+
+def preview(
+    type_: Annotated[str, typer.Option("--type", help="hourly, daily, weekly or monthly.")],
+    start: Annotated[str, typer.Option("--start", help="Grid anchor, RFC 3339.")],
+    zone: Annotated[str, typer.Option("--zone", help="IANA time zone.")],
+    length: Annotated[int, typer.Option("--length", help="Shift length in type units.")] = 1,
+    count: Annotated[int, typer.Option("--count", help="How many handoffs (1..50).")] = 5,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Handoffs after this time (default now).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The next handoffs of a grid, without saving anything. Needs no database."""
+    anchor = parse_time(start, "--start")
+    after = SystemClock().now() if from_ is None else parse_time(from_, "--from")
+    if not 1 <= count <= projections.MAX_HANDOFFS:
+        fail(f"--count must be between 1 and {projections.MAX_HANDOFFS}, got {count}")
+    try:
+        grid = rotations.check_grid(type_, length, anchor, zone)
+        handoffs = grid.next_handoffs(after, count)
+    except Invalid as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        output.print_json(handoffs)
+        return
+    local = ZoneInfo(zone)  # valid: the grid loaded it
+    output.table(
+        "next handoffs",
+        ("UTC", f"local ({zone})"),
+        [(output.when(h), h.astimezone(local).strftime("%a %Y-%m-%d %H:%M %Z")) for h in handoffs],
+    )
+
+
+def history(
+    rotation: Annotated[str, typer.Argument(help="Rotation name or id.")],
+    since: Annotated[str | None, typer.Option("--since", help="From this time.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Before this time.")] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help=f"At most this many (1..{MAX_LIMIT}).")
+    ] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recorded handoffs of a rotation, newest first."""
+    start: datetime | None = None if since is None else parse_time(since, "--since")
+    end: datetime | None = None if until is None else parse_time(until, "--until")
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> list[history_store.Entry]:
+        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        page = await history_store.history(conn, found.id, since=start, until=end, limit=limit)
+        return page.items
+
+    entries = run(body)
+    if as_json:
+        output.print_json([output.as_dict(e) for e in entries])
+        return
+    output.table(
+        "history",
+        ("boundary", "processed", "cause", "from", "to"),
+        [
+            (
+                output.when(e.boundary_at),
+                output.when(e.processed_at),
+                e.cause,
+                e.from_user_name,
+                e.to_user_name,
+            )
+            for e in entries
+        ],
+    )

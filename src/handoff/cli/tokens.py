@@ -1,0 +1,76 @@
+"""`handoff token create|list|revoke`: API tokens, shown once at creation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from psycopg import AsyncConnection
+
+from handoff.cli import output
+from handoff.cli.common import console, fail
+from handoff.cli.run import run
+from handoff.clock import SystemClock
+from handoff.config import Settings
+from handoff.store import tokens
+
+app = typer.Typer(help="API tokens.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="A name to recognise the token by.")],
+    role: Annotated[str, typer.Option("--role", help="admin (read and write) or reader.")],
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print the token alone.")] = False,
+) -> None:
+    """Create a token and print it; it cannot be shown again."""
+    if role not in tokens.ROLES:
+        fail(f"--role must be admin or reader, got {role!r}")
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> tuple[tokens.Token, str]:
+        return await tokens.create(conn, name, role, now=SystemClock().now())
+
+    token, secret = run(body)
+    if quiet:
+        typer.echo(secret)
+        return
+    console.print(f"created {token.role} token {token.name!r}; it is shown only this once:")
+    typer.echo(secret)
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)] = False) -> None:
+    """List tokens (never their secrets)."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> list[tokens.Token]:
+        return await tokens.list_tokens(conn)
+
+    found = run(body)
+    if as_json:
+        output.print_json([output.as_dict(t) for t in found])
+        return
+    output.table(
+        "tokens",
+        ("name", "role", "created", "last used", "revoked"),
+        [
+            (
+                t.name,
+                t.role,
+                output.when(t.created_at),
+                output.when(t.last_used_at),
+                output.when(t.revoked_at),
+            )
+            for t in found
+        ],
+    )
+
+
+@app.command("revoke")
+def revoke(name: str) -> None:
+    """Revoke a token by name: it stops working at once."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> None:
+        await tokens.revoke(conn, name, now=SystemClock().now())
+
+    run(body)
+    console.print(f"revoked token {name!r}")

@@ -1,0 +1,93 @@
+"""`handoff up`: everything in one process, for trying handoff out or a small deployment.
+
+Starts (or reuses) the embedded PostgreSQL unless HANDOFF_DATABASE_URL is set, migrates, loads
+demo data with --demo (once), creates an admin token on first start (kept in
+`<data_dir>/admin-token`, mode 0600, printed once), then serves the API with the queue engine
+running in the same event loop (the app's lifespan runs `handoff.engine.runner.run_engine`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from psycopg import AsyncConnection
+
+from handoff import demo
+from handoff.api.app import create_app
+from handoff.cli import common
+from handoff.cli.serve import HostOption, PortOption
+from handoff.clock import Clock, SystemClock
+from handoff.config import Settings
+from handoff.engine.runner import run_engine
+from handoff.store import tokens
+from handoff.store.errors import Conflict
+
+TOKEN_FILE = "admin-token"
+TOKEN_NAME = "admin"
+
+
+async def _prepare(url: str, settings: Settings, clock: Clock, load_demo: bool) -> str | None:
+    """Load the demo and create the first admin token; the token's secret when new."""
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        if load_demo and await demo.load(conn, now=clock.now()):
+            common.console.print("loaded the demo rotations")
+        if (settings.data_dir / TOKEN_FILE).exists():
+            return None
+        try:
+            _, secret = await tokens.create(conn, TOKEN_NAME, "admin", now=clock.now())
+        except Conflict:
+            name = f"{TOKEN_NAME}-{secrets.token_hex(3)}"
+            _, secret = await tokens.create(conn, name, "admin", now=clock.now())
+        return secret
+
+
+def _keep(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+
+
+async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: int) -> None:
+    def engine(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return run_engine(
+            url,
+            settings,
+            clock,
+            engine="queue",
+            concurrency=settings.worker_concurrency,
+            stop=stop,
+        )
+
+    app = create_app(settings, url, clock, engine_runner=engine)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    await uvicorn.Server(config).serve()
+
+
+def up(
+    demo_data: Annotated[bool, typer.Option("--demo", help="Load demo rotations once.")] = False,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Run the API and a queue engine in one process (embedded PostgreSQL by default)."""
+    loaded = common.settings()
+    clock = SystemClock()
+    address = f"http://{host or loaded.host}:{port or loaded.port}/"
+    with common.database(loaded) as url:
+        secret = asyncio.run(_prepare(url, loaded, clock, demo_data))
+        if secret is not None:
+            _keep(loaded.data_dir / TOKEN_FILE, secret)
+            common.console.print(
+                f"admin token (shown once, kept in {loaded.data_dir / TOKEN_FILE}):",
+                highlight=False,
+            )
+            typer.echo(secret)
+        common.console.print(f"handoff is at {address}", highlight=False)
+        asyncio.run(_serve(loaded, url, clock, host or loaded.host, port or loaded.port))

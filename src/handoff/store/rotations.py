@@ -1,0 +1,326 @@
+"""Rotations: create, read, list, edit and delete, each edit through the pure rules.
+
+`update` applies everything a PATCH may carry in one transaction, in a fixed order: a grid
+edit (the person on call stays, their shift restarts now), then a new participant list (the
+person on call stays if still listed), then `active_index` (hand the rest of the shift over).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from handoff import rotation
+from handoff.grid import GRID_TYPES, Grid
+from handoff.store import participants, text, times
+from handoff.store.errors import Conflict, FieldError, Invalid, NotFound, invalid
+from handoff.store.pagination import Page, check_limit, decode, page
+from handoff.store.queries import Queries
+
+Q = Queries("rotations")
+MAX_NAME = 200
+MAX_DESCRIPTION = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantView:
+    id: UUID
+    position: int
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    id: UUID
+    name: str
+    description: str
+    type: str
+    shift_length: int
+    start: datetime
+    time_zone: str
+    participants: list[ParticipantView]
+    active_index: int | None
+    on_call_user_id: UUID | None
+    shift_start: datetime | None
+    next_handoff: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def grid(self) -> Grid:
+        return Grid(self.type, self.shift_length, self.start, self.time_zone)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A rotation's grid and its name and description: what create and PATCH may set."""
+
+    name: str
+    type: str
+    start: datetime
+    time_zone: str
+    shift_length: int = 1
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A PATCH: None means unchanged."""
+
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    shift_length: int | None = None
+    start: datetime | None = None
+    time_zone: str | None = None
+    participants: list[UUID] | None = None
+    active_index: int | None = None
+
+
+_GRID_FIELDS = ("type", "shift_length", "time_zone", "start")
+
+
+def check_grid(type_: str, shift_length: int, start: datetime, time_zone: str) -> Grid:
+    """Build the grid, or report which field is wrong (the grid's own messages)."""
+    errors: list[FieldError] = []
+    if type_ not in GRID_TYPES:
+        errors.append(FieldError("type", f"must be one of {', '.join(GRID_TYPES)}"))
+    try:
+        start = times.check("start", start)
+    except Invalid as exc:
+        errors.extend(exc.errors)
+    if "\0" in time_zone:
+        errors.append(FieldError("time_zone", "must not contain NUL characters"))
+    if errors:
+        raise Invalid(*errors)
+    try:
+        return Grid(type_, shift_length, start, time_zone)  # type: ignore[arg-type]
+    except ValueError as exc:
+        message = str(exc)
+        name = next((f for f in _GRID_FIELDS if message.startswith(f)), "time_zone")
+        raise invalid(name, message) from None
+
+
+def check_config(config: Config) -> tuple[Config, Grid]:
+    grid = check_grid(config.type, config.shift_length, config.start, config.time_zone)
+    checked = Config(
+        name=text.check("name", config.name, min_length=1, max_length=MAX_NAME, strip=True),
+        description=text.check("description", config.description, max_length=MAX_DESCRIPTION),
+        type=config.type,
+        shift_length=config.shift_length,
+        start=grid.start,
+        time_zone=config.time_zone,
+    )
+    return checked, grid
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a rotation named {name!r} already exists")
+
+
+async def create(
+    conn: AsyncConnection[Any],
+    config: Config,
+    user_ids: Sequence[UUID] = (),
+    *,
+    now: datetime,
+    limit: int,
+) -> Rotation:
+    """Create a rotation; with participants, the first is on call at once."""
+    config, grid = check_config(config)
+    participants.check_count(len(user_ids), limit, "participants")
+    async with conn.transaction():
+        try:
+            async with conn.cursor() as cur:
+                await cur.execute(Q["insert_rotation"], _config_args(config) | {"now": now})
+                row = await cur.fetchone()
+        except psycopg.errors.UniqueViolation:
+            raise _name_taken(config.name) from None
+        assert row is not None
+        rotation_id: UUID = row[0]
+        if user_ids:
+            names = await participants.user_names(conn, user_ids, "participants")
+            locked = await participants.lock(conn, rotation_id)
+            rows = participants.rows_for([], user_ids, names)
+            change = rotation.start(participants.core(rows), now)
+            await participants.commit(conn, locked, grid, change, rows, now=now)
+    return await get(conn, rotation_id, now=now)
+
+
+def _config_args(config: Config) -> dict[str, object]:
+    return {
+        "name": config.name,
+        "description": config.description,
+        "type": config.type,
+        "shift_length": config.shift_length,
+        "start": config.start,
+        "time_zone": config.time_zone,
+    }
+
+
+async def _views(
+    conn: AsyncConnection[Any], rows: list[dict[str, Any]], now: datetime
+) -> list[Rotation]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["rotation_participants"], {"ids": [r["id"] for r in rows]})
+        members: dict[UUID, list[ParticipantView]] = {}
+        for p in await cur.fetchall():
+            members.setdefault(p["rotation_id"], []).append(
+                ParticipantView(p["id"], p["position"], p["user_id"])
+            )
+    return [_view(row, members.get(row["id"], []), now) for row in rows]
+
+
+def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
+    """end_time(now) on the rotation's grid; None for a grid written around validation."""
+    try:
+        return Grid(row["type"], row["shift_length"], row["start_at"], row["time_zone"]).end_time(
+            now
+        )
+    except ValueError:
+        return None
+
+
+def _view(row: dict[str, Any], members: list[ParticipantView], now: datetime) -> Rotation:
+    on_call = next((p for p in members if p.id == row["participant_id"]), None)
+    return Rotation(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        type=row["type"],
+        shift_length=row["shift_length"],
+        start=row["start_at"],
+        time_zone=row["time_zone"],
+        participants=members,
+        active_index=on_call.position if on_call else None,
+        on_call_user_id=on_call.user_id if on_call else None,
+        shift_start=row["shift_start"] if on_call else None,
+        next_handoff=_next_handoff(row, now) if members else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -> Rotation:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["rotations_by_id"], {"ids": [rotation_id]})
+        rows = await cur.fetchall()
+    if not rows:
+        raise NotFound("rotation", rotation_id)
+    return (await _views(conn, rows, now))[0]
+
+
+async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:
+    """A rotation by id or by its (unique) name: how the CLI names rotations."""
+    try:
+        return await get(conn, UUID(name_or_id), now=now)
+    except ValueError:
+        pass
+    text.check("rotation", name_or_id, max_length=MAX_NAME)
+    async with conn.cursor() as cur:
+        await cur.execute(Q["rotation_id_by_name"], {"name": name_or_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("rotation", repr(name_or_id))
+    return await get(conn, row[0], now=now)
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_rotations(
+    conn: AsyncConnection[Any],
+    *,
+    now: datetime,
+    limit: int,
+    cursor: str | None = None,
+    q: str | None = None,
+) -> Page[Rotation]:
+    check_limit(limit)
+    if q is not None:
+        text.check("q", q, max_length=MAX_NAME)
+    after = decode(cursor, str) or [None]
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            Q["list_rotations"],
+            {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
+        )
+        rows = await cur.fetchall()
+    views = await _views(conn, rows, now) if rows else []
+    return page(views, limit, lambda r: (r.name,))
+
+
+async def update(
+    conn: AsyncConnection[Any], rotation_id: UUID, patch: Patch, *, now: datetime, limit: int
+) -> Rotation:
+    """Apply a PATCH in one transaction (see the module docstring for the order)."""
+    async with conn.transaction():
+        locked = await participants.lock(conn, rotation_id)
+        current = await get(conn, rotation_id, now=now)
+        config, grid = check_config(
+            Config(
+                name=current.name if patch.name is None else patch.name,
+                description=current.description if patch.description is None else patch.description,
+                type=current.type if patch.type is None else patch.type,
+                shift_length=current.shift_length
+                if patch.shift_length is None
+                else patch.shift_length,
+                start=current.start if patch.start is None else patch.start,
+                time_zone=current.time_zone if patch.time_zone is None else patch.time_zone,
+            )
+        )
+        grid_changed = (config.type, config.shift_length, config.start, config.time_zone) != (
+            current.type,
+            current.shift_length,
+            current.start,
+            current.time_zone,
+        )
+        new_state = locked.state
+        handoffs: list[rotation.Handoff] = []
+        if grid_changed:
+            new_state = rotation.edit_grid(new_state, now).state
+        rows = locked.participants
+        if patch.participants is not None:
+            participants.check_count(len(patch.participants), limit, "participants")
+            names = await participants.user_names(conn, patch.participants, "participants")
+            new_rows = participants.rows_for(rows, patch.participants, names)
+            change = rotation.replace_participants(
+                new_state, participants.core(rows), participants.core(new_rows), now
+            )
+            new_state, rows = change.state, new_rows
+            handoffs.extend(change.handoffs)
+        if patch.active_index is not None:
+            try:
+                change = rotation.set_active(
+                    new_state, participants.core(rows), patch.active_index, now
+                )
+            except rotation.RuleError as exc:
+                raise invalid("active_index", str(exc)) from None
+            new_state = change.state
+            handoffs.extend(change.handoffs)
+        try:
+            await conn.execute(
+                Q["update_rotation"],
+                _config_args(config)
+                | {"id": rotation_id, "grid_changed": grid_changed, "now": now},
+            )
+        except psycopg.errors.UniqueViolation:
+            raise _name_taken(config.name) from None
+        change = rotation.Change(new_state, tuple(handoffs))
+        await participants.commit(conn, locked, grid, change, rows, now=now)
+    return await get(conn, rotation_id, now=now)
+
+
+async def delete(conn: AsyncConnection[Any], rotation_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["delete_rotation"], {"id": rotation_id})
+        if await cur.fetchone() is None:
+            raise NotFound("rotation", rotation_id)

@@ -1,0 +1,47 @@
+-- name: insert_rotation
+-- Create a rotation; its grid is as new as the rotation.
+INSERT INTO rotations (name, description, type, shift_length, start_at, time_zone,
+                       grid_changed_at, created_at, updated_at)
+VALUES (%(name)s, %(description)s, %(type)s, %(shift_length)s, %(start)s, %(time_zone)s,
+        %(now)s, %(now)s, %(now)s)
+RETURNING id;
+
+-- name: rotations_by_id
+-- Rotations with their current state (NULL state columns when nobody is on call).
+SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
+       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start
+FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
+WHERE r.id = ANY (%(ids)s);
+
+-- name: list_rotations
+-- A page of rotations ordered by name (names are unique), optionally filtered by a name substring.
+SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
+       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start
+FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
+WHERE (%(pattern)s::text IS NULL OR r.name ILIKE %(pattern)s::text ESCAPE '\')
+  AND (%(after_name)s::text IS NULL OR r.name > %(after_name)s::text)
+ORDER BY r.name
+LIMIT %(limit)s;
+
+-- name: rotation_participants
+-- The participants of the given rotations, in order.
+SELECT rotation_id, id, position, user_id FROM participants
+WHERE rotation_id = ANY (%(ids)s)
+ORDER BY rotation_id, position;
+
+-- name: rotation_id_by_name
+-- A rotation's id from its (unique) name.
+SELECT id FROM rotations WHERE name = %(name)s;
+
+-- name: update_rotation
+-- Write a rotation's config; grid_changed_at is the API clock's now when the grid changed.
+UPDATE rotations
+SET name = %(name)s, description = %(description)s, type = %(type)s,
+    shift_length = %(shift_length)s, start_at = %(start)s, time_zone = %(time_zone)s,
+    grid_changed_at = CASE WHEN %(grid_changed)s THEN %(now)s ELSE grid_changed_at END,
+    updated_at = %(now)s
+WHERE id = %(id)s;
+
+-- name: delete_rotation
+-- Delete a rotation (its participants, state, schedule and history go with it).
+DELETE FROM rotations WHERE id = %(id)s RETURNING id;

@@ -1,0 +1,41 @@
+-- name: workers
+-- The queue workers Procrastinate knows about, most recently seen first.
+SELECT w.id, w.last_heartbeat AS last_seen,
+       coalesce((SELECT min(e.at) FROM procrastinate_jobs j
+                 JOIN procrastinate_events e ON e.job_id = j.id
+                 WHERE j.worker_id = w.id AND e.type = 'started'), w.last_heartbeat) AS started_at
+FROM procrastinate_workers w
+ORDER BY w.last_heartbeat DESC, w.id;
+
+-- name: job_counts
+-- Jobs by status, all queues.
+SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs GROUP BY status;
+
+-- name: oldest_due_age
+-- Seconds since the oldest waiting job became due (0 when none is due).
+SELECT coalesce(extract(epoch FROM %(now)s - min(coalesce(scheduled_at, e.created))), 0) AS age
+FROM procrastinate_jobs j
+LEFT JOIN LATERAL (SELECT min(at) AS created FROM procrastinate_events
+                   WHERE job_id = j.id AND type = 'deferred') e ON true
+WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= %(now)s);
+
+-- name: engine_facts
+-- What the engines published: the queue engine's sweep and the batch engine's cycle.
+SELECT key, updated_at FROM engine_status WHERE key IN ('sweep', 'batch');
+
+-- name: lag
+-- Boundary-to-recorded lag of grid handoffs recorded in the last hour: p50 and p99, seconds.
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - boundary_at))
+           AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - boundary_at))
+           AS p99
+FROM handoffs
+WHERE cause = 'boundary' AND processed_at >= %(since)s;
+
+-- name: fresh_worker
+-- Whether any queue worker has checked in since the given instant.
+SELECT EXISTS (SELECT 1 FROM procrastinate_workers WHERE last_heartbeat >= %(since)s) AS fresh;
+
+-- name: schema_revision
+-- The schema's applied migration revision.
+SELECT version_num FROM alembic_version;

@@ -1,0 +1,96 @@
+"""The engine as the database sees it (read-only): workers, queue, lag, last repair sweep.
+
+Everything is read from what the engines leave behind (Procrastinate's tables, the
+`engine_status` facts they publish, the handoff history), so the status is the same whichever
+process serves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from handoff.store.queries import Queries
+
+Q = Queries("status")
+LAG_WINDOW = timedelta(hours=1)
+# An engine that published nothing for this long is not counted as running.
+ENGINE_SILENCE = timedelta(minutes=1)
+
+Mode = Literal["queue", "batch", "both", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    id: int
+    host: str | None
+    started_at: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    mode: Mode
+    workers: list[Worker]
+    jobs: dict[str, int]
+    oldest_due_job_age_seconds: float
+    last_reconcile_at: datetime | None
+    lag_p50: float | None
+    lag_p99: float | None
+
+
+def _mode(workers: list[Worker], facts: dict[str, datetime], now: datetime) -> Mode:
+    queue = any(now - w.last_seen < ENGINE_SILENCE for w in workers) or (
+        "sweep" in facts and now - facts["sweep"] < ENGINE_SILENCE
+    )
+    batch = "batch" in facts and now - facts["batch"] < ENGINE_SILENCE
+    if queue and batch:
+        return "both"
+    return "queue" if queue else "batch" if batch else "none"
+
+
+async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineStatus:
+    """The status page's facts. Procrastinate records no host per worker, so `host` is null."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["workers"])
+        workers = [
+            Worker(r["id"], None, r["started_at"], r["last_seen"]) for r in await cur.fetchall()
+        ]
+        await cur.execute(Q["job_counts"])
+        jobs = {r["status"]: r["n"] for r in await cur.fetchall()}
+        await cur.execute(Q["oldest_due_age"], {"now": now})
+        age = await cur.fetchone()
+        await cur.execute(Q["engine_facts"])
+        facts = {r["key"]: r["updated_at"] for r in await cur.fetchall()}
+        await cur.execute(Q["lag"], {"since": now - LAG_WINDOW})
+        lag = await cur.fetchone()
+    assert age is not None and lag is not None
+    return EngineStatus(
+        mode=_mode(workers, facts, now),
+        workers=workers,
+        jobs=jobs,
+        oldest_due_job_age_seconds=max(float(age["age"]), 0.0),
+        last_reconcile_at=max(facts.values()) if facts else None,
+        lag_p50=lag["p50"],
+        lag_p99=lag["p99"],
+    )
+
+
+async def schema_revision(conn: AsyncConnection[Any]) -> str | None:
+    """The applied migration (compared with the code's head by /readyz, without Alembic's
+    synchronous machinery in the event loop)."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["schema_revision"])
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def worker_checked_in(conn: AsyncConnection[Any], since: datetime) -> bool:
+    async with conn.cursor() as cur:
+        await cur.execute(Q["fresh_worker"], {"since": since})
+        row = await cur.fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,127 @@
+"""Users: the people who go on call. Deleting one applies the removal rule everywhere first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row
+
+from handoff.store import participants, text
+from handoff.store.errors import NotFound, invalid
+from handoff.store.pagination import Page, check_limit, decode, page
+from handoff.store.queries import Queries
+
+Q = Queries("users")
+MAX_NAME = 200
+MIN_EMAIL, MAX_EMAIL = 3, 320
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    name: str
+    email: str | None
+    created_at: datetime
+
+
+def _checked(name: str, email: str | None) -> tuple[str, str | None]:
+    name = text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
+    if email is not None:
+        email = text.check("email", email, min_length=MIN_EMAIL, max_length=MAX_EMAIL, strip=True)
+        if "@" not in email:
+            raise invalid("email", "must be an email address")
+    return name, email
+
+
+async def create(
+    conn: AsyncConnection[Any], name: str, email: str | None, *, now: datetime
+) -> User:
+    name, email = _checked(name, email)
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["insert_user"], {"name": name, "email": email, "now": now})
+        user = await cur.fetchone()
+    assert user is not None
+    return user
+
+
+async def get(conn: AsyncConnection[Any], user_id: UUID) -> User:
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["get_user"], {"id": user_id})
+        user = await cur.fetchone()
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def find(conn: AsyncConnection[Any], name_or_id: str) -> User:
+    """A user by id or by exact name (the CLI's way of naming things); ambiguity is an error."""
+    try:
+        return await get(conn, UUID(name_or_id))
+    except ValueError:
+        pass
+    text.check("user", name_or_id, max_length=MAX_NAME)
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["users_by_name"], {"name": name_or_id})
+        found = await cur.fetchall()
+    if not found:
+        raise NotFound("user", repr(name_or_id))
+    if len(found) > 1:
+        raise invalid("user", f"more than one user is named {name_or_id!r}: use the id")
+    return found[0]
+
+
+async def list_users(
+    conn: AsyncConnection[Any], *, limit: int, cursor: str | None = None
+) -> Page[User]:
+    check_limit(limit)
+    after = decode(cursor, str, UUID) or [None, None]
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(
+            Q["list_users"], {"after_name": after[0], "after_id": after[1], "limit": limit + 1}
+        )
+        rows = await cur.fetchall()
+    return page(rows, limit, lambda u: (u.name, u.id))
+
+
+async def update(
+    conn: AsyncConnection[Any],
+    user_id: UUID,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    clear_email: bool = False,
+) -> User:
+    current = await get(conn, user_id)
+    new_name, new_email = _checked(
+        current.name if name is None else name,
+        None if clear_email else (current.email if email is None else email),
+    )
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["update_user"], {"id": user_id, "name": new_name, "email": new_email})
+        user = await cur.fetchone()
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def delete(conn: AsyncConnection[Any], user_id: UUID, *, now: datetime) -> None:
+    """Remove the user from every rotation by the removal rule, then delete them (one txn)."""
+    async with conn.transaction():
+        await get(conn, user_id)
+        async with conn.cursor() as cur:
+            await cur.execute(Q["user_rotations"], {"id": user_id})
+            rotation_ids = [row[0] for row in await cur.fetchall()]
+        for rotation_id in rotation_ids:
+            await participants.remove_user(conn, rotation_id, user_id, now=now)
+        await conn.execute(Q["delete_user"], {"id": user_id})
+
+
+async def names(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[UUID, str]:
+    """The names of those of the given users who still exist."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["user_names"], {"ids": user_ids})
+        return {row[0]: row[1] for row in await cur.fetchall()}

@@ -1,0 +1,138 @@
+"""A real API server (uvicorn on 127.0.0.1, a free port) over the test database.
+
+The server runs for the whole session in a background thread with a ManualClock the tests
+move; each test gets empty tables (the `db_url` fixture) and fresh admin and reader tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from handoff.api.app import create_app
+from handoff.clock import ManualClock
+from handoff.config import Settings
+from handoff.store import tokens
+from handoff.store.db import connect
+
+T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
+MAX_PARTICIPANTS = 5
+
+
+@dataclass
+class Server:
+    url: str
+    clock: ManualClock
+    app: FastAPI
+
+
+@dataclass
+class Api:
+    """Clients for the running server: anonymous, reader and admin, and the clock."""
+
+    anonymous: httpx.Client
+    reader: httpx.Client
+    admin: httpx.Client
+    clock: ManualClock
+    admin_token: str
+    reader_token: str
+    db_url: str
+
+    def user(self, name: str = "Ann", email: str | None = None) -> str:
+        response = self.admin.post("/api/v1/users", json={"name": name, "email": email})
+        assert response.status_code == 201, response.text
+        user_id: str = response.json()["id"]
+        return user_id
+
+    def rotation(
+        self, name: str = "primary", participants: Sequence[str] = (), **fields: Any
+    ) -> Any:
+        body = {
+            "name": name,
+            "type": "daily",
+            "start": "2026-03-01T09:00:00+01:00",
+            "time_zone": "Europe/Berlin",
+            "participants": list(participants),
+        } | fields
+        response = self.admin.post("/api/v1/rotations", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def sql(self, query: str, *args: object) -> list[dict[str, Any]]:
+        """Read or poke the database directly, as a test's independent witness."""
+        with connect(self.db_url, autocommit=True) as conn:
+            cur = conn.execute(query, args)
+            return list(cur.fetchall()) if cur.description else []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free local port in a background thread; yield its URL."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[Server]:
+    clock = ManualClock(T0)
+    settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
+    app = create_app(settings, database_url, clock)
+    with running(app) as url:
+        yield Server(url, clock, app)
+
+
+async def _tokens(url: str) -> tuple[str, str]:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        _, admin = await tokens.create(conn, "test-admin", "admin", now=T0)
+        _, reader = await tokens.create(conn, "test-reader", "reader", now=T0)
+    return admin, reader
+
+
+@pytest.fixture
+def api(server: Server, db_url: str) -> Iterator[Api]:
+    server.clock.set(T0)
+    admin_token, reader_token = asyncio.run(_tokens(db_url))
+
+    def client(token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=server.url, headers=headers, timeout=30)
+
+    clients = [client(None), client(reader_token), client(admin_token)]
+    try:
+        yield Api(*clients, server.clock, admin_token, reader_token, db_url)
+    finally:
+        for c in clients:
+            c.close()

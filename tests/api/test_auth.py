@@ -1,0 +1,126 @@
+"""The auth matrix: no token, a bad token, a reader's and an admin's, on every route.
+
+The routes come from the app itself, and each must be listed in ACCESS: a new route without
+an entry fails here, so none can be added without deciding who may call it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import pytest
+from fastapi.routing import APIRoute
+
+from handoff.api.app import ROUTERS
+
+from .conftest import Api
+
+Access = Literal["public", "reader", "admin", "calendar"]
+ACCESS: dict[tuple[str, str], Access] = {
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "public",
+    ("POST", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/users"): "reader",
+    ("GET", "/api/v1/users/{user_id}"): "reader",
+    ("PATCH", "/api/v1/users/{user_id}"): "admin",
+    ("DELETE", "/api/v1/users/{user_id}"): "admin",
+    ("POST", "/api/v1/rotations"): "admin",
+    ("GET", "/api/v1/rotations"): "reader",
+    ("POST", "/api/v1/rotations/preview"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}"): "reader",
+    ("PATCH", "/api/v1/rotations/{rotation_id}"): "admin",
+    ("DELETE", "/api/v1/rotations/{rotation_id}"): "admin",
+    ("POST", "/api/v1/rotations/{rotation_id}/participants"): "admin",
+    ("DELETE", "/api/v1/rotations/{rotation_id}/participants/{participant_id}"): "admin",
+    ("GET", "/api/v1/rotations/{rotation_id}/handoffs"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}/shifts"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}/history"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}/calendar.ics"): "calendar",
+    ("GET", "/api/v1/oncall"): "reader",
+    ("GET", "/api/v1/engine"): "admin",
+    ("GET", "/api/v1/jobs"): "admin",
+    ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): "admin",
+}
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves from its routers."""
+    return sorted(
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    )
+
+
+ROUTES = app_routes()
+
+
+def test_every_route_has_an_access_rule() -> None:
+    assert set(ROUTES) == set(ACCESS), "add new routes to ACCESS with who may call them"
+
+
+def _path(api: Api, template: str) -> str:
+    """The route's path with real ids, so permitted reads succeed."""
+    user = api.user("Matrix")
+    rotation = api.rotation("matrix", [user])
+    values = {
+        "user_id": user,
+        "rotation_id": rotation["id"],
+        "participant_id": rotation["participants"][0]["id"],
+        "job_id": "1",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+
+
+@pytest.mark.parametrize(("method", "template"), ROUTES)
+def test_auth_matrix(api: Api, method: str, template: str) -> None:
+    access = ACCESS[(method, template)]
+    path = _path(api, template)
+    bad = {"Authorization": "Bearer hoff_not-a-token"}
+
+    def status(client_headers: dict[str, str] | None, client: str = "anonymous") -> int:
+        http = getattr(api, client)
+        return http.request(method, path, headers=client_headers, json=None).status_code
+
+    if access == "public":
+        assert status(None) == 200
+        return
+    anonymous = api.anonymous.request(method, path)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert status(bad) == 401
+    reader = status(None, "reader")
+    admin = status(None, "admin")
+    assert admin not in (401, 403)
+    if access == "admin":
+        assert reader == 403
+    else:
+        assert reader not in (401, 403)
+    if method == "GET" and access != "admin":
+        assert reader == 200
+    if method == "GET":
+        assert admin == 200
+    if access == "calendar":
+        assert api.anonymous.get(path, params={"token": api.reader_token}).status_code == 200
+        assert api.anonymous.get(path, params={"token": "hoff_wrong"}).status_code == 401
+    elif method == "GET":
+        # only the calendar feed takes ?token=
+        assert api.anonymous.get(path, params={"token": api.admin_token}).status_code == 401
+
+
+def test_revoked_token_is_refused(api: Api) -> None:
+    assert api.reader.get("/api/v1/users").status_code == 200
+    api.sql("UPDATE api_tokens SET revoked_at = now() WHERE name = 'test-reader'")
+    assert api.reader.get("/api/v1/users").status_code == 401
+
+
+def test_only_a_hash_is_stored(api: Api) -> None:
+    rows = api.sql("SELECT token_hash FROM api_tokens WHERE name = 'test-admin'")
+    assert len(rows[0]["token_hash"]) == 32
+    assert api.admin_token.encode() not in bytes(rows[0]["token_hash"])

@@ -1,0 +1,110 @@
+"""`handoff api` and `handoff up` as real processes: they serve, answer, and stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from handoff import demo
+
+from .conftest import Cli
+
+HANDOFF = str(Path(sys.executable).parent / "handoff")
+START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for(url: str, status: int = 200) -> httpx.Response:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            response = httpx.get(url, timeout=5)
+            if response.status_code == status:
+                return response
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer {status} in time")
+        time.sleep(0.2)
+
+
+@contextmanager
+def process(cli: Cli, *args: str) -> Iterator[subprocess.Popen[str]]:
+    env = os.environ | cli.env | {"HANDOFF_LOG_FORMAT": "json", "HANDOFF_LOG_LEVEL": "info"}
+    proc = subprocess.Popen(
+        [HANDOFF, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, then a graceful exit: the app's shutdown (engine, pool) ran to completion.
+
+    uvicorn re-raises the signal once it has shut down, so the exit status is -SIGTERM.
+    """
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode in (0, -signal.SIGTERM), stderr
+    assert "Application shutdown complete" in stderr
+    return stdout
+
+
+def test_api_serves_until_sigterm(cli: Cli) -> None:
+    token = cli.ok("token", "create", "--name", "t", "--role", "reader", "--quiet").stdout.strip()
+    port = _free_port()
+    with process(cli, "api", "--port", str(port)) as proc:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(f"{base}/healthz")
+        assert httpx.get(f"{base}/readyz").status_code == 200
+        users = httpx.get(f"{base}/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+        assert users.json() == {"items": [], "next_cursor": None}
+        _stop(proc)
+
+
+def test_up_with_demo(cli: Cli, tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with process(cli, "up", "--demo", "--port", str(port)) as proc:
+        _wait_for(f"{base}/readyz")  # the engine's worker checked in
+        stdout = _stop(proc)
+    token_file = tmp_path / "admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert token in stdout.splitlines()
+    assert base in stdout
+    with process(cli, "up", "--demo", "--port", str(port)) as proc:
+        _wait_for(f"{base}/healthz")
+        headers = {"Authorization": f"Bearer {token}"}
+        rotations = httpx.get(f"{base}/api/v1/rotations", headers=headers).json()["items"]
+        stdout = _stop(proc)
+    assert "hoff_" not in stdout  # the token is printed once, on the first start
+    assert len(rotations) == len(demo.ROTATIONS)  # loaded once
+    assert {r["type"] for r in rotations} == {"hourly", "daily", "weekly", "monthly"}
+    assert len({r["time_zone"] for r in rotations}) >= 4
+    assert any(r["shift_length"] > 1 for r in rotations)
+    assert all(r["on_call_user_id"] for r in rotations)
