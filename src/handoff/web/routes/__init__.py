@@ -1,0 +1,1 @@
+"""The UI's routes, one module per page family; `handoff.web.router` includes them all."""

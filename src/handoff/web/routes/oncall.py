@@ -1,0 +1,37 @@
+"""Who is on call now, across every rotation, optionally for one person."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from handoff.api.deps import Conn, Now
+from handoff.web import views
+from handoff.web.render import page
+from handoff.web.routing import WebRoute
+from handoff.web.session import Viewer
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@router.get("/oncall")
+async def on_call(
+    request: Request, viewer: Viewer, conn: Conn, now: Now, user: str = ""
+) -> Response:
+    """`user` is a user id from the picker; an unknown or malformed one shows a message."""
+    people = await views.all_users(conn)
+    chosen = next((p for p in people if str(p.id) == user), None)
+    error = f"there is no user {user!r}; showing everyone" if user and chosen is None else None
+    chosen_id: UUID | None = chosen.id if chosen else None
+    rows = await views.on_call_now(conn, now, chosen_id)
+    return page(
+        request,
+        "oncall.html",
+        session=viewer,
+        rows=rows,
+        people=people,
+        chosen=chosen,
+        error=error,
+        now=now,
+    )

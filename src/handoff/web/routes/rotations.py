@@ -1,0 +1,219 @@
+"""The rotations list and a rotation's page, with its participant controls.
+
+Each participant control is a plain form POST (it works without JavaScript) that calls one
+store function, which applies engine.md's rule in its own transaction, then redirects back to
+the page (post/redirect/get). A refused change re-renders the page with the store's message.
+The page's live part is re-fetched by htmx every few seconds, so a handoff shows up unasked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from handoff.api.deps import AppSettings, Conn, Now
+from handoff.store import participants, rotations
+from handoff.store.errors import Invalid, NotFound, StoreError, invalid
+from handoff.web import views
+from handoff.web.render import page
+from handoff.web.routing import WebRoute
+from handoff.web.session import AdminPosted, Session, Viewer
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Search = Annotated[str, Query(max_length=rotations.MAX_NAME)]
+
+
+@router.get("/rotations")
+async def rotation_list(
+    request: Request,
+    viewer: Viewer,
+    conn: Conn,
+    now: Now,
+    q: Search = "",
+    cursor: str | None = None,
+) -> Response:
+    return await _list(request, viewer, conn, now, q, cursor, "rotations.html")
+
+
+@router.get("/rotations/rows")
+async def rotation_rows(
+    request: Request,
+    viewer: Viewer,
+    conn: Conn,
+    now: Now,
+    q: Search = "",
+    cursor: str | None = None,
+) -> Response:
+    """The list's table body alone: what the search box and the periodic refresh swap in."""
+    return await _list(request, viewer, conn, now, q, cursor, "rotations_rows.html")
+
+
+async def _list(
+    request: Request,
+    viewer: Session,
+    conn: Conn,
+    now: Now,
+    q: str,
+    cursor: str | None,
+    template: str,
+) -> Response:
+    error: str | None = None
+    try:
+        found = await views.rotation_list(conn, now, q, cursor or None)
+    except Invalid as exc:
+        found, error = views.RotationList([], None), str(exc)
+    return page(request, template, session=viewer, listing=found, q=q, cursor=cursor, error=error)
+
+
+async def _detail(
+    request: Request,
+    viewer: Session,
+    conn: Conn,
+    now: Now,
+    rotation_id: UUID,
+    template: str = "rotation.html",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    detail = await views.rotation_detail(conn, rotation_id, now)
+    people = await views.all_users(conn) if viewer.can_write else []
+    return page(
+        request,
+        template,
+        status_code,
+        session=viewer,
+        d=detail,
+        people=people,
+        error=error,
+        now=now,
+    )
+
+
+@router.get("/rotations/{rotation_id}")
+async def rotation_page(
+    request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
+) -> Response:
+    return await _detail(request, viewer, conn, now, rotation_id)
+
+
+@router.get("/rotations/{rotation_id}/live")
+async def rotation_live(
+    request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
+) -> Response:
+    """The part of the rotation page that changes by itself (polled by htmx)."""
+    return await _detail(request, viewer, conn, now, rotation_id, "rotation_live.html")
+
+
+async def _act(
+    request: Request,
+    post: AdminPosted,
+    conn: Conn,
+    now: Now,
+    rotation_id: UUID,
+    change: Awaitable[object],
+) -> Response:
+    """Run one change; back to the page on success, the page with the message otherwise."""
+    try:
+        await change
+    except StoreError as exc:
+        status = 404 if isinstance(exc, NotFound) else 422
+        return await _detail(
+            request, post.session, conn, now, rotation_id, error=str(exc), status_code=status
+        )
+    return RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
+
+
+def _uuid(post: AdminPosted, name: str) -> UUID:
+    value = post.form.get(name)
+    try:
+        return UUID(value if isinstance(value, str) else "")
+    except ValueError:
+        raise invalid(name, "choose someone from the list") from None
+
+
+@router.post("/rotations/{rotation_id}/participants")
+async def add_participant(
+    request: Request,
+    rotation_id: UUID,
+    post: AdminPosted,
+    conn: Conn,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    async def add() -> None:
+        user_id = _uuid(post, "user_id")
+        await participants.add(conn, rotation_id, user_id, now=now, limit=settings.max_participants)
+
+    return await _act(request, post, conn, now, rotation_id, add())
+
+
+@router.post("/rotations/{rotation_id}/participants/{participant_id}/remove")
+async def remove_participant(
+    request: Request,
+    rotation_id: UUID,
+    participant_id: UUID,
+    post: AdminPosted,
+    conn: Conn,
+    now: Now,
+) -> Response:
+    change = participants.remove(conn, rotation_id, participant_id, now=now)
+    return await _act(request, post, conn, now, rotation_id, change)
+
+
+def _position(rotation: rotations.Rotation, participant_id: UUID) -> int:
+    """Where a participant is now: buttons name the participant, not a position that may move."""
+    for p in rotation.participants:
+        if p.id == participant_id:
+            return p.position
+    raise NotFound("participant", participant_id)
+
+
+@router.post("/rotations/{rotation_id}/participants/{participant_id}/active")
+async def set_active(
+    request: Request,
+    rotation_id: UUID,
+    participant_id: UUID,
+    post: AdminPosted,
+    conn: Conn,
+    now: Now,
+) -> Response:
+    async def hand_over() -> None:
+        current = await rotations.get(conn, rotation_id, now=now)
+        index = _position(current, participant_id)
+        await participants.set_active(conn, rotation_id, index, now=now)
+
+    return await _act(request, post, conn, now, rotation_id, hand_over())
+
+
+@router.post("/rotations/{rotation_id}/participants/{participant_id}/move")
+async def move_participant(
+    request: Request,
+    rotation_id: UUID,
+    participant_id: UUID,
+    post: AdminPosted,
+    conn: Conn,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    """Swap with the neighbour above or below, as a PATCH of the whole list would.
+
+    The store's list replacement keeps the person on call on call at their new position.
+    """
+
+    async def move() -> None:
+        step = -1 if post.form.get("direction") == "up" else 1
+        current = await rotations.get(conn, rotation_id, now=now)
+        order = [p.user_id for p in current.participants]
+        index = _position(current, participant_id)
+        other = index + step
+        if not 0 <= other < len(order):
+            return
+        order[index], order[other] = order[other], order[index]
+        patch = rotations.Patch(participants=order)
+        await rotations.update(conn, rotation_id, patch, now=now, limit=settings.max_participants)
+
+    return await _act(request, post, conn, now, rotation_id, move())

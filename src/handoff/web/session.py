@@ -1,0 +1,107 @@
+"""Who is looking: the API token in an HttpOnly cookie, its role, and the CSRF check on POSTs.
+
+The UI signs in with the same API tokens as the API (store.tokens), so a reader token reads and
+an admin token writes here exactly as there. Routes take `Viewer` (any valid token), or
+`Posted`/`AdminPosted` for a POST (the form, after the CSRF check; admin role for a write).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from starlette.datastructures import FormData
+
+from handoff.api.deps import Conn, Now
+from handoff.store import tokens
+from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
+
+SESSION_COOKIE = "handoff_session"
+PRESESSION_COOKIE = "handoff_presession"
+PRESESSION_BYTES = 32
+
+
+class SignInRequired(Exception):
+    """No session, or its token was revoked: the page sends the browser to sign in."""
+
+
+class Refused(Exception):
+    """A 403: a reader token on a write, or a POST without this session's CSRF token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: tokens.Token
+    secret: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.token.role == "admin"
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    session: Session
+    form: FormData
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """HttpOnly and SameSite=Lax always; Secure whenever the page was served over https."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def presession_secret(request: Request) -> tuple[str, bool]:
+    """The sign-in form's CSRF secret, and whether it is new (then the caller sets the cookie)."""
+    existing = request.cookies.get(PRESESSION_COOKIE)
+    if existing:
+        return existing, False
+    return secrets.token_urlsafe(PRESESSION_BYTES), True
+
+
+async def submitted_csrf(request: Request) -> tuple[FormData, str | None]:
+    form = await request.form()
+    field = form.get(FIELD)
+    return form, request.headers.get(HEADER) or (field if isinstance(field, str) else None)
+
+
+async def session(request: Request, conn: Conn, now: Now) -> Session:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise SignInRequired
+    token = await tokens.authenticate(conn, secret, now=now)
+    if token is None:
+        raise SignInRequired
+    found = Session(token, secret)
+    request.state.web_session = found  # for error pages rendered outside the route
+    return found
+
+
+async def posted(request: Request, viewer: Annotated[Session, Depends(session)]) -> Post:
+    form, submitted = await submitted_csrf(request)
+    if not check_csrf(viewer.secret, submitted):
+        raise Refused("the form was missing its security token; reload the page and try again")
+    return Post(viewer, form)
+
+
+async def admin_posted(post: Annotated[Post, Depends(posted)]) -> Post:
+    if not post.session.can_write:
+        raise Refused("you are signed in with a reader token, which cannot change anything")
+    return post
+
+
+Viewer = Annotated[Session, Depends(session)]
+Posted = Annotated[Post, Depends(posted)]
+AdminPosted = Annotated[Post, Depends(admin_posted)]

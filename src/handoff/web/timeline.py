@@ -1,0 +1,58 @@
+"""The rotation page's timeline: shifts laid out as proportional segments of one bar (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from handoff.store.projections import Shift
+
+_PALETTE_SIZE = 8  # colours in the stylesheet: .seg-0 .. .seg-7
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    label: str
+    start: datetime
+    end: datetime
+    width: float  # percent of the bar
+    colour: int  # index into the palette, the same for the same person
+    current: bool
+
+
+def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) -> list[Segment]:
+    """One segment per shift, its width proportional to its length; the shift at `now` is marked.
+
+    People keep one colour along the bar, in order of first appearance.
+    """
+    if not shifts:
+        return []
+    total = (shifts[-1].end - shifts[0].start).total_seconds()
+    colours: dict[UUID, int] = {}
+    result = []
+    for shift in shifts:
+        colour = colours.setdefault(shift.user_id, len(colours) % _PALETTE_SIZE)
+        length = (shift.end - shift.start).total_seconds()
+        result.append(
+            Segment(
+                label=names.get(shift.user_id, "(deleted user)"),
+                start=shift.start,
+                end=shift.end,
+                width=100 * length / total if total > 0 else 100 / len(shifts),
+                colour=colour,
+                current=shift.start <= now < shift.end,
+            )
+        )
+    return result
+
+
+def now_offset(shifts: Sequence[Shift], now: datetime) -> float | None:
+    """Where `now` falls along the bar, in percent; None when it is outside."""
+    if not shifts:
+        return None
+    begin, end = shifts[0].start, shifts[-1].end
+    if not begin <= now < end:
+        return None
+    return 100 * (now - begin).total_seconds() / (end - begin).total_seconds()

@@ -1,0 +1,172 @@
+"""What the pages show, gathered from the store's public functions (no SQL, no rules here).
+
+Each function returns plain data for one template; names are looked up once per page, and a
+rotation whose stored grid no longer validates (written around the API) still renders, without
+its projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from handoff.store import history, jobs, projections, rotations, status, users
+from handoff.store.pagination import MAX_LIMIT
+from handoff.web import timeline, words
+
+LIST_PAGE = 50
+HISTORY_ROWS = 50
+TIMELINE_CYCLES = 2  # the timeline shows at least this many full cycles of the rotation
+PREVIEW_COUNT = 6
+JOBS_SHOWN = 50
+
+
+def phrase(rotation: rotations.Rotation) -> str:
+    try:
+        return words.describe(
+            rotation.type, rotation.shift_length, rotation.start, rotation.time_zone
+        )
+    except (ValueError, KeyError, OSError):
+        return f"{rotation.type} rotation with a time zone this server does not know"
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    rotation: rotations.Rotation
+    phrase: str
+    on_call: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RotationList:
+    rows: list[ListRow]
+    next_cursor: str | None
+
+
+async def rotation_list(
+    conn: AsyncConnection[Any], now: datetime, q: str, cursor: str | None
+) -> RotationList:
+    found = await rotations.list_rotations(
+        conn, now=now, limit=LIST_PAGE, cursor=cursor, q=q or None
+    )
+    on_call = [r.on_call_user_id for r in found.items if r.on_call_user_id is not None]
+    names = await users.names(conn, on_call)
+    rows = [
+        ListRow(r, phrase(r), names.get(r.on_call_user_id) if r.on_call_user_id else None)
+        for r in found.items
+    ]
+    return RotationList(rows, found.next_cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    participant: rotations.ParticipantView
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RotationDetail:
+    rotation: rotations.Rotation
+    phrase: str
+    members: list[Member]
+    on_call: str | None
+    segments: list[timeline.Segment]
+    now_offset: float | None
+    timeline_note: str | None
+    history: list[history.Entry]
+
+
+async def _timeline(
+    conn: AsyncConnection[Any], rotation: rotations.Rotation, now: datetime
+) -> tuple[list[projections.Shift], str | None]:
+    """The shifts from the current one through TIMELINE_CYCLES full cycles (at most 366 days)."""
+    if not rotation.participants:
+        return [], "Add participants to see the timeline."
+    try:
+        grid = rotation.grid()
+        count = TIMELINE_CYCLES * len(rotation.participants) + 1
+        until = grid.next_handoffs(now, count)[-1]
+    except ValueError:
+        return [], "This rotation's stored schedule is not valid; edit it to fix it."
+    note = None
+    if until - now > projections.MAX_WINDOW:
+        until = now + projections.MAX_WINDOW
+        note = f"Showing the next {projections.MAX_WINDOW.days} days."
+    return await projections.shifts(conn, rotation.id, now, until), note
+
+
+async def rotation_detail(
+    conn: AsyncConnection[Any], rotation_id: UUID, now: datetime
+) -> RotationDetail:
+    rotation = await rotations.get(conn, rotation_id, now=now)
+    shifts, note = await _timeline(conn, rotation, now)
+    ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts]
+    names = await users.names(conn, list(set(ids)))
+    members = [
+        Member(p, names.get(p.user_id, "(deleted user)"), p.position == rotation.active_index)
+        for p in rotation.participants
+    ]
+    recorded = await history.history(conn, rotation_id, limit=HISTORY_ROWS)
+    return RotationDetail(
+        rotation=rotation,
+        phrase=phrase(rotation),
+        members=members,
+        on_call=names.get(rotation.on_call_user_id) if rotation.on_call_user_id else None,
+        segments=timeline.segments(shifts, names, now),
+        now_offset=timeline.now_offset(shifts, now),
+        timeline_note=note,
+        history=recorded.items,
+    )
+
+
+async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
+    """Everyone, for the pickers (every page of the store's list)."""
+    found = await users.list_users(conn, limit=MAX_LIMIT)
+    result = list(found.items)
+    while found.next_cursor is not None:
+        found = await users.list_users(conn, limit=MAX_LIMIT, cursor=found.next_cursor)
+        result.extend(found.items)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallRow:
+    rotation: rotations.Rotation
+    user_name: str
+    shift_start: datetime
+    shift_end: datetime
+
+
+async def on_call_now(
+    conn: AsyncConnection[Any], now: datetime, user_id: UUID | None
+) -> list[OnCallRow]:
+    found = await projections.oncall(conn, now, user_id=user_id)
+    names = await users.names(conn, list({o.user_id for o in found}))
+    rows = [
+        OnCallRow(
+            await rotations.get(conn, o.rotation_id, now=now),
+            names.get(o.user_id, "(deleted user)"),
+            o.shift_start,
+            o.shift_end,
+        )
+        for o in found
+    ]
+    return sorted(rows, key=lambda r: r.rotation.name)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineView:
+    status: status.EngineStatus
+    jobs: list[jobs.Job]
+    state: str
+
+
+async def engine(conn: AsyncConnection[Any], now: datetime, state: str) -> EngineView:
+    found = await status.engine_status(conn, now=now)
+    listed = await jobs.list_jobs(conn, state=state or None, limit=JOBS_SHOWN)
+    return EngineView(found, listed.items, state)

@@ -1,0 +1,49 @@
+"""The timeline bar: proportional segments, one colour per person, the current shift marked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from handoff.store.projections import Shift
+from handoff.web.timeline import now_offset, segments
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+ANN, BO = uuid4(), uuid4()
+NAMES = {ANN: "Ann", BO: "Bo"}
+SHIFTS = [
+    Shift(ANN, T0, T0 + timedelta(hours=1)),
+    Shift(BO, T0 + timedelta(hours=1), T0 + timedelta(hours=4)),
+    Shift(ANN, T0 + timedelta(hours=4), T0 + timedelta(hours=8)),
+]
+
+
+def test_widths_are_proportional_and_fill_the_bar() -> None:
+    found = segments(SHIFTS, NAMES, T0)
+    assert [s.width for s in found] == pytest.approx([12.5, 37.5, 50.0])
+    assert sum(s.width for s in found) == pytest.approx(100)
+
+
+def test_a_person_keeps_one_colour_and_labels_are_names() -> None:
+    found = segments(SHIFTS, NAMES, T0)
+    assert [s.label for s in found] == ["Ann", "Bo", "Ann"]
+    assert found[0].colour == found[2].colour != found[1].colour
+
+
+def test_the_shift_at_now_is_current() -> None:
+    found = segments(SHIFTS, NAMES, T0 + timedelta(hours=1))
+    assert [s.current for s in found] == [False, True, False]
+
+
+def test_a_deleted_user_is_labelled_as_such() -> None:
+    stranger = Shift(uuid4(), T0, T0 + timedelta(hours=1))
+    assert segments([stranger], NAMES, T0)[0].label == "(deleted user)"
+
+
+def test_now_offset() -> None:
+    assert now_offset(SHIFTS, T0 + timedelta(hours=2)) == pytest.approx(25.0)
+    assert now_offset(SHIFTS, T0 + timedelta(hours=8)) is None
+    assert now_offset([], T0) is None
+    assert segments([], NAMES, T0) == []
