@@ -30,8 +30,7 @@ def _rotation(conn: Conn, name: str = "ops", **fields: object) -> object:
 
 def _waiting_jobs(conn: Conn, rotation_id: object) -> int:
     row = conn.execute(
-        "SELECT count(*) AS n FROM procrastinate_jobs"
-        " WHERE queueing_lock = %s AND status = 'todo'",
+        "SELECT count(*) AS n FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
         (f"rotation:{rotation_id}",),
     ).fetchone()
     assert row

