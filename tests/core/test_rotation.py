@@ -1,0 +1,231 @@
+"""Every rule of handoff.rotation (engine.md), pure: no database, no clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import NAMESPACE_OID, uuid4, uuid5
+
+import pytest
+
+from handoff import rotation as r
+from handoff.grid import Grid
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+GRID = Grid("daily", 1, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "UTC")
+FIRST = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # GRID.end_time(T0)
+
+
+def people(*names: str) -> list[r.Participant]:
+    """Participants whose user ids are derived from names, so a name is one person."""
+    return [r.Participant(uuid4(), uuid5(NAMESPACE_OID, n)) for n in names]
+
+
+def at(participants: list[r.Participant], position: int, shift_start: datetime) -> r.State:
+    return r.State(position, participants[position].id, shift_start)
+
+
+def test_start_puts_the_first_participant_on_call_now() -> None:
+    ps = people("ann", "bob")
+    change = r.start(ps, T0)
+    assert change.state == at(ps, 0, T0)
+    assert change.handoffs == (r.Handoff(T0, "started", None, ps[0]),)
+    assert r.start([], T0) == r.Change(None)
+
+
+def test_advance_before_the_boundary_changes_nothing() -> None:
+    ps = people("ann", "bob")
+    state = at(ps, 0, T0)
+    assert r.advance(GRID, state, ps, FIRST - timedelta(microseconds=1)) == r.Change(state)
+
+
+def test_advance_at_the_boundary_hands_off() -> None:
+    ps = people("ann", "bob")
+    change = r.advance(GRID, at(ps, 0, T0), ps, FIRST)
+    assert change.state == at(ps, 1, FIRST)
+    assert change.handoffs == (r.Handoff(FIRST, "boundary", ps[0], ps[1]),)
+
+
+@pytest.mark.parametrize("missed", [1, 2, 3, 7])
+def test_catch_up_over_k_missed_boundaries(missed: int) -> None:
+    ps = people("ann", "bob", "cid")
+    now = FIRST + (missed - 1) * DAY + timedelta(hours=3)
+    change = r.advance(GRID, at(ps, 0, T0), ps, now)
+    assert [h.at for h in change.handoffs] == [FIRST + i * DAY for i in range(missed)]
+    assert all(h.cause == "boundary" for h in change.handoffs)
+    assert [h.to_participant for h in change.handoffs] == [ps[(i + 1) % 3] for i in range(missed)]
+    assert change.state == at(ps, missed % 3, FIRST + (missed - 1) * DAY)
+
+
+def test_advance_wraps_a_position_beyond_a_shortened_list() -> None:
+    ps = people("ann", "bob")
+    state = r.State(5, ps[1].id, T0)
+    change = r.advance(GRID, state, ps, T0 + timedelta(minutes=1))
+    assert change.state == at(ps, 1, T0)
+
+
+def test_advance_without_participants_drops_the_state() -> None:
+    assert r.advance(GRID, at(people("ann"), 0, T0), [], FIRST) == r.Change(None)
+
+
+def test_next_run_at_is_the_next_handoff() -> None:
+    ps = people("ann")
+    assert r.next_run_at(GRID, at(ps, 0, T0)) == FIRST
+    assert r.next_run_at(GRID, None) is None
+
+
+def test_participant_limit() -> None:
+    r.check_participant_count(1000, 1000)
+    with pytest.raises(r.RuleError, match="at most 1000"):
+        r.check_participant_count(1001, 1000)
+
+
+def test_adding_the_first_participant_starts_and_later_ones_move_nobody() -> None:
+    ps = people("ann", "bob")
+    assert r.add_participant(None, ps[:1], T0).state == at(ps, 0, T0)
+    state = at(ps, 0, T0)
+    assert r.add_participant(state, ps, T0 + DAY) == r.Change(state)
+
+
+def test_removing_the_active_participant_hands_on_the_rest_of_the_shift() -> None:
+    ps = people("ann", "bob", "cid")
+    now = T0 + timedelta(hours=1)
+    change = r.remove_participant(at(ps, 1, T0), ps, 1, now)
+    assert change.state == r.State(1, ps[2].id, T0)
+    assert change.handoffs == (r.Handoff(now, "participant_removed", ps[1], ps[2]),)
+
+
+def test_removing_the_active_last_participant_wraps_to_the_first() -> None:
+    ps = people("ann", "bob", "cid")
+    change = r.remove_participant(at(ps, 2, T0), ps, 2, T0)
+    assert change.state == r.State(0, ps[0].id, T0)
+
+
+def test_removing_another_participant_moves_nobody_and_closes_up() -> None:
+    ps = people("ann", "bob", "cid")
+    before = r.remove_participant(at(ps, 2, T0), ps, 0, T0)
+    assert before.state == r.State(1, ps[2].id, T0) and before.handoffs == ()
+    after = r.remove_participant(at(ps, 0, T0), ps, 2, T0)
+    assert after.state == at(ps, 0, T0) and after.handoffs == ()
+
+
+def test_removing_the_last_participant_deletes_the_state() -> None:
+    ps = people("ann")
+    assert r.remove_participant(at(ps, 0, T0), ps, 0, T0) == r.Change(None)
+
+
+def test_removing_an_unknown_position_is_refused() -> None:
+    with pytest.raises(r.RuleError):
+        r.remove_participant(None, people("ann"), 3, T0)
+
+
+def test_replacing_keeps_the_person_on_call_at_their_new_position() -> None:
+    old = people("ann", "bob", "cid")
+    new = [people("dan")[0], old[2], old[0]]
+    change = r.replace_participants(at(old, 2, T0), old, new, T0 + DAY)
+    assert change == r.Change(r.State(1, old[2].id, T0))
+
+
+def test_replacing_with_duplicates_keeps_the_first_occurrence() -> None:
+    old = people("ann", "bob")
+    again = r.Participant(uuid4(), old[1].user_id)
+    new = [old[0], again, old[1]]
+    change = r.replace_participants(at(old, 1, T0), old, new, T0)
+    assert change.state == r.State(1, again.id, T0)
+
+
+def test_replacing_without_the_person_on_call_gives_the_old_index_wrapping() -> None:
+    old = people("ann", "bob", "cid")
+    new = people("dan", "eve")
+    change = r.replace_participants(at(old, 2, T0), old, new, T0 + DAY)
+    assert change.state == r.State(0, new[0].id, T0)
+    assert change.handoffs == (r.Handoff(T0 + DAY, "participants_replaced", old[2], new[0]),)
+    kept = r.replace_participants(at(old, 1, T0), old, new, T0)
+    assert kept.state == r.State(1, new[1].id, T0)
+
+
+def test_replacing_with_nothing_or_from_nothing() -> None:
+    ps = people("ann")
+    assert r.replace_participants(at(ps, 0, T0), ps, [], T0) == r.Change(None)
+    assert r.replace_participants(None, [], ps, T0).state == at(ps, 0, T0)
+
+
+def test_set_active_hands_over_the_rest_of_the_shift() -> None:
+    ps = people("ann", "bob", "cid")
+    now = T0 + timedelta(hours=2)
+    change = r.set_active(at(ps, 0, T0), ps, 2, now)
+    assert change.state == r.State(2, ps[2].id, T0)
+    assert change.handoffs == (r.Handoff(now, "manual", ps[0], ps[2]),)
+    assert r.set_active(at(ps, 1, T0), ps, 1, now) == r.Change(at(ps, 1, T0))
+
+
+def test_set_active_refuses_impossible_indexes() -> None:
+    ps = people("ann", "bob")
+    with pytest.raises(r.RuleError, match="between 0 and 1"):
+        r.set_active(at(ps, 0, T0), ps, 2, T0)
+    with pytest.raises(r.RuleError):
+        r.set_active(None, [], 0, T0)
+
+
+def test_editing_the_grid_restarts_the_shift_now() -> None:
+    ps = people("ann", "bob")
+    now = T0 + timedelta(hours=5)
+    assert r.edit_grid(at(ps, 1, T0), now) == r.Change(at(ps, 1, now))
+    assert r.edit_grid(None, now) == r.Change(None)
+
+
+def test_reconcile_follows_a_moved_participant() -> None:
+    ps = people("ann", "bob", "cid")
+    moved = [ps[2], ps[0], ps[1]]
+    change = r.reconcile(at(ps, 1, T0), moved, T0 - DAY, T0 + DAY)
+    assert change == r.Change(r.State(2, ps[1].id, T0))
+
+
+def test_reconcile_replaces_a_vanished_participant_by_position() -> None:
+    ps = people("ann", "bob", "cid")
+    now = T0 + DAY
+    change = r.reconcile(at(ps, 2, T0), ps[:2], T0 - DAY, now)
+    assert change.state == r.State(0, ps[0].id, T0)
+    assert change.handoffs == (r.Handoff(now, "participant_removed", None, ps[0]),)
+
+
+def test_reconcile_starts_drops_and_restarts_after_a_grid_edit() -> None:
+    ps = people("ann")
+    assert r.reconcile(None, ps, T0, T0).state == at(ps, 0, T0)
+    assert r.reconcile(at(ps, 0, T0), [], T0, T0) == r.Change(None)
+    edited = T0 + timedelta(hours=1)
+    assert r.reconcile(at(ps, 0, T0), ps, edited, edited + DAY).state == at(ps, 0, edited)
+    assert r.reconcile(at(ps, 0, T0), ps, T0 - DAY, T0 + DAY).state == at(ps, 0, T0)
+
+
+def test_update_reconciles_then_advances() -> None:
+    ps = people("ann", "bob", "cid")
+    now = FIRST + DAY
+    change = r.update(GRID, at(ps, 2, T0), ps[:2], T0 - DAY, now)
+    causes = [h.cause for h in change.handoffs]
+    assert causes == ["participant_removed", "boundary", "boundary"]
+    assert change.state == at(ps, 0, FIRST + DAY)
+    assert r.update(GRID, None, [], T0, now) == r.Change(None)
+    started = r.update(GRID, None, ps, T0, T0)
+    assert started.state == at(ps, 0, T0) and started.handoffs[0].cause == "started"
+
+
+def test_update_after_a_grid_edit_restarts_at_the_edit() -> None:
+    ps = people("ann", "bob")
+    edited = FIRST - timedelta(hours=1)  # edited just before the old boundary
+    weekly = Grid("weekly", 1, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "UTC")
+    change = r.update(weekly, at(ps, 0, T0), ps, edited, FIRST + timedelta(minutes=1))
+    assert change == r.Change(at(ps, 0, edited))
+    assert r.next_run_at(weekly, change.state) == weekly.end_time(edited)
+
+
+def test_shifts_project_the_engine_s_future() -> None:
+    ps = people("ann", "bob")
+    projected = r.shifts(GRID, at(ps, 0, T0), ps, FIRST + 2 * DAY)
+    assert projected == [
+        (ps[0], T0, FIRST),
+        (ps[1], FIRST, FIRST + DAY),
+        (ps[0], FIRST + DAY, FIRST + 2 * DAY),
+    ]
+    assert len(r.shifts(GRID, at(ps, 0, T0), ps, FIRST + 400 * DAY, limit=5)) == 5
+    assert r.shifts(GRID, at(ps, 0, T0), ps, T0) == []

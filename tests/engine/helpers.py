@@ -1,0 +1,111 @@
+"""Plain-SQL setup and a direct job runner for the engine tests.
+
+Changes are made with plain SQL, as any writer could, so the tests prove that the triggers and
+the engine (not an API layer) keep the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from handoff.engine.process import Processor
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+
+def user(conn: Conn, name: str) -> UUID:
+    row = conn.execute("INSERT INTO users (name) VALUES (%s) RETURNING id", (name,)).fetchone()
+    assert row
+    return UUID(str(row["id"]))
+
+
+def rotation(
+    conn: Conn,
+    name: str,
+    start: datetime,
+    *,
+    type: str = "daily",
+    shift_length: int = 1,
+    time_zone: str = "UTC",
+) -> UUID:
+    row = conn.execute(
+        "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (name, type, shift_length, start, time_zone),
+    ).fetchone()
+    assert row
+    return UUID(str(row["id"]))
+
+
+def add(conn: Conn, rotation_id: UUID, *users: UUID) -> None:
+    """Append participants, in one statement (one trigger, one job)."""
+    row = conn.execute(
+        "SELECT coalesce(max(position) + 1, 0) AS n FROM participants WHERE rotation_id = %s",
+        (rotation_id,),
+    ).fetchone()
+    assert row
+    first = int(row["n"])
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position)"
+        " SELECT %s, u, %s + o - 1 FROM unnest(%s::uuid[]) WITH ORDINALITY AS t(u, o)",
+        (rotation_id, first, list(users)),
+    )
+
+
+def on_call(conn: Conn, rotation_id: UUID) -> tuple[int, str, datetime] | None:
+    """(position, user name, shift_start) of the rotation's state, or None."""
+    row = conn.execute(
+        "SELECT s.position, u.name, s.shift_start FROM rotation_state s"
+        " JOIN participants p ON p.id = s.participant_id JOIN users u ON u.id = p.user_id"
+        " WHERE s.rotation_id = %s",
+        (rotation_id,),
+    ).fetchone()
+    return (row["position"], row["name"], row["shift_start"]) if row else None
+
+
+def history(conn: Conn, rotation_id: UUID) -> list[tuple[str, datetime, str | None, str]]:
+    """(cause, boundary_at, from user, to user) of every handoff, oldest first."""
+    rows = conn.execute(
+        "SELECT cause, boundary_at, from_user_name, to_user_name FROM handoffs"
+        " WHERE rotation_id = %s ORDER BY boundary_at, id",
+        (rotation_id,),
+    ).fetchall()
+    return [(r["cause"], r["boundary_at"], r["from_user_name"], r["to_user_name"]) for r in rows]
+
+
+def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT next_run_at, job_id FROM rotation_schedule WHERE rotation_id = %s",
+        (rotation_id,),
+    ).fetchone()
+
+
+async def run_jobs(conn: Conn, processor: Processor) -> int:
+    """Run every waiting rotation job as a worker would (oldest first); returns how many ran.
+
+    A job that succeeds is deleted (as the worker's delete_jobs="successful" does); one that
+    raises is marked failed.
+    """
+    ran = 0
+    while True:
+        row = conn.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = ("
+            " SELECT id FROM procrastinate_jobs WHERE status = 'todo'"
+            " AND queue_name = 'rotations' ORDER BY id LIMIT 1) RETURNING id, args"
+        ).fetchone()
+        if row is None:
+            return ran
+        ran += 1
+        ids = [UUID(r) for r in row["args"]["rotation_ids"]]
+        try:
+            await processor.run_job(row["id"], ids)
+        except Exception:
+            conn.execute(
+                "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", (row["id"],)
+            )
+        else:
+            conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", (row["id"],))

@@ -1,0 +1,382 @@
+"""The dispatcher, the sweep and the batch engine, through the database."""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import urllib.request
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+import psycopg
+import pytest
+from procrastinate.jobs import Job
+from psycopg_pool import AsyncConnectionPool
+
+from handoff.clock import ManualClock
+from handoff.engine import metrics
+from handoff.engine.app import RETRY, RETRY_MAX_WAIT, build_app
+from handoff.engine.batch import BATCH_LOCK, BatchEngine
+from handoff.engine.dispatcher import BATCH_SIZE, DISPATCHER_LOCK, SPREAD, Dispatcher
+from handoff.engine.process import Processor
+from handoff.engine.sweep import FAILED_JOB_COOLDOWN, OVERDUE_GRACE, Sweep
+from handoff.grid import Grid
+from handoff.store.db import connect
+from handoff.store.queries import Queries
+
+from .helpers import Conn, add, history, on_call, rotation, run_jobs, schedule, user
+
+Q = Queries("engine")
+HOUR = timedelta(hours=1)
+
+
+def _bulk_rotations(conn: Conn, count: int, next_run_at: datetime | None, prefix: str) -> None:
+    """Insert rotations and their schedule rows fast, bypassing the triggers' jobs."""
+    conn.execute(
+        "WITH r AS (INSERT INTO rotations (name, type, start_at, time_zone)"
+        " SELECT %s || g, 'daily', date_trunc('minute', now()), 'UTC'"
+        " FROM generate_series(1, %s) g RETURNING id)"
+        " INSERT INTO rotation_schedule (rotation_id, next_run_at) SELECT id, %s FROM r",
+        (prefix, count, next_run_at),
+    )
+
+
+def _jobs(conn: Conn) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, args, scheduled_at, queueing_lock FROM procrastinate_jobs ORDER BY id"
+    ).fetchall()
+
+
+async def test_dispatcher_batches_rotations_due_at_the_same_instant(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock
+) -> None:
+    soon = clock.now() + timedelta(milliseconds=300)
+    past = clock.now() - timedelta(seconds=3)
+    _bulk_rotations(conn, 2000, soon, "storm-")
+    _bulk_rotations(conn, 3, past, "late-")
+    _bulk_rotations(conn, 5, soon + HOUR, "later-")
+    tick = await Dispatcher(pool, clock).tick()
+    assert tick.leader and tick.dispatched == 2003
+    assert tick.scheduled_for == {soon}
+    assert tick.next_due == soon + HOUR
+    jobs = _jobs(conn)
+    storm = [j for j in jobs if j["scheduled_at"] == soon]
+    chunk = min(BATCH_SIZE, math.ceil(2000 / SPREAD))
+    assert sorted(len(j["args"]["rotation_ids"]) for j in storm)[1:] == [chunk] * (
+        math.ceil(2000 / chunk) - 1
+    )
+    late = [j for j in jobs if j["scheduled_at"] is None]
+    assert [len(j["args"]["rotation_ids"]) for j in late] == [1, 1, 1]  # spread, not batched
+    assert all(j["queueing_lock"] == f"rotation:{j['args']['rotation_ids'][0]}" for j in late)
+    assert all(j["queueing_lock"] is None for j in storm)
+    owned = conn.execute(
+        "SELECT count(*) AS n FROM rotation_schedule s JOIN procrastinate_jobs j"
+        " ON j.id = s.job_id AND j.args->'rotation_ids' ? s.rotation_id::text"
+    ).fetchone()
+    assert owned and owned["n"] == 2003
+    again = await Dispatcher(pool, clock).tick()
+    assert again.dispatched == 0 and len(_jobs(conn)) == len(jobs)
+
+
+async def test_dispatcher_wakes_the_workers_at_the_scheduled_instant(
+    db_url: str, conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock
+) -> None:
+    soon = clock.now() + timedelta(milliseconds=300)
+    _bulk_rotations(conn, 2, soon, "soon-")
+    _bulk_rotations(conn, 1, soon + HOUR, "later-")
+    dispatcher = Dispatcher(pool, clock)
+    with psycopg.connect(db_url, autocommit=True) as listener:
+        listener.execute('LISTEN "procrastinate_queue_v1#rotations"')
+        assert await dispatcher._step() == soon  # queued ahead, to be woken at `soon`
+        inserted = [json.loads(n.payload) for n in listener.notifies(timeout=0.3)]
+        assert len(inserted) == 2 and all(n["job_id"] > 0 for n in inserted)
+        clock.set(soon)
+        assert await dispatcher._step() == soon + timedelta(seconds=1)  # MAX_SLEEP
+        woken = [json.loads(n.payload) for n in listener.notifies(timeout=0.3)]
+    assert woken == [{"type": "job_inserted", "job_id": 0}]
+
+
+async def test_a_change_reuses_the_waiting_dispatched_job(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock
+) -> None:
+    rid = rotation(conn, "ops", clock.now().replace(second=0, microsecond=0))
+    add(conn, rid, user(conn, "ann"))
+    conn.execute("DELETE FROM procrastinate_jobs")
+    conn.execute("UPDATE rotation_schedule SET job_id = NULL, next_run_at = %s", (clock.now(),))
+    assert (await Dispatcher(pool, clock).tick()).dispatched == 1
+    add(conn, rid, user(conn, "bob"))
+    jobs = _jobs(conn)
+    assert len(jobs) == 1 and schedule(conn, rid)["job_id"] == jobs[0]["id"]  # type: ignore[index]
+
+
+async def test_only_one_dispatcher_works_at_a_time(
+    db_url: str, conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock
+) -> None:
+    _bulk_rotations(conn, 3, clock.now() - HOUR, "due-")
+    with connect(db_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (DISPATCHER_LOCK,))
+        tick = await Dispatcher(pool, clock).tick()
+        assert not tick.leader and tick.dispatched == 0
+    assert (await Dispatcher(pool, clock).tick()).dispatched == 3
+
+
+async def test_dispatched_storm_is_processed_once_per_rotation(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, processor: Processor
+) -> None:
+    start = clock.now().replace(second=0, microsecond=0) - 2 * HOUR
+    ann, bob = user(conn, "ann"), user(conn, "bob")
+    ids = [rotation(conn, f"r{i}", start, type="hourly") for i in range(30)]
+    for rid in ids:
+        add(conn, rid, ann, bob)
+    await run_jobs(conn, processor)
+    boundary = Grid("hourly", 1, start, "UTC").end_time(clock.now())
+    clock.set(boundary)
+    assert (await Dispatcher(pool, clock).tick()).dispatched == 30
+    assert await run_jobs(conn, processor) == 30  # fewer rotations than SPREAD: one per job
+    for rid in ids:
+        assert on_call(conn, rid)[:2] == (1, "bob")  # type: ignore[index]
+        assert history(conn, rid)[-1] == ("boundary", boundary, "ann", "bob")
+        assert schedule(conn, rid) == {"next_run_at": boundary + HOUR, "job_id": None}
+
+
+@pytest.fixture
+async def app(pool: AsyncConnectionPool[Any]) -> AsyncIterator[procrastinate.App]:
+    built = build_app(procrastinate.PsycopgConnector())
+    async with built.open_async(pool):
+        yield built
+
+
+async def _lost_rotation(conn: Conn, processor: Processor, clock: ManualClock) -> Any:
+    """A started rotation whose next run is overdue beyond the grace period."""
+    rid = rotation(conn, "lost", clock.now().replace(second=0, microsecond=0) - 3 * HOUR)
+    add(conn, rid, user(conn, "ann"), user(conn, "bob"))
+    await run_jobs(conn, processor)
+    conn.execute(
+        "UPDATE rotation_schedule SET next_run_at = %s, job_id = 424242 WHERE rotation_id = %s",
+        (clock.now() - OVERDUE_GRACE - timedelta(seconds=1), rid),
+    )
+    return rid
+
+
+async def test_sweep_repairs_a_rotation_whose_job_was_deleted(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    processor: Processor,
+    clock: ManualClock,
+    app: procrastinate.App,
+) -> None:
+    rid = await _lost_rotation(conn, processor, clock)
+    before = metrics.DISPATCH_REPAIRS._value.get()
+    result = await Sweep(pool, app, clock).sweep()
+    assert result and result.repaired == [rid]
+    assert metrics.DISPATCH_REPAIRS._value.get() == before + 1
+    status = conn.execute("SELECT value FROM engine_status WHERE key = 'sweep'").fetchone()
+    assert status and status["value"]["repairs"] == 1
+    waiting = schedule(conn, rid)
+    assert waiting and waiting["job_id"] in [j["id"] for j in _jobs(conn)]
+    assert await run_jobs(conn, processor) == 1
+    assert (await Sweep(pool, app, clock).sweep()) == type(result)([], [])
+
+
+async def test_sweep_waits_out_the_cooldown_of_a_failed_job(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    processor: Processor,
+    clock: ManualClock,
+    app: procrastinate.App,
+) -> None:
+    rid = await _lost_rotation(conn, processor, clock)
+    job = conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status)"
+        " VALUES ('rotations', 'update_rotations', %s, 'failed') RETURNING id",
+        (json.dumps({"rotation_ids": [str(rid)]}),),
+    ).fetchone()
+    assert job
+    conn.execute(
+        "UPDATE rotation_schedule SET job_id = %s WHERE rotation_id = %s", (job["id"], rid)
+    )
+    sweep = Sweep(pool, app, clock)
+    assert (await sweep.repair(scan_unscheduled=False)) == []
+    clock.advance(FAILED_JOB_COOLDOWN)
+    assert (await sweep.repair(scan_unscheduled=False)) == [rid]
+
+
+async def test_sweep_finds_rotations_the_schedule_does_not_cover(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    processor: Processor,
+    clock: ManualClock,
+    app: procrastinate.App,
+) -> None:
+    rid = rotation(conn, "restored", clock.now().replace(second=0, microsecond=0))
+    add(conn, rid, user(conn, "ann"))
+    conn.execute("DELETE FROM procrastinate_jobs")
+    conn.execute("DELETE FROM rotation_schedule")  # as after restoring a partial backup
+    sweep = Sweep(pool, app, clock)
+    assert (await sweep.repair(scan_unscheduled=False)) == []
+    assert (await sweep.repair(scan_unscheduled=True)) == [rid]
+    await run_jobs(conn, processor)
+    assert on_call(conn, rid)[:2] == (0, "ann")  # type: ignore[index]
+
+
+async def test_sweep_retries_the_jobs_of_a_dead_worker(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, app: procrastinate.App
+) -> None:
+    worker = conn.execute(
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour')"
+        " RETURNING id"
+    ).fetchone()
+    assert worker
+    job = conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id)"
+        " VALUES ('rotations', 'update_rotations', '{\"rotation_ids\": []}', 'doing', %s)"
+        " RETURNING id",
+        (worker["id"],),
+    ).fetchone()
+    assert job
+    assert await Sweep(pool, app, clock).retry_stalled_jobs() == [job["id"]]
+    row = conn.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", (job["id"],))
+    assert row.fetchone() == {"status": "todo"}
+
+
+def _plan(conn: Conn, query: str, params: dict[str, Any]) -> str:
+    rows = conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query, params).fetchall()
+    return "\n".join(r["QUERY PLAN"] for r in rows)
+
+
+async def test_idle_schedule_reads_no_rotation_rows(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, app: procrastinate.App
+) -> None:
+    """100,000 rotations, none due: the dispatcher and sweep read index entries only."""
+    _bulk_rotations(conn, 50_000, clock.now() + HOUR, "a-")
+    _bulk_rotations(conn, 50_000, clock.now() + 24 * HOUR, "b-")
+    conn.execute(
+        "UPDATE rotation_schedule SET job_id = 1"
+        " WHERE rotation_id IN (SELECT rotation_id FROM rotation_schedule LIMIT 50000)"
+    )
+    conn.execute("ANALYZE rotation_schedule")
+    conn.execute("ANALYZE procrastinate_jobs")
+    now = clock.now()
+    params = {
+        "now": now,
+        "horizon": now + timedelta(seconds=1),
+        "limit": 20_000,
+        "batch_size": 100,
+        "spread": 16,
+    }
+    with connect(conn.info.dsn) as tx:  # EXPLAIN ANALYZE of the dispatch inserts: roll back
+        plan = _plan(tx, Q["dispatch_due"], params)
+        tx.rollback()
+    assert "rotation_schedule_due_idx" in plan and "Seq Scan on rotation_schedule" not in plan
+    plan = _plan(conn, Q["next_due"], {})
+    assert "rotation_schedule_due_idx" in plan and "Seq Scan" not in plan
+    plan = _plan(
+        conn,
+        Q["lost_rotations"],
+        {"overdue_before": now - OVERDUE_GRACE, "failed_before": now, "limit": 1000},
+    )
+    assert "rotation_schedule_owned_idx" in plan and "Seq Scan on rotation_schedule" not in plan
+    plan = _plan(conn, Q["overdue_count"], {"overdue_before": now})
+    assert "Seq Scan" not in plan
+    conn.execute("UPDATE rotation_schedule SET job_id = NULL")
+    tick = await Dispatcher(pool, clock).tick()
+    assert tick.dispatched == 0 and tick.next_due is not None
+    sweep = await Sweep(pool, app, clock).sweep()
+    assert sweep and sweep.repaired == []
+    count = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
+    assert count == {"n": 0}  # no far-future jobs in the queue
+
+
+async def test_batch_engine_hands_off_with_the_same_rules(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, processor: Processor
+) -> None:
+    start = clock.now().replace(second=0, microsecond=0) - 2 * HOUR
+    ann, bob = user(conn, "ann"), user(conn, "bob")
+    ids = [rotation(conn, f"r{i}", start, type="hourly") for i in range(5)]
+    for rid in ids:
+        add(conn, rid, ann, bob)
+    broken = rotation(conn, "broken", start, type="hourly")
+    add(conn, broken, ann)
+    conn.execute("UPDATE rotations SET time_zone = 'Mars/Olympus' WHERE id = %s", (broken,))
+    conn.execute("DELETE FROM procrastinate_jobs")  # no queue engine in this deployment
+    conn.execute("UPDATE rotation_schedule SET job_id = NULL")
+    engine = BatchEngine(pool, clock, interval=timedelta(seconds=5), max_advances=3)
+    first = await engine.cycle()  # nobody has state yet: the batch engine starts them
+    assert first.leader and first.applied == 3
+    await engine.cycle()
+    assert all(on_call(conn, rid)[:2] == (0, "ann") for rid in ids)  # type: ignore[index]
+    boundary = Grid("hourly", 1, start, "UTC").end_time(clock.now())
+    clock.set(boundary + timedelta(seconds=1))
+    cycles = [await engine.cycle() for _ in range(2)]
+    assert [c.applied for c in cycles] == [3, 2]  # at most max_advances per cycle
+    for rid in ids:
+        assert history(conn, rid)[-1] == ("boundary", boundary, "ann", "bob")
+        assert schedule(conn, rid)["next_run_at"] == boundary + HOUR  # type: ignore[index]
+    assert on_call(conn, broken) is None
+    engines = conn.execute("SELECT DISTINCT engine FROM handoffs").fetchall()
+    assert engines == [{"engine": "batch"}]
+    # The queue engine running the same rotations afterwards changes nothing twice.
+    await processor.run_job(None, ids)
+    count = conn.execute("SELECT count(*) AS n FROM handoffs WHERE cause = 'boundary'")
+    assert count.fetchone() == {"n": 5}
+
+
+async def test_only_one_batch_engine_works_at_a_time(
+    db_url: str, pool: AsyncConnectionPool[Any], clock: ManualClock
+) -> None:
+    engine = BatchEngine(pool, clock, interval=timedelta(seconds=5), max_advances=150)
+    with connect(db_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (BATCH_LOCK,))
+        assert not (await engine.cycle()).leader
+    assert (await engine.cycle()).leader
+
+
+def test_retries_back_off_exponentially_up_to_a_ceiling() -> None:
+    def wait(attempts: int) -> float:
+        job = Job(
+            id=1,
+            queue="rotations",
+            lock=None,
+            queueing_lock=None,
+            task_name="update_rotations",
+            attempts=attempts,
+        )
+        decision = RETRY.get_retry_decision(exception=ValueError(), job=job)
+        assert decision and decision.retry_at
+        return (decision.retry_at - datetime.now(UTC)).total_seconds()
+
+    assert 1 < wait(0) <= 2 and 7 < wait(2) <= 8
+    assert wait(9) <= RETRY_MAX_WAIT.total_seconds()
+    job = Job(
+        id=1,
+        queue="rotations",
+        lock=None,
+        queueing_lock=None,
+        task_name="update_rotations",
+        attempts=100,
+    )
+    assert RETRY.get_retry_decision(exception=ValueError(), job=job) is None
+
+
+def test_metrics_are_served_under_their_contract_names() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    metrics.serve(port, host="127.0.0.1")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for name in (
+        "handoff_handoffs_total",
+        "handoff_lag_seconds_bucket",
+        "handoff_jobs",
+        "handoff_job_duration_seconds_bucket",
+        "handoff_job_failures_total",
+        "handoff_dispatch_repairs_total",
+        "handoff_rotations_overdue",
+        "handoff_batch_cycle_seconds_bucket",
+        "process_resident_memory_bytes",
+    ):
+        assert f"\n{name}" in text, name
