@@ -194,3 +194,76 @@ def test_deleting_a_rotation_removes_its_waiting_job(conn: Conn) -> None:
     assert _waiting_jobs(conn, rotation) == 0
     left = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
     assert left and left["n"] == 0
+
+
+def _batch_job(conn: Conn, rotation_ids: list[object], *, attempts: int = 0) -> int:
+    """A waiting job owning several rotations, as the dispatcher makes them."""
+    row = conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, attempts, scheduled_at)"
+        " VALUES ('rotations', 'update_rotations', jsonb_build_object('rotation_ids', %s::text[]),"
+        " %s, now() + interval '1 minute') RETURNING id",
+        ([str(r) for r in rotation_ids], attempts),
+    ).fetchone()
+    assert row
+    job_id = int(str(row["id"]))
+    conn.execute(
+        "INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id)"
+        " SELECT unnest(%s::uuid[]), now(), %s"
+        " ON CONFLICT (rotation_id) DO UPDATE SET job_id = excluded.job_id",
+        (rotation_ids, job_id),
+    )
+    return job_id
+
+
+def test_a_rotation_in_a_waiting_batch_job_gets_no_second_job(conn: Conn) -> None:
+    first, second, user = _rotation(conn, "a"), _rotation(conn, "b"), _user(conn)
+    job_id = _batch_job(conn, [first, second])
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+        (first, user),
+    )
+    assert _waiting_jobs(conn, first) == 0
+    jobs = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
+    assert jobs and jobs["n"] == 1
+    owner = conn.execute(
+        "SELECT job_id FROM rotation_schedule WHERE rotation_id = %s", (first,)
+    ).fetchone()
+    assert owner and owner["job_id"] == job_id
+
+
+def test_a_change_brings_a_waiting_retry_forward(conn: Conn) -> None:
+    rotation, user = _rotation(conn), _user(conn)
+    retrying = _batch_job(conn, [rotation], attempts=3)
+    fresh = _batch_job(conn, [_rotation(conn, "other")])
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+        (rotation, user),
+    )
+    rows = conn.execute(
+        "SELECT id, scheduled_at FROM procrastinate_jobs WHERE id = ANY(%s)", ([retrying, fresh],)
+    ).fetchall()
+    scheduled = {row["id"]: row["scheduled_at"] for row in rows}
+    assert scheduled[retrying] is None  # the change is applied now, not after the backoff
+    assert scheduled[fresh] is not None  # an untouched rotation's job keeps its instant
+
+
+def test_a_plain_sql_change_waits_for_a_job_holding_the_rotation(db_url: str) -> None:
+    """The enqueue locks the rotation like every state writer, so no job can read it halfway."""
+    with connect(db_url) as job, connect(db_url) as writer:
+        rotation, user = _rotation(job), _user(job)
+        job.commit()
+        job.execute("SELECT 1 FROM rotations WHERE id = %s FOR NO KEY UPDATE", (rotation,))
+        writer.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            writer.execute(
+                "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+                (rotation, user),
+            )
+        writer.rollback()
+        job.commit()
+        writer.execute(
+            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
+            (rotation, user),
+        )
+        writer.commit()
+        assert _waiting_jobs(writer, rotation) == 1

@@ -108,18 +108,52 @@ CREATE TABLE engine_status (
 -- ---------------------------------------------------------------------------------------
 -- Transactional enqueue.
 --
--- handoff_enqueue_rotations(ids) puts one job per rotation into Procrastinate's table unless
--- that rotation already has a waiting one: the dedup is Procrastinate's unique partial index
--- on queueing_lock WHERE status = 'todo', so it holds across transactions, connections and
--- writers (GoAlert's per-transaction dedup misfires on reused connections). It marks the
--- rotation due now and owned by that job in the schedule. Rotations that no longer exist
--- (deleted in this transaction) are skipped.
+-- handoff_enqueue_rotations(ids) makes sure each rotation has exactly one waiting job that
+-- will see this transaction's change, and marks the rotation due now in the schedule:
+--
+-- - It first locks the rotations (in id order), as every state writer does. A job that is
+--   processing one of them finishes first, and then this change gets a new job; a job that
+--   has not locked it yet waits for this transaction and reads the change. Without the lock,
+--   a job could read the rotation just before a plain-SQL change commits and then mark the
+--   rotation up to date, losing the change until the next boundary.
+-- - A rotation whose owning job is still waiting (its own job, or a dispatcher's batch) keeps
+--   that job: it has not started, so it will read the change. A waiting retry (scheduled
+--   later, after a failure) is brought forward so the change is applied now.
+-- - Any other rotation gets a new single-rotation job. The dedup is Procrastinate's unique
+--   partial index on queueing_lock WHERE status = 'todo', so it holds across transactions,
+--   connections and writers (GoAlert's per-transaction dedup misfires on reused connections).
+--
+-- Rotations that no longer exist (deleted in this transaction) are skipped.
 -- ---------------------------------------------------------------------------------------
 CREATE FUNCTION handoff_enqueue_rotations(ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    kept uuid[];
 BEGIN
+    PERFORM 1 FROM rotations WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+
+    WITH waiting AS (
+        SELECT s.rotation_id, j.id AS job_id
+        FROM rotation_schedule s
+        JOIN procrastinate_jobs j ON j.id = s.job_id AND j.status = 'todo'
+        WHERE s.rotation_id = ANY (ids)
+    ),
+    due_now AS (
+        UPDATE procrastinate_jobs j SET scheduled_at = NULL
+        FROM waiting w
+        WHERE j.id = w.job_id AND j.status = 'todo' AND j.attempts > 0
+          AND j.scheduled_at > now()
+    ),
+    marked AS (
+        UPDATE rotation_schedule s SET next_run_at = now()
+        FROM waiting w
+        WHERE s.rotation_id = w.rotation_id
+        RETURNING s.rotation_id
+    )
+    SELECT coalesce(array_agg(rotation_id), '{}') INTO kept FROM marked;
+
     WITH wanted AS (
-        SELECT r.id FROM rotations r WHERE r.id = ANY (ids)
+        SELECT r.id FROM rotations r WHERE r.id = ANY (ids) AND r.id <> ALL (kept)
     ),
     inserted AS (
         INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
