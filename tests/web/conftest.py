@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import shutil
 import socket
 import threading
@@ -167,7 +168,10 @@ DESKTOP = {"width": 1280, "height": 800}
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright; never a downloaded browser."""
     if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is missing: the browser tests need Debian's chromium package")
+        message = f"{CHROMIUM} is missing: the browser tests need Debian's chromium package"
+        if os.environ.get("HANDOFF_REQUIRE_BROWSER"):
+            pytest.fail(message + " (HANDOFF_REQUIRE_BROWSER is set, as in CI)")
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
