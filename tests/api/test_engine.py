@@ -15,13 +15,15 @@ def test_engine_status_reads_what_the_engines_leave(api: Api) -> None:
     empty = api.admin.get("/api/v1/engine").json()
     assert empty["mode"] == "none" and empty["workers"] == []
     assert empty["last_reconcile_at"] is None
+    assert empty["last_reconcile_repairs"] is None
     assert empty["handoff_lag_seconds"] == {"p50": None, "p99": None}
     assert empty["jobs"] == {"todo": 1}  # the creation's job, enqueued by the trigger
     api.sql(
         "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (%s)", T0 - timedelta(seconds=1)
     )
     api.sql(
-        "INSERT INTO engine_status (key, value, updated_at) VALUES ('sweep', '{}', %s)",
+        "INSERT INTO engine_status (key, value, updated_at) VALUES ('sweep', %s, %s)",
+        '{"repairs": 3}',
         T0 - timedelta(seconds=5),
     )
     api.sql("UPDATE procrastinate_jobs SET scheduled_at = %s", T0 - timedelta(seconds=30))
@@ -43,6 +45,7 @@ def test_engine_status_reads_what_the_engines_leave(api: Api) -> None:
     assert status["workers"][0]["last_seen"] == "2026-03-02T09:29:59Z"
     assert status["workers"][0]["host"] is None
     assert status["last_reconcile_at"] == "2026-03-02T09:29:55Z"
+    assert status["last_reconcile_repairs"] == 3
     assert status["oldest_due_job_age_seconds"] == 30.0
     lag = status["handoff_lag_seconds"]
     assert abs(lag["p50"] - 0.0505) < 1e-6

@@ -292,3 +292,17 @@ def test_edit_saves_through_the_store_and_delete_removes(browser: Browser, web: 
     )
     assert deleted.headers["location"] == "/rotations"
     assert browser.client.get(f"/rotations/{rotation.id}").status_code == 404
+
+
+def test_the_engine_page_shows_the_last_sweep_and_its_repairs(browser: Browser, web: Web) -> None:
+    browser.sign_in(web.admin_token)
+    assert "never" in browser.client.get("/engine").text
+
+    async def swept(conn: Any) -> None:
+        await conn.execute(
+            "INSERT INTO engine_status (key, value) VALUES ('sweep', '{\"repairs\": 2}')"
+        )
+
+    web.run(swept)
+    page = browser.client.get("/engine").text
+    assert "2 missed updates repaired" in page

@@ -195,6 +195,9 @@ class Engine(BaseModel):
     jobs: dict[str, int]
     oldest_due_job_age_seconds: float
     last_reconcile_at: UtcTime | None
+    last_reconcile_repairs: int | None = Field(
+        description="Missed updates the last repair sweep found and re-enqueued."
+    )
     handoff_lag_seconds: Lag
 
 

@@ -39,6 +39,7 @@ class EngineStatus:
     jobs: dict[str, int]
     oldest_due_job_age_seconds: float
     last_reconcile_at: datetime | None
+    last_reconcile_repairs: int | None
     lag_p50: float | None
     lag_p99: float | None
 
@@ -65,7 +66,9 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         await cur.execute(Q["oldest_due_age"], {"now": now})
         age = await cur.fetchone()
         await cur.execute(Q["engine_facts"])
-        facts = {r["key"]: r["updated_at"] for r in await cur.fetchall()}
+        rows = await cur.fetchall()
+        facts = {r["key"]: r["updated_at"] for r in rows}
+        sweep = next((r["value"] for r in rows if r["key"] == "sweep"), None)
         await cur.execute(Q["lag"], {"since": now - LAG_WINDOW})
         lag = await cur.fetchone()
     assert age is not None and lag is not None
@@ -75,6 +78,7 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         jobs=jobs,
         oldest_due_job_age_seconds=max(float(age["age"]), 0.0),
         last_reconcile_at=max(facts.values()) if facts else None,
+        last_reconcile_repairs=None if sweep is None else int(sweep.get("repairs", 0)),
         lag_p50=lag["p50"],
         lag_p99=lag["p99"],
     )

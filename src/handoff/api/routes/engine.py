@@ -36,6 +36,7 @@ async def engine_status(conn: Conn, now: Now) -> schemas.Engine:
         jobs=found.jobs,
         oldest_due_job_age_seconds=found.oldest_due_job_age_seconds,
         last_reconcile_at=found.last_reconcile_at,
+        last_reconcile_repairs=found.last_reconcile_repairs,
         handoff_lag_seconds=schemas.Lag(p50=found.lag_p50, p99=found.lag_p99),
     )
 

@@ -21,7 +21,7 @@ WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= %(now)s
 
 -- name: engine_facts
 -- What the engines published: the queue engine's sweep and the batch engine's cycle.
-SELECT key, updated_at FROM engine_status WHERE key IN ('sweep', 'batch');
+SELECT key, updated_at, value FROM engine_status WHERE key IN ('sweep', 'batch');
 
 -- name: lag
 -- Boundary-to-recorded lag of grid handoffs recorded in the last hour: p50 and p99, seconds.
