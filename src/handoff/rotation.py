@@ -73,9 +73,7 @@ def start(participants: Sequence[Participant], now: datetime) -> Change:
     return Change(first, (Handoff(now, "started", None, participants[0]),))
 
 
-def advance(
-    grid: Grid, state: State, participants: Sequence[Participant], now: datetime
-) -> Change:
+def advance(grid: Grid, state: State, participants: Sequence[Participant], now: datetime) -> Change:
     """Cross every boundary up to `now`, one position per boundary.
 
     After downtime this lands on the participant who would be on call had the engine never
@@ -177,9 +175,7 @@ def set_active(
     if not participants or state is None:
         raise RuleError("the rotation has no participants")
     if not 0 <= index < len(participants):
-        raise RuleError(
-            f"active_index must be between 0 and {len(participants) - 1}, got {index}"
-        )
+        raise RuleError(f"active_index must be between 0 and {len(participants) - 1}, got {index}")
     if index == state.position:
         return Change(state)
     current = participants[state.position] if state.position < len(participants) else None
