@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handoff.web.routes import engine, forms, oncall, rotations, signin, static
+from handoff.web.routes import engine, forms, oncall, people, rotations, signin, static
 
 router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
-for _part in (signin, static, forms, rotations, oncall, engine):
+for _part in (signin, static, forms, rotations, oncall, people, engine):
     router.include_router(_part.router)
 
 __all__ = ["router"]

@@ -15,6 +15,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from handoff.store import history, jobs, projections, rotations, status, users
+from handoff.store.errors import StoreError
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
@@ -132,6 +133,72 @@ async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
         found = await users.list_users(conn, limit=MAX_LIMIT, cursor=found.next_cursor)
         result.extend(found.items)
     return result
+
+
+async def all_rotations(conn: AsyncConnection[Any], now: datetime) -> list[rotations.Rotation]:
+    """Every rotation, by name (every page of the store's list)."""
+    found = await rotations.list_rotations(conn, now=now, limit=MAX_LIMIT)
+    result = list(found.items)
+    while found.next_cursor is not None:
+        found = await rotations.list_rotations(
+            conn, now=now, limit=MAX_LIMIT, cursor=found.next_cursor
+        )
+        result.extend(found.items)
+    return result
+
+
+async def _on_call_user(
+    conn: AsyncConnection[Any], rotation: rotations.Rotation, now: datetime
+) -> UUID | None:
+    """Who is on call at `now`, as the On call now page says (the grid walked on from the
+    stored state, so a boundary the engine has yet to process counts); the stored state's
+    person for a grid that cannot be projected."""
+    if not rotation.participants:
+        return None
+    try:
+        found = await projections.oncall(conn, now, rotation_id=rotation.id)
+    except StoreError:
+        return rotation.on_call_user_id
+    return found[0].user_id if found else rotation.on_call_user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    rotation: rotations.Rotation
+    on_call: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user: users.User
+    memberships: list[Membership]  # each rotation once, by name, however often they are in it
+
+    @property
+    def on_call(self) -> list[rotations.Rotation]:
+        return [m.rotation for m in self.memberships if m.on_call]
+
+
+async def people(conn: AsyncConnection[Any], now: datetime) -> list[Person]:
+    """Everyone, by name, with the rotations each is in and where each is on call now."""
+    everyone = await all_users(conn)
+    found = await all_rotations(conn, now)
+    memberships: dict[UUID, list[Membership]] = {}
+    for rotation in found:
+        on_call = await _on_call_user(conn, rotation, now)
+        for user_id in dict.fromkeys(p.user_id for p in rotation.participants):
+            memberships.setdefault(user_id, []).append(Membership(rotation, user_id == on_call))
+    return [Person(u, memberships.get(u.id, [])) for u in everyone]
+
+
+async def person(conn: AsyncConnection[Any], user_id: UUID, now: datetime) -> Person:
+    """One user with their rotations (NotFound if there is no such user)."""
+    user = await users.get(conn, user_id)
+    memberships: list[Membership] = []
+    for rotation in await all_rotations(conn, now):
+        if any(p.user_id == user_id for p in rotation.participants):
+            on_call = await _on_call_user(conn, rotation, now)
+            memberships.append(Membership(rotation, on_call == user_id))
+    return Person(user, memberships)
 
 
 @dataclass(frozen=True, slots=True)

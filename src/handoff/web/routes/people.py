@@ -1,0 +1,109 @@
+"""The people page: everyone, the rotations each is in, create a person, delete one.
+
+Creating and deleting go through `store.users` as the API and the CLI do: the store checks the
+name and email (its messages show next to each field), and deleting applies engine.md's removal
+rule in every rotation the person is in, in one transaction. Deleting asks first, on a page of
+its own that names those rotations, so it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from handoff.api.deps import Conn, Now
+from handoff.store import users
+from handoff.store.errors import Invalid
+from handoff.web import views
+from handoff.web.render import page
+from handoff.web.routing import WebRoute
+from handoff.web.session import AdminPosted, Refused, Session, Viewer
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+FIELDS = ("name", "email")
+
+
+@dataclass
+class PersonForm:
+    """What the create form holds, as typed, and the store's message for each field."""
+
+    name: str = ""
+    email: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, form: FormData) -> PersonForm:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        return cls(name=text("name"), email=text("email"))
+
+    def add_errors(self, exc: Invalid) -> None:
+        for error in exc.errors:
+            where = error.field if error.field in FIELDS else "form"
+            self.errors.setdefault(where, error.message)
+
+
+def _require_writer(viewer: Session) -> None:
+    if not viewer.can_write:
+        raise Refused("you are signed in with a reader token, which cannot change anything")
+
+
+async def _list_page(
+    request: Request,
+    viewer: Session,
+    conn: Conn,
+    now: Now,
+    form: PersonForm,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "people.html",
+        status_code,
+        session=viewer,
+        people=await views.people(conn, now),
+        form=form,
+        max_name=users.MAX_NAME,
+        max_email=users.MAX_EMAIL,
+    )
+
+
+@router.get("/people")
+async def people_page(request: Request, viewer: Viewer, conn: Conn, now: Now) -> Response:
+    return await _list_page(request, viewer, conn, now, PersonForm())
+
+
+@router.post("/people")
+async def create_person(request: Request, post: AdminPosted, conn: Conn, now: Now) -> Response:
+    """Create through the store; its refusal re-renders the form with each field's message."""
+    form = PersonForm.from_form(post.form)
+    email = form.email if form.email.strip() else None  # the email is optional
+    try:
+        created = await users.create(conn, form.name, email, now=now)
+    except Invalid as exc:
+        form.add_errors(exc)
+        return await _list_page(request, post.session, conn, now, form, 422)
+    return RedirectResponse(f"/people#person-{created.id}", status_code=303)
+
+
+@router.get("/people/{user_id}/delete")
+async def confirm_delete(
+    request: Request, user_id: UUID, viewer: Viewer, conn: Conn, now: Now
+) -> Response:
+    """The confirmation step: what deleting this person does, in which rotations."""
+    _require_writer(viewer)
+    return page(
+        request, "person_delete.html", session=viewer, p=await views.person(conn, user_id, now)
+    )
+
+
+@router.post("/people/{user_id}/delete")
+async def delete_person(user_id: UUID, post: AdminPosted, conn: Conn, now: Now) -> Response:
+    await users.delete(conn, user_id, now=now)
+    return RedirectResponse("/people", status_code=303)
