@@ -1,0 +1,164 @@
+"""Scenario 4, the ceiling: the engine's handoff transactions with no queue in front of them.
+
+A minimal loop (asyncio and psycopg connections: no pool, no queue, no framework) takes released
+rotations from a list and runs for each exactly the transaction a queue job runs (lock the
+rotation and its state, let the pure rules decide, write state and history, reschedule;
+pipelined). One Python process cannot keep a 2-core PostgreSQL busy, so each level runs the
+loop in one or more processes, each with several connections; the processes connect first and
+start together at a barrier. The best level is the most this PostgreSQL on this machine does for
+our transaction: the engine's throughput is judged against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from handoff import rotation
+from handoff.bench import population
+from handoff.bench.profiles import Profile
+from handoff.store import state
+
+START_TIMEOUT_SECONDS = 60.0  # for every process to import, connect and reach the barrier
+RESULT_POLL_SECONDS = 0.5  # how often to check that no loop process died while waiting
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    processes: int
+    connections: int  # per process
+    transactions: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.transactions / self.seconds if self.seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "processes": self.processes,
+            "connections_per_process": self.connections,
+            "transactions": self.transactions,
+            "seconds": round(self.seconds, 3),
+            "handoffs_per_second": round(self.per_second, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CeilingResult:
+    levels: list[Level]
+
+    @property
+    def best(self) -> Level:
+        return max(self.levels, key=lambda level: level.per_second)
+
+    def as_json(self) -> dict[str, object]:
+        best = self.best
+        return {
+            "handoffs_per_second": round(best.per_second, 1),
+            "best_processes": best.processes,
+            "best_connections_per_process": best.connections,
+            "levels": [level.as_json() for level in self.levels],
+        }
+
+
+def steps(profile: Profile) -> int:
+    return len(profile.ceiling_levels)
+
+
+async def _handoff(conn: psycopg.AsyncConnection[Any], rotation_id: UUID) -> None:
+    """One rotation's update, statement for statement what a queue job runs."""
+    async with conn.pipeline(), conn.transaction():
+        locked = await state.lock(conn, rotation_id)
+        if locked is None:
+            raise LookupError(f"rotation {rotation_id} vanished during the ceiling run")
+        now = population.now()
+        grid = locked.grid()
+        change = rotation.update(
+            grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
+        )
+        await state.save(conn, locked, change, engine="queue", now=now)
+        await state.reschedule(conn, rotation_id, rotation.next_run_at(grid, change.state))
+
+
+async def _clients(
+    url: str, connections: int, rotation_ids: list[UUID], barrier: Any
+) -> tuple[float, float]:
+    """Connect, wait for every process, then drain the list; returns (start, end) wall time."""
+    todo = list(reversed(rotation_ids))
+    conns = [await psycopg.AsyncConnection.connect(url) for _ in range(connections)]
+
+    async def client(conn: psycopg.AsyncConnection[Any]) -> None:
+        while todo:
+            await _handoff(conn, todo.pop())
+
+    try:
+        barrier.wait(START_TIMEOUT_SECONDS)
+        started = time.time()
+        await asyncio.gather(*(client(c) for c in conns))
+        return started, time.time()
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+def _process(url: str, connections: int, ids: list[str], barrier: Any, out: Any) -> None:
+    """One loop process (spawned: it shares nothing with the bench's own threads)."""
+    out.put(asyncio.run(_clients(url, connections, [UUID(i) for i in ids], barrier)))
+
+
+def _level(url: str, processes: int, connections: int, rotation_ids: list[UUID]) -> Level:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes)
+    out = context.Queue()
+    shares = [[str(r) for r in rotation_ids[i::processes]] for i in range(processes)]
+    workers = [
+        context.Process(target=_process, args=(url, connections, share, barrier, out))
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    spans: list[tuple[float, float]] = []
+    try:
+        while len(spans) < len(workers):
+            try:
+                spans.append(out.get(timeout=RESULT_POLL_SECONDS))
+            except queue.Empty:
+                failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+                if failed:
+                    raise RuntimeError(f"a ceiling process exited with code {failed[0]}") from None
+    finally:
+        for worker in workers:
+            worker.join(START_TIMEOUT_SECONDS)
+            if worker.is_alive():
+                worker.kill()
+    seconds = max(end for _, end in spans) - min(start for start, _ in spans)
+    return Level(processes, connections, len(rotation_ids), seconds)
+
+
+def run(url: str, profile: Profile, step: Callable[[str], None]) -> CeilingResult:
+    per_level = profile.ceiling_transactions_per_level
+    size = per_level * len(profile.ceiling_levels)
+    with psycopg.connect(url, autocommit=True) as conn:
+        population.reset(conn)
+        layout = population.storm_layout(population.now())
+        population.populate(conn, size, layout)
+        population.release(conn, size, layout, first_due=population.now())
+        rows = conn.execute(
+            "SELECT /* bench */ rotation_id FROM bench_due ORDER BY due_at"
+        ).fetchall()
+    ids = [UUID(str(r[0])) for r in rows]
+    levels: list[Level] = []
+    for index, (processes, connections) in enumerate(profile.ceiling_levels):
+        step(f"ceiling: {processes} process(es) x {connections} connections")
+        chunk = ids[index * per_level : (index + 1) * per_level]
+        levels.append(_level(url, processes, connections, chunk))
+    return CeilingResult(levels)

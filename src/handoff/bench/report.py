@@ -1,0 +1,114 @@
+"""The bench's output for people: tables of every figure, and the goals with verdicts."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from handoff.bench.results import Results
+
+FALLBACK_NOTE = (
+    "pg_stat_statements is not loaded on this server: idle figures are transactions and "
+    "active time from pg_stat_database (published with a delay of up to ~10 s)"
+)
+
+
+def _verdict(passed: bool | None) -> str:
+    if passed is None:
+        return "[dim]-[/]"
+    return "[green]pass[/]" if passed else "[red]FAIL[/]"
+
+
+def render(results: Results, console: Console) -> None:
+    console.print(
+        f"[bold]handoff bench[/] ({results.profile}) on {results.server}, "
+        f"{results.seconds:.0f} s; DB work from {results.stats_source or '-'}"
+    )
+    if results.stats_source == "pg_stat_database":
+        console.print(f"[yellow]note:[/] {FALLBACK_NOTE}")
+    if results.idle:
+        console.print(_idle_table(results))
+    if results.storm:
+        console.print(_storm_table(results))
+    if results.steady:
+        s = results.steady
+        console.print(
+            f"[bold]Steady lag[/]: {s.lag.recorded:,}/{s.rotations:,} handoffs over "
+            f"{s.window_seconds:.0f} s, lag p50 {s.lag.p50_ms:,.0f} ms, "
+            f"p99 {s.lag.p99_ms:,.0f} ms, max {s.lag.max_ms:,.0f} ms"
+        )
+    if results.ceiling:
+        levels = ", ".join(
+            f"{lv.processes}x{lv.connections}: {lv.per_second:,.0f}/s"
+            for lv in results.ceiling.levels
+        )
+        console.print(f"[bold]Ceiling[/] (processes x connections: handoffs/s): {levels}")
+    if results.grid:
+        console.print(_grid_table(results))
+    console.print(_goals_table(results))
+
+
+def _idle_table(results: Results) -> Table:
+    table = Table(title="Idle cost vs size (database work per second of idle engine)")
+    for column in ("rotations", "engine", "statements/s", "DB ms/s", "batch/queue"):
+        table.add_column(column, justify="right")
+    ratios = results.idle_ratios()
+    for run in results.idle:
+        ratio = ratios.get(run.rotations) if run.engine == "queue" else None
+        table.add_row(
+            f"{run.rotations:,}",
+            run.engine,
+            f"{run.work.statements / run.work.seconds:,.1f}" if run.work.seconds else "-",
+            f"{run.work.db_ms_per_second:,.3f}",
+            "-" if ratio is None else f"{ratio:,.1f}x",
+        )
+    return table
+
+
+def _storm_table(results: Results) -> Table:
+    table = Table(title="Handoff storm (all due at one instant)")
+    for column in (
+        "engine",
+        "N",
+        "recorded",
+        "to all recorded",
+        "handoffs/s",
+        "p50 lag",
+        "p99 lag",
+        "max lag",
+        "stmts/handoff",
+    ):
+        table.add_column(column, justify="right")
+    for r in results.storm:
+        total = f"{r.seconds:,.2f} s" if r.complete else f"~{r.projected_seconds:,.0f} s (proj.)"
+        table.add_row(
+            r.config,
+            f"{r.rotations:,}",
+            f"{r.lag.recorded:,}",
+            total,
+            f"{r.handoffs_per_second:,.0f}",
+            f"{r.lag.p50_ms:,.0f} ms",
+            f"{r.lag.p99_ms:,.0f} ms",
+            f"{r.lag.max_ms:,.0f} ms",
+            f"{r.work.statements / r.lag.recorded:.1f}" if r.lag.recorded else "-",
+        )
+    return table
+
+
+def _grid_table(results: Results) -> Table:
+    assert results.grid is not None
+    table = Table(title="Grid math (calls per second, this process)")
+    for column in ("type", "end_time", "next_handoffs(10)"):
+        table.add_column(column, justify="right")
+    for grid_type, rate in results.grid.end_time.items():
+        table.add_row(grid_type, f"{rate:,.0f}", f"{results.grid.next_handoffs[grid_type]:,.0f}")
+    return table
+
+
+def _goals_table(results: Results) -> Table:
+    table = Table(title="Goals (shared/spec/bench.md)")
+    for column in ("figure", "goal", "measured", ""):
+        table.add_column(column)
+    for goal in results.goals():
+        table.add_row(goal.name, goal.goal, goal.measured, _verdict(goal.passed))
+    return table

@@ -1,0 +1,120 @@
+"""Run the chosen scenarios in order, each in its own fresh database, with a progress bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm
+from handoff.bench.profiles import Profile
+from handoff.bench.results import Results
+
+SCENARIOS = ("idle", "storm", "steady", "ceiling", "grid")
+
+
+@dataclass
+class _Stepper:
+    """Advances the progress bar as each unit of work starts (and the last one ends)."""
+
+    progress: Progress
+    task: TaskID
+    started: bool = False
+
+    def __call__(self, description: str) -> None:
+        if self.started:
+            self.progress.advance(self.task)
+        self.started = True
+        self.progress.update(self.task, description=description)
+
+    def finish(self) -> None:
+        if self.started:
+            self.progress.advance(self.task)
+        self.progress.update(self.task, description="done")
+
+
+def _steps(name: str, profile: Profile) -> int:
+    counters: dict[str, Callable[[Profile], int]] = {
+        "idle": idle.steps,
+        "storm": storm.steps,
+        "steady": steady.steps,
+        "ceiling": ceiling.steps,
+        "grid": grid.steps,
+    }
+    return counters[name](profile)
+
+
+def _describe(server_info: server.Server) -> str:
+    with psycopg.connect(server_info.url) as conn:
+        row = conn.execute("SHOW /* bench */ server_version").fetchone()
+    version = row[0] if row else "?"
+    where = "embedded, temporary" if server_info.embedded else "HANDOFF_DATABASE_URL"
+    return f"PostgreSQL {version} ({where})"
+
+
+def run(
+    profile: Profile,
+    *,
+    database_url: str | None,
+    force: bool,
+    scenarios: Sequence[str],
+    console: Console,
+) -> Results:
+    """Run `scenarios` (names from SCENARIOS) and return their results.
+
+    Raises server.RefusedError before doing anything when the user's database holds rotations
+    and `force` is false.
+    """
+    if database_url:
+        server.refuse_if_in_use(database_url, force=force)
+    results = Results(profile=profile.name)
+    began = time.monotonic()
+    with server.bench_server(database_url) as bench_server:
+        results.server = _describe(bench_server)
+        progress = Progress(
+            TextColumn("{task.description:<48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        with progress:
+            total = sum(_steps(name, profile) for name in scenarios)
+            stepper = _Stepper(progress, progress.add_task("starting", total=total))
+            for name in scenarios:
+                _run_one(name, profile, bench_server.url, results, stepper)
+            stepper.finish()
+    results.seconds = time.monotonic() - began
+    return results
+
+
+def _run_one(
+    name: str, profile: Profile, server_url: str, results: Results, step: _Stepper
+) -> None:
+    if name == "grid":
+        results.grid = grid.run(profile, step)
+        return
+    with server.fresh_database(server_url) as url:
+        source = dbwork.source_for(url)
+        results.stats_source = results.stats_source or source
+        if name == "idle":
+            results.idle = idle.run(url, profile, source, step)
+        elif name == "storm":
+            results.storm = storm.run(url, profile, source, step)
+        elif name == "steady":
+            results.steady = steady.run(url, profile, source, step)
+        elif name == "ceiling":
+            results.ceiling = ceiling.run(url, profile, step)
+        else:
+            raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")

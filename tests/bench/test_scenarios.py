@@ -1,0 +1,70 @@
+"""A tiny run of every scenario against real worker processes: sane numbers, exact counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rich.console import Console
+
+from handoff.bench import report, runner, server
+from handoff.bench.profiles import TINY
+from handoff.bench.results import HEADLINE_KEYS
+from handoff.grid import GRID_TYPES
+
+pytestmark = pytest.mark.e2e
+
+
+def test_tiny_run_of_every_scenario(server_url: str) -> None:
+    before = set(server.bench_databases(server_url))
+    results = runner.run(
+        TINY,
+        database_url=server_url,
+        force=True,
+        scenarios=runner.SCENARIOS,
+        console=Console(quiet=True),
+    )
+    assert set(server.bench_databases(server_url)) == before
+
+    assert [(run.rotations, run.engine) for run in results.idle] == [
+        (TINY.idle_sizes[0], "batch"),
+        (TINY.idle_sizes[0], "queue"),
+    ]
+    for run in results.idle:
+        assert run.work.statements >= 0 and run.work.db_time_ms >= 0
+        assert all(mb > 0 for mb in run.rss_mb)
+    # The queue engine's worker polls every second, so it shows up in any 2-second window.
+    assert results.idle[1].work.statements > 0
+
+    assert {(s.config, s.rotations) for s in results.storm} == {
+        (config, size) for config in ("queue_1", "queue_2", "batch_1") for size in TINY.storm_sizes
+    }
+    for s in results.storm:
+        assert s.complete and s.lag.recorded == s.rotations
+        assert 0 <= s.lag.p50_ms <= s.lag.p99_ms <= s.lag.max_ms
+        assert s.handoffs_per_second > 0
+
+    assert results.steady is not None
+    assert results.steady.lag.recorded == TINY.steady_rotations
+    assert 0 <= results.steady.lag.p50_ms <= results.steady.lag.p99_ms
+
+    assert results.ceiling is not None
+    assert [(lv.processes, lv.connections) for lv in results.ceiling.levels] == list(
+        TINY.ceiling_levels
+    )
+    assert all(
+        lv.transactions == TINY.ceiling_transactions_per_level for lv in results.ceiling.levels
+    )
+    assert results.ceiling.best.per_second > 0
+
+    assert results.grid is not None and set(results.grid.end_time) == set(GRID_TYPES)
+
+    document = json.loads(json.dumps(results.as_json()))
+    assert set(document["headlines"]) == set(HEADLINE_KEYS)
+    assert all(value is not None for value in document["headlines"].values())
+    unjudged = [goal["name"] for goal in document["goals"] if goal["passed"] is None]
+    # The idle ratio is judged only at the size bench.md states it for (100,000 rotations).
+    assert unjudged == [
+        f"idle DB time batch/queue, R={TINY.idle_sizes[0]:,} (goal stated at 100,000)"
+    ]
+    report.render(results, Console(quiet=True))
