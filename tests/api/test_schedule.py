@@ -43,8 +43,8 @@ async def _engine(url: str, rotation_id: str, now: datetime) -> None:
         change = rules.update(
             grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
         )
-        await state.save(conn, locked, change, engine="queue", now=now)
-        await state.reschedule(conn, locked.id, rules.next_run_at(grid, change.state))
+        next_run_at = rules.next_run_at(grid, change.state)
+        await state.save(conn, locked, change, engine="queue", now=now, next_run_at=next_run_at)
 
 
 def _cursor(key: list[object]) -> str:

@@ -184,7 +184,10 @@ async def _set_active(
         locked = await state.lock(aconn, rid)
         assert locked
         change = rules.set_active(locked.state, locked.core_participants(), index, clock.now())
-        await state.save(aconn, locked, change, engine="api", now=clock.now())
+        next_run_at = rules.next_run_at(locked.grid(), change.state)
+        await state.save(
+            aconn, locked, change, engine="api", now=clock.now(), next_run_at=next_run_at
+        )
 
 
 async def test_set_active_hands_the_rest_of_the_shift_over(

@@ -85,8 +85,14 @@ async def _handoff(conn: psycopg.AsyncConnection[Any], rotation_id: UUID) -> Non
         change = rotation.update(
             grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
         )
-        await state.save(conn, locked, change, engine="queue", now=now)
-        await state.reschedule(conn, rotation_id, rotation.next_run_at(grid, change.state))
+        await state.save(
+            conn,
+            locked,
+            change,
+            engine="queue",
+            now=now,
+            next_run_at=rotation.next_run_at(grid, change.state),
+        )
 
 
 async def _clients(

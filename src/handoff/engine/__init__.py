@@ -1,7 +1,8 @@
 """The engines that keep rotations current (shared/spec/engine.md).
 
 - `app`: the Procrastinate app and its one task, `update_rotations`.
-- `process`: one rotation, one transaction: lock, apply the pure rules, save, reschedule.
+- `process`: one rotation, one transaction: lock, apply the pure rules, save (state, history,
+  next run time).
 - `dispatcher`: moves due rotations from the schedule column into the queue.
 - `sweep`: repairs missed updates and retries jobs of dead workers.
 - `batch`: GoAlert's pre-queue rotation manager, the baseline and migration path.

@@ -9,7 +9,7 @@ and the same next run time, commit. Its cost grows with the number of rotations:
 baseline the queue engine is measured against, and the path for migrating a deployment.
 
 It runs safely beside the queue engine: both lock the rotation row before its state, history
-is unique per boundary, and `state.reschedule` leaves any job's claim on a rotation intact.
+is unique per boundary, and `state.save` leaves any job's claim on a rotation intact.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -88,7 +88,7 @@ class BatchEngine:
             for r in rows:
                 if len(committed) >= self.max_advances:
                     break
-                locked = _locked(r, by_rotation[r["id"]])
+                locked = state.Locked.from_row(r, by_rotation[r["id"]], r)
                 try:
                     grid = locked.grid()
                 except ValueError as exc:
@@ -99,8 +99,14 @@ class BatchEngine:
                 )
                 if change.state == locked.state and not change.handoffs:
                     continue
-                await state.save(conn, locked, change, engine="batch", now=now)
-                await state.reschedule(conn, locked.id, rotation.next_run_at(grid, change.state))
+                await state.save(
+                    conn,
+                    locked,
+                    change,
+                    engine="batch",
+                    now=now,
+                    next_run_at=rotation.next_run_at(grid, change.state),
+                )
                 committed.append((locked.id, change))
             await conn.execute(
                 Q["record_status"],
@@ -132,20 +138,3 @@ class BatchEngine:
             except Exception:
                 log.exception("batch cycle failed")
             await pause(stop, self.interval.total_seconds())
-
-
-def _locked(row: dict[str, Any], participants: list[state.ParticipantRow]) -> state.Locked:
-    shift_start: datetime | None = row["shift_start"]
-    return state.Locked(
-        id=row["id"],
-        name=row["name"],
-        type=row["type"],
-        shift_length=row["shift_length"],
-        start=row["start_at"],
-        time_zone=row["time_zone"],
-        grid_changed_at=row["grid_changed_at"],
-        participants=participants,
-        state=None
-        if shift_start is None
-        else rotation.State(row["position"], row["participant_id"], shift_start),
-    )

@@ -3,7 +3,7 @@
 The transaction locks the rotation (state.lock), lets the pure core decide everything
 (rotation.update: reconcile, then advance to now), writes the result (state.save), and sets the
 next run time to the next handoff while releasing the rotation from the job that ran it
-(state.reschedule). Nothing here knows a grid or an advance rule.
+(in the same statement). Nothing here knows a grid or an advance rule.
 """
 
 from __future__ import annotations
@@ -77,9 +77,14 @@ class Processor:
             change = rotation.update(
                 grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
             )
-            await state.save(conn, locked, change, engine="queue", now=now)
-            await state.reschedule(
-                conn, rotation_id, rotation.next_run_at(grid, change.state), job_id=job_id
+            await state.save(
+                conn,
+                locked,
+                change,
+                engine="queue",
+                now=now,
+                next_run_at=rotation.next_run_at(grid, change.state),
+                job_id=job_id,
             )
         observe(change, rotation_id, now, "queue")
         return change

@@ -2,7 +2,7 @@
 
 Each function locks the rotation (`state.lock`), computes the change with `handoff.rotation`,
 writes the participant rows, the state and its handoffs (`state.save`), and the next run time
-(`state.reschedule`) in the same transaction. The database triggers enqueue the engine's job in
+in the same transaction. The database triggers enqueue the engine's job in
 that transaction too, so nothing here enqueues by hand.
 """
 
@@ -107,8 +107,15 @@ async def commit(
 ) -> None:
     """Write the list, the state with its handoffs, and the next run time."""
     await write(conn, locked, rows)
-    await state.save(conn, locked, change, engine="api", now=now, participants=list(rows))
-    await state.reschedule(conn, locked.id, rotation.next_run_at(grid, change.state))
+    await state.save(
+        conn,
+        locked,
+        change,
+        engine="api",
+        now=now,
+        next_run_at=rotation.next_run_at(grid, change.state),
+        participants=rows,
+    )
 
 
 def core(rows: Sequence[ParticipantRow]) -> list[rotation.Participant]:

@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 
 from handoff import rotation
 from handoff.grid import Grid
-from handoff.store import state, times
+from handoff.store import times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
@@ -64,7 +64,7 @@ async def snapshot(conn: AsyncConnection[Any], rotation_id: UUID) -> Snapshot:
         row = await cur.fetchone()
         if row is None:
             raise NotFound("rotation", rotation_id)
-        await cur.execute(state.Q["participants"], args)
+        await cur.execute(Q["participants"], args)
         members = [rotation.Participant(p["id"], p["user_id"]) for p in await cur.fetchall()]
     try:
         grid: Grid | None = Grid(

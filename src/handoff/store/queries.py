@@ -2,7 +2,7 @@
 
 Each file in `store/sql/queries/` holds the statements of one concern, each under a header
 `-- name: some_name` followed by a one-line description comment; code runs a statement by
-name (`Queries("engine")["lock_state"]`), so every statement exists once.
+name (`Queries("state")["lock_rotation"]`), so every statement exists once.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 Every writer of who-is-on-call (queue jobs, the batch engine, API and CLI edits) goes through
 `lock()` and `save()`, so they serialise on the same rows in the same order (the rotation row,
-then its state row) and record history the same way.
+then its state row) and record history the same way. This is the engine's hot path: a rotation
+update is three statements (lock, read, save) between BEGIN and COMMIT.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -55,6 +57,26 @@ class Locked:
     def core_participants(self) -> list[rotation.Participant]:
         return [p.core() for p in self.participants]
 
+    @classmethod
+    def from_row(
+        cls, row: dict[str, Any], participants: list[ParticipantRow], state: dict[str, Any]
+    ) -> Locked:
+        """Build from a rotation row and a row with the state's columns (all null: no state)."""
+        shift_start: datetime | None = state["shift_start"]
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            type=row["type"],
+            shift_length=row["shift_length"],
+            start=row["start_at"],
+            time_zone=row["time_zone"],
+            grid_changed_at=row["grid_changed_at"],
+            participants=participants,
+            state=None
+            if shift_start is None
+            else rotation.State(state["position"], state["participant_id"], shift_start),
+        )
+
 
 async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
     """Lock the rotation and its state for this transaction; None if it does not exist."""
@@ -64,22 +86,16 @@ async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
         row = await cur.fetchone()
         if row is None:
             return None
-        await cur.execute(Q["participants"], args)
-        participants = [ParticipantRow(**p) for p in await cur.fetchall()]
-        await cur.execute(Q["lock_state"], args)
-        state_row = await cur.fetchone()
-    state = rotation.State(**state_row) if state_row else None
-    return Locked(
-        id=row["id"],
-        name=row["name"],
-        type=row["type"],
-        shift_length=row["shift_length"],
-        start=row["start_at"],
-        time_zone=row["time_zone"],
-        grid_changed_at=row["grid_changed_at"],
-        participants=participants,
-        state=state,
-    )
+        await cur.execute(Q["read_locked"], args)
+        found = await cur.fetchone()
+    assert found is not None
+    participants = [
+        ParticipantRow(*fields)
+        for fields in zip(
+            found["ids"], found["user_ids"], found["positions"], found["user_names"], strict=True
+        )
+    ]
+    return Locked.from_row(row, participants, found)
 
 
 async def save(
@@ -89,73 +105,51 @@ async def save(
     *,
     engine: Engine,
     now: datetime,
-    participants: list[ParticipantRow] | None = None,
+    next_run_at: datetime | None,
+    job_id: int | None = None,
+    participants: Sequence[ParticipantRow] | None = None,
 ) -> None:
-    """Write the new state and its handoffs (within the caller's transaction).
+    """Write a change in one statement, within the caller's transaction.
 
-    `participants` is the list the change was computed against, when the caller changed it
-    in this transaction; by default the list read under lock.
+    Writes the new state and its handoffs, and sets the rotation's next run time (the caller
+    passes `rotation.next_run_at(grid, change.state)`), releasing it from `job_id`, the job
+    that ran it, if any. `participants` is the list the change was computed against, when the
+    caller changed it in this transaction; by default the list read under lock.
     """
     rows = locked.participants if participants is None else participants
     names = {p.id: p.user_name for p in [*locked.participants, *rows]}
-    args: dict[str, object] = {"rotation_id": locked.id}
-    if change.state is None:
-        if locked.state is not None:
-            await conn.execute(Q["delete_state"], args)
-    elif change.state != locked.state:
-        await conn.execute(
-            Q["upsert_state"],
-            args
-            | {
-                "position": change.state.position,
-                "participant_id": change.state.participant_id,
-                "shift_start": change.state.shift_start,
-            },
-        )
-    if change.handoffs:
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                Q["insert_handoff"],
-                [_handoff_args(locked.id, h, names, engine, now) for h in change.handoffs],
-            )
-
-
-def _handoff_args(
-    rotation_id: UUID,
-    handoff: rotation.Handoff,
-    names: dict[UUID, str],
-    engine: Engine,
-    now: datetime,
-) -> dict[str, object]:
-    source, target = handoff.from_participant, handoff.to_participant
-    return {
-        "rotation_id": rotation_id,
-        "at": handoff.at,
-        "processed_at": now,
-        "cause": handoff.cause,
-        "engine": engine,
-        "from_participant_id": source.id if source else None,
-        "from_user_id": source.user_id if source else None,
-        "from_user_name": names.get(source.id) if source else None,
-        "to_participant_id": target.id,
-        "to_user_id": target.user_id,
-        "to_user_name": names.get(target.id, ""),
-    }
-
-
-async def reschedule(
-    conn: AsyncConnection[Any],
-    rotation_id: UUID,
-    next_run_at: datetime | None,
-    *,
-    job_id: int | None = None,
-) -> None:
-    """Set the rotation's next run time and release it from `job_id` (the job that ran it).
-
-    A different job that claimed the rotation meanwhile (a change enqueued while this one ran)
-    keeps its claim and its due time, so it still runs.
-    """
+    new = change.state
+    handoffs = change.handoffs
     await conn.execute(
-        Q["reschedule"],
-        {"rotation_id": rotation_id, "next_run_at": next_run_at, "job_id": job_id},
+        Q["save"],
+        {
+            "rotation_id": locked.id,
+            "write_state": new is not None and new != locked.state,
+            "delete_state": new is None and locked.state is not None,
+            "position": new.position if new else None,
+            "participant_id": new.participant_id if new else None,
+            "shift_start": new.shift_start if new else None,
+            "processed_at": now,
+            "engine": engine,
+            "at": [h.at for h in handoffs],
+            "cause": [h.cause for h in handoffs],
+            "from_participant_id": [_id(h.from_participant) for h in handoffs],
+            "to_participant_id": [h.to_participant.id for h in handoffs],
+            "from_user_id": [_user(h.from_participant) for h in handoffs],
+            "from_user_name": [
+                names.get(h.from_participant.id) if h.from_participant else None for h in handoffs
+            ],
+            "to_user_id": [h.to_participant.user_id for h in handoffs],
+            "to_user_name": [names.get(h.to_participant.id, "") for h in handoffs],
+            "next_run_at": next_run_at,
+            "job_id": job_id,
+        },
     )
+
+
+def _id(participant: rotation.Participant | None) -> UUID | None:
+    return participant.id if participant else None
+
+
+def _user(participant: rotation.Participant | None) -> UUID | None:
+    return participant.user_id if participant else None

@@ -25,3 +25,10 @@ WHERE rotation_id = %(rotation_id)s
                                WHERE rotation_id = %(rotation_id)s AND boundary_at >= %(until)s),
                               'infinity')
 ORDER BY boundary_at, id;
+
+-- name: participants
+-- A rotation's participants in order.
+SELECT p.id, p.user_id
+FROM participants p
+WHERE p.rotation_id = %(rotation_id)s
+ORDER BY p.position;

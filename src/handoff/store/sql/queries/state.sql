@@ -4,57 +4,72 @@ SELECT id, name, type, shift_length, start_at, time_zone, grid_changed_at
 FROM rotations WHERE id = %(rotation_id)s
 FOR NO KEY UPDATE;
 
--- name: participants
--- The rotation's participants in order, with their users' names (history keeps the names).
-SELECT p.id, p.user_id, p.position, u.name AS user_name
-FROM participants p JOIN users u ON u.id = p.user_id
-WHERE p.rotation_id = %(rotation_id)s
-ORDER BY p.position;
+-- name: read_locked
+-- With the rotation locked: its participants in order (with their users' names, which history
+-- keeps) and its state row, locked too. A separate statement from lock_rotation on purpose:
+-- it takes its snapshot after the rotation lock is held, so it sees every change committed by
+-- the writer it may have waited for.
+SELECT p.ids, p.user_ids, p.positions, p.user_names,
+       st.position, st.participant_id, st.shift_start
+FROM (
+    SELECT coalesce(array_agg(pp.id ORDER BY pp.position), '{}') AS ids,
+           coalesce(array_agg(pp.user_id ORDER BY pp.position), '{}') AS user_ids,
+           coalesce(array_agg(pp.position ORDER BY pp.position), '{}') AS positions,
+           coalesce(array_agg(u.name ORDER BY pp.position), '{}') AS user_names
+    FROM participants pp JOIN users u ON u.id = pp.user_id
+    WHERE pp.rotation_id = %(rotation_id)s
+) p
+LEFT JOIN (
+    SELECT position, participant_id, shift_start
+    FROM rotation_state WHERE rotation_id = %(rotation_id)s
+    FOR UPDATE
+) st ON true;
 
--- name: lock_state
--- The rotation's state row, locked: one writer at a time changes who is on call.
-SELECT position, participant_id, shift_start
-FROM rotation_state WHERE rotation_id = %(rotation_id)s
-FOR UPDATE;
-
--- name: upsert_state
--- Write the new state.
-INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
-VALUES (%(rotation_id)s, %(position)s, %(participant_id)s, %(shift_start)s, now())
-ON CONFLICT (rotation_id) DO UPDATE
-SET position = excluded.position, participant_id = excluded.participant_id,
-    shift_start = excluded.shift_start, updated_at = now();
-
--- name: delete_state
--- The rotation has no participants left: nobody is on call.
-DELETE FROM rotation_state WHERE rotation_id = %(rotation_id)s;
-
--- name: insert_handoff
--- Record one handoff; a boundary already recorded (by another engine or a retry) is skipped.
-INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
-                      from_participant_id, to_participant_id, from_user_id, from_user_name,
-                      to_user_id, to_user_name)
-VALUES (%(rotation_id)s, %(at)s, %(processed_at)s, %(cause)s, %(engine)s,
-        %(from_participant_id)s, %(to_participant_id)s, %(from_user_id)s, %(from_user_name)s,
-        %(to_user_id)s, %(to_user_name)s)
-ON CONFLICT (rotation_id, boundary_at) WHERE cause = 'boundary' DO NOTHING;
-
--- name: reschedule
--- Set when the rotation next needs the engine, releasing it from the job that processed it
--- (only that job: a newer waiting job keeps its claim).
+-- name: save
+-- Everything a state change writes, in one statement: the state (upserted or deleted), its
+-- handoffs (a boundary already recorded by another engine or a retry is skipped), and the next
+-- run time, releasing the rotation from the job that ran it (only that job: a newer job that
+-- claimed the rotation meanwhile keeps its claim and its due time, so it still runs).
+WITH upserted AS (
+    INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
+    SELECT %(rotation_id)s::uuid, %(position)s::int, %(participant_id)s::uuid,
+           %(shift_start)s::timestamptz, now()
+    WHERE %(write_state)s
+    ON CONFLICT (rotation_id) DO UPDATE
+    SET position = excluded.position, participant_id = excluded.participant_id,
+        shift_start = excluded.shift_start, updated_at = now()
+),
+deleted AS (
+    DELETE FROM rotation_state
+    WHERE rotation_id = %(rotation_id)s::uuid AND %(delete_state)s
+),
+recorded AS (
+    INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
+                          from_participant_id, to_participant_id, from_user_id, from_user_name,
+                          to_user_id, to_user_name)
+    SELECT %(rotation_id)s::uuid, h.at, %(processed_at)s::timestamptz, h.cause, %(engine)s,
+           h.from_participant_id, h.to_participant_id, h.from_user_id, h.from_user_name,
+           h.to_user_id, h.to_user_name
+    FROM unnest(%(at)s::timestamptz[], %(cause)s::text[], %(from_participant_id)s::uuid[],
+                %(to_participant_id)s::uuid[], %(from_user_id)s::uuid[],
+                %(from_user_name)s::text[], %(to_user_id)s::uuid[], %(to_user_name)s::text[])
+         AS h(at, cause, from_participant_id, to_participant_id, from_user_id, from_user_name,
+              to_user_id, to_user_name)
+    ON CONFLICT (rotation_id, boundary_at) WHERE cause = 'boundary' DO NOTHING
+)
 INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at)
-VALUES (%(rotation_id)s, %(next_run_at)s, NULL, NULL)
+VALUES (%(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL)
 ON CONFLICT (rotation_id) DO UPDATE
 SET next_run_at = CASE
         WHEN rotation_schedule.job_id IS NOT NULL
-             AND rotation_schedule.job_id IS DISTINCT FROM %(job_id)s
+             AND rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.next_run_at
         ELSE excluded.next_run_at END,
     job_id = CASE
-        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s
+        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.job_id
         ELSE NULL END,
     dispatched_at = CASE
-        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s
+        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.dispatched_at
         ELSE NULL END;
