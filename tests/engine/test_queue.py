@@ -290,6 +290,30 @@ async def test_idle_schedule_reads_no_rotation_rows(
     assert count == {"n": 0}  # no far-future jobs in the queue
 
 
+def test_dispatching_a_few_due_rotations_reads_only_their_rows(
+    conn: Conn, clock: ManualClock
+) -> None:
+    """Rotations due at scattered instants become many small jobs; each finds its schedule
+    rows by primary key, never by scanning the schedule once per job."""
+    _bulk_rotations(conn, 10_000, clock.now() + HOUR, "idle-")
+    for i in range(40):
+        _bulk_rotations(conn, 1, clock.now() - timedelta(milliseconds=i), f"due-{i}-")
+    conn.execute("ANALYZE rotation_schedule")
+    now = clock.now()
+    params = {
+        "now": now,
+        "horizon": now + timedelta(seconds=1),
+        "limit": 20_000,
+        "batch_size": 100,
+        "spread": 16,
+    }
+    with connect(conn.info.dsn) as tx:  # EXPLAIN ANALYZE of the dispatch inserts: roll back
+        plan = _plan(tx, Q["dispatch_due"], params)
+        tx.rollback()
+    assert "Seq Scan on rotation_schedule" not in plan, plan
+    assert "rows=10040" not in plan, plan  # no node reads the whole schedule
+
+
 async def test_batch_engine_hands_off_with_the_same_rules(
     conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, processor: Processor
 ) -> None:

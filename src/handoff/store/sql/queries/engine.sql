@@ -12,6 +12,9 @@ SELECT pg_try_advisory_xact_lock(%(key)s) AS locked;
 -- `spread` jobs so a storm keeps every worker busy); a job due in the future is scheduled for
 -- its exact instant. A single-rotation job carries the rotation's queueing lock, so a change
 -- made meanwhile reuses it (handoff_enqueue_rotations) instead of adding a second job.
+-- Job ids are drawn before the insert, so each rotation is matched to its job without
+-- unpacking the job's arguments, and the final update reaches the schedule through the due
+-- index again: the statement reads only the rows of due rotations, whatever the table's size.
 WITH picked AS (
     SELECT rotation_id, next_run_at
     FROM rotation_schedule
@@ -29,25 +32,32 @@ numbered AS (
     WINDOW w AS (PARTITION BY next_run_at)
 ),
 chunks AS (
-    SELECT next_run_at, array_agg(rotation_id ORDER BY rotation_id) AS ids
-    FROM numbered
-    GROUP BY next_run_at, chunk
+    SELECT nextval(pg_get_serial_sequence('procrastinate_jobs', 'id')) AS job_id,
+           next_run_at, chunk, ids
+    FROM (
+        SELECT next_run_at, chunk, array_agg(rotation_id ORDER BY rotation_id) AS ids
+        FROM numbered
+        GROUP BY next_run_at, chunk
+    ) grouped
 ),
 jobs AS (
     INSERT INTO procrastinate_jobs
-        (queue_name, task_name, priority, queueing_lock, args, scheduled_at)
-    SELECT 'rotations', 'update_rotations', 0,
+        (id, queue_name, task_name, priority, queueing_lock, args, scheduled_at)
+    SELECT c.job_id, 'rotations', 'update_rotations', 0,
            CASE WHEN cardinality(c.ids) = 1 THEN 'rotation:' || c.ids[1] END,
            jsonb_build_object('rotation_ids', to_jsonb(c.ids)),
            CASE WHEN c.next_run_at > %(now)s THEN c.next_run_at END
     FROM chunks c
     ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
-    RETURNING id, args, scheduled_at
+    RETURNING id, scheduled_at
 )
 UPDATE rotation_schedule s
 SET job_id = j.id, dispatched_at = %(now)s
-FROM jobs j CROSS JOIN LATERAL jsonb_array_elements_text(j.args -> 'rotation_ids') AS e(rid)
-WHERE s.rotation_id = e.rid::uuid
+FROM numbered n
+JOIN chunks c ON c.next_run_at = n.next_run_at AND c.chunk = n.chunk
+JOIN jobs j ON j.id = c.job_id
+WHERE s.rotation_id = n.rotation_id
+  AND s.job_id IS NULL AND s.next_run_at IS NOT NULL AND s.next_run_at <= %(horizon)s
 RETURNING s.rotation_id, j.id AS job_id, j.scheduled_at;
 
 -- name: next_due
