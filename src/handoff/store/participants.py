@@ -8,6 +8,7 @@ that transaction too, so nothing here enqueues by hand.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -147,17 +148,7 @@ async def _remove_at(
     remaining = [p for i, p in enumerate(locked.participants) if i != index]
     rows = [ParticipantRow(p.id, p.user_id, i, p.user_name) for i, p in enumerate(remaining)]
     await commit(conn, locked, locked.grid(), change, rows, now=now)
-    return Locked(
-        id=locked.id,
-        name=locked.name,
-        type=locked.type,
-        shift_length=locked.shift_length,
-        start=locked.start,
-        time_zone=locked.time_zone,
-        grid_changed_at=locked.grid_changed_at,
-        participants=rows,
-        state=change.state,
-    )
+    return dataclasses.replace(locked, participants=rows, state=change.state)
 
 
 async def remove(
