@@ -6,6 +6,7 @@ import typer
 
 from handoff.cli import database, rotations, schedule, serve, tokens, up, users
 from handoff.cli.bench import bench
+from handoff.cli.chaos import chaos
 from handoff.cli.worker import worker
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.add_typer(rotations.app, name="rotation")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
 app.command("bench")(bench)
+app.command("chaos")(chaos)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""One module per fault; each `run(context, profile)` returns a FaultResult."""
