@@ -242,6 +242,37 @@ async def test_sweep_retries_the_jobs_of_a_dead_worker(
     assert row.fetchone() == {"status": "todo"}
 
 
+async def test_a_stalled_job_that_finished_meanwhile_is_left_alone(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    clock: ManualClock,
+    app: procrastinate.App,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an outage a 'stalled' worker may just have been slow: its job finished between
+    the sweep's look and its retry. That race is expected and changes nothing."""
+    worker = conn.execute(
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour')"
+        " RETURNING id"
+    ).fetchone()
+    assert worker
+    conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id)"
+        " VALUES ('rotations', 'update_rotations', '{\"rotation_ids\": []}', 'doing', %s)",
+        (worker["id"],),
+    )
+    stalled = await app.job_manager.get_stalled_jobs(queue="rotations")
+    conn.execute("UPDATE procrastinate_jobs SET status = 'succeeded'")
+
+    async def seen_before_it_finished(**_: Any) -> Any:
+        return stalled
+
+    monkeypatch.setattr(app.job_manager, "get_stalled_jobs", seen_before_it_finished)
+    assert await Sweep(pool, app, clock).retry_stalled_jobs() == []
+    row = conn.execute("SELECT status FROM procrastinate_jobs").fetchone()
+    assert row == {"status": "succeeded"}
+
+
 def _plan(conn: Conn, query: str, params: dict[str, Any]) -> str:
     rows = conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query, params).fetchall()
     return "\n".join(r["QUERY PLAN"] for r in rows)

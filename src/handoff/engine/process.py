@@ -31,7 +31,12 @@ log = structlog.get_logger("handoff.engine")
 
 
 def observe(change: rotation.Change, rotation_id: UUID, now: datetime, engine: str) -> None:
-    """Count the handoffs of a committed change, and warn about any more than a minute late."""
+    """Count the handoffs of a committed change, and warn when any was more than a minute late.
+
+    A catch-up after downtime crosses many boundaries at once: it is one warning per rotation
+    (how many were late, the oldest and its lag), not one per boundary.
+    """
+    late: list[rotation.Handoff] = []
     for handoff in change.handoffs:
         metrics.HANDOFFS.labels(engine=engine, cause=handoff.cause).inc()
         if handoff.cause != "boundary":
@@ -39,13 +44,17 @@ def observe(change: rotation.Change, rotation_id: UUID, now: datetime, engine: s
         lag = now - handoff.at
         metrics.LAG.observe(lag.total_seconds())
         if lag > LATE_WARNING:
-            log.warning(
-                "late handoff",
-                rotation_id=str(rotation_id),
-                boundary=handoff.at.isoformat(),
-                lag_seconds=round(lag.total_seconds(), 3),
-                engine=engine,
-            )
+            late.append(handoff)
+    if late:
+        oldest = min(h.at for h in late)
+        log.warning(
+            "late handoff",
+            rotation_id=str(rotation_id),
+            late_boundaries=len(late),
+            boundary=oldest.isoformat(),
+            lag_seconds=round((now - oldest).total_seconds(), 3),
+            engine=engine,
+        )
 
 
 class Processor:

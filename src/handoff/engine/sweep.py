@@ -26,6 +26,7 @@ from uuid import UUID
 
 import procrastinate
 import structlog
+from procrastinate.exceptions import ConnectorException
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -72,9 +73,10 @@ class Sweep:
             assert job.id is not None
             try:
                 await self.app.job_manager.retry_job(job)
-            except Exception:
-                # Finished meanwhile, or its rotation got a new waiting job: nothing to do.
-                log.exception("could not retry stalled job", job_id=job.id)
+            except ConnectorException as exc:
+                # Finished meanwhile (its worker was slow, not dead), or its rotation got a new
+                # waiting job: an expected race after an outage, with nothing left to do.
+                log.info("stalled job moved on before its retry", job_id=job.id, reason=str(exc))
                 continue
             log.warning("retried stalled job", job_id=job.id, worker_id=job.worker_id)
             retried.append(job.id)
