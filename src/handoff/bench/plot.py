@@ -38,8 +38,18 @@ def draw(results: Results, path: Path) -> None:
         storm_ax.plot(sizes, [by_size[s] for s in sizes], marker="o", label=config)
     if results.ceiling is not None:
         storm_ax.axhline(
-            results.ceiling.best.per_second, linestyle="--", color="grey", label="ceiling"
+            results.ceiling.per_second,
+            linestyle="--",
+            color="grey",
+            label=f"ceiling ({results.ceiling.source})",
         )
+        if results.ceiling.pgbench is not None:
+            storm_ax.axhline(
+                results.ceiling.best.per_second,
+                linestyle=":",
+                color="grey",
+                label="python client ceiling",
+            )
     storm_ax.set_xscale("log")
     storm_ax.set_xlabel("rotations due at one instant")
     storm_ax.set_ylabel("handoffs per second")

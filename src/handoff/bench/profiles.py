@@ -23,6 +23,9 @@ class Profile:
     steady_window_seconds: float
     ceiling_levels: tuple[tuple[int, int], ...]  # (processes, connections per process)
     ceiling_transactions_per_level: int
+    pgbench_rotations: int  # the ceiling's pgbench script picks one of these at random
+    pgbench_clients: tuple[int, ...]  # pgbench -c, one run each
+    pgbench_seconds: int  # pgbench -T, per run
     grid_seconds: float  # per measured function and rotation type
 
 
@@ -38,6 +41,9 @@ QUICK = Profile(
     steady_window_seconds=15.0,
     ceiling_levels=((1, 4), (2, 4), (2, 8)),
     ceiling_transactions_per_level=2_000,
+    pgbench_rotations=10_000,
+    pgbench_clients=(4, 8, 16),
+    pgbench_seconds=3,
     grid_seconds=0.2,
 )
 
@@ -53,6 +59,9 @@ FULL = Profile(
     steady_window_seconds=120.0,
     ceiling_levels=((1, 1), (1, 4), (1, 16), (2, 2), (2, 4), (2, 8), (3, 4), (4, 4)),
     ceiling_transactions_per_level=6_000,
+    pgbench_rotations=10_000,
+    pgbench_clients=(2, 4, 8, 16, 32),
+    pgbench_seconds=10,
     grid_seconds=1.0,
 )
 
@@ -69,5 +78,8 @@ TINY = Profile(
     steady_window_seconds=2.0,
     ceiling_levels=((1, 1), (2, 2)),
     ceiling_transactions_per_level=20,
+    pgbench_rotations=50,
+    pgbench_clients=(1, 2),
+    pgbench_seconds=1,
     grid_seconds=0.02,
 )

@@ -38,11 +38,13 @@ def render(results: Results, console: Console) -> None:
             f"p99 {s.lag.p99_ms:,.0f} ms, max {s.lag.max_ms:,.0f} ms"
         )
     if results.ceiling:
-        levels = ", ".join(
-            f"{lv.processes}x{lv.connections}: {lv.per_second:,.0f}/s"
-            for lv in results.ceiling.levels
+        console.print(_ceiling_table(results))
+        if results.ceiling.pgbench_missing:
+            console.print(f"[yellow]note:[/] {results.ceiling.pgbench_missing}")
+        console.print(
+            f"engine / ceiling is judged against the [bold]{results.ceiling.source}[/] ceiling "
+            f"({results.ceiling.per_second:,.0f} handoffs/s)"
         )
-        console.print(f"[bold]Ceiling[/] (processes x connections: handoffs/s): {levels}")
     if results.grid:
         console.print(_grid_table(results))
     console.print(_goals_table(results))
@@ -92,6 +94,32 @@ def _storm_table(results: Results) -> Table:
             f"{r.lag.max_ms:,.0f} ms",
             f"{r.work.statements / r.lag.recorded:.1f}" if r.lag.recorded else "-",
         )
+    return table
+
+
+def _ceiling_table(results: Results) -> Table:
+    ceiling = results.ceiling
+    assert ceiling is not None
+    table = Table(title="Ceiling (the engine's transaction, no queue, no framework)")
+    for column in ("client", "levels: handoffs/s", "best", "headline"):
+        table.add_column(column, justify="right")
+    if ceiling.pgbench is not None:
+        sweep = ceiling.pgbench
+        table.add_row(
+            "pgbench",
+            ", ".join(f"{lv.clients} clients: {lv.per_second:,.0f}" for lv in sweep.levels),
+            f"{sweep.best.per_second:,.0f}",
+            "ceiling" if ceiling.source == "pgbench" else "",
+        )
+    table.add_row(
+        "python client",
+        ", ".join(
+            f"{lv.processes} proc. x {lv.connections} conn.: {lv.per_second:,.0f}"
+            for lv in ceiling.levels
+        ),
+        f"{ceiling.best.per_second:,.0f}",
+        "ceiling" if ceiling.source == "python client" else "",
+    )
     return table
 
 
