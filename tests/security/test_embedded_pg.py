@@ -17,7 +17,7 @@ import psutil
 import psycopg
 import pytest
 
-from handoff.embedded_pg import SERVER_USER, EmbeddedPostgres, install_dir
+from handoff.embedded_pg import SERVER_USER, EmbeddedPostgres, server_install_dir
 
 OTHER_USER = "nobody"
 TCP_TIMEOUT_SECONDS = 2
@@ -123,7 +123,7 @@ def test_as_root_the_server_runs_unprivileged(private_server: EmbeddedPostgres) 
 
 @root_only
 def test_another_local_user_cannot_connect(private_server: EmbeddedPostgres) -> None:
-    psql = str(install_dir() / "bin" / "psql")
+    psql = str(server_install_dir() / "bin" / "psql")
     command = [psql, "-h", str(private_server.pgdata), "-U", "postgres", "-c", "SELECT 1"]
     # The same command works for the user who started the server...
     mine = subprocess.run(command, capture_output=True, text=True, cwd="/")
