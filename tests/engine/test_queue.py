@@ -278,6 +278,15 @@ def _plan(conn: Conn, query: str, params: dict[str, Any]) -> str:
     return "\n".join(r["QUERY PLAN"] for r in rows)
 
 
+def _dispatch_plan(conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock) -> str:
+    """The dispatcher's statement as it runs now, under EXPLAIN ANALYZE, rolled back."""
+    params = Dispatcher(pool, clock).dispatch_params(clock.now())
+    with connect(conn.info.dsn) as tx:
+        plan = _plan(tx, Q["dispatch_due"], params)
+        tx.rollback()
+    return plan
+
+
 async def test_idle_schedule_reads_no_rotation_rows(
     conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock, app: procrastinate.App
 ) -> None:
@@ -291,16 +300,7 @@ async def test_idle_schedule_reads_no_rotation_rows(
     conn.execute("ANALYZE rotation_schedule")
     conn.execute("ANALYZE procrastinate_jobs")
     now = clock.now()
-    params = {
-        "now": now,
-        "horizon": now + timedelta(seconds=1),
-        "limit": 20_000,
-        "batch_size": 100,
-        "spread": 16,
-    }
-    with connect(conn.info.dsn) as tx:  # EXPLAIN ANALYZE of the dispatch inserts: roll back
-        plan = _plan(tx, Q["dispatch_due"], params)
-        tx.rollback()
+    plan = _dispatch_plan(conn, pool, clock)
     assert "rotation_schedule_due_idx" in plan and "Seq Scan on rotation_schedule" not in plan
     plan = _plan(conn, Q["next_due"], {})
     assert "rotation_schedule_due_idx" in plan and "Seq Scan" not in plan
@@ -322,7 +322,7 @@ async def test_idle_schedule_reads_no_rotation_rows(
 
 
 def test_dispatching_a_few_due_rotations_reads_only_their_rows(
-    conn: Conn, clock: ManualClock
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ManualClock
 ) -> None:
     """Rotations due at scattered instants become many small jobs; each finds its schedule
     rows by primary key, never by scanning the schedule once per job."""
@@ -330,17 +330,7 @@ def test_dispatching_a_few_due_rotations_reads_only_their_rows(
     for i in range(40):
         _bulk_rotations(conn, 1, clock.now() - timedelta(milliseconds=i), f"due-{i}-")
     conn.execute("ANALYZE rotation_schedule")
-    now = clock.now()
-    params = {
-        "now": now,
-        "horizon": now + timedelta(seconds=1),
-        "limit": 20_000,
-        "batch_size": 100,
-        "spread": 16,
-    }
-    with connect(conn.info.dsn) as tx:  # EXPLAIN ANALYZE of the dispatch inserts: roll back
-        plan = _plan(tx, Q["dispatch_due"], params)
-        tx.rollback()
+    plan = _dispatch_plan(conn, pool, clock)
     assert "Seq Scan on rotation_schedule" not in plan, plan
     assert "rows=10040" not in plan, plan  # no node reads the whole schedule
 

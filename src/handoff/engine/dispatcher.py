@@ -55,6 +55,16 @@ class Dispatcher:
     batch_size: int = BATCH_SIZE
     _wakeups: set[datetime] = field(default_factory=set)
 
+    def dispatch_params(self, now: datetime) -> dict[str, object]:
+        """The parameters of the dispatch statement at `now`."""
+        return {
+            "now": now,
+            "horizon": now + self.lookahead,
+            "limit": DISPATCH_LIMIT,
+            "batch_size": self.batch_size,
+            "spread": SPREAD,
+        }
+
     async def tick(self) -> Tick:
         """Dispatch everything due by now + look-ahead, if this process holds the lock."""
         now = self.clock.now()
@@ -63,16 +73,7 @@ class Dispatcher:
             row = await cur.fetchone()
             if row is None or not row[0]:
                 return Tick(False, 0, frozenset(), None)
-            cur = await conn.execute(
-                Q["dispatch_due"],
-                {
-                    "now": now,
-                    "horizon": now + self.lookahead,
-                    "limit": DISPATCH_LIMIT,
-                    "batch_size": self.batch_size,
-                    "spread": SPREAD,
-                },
-            )
+            cur = await conn.execute(Q["dispatch_due"], self.dispatch_params(now))
             rows = await cur.fetchall()
             cur = await conn.execute(Q["next_due"])
             due_row = await cur.fetchone()

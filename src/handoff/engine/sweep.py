@@ -34,6 +34,7 @@ from handoff.clock import Clock
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
 from handoff.engine.loops import pause
+from handoff.store import status
 from handoff.store.queries import Queries
 
 SWEEP_INTERVAL = timedelta(seconds=2)
@@ -127,10 +128,9 @@ class Sweep:
             cur = await conn.execute(Q["overdue_count"], {"overdue_before": now - OVERDUE_GRACE})
             row = await cur.fetchone()
             metrics.ROTATIONS_OVERDUE.set(row[0] if row else 0)
-            cur = await conn.execute(Q["job_counts"])
-            counts = dict(await cur.fetchall())
-        for status in ("todo", "doing", "succeeded", "failed", "cancelled", "aborted"):
-            metrics.JOBS.labels(state=status).set(counts.get(status, 0))
+            counts = await status.job_counts(conn)
+        for state in ("todo", "doing", "succeeded", "failed", "cancelled", "aborted"):
+            metrics.JOBS.labels(state=state).set(counts.get(state, 0))
 
     async def sweep(self) -> SweepResult | None:
         """One pass if no other process is sweeping (None otherwise).

@@ -61,8 +61,7 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         workers = [
             Worker(r["id"], None, r["started_at"], r["last_seen"]) for r in await cur.fetchall()
         ]
-        await cur.execute(Q["job_counts"])
-        jobs = {r["status"]: r["n"] for r in await cur.fetchall()}
+        jobs = await job_counts(conn)
         await cur.execute(Q["oldest_due_age"], {"now": now})
         age = await cur.fetchone()
         await cur.execute(Q["engine_facts"])
@@ -82,6 +81,13 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         lag_p50=lag["p50"],
         lag_p99=lag["p99"],
     )
+
+
+async def job_counts(conn: AsyncConnection[Any]) -> dict[str, int]:
+    """Queue jobs by status: the status page's counts and the engine's `handoff_jobs` gauge."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["job_counts"])
+        return {status: count for status, count in await cur.fetchall()}
 
 
 async def schema_revision(conn: AsyncConnection[Any]) -> str | None:

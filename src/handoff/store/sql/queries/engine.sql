@@ -105,13 +105,6 @@ SELECT (SELECT count(*) FROM rotation_schedule
         WHERE job_id IS NOT NULL AND next_run_at IS NOT NULL
           AND next_run_at < %(overdue_before)s) AS n;
 
--- name: job_counts
--- Jobs of the rotation queue by status (the queue holds only near-due and recent work).
-SELECT status::text AS status, count(*) AS n
-FROM procrastinate_jobs
-WHERE queue_name = 'rotations'
-GROUP BY status;
-
 -- name: record_status
 -- Publish an engine fact for the status page.
 INSERT INTO engine_status (key, value, updated_at)
