@@ -1,0 +1,1 @@
+-- engine.md, "Real-world conditions": filled in by the engine work.
