@@ -1,0 +1,1 @@
+-- reserved: filled in by its owner
