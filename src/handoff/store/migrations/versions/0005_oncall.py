@@ -1,4 +1,4 @@
-"""Filled in by its owner: see src/handoff/store/sql/0005_oncall.sql."""
+"""Overrides, scheduled changes, and the on-call timeline's causes in the history (oncall.md)."""
 
 from handoff.store.migrate import execute_file
 
