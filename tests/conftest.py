@@ -23,6 +23,7 @@ from handoff.store import migrate
 from handoff.store.db import connect
 
 TABLES = (
+    "feed_tokens, "
     "overrides, scheduled_changes, "
     "handoffs, rotation_schedule, rotation_state, participants, rotations, users, api_tokens, "
     "engine_status, procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "

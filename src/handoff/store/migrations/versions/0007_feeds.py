@@ -1,4 +1,4 @@
-"""Filled in by its owner: see src/handoff/store/sql/0007_feeds.sql."""
+"""Personal calendar feed tokens (notify.md): one revocable, hashed token per person."""
 
 from handoff.store.migrate import execute_file
 
