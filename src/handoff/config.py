@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         description="Also listen on this TCP address (127.0.0.1); default is the socket only.",
     )
     max_participants: int = Field(default=1000, ge=1, le=100_000)
+    max_overrides: int = Field(
+        default=200, ge=1, le=100_000, description="Overrides of a rotation that have not ended."
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"

@@ -1,0 +1,311 @@
+"""Scheduled changes: the fields of a PATCH, applied by the engine at `effective_at`.
+
+A change is validated when created or edited against the rotation as it will be at its
+instant: the current config and participants with every earlier pending change applied in
+order, then this one (the grid must be valid, the participants must exist, `active_index` must
+fall in the resulting list). The engine validates again when it applies the change; what has
+become impossible by then is skipped and noted, never blocking the rotation. At most one change
+per rotation and instant; a change whose instant has come (applied or about to be) is history
+and cannot change. Writes take the rotation's row lock first, and the database triggers enqueue
+the rotation's job in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import class_row, dict_row
+
+from handoff import oncall
+from handoff.store import participants, rotations, text, times
+from handoff.store.errors import Conflict, FieldError, Invalid, NotFound, invalid
+from handoff.store.overrides import check_rotation, lock_rotation, minute
+from handoff.store.pagination import Page, check_limit, decode, page
+from handoff.store.queries import Queries
+
+Q = Queries("changes")
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """What a change sets; None leaves a field as it is. `participants` replaces the list."""
+
+    type: str | None = None
+    shift_length: int | None = None
+    start: datetime | None = None
+    time_zone: str | None = None
+    participants: list[UUID] | None = None
+    active_index: int | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    id: UUID
+    rotation_id: UUID
+    effective_at: datetime
+    type: str | None
+    shift_length: int | None
+    start: datetime | None
+    time_zone: str | None
+    participants: list[UUID] | None
+    active_index: int | None
+    note: str
+    applied_at: datetime | None
+    skipped: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def changes(self) -> Fields:
+        return Fields(
+            self.type,
+            self.shift_length,
+            self.start,
+            self.time_zone,
+            self.participants,
+            self.active_index,
+        )
+
+    def core(self) -> oncall.ScheduledChange:
+        return oncall.ScheduledChange(
+            self.id,
+            self.effective_at,
+            self.type,
+            self.shift_length,
+            self.start,
+            self.time_zone,
+            None if self.participants is None else tuple(self.participants),
+            self.active_index,
+        )
+
+    def has_happened(self, now: datetime) -> bool:
+        """Applied, or its instant has come (the engine is about to apply it)."""
+        return self.applied_at is not None or self.effective_at <= now
+
+
+def _prefixed(exc: Invalid) -> Invalid:
+    return Invalid(*(FieldError(f"changes.{e.field}", e.message) for e in exc.errors))
+
+
+async def _check(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    effective_at: datetime,
+    change: Fields,
+    note: str,
+    *,
+    now: datetime,
+    limit: int,
+    exclude: UUID | None,
+) -> tuple[datetime, Fields, str]:
+    """Validate a change against the rotation as it will be at `effective_at` (lock held)."""
+    effective_at = minute(times.check("effective_at", effective_at))
+    if effective_at <= now:
+        raise invalid("effective_at", "must be in the future")
+    if not change.given():
+        raise invalid("changes", "must change at least one field")
+    note = text.check("note", note, max_length=MAX_NOTE)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["rotation_config"], {"rotation_id": rotation_id})
+        row = await cur.fetchone()
+        assert row is not None  # the caller holds the rotation's lock
+        await cur.execute(
+            Q["pending_before"],
+            {"rotation_id": rotation_id, "before": effective_at, "exclude": exclude},
+        )
+        earlier = [Change(**r).changes for r in await cur.fetchall()]
+    config = Fields(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
+    listed: list[UUID] = list(row["participants"])
+    for before in [*earlier, change]:
+        config = replace(config, **{k: v for k, v in before.given().items() if k != "active_index"})
+        listed = before.participants if before.participants is not None else listed
+    assert config.type and config.shift_length and config.start and config.time_zone
+    try:
+        grid = rotations.check_grid(
+            config.type, config.shift_length, config.start, config.time_zone
+        )
+    except Invalid as exc:
+        raise _prefixed(exc) from None
+    if change.participants is not None:
+        participants.check_count(len(change.participants), limit, "changes.participants")
+        await participants.user_names(conn, change.participants, "changes.participants")
+    if change.active_index is not None and not 0 <= change.active_index < len(listed):
+        raise invalid(
+            "changes.active_index",
+            f"must be a position in the participant list at effective_at (0..{len(listed) - 1})"
+            if listed
+            else "the participant list at effective_at is empty",
+        )
+    if change.start is not None:
+        change = replace(change, start=grid.start)
+    return effective_at, change, note
+
+
+async def _check_instant(
+    conn: AsyncConnection[Any], rotation_id: UUID, effective_at: datetime, exclude: UUID | None
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["at_instant"],
+            {"rotation_id": rotation_id, "effective_at": effective_at, "exclude": exclude},
+        )
+        row = await cur.fetchone()
+    if row is not None:
+        raise Conflict(
+            f"scheduled change {row[0]} of the same rotation already takes effect at"
+            f" {effective_at.isoformat()}"
+        )
+
+
+def _args(effective_at: datetime, change: Fields, note: str) -> dict[str, object]:
+    return {
+        "effective_at": effective_at,
+        "type": change.type,
+        "shift_length": change.shift_length,
+        "start": change.start,
+        "time_zone": change.time_zone,
+        "participants": change.participants,
+        "active_index": change.active_index,
+        "note": note,
+    }
+
+
+async def create(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    effective_at: datetime,
+    change: Fields,
+    note: str = "",
+    *,
+    limit: int,
+) -> Change:
+    """Schedule a change; `limit` is the participant-count limit."""
+    async with conn.transaction():
+        now = await lock_rotation(conn, rotation_id)
+        effective_at, change, note = await _check(
+            conn, rotation_id, effective_at, change, note, now=now, limit=limit, exclude=None
+        )
+        await _check_instant(conn, rotation_id, effective_at, None)
+        async with conn.cursor(row_factory=class_row(Change)) as cur:
+            await cur.execute(
+                Q["insert_change"],
+                _args(effective_at, change, note) | {"rotation_id": rotation_id, "now": now},
+            )
+            created = await cur.fetchone()
+    assert created is not None
+    return created
+
+
+async def get(conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID) -> Change:
+    async with conn.cursor(row_factory=class_row(Change)) as cur:
+        await cur.execute(Q["get_change"], {"id": change_id, "rotation_id": rotation_id})
+        found = await cur.fetchone()
+    if found is None:
+        await check_rotation(conn, rotation_id)
+        raise NotFound("scheduled change", change_id)
+    return found
+
+
+async def find(conn: AsyncConnection[Any], change_id: UUID) -> Change:
+    """A change by id alone (the CLI's way of naming one)."""
+    async with conn.cursor(row_factory=class_row(Change)) as cur:
+        await cur.execute(Q["find_change"], {"id": change_id})
+        found = await cur.fetchone()
+    if found is None:
+        raise NotFound("scheduled change", change_id)
+    return found
+
+
+async def list_changes(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    pending: bool | None = None,
+) -> Page[Change]:
+    """A rotation's changes by instant: all, only pending, or only applied."""
+    check_limit(limit)
+    after = decode(cursor, datetime, UUID) or [None, None]
+    await check_rotation(conn, rotation_id)
+    async with conn.cursor(row_factory=class_row(Change)) as cur:
+        await cur.execute(
+            Q["list_changes"],
+            {
+                "rotation_id": rotation_id,
+                "pending": pending,
+                "after_at": after[0],
+                "after_id": after[1],
+                "limit": limit + 1,
+            },
+        )
+        rows = await cur.fetchall()
+    return page(rows, limit, lambda c: (c.effective_at, c.id))
+
+
+async def _pending(
+    conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID
+) -> tuple[Change, datetime]:
+    now = await lock_rotation(conn, rotation_id)
+    current = await get(conn, rotation_id, change_id)
+    if current.has_happened(now):
+        raise Conflict(f"scheduled change {change_id} has taken effect: it cannot change")
+    return current, now
+
+
+async def update(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    change_id: UUID,
+    *,
+    effective_at: datetime | None = None,
+    change: Fields | None = None,
+    note: str | None = None,
+    limit: int,
+) -> Change:
+    """Edit a pending change; `change` replaces its fields as a whole."""
+    async with conn.transaction():
+        current, now = await _pending(conn, rotation_id, change_id)
+        when, what, note = await _check(
+            conn,
+            rotation_id,
+            current.effective_at if effective_at is None else effective_at,
+            current.changes if change is None else change,
+            current.note if note is None else note,
+            now=now,
+            limit=limit,
+            exclude=change_id,
+        )
+        await _check_instant(conn, rotation_id, when, change_id)
+        async with conn.cursor(row_factory=class_row(Change)) as cur:
+            await cur.execute(
+                Q["update_change"], _args(when, what, note) | {"id": change_id, "now": now}
+            )
+            updated = await cur.fetchone()
+    assert updated is not None
+    return updated
+
+
+async def delete(conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID) -> None:
+    async with conn.transaction():
+        await _pending(conn, rotation_id, change_id)
+        await conn.execute(Q["delete_change"], {"id": change_id})
+
+
+async def for_projection(
+    conn: AsyncConnection[Any], rotation_id: UUID
+) -> list[oncall.ScheduledChange]:
+    """The rotation's pending changes in time order, for the pure projection."""
+    async with conn.cursor(row_factory=class_row(Change)) as cur:
+        await cur.execute(Q["pending"], {"rotation_id": rotation_id})
+        return [c.core() for c in await cur.fetchall()]
