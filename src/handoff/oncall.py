@@ -1,20 +1,79 @@
 """Who is on call when: the one projection of a rotation with overrides and scheduled changes.
 
-oncall.md: the rotation's own on-call person follows its state, grid and participants
-(engine.md, handoff.rotation); scheduled changes apply at their instant as a PATCH would;
-overrides in force decide the effective person without moving the rotation. Pure: no I/O and
-no clock (every instant is a parameter), so the API, the UI, the feeds and the engine answer
-from the same code.
+oncall.md: the rotation's *own* on-call person follows its state, grid and participants by the
+rules of handoff.rotation (engine.md); a scheduled change applies at its instant exactly as a
+PATCH with its fields would; an override in force decides the *effective* person without moving
+the rotation. Pure: no I/O and no clock (every instant is a parameter), so the API, the UI, the
+calendar feeds and the engine all answer from this code.
+
+Everything here is one walk forward from the state's `shift_start` (the projection knows nothing
+earlier: that is the history's). The walk stops at *instants*: grid boundaries, scheduled changes
+and override edges. At one instant the steps happen in this order:
+
+1. the boundary is crossed (the rotation's own person moves on);
+2. the scheduled change applies (grid fields, then participants, then `active_index`, as
+   `store.rotations.update` applies a PATCH);
+3. overrides ending at the instant end ([start, end) no longer covers it);
+4. overrides starting at the instant start.
+
+Each step is one `Event` (a history row). Only the net change at an instant counts as an on-call
+change: `Event.effective` is true on exactly one event of an instant whose effective person
+differs from the one just before it, so a boundary at the very instant an override starts does
+not announce a person who is never on call.
+
+How the engine uses it, inside the rotation's transaction, with `now` the database's time:
+
+    result = catch_up(config, state, participants, overrides, pending, now, after=last_run)
+    # write result.config / .state / .participants, one history row per result.events
+    # (the database's uniqueness makes a retry harmless), mark result.applied as applied
+    # with their `skipped` notes, then schedule the next run:
+    wake = next_wake(result.config, result.state, result.participants, overrides,
+                     still_pending, now)   # None: nothing to wake for
+
+`last_run` is the instant the rotation was last brought up to date (the previous `now`):
+override edges at or before it were recorded then, so catch_up reports only later ones.
+Boundaries and changes need no such bound: the state and the pending list say what is done.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
-from uuid import UUID
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, cast
+from uuid import UUID, uuid5
 
 from handoff.grid import Grid, GridType
+from handoff.rotation import (
+    Participant,
+    RuleError,
+    State,
+    edit_grid,
+    replace_participants,
+    set_active,
+)
+
+_INSTANT = timedelta(microseconds=1)
+_OWN_CAUSES = frozenset({"boundary", "scheduled_change"})
+
+__all__ = [
+    "Applied",
+    "CatchUp",
+    "Config",
+    "Event",
+    "EventCause",
+    "OnCall",
+    "Override",
+    "ScheduledChange",
+    "Segment",
+    "catch_up",
+    "events",
+    "next_wake",
+    "on_call_at",
+    "segments",
+]
+
+EventCause = Literal["boundary", "scheduled_change", "override_started", "override_ended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +81,7 @@ class Override:
     """During [start, end), `user_id` (None: nobody) is on call instead of the rotation's person.
 
     With `replaces_user_id` it is conditional: it applies only while the rotation's own on-call
-    person is that user.
+    person is that user, so it can switch on and off at boundaries inside it.
     """
 
     id: UUID
@@ -58,3 +117,476 @@ class Config:
     def grid(self) -> Grid:
         """The handoff grid; raises ValueError for fields the grid refuses."""
         return Grid(cast(GridType, self.type), self.shift_length, self.start, self.time_zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of the timeline in which nothing changes.
+
+    `user_id` is the effective person (None: nobody); `participant` and `rotation_user_id` the
+    rotation's own; `override_id` the override that decides `user_id`, if one does;
+    `change_id` the scheduled change applied at `start`, if one was.
+    """
+
+    start: datetime
+    end: datetime
+    user_id: UUID | None
+    participant: Participant | None
+    rotation_user_id: UUID | None
+    override_id: UUID | None
+    change_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One history row: something happened to the rotation at `at`.
+
+    From and to are the row's persons: for a boundary or a scheduled change the rotation's own
+    persons before and after; for an override edge the effective persons before and after it,
+    with the participant set only while the rotation's own person is the one on call.
+    `effective` says whether this row is the instant's on-call change (see the module
+    docstring); `effective_from` and `effective_to` are the effective persons just before the
+    instant and at it, the same for every event of one instant. `override_id` is the override
+    of an edge, or for other causes the override deciding who is on call after the event.
+    """
+
+    at: datetime
+    cause: EventCause
+    from_participant: Participant | None
+    from_user_id: UUID | None
+    to_participant: Participant | None
+    to_user_id: UUID | None
+    effective: bool
+    effective_from: UUID | None
+    effective_to: UUID | None
+    override_id: UUID | None = None
+    change_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    user_id: UUID | None  # the effective person; None: nobody
+    participant: Participant | None  # the rotation's own
+    rotation_user_id: UUID | None
+    override_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A scheduled change the walk applied; `skipped` says what it could not do, if anything."""
+
+    change_id: UUID
+    at: datetime
+    skipped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """What the engine writes: the rotation after `now`, its history rows and applied changes."""
+
+    config: Config
+    state: State | None
+    participants: tuple[Participant, ...]
+    events: tuple[Event, ...]
+    applied: tuple[Applied, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rotation:
+    """The rotation's own side at one moment."""
+
+    config: Config
+    grid: Grid
+    state: State | None
+    participants: tuple[Participant, ...]
+
+    def own(self) -> Participant | None:
+        if self.state is None or not self.participants:
+            return None
+        return self.participants[self.state.position % len(self.participants)]
+
+
+@dataclass(slots=True)
+class _Cover:
+    """The overrides in force, and who they put on call."""
+
+    active: list[Override] = field(default_factory=list)
+
+    def cover(self, own: Participant | None) -> Override | None:
+        """The override that decides, if any: the latest-starting applicable one.
+
+        The store refuses overlapping overrides, so at most one is in force; the tie-break
+        only keeps the answer defined for rows written around the API.
+        """
+        applicable = [
+            o
+            for o in self.active
+            if o.replaces_user_id is None or (own is not None and own.user_id == o.replaces_user_id)
+        ]
+        return max(applicable, key=lambda o: o.start, default=None)
+
+    def person(self, own: Participant | None) -> tuple[Participant | None, UUID | None]:
+        """Who is on call: the participant (None while an override decides) and user id."""
+        cover = self.cover(own)
+        if cover is not None:
+            return None, cover.user_id
+        return own, None if own is None else own.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    cause: EventCause
+    source: tuple[Participant | None, UUID | None]
+    target: tuple[Participant | None, UUID | None]
+    effective_after: UUID | None  # the effective person right after this step
+    override_id: UUID | None
+    change_id: UUID | None = None
+
+
+@dataclass(slots=True)
+class _Instant:
+    """The steps taken at one instant, in order, and the history rows they make."""
+
+    cover: _Cover
+    first: UUID | None  # the effective person just before the instant
+    steps: list[_Step] = field(default_factory=list)
+
+    def own(
+        self, cause: EventCause, before: _Rotation, after: _Rotation, change_id: UUID | None = None
+    ) -> None:
+        """A step of the rotation's own person (boundary, scheduled change): its own persons."""
+        source, target = before.own(), after.own()
+        cover = self.cover.cover(target)
+        self.steps.append(
+            _Step(
+                cause,
+                (source, None if source is None else source.user_id),
+                (target, None if target is None else target.user_id),
+                self.cover.person(target)[1],
+                None if cover is None else cover.id,
+                change_id,
+            )
+        )
+
+    def edge(self, override: Override, rot: _Rotation, *, starting: bool) -> None:
+        """An override starts or ends: the row's persons are the effective ones."""
+        own = rot.own()
+        source = self.cover.person(own)
+        if starting:
+            self.cover.active.append(override)
+        else:
+            self.cover.active.remove(override)
+        target = self.cover.person(own)
+        cause: EventCause = "override_started" if starting else "override_ended"
+        self.steps.append(_Step(cause, source, target, target[1], override.id))
+
+    def events(self, at: datetime) -> tuple[Event, ...]:
+        """The rows; the last step that changed the effective person is the effective one."""
+        last = self.steps[-1].effective_after
+        mark = -1
+        if last != self.first:
+            previous = self.first
+            for index, step in enumerate(self.steps):
+                if step.effective_after != previous:
+                    mark = index
+                previous = step.effective_after
+        return tuple(
+            Event(
+                at,
+                step.cause,
+                *step.source,
+                *step.target,
+                index == mark,
+                self.first,
+                last,
+                step.override_id,
+                step.change_id,
+            )
+            for index, step in enumerate(self.steps)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Moment:
+    """One instant of the walk and how the rotation stands after it."""
+
+    at: datetime
+    events: tuple[Event, ...]
+    rotation: _Rotation
+    cover: Override | None
+    applied: tuple[Applied, ...]
+
+
+def _initial(config: Config, state: State | None, participants: Sequence[Participant]) -> _Rotation:
+    """The rotation as stored, normalised as rotation.advance does (positions wrap)."""
+    ps = tuple(participants)
+    if state is not None and not ps:
+        state = None
+    if state is not None and not 0 <= state.position < len(ps):
+        position = state.position % len(ps)
+        state = State(position, ps[position].id, state.shift_start)
+    return _Rotation(config, config.grid(), state, ps)
+
+
+def _cross(rot: _Rotation, boundary: datetime) -> _Rotation:
+    assert rot.state is not None
+    following = (rot.state.position + 1) % len(rot.participants)
+    state = State(following, rot.participants[following].id, boundary)
+    return _Rotation(rot.config, rot.grid, state, rot.participants)
+
+
+def _participants_for(
+    old: Sequence[Participant], user_ids: Sequence[UUID], change_id: UUID
+) -> tuple[Participant, ...]:
+    """The new list with deterministic ids, so the projection and the engine agree.
+
+    A user who stays keeps a participant id (the first unused match, as the store's
+    `participants.rows_for` does); a newcomer's id is derived from the change and position.
+    """
+    unused = list(old)
+    result: list[Participant] = []
+    for position, user_id in enumerate(user_ids):
+        match = next((p for p in unused if p.user_id == user_id), None)
+        if match is not None:
+            unused.remove(match)
+            result.append(match)
+        else:
+            result.append(Participant(uuid5(change_id, str(position)), user_id))
+    return tuple(result)
+
+
+def _apply(rot: _Rotation, change: ScheduledChange, at: datetime) -> tuple[_Rotation, str | None]:
+    """Apply a change at `at` as a PATCH would; what could not be done is returned as text."""
+    skipped: list[str] = []
+    config, grid, state, ps = rot.config, rot.grid, rot.state, rot.participants
+    if (change.type, change.shift_length, change.start, change.time_zone) != (None,) * 4:
+        edited = Config(
+            config.type if change.type is None else change.type,
+            config.shift_length if change.shift_length is None else change.shift_length,
+            config.start if change.start is None else change.start,
+            config.time_zone if change.time_zone is None else change.time_zone,
+        )
+        try:
+            edited_grid = edited.grid()
+        except ValueError as exc:
+            skipped.append(f"grid: {exc}")
+        else:
+            if edited_grid != grid:
+                state = edit_grid(state, at).state
+            config, grid = edited, edited_grid
+    if change.participants is not None:
+        listed = _participants_for(ps, change.participants, change.id)
+        state = replace_participants(state, ps, listed, at).state
+        ps = listed
+    if change.active_index is not None:
+        try:
+            state = set_active(state, ps, change.active_index, at).state
+        except RuleError as exc:
+            skipped.append(f"active_index: {exc}")
+    return _Rotation(config, grid, state, ps), "; ".join(skipped) or None
+
+
+def _walk(
+    rot: _Rotation, overrides: Sequence[Override], changes: Sequence[ScheduledChange]
+) -> Iterator[_Moment]:
+    """Every instant after the state's `shift_start`, in time order; endless while rotating.
+
+    With state, the overrides in force at `shift_start` are the starting cover and only later
+    edges are instants. A pending change due at or before `shift_start` (a writer moved the
+    state past it without applying it) applies at `shift_start`: history is not rewritten.
+    Without state there is no grid to walk, so every edge and change is an instant. Overrides
+    with `end <= start` cover nothing and are ignored.
+    """
+    origin = None if rot.state is None else rot.state.shift_start
+    pending = sorted(
+        ((c.effective_at if origin is None else max(c.effective_at, origin), c) for c in changes),
+        key=lambda due: due[0],
+    )
+    cover = _Cover()
+    edges: list[tuple[datetime, bool, Override]] = []
+    for o in overrides:
+        if o.start >= o.end:
+            continue
+        if origin is not None and o.start <= origin < o.end:
+            cover.active.append(o)
+        edges += [(o.start, True, o), (o.end, False, o)]
+    # At one instant an ending override goes before a starting one (False sorts first).
+    edges = sorted(
+        (e for e in edges if origin is None or e[0] > origin), key=lambda e: (e[0], e[1])
+    )
+    ci = ei = 0
+    while True:
+        boundary = None if rot.state is None else rot.grid.end_time(rot.state.shift_start)
+        due = [] if boundary is None else [boundary]
+        if ci < len(pending):
+            due.append(pending[ci][0])
+        if ei < len(edges):
+            due.append(edges[ei][0])
+        if not due:
+            return
+        at = min(due)
+        instant = _Instant(cover, cover.person(rot.own())[1])
+        if boundary == at:
+            before, rot = rot, _cross(rot, at)
+            instant.own("boundary", before, rot)
+        applied: list[Applied] = []
+        while ci < len(pending) and pending[ci][0] == at:
+            change = pending[ci][1]
+            ci += 1
+            before, (rot, skipped) = rot, _apply(rot, change, at)
+            applied.append(Applied(change.id, at, skipped))
+            instant.own("scheduled_change", before, rot, change.id)
+        while ei < len(edges) and edges[ei][0] == at:
+            instant.edge(edges[ei][2], rot, starting=edges[ei][1])
+            ei += 1
+        yield _Moment(at, instant.events(at), rot, cover.cover(rot.own()), tuple(applied))
+
+
+def _start(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+) -> tuple[_Rotation, Override | None]:
+    """The rotation as stored and the override deciding at `shift_start`."""
+    rot = _initial(config, state, participants)
+    cover = _Cover()
+    if rot.state is not None:
+        at = rot.state.shift_start
+        cover.active = [o for o in overrides if o.start <= at < o.end]
+    return rot, cover.cover(rot.own())
+
+
+def _segment(
+    rot: _Rotation, cover: Override | None, change_id: UUID | None, start: datetime, end: datetime
+) -> Segment:
+    own = rot.own()
+    own_user = None if own is None else own.user_id
+    user = own_user if cover is None else cover.user_id
+    return Segment(start, end, user, own, own_user, None if cover is None else cover.id, change_id)
+
+
+def segments(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    since: datetime,
+    until: datetime,
+    *,
+    limit: int = 100_000,
+) -> list[Segment]:
+    """The effective on-call timeline over [since, until), at most `limit` pieces.
+
+    A piece ends at every instant of the walk (boundary, scheduled change, override edge),
+    even when the next piece has the same person: a shift is split where an override or a
+    change begins (oncall.md). Pieces are clipped to the window, and the timeline starts at
+    the state's `shift_start` (before it is the history's), so asking from `shift_start`
+    gives every piece its true start. Raises ValueError if the stored grid is invalid.
+    """
+    rot, cover = _start(config, state, participants, overrides)
+    begin = since if rot.state is None else max(since, rot.state.shift_start)
+    result: list[Segment] = []
+    opened, change_id = begin, None
+    for moment in _walk(rot, overrides, changes):
+        if moment.at >= until or len(result) >= limit:
+            break
+        if moment.at > begin:
+            result.append(_segment(rot, cover, change_id, max(opened, begin), moment.at))
+        rot, cover, opened = moment.rotation, moment.cover, moment.at
+        change_id = moment.applied[-1].change_id if moment.applied else None
+    if begin < until and len(result) < limit:
+        result.append(_segment(rot, cover, change_id, max(opened, begin), until))
+    return result
+
+
+def on_call_at(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    at: datetime,
+) -> OnCall | None:
+    """Who is on call at `at`; None before the state's `shift_start` (ask the history)."""
+    found = segments(config, state, participants, overrides, changes, at, at + _INSTANT, limit=1)
+    if not found:
+        return None
+    piece = found[0]
+    return OnCall(piece.user_id, piece.participant, piece.rotation_user_id, piece.override_id)
+
+
+def events(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    after: datetime,
+    until: datetime,
+    *,
+    limit: int = 100_000,
+) -> list[Event]:
+    """The rows the history will get in (after, until], in order, at most `limit` of them."""
+    rot = _initial(config, state, participants)
+    result: list[Event] = []
+    for moment in _walk(rot, overrides, changes):
+        if moment.at > until or len(result) >= limit:
+            break
+        if moment.at > after:
+            result += moment.events
+    return result[:limit]
+
+
+def catch_up(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    now: datetime,
+    *,
+    after: datetime,
+) -> CatchUp:
+    """Everything due by `now`, each once and in time order: what the engine records.
+
+    `changes` are the pending ones; every one due by `now` is applied. Boundaries crossed
+    since `shift_start` are recorded; override edges only after `after`, the instant the
+    rotation was last brought up to date. Without overrides and changes this is
+    `rotation.advance`.
+    """
+    rot = _initial(config, state, participants)
+    rows: list[Event] = []
+    applied: list[Applied] = []
+    for moment in _walk(rot, overrides, changes):
+        if moment.at > now:
+            break
+        rot = moment.rotation
+        rows += (e for e in moment.events if e.cause in _OWN_CAUSES or moment.at > after)
+        applied += moment.applied
+    return CatchUp(rot.config, rot.state, rot.participants, tuple(rows), tuple(applied))
+
+
+def next_wake(
+    config: Config,
+    state: State | None,
+    participants: Sequence[Participant],
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    after: datetime,
+) -> datetime | None:
+    """When the rotation next needs the engine, given it is up to date at `after`.
+
+    The earliest of the next handoff, the first pending change (a past one is overdue: run
+    now) and the next override edge after `after`. Every edge counts, even one that changes
+    nobody (a conditional override whose user is not on call): its start and end are history
+    rows too. None when nothing will ever happen.
+    """
+    rot = _initial(config, state, participants)
+    due = [c.effective_at for c in changes]
+    if rot.state is not None:
+        due.append(rot.grid.end_time(rot.state.shift_start))
+        after = max(after, rot.state.shift_start)
+    due += (t for o in overrides if o.start < o.end for t in (o.start, o.end) if t > after)
+    return min(due, default=None)
