@@ -24,10 +24,12 @@ from handoff.store.db import connect
 
 TABLES = (
     "feed_tokens, "
+    "goalert_imported_rotations, goalert_imported_users, "
+    "web_sessions, web_sign_in_failures, handoff_worker_starts, "
     "overrides, scheduled_changes, "
     "handoffs, rotation_schedule, rotation_state, participants, rotations, users, api_tokens, "
-    "engine_status, procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
-    "procrastinate_workers"
+    "engine_status, handoff_clock, procrastinate_events, procrastinate_periodic_defers, "
+    "procrastinate_jobs, procrastinate_workers"
 )
 
 

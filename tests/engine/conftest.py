@@ -1,23 +1,21 @@
-"""Engine fixtures: an async pool on the test database, and a manual clock near real time.
+"""Engine fixtures: an async pool on the test database, and the engine's clock frozen.
 
-The clock starts a few seconds after the real current time: rows the tests create are stamped
-with the database's now() (a rotation's grid_changed_at), which must not be later than the
-engine's now. Tests move the clock forward to cross boundaries without sleeping.
+The clock is the database's (`handoff_now()`), frozen through the seam at about the real
+current time; tests move it forward to cross boundaries without sleeping, and every reader
+(the engine, the triggers, the dispatcher's statements) sees the same instant.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.clock import ManualClock
 from handoff.engine.process import Processor
-
-CLOCK_LEAD = timedelta(seconds=5)
+from handoff.store.clock import ClockSeam
 
 
 @pytest.fixture
@@ -27,10 +25,11 @@ async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC) + CLOCK_LEAD)
+def clock(db_url: str) -> ClockSeam:
+    return ClockSeam(db_url, datetime.now(UTC))
 
 
 @pytest.fixture
-def processor(pool: AsyncConnectionPool[Any], clock: ManualClock) -> Processor:
-    return Processor(pool, clock)
+def processor(pool: AsyncConnectionPool[Any], clock: ClockSeam) -> Processor:
+    """The engine's processor; asks for the clock so that time is frozen before it runs."""
+    return Processor(pool)

@@ -1,6 +1,6 @@
 """Every rule of engine.md through the database: plain-SQL changes, the job handler, history.
 
-The clock is a ManualClock, so crossing a boundary is a clock move, not a sleep.
+The clock is a ClockSeam, so crossing a boundary is a clock move, not a sleep.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from handoff import rotation as rules
-from handoff.clock import ManualClock
 from handoff.engine import process
 from handoff.engine.process import Processor
 from handoff.grid import Grid
 from handoff.store import state
+from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
 from .helpers import Conn, add, history, on_call, rotation, run_jobs, schedule, user
@@ -27,7 +27,7 @@ MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
 
-def _start(clock: ManualClock) -> datetime:
+def _start(clock: ClockSeam) -> datetime:
     """A daily grid anchored three days ago, on a whole minute."""
     now = clock.now()
     return (now - 3 * DAY).replace(second=0, microsecond=0) + 7 * MINUTE
@@ -38,7 +38,7 @@ def _grid(start: datetime) -> Grid:
 
 
 async def _started(
-    conn: Conn, processor: Processor, clock: ManualClock, names: list[str]
+    conn: Conn, processor: Processor, clock: ClockSeam, names: list[str]
 ) -> tuple[Any, Grid]:
     start = _start(clock)
     rid = rotation(conn, "ops", start)
@@ -48,7 +48,7 @@ async def _started(
 
 
 async def test_first_participant_goes_on_call_now(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, grid = await _started(conn, processor, clock, ["ann", "bob"])
     assert on_call(conn, rid) == (0, "ann", clock.now())
@@ -58,7 +58,7 @@ async def test_first_participant_goes_on_call_now(
 
 
 async def test_hands_off_at_the_boundary(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, grid = await _started(conn, processor, clock, ["ann", "bob"])
     boundary = grid.end_time(clock.now())
@@ -71,7 +71,7 @@ async def test_hands_off_at_the_boundary(
 
 
 async def test_catch_up_records_every_missed_boundary(
-    conn: Conn, processor: Processor, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    conn: Conn, processor: Processor, clock: ClockSeam, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid, grid = await _started(conn, processor, clock, ["ann", "bob", "cid"])
     first = grid.end_time(clock.now())
@@ -99,7 +99,7 @@ async def test_catch_up_records_every_missed_boundary(
 
 
 async def test_removing_the_active_participant_hands_the_shift_on(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob", "cid"])
     shift_start = clock.now()
@@ -112,7 +112,7 @@ async def test_removing_the_active_participant_hands_the_shift_on(
 
 
 async def test_removing_the_last_active_position_wraps(
-    conn: Conn, processor: Processor, clock: ManualClock, pool: AsyncConnectionPool[Any]
+    conn: Conn, processor: Processor, clock: ClockSeam, pool: AsyncConnectionPool[Any]
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob", "cid"])
     await _set_active(pool, clock, rid, 2)
@@ -123,7 +123,7 @@ async def test_removing_the_last_active_position_wraps(
 
 
 async def test_removing_another_participant_moves_nobody(
-    conn: Conn, processor: Processor, clock: ManualClock, pool: AsyncConnectionPool[Any]
+    conn: Conn, processor: Processor, clock: ClockSeam, pool: AsyncConnectionPool[Any]
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob", "cid"])
     await _set_active(pool, clock, rid, 2)
@@ -136,7 +136,7 @@ async def test_removing_another_participant_moves_nobody(
 
 
 async def test_removing_the_last_participant_deletes_the_state(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann"])
     conn.execute("DELETE FROM participants WHERE rotation_id = %s", (rid,))
@@ -147,7 +147,7 @@ async def test_removing_the_last_participant_deletes_the_state(
 
 
 async def test_replacing_the_list_keeps_the_person_on_call(
-    db_url: str, conn: Conn, processor: Processor, clock: ManualClock
+    db_url: str, conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     """A plain-SQL replace that keeps ann's participant row: she stays on call, moved."""
     rid, _ = await _started(conn, processor, clock, ["ann", "bob"])
@@ -169,7 +169,7 @@ async def test_replacing_the_list_keeps_the_person_on_call(
 
 
 async def test_replacing_without_the_person_on_call_gives_the_old_index(
-    db_url: str, conn: Conn, processor: Processor, clock: ManualClock
+    db_url: str, conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob"])
     dan, eve = user(conn, "dan"), user(conn, "eve")
@@ -185,7 +185,7 @@ async def test_replacing_without_the_person_on_call_gives_the_old_index(
 
 
 async def _set_active(
-    pool: AsyncConnectionPool[Any], clock: ManualClock, rid: Any, index: int
+    pool: AsyncConnectionPool[Any], clock: ClockSeam, rid: Any, index: int
 ) -> None:
     """Set the active participant as the API does: lock, apply the rule, save."""
     async with pool.connection() as aconn, aconn.transaction():
@@ -199,7 +199,7 @@ async def _set_active(
 
 
 async def test_set_active_hands_the_rest_of_the_shift_over(
-    conn: Conn, processor: Processor, clock: ManualClock, pool: AsyncConnectionPool[Any]
+    conn: Conn, processor: Processor, clock: ClockSeam, pool: AsyncConnectionPool[Any]
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob", "cid"])
     shift_start = clock.now()
@@ -212,7 +212,7 @@ async def test_set_active_hands_the_rest_of_the_shift_over(
 
 
 async def test_editing_the_grid_restarts_the_shift_at_the_edit(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob"])
     clock.advance(MINUTE)
@@ -230,7 +230,7 @@ async def test_editing_the_grid_restarts_the_shift_at_the_edit(
 
 
 async def test_deleting_a_user_removes_their_participations(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, _ = await _started(conn, processor, clock, ["ann", "bob"])
     conn.execute("DELETE FROM users WHERE name = 'ann'")
@@ -240,7 +240,7 @@ async def test_deleting_a_user_removes_their_participations(
 
 
 async def test_deleting_a_rotation_with_a_waiting_job(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     start = _start(clock)
     rid = rotation(conn, "ops", start)
@@ -254,7 +254,7 @@ async def test_deleting_a_rotation_with_a_waiting_job(
 
 
 async def test_a_failing_rotation_is_split_out_and_recovers_when_fixed(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     start = _start(clock)
     bad, good = rotation(conn, "bad", start), rotation(conn, "good", start)
@@ -280,7 +280,7 @@ async def test_a_failing_rotation_is_split_out_and_recovers_when_fixed(
 
 
 async def test_a_job_run_twice_records_each_boundary_once(
-    conn: Conn, processor: Processor, clock: ManualClock
+    conn: Conn, processor: Processor, clock: ClockSeam
 ) -> None:
     rid, grid = await _started(conn, processor, clock, ["ann", "bob"])
     clock.set(grid.end_time(clock.now()) + 2 * DAY)
@@ -290,10 +290,10 @@ async def test_a_job_run_twice_records_each_boundary_once(
 
 
 async def test_concurrent_processors_record_each_boundary_once(
-    db_url: str, conn: Conn, clock: ManualClock
+    db_url: str, conn: Conn, clock: ClockSeam
 ) -> None:
     async with AsyncConnectionPool(db_url, min_size=4, max_size=8, open=False) as big:
-        processor = Processor(big, clock)
+        processor = Processor(big)
         rid, grid = await _started(conn, processor, clock, ["ann", "bob"])
         clock.set(grid.end_time(clock.now()) + 5 * DAY)
         await asyncio.gather(*(processor.process(rid, None) for _ in range(8)))

@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 
 from handoff.cli import common
-from handoff.clock import SystemClock
 from handoff.config import Settings
 from handoff.engine import metrics
-from handoff.engine.runner import EngineKind, EngineStopped, run_engine
+from handoff.engine.runner import EngineKind, run_engine
 
 
 def worker(
@@ -35,11 +34,7 @@ def worker(
     if metrics_port is not None:
         metrics.serve(metrics_port)
     with common.database(loaded) as url:
-        try:
-            asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency))
-        except EngineStopped as exc:
-            common.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency))
 
 
 async def _run(url: str, loaded: Settings, kind: EngineKind, concurrency: int) -> None:
@@ -47,4 +42,4 @@ async def _run(url: str, loaded: Settings, kind: EngineKind, concurrency: int) -
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run_engine(url, loaded, SystemClock(), engine=kind, concurrency=concurrency, stop=stop)
+    await run_engine(url, loaded, engine=kind, concurrency=concurrency, stop=stop)

@@ -28,9 +28,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from handoff import rotation
-from handoff.clock import Clock
 from handoff.engine import metrics
-from handoff.engine.loops import pause
+from handoff.engine.loops import jittered, pause
 from handoff.engine.process import observe
 from handoff.store import state
 from handoff.store.queries import Queries
@@ -53,26 +52,24 @@ class BatchEngine:
     def __init__(
         self,
         pool: AsyncConnectionPool[Any],
-        clock: Clock,
         *,
         interval: timedelta,
         max_advances: int,
     ) -> None:
         self.pool = pool
-        self.clock = clock
         self.interval = interval
         self.max_advances = max_advances
 
     async def cycle(self) -> CycleResult:
         """One cycle in one transaction; a no-op when another batch engine holds the lock."""
         started = time.perf_counter()
-        now = self.clock.now()
         committed: list[tuple[UUID, rotation.Change]] = []
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(Q["try_lock"], {"key": BATCH_LOCK})
             row = await cur.fetchone()
             if row is None or not row[0]:
                 return CycleResult(leader=False)
+            now = row[1]  # the engine's clock (the database's), as GoAlert read it
             async with conn.cursor(row_factory=dict_row) as dcur:
                 await dcur.execute(Q["batch_rotations"])
                 rows = await dcur.fetchall()
@@ -88,7 +85,7 @@ class BatchEngine:
             for r in rows:
                 if len(committed) >= self.max_advances:
                     break
-                locked = state.Locked.from_row(r, by_rotation[r["id"]], r)
+                locked = state.Locked.from_row(r, by_rotation[r["id"]], r, now)
                 try:
                     grid = locked.grid()
                 except ValueError as exc:
@@ -137,4 +134,4 @@ class BatchEngine:
                 await self.cycle()
             except Exception:
                 log.exception("batch cycle failed")
-            await pause(stop, self.interval.total_seconds())
+            await pause(stop, jittered(self.interval.total_seconds()))

@@ -1,9 +1,10 @@
 """Process rotations: one rotation, one transaction (engine.md, "The queue engine").
 
-The transaction locks the rotation (state.lock), lets the pure core decide everything
-(rotation.update: reconcile, then advance to now), writes the result (state.save), and sets the
-next run time to the next handoff while releasing the rotation from the job that ran it
-(in the same statement). Nothing here knows a grid or an advance rule.
+A job's update of a rotation is the write path with no edit (`state.write`): lock the
+rotation, read the database's clock in the same round trip, let the pure core decide
+(reconcile, then advance to that instant), write the result and set the next run time to the
+next handoff while releasing the rotation from the job that ran it. Nothing here knows a grid,
+an advance rule or the time.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import structlog
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from handoff import rotation
-from handoff.clock import Clock
 from handoff.engine import metrics
 from handoff.store import state
 from handoff.store.queries import Queries
@@ -58,11 +59,10 @@ def observe(change: rotation.Change, rotation_id: UUID, now: datetime, engine: s
 
 
 class Processor:
-    """Runs the rotation updates of queue jobs on a connection pool, with a clock."""
+    """Runs the rotation updates of queue jobs on a connection pool."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], clock: Clock) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
         self.pool = pool
-        self.clock = clock
 
     async def process(self, rotation_id: UUID, job_id: int | None) -> rotation.Change | None:
         """Bring one rotation up to date in its own transaction; None if it no longer exists."""
@@ -77,26 +77,11 @@ class Processor:
         Raises whatever the rotation's data makes impossible (an unknown time zone written
         by hand): the transaction rolls back and only this rotation is affected.
         """
-        async with conn.transaction():
-            locked = await state.lock(conn, rotation_id)
-            if locked is None:
-                return None
-            now = self.clock.now()
-            grid = locked.grid()
-            change = rotation.update(
-                grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
-            )
-            await state.save(
-                conn,
-                locked,
-                change,
-                engine="queue",
-                now=now,
-                next_run_at=rotation.next_run_at(grid, change.state),
-                job_id=job_id,
-            )
-        observe(change, rotation_id, now, "queue")
-        return change
+        written = await state.write(conn, rotation_id, engine="queue", job_id=job_id)
+        if written is None:
+            return None
+        observe(written.change, rotation_id, written.locked.now, "queue")
+        return written.change
 
     async def run_job(self, job_id: int | None, rotation_ids: Sequence[UUID]) -> None:
         """Run one update_rotations job.
@@ -114,7 +99,7 @@ class Processor:
                 for rotation_id in rotation_ids:
                     try:
                         await self.update(conn, rotation_id, job_id)
-                    except Exception:
+                    except Exception as exc:
                         metrics.JOB_FAILURES.inc()
                         log.exception(
                             "rotation update failed",
@@ -122,6 +107,7 @@ class Processor:
                             job_id=job_id,
                             split_out=len(rotation_ids) > 1,
                         )
+                        await _record_failure(conn, rotation_id, exc)
                         if len(rotation_ids) == 1:
                             raise
                         await split_out(conn, rotation_id)
@@ -130,6 +116,17 @@ class Processor:
             raise
         finally:
             metrics.JOB_DURATION.labels(outcome=outcome).observe(time.perf_counter() - started)
+
+
+async def _record_failure(
+    conn: AsyncConnection[Any], rotation_id: UUID, exc: BaseException
+) -> None:
+    """Remember the failure for the cool-down and the engine page, unless the database is gone
+    (then the job's own failure is what counts, and the sweep finds the rotation later)."""
+    try:
+        await state.record_failure(conn, rotation_id, f"{type(exc).__name__}: {exc}")
+    except psycopg.Error as error:
+        log.warning("could not record the failure", rotation_id=str(rotation_id), error=str(error))
 
 
 async def split_out(conn: AsyncConnection[Any], rotation_id: UUID) -> None:

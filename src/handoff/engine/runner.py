@@ -3,12 +3,15 @@
 A queue engine process runs one Procrastinate worker with `concurrency` job slots, plus a
 dispatcher and a sweep loop (each does its work only while it holds its cluster-wide lock, so
 any number of processes may run them). All share one connection pool.
+
+A database restart or failover never ends the process: the pool reconnects on its own, the
+loops log and wait, and a Procrastinate worker that stops because its LISTEN connection died
+is started again with a capped exponential backoff. Only `stop` ends the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -16,13 +19,13 @@ import procrastinate
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.engine.app import PROCESSOR_KEY, QUEUE, build_app
 from handoff.engine.batch import BatchEngine
 from handoff.engine.dispatcher import Dispatcher
+from handoff.engine.loops import jittered, pause
 from handoff.engine.process import Processor
-from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Sweep
+from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Retention, Sweep
 
 EngineKind = Literal["queue", "batch"]
 
@@ -31,6 +34,7 @@ FETCH_POLLING_INTERVAL = timedelta(seconds=1)
 ABORT_POLLING_INTERVAL = timedelta(seconds=5)
 HEARTBEAT_INTERVAL = timedelta(seconds=2)
 SHUTDOWN_GRACE = timedelta(seconds=10)  # running jobs get this long to finish, then retry
+RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and longest wait
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the
 # dispatcher, the sweep.
 POOL_OVERHEAD = 5
@@ -38,14 +42,9 @@ POOL_OVERHEAD = 5
 log = structlog.get_logger("handoff.engine")
 
 
-class EngineStopped(RuntimeError):
-    """The engine stopped without being asked to."""
-
-
 async def run_engine(
     url: str,
     settings: Settings,
-    clock: Clock,
     *,
     engine: EngineKind,
     concurrency: int,
@@ -56,8 +55,8 @@ async def run_engine(
     engine="queue" runs a Procrastinate worker on the `rotations` queue with `concurrency`
     job slots, the dispatcher and the missed-update sweep. engine="batch" runs the batch
     engine every `settings.batch_interval_seconds`, applying at most
-    `settings.batch_max_advances` per cycle. `clock` is the engine's time (SystemClock in
-    production). No signal handlers are installed: the caller owns signals and sets `stop`
+    `settings.batch_max_advances` per cycle. Time is the database's (`handoff_now()`). No
+    signal handlers are installed: the caller owns signals and sets `stop`
     (the CLI on SIGTERM/SIGINT, `handoff up` on the API server's shutdown). On stop, the
     worker takes no new jobs and gives running ones SHUTDOWN_GRACE to finish; any still
     running are cancelled and retried later, changing nothing twice.
@@ -75,24 +74,45 @@ async def run_engine(
         if engine == "batch":
             batch = BatchEngine(
                 pool,
-                clock,
                 interval=timedelta(seconds=settings.batch_interval_seconds),
                 max_advances=settings.batch_max_advances,
             )
             log.info("batch engine started", interval_seconds=settings.batch_interval_seconds)
             await batch.run(stop)
             return
-        await _run_queue_engine(pool, clock, concurrency, stop)
+        await _run_queue_engine(pool, Retention.from_settings(settings), concurrency, stop)
     finally:
         await pool.close()
 
 
 async def _run_queue_engine(
-    pool: AsyncConnectionPool[Any], clock: Clock, concurrency: int, stop: asyncio.Event
+    pool: AsyncConnectionPool[Any], retention: Retention, concurrency: int, stop: asyncio.Event
 ) -> None:
     app = build_app(procrastinate.PsycopgConnector())
     async with app.open_async(pool):
-        processor = Processor(pool, clock)
+        processor = Processor(pool)
+        loops = [
+            asyncio.create_task(Dispatcher(pool).run(stop), name="dispatcher"),
+            asyncio.create_task(Sweep(pool, app, retention).run(stop), name="sweep"),
+        ]
+        log.info("queue engine started", concurrency=concurrency)
+        await _supervise_worker(app, processor, concurrency, stop)
+        stop.set()
+        await asyncio.gather(*loops)
+        log.info("queue engine stopped")
+
+
+async def _supervise_worker(
+    app: procrastinate.App, processor: Processor, concurrency: int, stop: asyncio.Event
+) -> None:
+    """Run the Procrastinate worker until `stop`, starting it again whenever it stops alone.
+
+    Procrastinate stops its worker when a side task dies (the LISTEN connection lost in a
+    database restart): that is an outage to ride out, not a reason to exit.
+    """
+    first, longest = (d.total_seconds() for d in RESTART_BACKOFF)
+    wait = first
+    while not stop.is_set():
         worker = asyncio.create_task(
             app.run_worker_async(
                 queues=[QUEUE],
@@ -101,7 +121,9 @@ async def _run_queue_engine(
                 fetch_job_polling_interval=FETCH_POLLING_INTERVAL.total_seconds(),
                 abort_job_polling_interval=ABORT_POLLING_INTERVAL.total_seconds(),
                 shutdown_graceful_timeout=SHUTDOWN_GRACE.total_seconds(),
-                delete_jobs="successful",
+                # Finished jobs stay for the engine page and are deleted by the sweep's
+                # retention, in batches, off the hot path.
+                delete_jobs="never",
                 additional_context={PROCESSOR_KEY: processor},
                 install_signal_handlers=False,
                 update_heartbeat_interval=HEARTBEAT_INTERVAL.total_seconds(),
@@ -109,22 +131,19 @@ async def _run_queue_engine(
             ),
             name="procrastinate worker",
         )
-        loops = [
-            asyncio.create_task(Dispatcher(pool, clock).run(stop), name="dispatcher"),
-            asyncio.create_task(Sweep(pool, app, clock).run(stop), name="sweep"),
-        ]
-        log.info("queue engine started", concurrency=concurrency)
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait([worker, stopped], return_when=asyncio.FIRST_COMPLETED)
-        unexpected = not stop.is_set()
+        stopped.cancel()
         if not worker.done():
             worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await worker
-        stop.set()
-        await asyncio.gather(*loops, stopped)
-        if unexpected:
-            # Procrastinate stops its worker when a side task dies (the LISTEN connection
-            # lost): exit with an error so the supervisor restarts the process.
-            raise EngineStopped("the Procrastinate worker stopped on its own; see the log")
-        log.info("queue engine stopped")
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("the queue worker failed")
+        if stop.is_set():
+            return
+        log.warning("the queue worker stopped on its own; starting it again", wait_seconds=wait)
+        await pause(stop, jittered(wait))
+        wait = min(wait * 2, longest)

@@ -1,12 +1,15 @@
 """The missed-update sweep: no rotation can stay stuck (engine.md, "The queue engine").
 
-Every SWEEP_INTERVAL it
+Every SWEEP_INTERVAL (with jitter) it
 - retries the jobs of workers whose heartbeat stopped (a worker killed mid-job), through
   Procrastinate's own stalled-job query and retry;
 - re-enqueues overdue rotations whose owning job can no longer run them: deleted, finished
-  without releasing them, pointing nowhere, or failed (after FAILED_JOB_COOLDOWN, so a
-  rotation that keeps failing is retried, not hammered);
+  without releasing them, pointing nowhere, or failed (after FAILED_JOB_COOLDOWN counted from
+  the failure, so a rotation that keeps failing costs a bounded amount of work per hour);
+- deletes finished queue rows past their retention age, and history past
+  HANDOFF_HISTORY_RETENTION_DAYS when that is set, a small batch per pass;
 - refreshes the queue and overdue gauges.
+Overdue and cool-down are decided by the database's clock, in the statements themselves.
 Every ORPHAN_SCAN_INTERVAL it also looks for rotations with participants that the schedule
 does not cover (a restore, rows deleted by hand). That query reads every rotation with
 participants (hash anti-joins over rotations, participants, state and schedule: about 90 ms
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -30,10 +33,10 @@ from procrastinate.exceptions import ConnectorException
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.clock import Clock
+from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
-from handoff.engine.loops import pause
+from handoff.engine.loops import jittered, pause
 from handoff.store import status
 from handoff.store.queries import Queries
 
@@ -42,6 +45,8 @@ ORPHAN_SCAN_INTERVAL = timedelta(minutes=10)
 OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is a missed update
 FAILED_JOB_COOLDOWN = timedelta(minutes=5)
 REPAIR_LIMIT = 1_000  # rotations repaired per sweep; the rest on the next
+RETENTION_BATCH = 500  # finished queue rows (and history rows) deleted per statement
+RETENTION_ROUNDS = 4  # statements per pass at most: a backlog drains over several passes
 STALLED_WORKER_TIMEOUT = timedelta(seconds=10)  # no heartbeat for this long: the worker is dead
 SWEEP_LOCK = 0x68616E646F6667  # the cluster-wide sweep lock: one sweep at a time
 
@@ -50,19 +55,37 @@ log = structlog.get_logger("handoff.engine.sweep")
 
 
 @dataclass(frozen=True, slots=True)
+class Retention:
+    """How long finished queue rows (and, if set, history rows) are kept."""
+
+    succeeded: timedelta = timedelta(hours=1)
+    failed: timedelta = timedelta(days=7)
+    history: timedelta | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        days = settings.history_retention_days
+        return cls(
+            succeeded=timedelta(minutes=settings.queue_retention_succeeded_minutes),
+            failed=timedelta(days=settings.queue_retention_failed_days),
+            history=None if days is None else timedelta(days=days),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SweepResult:
     repaired: list[UUID]
     stalled_jobs_retried: list[int]
+    jobs_deleted: int = 0
+    history_deleted: int = 0
 
 
+@dataclass
 class Sweep:
-    def __init__(
-        self, pool: AsyncConnectionPool[Any], app: procrastinate.App, clock: Clock
-    ) -> None:
-        self.pool = pool
-        self.app = app
-        self.clock = clock
-        self._last_orphan_scan: float | None = None
+    pool: AsyncConnectionPool[Any]
+    app: procrastinate.App
+    retention: Retention = field(default_factory=Retention)
+    _last_orphan_scan: float | None = None
 
     async def retry_stalled_jobs(self) -> list[int]:
         """Put the running jobs of dead workers back in the queue; their retry is idempotent."""
@@ -85,24 +108,19 @@ class Sweep:
 
     async def repair(self, *, scan_unscheduled: bool) -> list[UUID]:
         """Re-enqueue lost rotations (and unscheduled ones when asked); returns their ids."""
-        now = self.clock.now()
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 Q["lost_rotations"],
-                {
-                    "overdue_before": now - OVERDUE_GRACE,
-                    "failed_before": now - FAILED_JOB_COOLDOWN,
-                    "limit": REPAIR_LIMIT,
-                },
+                {"grace": OVERDUE_GRACE, "cooldown": FAILED_JOB_COOLDOWN, "limit": REPAIR_LIMIT},
             )
             lost = await cur.fetchall()
-            for rotation_id, job_id, job_status, next_run_at in lost:
+            for rotation_id, job_id, job_status, overdue in lost:
                 log.warning(
                     "missed update repaired",
                     rotation_id=str(rotation_id),
                     job_id=job_id,
                     job_status=job_status or "missing",
-                    overdue_seconds=round((now - next_run_at).total_seconds(), 3),
+                    overdue_seconds=round(overdue, 3),
                 )
             ids: list[UUID] = [row[0] for row in lost]
             if scan_unscheduled:
@@ -112,20 +130,55 @@ class Sweep:
                     ids.append(rotation_id)
             if ids:
                 await conn.execute(Q["enqueue_rotations"], {"rotation_ids": ids})
+            cur = await conn.execute("SELECT handoff_now()")
+            row = await cur.fetchone()
+            assert row is not None
             await conn.execute(
                 Q["record_status"],
                 {
                     "key": "sweep",
-                    "value": Jsonb({"last_sweep_at": now.isoformat(), "repairs": len(ids)}),
+                    "value": Jsonb({"last_sweep_at": row[0].isoformat(), "repairs": len(ids)}),
                 },
             )
         metrics.DISPATCH_REPAIRS.inc(len(ids))
         return ids
 
+    async def purge(self) -> tuple[int, int]:
+        """Delete finished queue rows and, if configured, old history, in small batches.
+
+        Returns how many queue rows and history rows went. Each batch is its own short
+        transaction, so the engine's writes never wait long behind it.
+        """
+        jobs = history = 0
+        for _ in range(RETENTION_ROUNDS):
+            deleted = await self._delete(
+                "delete_finished_jobs",
+                {
+                    "succeeded_age": self.retention.succeeded,
+                    "failed_age": self.retention.failed,
+                },
+            )
+            jobs += deleted
+            if deleted < RETENTION_BATCH:
+                break
+        if self.retention.history is not None:
+            for _ in range(RETENTION_ROUNDS):
+                deleted = await self._delete("delete_old_history", {"age": self.retention.history})
+                history += deleted
+                if deleted < RETENTION_BATCH:
+                    break
+        if jobs or history:
+            log.info("retention", queue_rows_deleted=jobs, history_rows_deleted=history)
+        return jobs, history
+
+    async def _delete(self, query: str, params: dict[str, object]) -> int:
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(Q[query], params | {"limit": RETENTION_BATCH})
+            return len(await cur.fetchall())
+
     async def refresh_gauges(self) -> None:
-        now = self.clock.now()
         async with self.pool.connection() as conn:
-            cur = await conn.execute(Q["overdue_count"], {"overdue_before": now - OVERDUE_GRACE})
+            cur = await conn.execute(Q["overdue_count"], {"grace": OVERDUE_GRACE})
             row = await cur.fetchone()
             metrics.ROTATIONS_OVERDUE.set(row[0] if row else 0)
             counts = await status.job_counts(conn)
@@ -151,8 +204,9 @@ class Sweep:
                 self._last_orphan_scan = started
             retried = await self.retry_stalled_jobs()
             repaired = await self.repair(scan_unscheduled=scan)
+            jobs_deleted, history_deleted = await self.purge()
         await self.refresh_gauges()
-        return SweepResult(repaired, retried)
+        return SweepResult(repaired, retried, jobs_deleted, history_deleted)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -160,4 +214,4 @@ class Sweep:
                 await self.sweep()
             except Exception:
                 log.exception("sweep failed")
-            await pause(stop, SWEEP_INTERVAL.total_seconds())
+            await pause(stop, jittered(SWEEP_INTERVAL.total_seconds()))

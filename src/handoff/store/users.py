@@ -10,7 +10,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from handoff.store import participants, text
+from handoff.store import overrides, participants, text
 from handoff.store.errors import NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -108,15 +108,16 @@ async def update(
     return user
 
 
-async def delete(conn: AsyncConnection[Any], user_id: UUID, *, now: datetime) -> None:
+async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
     """Remove the user from every rotation by the removal rule, then delete them (one txn)."""
     async with conn.transaction():
         await get(conn, user_id)
+        await overrides.on_user_deleted(conn, user_id)
         async with conn.cursor() as cur:
             await cur.execute(Q["user_rotations"], {"id": user_id})
             rotation_ids = [row[0] for row in await cur.fetchall()]
         for rotation_id in rotation_ids:
-            await participants.remove_user(conn, rotation_id, user_id, now=now)
+            await participants.remove_user(conn, rotation_id, user_id)
         await conn.execute(Q["delete_user"], {"id": user_id})
 
 

@@ -3,22 +3,31 @@
 SELECT handoff_enqueue_rotations(%(rotation_ids)s::uuid[]);
 
 -- name: try_lock
--- Take a cluster-wide lock for the rest of this transaction, or learn that someone has it.
-SELECT pg_try_advisory_xact_lock(%(key)s) AS locked;
+-- Take a cluster-wide lock for the rest of this transaction, or learn that someone has it; and
+-- the engine's clock.
+SELECT pg_try_advisory_xact_lock(%(key)s) AS locked, handoff_now() AS now;
 
 -- name: dispatch_due
--- Move rotations due by the horizon into jobs, in one statement through the due index.
--- Rotations due at the same instant share jobs (up to batch_size each, spread over at least
--- `spread` jobs so a storm keeps every worker busy); a job due in the future is scheduled for
--- its exact instant. A single-rotation job carries the rotation's queueing lock, so a change
--- made meanwhile reuses it (handoff_enqueue_rotations) instead of adding a second job.
+-- Move rotations due by the horizon (the engine's clock plus the look-ahead) into jobs, in one
+-- statement through the due index. Rotations due at the same instant share jobs (up to
+-- batch_size each, spread over at least `spread` jobs so a storm keeps every worker busy); a job
+-- due in the future is scheduled for its exact instant on the queue's own time base (the
+-- server's real time, which Procrastinate's fetch compares with: `real` + the instant's
+-- distance on the engine's clock), and `wake_in` says in how many seconds that is. A single-rotation job
+-- carries the rotation's queueing lock, so a change made meanwhile reuses it
+-- (handoff_enqueue_rotations) instead of adding a second job. The schedule rows are locked
+-- before the jobs are inserted (the one lock order); rows a writer holds are skipped.
 -- Job ids are drawn before the insert, so each rotation is matched to its job without
 -- unpacking the job's arguments, and the final update reaches the schedule through the due
 -- index again: the statement reads only the rows of due rotations, whatever the table's size.
-WITH picked AS (
+WITH clock AS MATERIALIZED (
+    SELECT handoff_now() AS now, clock_timestamp() AS real
+),
+picked AS (
     SELECT rotation_id, next_run_at
     FROM rotation_schedule
-    WHERE job_id IS NULL AND next_run_at IS NOT NULL AND next_run_at <= %(horizon)s
+    WHERE job_id IS NULL AND next_run_at IS NOT NULL
+      AND next_run_at <= (SELECT now FROM clock) + %(lookahead)s::interval
     ORDER BY next_run_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -46,23 +55,26 @@ jobs AS (
     SELECT c.job_id, 'rotations', 'update_rotations', 0,
            CASE WHEN cardinality(c.ids) = 1 THEN 'rotation:' || c.ids[1] END,
            jsonb_build_object('rotation_ids', to_jsonb(c.ids)),
-           CASE WHEN c.next_run_at > %(now)s THEN c.next_run_at END
-    FROM chunks c
+           CASE WHEN c.next_run_at > k.now THEN k.real + (c.next_run_at - k.now) END
+    FROM chunks c CROSS JOIN clock k
     ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
     RETURNING id, scheduled_at
 )
 UPDATE rotation_schedule s
-SET job_id = j.id, dispatched_at = %(now)s
+SET job_id = j.id, dispatched_at = (SELECT now FROM clock)
 FROM numbered n
 JOIN chunks c ON c.next_run_at = n.next_run_at AND c.chunk = n.chunk
 JOIN jobs j ON j.id = c.job_id
 WHERE s.rotation_id = n.rotation_id
-  AND s.job_id IS NULL AND s.next_run_at IS NOT NULL AND s.next_run_at <= %(horizon)s
-RETURNING s.rotation_id, j.id AS job_id, j.scheduled_at;
+  AND s.job_id IS NULL AND s.next_run_at IS NOT NULL
+  AND s.next_run_at <= (SELECT now FROM clock) + %(lookahead)s::interval
+RETURNING s.rotation_id, j.id AS job_id,
+          extract(epoch FROM j.scheduled_at - (SELECT real FROM clock))::float8 AS wake_in;
 
 -- name: next_due
--- When the dispatcher next has work: the earliest unowned run time (due index, one row).
-SELECT min(next_run_at) AS next_run_at
+-- In how many seconds (on the engine's clock) the dispatcher next has work: the earliest
+-- unowned run time (due index, one row); negative when it is overdue, NULL when none.
+SELECT extract(epoch FROM min(next_run_at) - handoff_now())::float8 AS due_in
 FROM rotation_schedule
 WHERE job_id IS NULL AND next_run_at IS NOT NULL;
 
@@ -71,16 +83,20 @@ WHERE job_id IS NULL AND next_run_at IS NOT NULL;
 SELECT pg_notify('procrastinate_queue_v1#rotations', '{"type": "job_inserted", "job_id": 0}');
 
 -- name: lost_rotations
--- Overdue rotations whose owning job can no longer run them: gone, finished without releasing
--- them, or failed long enough ago (owned index: only overdue owned rows are read).
-SELECT s.rotation_id, s.job_id, j.status::text AS job_status, s.next_run_at
-FROM rotation_schedule s
+-- Overdue rotations (by the engine's clock) whose owning job can no longer run them: gone,
+-- finished without releasing them, or failed (after the cool-down, counted from the failure).
+-- The owned index: only overdue owned rows are read.
+SELECT s.rotation_id, s.job_id, j.status::text AS job_status,
+       extract(epoch FROM c.now - s.next_run_at)::float8 AS overdue_seconds
+FROM (SELECT handoff_now() AS now) c
+JOIN rotation_schedule s
+  ON s.job_id IS NOT NULL AND s.next_run_at IS NOT NULL
+ AND s.next_run_at < c.now - %(grace)s::interval
 LEFT JOIN procrastinate_jobs j ON j.id = s.job_id
-WHERE s.job_id IS NOT NULL AND s.next_run_at IS NOT NULL
-  AND s.next_run_at < %(overdue_before)s
-  AND (j.id IS NULL
-       OR j.status IN ('succeeded', 'cancelled', 'aborted')
-       OR (j.status = 'failed' AND s.next_run_at < %(failed_before)s))
+WHERE j.id IS NULL
+   OR j.status IN ('succeeded', 'cancelled', 'aborted')
+   OR (j.status = 'failed'
+       AND coalesce(s.failed_at, s.dispatched_at, s.next_run_at) <= c.now - %(cooldown)s::interval)
 ORDER BY s.next_run_at
 LIMIT %(limit)s;
 
@@ -98,12 +114,55 @@ WHERE (s.rotation_id IS NULL OR s.next_run_at IS NULL
 LIMIT %(limit)s;
 
 -- name: overdue_count
--- How many rotations are overdue by more than the threshold (both partial indexes).
-SELECT (SELECT count(*) FROM rotation_schedule
-        WHERE job_id IS NULL AND next_run_at IS NOT NULL AND next_run_at < %(overdue_before)s)
-     + (SELECT count(*) FROM rotation_schedule
+-- How many rotations are overdue by more than the grace, by the engine's clock (both partial
+-- indexes).
+WITH c AS MATERIALIZED (SELECT handoff_now() - %(grace)s::interval AS before)
+SELECT (SELECT count(*) FROM rotation_schedule, c
+        WHERE job_id IS NULL AND next_run_at IS NOT NULL AND next_run_at < c.before)
+     + (SELECT count(*) FROM rotation_schedule, c
         WHERE job_id IS NOT NULL AND next_run_at IS NOT NULL
-          AND next_run_at < %(overdue_before)s) AS n;
+          AND next_run_at < c.before) AS n;
+
+-- name: cooling_down
+-- Rotations whose job failed for good and that wait out the cool-down, with the last error
+-- and when the sweep takes them up again (the engine page and /api/v1/engine).
+SELECT s.rotation_id, r.name, s.failed_at, s.last_error,
+       s.failed_at + %(cooldown)s::interval AS retry_at
+FROM rotation_schedule s
+JOIN procrastinate_jobs j ON j.id = s.job_id AND j.status = 'failed'
+JOIN rotations r ON r.id = s.rotation_id
+WHERE s.job_id IS NOT NULL AND s.next_run_at IS NOT NULL
+ORDER BY s.failed_at NULLS LAST
+LIMIT %(limit)s;
+
+-- name: delete_finished_jobs
+-- Retention: delete up to `limit` finished queue rows whose last event is older than their
+-- age (succeeded and cancelled or aborted: `succeeded_age`; failed: `failed_age`), except a
+-- failed job a rotation still names (the cool-down needs it). Small batches keep each
+-- statement short while the engine runs.
+WITH old AS (
+    SELECT e.job_id
+    FROM procrastinate_events e
+    JOIN procrastinate_jobs j ON j.id = e.job_id
+    WHERE e.type IN ('succeeded', 'failed', 'cancelled', 'aborted')
+      AND e.at < now() - least(%(succeeded_age)s::interval, %(failed_age)s::interval)
+      AND j.status IN ('succeeded', 'failed', 'cancelled', 'aborted')
+      AND e.at < now() - CASE WHEN j.status = 'failed' THEN %(failed_age)s::interval
+                              ELSE %(succeeded_age)s::interval END
+      AND NOT EXISTS (SELECT 1 FROM rotation_schedule s WHERE s.job_id = j.id)
+    ORDER BY e.at
+    LIMIT %(limit)s
+)
+DELETE FROM procrastinate_jobs j USING old WHERE j.id = old.job_id
+RETURNING j.id;
+
+-- name: delete_old_history
+-- History retention (only when HANDOFF_HISTORY_RETENTION_DAYS is set): up to `limit` rows.
+DELETE FROM handoffs
+WHERE id IN (SELECT id FROM handoffs
+             WHERE processed_at < handoff_now() - %(age)s::interval
+             ORDER BY processed_at LIMIT %(limit)s)
+RETURNING id;
 
 -- name: record_status
 -- Publish an engine fact for the status page.

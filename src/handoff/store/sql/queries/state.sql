@@ -1,16 +1,22 @@
 -- name: lock_rotation
--- Lock one rotation for a state change (every writer locks the rotation row first, then its state).
-SELECT id, name, type, shift_length, start_at, time_zone, grid_changed_at
+-- Lock one rotation for a write (the lock order: the rotation row, then its state row, then its
+-- schedule row, then queue rows), and name it as the rotation this transaction writes through
+-- the write path, so the triggers do not enqueue it (handoff_written_rotation()).
+SELECT id, name, description, type, shift_length, start_at, time_zone, grid_changed_at,
+       set_config('handoff.writing', id::text, true) AS writing
 FROM rotations WHERE id = %(rotation_id)s
 FOR NO KEY UPDATE;
 
 -- name: read_locked
 -- With the rotation locked: its participants in order (with their users' names, which history
--- keeps) and its state row, locked too. A separate statement from lock_rotation on purpose:
--- it takes its snapshot after the rotation lock is held, so it sees every change committed by
--- the writer it may have waited for.
+-- keeps), its state row and its schedule row, both locked too, and the engine's clock
+-- (handoff_now(), read after the locks are held). A separate statement from lock_rotation on
+-- purpose: it takes its snapshot after the rotation lock is held, so it sees every change
+-- committed by the writer it may have waited for.
 SELECT p.ids, p.user_ids, p.positions, p.user_names,
-       st.position, st.participant_id, st.shift_start
+       st.position, st.participant_id, st.shift_start,
+       sc.job_id AS schedule_job_id,  -- selected so that the schedule row's lock is kept
+       handoff_now() AS now
 FROM (
     SELECT coalesce(array_agg(pp.id ORDER BY pp.position), '{}') AS ids,
            coalesce(array_agg(pp.user_id ORDER BY pp.position), '{}') AS user_ids,
@@ -23,13 +29,18 @@ LEFT JOIN (
     SELECT position, participant_id, shift_start
     FROM rotation_state WHERE rotation_id = %(rotation_id)s
     FOR UPDATE
-) st ON true;
+) st ON true
+LEFT JOIN (
+    SELECT job_id FROM rotation_schedule WHERE rotation_id = %(rotation_id)s
+    FOR UPDATE
+) sc ON true;
 
 -- name: save
 -- Everything a state change writes, in one statement: the state (upserted or deleted), its
 -- handoffs (a boundary already recorded by another engine or a retry is skipped), and the next
 -- run time, releasing the rotation from the job that ran it (only that job: a newer job that
--- claimed the rotation meanwhile keeps its claim and its due time, so it still runs).
+-- claimed the rotation meanwhile keeps its claim and its due time, so it still runs). A
+-- successful write clears the rotation's last failure.
 WITH upserted AS (
     INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
     SELECT %(rotation_id)s::uuid, %(position)s::int, %(participant_id)s::uuid,
@@ -60,7 +71,9 @@ recorded AS (
 INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at)
 VALUES (%(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL)
 ON CONFLICT (rotation_id) DO UPDATE
-SET next_run_at = CASE
+SET failed_at = NULL,
+    last_error = NULL,
+    next_run_at = CASE
         WHEN rotation_schedule.job_id IS NOT NULL
              AND rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.next_run_at
@@ -73,3 +86,10 @@ SET next_run_at = CASE
         WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.dispatched_at
         ELSE NULL END;
+
+-- name: record_failure
+-- A rotation's update failed (its transaction rolled back): remember when and why, on the
+-- engine's clock, for the cool-down and the engine page. Only the schedule row is written.
+UPDATE rotation_schedule
+SET failed_at = handoff_now(), last_error = left(%(error)s, 2000)
+WHERE rotation_id = %(rotation_id)s;
