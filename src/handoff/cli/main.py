@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from handoff.cli import database, rotations, schedule, serve, tokens, up, users
+from handoff.cli import changes, database, overrides, rotations, schedule, serve, tokens, up, users
 from handoff.cli.bench import bench
 from handoff.cli.chaos import chaos
 from handoff.cli.worker import worker
@@ -33,6 +33,8 @@ app.command("history")(schedule.history)
 app.add_typer(rotations.app, name="rotation")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
+app.add_typer(overrides.app, name="override")
+app.add_typer(changes.app, name="change")
 app.command("bench")(bench)
 app.command("chaos")(chaos)
 

@@ -19,13 +19,14 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from handoff import oncall
-from handoff.store import participants, text, times
+from handoff.store import text, times
 from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
 Q = Queries("overrides")
 C = Queries("changes")
+U = Queries("users")
 MAX_NOTE = 500
 _MINUTE = timedelta(minutes=1)
 
@@ -81,10 +82,13 @@ async def _check(conn: AsyncConnection[Any], draft: Draft, now: datetime) -> Dra
         raise invalid("end", "must be in the future")
     if draft.user_id is not None and draft.user_id == draft.replaces_user_id:
         raise invalid("replaces_user_id", "must differ from user_id")
-    for field in ("user_id", "replaces_user_id"):
-        named: UUID | None = getattr(draft, field)
-        if named is not None:
-            await participants.user_names(conn, [named], field)
+    named = {f: getattr(draft, f) for f in ("user_id", "replaces_user_id")}
+    async with conn.cursor() as cur:
+        await cur.execute(U["user_names"], {"ids": [u for u in named.values() if u is not None]})
+        known = {row[0] for row in await cur.fetchall()}
+    for field, user_id in named.items():
+        if user_id is not None and user_id not in known:
+            raise invalid(field, f"no user {user_id}")
     note = text.check("note", draft.note, max_length=MAX_NOTE)
     return replace(draft, start=start, end=end, note=note)
 
