@@ -3,7 +3,7 @@ rules as the API, and every mistake as one line with exit code 2 that changes no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,21 +19,18 @@ def _z(t: datetime) -> str:
 
 
 @pytest.fixture
-def oc(cli: Cli) -> Iterator[Cli]:
+def oc(cli: Cli) -> Cli:
     """The CLI with the engine's clock (the database's) frozen at NOW, and a Berlin rotation
     of Ann and Bo; Cy is not in it."""
     cli.sql("INSERT INTO handoff_clock (frozen_at) VALUES (%s)", NOW)
-    try:
-        for name in ("Ann", "Bo", "Cy"):
-            cli.ok("user", "create", name)
-        cli.ok(
-            "rotation", "create", "primary", "--type", "daily",
-            "--start", "2026-03-01T09:00+01:00", "--zone", "Europe/Berlin",
-            "--participant", "Ann", "--participant", "Bo",
-        )  # fmt: skip
-        yield cli
-    finally:
-        cli.sql("DELETE FROM handoff_clock")
+    for name in ("Ann", "Bo", "Cy"):
+        cli.ok("user", "create", name)
+    cli.ok(
+        "rotation", "create", "primary", "--type", "daily",
+        "--start", "2026-03-01T09:00+01:00", "--zone", "Europe/Berlin",
+        "--participant", "Ann", "--participant", "Bo",
+    )  # fmt: skip
+    return cli
 
 
 def _override(cli: Cli, *args: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from handoff import oncall
-from handoff.store import text, times
+from handoff.store import clock, text, times
 from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -100,17 +100,7 @@ async def lock_rotation(conn: AsyncConnection[Any], rotation_id: UUID) -> dateti
         await cur.execute(Q["lock_rotation"], {"rotation_id": rotation_id})
         if await cur.fetchone() is None:
             raise NotFound("rotation", rotation_id)
-        return await clock(conn)
-
-
-async def clock(conn: AsyncConnection[Any]) -> datetime:
-    """The engine's clock: the database's `handoff_now()`."""
-    async with conn.cursor() as cur:
-        await cur.execute(Q["now"])
-        row = await cur.fetchone()
-    assert row is not None
-    now: datetime = row[0]
-    return now
+        return await clock.read(conn)
 
 
 async def _check_overlap(
@@ -341,7 +331,7 @@ async def on_user_deleted(conn: AsyncConnection[Any], user_id: UUID) -> None:
     """
     async with conn.cursor() as cur:
         await cur.execute(Q["lock_user_rotations"], {"user_id": user_id})
-        args = {"user_id": user_id, "now": await clock(conn)}
+        args = {"user_id": user_id, "now": await clock.read(conn)}
         await cur.execute(Q["record_user_deleted"], args)
         await cur.execute(Q["delete_user_overrides"], args)
         await cur.execute(C["drop_user"], args)

@@ -3,10 +3,6 @@
 -- rotation row first, as every writer of the rotation takes it).
 SELECT id FROM rotations WHERE id = %(rotation_id)s FOR NO KEY UPDATE;
 
--- name: now
--- The engine's clock (the database's), read after the rotation's lock is held.
-SELECT handoff_now();
-
 -- name: insert_override
 -- Create an override.
 INSERT INTO overrides (rotation_id, start_at, end_at, user_id, replaces_user_id, note,
