@@ -1,4 +1,4 @@
-"""Filled in by its owner: see src/handoff/store/sql/0004_goalert_import.sql."""
+"""GoAlert import: which rotations and users came from GoAlert, and the 'imported' history cause."""
 
 from handoff.store.migrate import execute_file
 

@@ -1,0 +1,11 @@
+"""Import from GoAlert (shared/spec/import.md): read its database, map, report.
+
+- `source`: reads GoAlert's tables in one read-only, repeatable-read snapshot (never writes);
+- `model`: GoAlert's rows as read;
+- `plan`: pure: what each GoAlert rotation becomes in handoff (create, update, unchanged,
+  conflict, invalid), and where GoAlert's own time math would hand off at another instant;
+- `timemath`: GoAlert's time math, ported, for that comparison only;
+- `report`: the report as a table or JSON.
+
+The writes into handoff's database are in `handoff.store.goalert`.
+"""
