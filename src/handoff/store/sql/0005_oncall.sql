@@ -67,7 +67,7 @@ ALTER TABLE handoffs
     DROP CONSTRAINT handoffs_cause_check,
     ADD CONSTRAINT handoffs_cause_check CHECK (cause IN
         ('boundary', 'started', 'manual', 'participant_removed', 'participants_replaced',
-         'scheduled_change', 'override_started', 'override_ended', 'user_deleted')),
+         'imported', 'scheduled_change', 'override_started', 'override_ended', 'user_deleted')),
     ADD CONSTRAINT handoffs_cause_names_its_source CHECK (
         (cause <> 'scheduled_change' OR change_id IS NOT NULL)
         AND (cause NOT IN ('override_started', 'override_ended') OR override_id IS NOT NULL));
