@@ -14,10 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Literal, get_args
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
-__all__ = ["GRID_TYPES", "MAX_SHIFT_LENGTH", "MIN_SHIFT_LENGTH", "Grid", "GridType"]
+__all__ = [
+    "GRID_TYPES",
+    "MAX_SHIFT_LENGTH",
+    "MIN_SHIFT_LENGTH",
+    "Grid",
+    "GridType",
+    "load_zone",
+    "wall_instant",
+    "zone_names",
+]
 
 GridType = Literal["hourly", "daily", "weekly", "monthly"]
 
@@ -33,11 +43,28 @@ _SECOND = timedelta(seconds=1)
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 _zones: dict[str, ZoneInfo] = {}
+# Files in the tz database that are not zone names: the host's own zone (`localtime`, so a grid
+# would change with the machine it is read on), the template for POSIX TZ strings, and the
+# placeholder zone of installers.
+_NOT_ZONE_NAMES = frozenset({"localtime", "posixrules", "Factory"})
 
 
-def _zone(name: object) -> ZoneInfo:
+@cache
+def zone_names() -> frozenset[str]:
+    """The IANA zone names a rotation may use: the tz database's names (legacy aliases such as
+    `US/Eastern` included), without the special files above and without the `posix/` and
+    `right/` (leap-second) copies of the tree."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONE_NAMES and not name.startswith(("posix/", "right/"))
+    )
+
+
+def load_zone(name: object) -> ZoneInfo:
     """Load an IANA zone by name, or raise a ValueError a user can read.
 
+    The one check of a zone name: the grid, the API's schemas and the command line all use it.
     Only names that load are cached, so the cache is bounded by the tz database's size.
     """
     if not isinstance(name, str):
@@ -48,16 +75,30 @@ def _zone(name: object) -> ZoneInfo:
     parts = name.split("/")
     if not name or name.startswith("/") or "\\" in name or "\0" in name or ".." in parts:
         raise ValueError(f"time_zone must be an IANA time zone name, got {name!r}")
+    if name not in zone_names():
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        raise ValueError(
+            f"unknown time zone {shown!r}: expected an IANA name such as 'Europe/Berlin'"
+        )
     try:
         zone = ZoneInfo(name)
     except (KeyError, ValueError, OSError, UnicodeError):
-        # ZoneInfoNotFoundError is a KeyError; malformed keys and non-TZif files raise
-        # ValueError; directories and unreadable files raise OSError.
+        # Listed but unreadable (a broken tz install): ZoneInfoNotFoundError is a KeyError,
+        # non-TZif files raise ValueError, unreadable files OSError.
         raise ValueError(
             f"unknown time zone {name!r}: expected an IANA name such as 'Europe/Berlin'"
         ) from None
     _zones[name] = zone
     return zone
+
+
+def wall_instant(time_zone: str, wall: datetime) -> datetime:
+    """The instant (UTC) of a naive wall-clock time in a zone, resolved as grid boundaries are:
+    a time in a DST gap is the first instant after the gap, a repeated time its first
+    occurrence. For wall times typed by people (the command line's `--start` without offset)."""
+    if wall.tzinfo is not None:
+        raise ValueError(f"wall time must be naive, got {wall.isoformat()}")
+    return _resolve(load_zone(time_zone), wall)
 
 
 def _require_aware(t: object, name: str) -> datetime:
@@ -150,7 +191,7 @@ class Grid:
                 f" got {length}"
             )
         start = _require_aware(self.start, "start")
-        zone = _zone(self.time_zone)
+        zone = load_zone(self.time_zone)
         start = _EPOCH + (start - _EPOCH) // _MINUTE * _MINUTE
         try:
             wall_start = start.astimezone(zone).replace(tzinfo=None, fold=0)

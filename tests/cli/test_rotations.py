@@ -59,7 +59,7 @@ def test_create_show_list_by_name(cli: Cli) -> None:
     assert "Ann" in table and "Bob" in table
     _create(cli, "secondary")
     assert [r["name"] for r in cli.json("rotation", "list")] == ["primary", "secondary"]
-    assert [r["name"] for r in cli.json("rotation", "list", "--q", "second")] == ["secondary"]
+    assert [r["name"] for r in cli.json("rotation", "list", "--search", "second")] == ["secondary"]
     assert "secondary" in cli.ok("rotation", "list").stdout
 
 
@@ -106,9 +106,18 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(cli: Cli) -> None:
     assert "type" in cli.refused(
         "rotation", "create", "x", "--type", "yearly", *start, "--zone", "UTC"
     )
-    assert "needs a UTC offset" in cli.refused(
-        "rotation", "create", "x", "--type", "daily", "--start", "2026-03-02T09:00", "--zone", "UTC"
+    assert "not Europe/Berlin's at that time (+02:00" in cli.refused(
+        "rotation",
+        "create",
+        "x",
+        "--type",
+        "daily",
+        "--start",
+        "2026-07-01T09:00+01:00",
+        "--zone",
+        "Europe/Berlin",
     )
+    assert "needs a UTC offset" in cli.refused("oncall", "--at", "2026-03-02T09:00")
     assert "no user 'Zed'" in cli.refused(
         "rotation",
         "create",

@@ -70,10 +70,15 @@ async def _validation(request: Request, exc: Exception) -> ProblemResponse:
             headers={"Allow": allowed},
         )
     errors = [
-        FieldProblem(field=_field(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid")))
+        FieldProblem(field=_field(tuple(e.get("loc", ()))), message=_message(e))
         for e in exc.errors()
     ]
     return problem(422, "the request is not valid", errors=errors)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, without the "Value error, " it puts before our validators' own."""
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 async def _invalid(request: Request, exc: Exception) -> ProblemResponse:

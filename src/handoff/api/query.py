@@ -4,7 +4,9 @@ naming the stray parameter, not a silently unfiltered answer."""
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyQuery
@@ -21,6 +23,14 @@ def _names(dependant: Dependant) -> set[str]:
     return names
 
 
+def _fields(dependant: Dependant, kind: str) -> list[ModelField]:
+    """The route's own and its dependencies' parameters of one kind ("query_params", ...)."""
+    found: list[ModelField] = list(getattr(dependant, kind))
+    for child in dependant.dependencies:
+        found.extend(_fields(child, kind))
+    return found
+
+
 def known_parameters(route: APIRoute) -> frozenset[str]:
     """The query parameters of a route, its dependencies' included (cached per route)."""
     key = id(route)
@@ -30,14 +40,30 @@ def known_parameters(route: APIRoute) -> frozenset[str]:
 
 
 async def reject_unknown_query(request: Request) -> None:
+    """Refuse unknown query parameters, together with every other query or path parameter
+    of the request that is not valid (raising here stops FastAPI before it checks those)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     unknown = sorted(set(request.query_params) - known_parameters(route))
     if unknown:
+        _, path_errors = request_params_to_args(
+            _fields(route.dependant, "path_params"), request.path_params
+        )
+        _, query_errors = request_params_to_args(
+            _fields(route.dependant, "query_params"), request.query_params
+        )
         raise RequestValidationError(
             [
-                {"loc": ("query", name), "msg": "is not a parameter of this route", "type": "extra"}
-                for name in unknown
+                *path_errors,
+                *query_errors,
+                *(
+                    {
+                        "loc": ("query", name),
+                        "msg": "is not a parameter of this route",
+                        "type": "extra",
+                    }
+                    for name in unknown
+                ),
             ]
         )

@@ -18,7 +18,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from handoff.store import times
+from handoff.grid import load_zone
+from handoff.store import text, times
 from handoff.store.errors import Invalid
 
 # RFC 3339 date-time with a required offset; pydantic alone would also take numbers as Unix time.
@@ -40,14 +41,34 @@ def _in_range(value: datetime) -> datetime:
         raise ValueError(exc.errors[0].message) from None
 
 
-def _no_nul(value: str) -> str:
+def _text(value: str) -> str:
     """Text PostgreSQL can store: no NUL characters, no lone surrogates (JSON allows both)."""
-    if "\0" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
+    message = text.unstorable(value)
+    if message is not None:
+        raise ValueError(message)
+    return value
+
+
+def _single_line(value: str) -> str:
+    """A name: no control characters at all (store.text decides, for the CLI alike)."""
+    message = text.problem(value)
+    if message is not None:
+        raise ValueError(message)
+    return value
+
+
+def _multi_line(value: str) -> str:
+    """A description: line feeds and tabs allowed, CR LF read as LF, no other control characters."""
+    value = text.normalize(value, multiline=True)
+    message = text.problem(value, multiline=True)
+    if message is not None:
+        raise ValueError(message)
+    return value
+
+
+def _zone(value: str) -> str:
+    """An IANA zone name, by the grid's own check (so the API, the CLI and the grid agree)."""
+    load_zone(value)
     return value
 
 
@@ -65,4 +86,14 @@ UtcTime = Annotated[
 ]
 """A time the API returns: RFC 3339 in UTC with a `Z`."""
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_text)]
+"""Any text PostgreSQL can store."""
+
+SingleLine = Annotated[str, AfterValidator(_single_line)]
+"""One line of printable text: names."""
+
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+"""Text that may have several lines: descriptions."""
+
+Zone = Annotated[str, AfterValidator(_zone)]
+"""An IANA time zone name."""

@@ -5,24 +5,30 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from handoff import logs
+from handoff.cli.terminal import USER_ERROR_EXIT_CODE, one_line
 from handoff.config import ConfigError, Settings, load_settings
 from handoff.embedded_pg import EmbeddedPostgresError
-from handoff.store import db, migrate
+from handoff.store import db
 
 console = Console()
 err_console = Console(stderr=True)
 
-USER_ERROR_EXIT_CODE = 2
+__all__ = ["USER_ERROR_EXIT_CODE", "console", "database", "err_console", "fail", "settings"]
 
 
 def fail(message: str) -> NoReturn:
     """Print one clear line and exit with the user-error code; nothing has been changed."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(one_line(message))}", highlight=False, soft_wrap=True
+    )
     raise typer.Exit(USER_ERROR_EXIT_CODE)
 
 
@@ -35,9 +41,31 @@ def settings() -> Settings:
     return loaded
 
 
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}@{netloc}"))
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The database driver's own words (SQLAlchemy wraps psycopg's error and adds a page)."""
+    original = getattr(exc, "orig", None)
+    return str(original if original is not None else exc) or type(exc).__name__
+
+
 @contextlib.contextmanager
 def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
-    """The database URL for a command, the embedded server started when needed."""
+    """The database URL for a command, the embedded server started when needed.
+
+    A database that does not exist or cannot be reached is one line and exit code 2, whether
+    the migrations (SQLAlchemy) or the command (psycopg) meet it first.
+    """
+    from sqlalchemy.exc import OperationalError as SqlAlchemyOperationalError
+
+    from handoff.store import migrate
+
     try:
         with db.database(loaded) as url:
             if migrate_first:
@@ -45,3 +73,6 @@ def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
             yield url
     except EmbeddedPostgresError as exc:
         fail(str(exc))
+    except (psycopg.OperationalError, SqlAlchemyOperationalError) as exc:
+        where = _without_password(loaded.database_url) if loaded.database_url else "embedded"
+        fail(f"cannot use the database ({where}): {_driver_message(exc)}")

@@ -15,9 +15,8 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import console
 from handoff.cli.run import parse_time, run
-from handoff.clock import SystemClock
 from handoff.config import Settings
-from handoff.store import participants, rotations, users
+from handoff.store import clock, participants, rotations, users
 from handoff.store.errors import NotFound
 from handoff.store.pagination import MAX_LIMIT
 
@@ -25,7 +24,13 @@ app = typer.Typer(help="Rotations and their participants.", no_args_is_help=True
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 RotationArg = Annotated[str, typer.Argument(help="Rotation name or id.")]
 TypeOption = Annotated[str, typer.Option("--type", help="hourly, daily, weekly or monthly.")]
-StartOption = Annotated[str, typer.Option("--start", help="Grid anchor, e.g. 2026-03-02T09:00Z.")]
+StartOption = Annotated[
+    str,
+    typer.Option(
+        "--start",
+        help="Grid anchor: wall time in --zone (2026-03-02T09:00), or with an offset or Z.",
+    ),
+]
 ZoneOption = Annotated[str, typer.Option("--zone", help="IANA time zone, e.g. Europe/Berlin.")]
 LengthOption = Annotated[int, typer.Option("--length", help="Shift length in type units.")]
 
@@ -48,12 +53,19 @@ def show_rotation(shown: Described, as_json: bool) -> None:
     if as_json:
         output.print_json(output.as_dict(rotation))
         return
+    console.print(output.text(rotation.name), style="bold", end=f" ({rotation.id})\n")
     console.print(
-        f"[bold]{rotation.name}[/] ({rotation.id})\n"
-        f"{rotation.type}, shift length {rotation.shift_length}, "
-        f"start {output.when(rotation.start)}, zone {rotation.time_zone}\n"
-        f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start)}"
-        f"; next handoff {output.when(rotation.next_handoff)}",
+        output.text(
+            f"{rotation.type}, shift length {rotation.shift_length}, "
+            f"start {output.when(rotation.start)}, zone {rotation.time_zone}"
+        ),
+        highlight=False,
+    )
+    console.print(
+        output.text(
+            f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start)}"
+            f"; next handoff {output.when(rotation.next_handoff)}"
+        ),
         highlight=False,
     )
     output.table(
@@ -86,7 +98,7 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a rotation; the first participant is on call at once."""
-    anchor = parse_time(start, "--start")
+    anchor = parse_time(start, "--start", zone)
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
         ids = await user_ids(conn, participant or [])
@@ -98,9 +110,7 @@ def create(
             start=anchor,
             time_zone=zone,
         )
-        created = await rotations.create(
-            conn, config, ids, now=SystemClock().now(), limit=settings.max_participants
-        )
+        created = await rotations.create(conn, config, ids, limit=settings.max_participants)
         return await described(conn, created)
 
     show_rotation(run(body), as_json)
@@ -108,7 +118,9 @@ def create(
 
 @app.command("list")
 def list_(
-    q: Annotated[str | None, typer.Option("--q", help="Part of the name.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Only rotations whose name contains this.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List rotations by name."""
@@ -118,7 +130,7 @@ def list_(
         cursor = None
         while True:
             page = await rotations.list_rotations(
-                conn, now=SystemClock().now(), limit=MAX_LIMIT, cursor=cursor, q=q
+                conn, now=await clock.read(conn), limit=MAX_LIMIT, cursor=cursor, q=search
             )
             found.extend(page.items)
             if page.next_cursor is None:
@@ -152,7 +164,9 @@ def show(rotation: RotationArg, as_json: JsonFlag = False) -> None:
     """Show a rotation, its participants and who is on call."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
-        return await described(conn, await rotations.find(conn, rotation, now=SystemClock().now()))
+        return await described(
+            conn, await rotations.find(conn, rotation, now=await clock.read(conn))
+        )
 
     show_rotation(run(body), as_json)
 
@@ -164,7 +178,12 @@ def edit(
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="New grid type.")] = None,
     length: Annotated[int | None, typer.Option("--length", help="New shift length.")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="New grid anchor.")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="New grid anchor: wall time in the zone, or with an offset or Z."
+        ),
+    ] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="New time zone.")] = None,
     participants_: Annotated[
         str | None,
@@ -173,12 +192,12 @@ def edit(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a rotation; a grid change keeps the person on call and restarts their shift."""
-    anchor = None if start is None else parse_time(start, "--start")
     names = None if participants_ is None else [n.strip() for n in participants_.split(",")]
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
-        now = SystemClock().now()
+        now = await clock.read(conn)
         found = await rotations.find(conn, rotation, now=now)
+        anchor = None if start is None else parse_time(start, "--start", zone or found.time_zone)
         patch = rotations.Patch(
             name=name,
             description=description,
@@ -188,9 +207,7 @@ def edit(
             time_zone=zone,
             participants=None if names is None else await user_ids(conn, names),
         )
-        updated = await rotations.update(
-            conn, found.id, patch, now=now, limit=settings.max_participants
-        )
+        updated = await rotations.update(conn, found.id, patch, limit=settings.max_participants)
         return await described(conn, updated)
 
     show_rotation(run(body), as_json)
@@ -201,11 +218,11 @@ def delete(rotation: RotationArg) -> None:
     """Delete a rotation and its history."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> rotations.Rotation:
-        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
         await rotations.delete(conn, found.id)
         return found
 
-    console.print(f"deleted rotation {run(body).name}")
+    console.print(output.text(f"deleted rotation {run(body).name}"))
 
 
 @app.command("add")
@@ -213,10 +230,10 @@ def add(rotation: RotationArg, user: Annotated[str, typer.Argument(help="Name or
     """Append a participant; the first one goes on call at once."""
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
-        now = SystemClock().now()
+        now = await clock.read(conn)
         found = await rotations.find(conn, rotation, now=now)
         member = await users.find(conn, user)
-        await participants.add(conn, found.id, member.id, now=now, limit=settings.max_participants)
+        await participants.add(conn, found.id, member.id, limit=settings.max_participants)
         return await described(conn, await rotations.get(conn, found.id, now=now))
 
     show_rotation(run(body), False)
@@ -232,7 +249,7 @@ def remove(
     """Remove a participant; if they were on call, the next one takes the rest of the shift."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
-        now = SystemClock().now()
+        now = await clock.read(conn)
         found = await rotations.find(conn, rotation, now=now)
         target = next((p for p in found.participants if str(p.id) == participant), None)
         if target is None:
@@ -240,7 +257,7 @@ def remove(
             target = next((p for p in found.participants if p.user_id == member.id), None)
         if target is None:
             raise NotFound(f"participant in {found.name}:", participant)
-        await participants.remove(conn, found.id, target.id, now=now)
+        await participants.remove(conn, found.id, target.id)
         return await described(conn, await rotations.get(conn, found.id, now=now))
 
     show_rotation(run(body), False)
@@ -254,9 +271,9 @@ def set_active(
     """Hand the rest of the current shift to the participant at INDEX."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
-        now = SystemClock().now()
+        now = await clock.read(conn)
         found = await rotations.find(conn, rotation, now=now)
-        await participants.set_active(conn, found.id, index, now=now)
+        await participants.set_active(conn, found.id, index)
         return await described(conn, await rotations.get(conn, found.id, now=now))
 
     show_rotation(run(body), False)

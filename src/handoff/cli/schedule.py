@@ -15,8 +15,8 @@ from handoff.cli.common import fail
 from handoff.cli.run import parse_time, run
 from handoff.clock import SystemClock
 from handoff.config import Settings
+from handoff.store import clock, projections, rotations, users
 from handoff.store import history as history_store
-from handoff.store import projections, rotations, users
 from handoff.store.errors import Invalid
 from handoff.store.pagination import MAX_LIMIT
 
@@ -31,22 +31,24 @@ def oncall(
     as_json: JsonFlag = False,
 ) -> None:
     """Who is on call now, or at --at (the future is projected)."""
-    when = SystemClock().now() if at is None else parse_time(at, "--at")
+    parsed = None if at is None else parse_time(at, "--at")
 
     async def body(
         conn: AsyncConnection[Any], _: Settings
-    ) -> tuple[list[projections.OnCall], dict[UUID, str], dict[UUID, str]]:
+    ) -> tuple[datetime, list[projections.OnCall], dict[UUID, str], dict[UUID, str]]:
+        now = await clock.read(conn)
+        when = now if parsed is None else parsed
         rotation_id = None
         if rotation is not None:
-            rotation_id = (await rotations.find(conn, rotation, now=SystemClock().now())).id
+            rotation_id = (await rotations.find(conn, rotation, now=now)).id
         found = await projections.oncall(conn, when, rotation_id=rotation_id)
         names = await users.names(conn, [o.user_id for o in found])
         rotation_names = {
             o.rotation_id: (await rotations.get(conn, o.rotation_id, now=when)).name for o in found
         }
-        return found, names, rotation_names
+        return when, found, names, rotation_names
 
-    found, names, rotation_names = run(body)
+    when, found, names, rotation_names = run(body)
     if as_json:
         output.print_json([output.as_dict(o) for o in found])
         return
@@ -67,18 +69,24 @@ def oncall(
 
 def preview(
     type_: Annotated[str, typer.Option("--type", help="hourly, daily, weekly or monthly.")],
-    start: Annotated[str, typer.Option("--start", help="Grid anchor, RFC 3339.")],
+    start: Annotated[
+        str,
+        typer.Option(
+            "--start", help="Grid anchor: wall time in --zone, or RFC 3339 with an offset or Z."
+        ),
+    ],
     zone: Annotated[str, typer.Option("--zone", help="IANA time zone.")],
     length: Annotated[int, typer.Option("--length", help="Shift length in type units.")] = 1,
     count: Annotated[int, typer.Option("--count", help="How many handoffs (1..50).")] = 5,
     from_: Annotated[
-        str | None, typer.Option("--from", help="Handoffs after this time (default now).")
+        str | None,
+        typer.Option("--from", help="Handoffs after this time (default now), like --start."),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The next handoffs of a grid, without saving anything. Needs no database."""
-    anchor = parse_time(start, "--start")
-    after = SystemClock().now() if from_ is None else parse_time(from_, "--from")
+    anchor = parse_time(start, "--start", zone)
+    after = SystemClock().now() if from_ is None else parse_time(from_, "--from", zone)
     if not 1 <= count <= projections.MAX_HANDOFFS:
         fail(f"--count must be between 1 and {projections.MAX_HANDOFFS}, got {count}")
     try:
@@ -113,7 +121,7 @@ def history(
     end: datetime | None = None if until is None else parse_time(until, "--until")
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> list[history_store.Entry]:
-        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
         page = await history_store.history(conn, found.id, since=start, until=end, limit=limit)
         return page.items
 

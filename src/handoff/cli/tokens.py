@@ -10,9 +10,8 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import run
-from handoff.clock import SystemClock
 from handoff.config import Settings
-from handoff.store import tokens
+from handoff.store import clock, tokens
 
 app = typer.Typer(help="API tokens.", no_args_is_help=True)
 
@@ -28,13 +27,15 @@ def create(
         fail(f"--role must be admin or reader, got {role!r}")
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> tuple[tokens.Token, str]:
-        return await tokens.create(conn, name, role, now=SystemClock().now())
+        return await tokens.create(conn, name, role, now=await clock.read(conn))
 
     token, secret = run(body)
     if quiet:
         typer.echo(secret)
         return
-    console.print(f"created {token.role} token {token.name!r}; it is shown only this once:")
+    console.print(
+        output.text(f"created {token.role} token {token.name!r}; it is shown only this once:")
+    )
     typer.echo(secret)
 
 
@@ -70,7 +71,7 @@ def revoke(name: str) -> None:
     """Revoke a token by name: it stops working at once."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> None:
-        await tokens.revoke(conn, name, now=SystemClock().now())
+        await tokens.revoke(conn, name, now=await clock.read(conn))
 
     run(body)
-    console.print(f"revoked token {name!r}")
+    console.print(output.text(f"revoked token {name!r}"))

@@ -10,9 +10,8 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import console
 from handoff.cli.run import run
-from handoff.clock import SystemClock
 from handoff.config import Settings
-from handoff.store import users
+from handoff.store import clock, users
 from handoff.store.pagination import MAX_LIMIT
 
 app = typer.Typer(help="People who go on call.", no_args_is_help=True)
@@ -39,13 +38,13 @@ def create(
     """Create a user."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> users.User:
-        return await users.create(conn, name, email, now=SystemClock().now())
+        return await users.create(conn, name, email, now=await clock.read(conn))
 
     user = run(body)
     if as_json:
         output.print_json(output.as_dict(user))
     else:
-        console.print(f"created user {user.name} ({user.id})")
+        console.print(output.text(f"created user {user.name} ({user.id})"))
 
 
 @app.command("list")
@@ -72,8 +71,8 @@ def delete(user: Annotated[str, typer.Argument(help="Name or id.")]) -> None:
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> users.User:
         found = await users.find(conn, user)
-        await users.delete(conn, found.id, now=SystemClock().now())
+        await users.delete(conn, found.id)
         return found
 
     deleted = run(body)
-    console.print(f"deleted user {deleted.name} ({deleted.id})")
+    console.print(output.text(f"deleted user {deleted.name} ({deleted.id})"))

@@ -6,7 +6,9 @@ store function never lets a client's mistake surface as a database error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 class StoreError(Exception):
@@ -39,3 +41,29 @@ class Invalid(StoreError):
 
 def invalid(field: str, message: str) -> Invalid:
     return Invalid(FieldError(field, message))
+
+
+T = TypeVar("T")
+
+
+class Errors:
+    """The field errors of one request, gathered so that a refusal names every field at fault
+    (not only the first one checked)."""
+
+    def __init__(self) -> None:
+        self.found: list[FieldError] = []
+
+    def take(self, check: Callable[[], T]) -> T | None:
+        """The value `check` returns, or None with its errors kept."""
+        try:
+            return check()
+        except Invalid as exc:
+            self.found.extend(exc.errors)
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        self.found.append(FieldError(field, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise Invalid(*self.found)

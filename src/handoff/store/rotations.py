@@ -18,9 +18,9 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import rotation
-from handoff.grid import GRID_TYPES, Grid
-from handoff.store import participants, text, times
-from handoff.store.errors import Conflict, FieldError, Invalid, NotFound, invalid
+from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
+from handoff.store import participants, state, text, times
+from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
@@ -87,31 +87,49 @@ _GRID_FIELDS = ("type", "shift_length", "time_zone", "start")
 
 
 def check_grid(type_: str, shift_length: int, start: datetime, time_zone: str) -> Grid:
-    """Build the grid, or report which field is wrong (the grid's own messages)."""
-    errors: list[FieldError] = []
+    """Build the grid, or report every field that is wrong (the grid's own messages)."""
+    errors = Errors()
     if type_ not in GRID_TYPES:
-        errors.append(FieldError("type", f"must be one of {', '.join(GRID_TYPES)}"))
+        errors.add("type", f"must be one of {', '.join(GRID_TYPES)}")
+    if isinstance(shift_length, int) and not MIN_SHIFT_LENGTH <= shift_length <= MAX_SHIFT_LENGTH:
+        errors.add(
+            "shift_length",
+            f"shift_length must be between {MIN_SHIFT_LENGTH} and {MAX_SHIFT_LENGTH}, "
+            f"got {shift_length}",
+        )
+    checked = errors.take(lambda: times.check("start", start))
     try:
-        start = times.check("start", start)
-    except Invalid as exc:
-        errors.extend(exc.errors)
-    if "\0" in time_zone:
-        errors.append(FieldError("time_zone", "must not contain NUL characters"))
-    if errors:
-        raise Invalid(*errors)
+        load_zone(time_zone)
+    except ValueError as exc:
+        errors.add("time_zone", str(exc))
+    errors.raise_any()
     try:
-        return Grid(type_, shift_length, start, time_zone)  # type: ignore[arg-type]
+        return Grid(type_, shift_length, checked or start, time_zone)  # type: ignore[arg-type]
     except ValueError as exc:
         message = str(exc)
-        name = next((f for f in _GRID_FIELDS if message.startswith(f)), "time_zone")
+        name = next((f for f in _GRID_FIELDS if message.startswith(f)), "start")
         raise invalid(name, message) from None
 
 
 def check_config(config: Config) -> tuple[Config, Grid]:
-    grid = check_grid(config.type, config.shift_length, config.start, config.time_zone)
+    """The config with its text normalized, and its grid; every field at fault is reported."""
+    errors = Errors()
+    grid = errors.take(
+        lambda: check_grid(config.type, config.shift_length, config.start, config.time_zone)
+    )
+    name = errors.take(
+        lambda: text.check("name", config.name, min_length=1, max_length=MAX_NAME, strip=True)
+    )
+    description = errors.take(
+        lambda: text.check(
+            "description", config.description, max_length=MAX_DESCRIPTION, multiline=True
+        )
+    )
+    errors.raise_any()
+    assert grid is not None and name is not None and description is not None
     checked = Config(
-        name=text.check("name", config.name, min_length=1, max_length=MAX_NAME, strip=True),
-        description=text.check("description", config.description, max_length=MAX_DESCRIPTION),
+        name=name,
+        description=description,
         type=config.type,
         shift_length=config.shift_length,
         start=grid.start,
@@ -129,28 +147,29 @@ async def create(
     config: Config,
     user_ids: Sequence[UUID] = (),
     *,
-    now: datetime,
     limit: int,
 ) -> Rotation:
     """Create a rotation; with participants, the first is on call at once."""
-    config, grid = check_config(config)
+    config, _ = check_config(config)
     participants.check_count(len(user_ids), limit, "participants")
     async with conn.transaction():
         try:
             async with conn.cursor() as cur:
-                await cur.execute(Q["insert_rotation"], _config_args(config) | {"now": now})
+                await cur.execute(Q["insert_rotation"], _config_args(config))
                 row = await cur.fetchone()
         except psycopg.errors.UniqueViolation:
             raise _name_taken(config.name) from None
         assert row is not None
         rotation_id: UUID = row[0]
         if user_ids:
-            names = await participants.user_names(conn, user_ids, "participants")
-            locked = await participants.lock(conn, rotation_id)
-            rows = participants.rows_for([], user_ids, names)
-            change = rotation.start(participants.core(rows), now)
-            await participants.commit(conn, locked, grid, change, rows, now=now)
-    return await get(conn, rotation_id, now=now)
+
+            async def start(locked: state.Locked) -> state.Edit:
+                names = await participants.user_names(conn, user_ids, "participants")
+                rows = participants.rows_for([], user_ids, names)
+                return state.Edit(rotation.start(participants.core(rows), locked.now), rows)
+
+            await state.write(conn, rotation_id, start)
+        return await get(conn, rotation_id, now=row[1])
 
 
 def _config_args(config: Config) -> dict[str, object]:
@@ -164,17 +183,9 @@ def _config_args(config: Config) -> dict[str, object]:
     }
 
 
-async def _views(
-    conn: AsyncConnection[Any], rows: list[dict[str, Any]], now: datetime
-) -> list[Rotation]:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(Q["rotation_participants"], {"ids": [r["id"] for r in rows]})
-        members: dict[UUID, list[ParticipantView]] = {}
-        for p in await cur.fetchall():
-            members.setdefault(p["rotation_id"], []).append(
-                ParticipantView(p["id"], p["position"], p["user_id"])
-            )
-    return [_view(row, members.get(row["id"], []), now) for row in rows]
+def _members(row: dict[str, Any]) -> list[ParticipantView]:
+    """The participants the row's statement read with it (JSON: [id, position, user_id])."""
+    return [ParticipantView(UUID(p[0]), p[1], UUID(p[2])) for p in row["members"]]
 
 
 def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
@@ -213,7 +224,7 @@ async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -
         rows = await cur.fetchall()
     if not rows:
         raise NotFound("rotation", rotation_id)
-    return (await _views(conn, rows, now))[0]
+    return _view(rows[0], _members(rows[0]), now)
 
 
 async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:
@@ -254,40 +265,40 @@ async def list_rotations(
             {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
         )
         rows = await cur.fetchall()
-    views = await _views(conn, rows, now) if rows else []
+    views = [_view(row, _members(row), now) for row in rows]
     return page(views, limit, lambda r: (r.name,))
 
 
 async def update(
-    conn: AsyncConnection[Any], rotation_id: UUID, patch: Patch, *, now: datetime, limit: int
+    conn: AsyncConnection[Any], rotation_id: UUID, patch: Patch, *, limit: int
 ) -> Rotation:
-    """Apply a PATCH in one transaction (see the module docstring for the order)."""
-    async with conn.transaction():
-        locked = await participants.lock(conn, rotation_id)
-        current = await get(conn, rotation_id, now=now)
+    """Apply a PATCH through the write path (see the module docstring for the order)."""
+
+    async def apply(locked: state.Locked) -> state.Edit:
+        now = locked.now
         config, grid = check_config(
             Config(
-                name=current.name if patch.name is None else patch.name,
-                description=current.description if patch.description is None else patch.description,
-                type=current.type if patch.type is None else patch.type,
-                shift_length=current.shift_length
+                name=locked.name if patch.name is None else patch.name,
+                description=locked.description if patch.description is None else patch.description,
+                type=locked.type if patch.type is None else patch.type,
+                shift_length=locked.shift_length
                 if patch.shift_length is None
                 else patch.shift_length,
-                start=current.start if patch.start is None else patch.start,
-                time_zone=current.time_zone if patch.time_zone is None else patch.time_zone,
+                start=locked.start if patch.start is None else patch.start,
+                time_zone=locked.time_zone if patch.time_zone is None else patch.time_zone,
             )
         )
         grid_changed = (config.type, config.shift_length, config.start, config.time_zone) != (
-            current.type,
-            current.shift_length,
-            current.start,
-            current.time_zone,
+            locked.type,
+            locked.shift_length,
+            locked.start,
+            locked.time_zone,
         )
         new_state = locked.state
         handoffs: list[rotation.Handoff] = []
         if grid_changed:
             new_state = rotation.edit_grid(new_state, now).state
-        rows = locked.participants
+        rows: Sequence[state.ParticipantRow] = locked.participants
         if patch.participants is not None:
             participants.check_count(len(patch.participants), limit, "participants")
             names = await participants.user_names(conn, patch.participants, "participants")
@@ -314,9 +325,16 @@ async def update(
             )
         except psycopg.errors.UniqueViolation:
             raise _name_taken(config.name) from None
-        change = rotation.Change(new_state, tuple(handoffs))
-        await participants.commit(conn, locked, grid, change, rows, now=now)
-    return await get(conn, rotation_id, now=now)
+        return state.Edit(
+            rotation.Change(new_state, tuple(handoffs)),
+            rows if patch.participants is not None else None,
+            grid,
+        )
+
+    written = await state.write(conn, rotation_id, apply)
+    if written is None:
+        raise NotFound("rotation", rotation_id)
+    return await get(conn, rotation_id, now=written.locked.now)
 
 
 async def delete(conn: AsyncConnection[Any], rotation_id: UUID) -> None:

@@ -1,40 +1,43 @@
 -- name: insert_rotation
--- Create a rotation; its grid is as new as the rotation.
+-- Create a rotation; its grid is as new as the rotation (both on the engine's clock).
 INSERT INTO rotations (name, description, type, shift_length, start_at, time_zone,
                        grid_changed_at, created_at, updated_at)
-VALUES (%(name)s, %(description)s, %(type)s, %(shift_length)s, %(start)s, %(time_zone)s,
-        %(now)s, %(now)s, %(now)s)
-RETURNING id;
+SELECT %(name)s, %(description)s, %(type)s, %(shift_length)s, %(start)s, %(time_zone)s,
+       c.now, c.now, c.now
+FROM (SELECT handoff_now() AS now) c
+RETURNING id, grid_changed_at AS now;
 
 -- name: rotations_by_id
--- Rotations with their current state (NULL state columns when nobody is on call).
+-- Rotations with their current state (NULL state columns when nobody is on call) and their
+-- participants in order, in one statement so the three are read from one snapshot.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
-       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start
+       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
+                                 ORDER BY p.position), '[]')
+        FROM participants p WHERE p.rotation_id = r.id) AS members
 FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
 WHERE r.id = ANY (%(ids)s);
 
 -- name: list_rotations
--- A page of rotations ordered by name (names are unique), optionally filtered by a name substring.
+-- A page of rotations ordered by name (names are unique), optionally filtered by a name
+-- substring, each with its state and participants as in rotations_by_id (one snapshot).
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
-       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start
+       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
+                                 ORDER BY p.position), '[]')
+        FROM participants p WHERE p.rotation_id = r.id) AS members
 FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
 WHERE (%(pattern)s::text IS NULL OR r.name ILIKE %(pattern)s::text ESCAPE '\')
   AND (%(after_name)s::text IS NULL OR r.name > %(after_name)s::text)
 ORDER BY r.name
 LIMIT %(limit)s;
 
--- name: rotation_participants
--- The participants of the given rotations, in order.
-SELECT rotation_id, id, position, user_id FROM participants
-WHERE rotation_id = ANY (%(ids)s)
-ORDER BY rotation_id, position;
-
 -- name: rotation_id_by_name
 -- A rotation's id from its (unique) name.
 SELECT id FROM rotations WHERE name = %(name)s;
 
 -- name: update_rotation
--- Write a rotation's config; grid_changed_at is the API clock's now when the grid changed.
+-- Write a rotation's config; grid_changed_at is the engine's clock when the grid changed.
 UPDATE rotations
 SET name = %(name)s, description = %(description)s, type = %(type)s,
     shift_length = %(shift_length)s, start_at = %(start)s, time_zone = %(time_zone)s,
