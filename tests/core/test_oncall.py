@@ -323,3 +323,348 @@ def test_without_overrides_or_changes_catch_up_is_advance(
     assert [(p.participant, p.start, p.end) for p in pieces] == [
         (p, start, min(end, now)) for p, start, end in r.shifts(grid, state, ps, now)
     ]
+
+
+# --- named cases (oncall.md, "Edge cases the tests must cover") --------------------------------
+
+DAILY = oc.Config("daily", 1, utc(1, 1, 9), "UTC")  # hands off at 09:00 UTC every day
+TEAM = members(ANN, BO, CY)
+C = uid("C")  # the covering override in each case
+
+
+def on(ps: Sequence[r.Participant], position: int, shift_start: datetime) -> r.State:
+    return r.State(position, ps[position].id, shift_start)
+
+
+def override(
+    start: datetime, end: datetime, user: UUID | None = COVER, replaces: UUID | None = None
+) -> oc.Override:
+    return oc.Override(C, start, end, user, replaces)
+
+
+Row = tuple[datetime, str, UUID | None, UUID | None, bool]
+
+
+def rows(found: Sequence[oc.Event]) -> list[Row]:
+    return [(e.at, e.cause, e.from_user_id, e.to_user_id, e.effective) for e in found]
+
+
+def timeline(
+    found: Sequence[oc.Segment],
+) -> list[tuple[datetime, datetime, UUID | None, UUID | None]]:
+    return [(s.start, s.end, s.user_id, s.rotation_user_id) for s in found]
+
+
+def test_override_across_a_dst_change() -> None:
+    """Berlin springs forward at 02:00 CET (01:00 UTC) on 29 March 2026: 01:30 -> 04:00 wall."""
+    hourly = oc.Config("hourly", 1, datetime(2026, 3, 28, 23, tzinfo=UTC), "Europe/Berlin")
+    ps = members(ANN, BO)
+    state = on(ps, 0, datetime(2026, 3, 28, 23, tzinfo=UTC))  # 00:00 CET
+    cover = override(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 3, 29, 2, tzinfo=UTC))
+    since, until = datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 3, tzinfo=UTC)
+    found = oc.segments(hourly, state, ps, [cover], [], since, until)
+    t = lambda hour, minute=0: datetime(2026, 3, 29, hour, minute, tzinfo=UTC)  # noqa: E731
+    assert timeline(found) == [
+        (since, t(0), ANN, ANN),  # 00:00-01:00 CET
+        (t(0), t(0, 30), BO, BO),  # 01:00-01:30 CET
+        (t(0, 30), t(1), COVER, BO),  # 01:30 CET-03:00 CEST: 02:00 does not exist
+        (t(1), t(2), COVER, ANN),  # 03:00-04:00 CEST
+        (t(2), t(3), BO, BO),
+    ]
+    assert rows(oc.events(hourly, state, ps, [cover], [], since, until)) == [
+        (t(0), "boundary", ANN, BO, True),
+        (t(0, 30), "override_started", BO, COVER, True),
+        (t(1), "boundary", BO, ANN, False),  # inside the override: recorded, not effective
+        (t(2), "boundary", ANN, BO, False),
+        (t(2), "override_ended", COVER, BO, True),
+        (t(3), "boundary", BO, ANN, True),
+    ]
+
+
+def test_override_starting_and_ending_exactly_on_boundaries() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    cover = override(utc(3, 3, 9), utc(3, 4, 9))  # exactly Bo's shift
+    args = (DAILY, state, TEAM, [cover], [])
+    found = oc.events(*args, utc(3, 2, 9), utc(3, 4, 9))
+    assert rows(found) == [
+        (utc(3, 3, 9), "boundary", ANN, BO, False),  # Bo is never effectively on call
+        (utc(3, 3, 9), "override_started", BO, COVER, True),
+        (utc(3, 4, 9), "boundary", BO, CY, False),
+        (utc(3, 4, 9), "override_ended", COVER, CY, True),
+    ]
+    assert [(e.effective_from, e.effective_to) for e in found if e.effective] == [
+        (ANN, COVER),
+        (COVER, CY),
+    ]
+    assert [e.override_id for e in found] == [None, C, C, C]  # who decides after each step
+    assert timeline(oc.segments(*args, utc(3, 2, 9), utc(3, 5, 9))) == [
+        (utc(3, 2, 9), utc(3, 3, 9), ANN, ANN),
+        (utc(3, 3, 9), utc(3, 4, 9), COVER, BO),
+        (utc(3, 4, 9), utc(3, 5, 9), CY, CY),
+    ]
+    # The override moved nobody: the rotation is where advance puts it.
+    caught = oc.catch_up(*args, utc(3, 4, 10), after=utc(3, 2, 9))
+    assert caught.state == r.advance(DAILY.grid(), state, TEAM, utc(3, 4, 10)).state
+
+
+def test_conditional_override_whose_user_is_on_call_for_only_part_of_it() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    cover = override(utc(3, 2, 20), utc(3, 3, 20), replaces=ANN)  # Ann until 09:00, then Bo
+    args = (DAILY, state, TEAM, [cover], [])
+    found = oc.segments(*args, utc(3, 2, 9), utc(3, 4, 0))
+    assert [(s.start, s.user_id, s.override_id) for s in found] == [
+        (utc(3, 2, 9), ANN, None),
+        (utc(3, 2, 20), COVER, C),
+        (utc(3, 3, 9), BO, None),  # in force, but Bo is not the one it replaces
+        (utc(3, 3, 20), BO, None),  # split at the override's end all the same
+    ]
+    assert rows(oc.events(*args, utc(3, 2, 9), utc(3, 4, 0))) == [
+        (utc(3, 2, 20), "override_started", ANN, COVER, True),
+        (utc(3, 3, 9), "boundary", ANN, BO, True),  # the override switches off here
+        (utc(3, 3, 20), "override_ended", BO, BO, False),
+    ]
+    # The other way round: it switches on at a boundary inside it.
+    later = override(utc(3, 2, 20), utc(3, 3, 20), replaces=BO)
+    found_events = oc.events(DAILY, state, TEAM, [later], [], utc(3, 2, 9), utc(3, 4, 0))
+    assert rows(found_events) == [
+        (utc(3, 2, 20), "override_started", ANN, ANN, False),
+        (utc(3, 3, 9), "boundary", ANN, BO, True),
+        (utc(3, 3, 20), "override_ended", COVER, BO, True),
+    ]
+    assert (found_events[1].effective_to, found_events[1].override_id) == (COVER, C)
+    assert oc.on_call_at(DAILY, state, TEAM, [later], [], utc(3, 3, 12)) == oc.OnCall(
+        COVER, TEAM[1], BO, C
+    )
+
+
+def test_removing_the_covered_participant_while_an_override_is_in_force() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    change = oc.ScheduledChange(uid("drop Ann"), utc(3, 2, 15), participants=(BO, CY))
+    plain = override(utc(3, 2, 10), utc(3, 2, 22))
+    assert rows(oc.events(DAILY, state, TEAM, [plain], [change], utc(3, 2, 9), utc(3, 3, 0))) == [
+        (utc(3, 2, 10), "override_started", ANN, COVER, True),
+        (utc(3, 2, 15), "scheduled_change", ANN, BO, False),  # still covered
+        (utc(3, 2, 22), "override_ended", COVER, BO, True),  # Bo resumes, not Ann
+    ]
+    conditional = override(utc(3, 2, 10), utc(3, 2, 22), replaces=ANN)
+    found = oc.events(DAILY, state, TEAM, [conditional], [change], utc(3, 2, 9), utc(3, 3, 0))
+    assert rows(found) == [
+        (utc(3, 2, 10), "override_started", ANN, COVER, True),
+        (utc(3, 2, 15), "scheduled_change", ANN, BO, True),  # it replaced Ann, who is gone
+        (utc(3, 2, 22), "override_ended", BO, BO, False),
+    ]
+    assert (found[1].effective_from, found[1].effective_to, found[1].change_id) == (
+        COVER,
+        BO,
+        change.id,
+    )
+    caught = oc.catch_up(
+        DAILY, state, TEAM, [conditional], [change], utc(3, 2, 23), after=utc(3, 2, 9)
+    )
+    assert caught.participants == (TEAM[1], TEAM[2])  # Bo and Cy keep their participant ids
+    assert caught.state == r.State(0, TEAM[1].id, utc(3, 2, 9))  # shift_start unchanged
+
+
+def test_scheduled_change_at_a_boundary_crosses_the_boundary_first() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    back = oc.ScheduledChange(uid("Ann again"), utc(3, 3, 9), active_index=0)
+    found = oc.events(DAILY, state, TEAM, [], [back], utc(3, 2, 9), utc(3, 3, 9))
+    assert rows(found) == [
+        (utc(3, 3, 9), "boundary", ANN, BO, False),
+        (utc(3, 3, 9), "scheduled_change", BO, ANN, False),  # net: Ann stays on
+    ]
+    caught = oc.catch_up(DAILY, state, TEAM, [], [back], utc(3, 3, 9), after=utc(3, 2, 9))
+    assert caught.state == on(TEAM, 0, utc(3, 3, 9))
+    # "Change the frequency at the next handoff without disturbing the current shift."
+    weekly = oc.ScheduledChange(uid("weekly"), utc(3, 3, 9), type="weekly", start=utc(3, 3, 9))
+    found_segments = oc.segments(DAILY, state, TEAM, [], [weekly], utc(3, 2, 9), utc(3, 18, 9))
+    assert [(s.start, s.user_id, s.change_id) for s in found_segments] == [
+        (utc(3, 2, 9), ANN, None),
+        (utc(3, 3, 9), BO, weekly.id),
+        (utc(3, 10, 9), CY, None),
+        (utc(3, 17, 9), ANN, None),
+    ]
+
+
+def test_scheduled_change_that_removes_the_person_on_call() -> None:
+    state = on(TEAM, 1, utc(3, 2, 9))  # Bo
+    change = oc.ScheduledChange(uid("new roster"), utc(3, 2, 15), participants=(ANN, CY, DEE, ANN))
+    args = (DAILY, state, TEAM, [], [change])
+    assert rows(oc.events(*args, utc(3, 2, 9), utc(3, 3, 9))) == [
+        (utc(3, 2, 15), "scheduled_change", BO, CY, True),  # the one at Bo's old index
+        (utc(3, 3, 9), "boundary", CY, DEE, True),
+    ]
+    caught = oc.catch_up(*args, utc(3, 2, 15), after=utc(3, 2, 9))
+    assert caught.participants == (
+        TEAM[0],
+        TEAM[2],
+        r.Participant(uuid5(change.id, "2"), DEE),
+        r.Participant(uuid5(change.id, "3"), ANN),  # Ann's id is used once
+    )
+    assert caught.state == r.State(1, TEAM[2].id, utc(3, 2, 9))
+    assert caught.applied == (oc.Applied(change.id, utc(3, 2, 15)),)
+
+
+def test_change_and_override_edges_at_the_same_instant() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    to_bo = oc.ScheduledChange(uid("to Bo"), utc(3, 2, 15), active_index=1)
+    ending = oc.Override(uid("ending"), utc(3, 2, 10), utc(3, 2, 15), COVER, None)
+    starting = oc.Override(uid("starting"), utc(3, 2, 15), utc(3, 2, 18), DEE, None)
+    found = oc.events(DAILY, state, TEAM, [starting, ending], [to_bo], utc(3, 2, 12), utc(3, 2, 15))
+    assert rows(found) == [
+        (utc(3, 2, 15), "scheduled_change", ANN, BO, False),
+        (utc(3, 2, 15), "override_ended", COVER, BO, False),
+        (utc(3, 2, 15), "override_started", BO, DEE, True),
+    ]
+    assert {(e.effective_from, e.effective_to) for e in found} == {(COVER, DEE)}
+    assert [e.override_id for e in found] == [ending.id, ending.id, starting.id]
+    only_end = oc.events(DAILY, state, TEAM, [ending], [to_bo], utc(3, 2, 12), utc(3, 2, 15))
+    assert rows(only_end) == [
+        (utc(3, 2, 15), "scheduled_change", ANN, BO, False),
+        (utc(3, 2, 15), "override_ended", COVER, BO, True),
+    ]
+
+
+def test_catch_up_over_three_days_with_changes_and_overrides() -> None:
+    ps = members(ANN, BO)
+    state = on(ps, 0, utc(3, 2, 9))
+    cover = oc.Override(uid("cover"), utc(3, 2, 12), utc(3, 2, 18), COVER, None)
+    dee = oc.Override(uid("Dee for Bo"), utc(3, 3, 0), utc(3, 5, 0), DEE, BO)
+    add_cy = oc.ScheduledChange(uid("add Cy"), utc(3, 3, 15), participants=(ANN, BO, CY))
+    bo_again = oc.ScheduledChange(uid("Bo again"), utc(3, 4, 9), active_index=1)
+    args = (DAILY, state, ps, [dee, cover], [bo_again, add_cy])
+    caught = oc.catch_up(*args, utc(3, 5, 12), after=utc(3, 2, 9))
+    assert [(e.at, e.cause, e.from_user_id, e.to_user_id, e.effective) for e in caught.events] == [
+        (utc(3, 2, 12), "override_started", ANN, COVER, True),
+        (utc(3, 2, 18), "override_ended", COVER, ANN, True),
+        (utc(3, 3, 0), "override_started", ANN, ANN, False),  # Dee covers Bo, not Ann
+        (utc(3, 3, 9), "boundary", ANN, BO, True),  # ... so Dee is on call from here
+        (utc(3, 3, 15), "scheduled_change", BO, BO, False),  # Bo stays on at position 1
+        (utc(3, 4, 9), "boundary", BO, CY, False),
+        (utc(3, 4, 9), "scheduled_change", CY, BO, False),  # back to Bo: Dee still covers
+        (utc(3, 5, 0), "override_ended", DEE, BO, True),
+        (utc(3, 5, 9), "boundary", BO, CY, True),
+    ]
+    cy = r.Participant(uuid5(add_cy.id, "2"), CY)
+    assert caught.participants == (ps[0], ps[1], cy)
+    assert caught.state == r.State(2, cy.id, utc(3, 5, 9))
+    assert caught.applied == (
+        oc.Applied(add_cy.id, utc(3, 3, 15)),
+        oc.Applied(bo_again.id, utc(3, 4, 9)),
+    )
+    # The same, one day at a time, as an engine that wakes every day would record it.
+    config, current, listed, pending, last = (
+        DAILY,
+        state,
+        tuple(ps),
+        [bo_again, add_cy],
+        utc(3, 2, 9),
+    )
+    recorded: list[oc.Event] = []
+    for day in (3, 4, 5):
+        step = oc.catch_up(
+            config, current, listed, [dee, cover], pending, utc(3, day, 12), after=last
+        )
+        config, current, listed, last = step.config, step.state, step.participants, utc(3, day, 12)
+        pending = [c for c in pending if c.id not in {a.change_id for a in step.applied}]
+        recorded += step.events
+    assert (tuple(recorded), current, listed) == (caught.events, caught.state, caught.participants)
+
+
+def test_an_impossible_change_is_applied_as_far_as_it_can_be() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    everyone_gone = oc.ScheduledChange(uid("gone"), utc(3, 2, 15), participants=(), active_index=0)
+    caught = oc.catch_up(DAILY, state, TEAM, [], [everyone_gone], utc(3, 5, 0), after=utc(3, 2, 9))
+    assert (caught.state, caught.participants) == (None, ())
+    assert caught.applied == (
+        oc.Applied(
+            everyone_gone.id, utc(3, 2, 15), "active_index: the rotation has no participants"
+        ),
+    )
+    assert rows(caught.events) == [(utc(3, 2, 15), "scheduled_change", ANN, None, True)]
+    bad_zone = oc.ScheduledChange(
+        uid("bad zone"), utc(3, 2, 15), time_zone="Mars/Base", participants=(BO,)
+    )
+    caught = oc.catch_up(DAILY, state, TEAM, [], [bad_zone], utc(3, 2, 16), after=utc(3, 2, 9))
+    assert caught.config == DAILY
+    assert caught.participants == (TEAM[1],)
+    [applied] = caught.applied
+    assert applied.skipped is not None and applied.skipped.startswith("grid: unknown time zone")
+
+
+def test_a_change_left_behind_by_a_writer_applies_at_shift_start() -> None:
+    """A pending change due before shift_start never moves the rotation back in time."""
+    state = on(TEAM, 0, utc(3, 2, 9))
+    overdue = oc.ScheduledChange(uid("overdue"), utc(3, 2, 8), active_index=2)
+    caught = oc.catch_up(DAILY, state, TEAM, [], [overdue], utc(3, 2, 10), after=utc(3, 2, 9))
+    assert rows(caught.events) == [(utc(3, 2, 9), "scheduled_change", ANN, CY, True)]
+    assert caught.state == on(TEAM, 2, utc(3, 2, 9))
+
+
+def test_catch_up_reports_override_edges_only_after_the_last_run() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    cover = override(utc(3, 2, 10), utc(3, 2, 12))
+    caught = oc.catch_up(DAILY, state, TEAM, [cover], [], utc(3, 2, 13), after=utc(3, 2, 11))
+    assert rows(caught.events) == [(utc(3, 2, 12), "override_ended", COVER, ANN, True)]
+
+
+def test_without_participants_only_unconditional_overrides_put_someone_on_call() -> None:
+    nobody = [
+        oc.Override(uid("plain"), utc(3, 2, 10), utc(3, 2, 12), COVER, None),
+        oc.Override(uid("conditional"), utc(3, 2, 12), utc(3, 2, 14), DEE, ANN),
+    ]
+    found = oc.segments(DAILY, None, [], nobody, [], utc(3, 2, 9), utc(3, 2, 15))
+    assert [(s.start, s.user_id, s.participant) for s in found] == [
+        (utc(3, 2, 9), None, None),
+        (utc(3, 2, 10), COVER, None),
+        (utc(3, 2, 12), None, None),
+        (utc(3, 2, 14), None, None),
+    ]
+    # A scheduled change can bring the rotation to life: participant 0 starts at once.
+    start = oc.ScheduledChange(uid("start"), utc(3, 2, 13), participants=(BO, CY))
+    caught = oc.catch_up(DAILY, None, [], nobody, [start], utc(3, 3, 10), after=utc(3, 2, 9))
+    bo = r.Participant(uuid5(start.id, "0"), BO)
+    assert caught.state == r.State(1, uuid5(start.id, "1"), utc(3, 3, 9))
+    assert rows(caught.events) == [
+        (utc(3, 2, 10), "override_started", None, COVER, True),
+        (utc(3, 2, 12), "override_ended", COVER, None, True),
+        (utc(3, 2, 12), "override_started", None, None, False),
+        (utc(3, 2, 13), "scheduled_change", None, BO, True),
+        (utc(3, 2, 14), "override_ended", BO, BO, False),
+        (utc(3, 3, 9), "boundary", BO, CY, True),
+    ]
+    assert caught.events[3].to_participant == bo
+
+
+def test_next_wake_is_the_earliest_handoff_edge_or_change() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    args = (DAILY, state, TEAM)
+    assert oc.next_wake(*args, [], [], utc(3, 2, 10)) == utc(3, 3, 9)
+    # every edge, even of a conditional override whose user is not on call
+    past = override(utc(3, 2, 9, 30), utc(3, 2, 10), replaces=CY)
+    idle = oc.Override(uid("idle"), utc(3, 2, 11), utc(3, 2, 12), COVER, CY)
+    assert oc.next_wake(*args, [past, idle], [], utc(3, 2, 10)) == utc(3, 2, 11)
+    assert oc.next_wake(*args, [past, idle], [], utc(3, 2, 11)) == utc(3, 2, 12)
+    change = oc.ScheduledChange(uid("c"), utc(3, 2, 10, 30), shift_length=2)
+    assert oc.next_wake(*args, [idle], [change], utc(3, 2, 10)) == utc(3, 2, 10, 30)
+    overdue = oc.ScheduledChange(uid("o"), utc(3, 2, 9, 30), shift_length=2)
+    assert oc.next_wake(*args, [], [overdue], utc(3, 2, 10)) == utc(3, 2, 9, 30)  # run now
+    assert oc.next_wake(DAILY, None, [], [idle], [], utc(3, 2, 10)) == utc(3, 2, 11)
+    assert oc.next_wake(DAILY, None, [], [idle], [], utc(3, 2, 12)) is None
+
+
+def test_on_call_at() -> None:
+    state = on(TEAM, 0, utc(3, 2, 9))
+    gap = oc.Override(uid("nobody"), utc(3, 2, 10), utc(3, 2, 11), None, None)
+    args = (DAILY, state, TEAM, [gap], [])
+    assert oc.on_call_at(*args, utc(3, 2, 8)) is None  # before the state: the history's
+    assert oc.on_call_at(*args, utc(3, 2, 9)) == oc.OnCall(ANN, TEAM[0], ANN, None)
+    assert oc.on_call_at(*args, utc(3, 2, 10)) == oc.OnCall(None, TEAM[0], ANN, gap.id)
+    assert oc.on_call_at(*args, utc(3, 2, 11)) == oc.OnCall(ANN, TEAM[0], ANN, None)
+    assert oc.on_call_at(*args, utc(3, 5, 9)) == oc.OnCall(ANN, TEAM[0], ANN, None)
+
+
+def test_segments_are_bounded_by_limit() -> None:
+    hourly = oc.Config("hourly", 1, utc(1, 1), "UTC")
+    found = oc.segments(hourly, on(TEAM, 0, utc(3, 2)), TEAM, [], [], utc(3, 2), utc(4, 2), limit=5)
+    assert [s.start for s in found] == [utc(3, 2, h) for h in range(5)]
