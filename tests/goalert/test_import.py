@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
 from .conftest import Cli
@@ -290,12 +291,15 @@ def test_an_unknown_zone_is_reported_for_its_rotation_alone(
     with connect(goalert_url, autocommit=True) as conn:
         mars = rotation(conn, "Mars", "daily", 1, "2026-01-01T00:00Z", "Mars/Olympus_Mons")
         add(conn, mars, user(conn, "Eve Fox"))
+        long = rotation(conn, "Long", "hourly", 9001, "2026-01-01T00:00Z", "UTC")
     report = cli.json("import", "goalert", "--from", goalert_url, code=1)
     rotations = by_name(report)
     assert rotations["Mars"]["outcome"] == "invalid"
     assert "Mars/Olympus_Mons" in rotations["Mars"]["message"]
+    assert rotations["Long"]["outcome"] == "invalid"
+    assert "shift_length" in rotations["Long"]["message"]
     assert report["counts"]["created"] == 8
-    assert sql(db_url, "SELECT 1 FROM rotations WHERE id = %s", mars) == []
+    assert sql(db_url, "SELECT 1 FROM rotations WHERE id = ANY(%s)", [mars, long]) == []
     assert sql(db_url, "SELECT 1 FROM users WHERE name = 'Eve Fox'") == []
 
 
@@ -311,11 +315,13 @@ def test_only_the_named_rotations(cli: Cli, db_url: str, goalert_url: str, world
 def test_a_role_with_the_documented_grants_can_import(
     cli: Cli, db_url: str, goalert_url: str, world: World
 ) -> None:
-    """The read-only role of the README: CONNECT, USAGE and SELECT on five tables."""
+    """The read-only role of the README: read-only by default; CONNECT, USAGE and SELECT on
+    five tables."""
     role = f"goalert_reader_{UUID(int=world.now.microsecond).hex[-6:]}"
     database = goalert_url.rsplit("/", 1)[1]
     with connect(goalert_url, autocommit=True) as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'ALTER ROLE "{role}" SET default_transaction_read_only = on')
         conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
         conn.execute(
@@ -370,3 +376,48 @@ def test_bad_sources_are_refused(cli: Cli, db_url: str, goalert_url: str, world:
         "import", "goalert", "--from", goalert_url, "--rotation", "Nope"
     )
     assert handoff_rows(db_url) == before
+
+
+def test_a_rerun_records_handoffs_own_boundaries_before_goalerts_state(
+    cli: Cli, db_url: str, goalert_url: str, world: World
+) -> None:
+    """Every writer catches up first: a boundary handoff crossed since the last run (its
+    engine not running) is recorded before GoAlert's newer state is written over it."""
+    cli.json("import", "goalert", "--from", goalert_url, "--rotation", "Payments")
+    rid = world.rotations["Payments"]
+    with connect(goalert_url, autocommit=True) as conn:
+        boundary = world.grid(conn, "Payments").end_time(world.now)
+        after = boundary + timedelta(seconds=2, microseconds=5)
+        ClockSeam(db_url, after + timedelta(seconds=1))
+        set_state(conn, rid, world.participants["Payments"][2], after)
+    report = cli.json("import", "goalert", "--from", goalert_url, "--rotation", "Payments")
+    assert by_name(report)["Payments"]["outcome"] == "updated"
+    history = sql(
+        db_url,
+        "SELECT cause, boundary_at, to_participant_id FROM handoffs WHERE rotation_id = %s"
+        " ORDER BY boundary_at, id",
+        rid,
+    )
+    people = world.participants["Payments"]
+    # The same person on call in both after the boundary: no second "imported" row, but
+    # GoAlert's shift_start.
+    assert [(h["cause"], h["boundary_at"], h["to_participant_id"]) for h in history[1:]] == [
+        ("boundary", boundary, people[2])
+    ]
+    assert sql(
+        db_url, "SELECT participant_id, shift_start FROM rotation_state WHERE rotation_id = %s", rid
+    ) == [{"participant_id": people[2], "shift_start": after}]
+
+
+def test_deleted_rotations(cli: Cli, db_url: str, goalert_url: str, world: World) -> None:
+    """Deleted in handoff: imported again by the next run. Deleted in GoAlert: kept."""
+    cli.json("import", "goalert", "--from", goalert_url)
+    assert cli("rotation", "delete", "Edge").exit_code == 0
+    with connect(goalert_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM rotations WHERE id = %s", (world.rotations["Empty"],))
+    report = cli.json("import", "goalert", "--from", goalert_url)
+    assert by_name(report)["Edge"]["outcome"] == "created"
+    assert "Empty" not in by_name(report)
+    assert sql(db_url, "SELECT name FROM rotations WHERE id = %s", world.rotations["Empty"]) == [
+        {"name": "Empty"}
+    ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -45,6 +46,7 @@ async def _rows(conn: AsyncConnection[Any], name: str, **args: Any) -> list[dict
 async def existing(conn: AsyncConnection[Any], snapshot: model.Snapshot) -> Existing:
     """What handoff holds for GoAlert's rotations and users (by their ids and names)."""
     ids = [r.id for r in snapshot.rotations]
+    wanted = set(ids)
     user_ids = list(snapshot.users)
     owners = await _rows(
         conn, "rotations_by_id_or_name", ids=ids, names=[r.name.strip() for r in snapshot.rotations]
@@ -54,7 +56,7 @@ async def existing(conn: AsyncConnection[Any], snapshot: model.Snapshot) -> Exis
             row["rotation_id"]: row["source"]
             for row in await _rows(conn, "imported_rotations", ids=ids)
         },
-        rotations=frozenset(row["id"] for row in owners if row["id"] in set(ids)),
+        rotations=frozenset(row["id"] for row in owners if row["id"] in wanted),
         names={row["name"]: row["id"] for row in owners},
         imported_users={
             row["user_id"]: row["source"]
@@ -137,11 +139,15 @@ async def _create(conn: AsyncConnection[Any], item: Item) -> None:
 
     written = await state.write(conn, item.goalert.id, edit)
     assert written is not None
-    await _record(conn, item, written.locked, rows, None)
+    await _record(conn, item, rows, written.locked.now, None)
     await _remember(conn, item)
 
 
 async def _update(conn: AsyncConnection[Any], item: Item) -> None:
+    """Bring an imported rotation to GoAlert's rows, after recording handoff's own boundaries.
+
+    A history row is added only when the person on call (after that catch-up) changes.
+    """
     rows = _participant_rows(item)
     caught_up: list[Locked] = []
 
@@ -150,39 +156,33 @@ async def _update(conn: AsyncConnection[Any], item: Item) -> None:
         await conn.execute(Q["update_rotation"], _config_args(item))
         return Edit(_goalert_state(item, rows, locked), participants=rows, grid=item.grid)
 
-    written = await state.write(conn, item.goalert.id, edit)
-    assert written is not None
+    await state.write(conn, item.goalert.id, edit)
     before = caught_up[0]
-    previous = before.state.participant_id if before.state is not None else None
-    on_call = item.on_call.id if item.on_call is not None else None
-    if on_call != previous:
-        await _record(conn, item, written.locked, rows, before)
+    on_call = before.state.participant_id if before.state is not None else None
+    if item.on_call is not None and item.on_call.id != on_call:
+        previous = next((p for p in before.participants if p.id == on_call), None)
+        await _record(conn, item, rows, before.now, previous)
     await _remember(conn, item)
 
 
 async def _record(
     conn: AsyncConnection[Any],
     item: Item,
-    locked: Locked,
     rows: Sequence[ParticipantRow],
-    before: Locked | None,
+    now: datetime,
+    previous: ParticipantRow | None,
 ) -> None:
-    """The history row of an import, when it puts someone on call."""
+    """The history row of an import that puts GoAlert's on-call participant on call."""
     goalert = item.goalert.state
     if goalert is None or item.on_call is None:
         return
     to = next(p for p in rows if p.id == item.on_call.id)
-    previous = None
-    if before is not None and before.state is not None:
-        previous = next(
-            (p for p in before.participants if p.id == before.state.participant_id), None
-        )
     await conn.execute(
         Q["record_imported"],
         {
             "rotation_id": item.goalert.id,
             "at": goalert.shift_start,
-            "processed_at": locked.now,
+            "processed_at": now,
             "from_participant_id": previous.id if previous else None,
             "to_participant_id": to.id,
             "from_user_id": previous.user_id if previous else None,
