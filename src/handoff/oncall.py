@@ -17,22 +17,31 @@ and override edges. At one instant the steps happen in this order:
 4. overrides starting at the instant start.
 
 Each step is one `Event` (a history row). Only the net change at an instant counts as an on-call
-change: `Event.effective` is true on exactly one event of an instant whose effective person
-differs from the one just before it, so a boundary at the very instant an override starts does
-not announce a person who is never on call.
+change: if the effective person just before the instant differs from the one at it, exactly one
+of its events is `effective` (the last step that changed the effective person), so a boundary
+at the very instant an override starts does not announce someone who is never on call.
 
-How the engine uses it, inside the rotation's transaction, with `now` the database's time:
+Every function raises ValueError when the rotation's stored grid fields are invalid.
 
-    result = catch_up(config, state, participants, overrides, pending, now, after=last_run)
-    # write result.config / .state / .participants, one history row per result.events
-    # (the database's uniqueness makes a retry harmless), mark result.applied as applied
-    # with their `skipped` notes, then schedule the next run:
+How the engine calls it, in the rotation's transaction, with `now` the database's clock:
+
+    settled = rotation.reconcile(state, participants, grid_changed_at, now)  # plain-SQL repairs
+    result = catch_up(config, settled.state, participants, overrides, pending, now,
+                      after=last_run)
+    # Write result.config, result.state and result.participants (ids included: newcomers'
+    # ids are uuid5(change id, position), so every engine and retry writes the same rows);
+    # one history row per result.events (cause, from/to, effective, override_id, change_id;
+    # the database's uniqueness makes a repeat harmless); mark each of result.applied as
+    # applied with its `skipped` note (logged). If a change edited the grid, record
+    # grid_changed_at = its Applied.at, not the processing time, or the next reconcile would
+    # restart the shift. Then schedule the next run:
     wake = next_wake(result.config, result.state, result.participants, overrides,
-                     still_pending, now)   # None: nothing to wake for
+                     [c for c in pending if c.id not in applied_ids], now)  # None: never
 
-`last_run` is the instant the rotation was last brought up to date (the previous `now`):
+`last_run` is the instant the rotation was last brought up to date (the previous run's `now`):
 override edges at or before it were recorded then, so catch_up reports only later ones.
 Boundaries and changes need no such bound: the state and the pending list say what is done.
+Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the same inputs.
 """
 
 from __future__ import annotations
@@ -389,13 +398,15 @@ def _apply(rot: _Rotation, change: ScheduledChange, at: datetime) -> tuple[_Rota
 def _walk(
     rot: _Rotation, overrides: Sequence[Override], changes: Sequence[ScheduledChange]
 ) -> Iterator[_Moment]:
-    """Every instant after the state's `shift_start`, in time order; endless while rotating.
+    """Every instant from the state's `shift_start` on, in time order; endless while rotating.
 
-    With state, the overrides in force at `shift_start` are the starting cover and only later
-    edges are instants. A pending change due at or before `shift_start` (a writer moved the
-    state past it without applying it) applies at `shift_start`: history is not rewritten.
-    Without state there is no grid to walk, so every edge and change is an instant. Overrides
-    with `end <= start` cover nothing and are ignored.
+    With state, the walk starts just after the boundary (or edit) at `shift_start`: the
+    overrides in force across it are the starting cover, and edges from `shift_start` on are
+    instants (one exactly there comes after the boundary, as at any instant, so a writer that
+    crossed the boundary without it leaves it to the next catch-up). A pending change due at
+    or before `shift_start` (a writer moved the state past it without applying it) applies at
+    `shift_start`: history is not rewritten. Without state there is no grid to walk, so every
+    edge and change is an instant. Overrides with `end <= start` cover nothing and are ignored.
     """
     origin = None if rot.state is None else rot.state.shift_start
     pending = sorted(
@@ -407,12 +418,12 @@ def _walk(
     for o in overrides:
         if o.start >= o.end:
             continue
-        if origin is not None and o.start <= origin < o.end:
+        if origin is not None and o.start < origin <= o.end:
             cover.active.append(o)
         edges += [(o.start, True, o), (o.end, False, o)]
     # At one instant an ending override goes before a starting one (False sorts first).
     edges = sorted(
-        (e for e in edges if origin is None or e[0] > origin), key=lambda e: (e[0], e[1])
+        (e for e in edges if origin is None or e[0] >= origin), key=lambda e: (e[0], e[1])
     )
     ci = ei = 0
     while True:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from handoff import oncall as oc
 from handoff import rotation as r
+from handoff.grid import wall_instant
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -264,7 +265,11 @@ def test_catch_up_in_two_runs_equals_one_and_wakes_at_the_next_event(
     middle = s.since + split * MINUTE
     whole = oc.catch_up(*s.args(), now, after=s.since)
     # A change due at shift_start is pending, so catch_up applies it; the walk starts there.
-    assert list(whole.events) == oc.events(*s.args(), s.since - MINUTE, now)
+    assert list(whole.events) == [
+        e
+        for e in oc.events(*s.args(), s.since - MINUTE, now)
+        if e.cause in ("boundary", "scheduled_change") or e.at > s.since
+    ]
     first = oc.catch_up(*s.args(), middle, after=s.since)
     done = {a.change_id for a in first.applied}
     pending = [c for c in s.changes if c.id not in done]
@@ -360,7 +365,11 @@ def test_override_across_a_dst_change() -> None:
     hourly = oc.Config("hourly", 1, datetime(2026, 3, 28, 23, tzinfo=UTC), "Europe/Berlin")
     ps = members(ANN, BO)
     state = on(ps, 0, datetime(2026, 3, 28, 23, tzinfo=UTC))  # 00:00 CET
-    cover = override(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 3, 29, 2, tzinfo=UTC))
+    # Entered as wall time in the rotation's zone, 01:30 to 04:00: 2 h 30 on the wall, 1 h 30 long.
+    cover = override(
+        wall_instant("Europe/Berlin", datetime(2026, 3, 29, 1, 30)),
+        wall_instant("Europe/Berlin", datetime(2026, 3, 29, 4)),
+    )
     since, until = datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 3, tzinfo=UTC)
     found = oc.segments(hourly, state, ps, [cover], [], since, until)
     t = lambda hour, minute=0: datetime(2026, 3, 29, hour, minute, tzinfo=UTC)  # noqa: E731
@@ -371,6 +380,12 @@ def test_override_across_a_dst_change() -> None:
         (t(1), t(2), COVER, ANN),  # 03:00-04:00 CEST
         (t(2), t(3), BO, BO),
     ]
+    # A time in the gap is the first instant after it: an override from 02:30 starts at 03:00.
+    in_gap = override(wall_instant("Europe/Berlin", datetime(2026, 3, 29, 2, 30)), t(2))
+    assert oc.on_call_at(hourly, state, ps, [in_gap], [], t(0, 59)) == oc.OnCall(
+        BO, ps[1], BO, None
+    )
+    assert oc.on_call_at(hourly, state, ps, [in_gap], [], t(1)) == oc.OnCall(COVER, ps[0], ANN, C)
     assert rows(oc.events(hourly, state, ps, [cover], [], since, until)) == [
         (t(0), "boundary", ANN, BO, True),
         (t(0, 30), "override_started", BO, COVER, True),
@@ -606,6 +621,17 @@ def test_catch_up_reports_override_edges_only_after_the_last_run() -> None:
     cover = override(utc(3, 2, 10), utc(3, 2, 12))
     caught = oc.catch_up(DAILY, state, TEAM, [cover], [], utc(3, 2, 13), after=utc(3, 2, 11))
     assert rows(caught.events) == [(utc(3, 2, 12), "override_ended", COVER, ANN, True)]
+
+
+def test_an_edge_at_shift_start_left_behind_by_a_writer_is_recorded_after_the_boundary() -> None:
+    """A writer crossed the 09:00 boundary (Ann -> Bo) before the override starting then ran."""
+    state = on(TEAM, 1, utc(3, 3, 9))
+    cover = override(utc(3, 3, 9), utc(3, 3, 12))
+    caught = oc.catch_up(DAILY, state, TEAM, [cover], [], utc(3, 3, 10), after=utc(3, 3, 8))
+    assert rows(caught.events) == [(utc(3, 3, 9), "override_started", BO, COVER, True)]
+    # Once the run at 09:00 recorded it, it is not recorded again.
+    again = oc.catch_up(DAILY, state, TEAM, [cover], [], utc(3, 3, 10), after=utc(3, 3, 9))
+    assert again.events == ()
 
 
 def test_without_participants_only_unconditional_overrides_put_someone_on_call() -> None:
