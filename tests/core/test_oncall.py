@@ -36,6 +36,7 @@ DST_DAYS = [
     datetime(2026, 11, 1, tzinfo=UTC),
 ]
 WINDOW = 36 * 60  # minutes projected per example
+EDGE_CAUSES = ("override_started", "override_ended")
 
 
 def utc(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -125,8 +126,8 @@ def reference(s: Scenario) -> list[Minute]:
         covers = [
             o
             for o in s.overrides
-            if (o.start <= t < o.end and o.replaces_user_id in (None, own) and own is not None)
-            or (o.start <= t < o.end and o.replaces_user_id is None)
+            if o.start <= t < o.end
+            and (o.replaces_user_id is None or (own is not None and o.replaces_user_id == own))
         ]
         cover = max(covers, key=lambda o: o.start, default=None)
         user = own if cover is None else cover.user_id
@@ -250,10 +251,7 @@ def test_events_match_the_reference(s: Scenario) -> None:
         for t, cause in ((o.start, "override_started"), (o.end, "override_ended"))
         if s.since < t < s.until
     )
-    assert sorted((e.at, e.override_id, e.cause) for e in rows if e.cause in edges_causes) == edges
-
-
-edges_causes = ("override_started", "override_ended")
+    assert sorted((e.at, e.override_id, e.cause) for e in rows if e.cause in EDGE_CAUSES) == edges
 
 
 @PROPERTY_SETTINGS
