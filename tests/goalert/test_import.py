@@ -187,7 +187,7 @@ def test_report_lists_stale_states_and_goalert_differences(
     text = cli("import", "goalert", "--from", goalert_url, "--dry-run")
     assert text.exit_code == 0
     assert "differences from GoAlert's own time math" in text.stdout
-    assert f"{STALE_BOUNDARIES} boundaries passed" in text.stdout
+    assert f"stale: the engine records {STALE_BOUNDARIES} missed boundaries" in text.stdout
     assert "dry run: nothing changed" in text.stdout
 
 
@@ -292,14 +292,24 @@ def test_an_unknown_zone_is_reported_for_its_rotation_alone(
         mars = rotation(conn, "Mars", "daily", 1, "2026-01-01T00:00Z", "Mars/Olympus_Mons")
         add(conn, mars, user(conn, "Eve Fox"))
         long = rotation(conn, "Long", "hourly", 9001, "2026-01-01T00:00Z", "UTC")
+        bell = rotation(conn, "Bell", "daily", 1, "2026-01-01T00:00Z", "UTC")
+        add(conn, bell, user(conn, "Ring\x07er"))
+        # A state naming another rotation's participant (GoAlert's key only checks it exists).
+        other = rotation(conn, "Other", "daily", 1, "2026-01-01T00:00Z", "UTC")
+        add(conn, other, world.users["Ann"])
+        set_state(conn, other, world.participants["Edge"][0], world.now)
     report = cli.json("import", "goalert", "--from", goalert_url, code=1)
     rotations = by_name(report)
     assert rotations["Mars"]["outcome"] == "invalid"
     assert "Mars/Olympus_Mons" in rotations["Mars"]["message"]
     assert rotations["Long"]["outcome"] == "invalid"
     assert "shift_length" in rotations["Long"]["message"]
+    assert rotations["Bell"]["outcome"] == "invalid"
+    assert "control characters" in rotations["Bell"]["message"]
+    assert rotations["Other"]["outcome"] == "invalid"
+    assert "participant not in the rotation" in rotations["Other"]["message"]
     assert report["counts"]["created"] == 8
-    assert sql(db_url, "SELECT 1 FROM rotations WHERE id = ANY(%s)", [mars, long]) == []
+    assert sql(db_url, "SELECT 1 FROM rotations WHERE id = ANY(%s)", [mars, long, bell]) == []
     assert sql(db_url, "SELECT 1 FROM users WHERE name = 'Eve Fox'") == []
 
 
@@ -421,3 +431,14 @@ def test_deleted_rotations(cli: Cli, db_url: str, goalert_url: str, world: World
     assert sql(db_url, "SELECT name FROM rotations WHERE id = %s", world.rotations["Empty"]) == [
         {"name": "Empty"}
     ]
+
+
+def test_more_participants_than_handoff_allows_is_invalid(
+    cli: Cli, db_url: str, goalert_url: str, world: World
+) -> None:
+    cli.env["HANDOFF_MAX_PARTICIPANTS"] = "2"
+    report = cli.json("import", "goalert", "--from", goalert_url, code=1)
+    invalid = {r["name"] for r in report["rotations"] if r["outcome"] == "invalid"}
+    assert invalid == {"Payments", "Twice"}  # three participants each
+    assert "at most 2 participants" in by_name(report)["Payments"]["message"]
+    assert report["counts"]["created"] == 6

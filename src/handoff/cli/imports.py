@@ -31,7 +31,7 @@ def _group() -> None:
 
 
 async def _import(
-    conn: AsyncConnection[Any], url: str, names: list[str], *, dry_run: bool
+    conn: AsyncConnection[Any], settings: Settings, url: str, names: list[str], *, dry_run: bool
 ) -> report.Report:
     with Progress(
         TextColumn("{task.description}"),
@@ -50,7 +50,9 @@ async def _import(
         except KeyError as exc:
             fail(f"--rotation: GoAlert has no rotation named {exc.args[0]!r}")
         existing = await goalert.existing(conn, snapshot)
-        planned = plan.plan(chosen, snapshot.users, existing, snapshot.now)
+        planned = plan.plan(
+            chosen, snapshot.users, existing, snapshot.now, settings.max_participants
+        )
         progress.update(reading, total=1, completed=1)
         task = progress.add_task("checking" if dry_run else "importing", total=len(planned.items))
         lines = []
@@ -80,8 +82,7 @@ def show(result: report.Report, as_json: bool) -> None:
                 output.when(line.next_handoff),
                 line.message
                 or (
-                    f"{line.stale_boundaries} boundaries passed that GoAlert has not advanced: "
-                    "handoff's engine records them"
+                    f"stale: the engine records {line.stale_boundaries} missed boundaries"
                     if line.stale_boundaries
                     else ""
                 ),
@@ -130,8 +131,8 @@ def goalert_command(
 ) -> None:
     """Import GoAlert's rotations and their people, with who is on call since when."""
 
-    async def body(conn: AsyncConnection[Any], _: Settings) -> report.Report:
-        return await _import(conn, url, rotation or [], dry_run=dry_run)
+    async def body(conn: AsyncConnection[Any], settings: Settings) -> report.Report:
+        return await _import(conn, settings, url, rotation or [], dry_run=dry_run)
 
     result = run(body)
     show(result, as_json)

@@ -4,7 +4,8 @@ For every rotation read from GoAlert, and what handoff already holds (`Existing`
 decides one outcome:
 
 - `invalid`: a value handoff cannot hold (an unknown time zone, a shift length over 9,000, a
-  user's name, a state naming a participant not in the rotation): reported, not imported;
+  user's name, more participants than HANDOFF_MAX_PARTICIPANTS, a state naming a participant
+  not in the rotation): reported, not imported;
 - `conflict`: GoAlert's name belongs to another handoff rotation (or GoAlert's id to a
   rotation created in handoff): reported, not overwritten;
 - `unchanged`: imported before, and GoAlert's rows are as they were then: left alone, whatever
@@ -27,6 +28,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from handoff import grid as grids
+from handoff import rotation
 from handoff.goalert import model
 from handoff.goalert.timemath import (
     GoAlertPanic,
@@ -123,8 +125,9 @@ def plan(
     users_by_id: dict[UUID, model.User],
     existing: Existing,
     now: datetime,
+    max_participants: int,
 ) -> Plan:
-    items = tuple(_item(r, users_by_id, existing, now) for r in chosen)
+    items = tuple(_item(r, users_by_id, existing, now, max_participants) for r in chosen)
     written = {
         u.id: u
         for item in items
@@ -139,7 +142,12 @@ def _item(
     users_by_id: dict[UUID, model.User],
     existing: Existing,
     now: datetime,
+    max_participants: int,
 ) -> Item:
+    try:
+        rotation.check_participant_count(len(rot.participants), max_participants)
+    except rotation.RuleError as exc:
+        return Item(rot, "invalid", f"{exc} (HANDOFF_MAX_PARTICIPANTS)")
     try:
         config, grid = rotations.check_config(
             rotations.Config(
