@@ -87,13 +87,18 @@ def test_future_shifts_are_the_projection(api: Api) -> None:
         boundaries.append(BERLIN_DAILY.end_time(boundaries[-1]))
     users = [ann, bob]
     projected = [
-        {"user_id": users[(i + 1) % 2], "start": _z(a), "end": _z(b)}
+        {"user_id": users[(i + 1) % 2], "start": _z(a), "end": _z(b), "override_id": None}
         for i, (a, b) in enumerate(itertools.pairwise(boundaries))
     ]
     assert items == [s for s in projected if _t(s["end"]) > since and _t(s["start"]) < until]
     # default window: from now, 7 days; the current shift starts when it was recorded
     default = api.reader.get(path).json()["items"]
-    assert default[0] == {"user_id": ann, "start": _z(T0), "end": _z(boundaries[0])}
+    assert default[0] == {
+        "user_id": ann,
+        "start": _z(T0),
+        "end": _z(boundaries[0]),
+        "override_id": None,
+    }
     assert _t(default[-1]["end"]) >= T0 + timedelta(days=7)
 
 
@@ -110,7 +115,8 @@ def test_past_shifts_are_the_recorded_history(api: Api) -> None:
         f"/api/v1/rotations/{rotation['id']}/shifts",
         params={"since": _z(T0 - timedelta(days=1)), "until": _z(manual_at + timedelta(hours=1))},
     ).json()["items"]
-    assert items == [
+    assert all(i["override_id"] is None for i in items)
+    assert [{k: v for k, v in i.items() if k != "override_id"} for i in items] == [
         {"user_id": ann, "start": _z(T0), "end": _z(first)},
         {"user_id": bob, "start": _z(first), "end": _z(second)},
         {"user_id": ann, "start": _z(second), "end": _z(manual_at)},
@@ -143,8 +149,11 @@ def test_history_newest_first_with_window_and_cursor(api: Api) -> None:
     boundaries = BERLIN_DAILY.next_handoffs(T0, 4)
     run_engine(api, rotation["id"], boundaries[-1])
     path = f"/api/v1/rotations/{rotation['id']}/history"
+        "effective": True,
     items = api.reader.get(path).json()["items"]
     assert [i["boundary_at"] for i in items] == [_z(b) for b in reversed(boundaries)] + [_z(T0)]
+        "override_id": None,
+        "change_id": None,
     assert items[0] == {
         "boundary_at": _z(boundaries[3]),
         "processed_at": _z(boundaries[3]),
@@ -181,6 +190,7 @@ def test_oncall_now_future_and_past(api: Api) -> None:
         "/api/v1/oncall",
         params={"at": _z(first + timedelta(hours=1)), "rotation_id": primary["id"]},
     ).json()["items"]
+            "override_id": None,
     assert future == [
         {
             "rotation_id": primary["id"],

@@ -109,7 +109,14 @@ class Rotation(BaseModel):
     time_zone: str
     participants: list[Participant]
     active_index: int | None
-    on_call_user_id: UUID | None
+    on_call_user_id: UUID | None = Field(
+        description="Who is on call now: an override's person while one decides, else the"
+        " rotation's own (null: nobody)."
+    )
+    rotation_on_call_user_id: UUID | None = Field(
+        description="The rotation's own on-call person (its participant at active_index)."
+    )
+    override_id: UUID | None = Field(description="The override in force that decides, if any.")
     shift_start: UtcTime | None
     next_handoff: UtcTime | None
     created_at: UtcTime
@@ -131,9 +138,10 @@ class Handoffs(BaseModel):
 
 
 class Shift(BaseModel):
-    user_id: UUID
+    user_id: UUID | None = Field(description="Who is on call; null: nobody (an override).")
     start: UtcTime
     end: UtcTime
+    override_id: UUID | None = Field(description="The override deciding who, if one does.")
 
 
 class Shifts(BaseModel):
@@ -144,8 +152,11 @@ class HistoryEntry(BaseModel):
     boundary_at: UtcTime
     processed_at: UtcTime
     cause: str
+    effective: bool = Field(description="Whether the effective on-call person changed.")
     from_user_id: UUID | None
-    to_user_id: UUID
+    to_user_id: UUID | None
+    override_id: UUID | None
+    change_id: UUID | None
 
 
 class HistoryPage(BaseModel):
@@ -171,6 +182,7 @@ class OnCall(BaseModel):
     user_id: UUID
     shift_start: UtcTime
     shift_end: UtcTime
+    override_id: UUID | None = Field(description="The override that puts them on call, if any.")
 
 
 class OnCalls(BaseModel):

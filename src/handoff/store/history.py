@@ -1,4 +1,8 @@
-"""A rotation's recorded handoffs, newest first: what actually happened, names kept."""
+"""A rotation's on-call timeline, newest first: what actually happened, names kept.
+
+Every on-call change is a row with its cause; `effective` says whether the effective person
+changed (a boundary inside an override is recorded but changes nobody's pager).
+"""
 
 from __future__ import annotations
 
@@ -24,10 +28,13 @@ class Entry:
     boundary_at: datetime
     processed_at: datetime
     cause: str
+    effective: bool
     from_user_id: UUID | None
     from_user_name: str | None
-    to_user_id: UUID
-    to_user_name: str
+    to_user_id: UUID | None  # None: nobody (an override, or the last participant removed)
+    to_user_name: str | None
+    override_id: UUID | None
+    change_id: UUID | None
 
 
 async def history(

@@ -335,3 +335,15 @@ async def on_user_deleted(conn: AsyncConnection[Any], user_id: UUID) -> None:
         await cur.execute(Q["record_user_deleted"], args)
         await cur.execute(Q["delete_user_overrides"], args)
         await cur.execute(C["drop_user"], args)
+
+
+async def in_force(
+    conn: AsyncConnection[Any], rotation_ids: list[UUID], at: datetime
+) -> dict[UUID, list[oncall.Override]]:
+    """The overrides of the given rotations in force at `at`, by rotation."""
+    found: dict[UUID, list[oncall.Override]] = {}
+    async with conn.cursor(row_factory=class_row(Override)) as cur:
+        await cur.execute(Q["in_force"], {"ids": rotation_ids, "at": at})
+        for o in await cur.fetchall():
+            found.setdefault(o.rotation_id, []).append(o.core())
+    return found

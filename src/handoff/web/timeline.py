@@ -30,14 +30,16 @@ def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) 
     if not shifts:
         return []
     total = (shifts[-1].end - shifts[0].start).total_seconds()
-    colours: dict[UUID, int] = {}
+    colours: dict[UUID | None, int] = {}
     result = []
     for shift in shifts:
         colour = colours.setdefault(shift.user_id, len(colours) % _PALETTE_SIZE)
         length = (shift.end - shift.start).total_seconds()
         result.append(
             Segment(
-                label=names.get(shift.user_id, "(deleted user)"),
+                label="nobody"
+                if shift.user_id is None
+                else names.get(shift.user_id, "(deleted user)"),
                 start=shift.start,
                 end=shift.end,
                 width=100 * length / total if total > 0 else 100 / len(shifts),

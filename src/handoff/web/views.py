@@ -106,7 +106,7 @@ async def rotation_detail(
 ) -> RotationDetail:
     rotation = await rotations.get(conn, rotation_id, now=now)
     shifts, note = await _timeline(conn, rotation, now)
-    ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts]
+    ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts if s.user_id]
     names = await users.names(conn, list(set(ids)))
     members = [
         Member(p, names.get(p.user_id, "(deleted user)"), p.position == rotation.active_index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 from uuid import UUID
 
@@ -13,15 +14,27 @@ from handoff.api.deps import AppSettings, Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text
-from handoff.store import participants, rotations
+from handoff.store import participants, projections, rotations
 from handoff.store.errors import invalid
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
 
 
-def out(rotation: rotations.Rotation) -> schemas.Rotation:
-    return schemas.Rotation.model_validate(rotation, from_attributes=True)
+async def out(conn: Conn, found: list[rotations.Rotation]) -> list[schemas.Rotation]:
+    """The rotations as the API shows them, with who is on call now, overrides applied."""
+    on_call = await projections.effective(conn, found)
+    return [
+        schemas.Rotation(
+            **dataclasses.asdict(r)
+            | {
+                "on_call_user_id": on_call[r.id].user_id,
+                "rotation_on_call_user_id": on_call[r.id].rotation_user_id,
+                "override_id": on_call[r.id].override_id,
+            }
+        )
+        for r in found
+    ]
 
 
 @router.post("", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 409, 413, 422))
@@ -40,7 +53,7 @@ async def create_rotation(
     created = await rotations.create(
         conn, config, body.participants, now=now, limit=settings.max_participants
     )
-    return out(created)
+    return (await out(conn, [created]))[0]
 
 
 @router.get("", dependencies=READER, responses=responses(401, 422))
@@ -55,7 +68,7 @@ async def list_rotations(
 ) -> schemas.RotationPage:
     """Rotations by name, optionally those whose name contains `q`, a page at a time."""
     found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
-    return schemas.RotationPage(items=[out(r) for r in found.items], next_cursor=found.next_cursor)
+    return schemas.RotationPage(items=await out(conn, found.items), next_cursor=found.next_cursor)
 
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
@@ -72,7 +85,7 @@ async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
 @router.get("/{rotation_id}", dependencies=READER, responses=responses(401, 404, 422))
 async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotation:
     """One rotation, with who is on call and the next handoff."""
-    return out(await rotations.get(conn, rotation_id, now=now))
+    return (await out(conn, [await rotations.get(conn, rotation_id, now=now)]))[0]
 
 
 @router.patch(
@@ -99,7 +112,7 @@ async def update_rotation(
     updated = await rotations.update(
         conn, rotation_id, patch, now=now, limit=settings.max_participants
     )
-    return out(updated)
+    return (await out(conn, [updated]))[0]
 
 
 @router.delete(

@@ -58,7 +58,10 @@ async def shifts(
     end = until or start + projections.DEFAULT_WINDOW
     found = await projections.shifts(conn, rotation_id, start, end)
     return schemas.Shifts(
-        items=[schemas.Shift(user_id=s.user_id, start=s.start, end=s.end) for s in found]
+        items=[
+            schemas.Shift(user_id=s.user_id, start=s.start, end=s.end, override_id=s.override_id)
+            for s in found
+        ]
     )
 
 
@@ -97,7 +100,7 @@ async def calendar_feed(rotation_id: UUID, conn: Conn, now: Now) -> CalendarResp
     """The projected shifts of the next 90 days as iCalendar, one event per shift."""
     rotation = await rotations.get(conn, rotation_id, now=now)
     found = await projections.shifts(conn, rotation_id, now, now + CALENDAR_HORIZON)
-    names = await users.names(conn, list({s.user_id for s in found}))
+    names = await users.names(conn, list({s.user_id for s in found if s.user_id}))
     return CalendarResponse(calendar.feed(rotation.id, rotation.name, found, names, now))
 
 

@@ -1,6 +1,7 @@
 -- name: history
 -- A rotation's recorded handoffs in a window, newest first (keyset: before the cursor's key).
-SELECT id, boundary_at, processed_at, cause, from_user_id, from_user_name, to_user_id, to_user_name
+SELECT id, boundary_at, processed_at, cause, effective, from_user_id, from_user_name,
+       to_user_id, to_user_name, override_id, change_id
 FROM handoffs
 WHERE rotation_id = %(rotation_id)s
   AND (%(since)s::timestamptz IS NULL OR boundary_at >= %(since)s::timestamptz)

@@ -111,3 +111,10 @@ DELETE FROM overrides WHERE user_id = %(user_id)s OR replaces_user_id = %(user_i
 -- name: rotation_exists
 -- Whether a rotation exists (a 404 names the rotation, not its override, when it is missing).
 SELECT 1 FROM rotations WHERE id = %(rotation_id)s;
+
+-- name: in_force
+-- The overrides of the given rotations in force at an instant.
+SELECT id, rotation_id, start_at AS start, end_at AS end, user_id, replaces_user_id, note,
+       created_at, updated_at
+FROM overrides
+WHERE rotation_id = ANY (%(ids)s) AND start_at <= %(at)s AND end_at > %(at)s;
