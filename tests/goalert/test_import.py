@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -327,7 +327,7 @@ def test_a_role_with_the_documented_grants_can_import(
 ) -> None:
     """The read-only role of the README: read-only by default; CONNECT, USAGE and SELECT on
     five tables."""
-    role = f"goalert_reader_{UUID(int=world.now.microsecond).hex[-6:]}"
+    role = f"goalert_reader_{secrets.token_hex(4)}"
     database = goalert_url.rsplit("/", 1)[1]
     with connect(goalert_url, autocommit=True) as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
@@ -442,3 +442,13 @@ def test_more_participants_than_handoff_allows_is_invalid(
     assert invalid == {"Payments", "Twice"}  # three participants each
     assert "at most 2 participants" in by_name(report)["Payments"]["message"]
     assert report["counts"]["created"] == 6
+
+
+def test_a_user_deleted_in_handoff_stays_deleted_while_goalert_is_unchanged(
+    cli: Cli, db_url: str, goalert_url: str, world: World
+) -> None:
+    cli.json("import", "goalert", "--from", goalert_url)
+    assert cli("user", "delete", str(world.users["Cy"])).exit_code == 0
+    report = cli.json("import", "goalert", "--from", goalert_url)
+    assert report["users"] == {"created": 0, "updated": 0}
+    assert sql(db_url, "SELECT 1 FROM users WHERE id = %s", world.users["Cy"]) == []

@@ -177,6 +177,8 @@ def _item(
         outcome, message = "created", None
     elif existing.imported[rot.id] == rot.source():
         outcome, message = "unchanged", None
+        # A user deleted in handoff since stays deleted: only changes in GoAlert are followed.
+        user_writes = tuple(u for u in user_writes if u.action != "create")
     else:
         outcome, message = "updated", None
     item = Item(rot, outcome, message, config, grid, user_writes, on_call)

@@ -78,7 +78,7 @@ ON CONFLICT (user_id) DO UPDATE SET source = excluded.source, updated_at = now()
 INSERT INTO rotations (id, name, description, type, shift_length, start_at, time_zone,
                        grid_changed_at)
 VALUES (%(id)s, %(name)s, %(description)s, %(type)s, %(shift_length)s, %(start)s,
-        %(time_zone)s, coalesce(%(anchor)s::timestamptz, now()));
+        %(time_zone)s, coalesce(%(anchor)s::timestamptz, handoff_now()));
 
 -- name: update_rotation
 -- A rotation brought to GoAlert's configuration. grid_changed_at must not be later than
