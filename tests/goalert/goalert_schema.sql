@@ -31,9 +31,10 @@ CREATE TABLE users (
     CONSTRAINT goalert_user_pkey PRIMARY KEY (id)
 );
 
--- 20170530135027-schedule-rotation (time_zone added and schedule_id dropped
--- by 20171030130804-ev3-assign-schedule-rotations); participant_count from 20180315113303-strict-rotation-state;
--- case-insensitive names from 20171221162356-case-insenstive-name-constraints
+-- 20170530135027-schedule-rotation (time_zone and the unique name added, schedule_id dropped by
+-- 20171030130804-ev3-assign-schedule-rotations); participant_count from
+-- 20180315113303-strict-rotation-state; case-insensitive names from
+-- 20171221162356-case-insenstive-name-constraints
 CREATE TABLE rotations (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name text NOT NULL,
