@@ -213,3 +213,117 @@ def test_cli_refuses_malformed_values_and_writes_nothing(secured: Secured, args:
     assert len(result.stderr) < LONG, "the error echoes the whole value back"
     assert secured.password not in result.stdout + result.stderr
     assert secured.counts() == before
+
+
+CONTROL_NAMES = [
+    "red \x1b[31m text",
+    "carriage\rreturn",
+    "line\nfeed",
+    "tab\there",
+    "bell\x07",
+    "delete\x7f",
+    "c1 \x9b31m csi",
+    "next line \x85",
+]
+NOT_ZONES = ["localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Berlin"]
+
+
+@pytest.mark.parametrize("name", CONTROL_NAMES)
+def test_names_with_control_characters_are_refused(secured: Secured, name: str) -> None:
+    before = secured.counts()
+    with secured.admin as admin:
+        refused = [
+            admin.post("/api/v1/users", json={"name": name}),
+            admin.post("/api/v1/users", json={"name": "ok", "email": f"a{name}@example.com"}),
+            admin.post("/api/v1/rotations", json=_rotation_body(name)),
+        ]
+    for response in refused:
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["errors"]
+        assert error["field"] in ("name", "email")
+        assert "control characters" in error["message"]
+    assert secured.counts() == before
+
+
+def test_a_description_keeps_lines_and_tabs_but_no_other_control_character(
+    secured: Secured, unique: Callable[[str], str]
+) -> None:
+    with secured.admin as admin:
+        kept = admin.post(
+            "/api/v1/rotations",
+            json=_rotation_body(unique("described"), description="one\r\ntwo\n\tindented"),
+        )
+        refused = admin.post(
+            "/api/v1/rotations",
+            json=_rotation_body(unique("escaped"), description="one\x1b[2Jtwo"),
+        )
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["description"] == "one\ntwo\n\tindented"
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["description"]
+
+
+@pytest.mark.parametrize("zone", NOT_ZONES)
+def test_only_iana_zone_names_are_time_zones(
+    secured: Secured, unique: Callable[[str], str], zone: str
+) -> None:
+    before = secured.counts()
+    with secured.admin as admin:
+        created = admin.post("/api/v1/rotations", json=_rotation_body(unique("z"), time_zone=zone))
+        previewed = admin.post(
+            "/api/v1/rotations/preview",
+            json={"type": "daily", "start": "2026-03-02T09:00:00Z", "time_zone": zone, "count": 2},
+        )
+        existing = admin.post("/api/v1/rotations", json=_rotation_body(unique("z ok")))
+        patched = admin.patch(
+            f"/api/v1/rotations/{existing.json()['id']}", json={"time_zone": zone}
+        )
+    for response in (created, previewed, patched):
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["time_zone"]
+    after = secured.counts()
+    assert after["rotations"] == before["rotations"] + 1  # only the valid one
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "US/Eastern", "Etc/GMT+5", "America/Argentina/Buenos_Aires"]
+)
+def test_canonical_names_and_legacy_aliases_are_time_zones(
+    secured: Secured, unique: Callable[[str], str], zone: str
+) -> None:
+    with secured.admin as admin:
+        created = admin.post("/api/v1/rotations", json=_rotation_body(unique("z"), time_zone=zone))
+    assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["user", "create", "red \x1b[31m"],
+        ["user", "create", "two\nlines"],
+        ["token", "create", "--name", "t\x07", "--role", "reader"],
+        ["rotation", "create", "r\r", "--type", "daily", "--start", "2026-03-02T09:00Z",
+         "--zone", "UTC"],
+        ["rotation", "create", "r", "--type", "daily", "--start", "2026-03-02T09:00Z",
+         "--zone", "localtime"],
+        ["preview", "--type", "daily", "--start", "2026-03-02T09:00Z", "--zone", "right/UTC"],
+    ],
+)  # fmt: skip
+def test_cli_refuses_control_characters_and_non_zones(secured: Secured, args: list[str]) -> None:
+    before = secured.counts()
+    result = _cli(secured, *args)
+    assert result.returncode == 2, (result.stdout, result.stderr[-500:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr[-500:]
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert secured.counts() == before
+
+
+def test_cli_names_every_field_at_fault(secured: Secured) -> None:
+    result = _cli(
+        secured, "rotation", "create", "bad\x1b", "--type", "yearly",
+        "--start", "2026-03-02T09:00Z", "--zone", "UTC", "--length", "0",
+    )  # fmt: skip
+    assert result.returncode == 2
+    for field in ("type:", "shift_length:", "name:"):
+        assert field in result.stderr, result.stderr
