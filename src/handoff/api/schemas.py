@@ -7,19 +7,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from handoff.api.types import Instant, Text, UtcTime
+from handoff.api.types import Instant, MultiLine, SingleLine, UtcTime, Zone
 from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
 from handoff.store import projections, rotations, users
 
 GridType = Literal["hourly", "daily", "weekly", "monthly"]
 ShiftLength = Annotated[int, Field(ge=MIN_SHIFT_LENGTH, le=MAX_SHIFT_LENGTH)]
-Name = Annotated[Text, Field(min_length=1, max_length=rotations.MAX_NAME)]
-Description = Annotated[Text, Field(max_length=rotations.MAX_DESCRIPTION)]
+Name = Annotated[SingleLine, Field(min_length=1, max_length=rotations.MAX_NAME)]
+Description = Annotated[MultiLine, Field(max_length=rotations.MAX_DESCRIPTION)]
 Email = Annotated[
-    Text,
+    SingleLine,
     Field(min_length=users.MIN_EMAIL, max_length=users.MAX_EMAIL, pattern=r"^[^@\s]+@[^@\s]+$"),
 ]
-TimeZone = Annotated[Text, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
+TimeZone = Annotated[Zone, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
 
 

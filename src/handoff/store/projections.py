@@ -267,6 +267,8 @@ async def oncall(
 ) -> list[OnCall]:
     """Who is on call at `at` in each rotation (or the one asked for), optionally one user's."""
     at = times.check("at", at)
+    if at + _INSTANT > times.LATEST:  # the window [at, at + an instant) must fit, for `at`
+        raise invalid("at", f"must be before {times.LATEST:%Y-%m-%d}")
     async with conn.cursor() as cur:
         await cur.execute(Q["rotation_ids"], {"rotation_id": rotation_id})
         ids = [row[0] for row in await cur.fetchall()]
