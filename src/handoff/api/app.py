@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.api import openapi, problems
 from handoff.api.limits import BodyLimit
-from handoff.api.routes import changes, engine, ops, overrides, rotations, schedule, users
+from handoff.api.routes import changes, engine, feeds, ops, overrides, rotations, schedule, users
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.store import migrate
@@ -31,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     rotations.router,
     schedule.router,
+    feeds.router,
     overrides.router,
     changes.router,
     engine.router,

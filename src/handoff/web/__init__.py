@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handoff.web.routes import engine, forms, oncall, people, rotations, signin, static
+from handoff.web.routes import (
+    calendar,
+    engine,
+    forms,
+    oncall,
+    people,
+    person,
+    rotations,
+    signin,
+    static,
+)
 
 router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
-for _part in (signin, static, forms, rotations, oncall, people, engine):
+for _part in (signin, static, forms, rotations, oncall, people, person, calendar, engine):
     router.include_router(_part.router)
 
 __all__ = ["router"]

@@ -204,6 +204,7 @@ async def person(conn: AsyncConnection[Any], user_id: UUID, now: datetime) -> Pe
 @dataclass(frozen=True, slots=True)
 class OnCallRow:
     rotation: rotations.Rotation
+    user_id: UUID | None  # None: nobody (an override naming nobody)
     user_name: str
     shift_start: datetime
     shift_end: datetime
@@ -217,6 +218,7 @@ async def on_call_now(
     rows = [
         OnCallRow(
             await rotations.get(conn, o.rotation_id, now=now),
+            o.user_id,
             names.get(o.user_id, "(deleted user)"),
             o.shift_start,
             o.shift_end,

@@ -15,6 +15,7 @@ STATIC = Path(__file__).parent.parent / "static"
 FILES = {
     "htmx.min.js": "text/javascript",
     "app.js": "text/javascript",
+    "calendar.js": "text/javascript",
     "app.css": "text/css",
 }
 CACHE = "public, max-age=3600"

@@ -1,0 +1,134 @@
+"""A person's calendar feed (notify.md) and the feed tokens that let calendar clients read it.
+
+`GET /users/{id}/calendar.ics` takes any API token (header or `?token=`, as the rotation feed
+does) or that person's own feed token in `?token=`: calendar clients cannot send headers, and
+a feed token reads this one feed and nothing else. Admins make and revoke feed tokens; the
+secret is in the answer to the POST only, and no reader ever sees one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from icalendar import Calendar, Event
+from pydantic import BaseModel
+
+from handoff.api.auth import ADMIN, bearer, calendar_reader, query_token
+from handoff.api.calendar import PRODID, ical_text
+from handoff.api.deps import Conn, Now
+from handoff.api.problems import responses
+from handoff.api.query import reject_unknown_query
+from handoff.api.types import UtcTime
+from handoff.store import calendar, feeds, users
+
+router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
+FEED_HORIZON = timedelta(days=180)
+CALENDAR_MEDIA_TYPE = "text/calendar"
+
+
+class NewFeedToken(BaseModel):
+    """A new feed token: `token` and `url` are shown this once and cannot be read again."""
+
+    id: UUID
+    user_id: UUID
+    created_at: UtcTime
+    token: str
+    url: str
+
+
+class CalendarResponse(Response):
+    media_type = CALENDAR_MEDIA_TYPE
+
+
+async def feed_reader(
+    user_id: UUID,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    secret: Annotated[str | None, Depends(query_token)],
+    conn: Conn,
+    now: Now,
+) -> None:
+    """This person's feed token in `?token=`, or else any API token (401 otherwise)."""
+    if (
+        credentials is None
+        and secret
+        and await feeds.authenticate(conn, user_id, secret, now=now) is not None
+    ):
+        return
+    await calendar_reader(credentials, secret, conn, now)
+
+
+def personal_feed(user: users.User, projection: calendar.Projection, now: datetime) -> bytes:
+    """One VEVENT per shift of the person, in every rotation (own and override shifts)."""
+    ical = Calendar()
+    ical.add("prodid", PRODID)
+    ical.add("version", "2.0")
+    ical.add("x-wr-calname", ical_text(f"{user.name} on call"))
+    for segment in projection.segments:
+        rotation = projection.rotation(segment.rotation_id)
+        kind = " (override)" if segment.override_id else ""
+        event = Event()
+        event.add("uid", f"{rotation.id}-{user.id}-{int(segment.start.timestamp())}@handoff")
+        event.add("dtstamp", now)
+        event.add("dtstart", segment.start)
+        event.add("dtend", segment.end)
+        event.add("summary", ical_text(f"On call: {rotation.name}{kind}"))
+        event.add(
+            "description", ical_text(f"rotation_id: {rotation.id}, time zone: {rotation.time_zone}")
+        )
+        ical.add_component(event)
+    body: bytes = ical.to_ical()
+    return body
+
+
+@router.get(
+    "/calendar.ics",
+    name="personal_calendar",
+    dependencies=[Depends(feed_reader), Depends(reject_unknown_query)],
+    response_class=CalendarResponse,
+    responses={
+        200: {
+            "description": "An iCalendar feed of the person's shifts in the next 180 days.",
+            "content": {CALENDAR_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        **responses(401, 404, 422),
+    },
+)
+async def personal_calendar(user_id: UUID, conn: Conn, now: Now) -> CalendarResponse:
+    """Every shift of the person in every rotation, own and override shifts, next 180 days.
+
+    Besides API tokens, takes the person's feed token as `?token=`."""
+    user = await users.get(conn, user_id)
+    projection = await calendar.project(conn, now, now + FEED_HORIZON, user_id=user_id)
+    return CalendarResponse(personal_feed(user, projection, now))
+
+
+@router.post(
+    "/feed-token", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 404, 409, 422)
+)
+async def create_feed_token(request: Request, user_id: UUID, conn: Conn, now: Now) -> NewFeedToken:
+    """A new feed token for the person; the previous one, if any, stops working."""
+    token, secret = await feeds.create(conn, user_id, now=now)
+    url = request.url_for("personal_calendar", user_id=user_id).include_query_params(token=secret)
+    return NewFeedToken(
+        id=token.id,
+        user_id=token.user_id,
+        created_at=token.created_at,
+        token=secret,
+        url=str(url),
+    )
+
+
+@router.delete(
+    "/feed-token",
+    status_code=204,
+    response_class=Response,
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 422),
+)
+async def revoke_feed_token(user_id: UUID, conn: Conn, now: Now) -> None:
+    """Revoke the person's feed token: calendars reading it get a 401 from now on."""
+    await feeds.revoke(conn, user_id, now=now)

@@ -1,0 +1,141 @@
+"""Everything a calendar draws over a range, for a set of rotations, read in one snapshot.
+
+The calendar page, the person page and the personal feed all take who is on call from here, and
+this takes it from the API's own projection (`store.projections`), so the pages and the feeds
+agree with `/shifts` and `/oncall`. The reads run in one repeatable-read transaction: a handoff
+committed half-way through a page cannot show one rotation before it and another after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from handoff.store import projections, users
+from handoff.store.errors import StoreError
+from handoff.store.queries import Queries
+
+Q = Queries("calendar")
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    id: UUID
+    name: str
+    time_zone: str
+    problem: str | None = None  # why it has no segments although it has a schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Who is on call in one rotation over [start, end); `user_id` None means nobody."""
+
+    rotation_id: UUID
+    user_id: UUID | None
+    start: datetime
+    end: datetime
+    override_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A scheduled change of a rotation not applied yet, and what it will set."""
+
+    rotation_id: UUID
+    id: UUID
+    effective_at: datetime
+    fields: dict[str, object]  # the fields it sets (participants as user ids), by name
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    since: datetime
+    until: datetime
+    rotations: list[Rotation]  # by name
+    segments: list[Segment]  # by rotation (in the order above), then start
+    changes: list[PendingChange] = field(default_factory=list)
+    names: dict[UUID, str] = field(default_factory=dict)
+
+    def name(self, user_id: UUID | None) -> str:
+        if user_id is None:
+            return "nobody"
+        return self.names.get(user_id, "(deleted user)")
+
+    def rotation(self, rotation_id: UUID) -> Rotation:
+        return next(r for r in self.rotations if r.id == rotation_id)
+
+    def describe(self, change: PendingChange) -> str:
+        """What a change sets, in words: "type weekly, participants Ann, Bo"."""
+        parts = []
+        for name, value in change.fields.items():
+            if name == "participants" and isinstance(value, list):
+                value = ", ".join(self.name(u) for u in value) or "nobody"
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            parts.append(f"{name.replace('_', ' ')} {value}")
+        return ", ".join(parts)
+
+
+async def project(
+    conn: AsyncConnection[Any],
+    since: datetime,
+    until: datetime,
+    *,
+    rotation_ids: list[UUID] | None = None,
+    user_id: UUID | None = None,
+) -> Projection:
+    """Who is on call in [since, until) and the pending changes then, in every rotation, the
+    ones asked for, or the ones `user_id` may be on call in (then only their segments).
+
+    A rotation whose stored grid cannot be projected (written around the API) is kept, with
+    the reason, and without segments; the window itself is checked as the API checks it.
+    """
+    since, until = projections.check_window(since, until)
+    async with conn.transaction():
+        await conn.execute(Q["read_snapshot"])
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotations"], {"rotation_ids": rotation_ids, "user_id": user_id})
+            rows = await cur.fetchall()
+            ids = [row["id"] for row in rows]
+            await cur.execute(
+                Q["pending_changes"], {"rotation_ids": ids, "since": since, "until": until}
+            )
+            pending = [_pending(row) for row in await cur.fetchall()]
+        found: list[Rotation] = []
+        segments: list[Segment] = []
+        for row in rows:
+            try:
+                shifts = await projections.shifts(conn, row["id"], since, until)
+            except StoreError as exc:
+                found.append(Rotation(row["id"], row["name"], row["time_zone"], str(exc)))
+                continue
+            found.append(Rotation(row["id"], row["name"], row["time_zone"]))
+            segments.extend(
+                Segment(row["id"], s.user_id, s.start, s.end, s.override_id)
+                for s in shifts
+                if user_id is None or s.user_id == user_id
+            )
+        people = {s.user_id for s in segments if s.user_id}
+        for change in pending:
+            people.update(_participants(change))
+        names = await users.names(conn, list(people))
+    return Projection(since, until, found, segments, pending, names)
+
+
+_FIELDS = ("type", "shift_length", "start_at", "time_zone", "participants", "active_index")
+
+
+def _pending(row: dict[str, Any]) -> PendingChange:
+    fields = {name.removesuffix("_at"): row[name] for name in _FIELDS if row[name] is not None}
+    return PendingChange(row["rotation_id"], row["id"], row["effective_at"], fields, row["note"])
+
+
+def _participants(change: PendingChange) -> list[UUID]:
+    value = change.fields.get("participants")
+    return list(value) if isinstance(value, list) else []

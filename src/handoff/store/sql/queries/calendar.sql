@@ -1,0 +1,27 @@
+-- name: read_snapshot
+-- Every read of one calendar sees the same moment, whatever writers commit meanwhile.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+
+-- name: rotations
+-- The rotations a calendar shows, by name: all, the ones asked for, or the ones a person may be
+-- on call in (a participant, named by an override, or added by a pending scheduled change).
+SELECT r.id, r.name, r.time_zone FROM rotations r
+WHERE (%(rotation_ids)s::uuid[] IS NULL OR r.id = ANY (%(rotation_ids)s::uuid[]))
+  AND (%(user_id)s::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM participants p
+                  WHERE p.rotation_id = r.id AND p.user_id = %(user_id)s::uuid)
+       OR EXISTS (SELECT 1 FROM overrides o
+                  WHERE o.rotation_id = r.id AND o.user_id = %(user_id)s::uuid)
+       OR EXISTS (SELECT 1 FROM scheduled_changes c
+                  WHERE c.rotation_id = r.id AND c.applied_at IS NULL
+                    AND %(user_id)s::uuid = ANY (c.participants)))
+ORDER BY r.name;
+
+-- name: pending_changes
+-- The scheduled changes of these rotations not applied yet whose instant falls in [since, until).
+SELECT id, rotation_id, effective_at, type, shift_length, start_at, time_zone, participants,
+       active_index, note
+FROM scheduled_changes
+WHERE rotation_id = ANY (%(rotation_ids)s::uuid[]) AND applied_at IS NULL
+  AND effective_at >= %(since)s AND effective_at < %(until)s
+ORDER BY effective_at, rotation_id;

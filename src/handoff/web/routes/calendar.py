@@ -1,0 +1,136 @@
+"""The calendar: who is on call, rotation by rotation, over a week or a month.
+
+Drawn on the server in the viewer's time zone (`?tz=`, which the page's script fills in from
+the browser; UTC until it does). Every parameter comes from links and a GET form, so a value
+the page cannot use (a date that does not exist, an unknown zone, person or rotation) shows a
+message and the nearest sensible calendar instead of an error page.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, Response
+
+from handoff.grid import load_zone
+from handoff.http.deps import Conn, Now
+from handoff.store import calendar
+from handoff.web import calendar_layout, views
+from handoff.web.render import page
+from handoff.web.routing import WebRoute
+from handoff.web.session import Viewer
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+DEFAULT_ZONE = "UTC"
+MAX_PARAMETER = 100  # longer than any date, zone name or id these parameters take
+
+
+@dataclass
+class Choice:
+    """What the viewer asked for, as understood, and a message for each part that was not."""
+
+    view: str = "week"
+    anchor: date | None = None
+    zone_name: str = DEFAULT_ZONE
+    zone_given: bool = False  # False until the page's script has sent the browser's zone
+    person: UUID | None = None
+    rotation: UUID | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return load_zone(self.zone_name)
+
+    def link(self, **changed: object) -> str:
+        """This calendar's address with some parameters changed (None drops one)."""
+        params: dict[str, object] = {
+            "view": self.view,
+            "date": self.anchor.isoformat() if self.anchor else None,
+            "tz": self.zone_name if self.zone_given else None,
+            "person": self.person,
+            "rotation": self.rotation,
+        } | changed
+        return "/calendar?" + urlencode({k: str(v) for k, v in params.items() if v is not None})
+
+
+def _parse(view: str, day: str, tz: str, person: str, rotation: str) -> Choice:
+    view, day, tz, person, rotation = (v[:MAX_PARAMETER] for v in (view, day, tz, person, rotation))
+    choice = Choice()
+    if view in calendar_layout.VIEWS:
+        choice.view = view
+    elif view:
+        choice.errors.append(f"there is no {view!r} view; showing a week")
+    if day:
+        try:
+            choice.anchor = date.fromisoformat(day)
+        except ValueError:
+            choice.errors.append(f"{day!r} is not a date (YYYY-MM-DD); showing today")
+    if tz:
+        try:
+            load_zone(tz)
+            choice.zone_name, choice.zone_given = tz, True
+        except ValueError as exc:
+            choice.errors.append(f"{exc}; showing times in {DEFAULT_ZONE}")
+    for name, value in (("person", person), ("rotation", rotation)):
+        if not value:
+            continue
+        try:
+            setattr(choice, name, UUID(value))
+        except ValueError:
+            choice.errors.append(f"there is no {name} {value!r}; showing everyone")
+    return choice
+
+
+@router.get("/calendar")
+async def calendar_page(
+    request: Request,
+    viewer: Viewer,
+    conn: Conn,
+    now: Now,
+    view: str = "",
+    day: Annotated[str, Query(alias="date")] = "",
+    tz: str = "",
+    person: str = "",
+    rotation: str = "",
+) -> Response:
+    choice = _parse(view, day, tz, person, rotation)
+    zone = choice.zone
+    today = now.astimezone(zone).date()
+    people = await views.all_users(conn)
+    rotations = await views.all_rotations(conn, now)
+    if choice.person and all(p.id != choice.person for p in people):
+        choice.errors.append("there is no such person; showing everyone")
+        choice.person = None
+    if choice.rotation and all(r.id != choice.rotation for r in rotations):
+        choice.errors.append("there is no such rotation; showing every rotation")
+        choice.rotation = None
+    span = calendar_layout.period(choice.view, choice.anchor or today)
+    since, until = calendar_layout.bounds(span.days, zone)
+    projection = await calendar.project(
+        conn,
+        since,
+        until,
+        rotation_ids=[choice.rotation] if choice.rotation else None,
+        user_id=choice.person,
+    )
+    palette = calendar_layout.colours([p.id for p in people])
+    return page(
+        request,
+        "calendar.html",
+        session=viewer,
+        choice=choice,
+        span=span,
+        today=today,
+        people=people,
+        rotations=rotations,
+        projection=projection,
+        weeks=calendar_layout.weeks(projection, span, zone, now, palette),
+        days=calendar_layout.day_list(projection, span, zone, now, palette),
+        when=functools.partial(calendar_layout.wall, zone),
+    )

@@ -1,0 +1,84 @@
+"""A person's page: their upcoming shifts in every rotation, the rotations they are in, and the
+link to their personal calendar feed.
+
+The feed link carries a feed token (store.feeds) because calendar clients cannot send headers.
+Only its hash is stored, so the link is shown once, on the page an admin gets when making it;
+afterwards the page says when the live one was made and last used, and an admin can replace or
+revoke it. Readers see neither the link nor its dates.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from handoff.http.deps import Conn, Now
+from handoff.store import calendar, feeds
+from handoff.web import views
+from handoff.web.render import page
+from handoff.web.routing import WebRoute
+from handoff.web.session import AdminPosted, Session, Viewer
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+UPCOMING = timedelta(days=28)
+MAX_SHIFTS_SHOWN = 50
+
+
+def feed_url(request: Request, user_id: UUID, secret: str) -> str:
+    """The feed's absolute address, as a calendar client needs it."""
+    return str(
+        request.url_for("personal_calendar", user_id=user_id).include_query_params(token=secret)
+    )
+
+
+async def _page(
+    request: Request,
+    session: Session,
+    conn: Conn,
+    now: Now,
+    user_id: UUID,
+    new_feed_url: str | None = None,
+) -> Response:
+    person = await views.person(conn, user_id, now)
+    upcoming = await calendar.project(conn, now, now + UPCOMING, user_id=user_id)
+    shifts = sorted(upcoming.segments, key=lambda s: (s.start, s.end))
+    feed = await feeds.live(conn, user_id) if session.can_write else None
+    return page(
+        request,
+        "person.html",
+        session=session,
+        p=person,
+        upcoming=upcoming,
+        shifts=shifts[:MAX_SHIFTS_SHOWN],
+        more_shifts=len(shifts) > MAX_SHIFTS_SHOWN,
+        days=UPCOMING.days,
+        feed=feed,
+        new_feed_url=new_feed_url,
+        now=now,
+    )
+
+
+@router.get("/people/{user_id}")
+async def person_page(
+    request: Request, user_id: UUID, viewer: Viewer, conn: Conn, now: Now
+) -> Response:
+    return await _page(request, viewer, conn, now, user_id)
+
+
+@router.post("/people/{user_id}/feed")
+async def make_feed(
+    request: Request, user_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
+    """A new feed link (the last one stops working), shown on this one page only."""
+    _, secret = await feeds.create(conn, user_id, now=now)
+    url = feed_url(request, user_id, secret)
+    return await _page(request, post.session, conn, now, user_id, new_feed_url=url)
+
+
+@router.post("/people/{user_id}/feed/revoke")
+async def revoke_feed(user_id: UUID, post: AdminPosted, conn: Conn, now: Now) -> Response:
+    await feeds.revoke(conn, user_id, now=now)
+    return RedirectResponse(f"/people/{user_id}#feed", status_code=303)
