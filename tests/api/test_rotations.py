@@ -40,16 +40,16 @@ def test_create_with_participants_puts_the_first_on_call_now(api: Api) -> None:
     assert [(p["position"], p["user_id"]) for p in body["participants"]] == [(0, ann), (1, bob)]
     assert body["created_at"] == body["updated_at"] == _z(T0)
     assert body["description"] == "db" and body["shift_length"] == 2
-    # the trigger enqueued the engine's job in the same transaction
+    # the write path scheduled the next handoff itself, in the same transaction: no job now
     jobs = api.sql(
         "SELECT count(*) AS n FROM procrastinate_jobs WHERE queueing_lock = %s",
         f"rotation:{body['id']}",
     )
-    assert jobs[0]["n"] == 1
+    assert jobs[0]["n"] == 0
     schedule = api.sql(
-        "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", body["id"]
+        "SELECT next_run_at, job_id FROM rotation_schedule WHERE rotation_id = %s", body["id"]
     )
-    assert schedule and schedule[0]["next_run_at"] is not None
+    assert schedule == [{"next_run_at": grid.end_time(T0), "job_id": None}]
 
 
 def test_create_without_participants_has_nobody_on_call(api: Api) -> None:

@@ -4,6 +4,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from handoff.store import queue_schema
+
 url = context.config.get_main_option("sqlalchemy.url")
 assert url is not None
 engine = create_engine(url, poolclass=NullPool)
@@ -13,4 +15,6 @@ with engine.connect() as connection:
         # Two processes migrating at once (two `handoff up`s) take turns.
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7245001)")
         context.run_migrations()
+        # The queue library's schema follows its pinned version, in the same transaction.
+        queue_schema.upgrade(connection.connection.driver_connection)
 engine.dispose()

@@ -40,13 +40,14 @@ CREATE INDEX handoff_events_finished_idx ON procrastinate_events (at)
     WHERE type IN ('succeeded', 'failed', 'cancelled', 'aborted');
 
 -- Which Procrastinate schema this database holds (engine.md: the queue library's version is
--- part of the schema). 0001 installed the schema of the version pinned then; later pins
--- apply Procrastinate's own migration files through handoff.store.queue_schema.
-CREATE TABLE handoff_queue_schema (
+-- part of the schema). A fresh database's 0001 recorded it already; one made before the
+-- record existed was made at 3.10.0. Later pins apply Procrastinate's own migration files
+-- through handoff.store.queue_schema.
+CREATE TABLE IF NOT EXISTS handoff_queue_schema (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     version text NOT NULL
 );
-INSERT INTO handoff_queue_schema (version) VALUES ('3.10.0');
+INSERT INTO handoff_queue_schema (version) VALUES ('3.10.0') ON CONFLICT DO NOTHING;
 
 -- ---------------------------------------------------------------------------------------
 -- One lock order (README, "How the engine treats clocks, locks and retries"): every writer

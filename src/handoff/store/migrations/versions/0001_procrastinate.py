@@ -1,12 +1,12 @@
-"""The job queue's own tables: Procrastinate's schema at the version we pin.
+"""The job queue's own tables: the pinned Procrastinate release's schema, and its version.
 
-A later Procrastinate release ships migration files (procrastinate/sql/migrations); moving to
-it means a new revision here that applies those files in order.
+Later pins are applied from Procrastinate's own migration files by `queue_schema.upgrade`
+(see that module).
 """
 
-from procrastinate.schema import SchemaManager
+from alembic import op
 
-from handoff.store.migrate import execute_script
+from handoff.store import queue_schema
 
 revision = "0001"
 down_revision = None
@@ -15,4 +15,4 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(SchemaManager.get_schema())
+    queue_schema.install(op.get_bind().connection.driver_connection)
