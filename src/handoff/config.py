@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     batch_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
     batch_max_advances: int = Field(default=150, ge=1, le=1_000_000)
     pool_size: int = Field(default=10, ge=1, le=200)
+    session_idle_minutes: int = Field(
+        default=480, ge=1, le=525_600, description="A web session unused this long ends."
+    )
+    session_lifetime_hours: int = Field(
+        default=168, ge=1, le=8760, description="A web session ends this long after sign-in."
+    )
 
     @field_validator("database_url")
     @classmethod

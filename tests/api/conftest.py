@@ -22,9 +22,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from handoff.api.app import create_app
 from handoff.clock import ManualClock
 from handoff.config import Settings
+from handoff.http.app import create_app
 from handoff.store import tokens
 from handoff.store.db import connect
 

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 from fastapi import APIRouter
 
-from handoff.api.app import create_app
 from handoff.api.limits import MAX_BODY_BYTES
 from handoff.clock import ManualClock
 from handoff.config import Settings
+from handoff.http.app import create_app
 
 from .conftest import T0, Api, running
 from .test_auth import app_routes

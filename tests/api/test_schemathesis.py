@@ -12,9 +12,9 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from handoff.api.app import create_app
 from handoff.clock import SystemClock
 from handoff.config import Settings
+from handoff.http.app import create_app
 
 from .conftest import Api, Server
 

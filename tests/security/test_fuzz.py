@@ -15,9 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from handoff.api.app import create_app
 from handoff.clock import SystemClock
 from handoff.config import Settings
+from handoff.http.app import create_app
 
 from .conftest import Secured
 

@@ -1,7 +1,8 @@
 """A real server for the UI (uvicorn on 127.0.0.1, a free port) over the test database.
 
-The server's clock is a SystemClock whose offset a test may move (`clock.offset`), so a test
-can stand a few seconds before a boundary and watch real time carry it across; every test
+The engine's clock (the database's, through its seam) runs in real time moved by an offset a
+test may set (`clock.offset`), so a test can stand a few seconds before a boundary and watch
+real time carry it across; every test
 starts at offset zero, with empty tables and fresh admin and reader tokens.
 """
 
@@ -25,11 +26,13 @@ import pytest
 import uvicorn
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.api.app import create_app
-from handoff.clock import SystemClock
 from handoff.config import Settings
 from handoff.engine.process import Processor
+from handoff.http.app import create_app
 from handoff.store import rotations, tokens, users
+from handoff.store.clock import ClockSeam
+
+from .client import Browser
 
 SERVER_START_TIMEOUT = 20.0
 MAX_PARTICIPANTS = 20
@@ -51,12 +54,12 @@ def _free_port() -> int:
 @dataclass
 class Server:
     url: str
-    clock: SystemClock
+    clock: ClockSeam
 
 
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[Server]:
-    clock = SystemClock()
+    clock = ClockSeam(database_url)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
     app = create_app(settings, database_url, clock)
     port = _free_port()
@@ -81,7 +84,7 @@ class Web:
     """The running server, its clock, tokens, and store helpers for arranging data."""
 
     url: str
-    clock: SystemClock
+    clock: ClockSeam
     db_url: str
     admin_token: str
     reader_token: str
@@ -100,7 +103,7 @@ class Web:
 
         async def main() -> None:
             async with AsyncConnectionPool(self.db_url, min_size=1, max_size=1, open=False) as p:
-                await Processor(p, self.clock).process(rotation_id, None)
+                await Processor(p).process(rotation_id, None)
 
         in_thread(main)
 
@@ -126,12 +129,18 @@ class Web:
         )
 
         async def create(conn: Any) -> rotations.Rotation:
-            return await rotations.create(
-                conn, config, people, now=self.clock.now(), limit=MAX_PARTICIPANTS
-            )
+            return await rotations.create(conn, config, people, limit=MAX_PARTICIPANTS)
 
         result: rotations.Rotation = self.run(create)
         return result
+
+
+@pytest.fixture
+def browser(web: Web) -> Iterator[Browser]:
+    """An HTTP client signed in as nobody yet (`browser.sign_in(token)`)."""
+    b = Browser(web)
+    yield b
+    b.client.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,40 +11,11 @@ import pytest
 
 from handoff.store import history, jobs, rotations, users
 
+from .client import Browser
+from .client import csrf as _csrf
 from .conftest import Web
 
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _csrf(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-class Browser:
-    """An httpx client that signs in the way a browser does (cookies, the form's CSRF token)."""
-
-    def __init__(self, web: Web, **headers: str) -> None:
-        self.client = httpx.Client(base_url=web.url, follow_redirects=False, headers=headers)
-        self.csrf = ""
-
-    def sign_in(self, token: str) -> httpx.Response:
-        form = self.client.get("/signin")
-        response = self.client.post(
-            "/signin", data={"csrf_token": _csrf(form.text), "token": token}
-        )
-        if response.status_code == 303:
-            self.csrf = _csrf(self.client.get("/rotations").text)
-        return response
-
-
-@pytest.fixture
-def browser(web: Web) -> Iterator[Browser]:
-    b = Browser(web)
-    yield b
-    b.client.close()
 
 
 def _rotation(web: Web) -> rotations.Rotation:

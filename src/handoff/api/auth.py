@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from handoff.api.deps import Conn, Now
 from handoff.api.query import reject_unknown_query
+from handoff.http.deps import Conn, Now
 from handoff.store import tokens
 
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="An API token.")

@@ -13,9 +13,9 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
-from handoff.api.app import create_app
 from handoff.cli import common
 from handoff.clock import SystemClock
+from handoff.http.app import create_app
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on (default HANDOFF_HOST).")

@@ -2,8 +2,9 @@
 
 Starts (or reuses) the embedded PostgreSQL unless HANDOFF_DATABASE_URL is set, migrates, loads
 demo data with --demo (once), creates an admin token on first start (kept in
-`<data_dir>/admin-token`, mode 0600, printed once), then serves the API with the queue engine
-running in the same event loop (the app's lifespan runs `handoff.engine.runner.run_engine`).
+`<data_dir>/admin-token`, mode 0600; printed once, and only to a terminal), then serves the
+API with the queue engine running in the same event loop (the app's lifespan runs
+`handoff.engine.runner.run_engine`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,12 +21,12 @@ import typer
 from psycopg import AsyncConnection
 
 from handoff import demo
-from handoff.api.app import create_app
 from handoff.cli import common
 from handoff.cli.serve import HostOption, PortOption, serve
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings
 from handoff.engine.runner import run_engine
+from handoff.http.app import create_app
 from handoff.store import tokens
 from handoff.store.errors import Conflict
 
@@ -54,6 +56,16 @@ def _keep(path: Path, secret: str) -> None:
         file.write(secret + "\n")
 
 
+def _announce(secret: str, path: Path) -> None:
+    """The new admin token on a terminal only: piped or logged output (a service's journal)
+    gets where it is kept, never the secret itself."""
+    if sys.stdout.isatty():
+        common.console.print(f"admin token (shown once, kept in {path}):", highlight=False)
+        typer.echo(secret)
+    else:
+        common.console.print(f"admin token written to {path} (mode 0600)", highlight=False)
+
+
 async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: int) -> None:
     def engine(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
         return run_engine(
@@ -81,10 +93,6 @@ def up(
         secret = asyncio.run(_prepare(url, loaded, clock, demo_data))
         if secret is not None:
             _keep(loaded.data_dir / TOKEN_FILE, secret)
-            common.console.print(
-                f"admin token (shown once, kept in {loaded.data_dir / TOKEN_FILE}):",
-                highlight=False,
-            )
-            typer.echo(secret)
+            _announce(secret, loaded.data_dir / TOKEN_FILE)
         common.console.print(f"handoff is at {address}", highlight=False)
         asyncio.run(_serve(loaded, url, clock, host or loaded.host, port or loaded.port))

@@ -30,6 +30,7 @@ class Worker:
     host: str | None
     started_at: datetime
     last_seen: datetime
+    running: int = 0  # jobs it is running now
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class EngineStatus:
     last_reconcile_repairs: int | None
     lag_p50: float | None
     lag_p99: float | None
+    handoffs_last_hour: int = 0  # grid handoffs recorded (what the queue's jobs did)
 
 
 def _mode(workers: list[Worker], facts: dict[str, datetime], now: datetime) -> Mode:
@@ -59,7 +61,8 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(Q["workers"])
         workers = [
-            Worker(r["id"], None, r["started_at"], r["last_seen"]) for r in await cur.fetchall()
+            Worker(r["id"], None, r["started_at"], r["last_seen"], r["running"])
+            for r in await cur.fetchall()
         ]
         jobs = await job_counts(conn)
         await cur.execute(Q["oldest_due_age"], {"now": now})
@@ -80,6 +83,7 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         last_reconcile_repairs=None if sweep is None else int(sweep.get("repairs", 0)),
         lag_p50=lag["p50"],
         lag_p99=lag["p99"],
+        handoffs_last_hour=lag["handoffs"],
     )
 
 

@@ -1,7 +1,9 @@
 """The web UI: server-rendered pages (Jinja2 + htmx) over the same store as the API.
 
-`router` holds every page; `create_app` includes it beside the API's routers, so the UI runs in
-the API's process with its pool, clock and settings. No UI route is in the OpenAPI document.
+`ROUTERS` holds every page; `handoff.http.app.create_app` mounts them beside the API's routers,
+so the UI runs in the API's process with its pool, clock and settings, and `install` gives
+browsers an HTML page for an address that does not exist. No UI route is in the OpenAPI
+document.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from fastapi import APIRouter
 
 from handoff.web.routes import (
     calendar,
+    docs,
     engine,
     forms,
     oncall,
@@ -19,10 +22,13 @@ from handoff.web.routes import (
     signin,
     static,
 )
+from handoff.web.routing import install
 
 router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
-for _part in (signin, static, forms, rotations, oncall, people, person, calendar, engine):
+for _part in (signin, static, docs, forms, rotations, oncall, people, person, calendar, engine):
     router.include_router(_part.router)
 
-__all__ = ["router"]
+ROUTERS = (router,)
+
+__all__ = ["ROUTERS", "install", "router"]

@@ -1,7 +1,7 @@
 """Cross-site request forgery protection: a per-session token every form and htmx POST sends.
 
-The token is an HMAC of the session's own secret (the signed-in API token, or before sign-in a
-random pre-session value), both kept in HttpOnly cookies. Another site can make the browser send
+The token is an HMAC of the session's own secret (the server-side session's, or before sign-in
+a random pre-session value), both kept in HttpOnly cookies. Another site can make the browser send
 those cookies but cannot read them, so it cannot compute the token; and as the token is derived
 rather than stored, every process serving the UI checks it the same way with no shared state.
 """

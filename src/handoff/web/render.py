@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from handoff.web import words
 from handoff.web.csrf import FIELD, HEADER
+from handoff.web.flash import FLASH_COOKIE, pending
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -52,15 +55,41 @@ TEMPLATES.env.globals.update(csrf_field=FIELD, csrf_header=HEADER)
 
 
 # Pages carry one-click write buttons and CSRF tokens: never framed (clickjacking), never cached.
+# The Content-Security-Policy (frame-ancestors 'none' among it) is on every response:
+# handoff.http.headers.
 HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request, name, context, status_code=status_code, headers=HEADERS
+    """A template as a response; a full page also shows (and so uses up) the pending message."""
+    message = pending(request)
+    response = TEMPLATES.TemplateResponse(
+        request, name, {"flash": message, **context}, status_code=status_code, headers=HEADERS
     )
+    if message is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def rendered(request: Request, name: str, **context: Any) -> tuple[Markup, str]:
+    """A template as HTML to embed in a page, and its ETag (what `fragment` answers with)."""
+    html = TEMPLATES.get_template(name).render(request=request, **context)
+    return Markup(html), _etag(html)
+
+
+def fragment(request: Request, name: str, **context: Any) -> Response:
+    """A part of a page that htmx polls: 304 Not Modified while it equals the version the
+    browser sent back in If-None-Match, so the page is left untouched."""
+    html, etag = rendered(request, name, **context)
+    headers = {**HEADERS, "ETag": etag}
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(html, headers=headers)
+
+
+def _etag(html: str) -> str:
+    return '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'

@@ -2,24 +2,29 @@
 
 The API's exception handlers answer with problem+json; the UI's routes catch the same store
 errors first and render them as HTML (a sign-in redirect, a 403, 404 or 422 page), so a person
-never sees JSON or a stack trace.
+never sees JSON or a stack trace. `install` does the same for an address no route serves: a
+browser gets the HTML error page, an API client keeps its problem+json.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from handoff.store.errors import Conflict, Invalid, NotFound, StoreError
 from handoff.web.render import page
 from handoff.web.session import Refused, SignInRequired
 
 SIGN_IN = "/signin"
+API_PREFIX = "/api/"
+_NO_ROUTE = {404: "there is no such page", 405: "this page cannot do that"}
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -74,3 +79,24 @@ class WebRoute(APIRoute):
                 return _bad_address(request, exc)
 
         return guarded
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (it accepts HTML), not a client of the API."""
+    accepted = request.headers.get("accept", "")
+    return "text/html" in accepted and not request.url.path.startswith(API_PREFIX)
+
+
+def install(app: FastAPI) -> None:
+    """Wrap the app's handler of HTTP errors (the API's, installed first): a 404 or 405 for a
+    browser becomes the HTML error page; anything else goes on to the API's handler."""
+    api_handler = app.exception_handlers[HTTPException]
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code in _NO_ROUTE and wants_page(request):
+            return error_page(request, exc.status_code, _NO_ROUTE[exc.status_code])
+        response = api_handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(HTTPException, handler)

@@ -1,21 +1,25 @@
-"""Who is looking: the API token in an HttpOnly cookie, its role, and the CSRF check on POSTs.
+"""Who is looking: a server-side session (store.sessions) named by an HttpOnly cookie, the role
+of the token it was opened with, and the CSRF check on POSTs.
 
 The UI signs in with the same API tokens as the API (store.tokens), so a reader token reads and
-an admin token writes here exactly as there. Routes take `Viewer` (any valid token), or
-`Posted`/`AdminPosted` for a POST (the form, after the CSRF check; admin role for a write).
+an admin token writes here exactly as there; the cookie holds the session's own secret, never
+the token. Routes take `Viewer` (a live session), or `Posted`/`AdminPosted` for a POST (the
+form, after the CSRF check; admin role for a write).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
-from handoff.api.deps import Conn, Now
-from handoff.store import tokens
+from handoff.config import Settings
+from handoff.http.deps import AppSettings, Conn, Now
+from handoff.store import sessions, tokens
 from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
 
 SESSION_COOKIE = "handoff_session"
@@ -24,7 +28,7 @@ PRESESSION_BYTES = 32
 
 
 class SignInRequired(Exception):
-    """No session, or its token was revoked: the page sends the browser to sign in."""
+    """No session, or it ended (signed out, expired, its token revoked): sign in again."""
 
 
 class Refused(Exception):
@@ -49,6 +53,13 @@ class Session:
 class Post:
     session: Session
     form: FormData
+
+
+def expiry(settings: Settings) -> sessions.Expiry:
+    return sessions.Expiry(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_lifetime_hours),
+    )
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
@@ -77,11 +88,11 @@ async def submitted_csrf(request: Request) -> tuple[FormData, str | None]:
     return form, request.headers.get(HEADER) or (field if isinstance(field, str) else None)
 
 
-async def session(request: Request, conn: Conn, now: Now) -> Session:
+async def session(request: Request, conn: Conn, now: Now, settings: AppSettings) -> Session:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    token = await tokens.authenticate(conn, secret, now=now)
+    token = await sessions.authenticate(conn, secret, expiry(settings), now=now)
     if token is None:
         raise SignInRequired
     found = Session(token, secret)

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from handoff.api.deps import Conn, Now
+from handoff.http.deps import Conn, Now
 from handoff.store import jobs
 from handoff.store.errors import Conflict, NotFound
 from handoff.web import views
+from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
@@ -75,4 +76,7 @@ async def job_action(
     except (Conflict, NotFound) as exc:
         status = 404 if isinstance(exc, NotFound) else 409
         return await _page(request, post.session, conn, now, back, str(exc), status)
-    return RedirectResponse(f"/engine?{urlencode({'state': back})}", status_code=303)
+    response = RedirectResponse(f"/engine?{urlencode({'state': back})}", status_code=303)
+    done = "will run again" if action == "retry" else "is cancelled"
+    flash(request, response, f"Job #{job_id} {done}.")
+    return response

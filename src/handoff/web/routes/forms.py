@@ -14,11 +14,12 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from handoff.api.deps import AppSettings, Conn, Now
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
+from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import rotations
 from handoff.store.errors import Conflict, Invalid
 from handoff.web import views, words
+from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.rotation_form import FIELDS, RotationForm
 from handoff.web.routing import WebRoute
@@ -86,13 +87,15 @@ async def create_rotation(
     config = form.config()
     if config is not None:
         try:
-            created = await rotations.create(conn, config, now=now, limit=settings.max_participants)
+            created = await rotations.create(conn, config, limit=settings.max_participants)
         except Invalid as exc:
             form.add_errors(exc)
         except Conflict as exc:
             form.errors["name"] = str(exc)
         else:
-            return RedirectResponse(f"/rotations/{created.id}", status_code=303)
+            response = RedirectResponse(f"/rotations/{created.id}", status_code=303)
+            flash(request, response, f"Created {created.name}.")
+            return response
     return _form_page(request, post.session, form, now, None, 422)
 
 
@@ -144,19 +147,24 @@ async def update_rotation(
             time_zone=config.time_zone,
         )
         try:
-            await rotations.update(
-                conn, rotation_id, patch, now=now, limit=settings.max_participants
-            )
+            await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
         except Invalid as exc:
             form.add_errors(exc)
         except Conflict as exc:
             form.errors["name"] = str(exc)
         else:
-            return RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
+            response = RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
+            flash(request, response, "Saved.")
+            return response
     return _form_page(request, post.session, form, now, rotation, 422)
 
 
 @router.post("/rotations/{rotation_id}/delete")
-async def delete_rotation(rotation_id: UUID, post: AdminPosted, conn: Conn) -> Response:
+async def delete_rotation(
+    request: Request, rotation_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
+    rotation = await rotations.get(conn, rotation_id, now=now)
     await rotations.delete(conn, rotation_id)
-    return RedirectResponse("/rotations", status_code=303)
+    response = RedirectResponse("/rotations", status_code=303)
+    flash(request, response, f"Deleted {rotation.name}.")
+    return response

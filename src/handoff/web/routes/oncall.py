@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from handoff.api.deps import Conn, Now
+from handoff.http.deps import Conn, Now
 from handoff.web import views
 from handoff.web.render import page
 from handoff.web.routing import WebRoute

@@ -4,6 +4,10 @@ Creating and deleting go through `store.users` as the API and the CLI do: the st
 name and email (its messages show next to each field), and deleting applies engine.md's removal
 rule in every rotation the person is in, in one transaction. Deleting asks first, on a page of
 its own that names those rotations, so it works without JavaScript.
+
+Two people may share a name (the API allows it), so a name already taken is not refused but
+asked about: the form names the people who have it, with their emails, and creates another only
+when "another person with this name" is ticked.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from handoff.api.deps import Conn, Now
+from handoff.http.deps import Conn, Now
 from handoff.store import users
 from handoff.store.errors import Invalid
 from handoff.web import views
+from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
@@ -33,7 +38,9 @@ class PersonForm:
 
     name: str = ""
     email: str = ""
+    same_name: bool = False  # ticked: create even though someone has this name
     errors: dict[str, str] = field(default_factory=dict)
+    namesakes: list[users.User] = field(default_factory=list)
 
     @classmethod
     def from_form(cls, form: FormData) -> PersonForm:
@@ -41,12 +48,18 @@ class PersonForm:
             value = form.get(name)
             return value if isinstance(value, str) else ""
 
-        return cls(name=text("name"), email=text("email"))
+        return cls(name=text("name"), email=text("email"), same_name=text("same_name") == "yes")
 
     def add_errors(self, exc: Invalid) -> None:
         for error in exc.errors:
             where = error.field if error.field in FIELDS else "form"
             self.errors.setdefault(where, error.message)
+
+
+def namesakes(everyone: list[users.User], name: str) -> list[users.User]:
+    """The people whose name is `name`, ignoring case and surrounding spaces."""
+    wanted = name.strip().casefold()
+    return [u for u in everyone if u.name.casefold() == wanted] if wanted else []
 
 
 def _require_writer(viewer: Session) -> None:
@@ -83,13 +96,19 @@ async def people_page(request: Request, viewer: Viewer, conn: Conn, now: Now) ->
 async def create_person(request: Request, post: AdminPosted, conn: Conn, now: Now) -> Response:
     """Create through the store; its refusal re-renders the form with each field's message."""
     form = PersonForm.from_form(post.form)
+    if not form.same_name:
+        form.namesakes = namesakes(await views.all_users(conn), form.name)
+        if form.namesakes:
+            return await _list_page(request, post.session, conn, now, form, 409)
     email = form.email if form.email.strip() else None  # the email is optional
     try:
         created = await users.create(conn, form.name, email, now=now)
     except Invalid as exc:
         form.add_errors(exc)
         return await _list_page(request, post.session, conn, now, form, 422)
-    return RedirectResponse(f"/people#person-{created.id}", status_code=303)
+    response = RedirectResponse(f"/people#person-{created.id}", status_code=303)
+    flash(request, response, f"Added {created.name}.")
+    return response
 
 
 @router.get("/people/{user_id}/delete")
@@ -104,6 +123,9 @@ async def confirm_delete(
 
 
 @router.post("/people/{user_id}/delete")
-async def delete_person(user_id: UUID, post: AdminPosted, conn: Conn, now: Now) -> Response:
-    await users.delete(conn, user_id, now=now)
-    return RedirectResponse("/people", status_code=303)
+async def delete_person(request: Request, user_id: UUID, post: AdminPosted, conn: Conn) -> Response:
+    user = await users.get(conn, user_id)
+    await users.delete(conn, user_id)
+    response = RedirectResponse("/people", status_code=303)
+    flash(request, response, f"Deleted {user.name}.")
+    return response

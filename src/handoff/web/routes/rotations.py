@@ -3,7 +3,9 @@
 Each participant control is a plain form POST (it works without JavaScript) that calls one
 store function, which applies engine.md's rule in its own transaction, then redirects back to
 the page (post/redirect/get). A refused change re-renders the page with the store's message.
-The page's live part is re-fetched by htmx every few seconds, so a handoff shows up unasked.
+The page's live part is re-fetched by htmx every few seconds, so a handoff shows up unasked;
+it is replaced only when it changed (ETag), so a person tabbing through the page keeps their
+place.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from handoff.api.deps import AppSettings, Conn, Now
-from handoff.store import participants, rotations
+from handoff.http.deps import AppSettings, Conn, Now
+from handoff.store import participants, rotations, users
 from handoff.store.errors import Invalid, NotFound, StoreError, invalid
 from handoff.web import views
-from handoff.web.render import page
+from handoff.web.flash import flash
+from handoff.web.render import fragment, page, rendered
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Search = Annotated[str, Query(max_length=rotations.MAX_NAME)]
+LIVE = "rotation_live.html"
 
 
 @router.get("/rotations")
@@ -75,21 +79,23 @@ async def _detail(
     conn: Conn,
     now: Now,
     rotation_id: UUID,
-    template: str = "rotation.html",
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The page, with its live part rendered as the poll renders it (so their ETags agree)."""
     detail = await views.rotation_detail(conn, rotation_id, now)
     people = await views.all_users(conn) if viewer.can_write else []
+    live, live_etag = rendered(request, LIVE, session=viewer, d=detail)
     return page(
         request,
-        template,
+        "rotation.html",
         status_code,
         session=viewer,
         d=detail,
         people=people,
         error=error,
-        now=now,
+        live=live,
+        live_etag=live_etag,
     )
 
 
@@ -104,8 +110,10 @@ async def rotation_page(
 async def rotation_live(
     request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    """The part of the rotation page that changes by itself (polled by htmx)."""
-    return await _detail(request, viewer, conn, now, rotation_id, "rotation_live.html")
+    """The part of the rotation page that changes by itself, polled by htmx: a 304 while it is
+    what the page shows, so nothing is replaced and focus and scroll stay where they are."""
+    detail = await views.rotation_detail(conn, rotation_id, now)
+    return fragment(request, LIVE, session=viewer, d=detail)
 
 
 async def _act(
@@ -114,17 +122,24 @@ async def _act(
     conn: Conn,
     now: Now,
     rotation_id: UUID,
-    change: Awaitable[object],
+    change: Awaitable[str],
 ) -> Response:
-    """Run one change; back to the page on success, the page with the message otherwise."""
+    """Run one change; back to the page with what it did, or the page with the store's message."""
     try:
-        await change
+        done = await change
     except StoreError as exc:
         status = 404 if isinstance(exc, NotFound) else 422
         return await _detail(
             request, post.session, conn, now, rotation_id, error=str(exc), status_code=status
         )
-    return RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
+    response = RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
+    flash(request, response, done)
+    return response
+
+
+async def _name(conn: Conn, user_id: UUID) -> str:
+    names = await users.names(conn, [user_id])
+    return names.get(user_id, "(deleted user)")
 
 
 def _uuid(post: AdminPosted, name: str) -> UUID:
@@ -144,9 +159,10 @@ async def add_participant(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    async def add() -> None:
+    async def add() -> str:
         user_id = _uuid(post, "user_id")
-        await participants.add(conn, rotation_id, user_id, now=now, limit=settings.max_participants)
+        await participants.add(conn, rotation_id, user_id, limit=settings.max_participants)
+        return f"Added {await _name(conn, user_id)}."
 
     return await _act(request, post, conn, now, rotation_id, add())
 
@@ -160,8 +176,13 @@ async def remove_participant(
     conn: Conn,
     now: Now,
 ) -> Response:
-    change = participants.remove(conn, rotation_id, participant_id, now=now)
-    return await _act(request, post, conn, now, rotation_id, change)
+    async def remove() -> str:
+        current = await rotations.get(conn, rotation_id, now=now)
+        user_id = current.participants[_position(current, participant_id)].user_id
+        await participants.remove(conn, rotation_id, participant_id)
+        return f"Removed {await _name(conn, user_id)} from this rotation."
+
+    return await _act(request, post, conn, now, rotation_id, remove())
 
 
 def _position(rotation: rotations.Rotation, participant_id: UUID) -> int:
@@ -181,10 +202,12 @@ async def set_active(
     conn: Conn,
     now: Now,
 ) -> Response:
-    async def hand_over() -> None:
+    async def hand_over() -> str:
         current = await rotations.get(conn, rotation_id, now=now)
         index = _position(current, participant_id)
-        await participants.set_active(conn, rotation_id, index, now=now)
+        await participants.set_active(conn, rotation_id, index)
+        name = await _name(conn, current.participants[index].user_id)
+        return f"{name} is on call now, covering the rest of this shift."
 
     return await _act(request, post, conn, now, rotation_id, hand_over())
 
@@ -204,16 +227,18 @@ async def move_participant(
     The store's list replacement keeps the person on call on call at their new position.
     """
 
-    async def move() -> None:
-        step = -1 if post.form.get("direction") == "up" else 1
+    async def move() -> str:
+        direction = "up" if post.form.get("direction") == "up" else "down"
         current = await rotations.get(conn, rotation_id, now=now)
         order = [p.user_id for p in current.participants]
         index = _position(current, participant_id)
-        other = index + step
+        other = index + (-1 if direction == "up" else 1)
+        name = await _name(conn, order[index])
         if not 0 <= other < len(order):
-            return
+            return f"{name} is already {'first' if direction == 'up' else 'last'}."
         order[index], order[other] = order[other], order[index]
         patch = rotations.Patch(participants=order)
-        await rotations.update(conn, rotation_id, patch, now=now, limit=settings.max_participants)
+        await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
+        return f"Moved {name} {direction}."
 
     return await _act(request, post, conn, now, rotation_id, move())

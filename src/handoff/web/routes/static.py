@@ -15,8 +15,10 @@ STATIC = Path(__file__).parent.parent / "static"
 FILES = {
     "htmx.min.js": "text/javascript",
     "app.js": "text/javascript",
+    "docs.js": "text/javascript",
     "calendar.js": "text/javascript",
     "app.css": "text/css",
+    "favicon.ico": "image/vnd.microsoft.icon",
 }
 CACHE = "public, max-age=3600"
 
@@ -26,3 +28,9 @@ async def static(name: str) -> FileResponse:
     if name not in FILES:
         raise NotFound("file", name)
     return FileResponse(STATIC / name, media_type=FILES[name], headers={"Cache-Control": CACHE})
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """Browsers ask for it at the root whatever the page links to."""
+    return await static("favicon.ico")

@@ -3,6 +3,12 @@
 // - a field whose message (<span id="error-FIELD">) is non-empty is marked aria-invalid, also
 //   when the live preview swaps new messages in.
 // - <form data-confirm="..."> asks before submitting (removals, deletion).
+// - a polled element with data-etag sends it as If-None-Match; the server's 304 means "as
+//   shown", and nothing is swapped. When a swap does happen, focus goes back to the control
+//   with the same label, so keyboard users keep their place.
+// - the flash message (#flash, a role="status" region) is set again after load, so screen
+//   readers announce it.
+// - a blank new-rotation form starts in the browser's own time zone.
 (function () {
   "use strict";
   const format = new Intl.DateTimeFormat(undefined, {
@@ -44,4 +50,61 @@
       event.preventDefault();
     }
   });
+
+  // Live updates: conditional polls, and focus kept across a swap.
+  htmx.config.responseHandling = [{ code: "304", swap: false }, ...htmx.config.responseHandling];
+
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const etag = event.detail.elt.dataset.etag;
+    if (etag) event.detail.headers["If-None-Match"] = etag;
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const elt = event.detail.elt;
+    const xhr = event.detail.xhr;
+    if (elt.dataset.etag !== undefined && xhr.status === 200) {
+      elt.dataset.etag = xhr.getResponseHeader("ETag") || "";
+    }
+  });
+
+  let refocus = null;
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const active = document.activeElement;
+    const target = event.detail.target;
+    refocus = null;
+    if (active && active !== document.body && target.contains(active)) {
+      const label = active.getAttribute("aria-label");
+      refocus = label ? `[aria-label="${CSS.escape(label)}"]` : active.id ? `#${CSS.escape(active.id)}` : null;
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (!refocus) return;
+    const again = event.detail.target.querySelector(refocus);
+    refocus = null;
+    if (again && document.activeElement !== again) again.focus({ preventScroll: true });
+  });
+
+  // The flash message: set again once the page is ready, so it is announced.
+  const flash = document.getElementById("flash");
+  if (flash && flash.textContent.trim()) {
+    const message = flash.textContent;
+    flash.textContent = "";
+    setTimeout(function () { flash.textContent = message; }, 100);
+  }
+
+  // A blank new-rotation form: the browser's zone, and the suggested start on its wall clock.
+  const zone = document.querySelector("#time_zone[data-browser-zone]");
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && browserZone) {
+    const start = document.getElementById("start");
+    const when = new Date(zone.dataset.startUtc);
+    if (start && !Number.isNaN(when.getTime())) {
+      const pad = (n) => String(n).padStart(2, "0");
+      start.value = `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}` +
+        `T${pad(when.getHours())}:${pad(when.getMinutes())}`;
+    }
+    zone.value = browserZone;
+    zone.dispatchEvent(new Event("change", { bubbles: true }));
+  }
 })();

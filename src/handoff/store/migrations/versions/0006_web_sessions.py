@@ -1,4 +1,4 @@
-"""Filled in by its owner: see src/handoff/store/sql/0006_web_sessions.sql."""
+"""Web UI sessions (server-side, hashed secrets), the sign-in rate limit, worker start times."""
 
 from handoff.store.migrate import execute_file
 

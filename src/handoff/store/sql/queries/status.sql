@@ -1,10 +1,11 @@
 -- name: workers
--- The queue workers Procrastinate knows about, most recently seen first.
-SELECT w.id, w.last_heartbeat AS last_seen,
-       coalesce((SELECT min(e.at) FROM procrastinate_jobs j
-                 JOIN procrastinate_events e ON e.job_id = j.id
-                 WHERE j.worker_id = w.id AND e.type = 'started'), w.last_heartbeat) AS started_at
+-- The queue workers Procrastinate knows about, most recently seen first, with when each
+-- registered (recorded once by a trigger: handoff_worker_starts) and the jobs it runs now.
+SELECT w.id, w.last_heartbeat AS last_seen, coalesce(s.started_at, w.last_heartbeat) AS started_at,
+       (SELECT count(*) FROM procrastinate_jobs j
+        WHERE j.worker_id = w.id AND j.status = 'doing') AS running
 FROM procrastinate_workers w
+LEFT JOIN handoff_worker_starts s ON s.worker_id = w.id
 ORDER BY w.last_heartbeat DESC, w.id;
 
 -- name: job_counts
@@ -24,8 +25,10 @@ WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= %(now)s
 SELECT key, updated_at, value FROM engine_status WHERE key IN ('sweep', 'batch');
 
 -- name: lag
--- Boundary-to-recorded lag of grid handoffs recorded in the last hour: p50 and p99, seconds.
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - boundary_at))
+-- Grid handoffs recorded in the last hour: how many, and their boundary-to-recorded lag (p50
+-- and p99, seconds).
+SELECT count(*) AS handoffs,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - boundary_at))
            AS p50,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - boundary_at))
            AS p99

@@ -1,0 +1,46 @@
+-- name: insert_session
+-- Open a session for a token: the SHA-256 of its secret (never the secret), its start.
+INSERT INTO web_sessions (secret_hash, token_id, created_at, last_seen_at)
+VALUES (%(secret_hash)s, %(token_id)s, %(now)s, %(now)s);
+
+-- name: purge_sessions
+-- Delete sessions past their idle timeout or lifetime, or whose token was revoked.
+DELETE FROM web_sessions s
+USING api_tokens t
+WHERE t.id = s.token_id
+  AND (s.last_seen_at <= %(idle_since)s OR s.created_at <= %(born_since)s
+       OR t.revoked_at IS NOT NULL);
+
+-- name: authenticate_session
+-- The live session's token, marking the session used (at most once a minute, to spare writes).
+WITH found AS (
+    SELECT s.secret_hash, s.last_seen_at,
+           t.id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at
+    FROM web_sessions s
+    JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL
+    WHERE s.secret_hash = %(secret_hash)s
+      AND s.last_seen_at > %(idle_since)s AND s.created_at > %(born_since)s
+), touched AS (
+    UPDATE web_sessions s SET last_seen_at = %(now)s
+    FROM found f
+    WHERE s.secret_hash = f.secret_hash AND f.last_seen_at < %(now)s - interval '1 minute'
+)
+SELECT id, name, role, created_at, last_used_at, revoked_at FROM found;
+
+-- name: delete_session
+-- End a session (sign-out).
+DELETE FROM web_sessions WHERE secret_hash = %(secret_hash)s;
+
+-- name: recent_failures
+-- A client's failed sign-ins since an instant, oldest first.
+SELECT failed_at FROM web_sign_in_failures
+WHERE client = %(client)s AND failed_at > %(since)s
+ORDER BY failed_at;
+
+-- name: insert_failure
+-- Record a failed sign-in.
+INSERT INTO web_sign_in_failures (client, failed_at) VALUES (%(client)s, %(now)s);
+
+-- name: purge_failures
+-- Forget failed sign-ins older than the window.
+DELETE FROM web_sign_in_failures WHERE failed_at <= %(since)s;
