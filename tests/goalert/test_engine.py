@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from engine.helpers import run_jobs
 from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.process import Processor
+from handoff.grid import Grid
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
@@ -45,6 +46,16 @@ def _boundaries(db_url: str, rotation_id: Any) -> list[dict[str, Any]]:
         ).fetchall()
 
 
+def _instants(grid: Grid, shift_start: datetime, until: datetime) -> list[datetime]:
+    """handoff's grid boundaries after shift_start, up to `until`."""
+    instants = []
+    boundary = grid.end_time(shift_start)
+    while boundary <= until:
+        instants.append(boundary)
+        boundary = grid.end_time(boundary)
+    return instants
+
+
 async def test_the_queue_engine_hands_off_imported_rotations_on_time(
     cli: Cli, db_url: str, goalert_url: str, pool: AsyncConnectionPool[Any]
 ) -> None:
@@ -60,11 +71,11 @@ async def test_the_queue_engine_hands_off_imported_rotations_on_time(
     assert report["counts"]["created"] == 8
 
     await _run_engine(pool, db_url)
-    stale = world.rotations["Stale"]
-    hour = started.replace(minute=0, second=0, microsecond=0)
-    expected = [hour - timedelta(hours=k) for k in reversed(range(STALE_BOUNDARIES))]
-    caught_up = _boundaries(db_url, stale)
-    assert [b["boundary_at"] for b in caught_up] == expected
+    caught_up = _boundaries(db_url, world.rotations["Stale"])
+    assert [b["boundary_at"] for b in caught_up] == _instants(
+        grids["Stale"], states["Stale"]["shift_start"], started
+    )
+    assert len(caught_up) == STALE_BOUNDARIES
     assert caught_up[-1]["to_participant_id"] == world.participants["Stale"][1]
     for name in states:
         if name != "Stale":
@@ -73,13 +84,9 @@ async def test_the_queue_engine_hands_off_imported_rotations_on_time(
     clock.set(started + LATER)
     await _run_engine(pool, db_url)
     for name, goalert in states.items():
-        grid, people = grids[name], world.participants[name]
-        instants = []
-        boundary = grid.end_time(goalert["shift_start"])
-        while boundary <= started + LATER:
-            instants.append(boundary)
-            boundary = grid.end_time(boundary)
+        people = world.participants[name]
         recorded = _boundaries(db_url, world.rotations[name])
+        instants = _instants(grids[name], goalert["shift_start"], started + LATER)
         assert [b["boundary_at"] for b in recorded] == instants, name
         position = goalert["position"]
         for handoff in recorded:

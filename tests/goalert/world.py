@@ -103,6 +103,7 @@ def build(conn: Conn) -> World:
     instants and on grid points; an empty rotation; a person twice in one rotation; a stale
     state; a version-1 state; users with and without email (and one in no rotation)."""
     world = World(now=datetime.now(UTC))
+    stale_anchor = (world.now - timedelta(hours=12)).replace(second=0, microsecond=0)
     world.users = {
         "Ann": user(conn, "Ann Lee", "ann@example.com"),
         "Bo": user(conn, "Bo Chen"),
@@ -116,7 +117,8 @@ def build(conn: Conn) -> World:
         "Sales": ("monthly", 36, "2024-02-29T09:00:00+01:00", "Europe/Berlin", "Bo Ann"),
         "Empty": ("daily", 1, "2025-01-01T00:00:00Z", "UTC", ""),
         "Twice": ("daily", 1, "2025-01-01T08:00:00+03:30", "Asia/Tehran", "Ann Bo Ann"),
-        "Stale": ("hourly", 1, "2025-01-01T00:00:00Z", "UTC", "Ann Cy"),
+        # Daily, with its boundaries half a day from now, so no boundary passes mid-test.
+        "Stale": ("daily", 1, stale_anchor.isoformat(), "UTC", "Ann Cy"),
         "Legacy": ("hourly", 2, "2025-06-01T00:00:00-03:00", "America/Sao_Paulo", "Bo Cy"),
     }
     for name, (type_, length, start, zone, people) in specs.items():
@@ -131,8 +133,7 @@ def build(conn: Conn) -> World:
     set_state(conn, world.rotations["Database"], world.participants["Database"][0], database)
     twice = world.grid(conn, "Twice").start_time(now)
     set_state(conn, world.rotations["Twice"], world.participants["Twice"][2], twice)
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    stale = hour - timedelta(hours=STALE_BOUNDARIES) + timedelta(minutes=7, microseconds=345_678)
+    stale = stale_anchor - timedelta(days=STALE_BOUNDARIES, minutes=-7, microseconds=-345_678)
     set_state(conn, world.rotations["Stale"], world.participants["Stale"][0], stale)
     legacy = state(conn, world.rotations["Legacy"])
     set_state(
