@@ -3,6 +3,7 @@ as problem+json, the auth matrix, and what deleting a user does to overrides."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,3 +311,18 @@ def test_deleting_a_user_deletes_their_overrides_and_ends_the_one_in_force(oc: A
     ] == [(T0, in_force["id"], bo, "Bo")]
     assert str(rows[0]["to_user_id"]) == ann and rows[0]["to_user_name"] == "Ann"
     assert rows[0]["effective"] is True
+
+
+def test_concurrent_overlapping_creates_one_wins(oc: Api) -> None:
+    """The overlap check runs under the rotation's lock: racing writers cannot both pass it."""
+    rotation = oc.rotation("primary", [oc.user("Ann")])
+    bodies = [
+        {"start": _z(T0 + H + i * timedelta(minutes=5)), "end": _z(T0 + 3 * H), "user_id": None}
+        for i in range(6)
+    ]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        statuses = sorted(
+            pool.map(lambda b: oc.admin.post(_path(rotation), json=b).status_code, bodies)
+        )
+    assert statuses == [201] + [409] * (len(bodies) - 1)
+    assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 1
