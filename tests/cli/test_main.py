@@ -137,6 +137,12 @@ def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     assert "s3cret-pw" not in line
 
 
+def test_a_malformed_database_url_is_one_line(tmp_path: Path) -> None:
+    line = _refused_without_database("postgresql://someone:s3cret@w@localhost:port/x", tmp_path)
+    assert line.startswith("error: HANDOFF_DATABASE_URL is not a database URL")
+    assert "s3cret" not in line and "@w@" not in line
+
+
 def test_a_database_that_does_not_exist_is_one_line(server_url: str, tmp_path: Path) -> None:
     missing = f"handoff_missing_{uuid.uuid4().hex[:8]}"
     url = re.sub(r"/[^/?]*(\?|$)", f"/{missing}\\1", server_url.split("://", 1)[1], count=1)

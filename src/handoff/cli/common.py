@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import NoReturn
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import typer
@@ -41,12 +41,12 @@ def settings() -> Settings:
     return loaded
 
 
+_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^/]*@", re.IGNORECASE)
+
+
 def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}@{netloc}"))
+    """The URL to show in an error: `postgresql://user@host/db`, never its password."""
+    return _PASSWORD.sub(r"\1@", url)
 
 
 def _driver_message(exc: BaseException) -> str:
@@ -62,10 +62,18 @@ def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
     A database that does not exist or cannot be reached is one line and exit code 2, whether
     the migrations (SQLAlchemy) or the command (psycopg) meet it first.
     """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
     from sqlalchemy.exc import OperationalError as SqlAlchemyOperationalError
 
     from handoff.store import migrate
 
+    if loaded.database_url:
+        try:
+            make_url(db.sqlalchemy_url(loaded.database_url))
+        except (ArgumentError, ValueError) as exc:
+            where = _without_password(loaded.database_url)
+            fail(f"HANDOFF_DATABASE_URL is not a database URL ({where}): {exc}")
     try:
         with db.database(loaded) as url:
             if migrate_first:
