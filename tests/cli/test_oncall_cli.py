@@ -87,6 +87,11 @@ def test_list_filters(oc: Cli) -> None:
     assert [o["id"] for o in oc.json("override", "list", "--user", "Ann")] == [theirs["id"]]
     early = oc.json("override", "list", "--until", "2026-03-03T11:00Z")
     assert [o["id"] for o in early] == [theirs["id"]]
+    # without a rotation there is no zone to read a wall time in
+    assert "offset" in oc.refused("override", "list", "--until", "2026-03-03T11:00")
+    # read in Berlin, 18:00 is 17:00Z, the very start of Bo's override: nothing starts before it
+    assert oc.json("override", "list", "primary", "--until", "2026-03-03T18:00") == []
+    assert len(oc.json("override", "list", "primary", "--until", "2026-03-03T18:01")) == 1
 
 
 def test_edit_end_and_delete(oc: Cli) -> None:

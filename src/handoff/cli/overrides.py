@@ -29,8 +29,9 @@ OverrideArg = Annotated[str, typer.Argument(help="Override id.")]
 TIME_HELP = "RFC 3339, or a wall time in the rotation's zone (e.g. 2026-03-03T18:00)."
 
 
-def instant(value: str, option: str, zone: str) -> datetime:
-    """An instant with any offset, or a wall time read in `zone`."""
+def instant(value: str, option: str, zone: str | None) -> datetime:
+    """An instant with any offset, or a wall time read in `zone` (without one, an offset is
+    required)."""
     try:
         naive = datetime.fromisoformat(value).tzinfo is None
     except ValueError:
@@ -143,7 +144,7 @@ def list_(
     """Overrides by start; by default those that have not ended."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
-        rotation_id, zone = None, "UTC"
+        rotation_id, zone = None, None
         if rotation is not None:
             found = await rotations.find(conn, rotation, now=SystemClock().now())
             rotation_id, zone = found.id, found.time_zone
