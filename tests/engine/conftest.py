@@ -7,8 +7,13 @@ current time; tests move it forward to cross boundaries without sleeping, and ev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,3 +38,35 @@ def clock(db_url: str) -> ClockSeam:
 def processor(pool: AsyncConnectionPool[Any], clock: ClockSeam) -> Processor:
     """The engine's processor; asks for the clock so that time is frozen before it runs."""
     return Processor(pool)
+
+
+HANDOFF = str(Path(sys.executable).with_name("handoff"))
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
+    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, prefix: tuple[str, ...] = (), **env: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        proc = subprocess.Popen(
+            [*prefix, HANDOFF, "worker", *args],
+            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"} | env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in started:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -87,8 +87,8 @@ def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:
 async def run_jobs(conn: Conn, processor: Processor) -> int:
     """Run every waiting rotation job as a worker would (oldest first); returns how many ran.
 
-    A job that succeeds is deleted (as the worker's delete_jobs="successful" does); one that
-    raises is marked failed.
+    A job that succeeds is marked succeeded (the worker keeps finished jobs for the sweep's
+    retention); one that raises is marked failed.
     """
     ran = 0
     while True:
@@ -108,4 +108,6 @@ async def run_jobs(conn: Conn, processor: Processor) -> int:
                 "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", (row["id"],)
             )
         else:
-            conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", (row["id"],))
+            conn.execute(
+                "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", (row["id"],)
+            )

@@ -6,14 +6,10 @@ yet), so the dispatcher, the queue and the workers all take part and nothing wai
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -21,11 +17,11 @@ import pytest
 
 from handoff.store.db import connect
 
+from .conftest import Spawn
 from .helpers import Conn, user
 
 pytestmark = pytest.mark.e2e
 
-HANDOFF = str(Path(sys.executable).with_name("handoff"))
 STARTUP_TIMEOUT = 30.0  # seconds for a worker process to register
 HOUR = timedelta(hours=1)
 STORM_SIZE = 1000
@@ -33,36 +29,6 @@ RETRY_DEADLINE = timedelta(seconds=30)  # a killed worker's job is done again wi
 STORM_SETUP = timedelta(seconds=5)  # time to create the storm's rotations before its boundary
 STORM_DEADLINE = timedelta(seconds=10)  # every storm handoff recorded within this of the boundary
 WORKER_RSS_LIMIT = 150 * 1024 * 1024  # bytes (bench.md)
-
-Spawn = Callable[..., subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
-    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        proc = subprocess.Popen(
-            [HANDOFF, "worker", *args],
-            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"} | env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in started:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> float:

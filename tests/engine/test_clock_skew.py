@@ -1,0 +1,102 @@
+"""One clock (engine.md, "Real-world conditions"): real `handoff worker` processes whose own
+clocks are 3 s ahead of and 3 s behind the database's (Debian's faketime) hand off no rotation
+before its boundary by the database's clock, each within the steady-lag goal after it, once,
+without a dispatch loop, and idle under 1% of a core."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+
+import psutil
+import pytest
+
+from handoff.store.clock import ClockSeam
+from handoff.store.db import connect
+
+from .conftest import Spawn
+from .helpers import Conn, add, rotation, user
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("faketime") is None, reason="needs Debian's faketime"),
+]
+
+ROTATIONS = 40
+SKEWS = ("+3s", "-3s")
+LEAD = timedelta(seconds=6)  # the database's clock stands this long before the boundary
+STEADY_LAG = timedelta(milliseconds=200)  # bench.md's steady-state p99 goal
+IDLE_SECONDS = 6.0
+IDLE_CPU = 0.01  # of one core
+
+
+def _db_now(conn: Conn) -> datetime:
+    row = conn.execute("SELECT handoff_now() AS now").fetchone()
+    assert row
+    now: datetime = row["now"]
+    return now
+
+
+def _wait_registered(conn: Conn, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = conn.execute("SELECT count(*) AS n FROM procrastinate_workers").fetchone()
+        if row and row["n"] >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the workers did not register")
+
+
+def test_skewed_workers_hand_off_on_the_database_clock(
+    db_url: str, conn: Conn, spawn: Spawn
+) -> None:
+    # The database's clock (through its seam) stands LEAD before a whole minute, so the
+    # boundary comes in seconds of real time, whatever the wall clock says.
+    real = datetime.now(UTC)
+    boundary = (real + LEAD + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    ClockSeam(db_url).offset = boundary - LEAD - real
+    ann, bob = user(conn, "ann"), user(conn, "bob")
+    ids = []
+    for i in range(ROTATIONS):
+        rid = rotation(conn, f"r{i}", boundary - timedelta(days=1), type="hourly")
+        add(conn, rid, ann, bob)  # the trigger enqueues its start
+        ids.append(rid)
+    workers = [spawn("--concurrency", "4", prefix=("faketime", "-f", skew)) for skew in SKEWS]
+    _wait_registered(conn, len(workers))
+    early: list[datetime] = []
+    while (now := _db_now(conn)) < boundary + timedelta(seconds=2):
+        rows = conn.execute(
+            "SELECT boundary_at, processed_at FROM handoffs WHERE cause = 'boundary'"
+        ).fetchall()
+        early.extend(r["processed_at"] for r in rows if r["processed_at"] < r["boundary_at"])
+        if now < boundary:
+            assert rows == [], "a handoff was recorded before its boundary"
+        time.sleep(0.05)
+    assert early == []
+    recorded = conn.execute(
+        "SELECT rotation_id, boundary_at, processed_at - boundary_at AS lag FROM handoffs"
+        " WHERE cause = 'boundary'"
+    ).fetchall()
+    assert sorted(r["rotation_id"] for r in recorded) == sorted(ids)  # each once
+    assert all(r["boundary_at"] == boundary for r in recorded)
+    lags = sorted(r["lag"] for r in recorded)
+    assert timedelta(0) <= lags[0] and lags[-1] <= STEADY_LAG, lags
+    # No dispatch loop: each rotation ran in one job for its start and one for its boundary.
+    ran = conn.execute(
+        "SELECT coalesce(sum(jsonb_array_length(args->'rotation_ids')), 0) AS n"
+        " FROM procrastinate_jobs"
+    ).fetchone()
+    assert ran and ran["n"] <= 2 * ROTATIONS
+    # Idle: nothing due for an hour; each worker process stays under 1% of a core.
+    processes = [psutil.Process(w.pid) for w in workers]
+    children = [c for p in processes for c in p.children(recursive=True)]
+    watched = processes + children
+    before = [sum(p.cpu_times()[:2]) for p in watched]
+    time.sleep(IDLE_SECONDS)
+    used = [sum(p.cpu_times()[:2]) - b for p, b in zip(watched, before, strict=True)]
+    assert all(u / IDLE_SECONDS < IDLE_CPU for u in used), used
+    with connect(db_url, autocommit=True) as check:
+        assert check.execute("SELECT count(*) AS n FROM procrastinate_workers").fetchone() == {
+            "n": len(workers)
+        }

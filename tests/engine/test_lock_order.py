@@ -1,0 +1,118 @@
+"""One lock order (engine.md, "Real-world conditions"): rotation row, then state row, then
+schedule row, then queue rows, for every writer, the dispatcher and the enqueue function
+included. The two interleavings of a writer and the dispatcher, forced step by step with two
+open transactions, end with no deadlock and a schedule row that names the job that waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from handoff.engine.dispatcher import Dispatcher
+from handoff.store.clock import ClockSeam
+from handoff.store.db import connect
+from handoff.store.queries import Queries
+
+from .helpers import Conn, add, rotation, schedule, user
+
+Q = Queries("engine")
+
+
+def _waiting(conn: Conn, pid: int) -> bool:
+    row = conn.execute(
+        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+    ).fetchone()
+    return bool(row) and row["wait_event_type"] == "Lock"
+
+
+def _queue_locks(conn: Conn, pid: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT mode FROM pg_locks WHERE pid = %s AND relation = 'procrastinate_jobs'::regclass",
+        (pid,),
+    ).fetchall()
+    return [r["mode"] for r in rows]
+
+
+def _todo(conn: Conn) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, scheduled_at FROM procrastinate_jobs WHERE status = 'todo' ORDER BY id"
+    ).fetchall()
+
+
+def test_a_change_while_the_dispatcher_holds_the_schedule_row(
+    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+) -> None:
+    """The dispatcher has taken the rotation's schedule row and inserted its job, not yet
+    committed; a plain-SQL change then enqueues the rotation. The change waits at the schedule
+    row before touching any queue row, and then keeps the dispatcher's job."""
+    rid = rotation(conn, "ops", clock.now().replace(second=0, microsecond=0))
+    add(conn, rid, user(conn, "ann"))
+    conn.execute("DELETE FROM procrastinate_jobs")
+    conn.execute("UPDATE rotation_schedule SET job_id = NULL, next_run_at = handoff_now()")
+    with connect(db_url) as dispatcher:
+        rows = dispatcher.execute(Q["dispatch_due"], Dispatcher(pool).dispatch_params()).fetchall()
+        (dispatched,) = [r["job_id"] for r in rows]
+        writer = connect(db_url)
+        pid = writer.info.backend_pid
+        failure: list[BaseException] = []
+
+        def change() -> None:
+            try:
+                writer.execute(
+                    "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 1)",
+                    (rid, user(conn, "bob")),
+                )
+                writer.commit()
+            except BaseException as exc:  # reported by the test below
+                failure.append(exc)
+
+        thread = threading.Thread(target=change)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _waiting(conn, pid):
+            assert time.monotonic() < deadline, "the change did not wait for the schedule row"
+            time.sleep(0.01)
+        assert _queue_locks(conn, pid) == []  # waiting before any queue row
+        dispatcher.commit()
+    thread.join(timeout=10)
+    writer.close()
+    assert failure == []
+    assert [j["id"] for j in _todo(conn)] == [dispatched]
+    assert schedule(conn, rid) == {
+        "next_run_at": schedule(conn, rid)["next_run_at"],
+        "job_id": dispatched,
+    }  # type: ignore[index]
+
+
+def test_the_dispatcher_while_a_change_holds_the_schedule_row(
+    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+) -> None:
+    """A plain-SQL change has enqueued the rotation (its job and schedule row held, not yet
+    committed); the dispatcher's tick skips the row without waiting, and afterwards the
+    schedule names the change's job, the only one waiting."""
+    rid = rotation(conn, "ops", clock.now().replace(second=0, microsecond=0))
+    add(conn, rid, user(conn, "ann"))
+    conn.execute("DELETE FROM procrastinate_jobs")
+    conn.execute("UPDATE rotation_schedule SET job_id = NULL, next_run_at = handoff_now()")
+    bob = user(conn, "bob")
+    with connect(db_url) as writer:
+        writer.execute(
+            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 1)",
+            (rid, bob),
+        )
+        with psycopg.connect(db_url, autocommit=True) as tick:
+            tick.execute("SET lock_timeout = '2s'")  # a wait here would be the bug
+            with tick.transaction():
+                rows = tick.execute(
+                    Q["dispatch_due"],
+                    Dispatcher(None).dispatch_params(),  # type: ignore[arg-type]
+                ).fetchall()
+        assert rows == []
+        writer.commit()
+    (job,) = _todo(conn)
+    owner = schedule(conn, rid)
+    assert owner and owner["job_id"] == job["id"]
