@@ -157,6 +157,7 @@ def test_oncall_history_and_preview(cli: Cli) -> None:
             "user_id": ids["Bob"],
             "shift_start": _z(first),
             "shift_end": _z(grid.end_time(first)),
+            "override_id": None,
         }
     ]
     assert "primary" in cli.ok("oncall").stdout
