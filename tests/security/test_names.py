@@ -327,3 +327,11 @@ def test_cli_names_every_field_at_fault(secured: Secured) -> None:
     assert result.returncode == 2
     for field in ("type:", "shift_length:", "name:"):
         assert field in result.stderr, result.stderr
+
+
+def test_cli_names_a_users_every_field_at_fault(secured: Secured) -> None:
+    before = secured.counts()
+    result = _cli(secured, "user", "create", "bad\x1b", "--email", "nope")
+    assert result.returncode == 2
+    assert "name:" in result.stderr and "email:" in result.stderr, result.stderr
+    assert secured.counts() == before

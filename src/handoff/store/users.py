@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from handoff.store import overrides, participants, text
-from handoff.store.errors import NotFound, invalid
+from handoff.store.errors import Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
@@ -29,12 +30,22 @@ class User:
 
 
 def _checked(name: str, email: str | None) -> tuple[str, str | None]:
-    name = text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
-    if email is not None:
-        email = text.check("email", email, min_length=MIN_EMAIL, max_length=MAX_EMAIL, strip=True)
-        if "@" not in email:
-            raise invalid("email", "must be an email address")
-    return name, email
+    """The name and email as stored; a refusal names both when both are wrong."""
+    errors = Errors()
+    checked = errors.take(
+        lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
+    )
+    checked_email = None if email is None else errors.take(partial(_email, email))
+    errors.raise_any()
+    assert checked is not None
+    return checked, checked_email
+
+
+def _email(email: str) -> str:
+    email = text.check("email", email, min_length=MIN_EMAIL, max_length=MAX_EMAIL, strip=True)
+    if "@" not in email:
+        raise invalid("email", "must be an email address")
+    return email
 
 
 async def create(
