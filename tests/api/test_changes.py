@@ -233,3 +233,25 @@ def test_a_deleted_user_leaves_pending_lists(oc: Api) -> None:
     assert after["changes"]["participants"] == [ann, ann]
     # an applied change is history: it keeps the list it applied
     assert oc.reader.get(_path(rotation, applied["id"])).json()["changes"]["participants"] == [bo]
+
+
+def test_every_field_at_fault_is_reported(oc: Api) -> None:
+    ann = oc.user("Ann")
+    rotation = oc.rotation("primary", [ann])
+    first = oc.admin.post(_path(rotation), json={"effective_at": _z(T0 - DAY), "changes": {}})
+    assert _fields(first) == ["effective_at", "changes"]
+    second = oc.admin.post(
+        _path(rotation),
+        json={
+            "effective_at": _z(T0 + DAY),
+            "changes": {
+                "participants": [MISSING, ann, MISSING],
+                "active_index": 3,
+            },
+        },
+    )
+    assert _fields(second) == [
+        "changes.participants.0",
+        "changes.participants.2",
+        "changes.active_index",
+    ]

@@ -326,3 +326,18 @@ def test_concurrent_overlapping_creates_one_wins(oc: Api) -> None:
         )
     assert statuses == [201] + [409] * (len(bodies) - 1)
     assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 1
+
+
+def test_every_field_at_fault_is_reported(oc: Api) -> None:
+    rotation = oc.rotation("primary", [oc.user("Ann")])
+    body = {
+        "start": _z(T0 - 2 * H),
+        "end": _z(T0 - H),
+        "user_id": MISSING,
+        "replaces_user_id": MISSING.replace("0000-4000", "0000-4001"),
+    }
+    assert _fields(oc.admin.post(_path(rotation), json=body)) == [
+        "end",
+        "user_id",
+        "replaces_user_id",
+    ]

@@ -22,12 +22,14 @@ from psycopg.rows import class_row, dict_row
 
 from handoff import oncall
 from handoff.store import participants, rotations, text, times
-from handoff.store.errors import Conflict, FieldError, Invalid, NotFound, invalid
+from handoff.store.errors import Conflict, Errors, Invalid, NotFound
 from handoff.store.overrides import check_rotation, lock_rotation, minute
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
 Q = Queries("changes")
+U = Queries("users")
+_GRID_FIELDS = ("type", "shift_length", "start", "time_zone")
 MAX_NOTE = 500
 
 
@@ -93,10 +95,6 @@ class Change:
         return self.applied_at is not None or self.effective_at <= now
 
 
-def _prefixed(exc: Invalid) -> Invalid:
-    return Invalid(*(FieldError(f"changes.{e.field}", e.message) for e in exc.errors))
-
-
 async def _check(
     conn: AsyncConnection[Any],
     rotation_id: UUID,
@@ -108,47 +106,79 @@ async def _check(
     limit: int,
     exclude: UUID | None,
 ) -> tuple[datetime, Fields, str]:
-    """Validate a change against the rotation as it will be at `effective_at` (lock held)."""
-    effective_at = minute(times.check("effective_at", effective_at))
-    if effective_at <= now:
-        raise invalid("effective_at", "must be in the future")
+    """Validate a change against the rotation as it will be at `effective_at` (lock held);
+    every field at fault is reported."""
+    errors = Errors()
+    when = errors.take(lambda: minute(times.check("effective_at", effective_at)))
+    if when is not None and when <= now:
+        errors.add("effective_at", "must be in the future")
     if not change.given():
-        raise invalid("changes", "must change at least one field")
-    note = text.check("note", note, max_length=MAX_NOTE)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(Q["rotation_config"], {"rotation_id": rotation_id})
-        row = await cur.fetchone()
-        assert row is not None  # the caller holds the rotation's lock
-        await cur.execute(
-            Q["pending_before"],
-            {"rotation_id": rotation_id, "before": effective_at, "exclude": exclude},
-        )
-        earlier = [Change(**r).changes for r in await cur.fetchall()]
-    config = Fields(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
-    listed: list[UUID] = list(row["participants"])
-    for before in [*earlier, change]:
-        config = replace(config, **{k: v for k, v in before.given().items() if k != "active_index"})
-        listed = before.participants if before.participants is not None else listed
+        errors.add("changes", "must change at least one field")
+    checked = errors.take(lambda: text.check("note", note, max_length=MAX_NOTE, multiline=True))
+    errors.raise_any()  # the rest is checked against the rotation as it will be at `when`
+    assert when is not None and checked is not None
+    config, listed = await _at(conn, rotation_id, when, change, exclude)
     assert config.type and config.shift_length and config.start and config.time_zone
+    grid = None
     try:
         grid = rotations.check_grid(
             config.type, config.shift_length, config.start, config.time_zone
         )
     except Invalid as exc:
-        raise _prefixed(exc) from None
+        for e in exc.errors:
+            errors.add(f"changes.{e.field}", e.message)
     if change.participants is not None:
-        participants.check_count(len(change.participants), limit, "changes.participants")
-        await participants.user_names(conn, change.participants, "changes.participants")
+        members = change.participants
+        errors.take(lambda: participants.check_count(len(members), limit, "changes.participants"))
+        await _existing(conn, members, errors)
     if change.active_index is not None and not 0 <= change.active_index < len(listed):
-        raise invalid(
+        errors.add(
             "changes.active_index",
             f"must be a position in the participant list at effective_at (0..{len(listed) - 1})"
             if listed
             else "the participant list at effective_at is empty",
         )
+    errors.raise_any()
+    assert grid is not None
     if change.start is not None:
         change = replace(change, start=grid.start)
-    return effective_at, change, note
+    return when, change, checked
+
+
+async def _at(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    when: datetime,
+    change: Fields,
+    exclude: UUID | None,
+) -> tuple[Fields, list[UUID]]:
+    """The rotation's grid fields and participant list once `change` applies at `when`: its
+    current ones with every earlier pending change applied in order, then this one."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["rotation_config"], {"rotation_id": rotation_id})
+        row = await cur.fetchone()
+        assert row is not None  # the caller holds the rotation's lock
+        await cur.execute(
+            Q["pending_before"], {"rotation_id": rotation_id, "before": when, "exclude": exclude}
+        )
+        earlier = [Change(**r).changes for r in await cur.fetchall()]
+    config = Fields(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
+    listed: list[UUID] = list(row["participants"])
+    for before in [*earlier, change]:
+        grid_fields = {k: v for k, v in before.given().items() if k in _GRID_FIELDS}
+        config = replace(config, **grid_fields)
+        listed = before.participants if before.participants is not None else listed
+    return config, listed
+
+
+async def _existing(conn: AsyncConnection[Any], user_ids: list[UUID], errors: Errors) -> None:
+    """Every listed user exists; an unknown one is an error on its place in the list."""
+    async with conn.cursor() as cur:
+        await cur.execute(U["user_names"], {"ids": list(set(user_ids))})
+        known = {row[0] for row in await cur.fetchall()}
+    for index, user_id in enumerate(user_ids):
+        if user_id not in known:
+            errors.add(f"changes.participants.{index}", f"no user {user_id}")
 
 
 async def _check_instant(

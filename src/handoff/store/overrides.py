@@ -20,7 +20,7 @@ from psycopg.rows import class_row
 
 from handoff import oncall
 from handoff.store import clock, text, times
-from handoff.store.errors import Conflict, NotFound, invalid
+from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
@@ -74,22 +74,26 @@ def ceil_minute(value: datetime) -> datetime:
 
 
 async def _check(conn: AsyncConnection[Any], draft: Draft, now: datetime) -> Draft:
-    start = minute(times.check("start", draft.start))
-    end = minute(times.check("end", draft.end))
-    if end <= start:
-        raise invalid("end", "must be after start")
-    if end <= now:
-        raise invalid("end", "must be in the future")
+    """The draft with its times truncated to the minute; every field at fault is reported."""
+    errors = Errors()
+    start = errors.take(lambda: minute(times.check("start", draft.start)))
+    end = errors.take(lambda: minute(times.check("end", draft.end)))
+    if start is not None and end is not None and end <= start:
+        errors.add("end", "must be after start")
+    elif end is not None and end <= now:
+        errors.add("end", "must be in the future")
     if draft.user_id is not None and draft.user_id == draft.replaces_user_id:
-        raise invalid("replaces_user_id", "must differ from user_id")
+        errors.add("replaces_user_id", "must differ from user_id")
     named = {f: getattr(draft, f) for f in ("user_id", "replaces_user_id")}
     async with conn.cursor() as cur:
         await cur.execute(U["user_names"], {"ids": [u for u in named.values() if u is not None]})
         known = {row[0] for row in await cur.fetchall()}
     for field, user_id in named.items():
         if user_id is not None and user_id not in known:
-            raise invalid(field, f"no user {user_id}")
-    note = text.check("note", draft.note, max_length=MAX_NOTE)
+            errors.add(field, f"no user {user_id}")
+    note = errors.take(lambda: text.check("note", draft.note, max_length=MAX_NOTE, multiline=True))
+    errors.raise_any()
+    assert start is not None and end is not None and note is not None
     return replace(draft, start=start, end=end, note=note)
 
 
