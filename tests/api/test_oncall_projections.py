@@ -167,3 +167,32 @@ def test_history_items_carry_cause_effective_and_override(api: Api) -> None:
             "change_id": None,
         }
     ]
+
+
+def test_a_conditional_override_covers_only_its_person(api: Api) -> None:
+    """Cy replaces Ann from two hours before the boundary to two hours after it: Cy covers
+    until the boundary; after it Bo is the rotation's own person and the override does not apply."""
+    set_now(api, T0)
+    people = {name: api.user(name) for name in ("Ann", "Bo", "Cy")}
+    rotation = api.rotation("primary", [people["Ann"], people["Bo"]])
+    path = f"/api/v1/rotations/{rotation['id']}"
+    response = api.admin.post(
+        f"{path}/overrides",
+        json={
+            "start": _z(DAY1 - 2 * H),
+            "end": _z(DAY1 + 2 * H),
+            "user_id": people["Cy"],
+            "replaces_user_id": people["Ann"],
+        },
+    )
+    assert response.status_code == 201
+    cover = response.json()["id"]
+    items = api.reader.get(
+        f"{path}/shifts", params={"since": _z(DAY1 - 3 * H), "until": _z(DAY1 + 3 * H)}
+    ).json()["items"]
+    assert [(i["user_id"], i["start"], i["end"], i["override_id"]) for i in items] == [
+        (people["Ann"], _z(T0), _z(DAY1 - 2 * H), None),
+        (people["Cy"], _z(DAY1 - 2 * H), _z(DAY1), cover),
+        (people["Bo"], _z(DAY1), _z(DAY1 + 2 * H), None),
+        (people["Bo"], _z(DAY1 + 2 * H), _z(DAY2), None),
+    ]
