@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from handoff.store import changes, overrides
 from handoff.web.calendar_layout import Ruler, period, wall
 
 from .conftest import DESKTOP, Web
@@ -107,6 +108,11 @@ def team(web: Web) -> dict[str, Any]:
 
 def _lane(page: Any, rotation: Any) -> Any:
     return page.locator(f".cal-week .cal-lane[data-rotation='{rotation.id}']")
+
+
+def _background(locator: Any) -> str:
+    image: str = locator.evaluate("element => getComputedStyle(element).backgroundImage")
+    return image
 
 
 def test_week_and_month_in_the_viewers_zone_with_navigation(
@@ -256,4 +262,55 @@ def test_at_phone_width_the_calendar_is_a_list_of_days(
     page.goto("/calendar?view=month")
     expect(page.locator(".cal-list-day")).to_have_count(31)
     shoot(page, "calendar-phone")
+    assert errors == []
+
+
+def test_overrides_in_their_own_pattern_and_pending_changes_marked(
+    berlin: tuple[Any, list[str]], web: Web, team: dict[str, Any]
+) -> None:
+    page, errors = berlin
+    cover = overrides.Draft(
+        datetime(2026, 12, 3, 17, tzinfo=UTC), datetime(2026, 12, 4, 7, tzinfo=UTC), team["bo"]
+    )
+    joins = changes.Fields(participants=[team["cy"], team["ann"], team["bo"]])
+
+    async def arrange(conn: Any) -> None:
+        await overrides.create(conn, team["payments"].id, cover, limit=10)
+        # At Friday's boundary in New York (15:00 in Berlin), Bo joins the database rotation.
+        at = datetime(2026, 12, 4, 14, tzinfo=UTC)
+        await changes.create(conn, team["database"].id, at, joins, "Bo joins", limit=10)
+
+    web.run(arrange)
+    _sign_in(page, web.reader_token)
+    page.goto("/calendar")
+    expect(page.locator(".cal-title")).to_have_text("30 Nov – 06 Dec 2026")
+    payments = _lane(page, team["payments"]).locator(".cal-bar")
+    expect(payments).to_have_count(3)  # Ann, Bo covering her Thursday night, Ann again
+    expect(payments).to_have_text(["Ann 11:00", "Bo 18:00", "Ann 08:00"])
+    expect(payments.nth(1)).to_have_attribute(
+        "title",
+        "Bo (override) · payments · Thu 03 Dec 2026 18:00 CET → Fri 04 Dec 2026 08:00 CET"
+        " (Europe/Berlin)",
+    )
+    # Its own pattern: stripes over the person's colour, where a shift has none.
+    assert "repeating-linear-gradient" in _background(payments.nth(1))
+    assert _background(payments.nth(0)) == "none"
+    database = _lane(page, team["database"])
+    expect(database.locator(".cal-change")).to_have_attribute(
+        "aria-label",
+        "Scheduled change of database at Fri 04 Dec 2026 15:00 CET: participants Cy, Ann, Bo"
+        " (Bo joins)",
+    )
+    # The projection already applies it: Bo's first database shift is Saturday's.
+    expect(database.locator(".cal-bar").filter(has_text="Bo")).to_have_text(["Bo 15:00"])
+    shoot(page, "calendar-override")
+
+    page.set_viewport_size(PHONE)
+    days = page.locator(".cal-list-day")
+    expect(days.nth(3).locator(".cal-item.override")).to_contain_text(
+        "payments Bo override 18:00 → Fri 04 Dec 08:00"
+    )
+    expect(days.nth(4).locator(".cal-list-change")).to_contain_text(
+        "Scheduled change of database at Fri 04 Dec 2026 15:00 CET"
+    )
     assert errors == []

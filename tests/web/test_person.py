@@ -14,6 +14,8 @@ import icalendar
 import pytest
 from playwright.sync_api import expect
 
+from handoff.store import overrides
+
 from .conftest import DESKTOP, Web
 from .screens import shoot
 
@@ -125,3 +127,39 @@ def test_on_call_now_links_to_the_person_and_readers_see_no_feed_controls(
     missing = page.goto("/people/00000000-0000-4000-8000-000000000000")
     assert missing is not None and missing.status == 404
     expect(page.locator(".error")).to_contain_text("No user")
+
+
+def test_override_shifts_and_the_overrides_that_name_a_person(
+    watched: tuple[Any, list[str]], web: Web, team: dict[str, Any]
+) -> None:
+    page, errors = watched
+    cover = overrides.Draft(
+        datetime(2026, 12, 3, 17, tzinfo=UTC),
+        datetime(2026, 12, 4, 7, tzinfo=UTC),
+        team["bo"],
+        replaces_user_id=team["ann"],
+        note="Ann's night off",
+    )
+
+    async def arrange(conn: Any) -> None:
+        await overrides.create(conn, team["payments"].id, cover, limit=10)
+
+    web.run(arrange)
+    _sign_in(page, web.reader_token)
+    page.goto(f"/people/{team['bo']}")
+    covering = page.locator("table.shifts tbody tr").filter(has_text="override")
+    expect(covering).to_have_count(1)
+    expect(covering).to_contain_text("payments")
+    expect(covering.locator("td").nth(1)).to_contain_text("Thu 03 Dec 2026 18:00 CET")
+    expect(covering.locator("td").nth(2)).to_contain_text("Fri 04 Dec 2026 08:00 CET")
+    naming = page.locator("table.overrides-of tbody tr td")
+    expect(naming).to_contain_text(["payments", "Bo covers Ann", "Thu", "Fri"])
+    expect(naming.nth(1).locator(".hint")).to_have_text("Ann's night off")
+    page.goto(f"/people/{team['ann']}")
+    expect(naming).to_contain_text(["payments", "Bo covers Ann", "Thu", "Fri"])
+    # Ann's payments shift is cut by the override; her own shifts carry no override tag.
+    ann_payments = page.locator("table.shifts tbody tr").filter(has_text="payments")
+    expect(ann_payments.first.locator("td").nth(2)).to_contain_text("Thu 03 Dec 2026 18:00 CET")
+    expect(page.locator("table.shifts .override-tag")).to_have_count(0)
+    shoot(page, "person-overrides")
+    assert errors == []

@@ -1,5 +1,5 @@
-"""A person's page: their upcoming shifts in every rotation, the rotations they are in, and the
-link to their personal calendar feed.
+"""A person's page: their upcoming shifts in every rotation, the rotations they are in, the
+overrides that name them, and the link to their personal calendar feed.
 
 The feed link carries a feed token (store.feeds) because calendar clients cannot send headers.
 Only its hash is stored, so the link is shown once, on the page an admin gets when making it;
@@ -16,8 +16,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds
+from handoff.store import calendar, feeds, overrides, users
+from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views
+from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Session, Viewer
@@ -46,6 +48,12 @@ async def _page(
     upcoming = await calendar.project(conn, now, now + UPCOMING, user_id=user_id)
     shifts = sorted(upcoming.segments, key=lambda s: (s.start, s.end))
     feed = await feeds.live(conn, user_id) if session.can_write else None
+    naming = (await overrides.list_overrides(conn, limit=MAX_LIMIT, user_id=user_id)).items
+    rotation_names = {m.rotation.id: m.rotation.name for m in person.memberships} | {
+        r.id: r.name for r in upcoming.rotations
+    }
+    others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
+    names = await users.names(conn, [u for u in others if u is not None])
     return page(
         request,
         "person.html",
@@ -56,6 +64,9 @@ async def _page(
         more_shifts=len(shifts) > MAX_SHIFTS_SHOWN,
         days=UPCOMING.days,
         feed=feed,
+        overrides=naming,
+        rotation_names=rotation_names,
+        names=names,
         new_feed_url=new_feed_url,
         now=now,
     )
@@ -79,6 +90,10 @@ async def make_feed(
 
 
 @router.post("/people/{user_id}/feed/revoke")
-async def revoke_feed(user_id: UUID, post: AdminPosted, conn: Conn, now: Now) -> Response:
+async def revoke_feed(
+    request: Request, user_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
     await feeds.revoke(conn, user_id, now=now)
-    return RedirectResponse(f"/people/{user_id}#feed", status_code=303)
+    response = RedirectResponse(f"/people/{user_id}#feed", status_code=303)
+    flash(request, response, "Revoked the feed link: calendars using it stop updating.")
+    return response
