@@ -3,10 +3,15 @@ the rotation object, /oncall, /shifts, /handoffs, the calendar feed and the hist
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import icalendar
+from psycopg import AsyncConnection
+
+from handoff.store import state
 
 from .conftest import T0, Api
 from .test_overrides import set_now
@@ -195,4 +200,42 @@ def test_a_conditional_override_covers_only_its_person(api: Api) -> None:
         (people["Cy"], _z(DAY1 - 2 * H), _z(DAY1), cover),
         (people["Bo"], _z(DAY1), _z(DAY1 + 2 * H), None),
         (people["Bo"], _z(DAY1 + 2 * H), _z(DAY2), None),
+    ]
+
+
+async def _engine(url: str, rotation_id: str) -> None:
+    async with await AsyncConnection.connect(url) as conn:
+        assert await state.write(conn, UUID(rotation_id), engine="queue") is not None
+
+
+def test_past_shifts_read_the_recorded_timeline_with_its_overrides(api: Api) -> None:
+    """The engine recorded Cy's cover (its edges, as override rows) and then the boundary:
+    the past is read from those rows, the override's person while it decided."""
+    people, rotation, covers, _ = _setup(api)
+    for at, cause, to in (
+        (T0 + H, "override_started", "Cy"),
+        (T0 + 3 * H, "override_ended", "Ann"),
+    ):
+        api.sql(
+            "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+            " override_id, to_user_id, to_user_name) VALUES (%s, %s, %s, %s, 'queue', %s, %s, %s)",
+            rotation["id"],
+            at,
+            at,
+            cause,
+            covers,
+            people[to],
+            to,
+        )
+    set_now(api, DAY1 + H)
+    asyncio.run(_engine(api.db_url, rotation["id"]))  # crosses the boundary at DAY1: Bo
+    items = api.reader.get(
+        f"/api/v1/rotations/{rotation['id']}/shifts",
+        params={"since": _z(T0), "until": _z(DAY1 + H)},
+    ).json()["items"]
+    assert [(i["user_id"], i["start"], i["end"], i["override_id"]) for i in items] == [
+        (people["Ann"], _z(T0), _z(T0 + H), None),
+        (people["Cy"], _z(T0 + H), _z(T0 + 3 * H), covers),
+        (people["Ann"], _z(T0 + 3 * H), _z(DAY1), None),
+        (people["Bo"], _z(DAY1), _z(DAY1 + 2 * H), None),
     ]
