@@ -223,6 +223,11 @@ def test_values_the_page_cannot_use_show_messages_not_errors(
     expect(page.locator("#cal-zone")).to_have_text("UTC")
     expect(page.locator(".cal-title")).to_have_text("30 Nov – 06 Dec 2026")
     expect(page.locator(".cal-lane .cal-label")).to_have_text(["database", "payments"])
+    for far in ("0001-01-01", "9999-12-31"):
+        response = page.goto(f"/calendar?view=month&date={far}&tz=Pacific%2FKiritimati")
+        assert response.status == 200
+        expect(page.locator(".error")).to_have_text(re.compile(f"'{far}' is out of range"))
+        expect(page.locator(".cal-title")).to_have_text("December 2026")
     assert errors == []
 
 

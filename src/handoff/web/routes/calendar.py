@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from handoff.grid import load_zone
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar
+from handoff.store import calendar, times
 from handoff.web import calendar_layout, views
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -29,6 +29,9 @@ from handoff.web.session import Viewer
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 DEFAULT_ZONE = "UTC"
 MAX_PARAMETER = 100  # longer than any date, zone name or id these parameters take
+# Dates whose padded month, in any zone, stays inside the instants a projection accepts.
+FIRST_DAY = times.EARLIEST.date() + timedelta(days=62)
+LAST_DAY = times.LATEST.date() - timedelta(days=62)
 
 
 @dataclass
@@ -68,9 +71,16 @@ def _parse(view: str, day: str, tz: str, person: str, rotation: str) -> Choice:
         choice.errors.append(f"there is no {view!r} view; showing a week")
     if day:
         try:
-            choice.anchor = date.fromisoformat(day)
+            anchor = date.fromisoformat(day)
         except ValueError:
             choice.errors.append(f"{day!r} is not a date (YYYY-MM-DD); showing today")
+        else:
+            if FIRST_DAY <= anchor <= LAST_DAY:
+                choice.anchor = anchor
+            else:
+                choice.errors.append(
+                    f"{day!r} is out of range ({FIRST_DAY} to {LAST_DAY}); showing today"
+                )
     if tz:
         try:
             load_zone(tz)
