@@ -70,17 +70,6 @@ class Projection:
     def rotation(self, rotation_id: UUID) -> Rotation:
         return next(r for r in self.rotations if r.id == rotation_id)
 
-    def describe(self, change: PendingChange) -> str:
-        """What a change sets, in words: "type weekly, participants Ann, Bo"."""
-        parts = []
-        for name, value in change.fields.items():
-            if name == "participants" and isinstance(value, list):
-                value = ", ".join(self.name(u) for u in value) or "nobody"
-            elif isinstance(value, datetime):
-                value = value.isoformat()
-            parts.append(f"{name.replace('_', ' ')} {value}")
-        return ", ".join(parts)
-
 
 async def project(
     conn: AsyncConnection[Any],
@@ -128,11 +117,12 @@ async def project(
     return Projection(since, until, found, segments, pending, names)
 
 
-_FIELDS = ("type", "shift_length", "start_at", "time_zone", "participants", "active_index")
+# The fields a scheduled change may set, named as in the API.
+_FIELDS = ("type", "shift_length", "start", "time_zone", "participants", "active_index")
 
 
 def _pending(row: dict[str, Any]) -> PendingChange:
-    fields = {name.removesuffix("_at"): row[name] for name in _FIELDS if row[name] is not None}
+    fields = {name: row[name] for name in _FIELDS if row[name] is not None}
     return PendingChange(row["rotation_id"], row["id"], row["effective_at"], fields, row["note"])
 
 

@@ -133,6 +133,19 @@ class Marker:
     change: PendingChange
     rotation: Rotation
     left: float
+    summary: str  # what the change sets, in words
+
+
+def describe(projection: Projection, change: PendingChange) -> str:
+    """What a change sets, in words: "type weekly, participants Ann, Bo"."""
+    parts = []
+    for name, value in change.fields.items():
+        if name == "participants" and isinstance(value, list):
+            value = ", ".join(projection.name(u) for u in value) or "nobody"
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        parts.append(f"{name.replace('_', ' ')} {value}")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +210,7 @@ def weeks(
                 if s.rotation_id == rotation.id and s.start < ruler.end and s.end > ruler.start
             ]
             markers = [
-                Marker(c, rotation, ruler.at(c.effective_at))
+                Marker(c, rotation, ruler.at(c.effective_at), describe(projection, c))
                 for c in projection.changes
                 if c.rotation_id == rotation.id and ruler.start <= c.effective_at < ruler.end
             ]
@@ -238,7 +251,12 @@ def day_list(
         ]
         bars.sort(key=lambda b: (order[b.rotation.id], b.segment.start))
         markers = [
-            Marker(c, projection.rotation(c.rotation_id), ruler.at(c.effective_at))
+            Marker(
+                c,
+                projection.rotation(c.rotation_id),
+                ruler.at(c.effective_at),
+                describe(projection, c),
+            )
             for c in projection.changes
             if ruler.start <= c.effective_at < ruler.end
         ]

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds, overrides, users
+from handoff.store import calendar, feeds, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views
 from handoff.web.flash import flash
@@ -49,8 +49,9 @@ async def _page(
     shifts = sorted(upcoming.segments, key=lambda s: (s.start, s.end))
     feed = await feeds.live(conn, user_id) if session.can_write else None
     naming = (await overrides.list_overrides(conn, limit=MAX_LIMIT, user_id=user_id)).items
-    rotation_names = {m.rotation.id: m.rotation.name for m in person.memberships} | {
-        r.id: r.name for r in upcoming.rotations
+    rotation_names = {
+        rid: (await rotations.get(conn, rid, now=now)).name
+        for rid in {o.rotation_id for o in naming}
     }
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     names = await users.names(conn, [u for u in others if u is not None])

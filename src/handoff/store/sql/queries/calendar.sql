@@ -19,7 +19,7 @@ ORDER BY r.name;
 
 -- name: pending_changes
 -- The scheduled changes of these rotations not applied yet whose instant falls in [since, until).
-SELECT id, rotation_id, effective_at, type, shift_length, start_at, time_zone, participants,
+SELECT id, rotation_id, effective_at, type, shift_length, start_at AS start, time_zone, participants,
        active_index, note
 FROM scheduled_changes
 WHERE rotation_id = ANY (%(rotation_ids)s::uuid[]) AND applied_at IS NULL
