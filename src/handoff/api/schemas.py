@@ -13,13 +13,49 @@ from handoff.store import projections, rotations, users
 
 GridType = Literal["hourly", "daily", "weekly", "monthly"]
 ShiftLength = Annotated[int, Field(ge=MIN_SHIFT_LENGTH, le=MAX_SHIFT_LENGTH)]
-Name = Annotated[SingleLine, Field(min_length=1, max_length=rotations.MAX_NAME)]
-Description = Annotated[MultiLine, Field(max_length=rotations.MAX_DESCRIPTION)]
+# The text rules of store.text, stated for the OpenAPI document (the validators enforce them
+# with a message naming the character): names have no control character (C0, DEL, C1);
+# descriptions may have line feeds, tabs and CR LF line ends.
+_NO_CONTROL = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+_LINES_AND_TABS = r"^(?:[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\r\n)*$"
+Name = Annotated[
+    SingleLine,
+    Field(
+        min_length=1,
+        max_length=rotations.MAX_NAME,
+        json_schema_extra={"pattern": _NO_CONTROL},
+        description="One line, without control characters.",
+    ),
+]
+Description = Annotated[
+    MultiLine,
+    Field(
+        max_length=rotations.MAX_DESCRIPTION,
+        json_schema_extra={"pattern": _LINES_AND_TABS},
+        description="Text; line feeds and tabs are kept (CR LF becomes LF), no other control "
+        "character.",
+    ),
+]
+_EMAIL = r"^[^@\s\u0000-\u001f\u007f-\u009f]+@[^@\s\u0000-\u001f\u007f-\u009f]+$"
 Email = Annotated[
     SingleLine,
-    Field(min_length=users.MIN_EMAIL, max_length=users.MAX_EMAIL, pattern=r"^[^@\s]+@[^@\s]+$"),
+    Field(
+        min_length=users.MIN_EMAIL,
+        max_length=users.MAX_EMAIL,
+        pattern=_EMAIL,
+        json_schema_extra={"pattern": _EMAIL},  # the validator hides `pattern` from the schema
+    ),
 ]
-TimeZone = Annotated[Zone, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
+TimeZone = Annotated[
+    Zone,
+    Field(
+        min_length=1,
+        max_length=64,
+        examples=["Europe/Berlin"],
+        description="An IANA time zone name from the tz database (legacy aliases such as "
+        "US/Eastern included), not localtime, posixrules, Factory or a posix/ or right/ copy.",
+    ),
+]
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
 
 
