@@ -200,3 +200,14 @@ def page(chromium: Any, web: Web) -> Iterator[Any]:
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture
+def console(page: Any) -> list[str]:
+    """Every console error and uncaught exception of the page (a blocked script shows here)."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

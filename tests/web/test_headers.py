@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 from fastapi import APIRouter
-from starlette.testclient import TestClient
 
 from handoff.clock import SystemClock
 from handoff.config import Settings
@@ -62,10 +58,9 @@ def test_every_response_carries_the_headers(browser: Browser, web: Web) -> None:
         _secured(response)
 
 
-@pytest.fixture
-def broken() -> Iterator[TestClient]:
-    """An app with a route that fails unexpectedly (its 500 comes from Starlette's outermost
-    middleware), served in-process: no database is needed for it."""
+async def test_an_internal_error_carries_the_headers_too() -> None:
+    """A route that fails unexpectedly: its 500 comes from Starlette's outermost middleware.
+    Served in-process, without the lifespan, so no database is needed."""
     router = APIRouter()
 
     @router.get("/broken")
@@ -73,13 +68,9 @@ def broken() -> Iterator[TestClient]:
         raise RuntimeError("boom")
 
     app = create_app(Settings(), "postgresql://unused", SystemClock(), routers=[router])
-    client = TestClient(app, raise_server_exceptions=False)  # no lifespan: no pool
-    yield client
-    client.close()
-
-
-def test_an_internal_error_carries_the_headers_too(broken: TestClient) -> None:
-    response = broken.get("/broken")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/broken")
     assert response.status_code == 500
     assert "boom" not in response.text
     _secured(response)

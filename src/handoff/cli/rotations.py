@@ -61,13 +61,14 @@ def show_rotation(shown: Described, as_json: bool) -> None:
         ),
         highlight=False,
     )
-    console.print(
-        output.text(
+    if rotation.active_index is None:
+        on_call_line = "on call: nobody, no participants (no handoffs until someone is added)"
+    else:
+        on_call_line = (
             f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start)}"
             f"; next handoff {output.when(rotation.next_handoff)}"
-        ),
-        highlight=False,
-    )
+        )
+    console.print(output.text(on_call_line), highlight=False)
     output.table(
         "participants",
         ("position", "user", "user id", "participant id", "on call"),

@@ -1,8 +1,9 @@
 """`/docs`: the API's OpenAPI document in Swagger UI, served from this machine.
 
-The Swagger UI files come from the `swagger-ui-bundle` package (installed with handoff), not
-from a CDN, so the page works offline; the page's only script of its own is
-`/static/docs.js` (the Content-Security-Policy allows no inline script). Like
+Swagger UI's files are vendored from the npm package swagger-ui-dist (web/static/swagger-ui,
+with its licence; see web/static/NOTICE) and served from here, not from a CDN, so the page works
+offline; the page's only script of its own is `/static/docs.js` (the Content-Security-Policy
+allows no inline script). Swagger UI 5 reads OpenAPI 3.1, which FastAPI writes. Like
 `/openapi.json`, the page needs no token: it describes the API and holds no data, and "Try it
 out" asks for a token ("Authorize") before any call.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
@@ -20,7 +20,7 @@ from handoff.web.render import page
 from handoff.web.routing import WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
+SWAGGER_UI = Path(__file__).parent.parent / "static" / "swagger-ui"
 ASSETS = {
     "swagger-ui.css": "text/css",
     "swagger-ui-bundle.js": "text/javascript",

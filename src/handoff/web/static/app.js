@@ -78,7 +78,7 @@
     }
   });
 
-  document.body.addEventListener("htmx:afterSettle", function (event) {
+  document.body.addEventListener("htmx:afterSwap", function (event) {
     if (!refocus) return;
     const again = event.detail.target.querySelector(refocus);
     refocus = null;
@@ -94,9 +94,11 @@
   }
 
   // A blank new-rotation form: the browser's zone, and the suggested start on its wall clock.
-  const zone = document.querySelector("#time_zone[data-browser-zone]");
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && browserZone) {
+  // After DOMContentLoaded, when htmx listens for the change that refreshes the preview.
+  document.addEventListener("DOMContentLoaded", function () {
+    const zone = document.querySelector("#time_zone[data-browser-zone]");
+    const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || !browserZone) return;
     const start = document.getElementById("start");
     const when = new Date(zone.dataset.startUtc);
     if (start && !Number.isNaN(when.getTime())) {
@@ -106,5 +108,5 @@
     }
     zone.value = browserZone;
     zone.dispatchEvent(new Event("change", { bubbles: true }));
-  }
+  });
 })();
