@@ -163,17 +163,19 @@ def test_names_written_by_sql_never_reach_the_terminal_raw(cli: Cli) -> None:
     cli.ok("user", "create", "Plain")
     cli.ok("rotation", "create", "r", "--type", "daily", "--start", "2026-03-02T09:00Z",
            "--zone", "UTC", "--participant", "Plain")  # fmt: skip
-    cli.sql("UPDATE users SET name = %s", "Evil\x1b[31m\x07\x9b[/]")
+    cli.sql("UPDATE users SET name = %s", "Evil\x1b[31m\x07\x9b[/]\x7f")
     cli.sql("UPDATE rotations SET name = %s", "two\nlines\x1b]0;title\x07")
     outputs = [
         cli.ok("user", "list").stdout,
         cli.ok("rotation", "show", str(cli.sql("SELECT id FROM rotations")[0]["id"])).stdout,
         cli.ok("rotation", "list").stdout,
         cli.ok("oncall").stdout,
+        cli.ok("user", "list", "--json").stdout,
     ]
     for output in outputs:
         assert not RAW_CONTROL.search(output), repr(output)
-    assert "Evil\\x1b[31m\\x07\\x9b[/]" in outputs[0]
+    assert "Evil\\x1b[31m\\x07\\x9b[/]\\x7f" in outputs[0]
+    assert json.loads(outputs[-1])[0]["name"] == "Evil\x1b[31m\x07\x9b[/]\x7f"
     assert "two\\x0alines\\x1b]0;title\\x07" in outputs[1]
 
 

@@ -42,8 +42,9 @@ def as_dict(item: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout; json.dumps escapes every control character, so this is safe as is."""
-    typer.echo(json.dumps(data, default=_plain, indent=2))
+    """JSON on stdout. json.dumps escapes C0 and (ASCII-only) C1 controls; DEL is ASCII, so it
+    is escaped here, and no control character reaches the terminal raw."""
+    typer.echo(json.dumps(data, default=_plain, indent=2).replace("\x7f", "\\u007f"))
 
 
 def when(value: datetime | None) -> str:
