@@ -98,4 +98,3 @@ def test_handoff_help_and_preview_run(plain: Path) -> None:
         '"2027-03-28T02:00:00Z"',
         "]",
     ]
-
