@@ -69,6 +69,28 @@ def test_the_feed_has_every_shift_of_the_person_in_every_rotation(api: Api) -> N
     assert str(calendar.get("x-wr-calname")) == "Bob Chen on call"
 
 
+def test_override_shifts_are_in_the_feed_of_the_person_covering(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    daily = api.rotation("payments", [ann])
+    start, end = T0 + timedelta(days=1, hours=2), T0 + timedelta(days=1, hours=8)
+    made = api.admin.post(
+        f"/api/v1/rotations/{daily['id']}/overrides",
+        json={"start": _z(start), "end": _z(end), "user_id": bob},
+    )
+    assert made.status_code == 201, made.text
+
+    bobs = _events(api.reader.get(f"/api/v1/users/{bob}/calendar.ics"))
+    assert [
+        (_z(e.decoded("dtstart")), _z(e.decoded("dtend")), str(e.get("summary"))) for e in bobs
+    ] == [(_z(start), _z(end), "On call: payments (override)")]
+    # Ann's shift is cut where Bob covers it, as /shifts says.
+    anns = _events(api.reader.get(f"/api/v1/users/{ann}/calendar.ics"))
+    got = sorted((_z(e.decoded("dtstart")), _z(e.decoded("dtend"))) for e in anns)
+    assert got == sorted(_shifts_of(api, daily["id"], ann))
+    assert any(until == _z(start) for _, until in got)  # Ann's shift stops where Bob's begins
+    assert any(since == _z(end) for since, _ in got)  # and resumes where it ends
+
+
 def test_a_person_in_no_rotation_has_an_empty_feed_and_an_unknown_one_none(api: Api) -> None:
     nobody = api.user("Dee")
     assert _events(api.reader.get(f"/api/v1/users/{nobody}/calendar.ics")) == []
