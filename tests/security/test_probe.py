@@ -82,12 +82,14 @@ def test_a_refusal_names_every_field_at_fault(secured: Secured) -> None:
     with secured.admin as admin:
         created = admin.post("/api/v1/rotations", json=body)
         queried = admin.get("/api/v1/oncall", params={"at": "tomorrow", "rotation": "x"})
+        stray = admin.post("/api/v1/users", params={"fields": "all"}, json={"name": "", "x": 1})
         previewed = admin.post(
             "/api/v1/rotations/preview",
             json={"type": "daily", "start": "2026-03-02T09:00", "time_zone": "Factory", "count": 0},
         )
     assert _fields(created) == {"name", "description", "type", "time_zone"}
     assert _fields(queried) == {"at", "rotation"}
+    assert _fields(stray) == {"fields", "name", "x"}
     assert _fields(previewed) == {"start", "time_zone", "count"}
     messages = [e["message"] for e in created.json()["errors"]]
     assert not any(m.startswith("Value error") for m in messages), messages

@@ -3,6 +3,9 @@ naming the stray parameter, not a silently unfiltered answer."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import Request
 from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
@@ -39,9 +42,22 @@ def known_parameters(route: APIRoute) -> frozenset[str]:
     return _known[key]
 
 
+async def _body_errors(request: Request, route: APIRoute) -> list[Any]:
+    """The body's validation errors, as FastAPI would report them after this dependency."""
+    if route.body_field is None:
+        return []
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        return []  # not JSON: FastAPI refuses such a body before any dependency runs
+    _, errors = route.body_field.validate(body, {}, loc=("body",))
+    return errors
+
+
 async def reject_unknown_query(request: Request) -> None:
-    """Refuse unknown query parameters, together with every other query or path parameter
-    of the request that is not valid (raising here stops FastAPI before it checks those)."""
+    """Refuse unknown query parameters, together with every other parameter and body field of
+    the request that is not valid (raising here stops FastAPI before it checks those)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -57,6 +73,7 @@ async def reject_unknown_query(request: Request) -> None:
             [
                 *path_errors,
                 *query_errors,
+                *await _body_errors(request, route),
                 *(
                     {
                         "loc": ("query", name),
