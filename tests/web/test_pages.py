@@ -71,6 +71,26 @@ def test_the_live_part_answers_304_while_unchanged(browser: Browser, web: Web) -
     assert "Bo" in changed.text
 
 
+def test_the_rotations_list_answers_its_poll_with_304_while_unchanged(
+    browser: Browser, web: Web
+) -> None:
+    ann = web.user("Ann")
+    web.rotation("primary", "weekly", START, "UTC", [ann])
+    browser.sign_in(web.admin_token)
+    page = browser.client.get("/rotations").text
+    [shown] = re.findall(r'id="rotation-rows"[^>]*data-etag="([^"]+)"', page)
+    shown = shown.replace("&#34;", '"')
+    poll = {"HX-Request": "true", "If-None-Match": shown}
+    assert browser.client.get("/rotations/rows?q=&cursor=", headers=poll).status_code == 304
+    searched = browser.client.get("/rotations/rows?q=nothing", headers=poll)
+    assert searched.status_code == 200 and "No rotation's name contains" in searched.text
+    web.rotation("secondary", "weekly", START, "UTC", [ann])
+    changed = browser.client.get("/rotations/rows?q=&cursor=", headers=poll)
+    assert changed.status_code == 200 and "secondary" in changed.text
+    [carried] = re.findall(r'id="rotation-rows"[^>]*data-etag="([^"]+)"', changed.text)
+    assert carried.replace("&#34;", '"') == changed.headers["ETag"]  # the next poll sends it
+
+
 def test_a_name_already_taken_is_asked_about_with_the_emails(browser: Browser, web: Web) -> None:
     browser.sign_in(web.admin_token)
     form = {"csrf_token": browser.csrf, "name": "Ann Lee", "email": "ann@example.com"}

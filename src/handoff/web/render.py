@@ -76,20 +76,16 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
 
 
 def rendered(request: Request, name: str, **context: Any) -> tuple[Markup, str]:
-    """A template as HTML to embed in a page, and its ETag (what `fragment` answers with)."""
+    """A template as HTML to embed in a page, and its ETag: the hash of that HTML."""
     html = TEMPLATES.get_template(name).render(request=request, **context)
-    return Markup(html), _etag(html)
+    return Markup(html), '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
 
 
-def fragment(request: Request, name: str, **context: Any) -> Response:
-    """A part of a page that htmx polls: 304 Not Modified while it equals the version the
-    browser sent back in If-None-Match, so the page is left untouched."""
-    html, etag = rendered(request, name, **context)
-    headers = {**HEADERS, "ETag": etag}
+def live(request: Request, name: str, etag: str, **context: Any) -> Response:
+    """A polled part of a page (`name` wraps content whose ETag is `etag`): 304 Not Modified
+    while the browser already shows that content (If-None-Match), so nothing is replaced."""
     if request.headers.get("If-None-Match") == etag:
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(html, headers=headers)
-
-
-def _etag(html: str) -> str:
-    return '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
+        return Response(status_code=304, headers={**HEADERS, "ETag": etag})
+    response = page(request, name, **context)
+    response.headers["ETag"] = etag
+    return response

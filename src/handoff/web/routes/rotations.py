@@ -11,7 +11,7 @@ place.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -22,13 +22,14 @@ from handoff.store import participants, rotations, users
 from handoff.store.errors import Invalid, NotFound, StoreError, invalid
 from handoff.web import views
 from handoff.web.flash import flash
-from handoff.web.render import fragment, page, rendered
+from handoff.web.render import live, page, rendered
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Search = Annotated[str, Query(max_length=rotations.MAX_NAME)]
-LIVE = "rotation_live.html"
+LIVE_PARTS = "rotation_live_parts.html"
+ROWS = "rotations_rows.html"
 
 
 @router.get("/rotations")
@@ -53,7 +54,7 @@ async def rotation_rows(
     cursor: str | None = None,
 ) -> Response:
     """The list's table body alone: what the search box and the periodic refresh swap in."""
-    return await _list(request, viewer, conn, now, q, cursor, "rotations_rows.html")
+    return await _list(request, viewer, conn, now, q, cursor, ROWS)
 
 
 async def _list(
@@ -70,7 +71,17 @@ async def _list(
         found = await views.rotation_list(conn, now, q, cursor or None)
     except Invalid as exc:
         found, error = views.RotationList([], None), str(exc)
-    return page(request, template, session=viewer, listing=found, q=q, cursor=cursor, error=error)
+    rows, etag = rendered(request, "rotations_list.html", listing=found, q=q, error=error)
+    context: dict[str, Any] = {
+        "session": viewer,
+        "q": q,
+        "cursor": cursor,
+        "rows": rows,
+        "rows_etag": etag,
+    }
+    if template == ROWS:
+        return live(request, ROWS, etag, **context)
+    return page(request, template, **context)
 
 
 async def _detail(
@@ -85,7 +96,7 @@ async def _detail(
     """The page, with its live part rendered as the poll renders it (so their ETags agree)."""
     detail = await views.rotation_detail(conn, rotation_id, now)
     people = await views.all_users(conn) if viewer.can_write else []
-    live, live_etag = rendered(request, LIVE, session=viewer, d=detail)
+    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail)
     return page(
         request,
         "rotation.html",
@@ -94,8 +105,8 @@ async def _detail(
         d=detail,
         people=people,
         error=error,
-        live=live,
-        live_etag=live_etag,
+        live=parts,
+        live_etag=etag,
     )
 
 
@@ -113,7 +124,8 @@ async def rotation_live(
     """The part of the rotation page that changes by itself, polled by htmx: a 304 while it is
     what the page shows, so nothing is replaced and focus and scroll stay where they are."""
     detail = await views.rotation_detail(conn, rotation_id, now)
-    return fragment(request, LIVE, session=viewer, d=detail)
+    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail)
+    return live(request, "rotation_live.html", etag, d=detail, live=parts, live_etag=etag)
 
 
 async def _act(

@@ -4,8 +4,9 @@
 //   when the live preview swaps new messages in.
 // - <form data-confirm="..."> asks before submitting (removals, deletion).
 // - a polled element with data-etag sends it as If-None-Match; the server's 304 means "as
-//   shown", and nothing is swapped. When a swap does happen, focus goes back to the control
-//   with the same label, so keyboard users keep their place.
+//   shown", and nothing is swapped (a new version carries its own data-etag). When a swap does
+//   happen, focus goes back to the control with the same label, so keyboard users keep their
+//   place.
 // - the flash message (#flash, a role="status" region) is set again after load, so screen
 //   readers announce it.
 // - a blank new-rotation form starts in the browser's own time zone.
@@ -59,28 +60,25 @@
     if (etag) event.detail.headers["If-None-Match"] = etag;
   });
 
-  document.body.addEventListener("htmx:afterRequest", function (event) {
-    const elt = event.detail.elt;
-    const xhr = event.detail.xhr;
-    if (elt.dataset.etag !== undefined && xhr.status === 200) {
-      elt.dataset.etag = xhr.getResponseHeader("ETag") || "";
-    }
-  });
+  // The focused control, by what names it: its label, its id, or a link's address.
+  function selectorFor(el) {
+    const label = el.getAttribute("aria-label");
+    if (label) return `[aria-label="${CSS.escape(label)}"]`;
+    if (el.id) return `#${CSS.escape(el.id)}`;
+    const href = el.getAttribute("href");
+    return href ? `a[href="${CSS.escape(href)}"]` : null;
+  }
 
   let refocus = null;
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     const active = document.activeElement;
-    const target = event.detail.target;
-    refocus = null;
-    if (active && active !== document.body && target.contains(active)) {
-      const label = active.getAttribute("aria-label");
-      refocus = label ? `[aria-label="${CSS.escape(label)}"]` : active.id ? `#${CSS.escape(active.id)}` : null;
-    }
+    refocus = active && active !== document.body && event.detail.target.contains(active)
+      ? selectorFor(active) : null;
   });
 
-  document.body.addEventListener("htmx:afterSwap", function (event) {
+  document.body.addEventListener("htmx:afterSwap", function () {
     if (!refocus) return;
-    const again = event.detail.target.querySelector(refocus);
+    const again = document.querySelector(refocus);
     refocus = null;
     if (again && document.activeElement !== again) again.focus({ preventScroll: true });
   });
