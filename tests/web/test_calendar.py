@@ -315,8 +315,14 @@ def test_overrides_in_their_own_pattern_and_pending_changes_marked(
     expect(page.locator(".cal-lane .cal-label")).to_have_text(["database", "payments"])
     expect(_lane(page, team["payments"]).locator(".cal-bar.override")).to_have_text(["Cy 18:00"])
     expect(_lane(page, team["payments"]).locator(".cal-bar")).to_have_count(1)
+    # Filtered to Bo, database is there for the change that will add him.
+    page.select_option("#cal-person", label="Bo")
+    page.click(".cal-filters button:has-text('Show')")
+    expect(page.locator(".cal-lane .cal-label")).to_have_text(["database", "payments"])
+    expect(_lane(page, team["database"]).locator(".cal-bar")).to_have_text(["Bo 15:00"])
 
     page.set_viewport_size(PHONE)
+    page.goto("/calendar")
     days = page.locator(".cal-list-day")
     expect(days.nth(3).locator(".cal-item.override")).to_contain_text(
         "payments Cy override 18:00 → Fri 04 Dec 08:00"
