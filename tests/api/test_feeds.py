@@ -15,6 +15,7 @@ import icalendar
 from .conftest import T0, Api
 
 HORIZON = timedelta(days=180)
+LOOKBACK = timedelta(days=31)
 
 
 def _z(t: datetime) -> str:
@@ -28,11 +29,12 @@ def _events(response: httpx.Response) -> list[icalendar.cal.Component]:
 
 
 def _shifts_of(api: Api, rotation_id: str, user_id: str) -> list[tuple[str, str]]:
+    """The person's shifts that /shifts gives over the feed's window (those not ended by T0)."""
     items = api.reader.get(
         f"/api/v1/rotations/{rotation_id}/shifts",
-        params={"since": _z(T0), "until": _z(T0 + HORIZON)},
+        params={"since": _z(T0 - LOOKBACK), "until": _z(T0 + HORIZON)},
     ).json()["items"]
-    return [(s["start"], s["end"]) for s in items if s["user_id"] == user_id]
+    return [(s["start"], s["end"]) for s in items if s["user_id"] == user_id and s["end"] > _z(T0)]
 
 
 def _feed_token(api: Api, user_id: str) -> dict[str, str]:
@@ -60,7 +62,7 @@ def test_the_feed_has_every_shift_of_the_person_in_every_rotation(api: Api) -> N
     )
     assert got == expected
     assert len(expected) > 100  # 90 daily shifts and about 13 weekly ones
-    assert all(start >= _z(T0 - timedelta(days=7)) for start, _, _ in got)
+    assert min(start for start, _, _ in got) == _z(T0)  # the rotations began at T0
     assert max(end for _, end, _ in got) >= _z(T0 + HORIZON)
     assert len({str(e.get("uid")) for e in events}) == len(events)
     calendar = icalendar.Calendar.from_ical(
@@ -89,6 +91,26 @@ def test_override_shifts_are_in_the_feed_of_the_person_covering(api: Api) -> Non
     assert got == sorted(_shifts_of(api, daily["id"], ann))
     assert any(until == _z(start) for _, until in got)  # Ann's shift stops where Bob's begins
     assert any(since == _z(end) for since, _ in got)  # and resumes where it ends
+
+
+def test_a_refresh_keeps_the_events_of_shifts_that_have_not_changed(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.rotation("payments", [ann, bob], type="weekly")
+    feed = f"/api/v1/users/{ann}/calendar.ics"
+
+    def events() -> dict[str, tuple[datetime, datetime]]:
+        found = _events(api.reader.get(feed))
+        return {str(e.get("uid")): (e.decoded("dtstart"), e.decoded("dtend")) for e in found}
+
+    before = events()
+    api.clock.advance(timedelta(hours=5))  # a calendar client refreshing later the same week
+    after = events()
+    # Ann's shift in progress keeps its start, so its event is the same one, not a new event
+    # starting at each refresh.
+    first = min(before, key=lambda uid: before[uid])
+    assert before[first][0] == T0
+    assert after[first] == before[first]
+    assert set(after) == set(before)
 
 
 def test_a_person_in_no_rotation_has_an_empty_feed_and_an_unknown_one_none(api: Api) -> None:
