@@ -27,9 +27,6 @@ from handoff.store import calendar, feeds, users
 
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
 FEED_HORIZON = timedelta(days=180)
-# The feed is read from this far back, so that the shift in progress keeps its real start (and
-# its event its UID) from one refresh to the next instead of starting at each reading's "now".
-FEED_LOOKBACK = timedelta(days=31)
 CALENDAR_MEDIA_TYPE = "text/calendar"
 
 
@@ -65,13 +62,12 @@ async def feed_reader(
 
 
 def personal_feed(user: users.User, projection: calendar.Projection, now: datetime) -> bytes:
-    """One VEVENT per shift of the person that has not ended, in every rotation (own and
-    override shifts)."""
+    """One VEVENT per shift of the person, in every rotation (own and override shifts)."""
     ical = Calendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
     ical.add("x-wr-calname", ical_text(f"{user.name} on call"))
-    for segment in (s for s in projection.segments if s.end > now):
+    for segment in projection.segments:
         rotation = projection.rotation(segment.rotation_id)
         kind = " (override)" if segment.override_id else ""
         event = Event()
@@ -106,9 +102,7 @@ async def personal_calendar(user_id: UUID, conn: Conn, now: Now) -> CalendarResp
 
     Besides API tokens, takes the person's feed token as `?token=`."""
     user = await users.get(conn, user_id)
-    projection = await calendar.project(
-        conn, now - FEED_LOOKBACK, now + FEED_HORIZON, user_id=user_id
-    )
+    projection = await calendar.project(conn, now, now + FEED_HORIZON, user_id=user_id)
     return CalendarResponse(personal_feed(user, projection, now))
 
 
