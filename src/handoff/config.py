@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(
         default=168, ge=1, le=8760, description="A web session ends this long after sign-in."
     )
+    # Retention (engine.md): finished queue rows, and the history only when this is set.
+    queue_retention_succeeded_minutes: int = Field(default=60, ge=1, le=525_600)
+    queue_retention_failed_days: int = Field(default=7, ge=1, le=3650)
+    history_retention_days: int | None = Field(default=None, ge=1, le=36_500)
 
     @field_validator("database_url")
     @classmethod

@@ -56,6 +56,6 @@ async def load(conn: AsyncConnection[Any], *, now: datetime) -> bool:
                 time_zone=zone,
             )
             await rotations.create(
-                conn, config, [people[i].id for i in members], now=now, limit=MAX_PARTICIPANTS
+                conn, config, [people[i].id for i in members], limit=MAX_PARTICIPANTS
             )
     return True

@@ -1,6 +1,6 @@
 """A real API server (uvicorn on 127.0.0.1, a free port) over the test database.
 
-The server runs for the whole session in a background thread with a ManualClock the tests
+The server runs for the whole session in a background thread with a ClockSeam the tests
 move; each test gets empty tables (the `db_url` fixture) and fresh admin and reader tokens.
 """
 
@@ -22,10 +22,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from handoff.clock import ManualClock
 from handoff.config import Settings
 from handoff.http.app import create_app
 from handoff.store import tokens
+from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
@@ -35,7 +35,7 @@ MAX_PARTICIPANTS = 5
 @dataclass
 class Server:
     url: str
-    clock: ManualClock
+    clock: ClockSeam
     app: FastAPI
 
 
@@ -46,7 +46,7 @@ class Api:
     anonymous: httpx.Client
     reader: httpx.Client
     admin: httpx.Client
-    clock: ManualClock
+    clock: ClockSeam
     admin_token: str
     reader_token: str
     db_url: str
@@ -107,7 +107,7 @@ def running(app: FastAPI) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[Server]:
-    clock = ManualClock(T0)
+    clock = ClockSeam(database_url, T0)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
     app = create_app(settings, database_url, clock)
     with running(app) as url:

@@ -13,11 +13,11 @@ import pytest
 from fastapi import APIRouter
 
 from handoff.api.limits import MAX_BODY_BYTES
-from handoff.clock import ManualClock
 from handoff.config import Settings
 from handoff.http.app import create_app
+from handoff.store.clock import ClockSeam
 
-from .conftest import T0, Api, running
+from .conftest import Api, running
 from .test_auth import app_routes
 
 PROBLEM = "application/problem+json"
@@ -111,7 +111,7 @@ def test_unexpected_errors_are_a_generic_500(database_url: str) -> None:
     async def boom() -> None:
         raise RuntimeError("secret internals")
 
-    app = create_app(Settings(), database_url, ManualClock(T0), routers=[broken])
+    app = create_app(Settings(), database_url, ClockSeam(database_url), routers=[broken])
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -135,7 +135,7 @@ def test_lost_races_are_409_or_503(database_url: str) -> None:
     async def deadlock() -> None:
         raise psycopg.errors.DeadlockDetected("deadlock detected")
 
-    app = create_app(Settings(), database_url, ManualClock(T0), routers=[racing])
+    app = create_app(Settings(), database_url, ClockSeam(database_url), routers=[racing])
 
     async def call(path: str) -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -148,7 +148,7 @@ def test_lost_races_are_409_or_503(database_url: str) -> None:
 
 def test_database_away_is_a_quick_503() -> None:
     dead = "postgresql://postgres@127.0.0.1:9/nothing"
-    app = create_app(Settings(), dead, ManualClock(T0))
+    app = create_app(Settings(), dead, ClockSeam(dead))
     with running(app) as url:
         started = time.monotonic()
         response = httpx.get(
@@ -170,7 +170,7 @@ def test_readiness_follows_the_engine(api: Api, engine_state: str) -> None:
     if engine_state == "checked_in":
         api.sql("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())")
     settings = Settings(database_url=api.db_url)
-    app = create_app(settings, api.db_url, ManualClock(T0), engine_runner=engine)
+    app = create_app(settings, api.db_url, ClockSeam(api.db_url), engine_runner=engine)
     with running(app) as url:
         response = httpx.get(f"{url}/readyz", timeout=30)
     if engine_state == "checked_in":

@@ -49,10 +49,10 @@ def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
     """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str, prefix: tuple[str, ...] = (), **env: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         proc = subprocess.Popen(
-            [*prefix, HANDOFF, "worker", *args],
+            [HANDOFF, "worker", *args],
             env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"} | env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -13,11 +13,10 @@ import pytest
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
-from handoff import rotation as rules
 from handoff.engine import process
 from handoff.engine.process import Processor
 from handoff.grid import Grid
-from handoff.store import state
+from handoff.store import participants
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
@@ -187,15 +186,9 @@ async def test_replacing_without_the_person_on_call_gives_the_old_index(
 async def _set_active(
     pool: AsyncConnectionPool[Any], clock: ClockSeam, rid: Any, index: int
 ) -> None:
-    """Set the active participant as the API does: lock, apply the rule, save."""
-    async with pool.connection() as aconn, aconn.transaction():
-        locked = await state.lock(aconn, rid)
-        assert locked
-        change = rules.set_active(locked.state, locked.core_participants(), index, clock.now())
-        next_run_at = rules.next_run_at(locked.grid(), change.state)
-        await state.save(
-            aconn, locked, change, engine="api", now=clock.now(), next_run_at=next_run_at
-        )
+    """Set the active participant as the API does, through the write path."""
+    async with pool.connection() as aconn:
+        await participants.set_active(aconn, rid, index)
 
 
 async def test_set_active_hands_the_rest_of_the_shift_over(

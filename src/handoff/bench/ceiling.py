@@ -27,7 +27,6 @@ from uuid import UUID
 
 import psycopg
 
-from handoff import rotation
 from handoff.bench import pgbench, population
 from handoff.bench.profiles import Profile
 from handoff.store import state
@@ -106,24 +105,10 @@ def steps(profile: Profile) -> int:
 
 
 async def _handoff(conn: psycopg.AsyncConnection[Any], rotation_id: UUID) -> None:
-    """One rotation's update, statement for statement what a queue job runs."""
-    async with conn.pipeline(), conn.transaction():
-        locked = await state.lock(conn, rotation_id)
-        if locked is None:
+    """One rotation's update: the write path a queue job runs, pipelined."""
+    async with conn.pipeline():
+        if await state.write(conn, rotation_id, engine="queue") is None:
             raise LookupError(f"rotation {rotation_id} vanished during the ceiling run")
-        now = population.now()
-        grid = locked.grid()
-        change = rotation.update(
-            grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
-        )
-        await state.save(
-            conn,
-            locked,
-            change,
-            engine="queue",
-            now=now,
-            next_run_at=rotation.next_run_at(grid, change.state),
-        )
 
 
 async def _clients(

@@ -18,8 +18,7 @@ import httpx
 import psycopg
 
 from handoff.chaos.workers import CLI_ENTRY, STOP_TIMEOUT_SECONDS
-from handoff.clock import SystemClock
-from handoff.store import tokens
+from handoff.store import clock, tokens
 
 READY_TIMEOUT_SECONDS = 30.0
 READY_POLL_SECONDS = 0.2
@@ -48,7 +47,7 @@ def free_port() -> int:
 
 async def _admin_token(url: str, name: str) -> str:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        _, secret = await tokens.create(conn, name, "admin", now=SystemClock().now())
+        _, secret = await tokens.create(conn, name, "admin", now=await clock.read(conn))
     return secret
 
 

@@ -71,7 +71,6 @@ async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: in
         return run_engine(
             url,
             settings,
-            clock,
             engine="queue",
             concurrency=settings.worker_concurrency,
             stop=stop,

@@ -3,13 +3,16 @@
 Every `batch_interval_seconds`, one transaction: take the batch lock (one batch engine at a
 time, as GoAlert's processing lock did), read every rotation with state (and every one with
 participants but no state yet, which it starts), both rows locked and skipping any a queue
-job holds, compute each update with the same core functions as the queue
-engine, apply at most `batch_max_advances` of them, write the same history (engine='batch')
-and the same next run time, commit. Its cost grows with the number of rotations: it is the
-baseline the queue engine is measured against, and the path for migrating a deployment.
+job holds, with their overrides and pending scheduled changes; catch each up with the same
+function as the queue engine (`state.settle`: boundaries, scheduled changes and override
+edges in time order), apply at most `batch_max_advances` of them, write the same history
+(engine='batch') and the same next run time (`state.commit`), commit. Its cost grows with
+the number of rotations: it is the baseline the queue engine is measured against, and the
+path for migrating a deployment.
 
 It runs safely beside the queue engine: both lock the rotation row before its state, history
-is unique per boundary, and `state.save` leaves any job's claim on a rotation intact.
+is unique per boundary (and per instant, cause and override or change), and `state.save`
+leaves any job's claim on a rotation intact.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from handoff import rotation
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import observe
@@ -63,7 +65,7 @@ class BatchEngine:
     async def cycle(self) -> CycleResult:
         """One cycle in one transaction; a no-op when another batch engine holds the lock."""
         started = time.perf_counter()
-        committed: list[tuple[UUID, rotation.Change]] = []
+        committed: list[tuple[UUID, tuple[state.HistoryRow, ...]]] = []
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(Q["try_lock"], {"key": BATCH_LOCK})
             row = await cur.fetchone()
@@ -75,36 +77,27 @@ class BatchEngine:
                 rows = await dcur.fetchall()
                 await dcur.execute(Q["batch_unstarted"])
                 rows += await dcur.fetchall()
-                await dcur.execute(
-                    Q["batch_participants"], {"rotation_ids": [r["id"] for r in rows]}
-                )
+                ids = {"rotation_ids": [r["id"] for r in rows]}
+                await dcur.execute(Q["batch_participants"], ids)
                 by_rotation: dict[UUID, list[state.ParticipantRow]] = defaultdict(list)
                 for p in await dcur.fetchall():
                     rotation_id = p.pop("rotation_id")
                     by_rotation[rotation_id].append(state.ParticipantRow(**p))
+                await dcur.execute(Q["batch_oncall"], ids)
+                inputs = {o.pop("rotation_id"): o for o in await dcur.fetchall()}
             for r in rows:
                 if len(committed) >= self.max_advances:
                     break
-                locked = state.Locked.from_row(r, by_rotation[r["id"]], r, now)
+                locked = state.Locked.from_row(r, by_rotation[r["id"]], r | inputs[r["id"]], now)
                 try:
-                    grid = locked.grid()
+                    settled = state.settle(locked, strict=True)
                 except ValueError as exc:
                     log.warning("rotation skipped", rotation_id=str(locked.id), error=str(exc))
                     continue
-                change = rotation.update(
-                    grid, locked.state, locked.core_participants(), locked.grid_changed_at, now
-                )
-                if change.state == locked.state and not change.handoffs:
+                if not settled.rows and not settled.applied and settled.locked == locked:
                     continue
-                await state.save(
-                    conn,
-                    locked,
-                    change,
-                    engine="batch",
-                    now=now,
-                    next_run_at=rotation.next_run_at(grid, change.state),
-                )
-                committed.append((locked.id, change))
+                written = await state.commit(conn, locked, settled, engine="batch")
+                committed.append((locked.id, written))
             await conn.execute(
                 Q["record_status"],
                 {
@@ -118,14 +111,14 @@ class BatchEngine:
                     ),
                 },
             )
-        for rotation_id, change in committed:
-            observe(change, rotation_id, now, "batch")
+        for rotation_id, written in committed:
+            observe(written, rotation_id, now, "batch")
         metrics.BATCH_CYCLE.observe(time.perf_counter() - started)
         return CycleResult(
             leader=True,
             rotations=len(rows),
             applied=len(committed),
-            handoffs=sum(len(c.handoffs) for _, c in committed),
+            handoffs=sum(len(written) for _, written in committed),
         )
 
     async def run(self, stop: asyncio.Event) -> None:

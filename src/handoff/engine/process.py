@@ -20,27 +20,32 @@ import structlog
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from handoff import rotation
 from handoff.engine import metrics
 from handoff.store import state
 from handoff.store.queries import Queries
 
 LATE_WARNING = timedelta(minutes=1)
+# Causes recorded at an instant fixed in advance, so their lag is the engine's: the rest are
+# edits, recorded when they are made.
+TIMED = frozenset({"boundary", "scheduled_change", "override_started", "override_ended"})
 
 Q = Queries("engine")
 log = structlog.get_logger("handoff.engine")
 
 
-def observe(change: rotation.Change, rotation_id: UUID, now: datetime, engine: str) -> None:
-    """Count the handoffs of a committed change, and warn when any was more than a minute late.
+def observe(
+    rows: Sequence[state.HistoryRow], rotation_id: UUID, now: datetime, engine: str
+) -> None:
+    """Count the on-call changes a write recorded, and warn when any boundary, scheduled change
+    or override edge was more than a minute late.
 
-    A catch-up after downtime crosses many boundaries at once: it is one warning per rotation
-    (how many were late, the oldest and its lag), not one per boundary.
+    A catch-up after downtime crosses many instants at once: it is one warning per rotation
+    (how many were late, the oldest and its lag), not one per instant.
     """
-    late: list[rotation.Handoff] = []
-    for handoff in change.handoffs:
+    late: list[state.HistoryRow] = []
+    for handoff in rows:
         metrics.HANDOFFS.labels(engine=engine, cause=handoff.cause).inc()
-        if handoff.cause != "boundary":
+        if handoff.cause not in TIMED:
             continue
         lag = now - handoff.at
         metrics.LAG.observe(lag.total_seconds())
@@ -64,14 +69,17 @@ class Processor:
     def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
         self.pool = pool
 
-    async def process(self, rotation_id: UUID, job_id: int | None) -> rotation.Change | None:
-        """Bring one rotation up to date in its own transaction; None if it no longer exists."""
+    async def process(
+        self, rotation_id: UUID, job_id: int | None
+    ) -> tuple[state.HistoryRow, ...] | None:
+        """Bring one rotation up to date in its own transaction; returns the history rows it
+        wrote, None if the rotation no longer exists."""
         async with self.pool.connection() as conn:
             return await self.update(conn, rotation_id, job_id)
 
     async def update(
         self, conn: AsyncConnection[Any], rotation_id: UUID, job_id: int | None
-    ) -> rotation.Change | None:
+    ) -> tuple[state.HistoryRow, ...] | None:
         """One rotation, one transaction on `conn`; None if the rotation no longer exists.
 
         Raises whatever the rotation's data makes impossible (an unknown time zone written
@@ -80,8 +88,8 @@ class Processor:
         written = await state.write(conn, rotation_id, engine="queue", job_id=job_id)
         if written is None:
             return None
-        observe(written.change, rotation_id, written.locked.now, "queue")
-        return written.change
+        observe(written.rows, rotation_id, written.locked.now, "queue")
+        return written.rows
 
     async def run_job(self, job_id: int | None, rotation_ids: Sequence[UUID]) -> None:
         """Run one update_rotations job.

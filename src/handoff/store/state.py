@@ -1,35 +1,44 @@
 """The one write path of a rotation: lock, catch up, apply the rule, save and schedule.
 
-Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, user deletion) calls
-`write()`: it locks the rotation (the rotation row, then its state row, then its schedule row:
-the one lock order), reads the engine's clock (the database's `handoff_now()`) in the same
-round trip, records every boundary crossed since `shift_start` (engine.md, "Every writer
-catches up first"), applies the writer's edit to the caught-up state with the pure rules, and
-writes the participants, the state, its handoffs and the next run time. The batch engine,
-which locks every rotation in one statement, shares `Locked` and `save()`.
+Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, user deletion, the GoAlert
+import) calls `write()`: it locks the rotation (the rotation row, then its state row, then its
+schedule row: the one lock order), reads the engine's clock (the database's `handoff_now()`),
+the rotation's overrides and pending scheduled changes in the same round trip, and catches up
+(engine.md, "Every writer catches up first"; oncall.md): every boundary, scheduled change and
+override edge since the rotation was last brought up to date is recorded, in time order, by
+the one pure projection (`handoff.oncall.catch_up`). Only then is the writer's edit applied to
+the caught-up rotation with the pure rules, and the participants, the state, the history and
+the next run time (the earliest of the next handoff, override edge and pending change) are
+written. The batch engine, which locks every rotation in one statement, shares `settle()` and
+`commit()`.
 
 This is the engine's hot path: a queue job's update is three statements (lock, read, save)
-between BEGIN and COMMIT.
+between BEGIN and COMMIT, plus one per applied scheduled change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff import rotation
+from handoff import oncall, rotation
 from handoff.grid import Grid
 from handoff.store.queries import Queries
 
 Engine = Literal["queue", "batch", "api"]
 Q = Queries("state")
 P = Queries("participants")
+NEVER = datetime.min.replace(tzinfo=UTC)  # "last brought up to date" of a rotation never run
+
+log = structlog.get_logger("handoff.engine")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,8 @@ class ParticipantRow:
 
 @dataclass(frozen=True, slots=True)
 class Locked:
-    """A rotation as read under lock: its config, participants in order, and state."""
+    """A rotation as read under lock: its config, participants in order, state, overrides
+    and pending scheduled changes, and the engine's clock."""
 
     id: UUID
     name: str
@@ -58,10 +68,17 @@ class Locked:
     state: rotation.State | None
     now: datetime  # the engine's clock (the database's), read under the lock
     description: str = ""
+    caught_up_at: datetime | None = None  # when it was last brought up to date
+    overrides: tuple[oncall.Override, ...] = ()  # those not ended by caught_up_at
+    changes: tuple[oncall.ScheduledChange, ...] = ()  # pending, in time order
+    names: Mapping[UUID, str] = field(default_factory=dict)  # users they name
 
     def grid(self) -> Grid:
         """The rotation's grid; raises ValueError for a config written around validation."""
         return Grid(self.type, self.shift_length, self.start, self.time_zone)  # type: ignore[arg-type]
+
+    def config(self) -> oncall.Config:
+        return oncall.Config(self.type, self.shift_length, self.start, self.time_zone)
 
     def core_participants(self) -> list[rotation.Participant]:
         return [p.core() for p in self.participants]
@@ -74,7 +91,8 @@ class Locked:
         state: dict[str, Any],
         now: datetime,
     ) -> Locked:
-        """Build from a rotation row and a row with the state's columns (all null: no state)."""
+        """Build from a rotation row and a row with the state's columns (all null: no state)
+        and, when read, the rotation's overrides, pending changes and the names they use."""
         shift_start: datetime | None = state["shift_start"]
         return cls(
             id=row["id"],
@@ -90,14 +108,54 @@ class Locked:
             else rotation.State(state["position"], state["participant_id"], shift_start),
             now=now,
             description=row.get("description", ""),
+            caught_up_at=state.get("caught_up_at"),
+            overrides=tuple(_override(o) for o in _json(state.get("overrides"), [])),
+            changes=tuple(_change(c) for c in _json(state.get("changes"), [])),
+            names={UUID(k): v for k, v in _json(state.get("names"), {}).items()},
         )
 
 
-async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
-    """Lock the rotation, its state and its schedule for this transaction, and read the clock.
+def _json(value: Any, empty: Any) -> Any:
+    if value is None:
+        return empty
+    return json.loads(value) if isinstance(value, str) else value
 
-    None if the rotation does not exist.
-    """
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def _override(o: dict[str, Any]) -> oncall.Override:
+    start, end = _time(o["start"]), _time(o["end"])
+    assert start is not None and end is not None
+    return oncall.Override(
+        UUID(o["id"]), start, end, _uuid(o["user_id"]), _uuid(o["replaces_user_id"])
+    )
+
+
+def _change(c: dict[str, Any]) -> oncall.ScheduledChange:
+    at = _time(c["effective_at"])
+    assert at is not None
+    people = c["participants"]
+    return oncall.ScheduledChange(
+        UUID(c["id"]),
+        at,
+        type=c["type"],
+        shift_length=c["shift_length"],
+        start=_time(c["start"]),
+        time_zone=c["time_zone"],
+        participants=None if people is None else tuple(UUID(u) for u in people),
+        active_index=c["active_index"],
+    )
+
+
+async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
+    """Lock the rotation, its state and its schedule for this transaction, and read the clock,
+    its overrides and pending changes. None if the rotation does not exist."""
     args = {"rotation_id": rotation_id}
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(Q["lock_rotation"], args)
@@ -117,11 +175,150 @@ async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One on-call change as the history records it (oncall.md, "The on-call timeline")."""
+
+    at: datetime
+    cause: str
+    from_participant_id: UUID | None
+    from_user_id: UUID | None
+    from_user_name: str | None
+    to_participant_id: UUID | None
+    to_user_id: UUID | None
+    to_user_name: str | None
+    effective: bool = True
+    override_id: UUID | None = None
+    change_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A rotation caught up to the clock: `locked` as it now is (state, participants and grid),
+    the history rows that got it there, and the scheduled changes it applied."""
+
+    locked: Locked
+    rows: tuple[HistoryRow, ...] = ()
+    applied: tuple[oncall.Applied, ...] = ()
+
+
+def _name(locked: Locked, rows: Sequence[ParticipantRow], user_id: UUID | None) -> str | None:
+    if user_id is None:
+        return None
+    for p in rows:
+        if p.user_id == user_id:
+            return p.user_name
+    for p in locked.participants:
+        if p.user_id == user_id:
+            return p.user_name
+    return locked.names.get(user_id, "")
+
+
+def _handoff_row(
+    locked: Locked, rows: Sequence[ParticipantRow], h: rotation.Handoff, effective: bool
+) -> HistoryRow:
+    source = h.from_participant
+    return HistoryRow(
+        h.at,
+        h.cause,
+        source.id if source else None,
+        source.user_id if source else None,
+        _name(locked, rows, source.user_id) if source else None,
+        h.to_participant.id,
+        h.to_participant.user_id,
+        _name(locked, rows, h.to_participant.user_id),
+        effective,
+    )
+
+
+def _event_row(locked: Locked, rows: Sequence[ParticipantRow], e: oncall.Event) -> HistoryRow:
+    return HistoryRow(
+        e.at,
+        e.cause,
+        e.from_participant.id if e.from_participant else None,
+        e.from_user_id,
+        _name(locked, rows, e.from_user_id),
+        e.to_participant.id if e.to_participant else None,
+        e.to_user_id,
+        _name(locked, rows, e.to_user_id),
+        e.effective,
+        e.override_id,
+        e.change_id,
+    )
+
+
+def _rows_for(locked: Locked, participants: Sequence[rotation.Participant]) -> list[ParticipantRow]:
+    return [
+        ParticipantRow(p.id, p.user_id, i, _name(locked, locked.participants, p.user_id) or "")
+        for i, p in enumerate(participants)
+    ]
+
+
+def settle(locked: Locked, *, strict: bool) -> Settled:
+    """Catch the rotation up to `locked.now`: plain-SQL repairs (rotation.reconcile), then every
+    boundary, scheduled change and override edge due, in time order (oncall.catch_up).
+
+    A grid written around validation (an unknown zone put there by hand) cannot be walked:
+    the engine (`strict`) raises, so its job fails and retries alone; an edit proceeds with
+    the repairs only, so that the edit that fixes the grid can be made.
+    """
+    reconciled = rotation.reconcile(
+        locked.state, locked.core_participants(), locked.grid_changed_at, locked.now
+    )
+    rows = [_handoff_row(locked, locked.participants, h, True) for h in reconciled.handoffs]
+    try:
+        result = oncall.catch_up(
+            locked.config(),
+            reconciled.state,
+            locked.core_participants(),
+            locked.overrides,
+            locked.changes,
+            locked.now,
+            after=locked.caught_up_at or NEVER,
+        )
+    except ValueError:
+        if strict:
+            raise
+        return Settled(replace(locked, state=reconciled.state), tuple(rows))
+    participants = (
+        locked.participants
+        if list(result.participants) == locked.core_participants()
+        else _rows_for(locked, result.participants)
+    )
+    rows += (_event_row(locked, participants, e) for e in result.events)
+    applied_ids = {a.change_id for a in result.applied}
+    config = result.config
+    grid_changed_at = locked.grid_changed_at
+    if config != locked.config():
+        grid_changed_at = max(a.at for a in result.applied)
+    for a in result.applied:
+        if a.skipped:
+            log.warning(
+                "scheduled change applied in part",
+                rotation_id=str(locked.id),
+                change_id=str(a.change_id),
+                skipped=a.skipped,
+            )
+    caught = replace(
+        locked,
+        type=config.type,
+        shift_length=config.shift_length,
+        start=config.start,
+        time_zone=config.time_zone,
+        grid_changed_at=grid_changed_at,
+        participants=list(participants),
+        state=result.state,
+        changes=tuple(c for c in locked.changes if c.id not in applied_ids),
+    )
+    return Settled(caught, tuple(rows), result.applied)
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """What a writer's rule decided on top of the caught-up rotation.
 
     `change` is the rule's outcome (its state and handoffs); `participants` the new list when
-    the edit changed it (positions in order), and `grid` the new grid when it changed it.
+    the edit changed it (positions in order), and `grid` the new grid when it changed it (the
+    edit writes the rotation's row itself).
     """
 
     change: rotation.Change
@@ -134,30 +331,10 @@ EditFn = Callable[[Locked], Awaitable[Edit]]
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What a write did: the rotation as locked (before), and every handoff it recorded."""
+    """What a write did: the rotation as locked (before), and every history row it wrote."""
 
     locked: Locked
-    change: rotation.Change
-
-
-def catch_up(locked: Locked, *, strict: bool) -> rotation.Change:
-    """Every boundary crossed since `shift_start`, by the rules (reconcile, then advance).
-
-    A grid written around validation (an unknown zone put there by hand) cannot be advanced:
-    the engine (`strict`) raises, so its job fails and retries alone; an edit proceeds
-    without the advance, so that the edit that repairs the grid can be made.
-    """
-    try:
-        grid = locked.grid()
-    except ValueError:
-        if strict:
-            raise
-        return rotation.reconcile(
-            locked.state, locked.core_participants(), locked.grid_changed_at, locked.now
-        )
-    return rotation.update(
-        grid, locked.state, locked.core_participants(), locked.grid_changed_at, locked.now
-    )
+    rows: tuple[HistoryRow, ...]
 
 
 async def write(
@@ -170,7 +347,7 @@ async def write(
 ) -> Written | None:
     """Lock, catch up, apply `edit`, save and schedule, in one transaction (or savepoint).
 
-    `edit` receives the rotation as locked with its state caught up to the clock, and may run
+    `edit` receives the rotation as locked and caught up to the clock, and may run
     statements of its own (validation reads, the rotation's config); what it raises rolls the
     whole write back. None if the rotation does not exist.
     """
@@ -178,45 +355,126 @@ async def write(
         locked = await lock(conn, rotation_id)
         if locked is None:
             return None
-        caught = catch_up(locked, strict=engine != "api")
-        current = replace(locked, state=caught.state)
-        edited = await edit(current) if edit is not None else Edit(rotation.Change(caught.state))
-        rows = locked.participants if edited.participants is None else edited.participants
-        if edited.participants is not None:
-            await write_participants(conn, locked, rows)
-        change = rotation.Change(edited.change.state, caught.handoffs + edited.change.handoffs)
-        await save(
-            conn,
-            locked,
-            change,
-            engine=engine,
-            now=locked.now,
-            next_run_at=_next_run_at(locked, edited.grid, change.state),
-            job_id=job_id,
-            participants=rows,
+        settled = settle(locked, strict=engine != "api")
+        rows = await commit(conn, locked, settled, edit, engine=engine, job_id=job_id)
+    return Written(locked, rows)
+
+
+async def commit(
+    conn: AsyncConnection[Any],
+    locked: Locked,
+    settled: Settled,
+    edit: EditFn | None = None,
+    *,
+    engine: Engine,
+    job_id: int | None = None,
+) -> tuple[HistoryRow, ...]:
+    """Write a settled rotation, and the edit applied on top of it, within the caller's
+    transaction; returns the history rows written."""
+    caught = settled.locked
+    if caught.participants != locked.participants:
+        await write_participants(conn, locked.participants, locked.id, caught.participants)
+    if caught.config() != locked.config():
+        await conn.execute(
+            Q["write_grid"],
+            {
+                "rotation_id": locked.id,
+                "type": caught.type,
+                "shift_length": caught.shift_length,
+                "start": caught.start,
+                "time_zone": caught.time_zone,
+                "grid_changed_at": caught.grid_changed_at,
+            },
         )
-    return Written(locked, change)
+    if settled.applied:
+        await conn.execute(
+            Q["mark_applied"],
+            {
+                "ids": [a.change_id for a in settled.applied],
+                "ats": [a.at for a in settled.applied],
+                "skipped": [a.skipped for a in settled.applied],
+            },
+        )
+    rows = list(settled.rows)
+    final, grid = caught, None
+    if edit is not None:
+        edited = await edit(caught)
+        new_rows = caught.participants if edited.participants is None else edited.participants
+        if edited.participants is not None:
+            await write_participants(conn, caught.participants, locked.id, new_rows)
+        final = replace(caught, participants=list(new_rows), state=edited.change.state)
+        grid = edited.grid
+        if grid is not None:
+            final = replace(
+                final,
+                type=grid.type,
+                shift_length=grid.shift_length,
+                start=grid.start,
+                time_zone=grid.time_zone,
+            )
+        effective = _effective_changed(caught, final)
+        rows += (_handoff_row(caught, new_rows, h, effective) for h in edited.change.handoffs)
+    await save(
+        conn,
+        final,
+        rows,
+        engine=engine,
+        write_state=final.state != locked.state,
+        next_run_at=_next_run_at(final),
+        job_id=job_id,
+    )
+    return tuple(rows)
 
 
-def _next_run_at(locked: Locked, grid: Grid | None, new: rotation.State | None) -> datetime | None:
-    """The next handoff; at once for a grid that cannot be computed (its job fails alone)."""
-    if grid is None:
-        try:
-            grid = locked.grid()
-        except ValueError:
-            return None if new is None else locked.now
-    return rotation.next_run_at(grid, new)
+def _on_call(locked: Locked) -> UUID | None:
+    try:
+        found = oncall.on_call_at(
+            locked.config(),
+            locked.state,
+            locked.core_participants(),
+            locked.overrides,
+            locked.changes,
+            locked.now,
+        )
+    except ValueError:
+        found = None
+    return found.user_id if found else None
+
+
+def _effective_changed(before: Locked, after: Locked) -> bool:
+    """Whether an edit changed the effective person: always without overrides, and with them
+    only if none in force covers the change."""
+    return not before.overrides or _on_call(before) != _on_call(after)
+
+
+def _next_run_at(locked: Locked) -> datetime | None:
+    """The earliest of the next handoff, override edge and pending change; at once for a
+    grid that cannot be computed (its job then fails alone)."""
+    try:
+        return oncall.next_wake(
+            locked.config(),
+            locked.state,
+            locked.core_participants(),
+            locked.overrides,
+            locked.changes,
+            locked.now,
+        )
+    except ValueError:
+        return None if locked.state is None else locked.now
 
 
 async def write_participants(
-    conn: AsyncConnection[Any], locked: Locked, rows: Sequence[ParticipantRow]
+    conn: AsyncConnection[Any],
+    old_rows: Sequence[ParticipantRow],
+    rotation_id: UUID,
+    rows: Sequence[ParticipantRow],
 ) -> None:
-    """Make the stored list equal `rows`, touching only what differs."""
-    old = {p.id: p for p in locked.participants}
+    """Make the stored list (`old_rows`) equal `rows`, touching only what differs."""
+    old = {p.id: p for p in old_rows}
     kept = [p for p in rows if p.id in old]
     added = [p for p in rows if p.id not in old]
     gone = [pid for pid in old if pid not in {p.id for p in rows}]
-    args: dict[str, object] = {"rotation_id": locked.id}
+    args: dict[str, object] = {"rotation_id": rotation_id}
     if gone:
         await conn.execute(P["delete_participants"], args | {"ids": gone})
     moved = [p for p in kept if old[p.id].position != p.position]
@@ -246,55 +504,42 @@ async def record_failure(conn: AsyncConnection[Any], rotation_id: UUID, error: s
 async def save(
     conn: AsyncConnection[Any],
     locked: Locked,
-    change: rotation.Change,
+    rows: Sequence[HistoryRow],
     *,
     engine: Engine,
-    now: datetime,
+    write_state: bool,
     next_run_at: datetime | None,
     job_id: int | None = None,
-    participants: Sequence[ParticipantRow] | None = None,
 ) -> None:
-    """Write a change in one statement, within the caller's transaction.
+    """Write the state of `locked`, the history rows and the next run time in one statement.
 
-    Writes the new state and its handoffs, and sets the rotation's next run time (the caller
-    passes `rotation.next_run_at(grid, change.state)`), releasing it from `job_id`, the job
-    that ran it, if any. `participants` is the list the change was computed against, when the
-    caller changed it in this transaction; by default the list read under lock.
+    Releases the rotation from `job_id`, the job that ran it, if any, and notes that it was
+    brought up to date at `locked.now`.
     """
-    rows = locked.participants if participants is None else participants
-    names = {p.id: p.user_name for p in [*locked.participants, *rows]}
-    new = change.state
-    handoffs = change.handoffs
+    new = locked.state
     await conn.execute(
         Q["save"],
         {
             "rotation_id": locked.id,
-            "write_state": new is not None and new != locked.state,
-            "delete_state": new is None and locked.state is not None,
+            "write_state": new is not None and write_state,
+            "delete_state": new is None and write_state,
             "position": new.position if new else None,
             "participant_id": new.participant_id if new else None,
             "shift_start": new.shift_start if new else None,
-            "processed_at": now,
+            "processed_at": locked.now,
             "engine": engine,
-            "at": [h.at for h in handoffs],
-            "cause": [h.cause for h in handoffs],
-            "from_participant_id": [_id(h.from_participant) for h in handoffs],
-            "to_participant_id": [h.to_participant.id for h in handoffs],
-            "from_user_id": [_user(h.from_participant) for h in handoffs],
-            "from_user_name": [
-                names.get(h.from_participant.id) if h.from_participant else None for h in handoffs
-            ],
-            "to_user_id": [h.to_participant.user_id for h in handoffs],
-            "to_user_name": [names.get(h.to_participant.id, "") for h in handoffs],
+            "at": [r.at for r in rows],
+            "cause": [r.cause for r in rows],
+            "from_participant_id": [r.from_participant_id for r in rows],
+            "to_participant_id": [r.to_participant_id for r in rows],
+            "from_user_id": [r.from_user_id for r in rows],
+            "from_user_name": [r.from_user_name for r in rows],
+            "to_user_id": [r.to_user_id for r in rows],
+            "to_user_name": [r.to_user_name for r in rows],
+            "effective": [r.effective for r in rows],
+            "override_id": [r.override_id for r in rows],
+            "change_id": [r.change_id for r in rows],
             "next_run_at": next_run_at,
             "job_id": job_id,
         },
     )
-
-
-def _id(participant: rotation.Participant | None) -> UUID | None:
-    return participant.id if participant else None
-
-
-def _user(participant: rotation.Participant | None) -> UUID | None:
-    return participant.user_id if participant else None

@@ -39,7 +39,7 @@ async def out(conn: Conn, found: list[rotations.Rotation]) -> list[schemas.Rotat
 
 @router.post("", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 409, 413, 422))
 async def create_rotation(
-    body: schemas.RotationIn, conn: Conn, now: Now, settings: AppSettings
+    body: schemas.RotationIn, conn: Conn, settings: AppSettings
 ) -> schemas.Rotation:
     """Create a rotation; with participants, the first is on call at once."""
     config = rotations.Config(
@@ -51,7 +51,7 @@ async def create_rotation(
         time_zone=body.time_zone,
     )
     created = await rotations.create(
-        conn, config, body.participants, now=now, limit=settings.max_participants
+        conn, config, body.participants, limit=settings.max_participants
     )
     return (await out(conn, [created]))[0]
 
@@ -94,7 +94,7 @@ async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotat
     responses=responses(401, 403, 404, 409, 413, 422),
 )
 async def update_rotation(
-    rotation_id: UUID, body: schemas.RotationPatch, conn: Conn, now: Now, settings: AppSettings
+    rotation_id: UUID, body: schemas.RotationPatch, conn: Conn, settings: AppSettings
 ) -> schemas.Rotation:
     """Change a rotation. A grid change restarts the current shift now (same person on call);
     a new participant list keeps the person on call if still listed; `active_index` hands the
@@ -109,9 +109,7 @@ async def update_rotation(
         participants=body.participants,
         active_index=body.active_index,
     )
-    updated = await rotations.update(
-        conn, rotation_id, patch, now=now, limit=settings.max_participants
-    )
+    updated = await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
     return (await out(conn, [updated]))[0]
 
 
@@ -137,13 +135,10 @@ async def add_participant(
     rotation_id: UUID,
     body: schemas.ParticipantIn,
     conn: Conn,
-    now: Now,
     settings: AppSettings,
 ) -> schemas.Participant:
     """Append a participant; the first one goes on call at once."""
-    added = await participants.add(
-        conn, rotation_id, body.user_id, now=now, limit=settings.max_participants
-    )
+    added = await participants.add(conn, rotation_id, body.user_id, limit=settings.max_participants)
     return schemas.Participant(id=added.id, position=added.position, user_id=added.user_id)
 
 
@@ -154,6 +149,6 @@ async def add_participant(
     dependencies=ADMIN,
     responses=responses(401, 403, 404, 422),
 )
-async def remove_participant(rotation_id: UUID, participant_id: UUID, conn: Conn, now: Now) -> None:
+async def remove_participant(rotation_id: UUID, participant_id: UUID, conn: Conn) -> None:
     """Remove a participant; if on call, the next one takes the rest of the shift."""
-    await participants.remove(conn, rotation_id, participant_id, now=now)
+    await participants.remove(conn, rotation_id, participant_id)

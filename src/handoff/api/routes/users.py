@@ -63,6 +63,6 @@ async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> sch
     dependencies=ADMIN,
     responses=responses(401, 403, 404, 422),
 )
-async def delete_user(user_id: UUID, conn: Conn, now: Now) -> None:
+async def delete_user(user_id: UUID, conn: Conn) -> None:
     """Delete a user: they leave every rotation; where they were on call, the next takes over."""
-    await users.delete(conn, user_id, now=now)
+    await users.delete(conn, user_id)

@@ -34,6 +34,10 @@ ALTER TABLE rotation_schedule
     ADD COLUMN failed_at timestamptz,
     ADD COLUMN last_error text;
 
+-- When the write path last brought the rotation up to date (the engine's clock): override
+-- edges up to it are recorded, later ones are not yet (oncall.md).
+ALTER TABLE rotation_schedule ADD COLUMN caught_up_at timestamptz;
+
 -- Finished queue rows are deleted by the sweep after an age (retention); their age is the
 -- time of their last event, found through this index without reading live jobs' events.
 CREATE INDEX handoff_events_finished_idx ON procrastinate_events (at)

@@ -188,6 +188,14 @@ FROM participants p JOIN users u ON u.id = p.user_id
 WHERE p.rotation_id = ANY (%(rotation_ids)s::uuid[])
 ORDER BY p.rotation_id, p.position;
 
+-- name: batch_oncall
+-- The overrides, pending changes and names of the locked rotations, as the write path reads
+-- them (handoff_oncall_inputs_v1), with when each was last brought up to date.
+SELECT r.id AS rotation_id, sc.caught_up_at, i.overrides, i.changes, i.names
+FROM unnest(%(rotation_ids)s::uuid[]) AS r (id)
+LEFT JOIN rotation_schedule sc ON sc.rotation_id = r.id
+CROSS JOIN LATERAL handoff_oncall_inputs_v1(r.id, sc.caught_up_at) i;
+
 -- name: batch_unstarted
 -- Rotations that have participants but no state yet, locked: the batch engine starts them.
 SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,

@@ -9,13 +9,16 @@ FOR NO KEY UPDATE;
 
 -- name: read_locked
 -- With the rotation locked: its participants in order (with their users' names, which history
--- keeps), its state row and its schedule row, both locked too, and the engine's clock
--- (handoff_now(), read after the locks are held). A separate statement from lock_rotation on
--- purpose: it takes its snapshot after the rotation lock is held, so it sees every change
--- committed by the writer it may have waited for.
+-- keeps), its state row and its schedule row, both locked too, the engine's clock
+-- (handoff_now(), read after the locks are held), the overrides not yet ended when it was
+-- last brought up to date, its pending scheduled changes, and the names of the users those
+-- name. A separate statement from lock_rotation on purpose: it takes its snapshot after the
+-- rotation lock is held, so it sees every change committed by the writer it may have waited
+-- for (overrides and changes are written under the same rotation lock).
 SELECT p.ids, p.user_ids, p.positions, p.user_names,
        st.position, st.participant_id, st.shift_start,
        sc.job_id AS schedule_job_id,  -- selected so that the schedule row's lock is kept
+       sc.caught_up_at, i.overrides, i.changes, i.names,
        handoff_now() AS now
 FROM (
     SELECT coalesce(array_agg(pp.id ORDER BY pp.position), '{}') AS ids,
@@ -31,9 +34,10 @@ LEFT JOIN (
     FOR UPDATE
 ) st ON true
 LEFT JOIN (
-    SELECT job_id FROM rotation_schedule WHERE rotation_id = %(rotation_id)s
+    SELECT job_id, caught_up_at FROM rotation_schedule WHERE rotation_id = %(rotation_id)s
     FOR UPDATE
-) sc ON true;
+) sc ON true
+CROSS JOIN LATERAL handoff_oncall_inputs_v1(%(rotation_id)s, sc.caught_up_at) i;
 
 -- name: save
 -- Everything a state change writes, in one statement: the state (upserted or deleted), its
@@ -55,24 +59,29 @@ deleted AS (
     WHERE rotation_id = %(rotation_id)s::uuid AND %(delete_state)s
 ),
 recorded AS (
+    -- Each boundary, and each (instant, cause, override or change), is recorded once: a row
+    -- another engine or a retry recorded already is skipped (both unique indexes).
     INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
                           from_participant_id, to_participant_id, from_user_id, from_user_name,
-                          to_user_id, to_user_name)
+                          to_user_id, to_user_name, effective, override_id, change_id)
     SELECT %(rotation_id)s::uuid, h.at, %(processed_at)s::timestamptz, h.cause, %(engine)s,
            h.from_participant_id, h.to_participant_id, h.from_user_id, h.from_user_name,
-           h.to_user_id, h.to_user_name
+           h.to_user_id, h.to_user_name, h.effective, h.override_id, h.change_id
     FROM unnest(%(at)s::timestamptz[], %(cause)s::text[], %(from_participant_id)s::uuid[],
                 %(to_participant_id)s::uuid[], %(from_user_id)s::uuid[],
-                %(from_user_name)s::text[], %(to_user_id)s::uuid[], %(to_user_name)s::text[])
+                %(from_user_name)s::text[], %(to_user_id)s::uuid[], %(to_user_name)s::text[],
+                %(effective)s::boolean[], %(override_id)s::uuid[], %(change_id)s::uuid[])
          AS h(at, cause, from_participant_id, to_participant_id, from_user_id, from_user_name,
-              to_user_id, to_user_name)
-    ON CONFLICT (rotation_id, boundary_at) WHERE cause = 'boundary' DO NOTHING
+              to_user_id, to_user_name, effective, override_id, change_id)
+    ON CONFLICT DO NOTHING
 )
-INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at)
-VALUES (%(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL)
+INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at, caught_up_at)
+VALUES (%(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL,
+        %(processed_at)s::timestamptz)
 ON CONFLICT (rotation_id) DO UPDATE
 SET failed_at = NULL,
     last_error = NULL,
+    caught_up_at = excluded.caught_up_at,
     next_run_at = CASE
         WHEN rotation_schedule.job_id IS NOT NULL
              AND rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
@@ -93,3 +102,18 @@ SET failed_at = NULL,
 UPDATE rotation_schedule
 SET failed_at = handoff_now(), last_error = left(%(error)s, 2000)
 WHERE rotation_id = %(rotation_id)s;
+
+-- name: write_grid
+-- A scheduled change edited the grid: the rotation's new grid fields, and grid_changed_at at
+-- the change's instant (not the processing time, or a later reconcile would restart the shift).
+UPDATE rotations
+SET type = %(type)s, shift_length = %(shift_length)s, start_at = %(start)s,
+    time_zone = %(time_zone)s, grid_changed_at = %(grid_changed_at)s
+WHERE id = %(rotation_id)s;
+
+-- name: mark_applied
+-- The scheduled changes a catch-up applied, each at its instant, with what it had to skip.
+UPDATE scheduled_changes c
+SET applied_at = a.at, skipped = a.skipped
+FROM unnest(%(ids)s::uuid[], %(ats)s::timestamptz[], %(skipped)s::text[]) AS a (id, at, skipped)
+WHERE c.id = a.id AND c.applied_at IS NULL;
