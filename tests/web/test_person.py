@@ -101,6 +101,9 @@ def test_shifts_rotations_and_a_feed_link_that_works_without_a_header(
     expect(page.locator("#feed-url")).to_have_count(0)  # shown once only
     expect(page.locator(".feed-state")).to_contain_text("A feed link exists")
     page.click("button:has-text('Revoke the feed link')")
+    expect(page.locator("#flash")).to_have_text(
+        "Revoked the feed link: calendars using it stop updating."
+    )
     expect(page.locator(".feed-state")).to_have_count(0)
     assert httpx.get(url).status_code == 401
     shoot(page, "person")
