@@ -8,7 +8,7 @@ committed half-way through a page cannot show one rotation before it and another
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -50,17 +50,15 @@ class PendingChange:
     id: UUID
     effective_at: datetime
     fields: dict[str, object]  # the fields it sets (participants as user ids), by name
-    note: str = ""
+    note: str
 
 
 @dataclass(frozen=True, slots=True)
 class Projection:
-    since: datetime
-    until: datetime
     rotations: list[Rotation]  # by name
     segments: list[Segment]  # by rotation (in the order above), then start
-    changes: list[PendingChange] = field(default_factory=list)
-    names: dict[UUID, str] = field(default_factory=dict)
+    changes: list[PendingChange]  # by instant
+    names: dict[UUID, str]  # of everyone named in the segments and the changes
 
     def name(self, user_id: UUID | None) -> str:
         if user_id is None:
@@ -114,7 +112,7 @@ async def project(
         for change in pending:
             people.update(_participants(change))
         names = await users.names(conn, list(people))
-    return Projection(since, until, found, segments, pending, names)
+    return Projection(found, segments, pending, names)
 
 
 # The fields a scheduled change may set, named as in the API.
