@@ -11,7 +11,7 @@ from handoff.http.app import create_app
 from handoff.http.headers import CONTENT_SECURITY_POLICY
 
 from .client import Browser
-from .conftest import Web
+from .conftest import Web, in_thread
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -58,9 +58,10 @@ def test_every_response_carries_the_headers(browser: Browser, web: Web) -> None:
         _secured(response)
 
 
-async def test_an_internal_error_carries_the_headers_too() -> None:
+def test_an_internal_error_carries_the_headers_too() -> None:
     """A route that fails unexpectedly: its 500 comes from Starlette's outermost middleware.
-    Served in-process, without the lifespan, so no database is needed."""
+    Served in-process, without the lifespan, so no database is needed (in a thread of its own:
+    the browser tests' Playwright keeps an event loop running in this one)."""
     router = APIRouter()
 
     @router.get("/broken")
@@ -68,9 +69,13 @@ async def test_an_internal_error_carries_the_headers_too() -> None:
         raise RuntimeError("boom")
 
     app = create_app(Settings(), "postgresql://unused", SystemClock(), routers=[router])
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        response = await client.get("/broken")
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/broken")
+
+    response = in_thread(get)
     assert response.status_code == 500
     assert "boom" not in response.text
     _secured(response)

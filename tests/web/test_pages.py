@@ -178,3 +178,24 @@ def test_a_worker_s_start_is_recorded_once_and_does_not_move(browser: Browser, w
     page = browser.client.get("/engine").text
     assert '<td data-label="Running now" class="running">0 jobs</td>' in page
     assert '<dd class="handoffs">0 at their boundary</dd>' in page
+
+
+def test_people_who_share_a_name_are_told_apart_on_the_rotation_page(
+    browser: Browser, web: Web
+) -> None:
+    async def two(conn: Any) -> list[Any]:
+        return [
+            (await users.create(conn, "Ann", email, now=web.clock.now())).id
+            for email in ("ann@one.example", None)
+        ]
+
+    first, second = web.run(two)
+    bo = web.user("Bo")
+    rotation = web.rotation("primary", "weekly", START, "UTC", [first, second, bo])
+    browser.sign_in(web.admin_token)
+    html = browser.client.get(f"/rotations/{rotation.id}").text
+    names = re.findall(r'<span class="name">([^<]+)</span>', html)
+    assert names == ["Ann (ann@one.example)", f"Ann ({str(second)[:8]})", "Bo"]
+    assert 'aria-label="Put Ann (ann@one.example) on call"' not in html  # on call already
+    assert f'aria-label="Put Ann ({str(second)[:8]}) on call"' in html
+    assert 'aria-label="Put Bo on call"' in html

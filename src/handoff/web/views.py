@@ -7,6 +7,8 @@ its projections.
 
 from __future__ import annotations
 
+import contextlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +17,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from handoff.store import history, jobs, projections, rotations, status, users
-from handoff.store.errors import StoreError
+from handoff.store.errors import NotFound, StoreError
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
@@ -107,7 +109,7 @@ async def rotation_detail(
     rotation = await rotations.get(conn, rotation_id, now=now)
     shifts, note = await _timeline(conn, rotation, now)
     ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts if s.user_id]
-    names = await users.names(conn, list(set(ids)))
+    names = await _told_apart(conn, await users.names(conn, list(set(ids))))
     members = [
         Member(p, names.get(p.user_id, "(deleted user)"), p.position == rotation.active_index)
         for p in rotation.participants
@@ -123,6 +125,28 @@ async def rotation_detail(
         timeline_note=note,
         history=recorded.items,
     )
+
+
+def labels(names: dict[UUID, str], emails: dict[UUID, str | None]) -> dict[UUID, str]:
+    """Names as a page shows them: where people share a name, each gets their email (or the
+    start of their id) after it, so "Put Ann on call" says which Ann."""
+    counts = Counter(names.values())
+    return {
+        user_id: f"{name} ({emails.get(user_id) or str(user_id)[:8]})"
+        if counts[name] > 1
+        else name
+        for user_id, name in names.items()
+    }
+
+
+async def _told_apart(conn: AsyncConnection[Any], names: dict[UUID, str]) -> dict[UUID, str]:
+    counts = Counter(names.values())
+    emails: dict[UUID, str | None] = {}
+    for user_id, name in names.items():
+        if counts[name] > 1:
+            with contextlib.suppress(NotFound):  # deleted since: their name alone will do
+                emails[user_id] = (await users.get(conn, user_id)).email
+    return labels(names, emails)
 
 
 async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
