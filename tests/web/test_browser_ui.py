@@ -158,3 +158,17 @@ def test_an_unknown_page_is_a_page(page: Any, web: Web, console: list[str]) -> N
     shoot(page, "error-404")
     # The one console line is Chromium reporting the 404 itself.
     assert [e for e in console if not re.search(r"status of 404", e)] == []
+
+
+def test_no_console_error_on_the_calendar_and_person_pages(
+    page: Any, web: Web, console: list[str]
+) -> None:
+    ann = web.user("Ann")
+    web.rotation("Everywhere", "daily", START, "UTC", [ann])
+    sign_in(page, web.reader_token)
+    for url in ("/calendar", "/calendar?view=month", f"/people/{ann}", "/oncall", "/people"):
+        response = page.goto(url)
+        assert response.status == 200, url
+        expect(page.locator("h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+    assert console == []
