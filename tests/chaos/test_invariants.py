@@ -17,7 +17,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.chaos import invariants, population
 from handoff.chaos.context import Context
-from handoff.clock import SystemClock
 from handoff.engine.process import Processor
 
 FAULT = "checker"
@@ -26,7 +25,7 @@ ROTATIONS = 8
 
 async def _process_all(url: str, ids: list[UUID]) -> None:
     async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False) as pool:
-        processor = Processor(pool, SystemClock())
+        processor = Processor(pool)
         for rotation_id in ids:
             await processor.process(rotation_id, None)
 

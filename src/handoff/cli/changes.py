@@ -18,9 +18,8 @@ from handoff.cli.common import console, fail
 from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.rotations import user_ids
 from handoff.cli.run import run
-from handoff.clock import SystemClock
 from handoff.config import Settings
-from handoff.store import changes, rotations, users
+from handoff.store import changes, clock, rotations, users
 from handoff.store.pagination import MAX_LIMIT
 
 app = typer.Typer(help="Scheduled changes to rotations.", no_args_is_help=True)
@@ -94,7 +93,7 @@ def add(
         names = []
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
-        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
         fields = changes.Fields(
             type=type_,
             shift_length=length,
@@ -129,7 +128,7 @@ def list_(
     """A rotation's scheduled changes by instant."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
-        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
         listed: list[changes.Change] = []
         cursor = None
         while True:

@@ -17,9 +17,8 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import parse_time, run
-from handoff.clock import SystemClock
 from handoff.config import Settings
-from handoff.store import overrides, rotations, users
+from handoff.store import clock, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
 
 app = typer.Typer(help="Overrides: who covers whom, when.", no_args_is_help=True)
@@ -57,7 +56,7 @@ async def _named(conn: AsyncConnection[Any], found: list[overrides.Override]) ->
     """The overrides with their people's and rotations' names, for the table."""
     people = {o.user_id for o in found} | {o.replaces_user_id for o in found}
     names = await users.names(conn, [p for p in people if p is not None])
-    now = SystemClock().now()
+    now = await clock.read(conn)
     rotation_names = {
         rid: (await rotations.get(conn, rid, now=now)).name
         for rid in {o.rotation_id for o in found}
@@ -111,7 +110,7 @@ def add(
         fail("give either --user or --nobody")
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
-        found = await rotations.find(conn, rotation, now=SystemClock().now())
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
         draft = overrides.Draft(
             start=instant(start, "--start", found.time_zone),
             end=instant(end, "--end", found.time_zone),
@@ -146,7 +145,7 @@ def list_(
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         rotation_id, zone = None, None
         if rotation is not None:
-            found = await rotations.find(conn, rotation, now=SystemClock().now())
+            found = await rotations.find(conn, rotation, now=await clock.read(conn))
             rotation_id, zone = found.id, found.time_zone
         listed: list[overrides.Override] = []
         cursor = None
@@ -193,7 +192,9 @@ def edit(
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         current = await overrides.find(conn, ident)
-        zone = (await rotations.get(conn, current.rotation_id, now=SystemClock().now())).time_zone
+        zone = (
+            await rotations.get(conn, current.rotation_id, now=await clock.read(conn))
+        ).time_zone
         changes: dict[str, Any] = {}
         if start is not None:
             changes["start"] = instant(start, "--start", zone)
