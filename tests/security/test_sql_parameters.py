@@ -24,6 +24,9 @@ REVIEWED = {
     ("chaos/server.py", 'CREATE DATABASE "'),  # handoff_chaos_<random hex>
     ("chaos/server.py", 'DROP DATABASE IF EXISTS "'),
     ("store/migrate.py", "sql"),  # execute_script: the package's own migration files
+    # Procrastinate's own schema and migration files, of the pinned release
+    ("store/queue_schema.py", "SchemaManager.get_schema()"),
+    ("store/queue_schema.py", "body"),
 }
 
 
@@ -32,8 +35,12 @@ def _fixed(node: ast.expr) -> bool:
         return True
     if isinstance(node, ast.IfExp):
         return _fixed(node.body) and _fixed(node.orelse)
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-        return True  # Q["name"]: a named statement from the .sql files
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id.isupper()
+    ):
+        return True  # Q["name"], Q[name]: a named statement from the .sql files (fixed text)
     return isinstance(node, ast.Name) and node.id.lstrip("_").isupper()  # a module constant
 
 

@@ -37,7 +37,7 @@ from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
 from handoff.engine.loops import jittered, pause
-from handoff.store import status
+from handoff.store import clock, status
 from handoff.store.queries import Queries
 
 SWEEP_INTERVAL = timedelta(seconds=2)
@@ -130,14 +130,12 @@ class Sweep:
                     ids.append(rotation_id)
             if ids:
                 await conn.execute(Q["enqueue_rotations"], {"rotation_ids": ids})
-            cur = await conn.execute("SELECT handoff_now()")
-            row = await cur.fetchone()
-            assert row is not None
+            now = await clock.read(conn)
             await conn.execute(
                 Q["record_status"],
                 {
                     "key": "sweep",
-                    "value": Jsonb({"last_sweep_at": row[0].isoformat(), "repairs": len(ids)}),
+                    "value": Jsonb({"last_sweep_at": now.isoformat(), "repairs": len(ids)}),
                 },
             )
         metrics.DISPATCH_REPAIRS.inc(len(ids))

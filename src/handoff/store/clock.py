@@ -2,10 +2,10 @@
 
 Every decision of the engine, the API and the CLI about time reads the database server's
 clock (engine.md, "One clock"), in the same round trip as the lock it decides under where
-there is one, so app hosts whose clocks are off change nothing. The seam (`freeze`, `shift`,
-`reset`) moves that clock for every reader at once, the database's own statements included:
-the tests construct boundaries with it instead of sleeping, and `handoff chaos` uses it to
-make a downtime of days pass in seconds. Production never calls it.
+there is one, so app hosts whose clocks are off change nothing. The seam (`ClockSeam`, the
+`handoff_clock` row) moves that clock for every reader at once, the database's own
+statements included: the tests construct boundaries with it instead of sleeping. Production
+never writes it.
 """
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ async def read(conn: AsyncConnection[Any]) -> datetime:
     assert row is not None
     now: datetime = row[0] if isinstance(row, tuple) else row["now"]
     return now
-
-
-async def shift(conn: AsyncConnection[Any], offset: timedelta) -> None:
-    """Move the engine's clock by `offset` from the server's real time."""
-    await conn.execute(Q["shift"], {"offset": offset})
-
-
-async def reset(conn: AsyncConnection[Any]) -> None:
-    await conn.execute(Q["reset"])
 
 
 class ClockSeam:
@@ -63,7 +54,7 @@ class ClockSeam:
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("the clock needs an aware datetime")
-        self._write(Q["freeze"], {"at": when})
+        self._write("freeze", {"at": when})
         self._frozen = when
 
     def advance(self, delta: timedelta) -> None:
@@ -75,9 +66,9 @@ class ClockSeam:
 
     @offset.setter
     def offset(self, offset: timedelta) -> None:
-        self._write(Q["shift"], {"offset": offset})
+        self._write("shift", {"offset": offset})
         self._frozen, self._offset = None, offset
 
-    def _write(self, query: str, params: dict[str, object]) -> None:
+    def _write(self, name: str, params: dict[str, object]) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(query, params)
+            conn.execute(Q[name], params)

@@ -8,10 +8,6 @@ INSERT INTO handoff_clock (frozen_at, offset_by) VALUES (%(at)s, '0')
 ON CONFLICT (singleton) DO UPDATE SET frozen_at = excluded.frozen_at, offset_by = '0';
 
 -- name: shift
--- The seam for real time moved by an offset (`handoff chaos`: a downtime of days).
+-- The seam for real time moved by an offset.
 INSERT INTO handoff_clock (frozen_at, offset_by) VALUES (NULL, %(offset)s)
 ON CONFLICT (singleton) DO UPDATE SET frozen_at = NULL, offset_by = excluded.offset_by;
-
--- name: reset
--- Back to the database server's own clock.
-DELETE FROM handoff_clock;
