@@ -31,6 +31,7 @@ from handoff.engine.dispatcher import (
 from handoff.engine.process import Processor
 from handoff.engine.sweep import FAILED_JOB_COOLDOWN, OVERDUE_GRACE, Sweep
 from handoff.grid import Grid
+from handoff.store import status
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 from handoff.store.queries import Queries
@@ -224,6 +225,12 @@ async def test_sweep_waits_out_the_cooldown_counted_from_the_failure(
     ).fetchone()
     assert failed and failed["status"] == "failed" and failed["failed_at"] == clock.now()
     assert "Mars/Olympus" in failed["last_error"]
+    async with pool.connection() as aconn:
+        shown = (await status.engine_status(aconn, now=clock.now())).cooling_down
+    assert [(c.rotation_id, c.name, c.retry_at) for c in shown] == [
+        (rid, "broken", clock.now() + FAILED_JOB_COOLDOWN)
+    ]
+    assert shown[0].last_error and "Mars/Olympus" in shown[0].last_error
     sweep = Sweep(pool, app)
     assert (await sweep.repair(scan_unscheduled=False)) == []
     clock.advance(FAILED_JOB_COOLDOWN - timedelta(seconds=1))

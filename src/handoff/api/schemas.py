@@ -237,6 +237,14 @@ class Lag(BaseModel):
     p99: float | None
 
 
+class CoolingDown(BaseModel):
+    rotation_id: str
+    name: str
+    failed_at: UtcTime | None
+    last_error: str | None = Field(description="The last failure of the rotation's update.")
+    retry_at: UtcTime | None = Field(description="When the sweep takes the rotation up again.")
+
+
 class Engine(BaseModel):
     mode: Literal["queue", "batch", "both", "none"]
     workers: list[Worker]
@@ -247,6 +255,9 @@ class Engine(BaseModel):
         description="Missed updates the last repair sweep found and re-enqueued."
     )
     handoff_lag_seconds: Lag
+    cooling_down: list[CoolingDown] = Field(
+        description="Rotations whose job exhausted its retries, waiting out the cool-down."
+    )
 
 
 class Job(BaseModel):

@@ -39,11 +39,11 @@ from handoff.engine.app import QUEUE
 from handoff.engine.loops import jittered, pause
 from handoff.store import clock, status
 from handoff.store.queries import Queries
+from handoff.store.status import FAILED_JOB_COOLDOWN
 
 SWEEP_INTERVAL = timedelta(seconds=2)
 ORPHAN_SCAN_INTERVAL = timedelta(minutes=10)
 OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is a missed update
-FAILED_JOB_COOLDOWN = timedelta(minutes=5)
 REPAIR_LIMIT = 1_000  # rotations repaired per sweep; the rest on the next
 RETENTION_BATCH = 500  # finished queue rows (and history rows) deleted per statement
 RETENTION_ROUNDS = 4  # statements per pass at most: a backlog drains over several passes

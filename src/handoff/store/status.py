@@ -18,6 +18,10 @@ from handoff.store.queries import Queries
 
 Q = Queries("status")
 LAG_WINDOW = timedelta(hours=1)
+# After a rotation's job exhausts its retries, the sweep takes it up again this long after the
+# failure (engine.md, "Retries and cool-down"); the status page lists it until then.
+FAILED_JOB_COOLDOWN = timedelta(minutes=5)
+COOLING_DOWN_SHOWN = 50
 # An engine that published nothing for this long is not counted as running.
 ENGINE_SILENCE = timedelta(minutes=1)
 
@@ -34,6 +38,17 @@ class Worker:
 
 
 @dataclass(frozen=True, slots=True)
+class CoolingDown:
+    """A rotation whose job failed for good, waiting out the cool-down."""
+
+    rotation_id: Any
+    name: str
+    failed_at: datetime | None
+    last_error: str | None
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class EngineStatus:
     mode: Mode
     workers: list[Worker]
@@ -44,6 +59,7 @@ class EngineStatus:
     lag_p50: float | None
     lag_p99: float | None
     handoffs_last_hour: int = 0  # grid handoffs recorded (what the queue's jobs did)
+    cooling_down: tuple[CoolingDown, ...] = ()
 
 
 def _mode(workers: list[Worker], facts: dict[str, datetime], now: datetime) -> Mode:
@@ -73,6 +89,10 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         sweep = next((r["value"] for r in rows if r["key"] == "sweep"), None)
         await cur.execute(Q["lag"], {"since": now - LAG_WINDOW})
         lag = await cur.fetchone()
+        await cur.execute(
+            Q["cooling_down"], {"cooldown": FAILED_JOB_COOLDOWN, "limit": COOLING_DOWN_SHOWN}
+        )
+        cooling = tuple(CoolingDown(**r) for r in await cur.fetchall())
     assert age is not None and lag is not None
     return EngineStatus(
         mode=_mode(workers, facts, now),
@@ -84,6 +104,7 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
         lag_p50=lag["p50"],
         lag_p99=lag["p99"],
         handoffs_last_hour=lag["handoffs"],
+        cooling_down=cooling,
     )
 
 

@@ -28,7 +28,8 @@ def _job(job: jobs.Job) -> schemas.Job:
 
 @router.get("/engine", responses=responses(401, 403))
 async def engine_status(conn: Conn, now: Now) -> schemas.Engine:
-    """Workers, jobs by state, the oldest due job's age, the last repair sweep, handoff lag."""
+    """Workers, jobs by state, the oldest due job's age, the last repair sweep, handoff lag,
+    and the rotations waiting out a cool-down after their job failed for good."""
     found = await status.engine_status(conn, now=now)
     return schemas.Engine(
         mode=found.mode,
@@ -38,6 +39,16 @@ async def engine_status(conn: Conn, now: Now) -> schemas.Engine:
         last_reconcile_at=found.last_reconcile_at,
         last_reconcile_repairs=found.last_reconcile_repairs,
         handoff_lag_seconds=schemas.Lag(p50=found.lag_p50, p99=found.lag_p99),
+        cooling_down=[
+            schemas.CoolingDown(
+                rotation_id=str(c.rotation_id),
+                name=c.name,
+                failed_at=c.failed_at,
+                last_error=c.last_error,
+                retry_at=c.retry_at,
+            )
+            for c in found.cooling_down
+        ],
     )
 
 

@@ -42,3 +42,15 @@ SELECT EXISTS (SELECT 1 FROM procrastinate_workers WHERE last_heartbeat >= %(sin
 -- name: schema_revision
 -- The schema's applied migration revision.
 SELECT version_num FROM alembic_version;
+
+-- name: cooling_down
+-- Rotations whose job failed for good and that wait out the cool-down, with the last error
+-- and when the sweep takes them up again (the engine page and /api/v1/engine).
+SELECT s.rotation_id, r.name, s.failed_at, s.last_error,
+       s.failed_at + %(cooldown)s::interval AS retry_at
+FROM rotation_schedule s
+JOIN procrastinate_jobs j ON j.id = s.job_id AND j.status = 'failed'
+JOIN rotations r ON r.id = s.rotation_id
+WHERE s.job_id IS NOT NULL AND s.next_run_at IS NOT NULL
+ORDER BY s.failed_at NULLS LAST
+LIMIT %(limit)s;
