@@ -7,9 +7,11 @@ directory is started (or reused) for as long as the `database()` context is open
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff.config import Settings
@@ -30,6 +32,18 @@ def database(settings: Settings) -> Iterator[str]:
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[dict[str, object]]:
     """A synchronous connection whose rows are dicts (CLI, migrations, tests)."""
     return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+
+
+SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
+@contextlib.asynccontextmanager
+async def snapshot(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
+    """Several reads that see one moment of the database (an answer made of a rotation, its
+    participants and its overrides is never torn by a concurrent edit)."""
+    async with conn.transaction():
+        await conn.execute(SNAPSHOT)
+        yield
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -15,6 +15,7 @@ from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text
 from handoff.store import participants, projections, rotations
+from handoff.store.db import snapshot
 from handoff.store.errors import invalid
 from handoff.store.pagination import DEFAULT_LIMIT
 
@@ -67,8 +68,10 @@ async def list_rotations(
     ] = None,
 ) -> schemas.RotationPage:
     """Rotations by name, optionally those whose name contains `q`, a page at a time."""
-    found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
-    return schemas.RotationPage(items=await out(conn, found.items), next_cursor=found.next_cursor)
+    async with snapshot(conn):
+        found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
+        items = await out(conn, found.items)
+    return schemas.RotationPage(items=items, next_cursor=found.next_cursor)
 
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
@@ -84,8 +87,9 @@ async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
 
 @router.get("/{rotation_id}", dependencies=READER, responses=responses(401, 404, 422))
 async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotation:
-    """One rotation, with who is on call and the next handoff."""
-    return (await out(conn, [await rotations.get(conn, rotation_id, now=now)]))[0]
+    """One rotation, with who is on call and the next handoff (one snapshot)."""
+    async with snapshot(conn):
+        return (await out(conn, [await rotations.get(conn, rotation_id, now=now)]))[0]
 
 
 @router.patch(
