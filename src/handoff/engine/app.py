@@ -16,6 +16,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
 
 from handoff.engine.process import Processor
+from handoff.notify import jobs as notify_jobs
 
 TASK_NAME = "update_rotations"
 QUEUE = "rotations"
@@ -50,4 +51,5 @@ def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
         assert isinstance(processor, Processor)
         await processor.run_job(context.job.id, [UUID(r) for r in rotation_ids])
 
+    notify_jobs.register(app)
     return app

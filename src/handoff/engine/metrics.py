@@ -54,6 +54,23 @@ BATCH_CYCLE = Histogram(
     registry=REGISTRY,
 )
 
+# Notifications (notify.md).
+DELIVERIES = Counter(
+    "handoff_deliveries",
+    "Delivery attempts of notification messages, by channel kind and outcome.",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+DELIVERY_LAG = Histogram(
+    "handoff_delivery_lag_seconds",
+    "Time from an on-call change to its message's 2xx answer.",
+    buckets=LAG_BUCKETS_SECONDS,
+    registry=REGISTRY,
+)
+DELIVERIES_PENDING = Gauge(
+    "handoff_deliveries_pending", "Notification messages not yet delivered.", registry=REGISTRY
+)
+
 
 def serve(port: int, host: str = "0.0.0.0") -> None:
     """Serve /metrics on its own port from a background thread (`--metrics-port`)."""

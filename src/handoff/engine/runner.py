@@ -26,6 +26,8 @@ from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import Processor
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Retention, Sweep
+from handoff.notify import jobs as notify_jobs
+from handoff.notify.sweep import NotifySweep
 
 EngineKind = Literal["queue", "batch"]
 
@@ -38,6 +40,9 @@ RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and lon
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the
 # dispatcher, the sweep.
 POOL_OVERHEAD = 5
+# Notification deliveries run on their own queue with their own job slots, so a slow or dead
+# receiver never holds a slot a handoff needs (notify.md).
+NOTIFY_CONCURRENCY = 4
 
 log = structlog.get_logger("handoff.engine")
 
@@ -64,7 +69,7 @@ async def run_engine(
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         url,
         min_size=2,
-        max_size=concurrency + POOL_OVERHEAD,
+        max_size=concurrency + NOTIFY_CONCURRENCY + 2 * POOL_OVERHEAD,
         open=False,
         check=AsyncConnectionPool.check_connection,
         name=f"handoff-{engine}",
@@ -94,16 +99,28 @@ async def _run_queue_engine(
         loops = [
             asyncio.create_task(Dispatcher(pool).run(stop), name="dispatcher"),
             asyncio.create_task(Sweep(pool, app, retention).run(stop), name="sweep"),
+            asyncio.create_task(NotifySweep(pool, app).run(stop), name="notify sweep"),
+            asyncio.create_task(
+                _supervise_worker(
+                    app, processor, NOTIFY_CONCURRENCY, stop, pool, queue=notify_jobs.QUEUE
+                ),
+                name="notification worker",
+            ),
         ]
         log.info("queue engine started", concurrency=concurrency)
-        await _supervise_worker(app, processor, concurrency, stop)
+        await _supervise_worker(app, processor, concurrency, stop, pool)
         stop.set()
         await asyncio.gather(*loops)
         log.info("queue engine stopped")
 
 
 async def _supervise_worker(
-    app: procrastinate.App, processor: Processor, concurrency: int, stop: asyncio.Event
+    app: procrastinate.App,
+    processor: Processor,
+    concurrency: int,
+    stop: asyncio.Event,
+    pool: AsyncConnectionPool[Any],
+    queue: str = QUEUE,
 ) -> None:
     """Run the Procrastinate worker until `stop`, starting it again whenever it stops alone.
 
@@ -115,7 +132,7 @@ async def _supervise_worker(
     while not stop.is_set():
         worker = asyncio.create_task(
             app.run_worker_async(
-                queues=[QUEUE],
+                queues=[queue],
                 name="handoff",
                 concurrency=concurrency,
                 fetch_job_polling_interval=FETCH_POLLING_INTERVAL.total_seconds(),
@@ -124,7 +141,7 @@ async def _supervise_worker(
                 # Finished jobs stay for the engine page and are deleted by the sweep's
                 # retention, in batches, off the hot path.
                 delete_jobs="never",
-                additional_context={PROCESSOR_KEY: processor},
+                additional_context={PROCESSOR_KEY: processor, notify_jobs.POOL_KEY: pool},
                 install_signal_handlers=False,
                 update_heartbeat_interval=HEARTBEAT_INTERVAL.total_seconds(),
                 stalled_worker_timeout=STALLED_WORKER_TIMEOUT.total_seconds(),

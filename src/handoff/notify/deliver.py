@@ -1,0 +1,118 @@
+"""The delivery job: send the pending messages of one (channel, rotation) line, in order.
+
+A line is worked on by one job at a time (a session advisory lock; a second job for the same
+line just ends). The job sends the oldest pending message, records the attempt and its
+decision in one statement, and goes on until the line is empty, its head must wait for a
+retry, or the channel is disabled; the worker's sweep enqueues the line again when its head
+comes due. A worker killed mid-send leaves the message pending: it is sent again, with the same
+id and body, which is why delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from uuid import UUID
+
+import structlog
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from handoff.engine import metrics
+from handoff.notify import policy, send, signing
+from handoff.store import clock
+from handoff.store.queries import Queries
+
+Q = Queries("notify_delivery")
+log = structlog.get_logger("handoff.notify")
+
+
+def line_key(channel_id: UUID, rotation_id: UUID | None) -> str:
+    return f"notify:{channel_id}:{rotation_id or '-'}"
+
+
+async def deliver_line(
+    pool: AsyncConnectionPool[Any],
+    channel_id: UUID,
+    rotation_id: UUID | None,
+    rng: random.Random | None = None,
+) -> int:
+    """Send what is due on the line; returns how many attempts were made."""
+    rng = rng or random.Random()
+    line = {"line": line_key(channel_id, rotation_id)}
+    async with pool.connection() as conn:
+        conn.row_factory = dict_row
+        async with conn.transaction():
+            locked = await (await conn.execute(Q["try_lock_line"], line)).fetchone()
+        if not locked or not locked["locked"]:
+            return 0
+        try:
+            return await _drain(conn, channel_id, rotation_id, rng)
+        finally:
+            async with conn.transaction():
+                await conn.execute(Q["unlock_line"], line)
+
+
+async def _drain(
+    conn: AsyncConnection[Any], channel_id: UUID, rotation_id: UUID | None, rng: random.Random
+) -> int:
+    made = 0
+    while True:
+        async with conn.transaction():
+            cur = await conn.execute(
+                Q["head"], {"channel_id": channel_id, "rotation_id": rotation_id}
+            )
+            head = await cur.fetchone()
+        if (
+            head is None
+            or head["message_id"] is None
+            or head["disabled_at"] is not None
+            or head["next_attempt_at"] > head["now"]
+        ):
+            return made
+        channel = send.Channel(str(channel_id), head["kind"], head["target"], head["secret"])
+        msg_id = signing.message_id(head["message_id"].hex)
+        result = await send.attempt(channel, msg_id, head["payload"])
+        made += 1
+        async with conn.transaction():
+            now = await clock.read(conn)
+            decision = policy.decide(
+                result.status,
+                result.retry_after,
+                attempts=head["attempts"] + 1,
+                now=now,
+                rng=rng,
+            )
+            outcome = "failed" if result.permanent else decision.outcome
+            disable = outcome != "delivered" and policy.channel_exhausted(
+                head["failing_since"] or now, now
+            )
+            await conn.execute(
+                Q["record_attempt"],
+                {
+                    "message_id": head["message_id"],
+                    "channel_id": channel_id,
+                    "at": now,
+                    "outcome": outcome,
+                    "status_code": result.status,
+                    "error": result.error,
+                    "next_attempt_at": decision.next_attempt_at if outcome == "retry" else None,
+                    "disable": disable,
+                },
+            )
+        metrics.DELIVERIES.labels(kind=head["kind"], outcome=outcome).inc()
+        if outcome == "delivered":
+            metrics.DELIVERY_LAG.observe(max((now - head["event_at"]).total_seconds(), 0.0))
+        else:
+            log.info(
+                "delivery attempt failed",
+                message_id=msg_id,
+                channel_id=str(channel_id),
+                outcome=outcome,
+                status=result.status,
+                error=result.error,
+                disabled=disable,
+            )
+        if outcome == "retry":
+            return made

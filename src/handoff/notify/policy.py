@@ -1,0 +1,77 @@
+"""What an answer means for a message: delivered, retried later (and when), or failed now.
+
+Pure: the delivery job passes in what it observed and the clock, and writes what this says.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+Outcome = Literal["delivered", "retry", "failed"]
+
+TIMEOUT_SECONDS = 10.0
+FAILURE_LIMIT = timedelta(hours=24)  # a channel failing this long is disabled
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_MAX = timedelta(hours=1)
+RETRY_AFTER_MAX = timedelta(hours=6)
+RETRIED_CODES = frozenset({408, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    next_attempt_at: datetime | None = None
+
+
+def classify(status: int | None) -> Outcome:
+    """None is a timeout or a connection error (retried), as are 408, 429 and 5xx."""
+    if status is None or status in RETRIED_CODES or status >= 500:
+        return "retry"
+    if 200 <= status < 300:
+        return "delivered"
+    return "failed"
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A Retry-After header (seconds or an HTTP date) as a wait from now, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - now
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(0)), RETRY_AFTER_MAX)
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential with full jitter over the upper half: 5 s, 10 s, 20 s, ... up to an hour."""
+    ceiling: timedelta = min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return ceiling * (0.5 + rng.random() / 2)
+
+
+def decide(
+    status: int | None,
+    retry_after_header: str | None,
+    *,
+    attempts: int,
+    now: datetime,
+    rng: random.Random,
+) -> Decision:
+    """`attempts` counts this one."""
+    outcome = classify(status)
+    if outcome != "retry":
+        return Decision(outcome)
+    wait = retry_after(retry_after_header, now)
+    return Decision("retry", now + (wait if wait is not None else backoff(attempts, rng)))
+
+
+def channel_exhausted(failing_since: datetime | None, now: datetime) -> bool:
+    return failing_since is not None and now - failing_since >= FAILURE_LIMIT

@@ -1,0 +1,61 @@
+"""The worker's notification sweep: lines with a message due get a delivery job.
+
+It catches what the insert trigger's job cannot: a retry coming due (on the engine's clock,
+so tests move the clock rather than sleep), a channel re-enabled, a line whose job ended just
+before a new message committed, and the jobs of killed workers (put back in the queue, as
+the engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated
+by the queue's lock and a line already being worked on is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+import structlog
+from procrastinate.exceptions import ConnectorException
+from psycopg_pool import AsyncConnectionPool
+
+from handoff.engine import metrics
+from handoff.engine.loops import jittered, pause
+from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
+from handoff.notify.jobs import QUEUE
+from handoff.store.queries import Queries
+
+Q = Queries("notify_delivery")
+INTERVAL = timedelta(seconds=1)
+log = structlog.get_logger("handoff.notify")
+
+
+@dataclass
+class NotifySweep:
+    pool: AsyncConnectionPool[Any]
+    app: procrastinate.App
+
+    async def sweep(self) -> int:
+        """One pass; returns how many lines were enqueued."""
+        stalled = await self.app.job_manager.get_stalled_jobs(
+            queue=QUEUE, seconds_since_heartbeat=STALLED_WORKER_TIMEOUT.total_seconds()
+        )
+        for job in stalled:
+            try:
+                await self.app.job_manager.retry_job(job)
+            except ConnectorException:
+                continue  # its line has a waiting job already
+            log.warning("retried stalled delivery job", job_id=job.id, worker_id=job.worker_id)
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(Q["enqueue_due"])).fetchone()
+            pending = await (await conn.execute(Q["pending_count"])).fetchone()
+        metrics.DELIVERIES_PENDING.set(pending[0] if pending else 0)
+        return int(row[1]) if row else 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("notification sweep failed")
+            await pause(stop, jittered(INTERVAL.total_seconds()))

@@ -1,0 +1,87 @@
+"""Where a channel may send: checked when it is saved and again just before each send.
+
+A webhook or Slack target is an http(s) URL whose host resolves only to public addresses,
+unless HANDOFF_ALLOW_PRIVATE_TARGETS=1: a channel must not become a way to reach the service's
+own network (loopback, link-local, private, reserved ranges).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import re
+import socket
+from urllib.parse import urlsplit
+
+KINDS = ("webhook", "slack", "email")
+ALLOW_PRIVATE_ENV = "HANDOFF_ALLOW_PRIVATE_TARGETS"
+SMTP_URL_ENV = "HANDOFF_SMTP_URL"
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+class TargetError(ValueError):
+    """A target that may not be used; the message is meant for the user."""
+
+
+def private_allowed() -> bool:
+    return os.environ.get(ALLOW_PRIVATE_ENV) == "1"
+
+
+def smtp_url() -> str:
+    return os.environ.get(SMTP_URL_ENV, "")
+
+
+def check_syntax(kind: str, target: str) -> None:
+    """Refuse a target whose form is wrong for its kind (no network access)."""
+    if kind == "email":
+        if not _EMAIL.match(target) or len(target) > 320:
+            raise TargetError("must be an email address")
+        if not smtp_url():
+            raise TargetError(f"email channels need {SMTP_URL_ENV} (smtp://user:pass@host:port)")
+        return
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError("must be an http or https URL")
+    if parts.username or parts.password:
+        raise TargetError("must not carry a user name or password")
+
+
+def _refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+async def check_host(host: str, port: int) -> None:
+    """Refuse a host that resolves to an address the service must not reach."""
+    if private_allowed():
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TargetError(f"host {host!r} does not resolve ({exc.strerror or exc})") from None
+    for info in infos:
+        address = str(info[4][0])
+        if _refused(address):
+            raise TargetError(
+                f"host {host!r} resolves to {address}, a loopback, link-local or private address"
+            )
+
+
+async def check(kind: str, target: str) -> None:
+    """The whole check: form, then (for URLs) where the host resolves."""
+    check_syntax(kind, target)
+    if kind == "email":
+        return
+    parts = urlsplit(target)
+    assert parts.hostname is not None
+    await check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))

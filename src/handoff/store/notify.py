@@ -1,0 +1,333 @@
+"""Channels, rotation subscriptions, reminder settings and the deliveries list (notify.md).
+
+A webhook channel's signing key is written once and read only by the sender: every reader
+here selects the channel without it, so no API answer or CLI output can show it. The secret
+text (`whsec_...`) is returned by `create_channel` and `rotate_secret` alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import class_row, dict_row
+
+from handoff.notify import signing, targets
+from handoff.store import text
+from handoff.store.errors import Conflict, Errors, NotFound, invalid
+from handoff.store.pagination import Page, check_limit, decode, page
+from handoff.store.queries import Queries
+
+Q = Queries("notify")
+MAX_NAME = 200
+MAX_TARGET = 2000
+MAX_BEFORE_MINUTES = 10080
+STATUSES = ("pending", "delivered", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: UUID
+    name: str
+    kind: str
+    target: str
+    created_at: datetime
+    disabled_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: UUID
+    rotation_id: UUID
+    channel_id: UUID
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: UUID
+    user_id: UUID
+    channel_id: UUID
+    before_minutes: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: UUID
+    seq: int
+    channel_id: UUID
+    rotation_id: UUID | None
+    event_type: str
+    event_at: datetime
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    attempt_list: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _target_form(kind: str, target: str) -> str:
+    target = text.check("target", target, min_length=1, max_length=MAX_TARGET, strip=True)
+    try:
+        targets.check_syntax(kind, target)
+    except targets.TargetError as exc:
+        raise invalid("target", str(exc)) from None
+    return target
+
+
+async def _target_reachable(kind: str, target: str) -> None:
+    """Where the target's host resolves (checked after its form, and again at each send)."""
+    try:
+        await targets.check(kind, target)
+    except targets.TargetError as exc:
+        raise invalid("target", str(exc)) from None
+
+
+def _kind(kind: str) -> str:
+    if kind not in targets.KINDS:
+        raise invalid("kind", f"must be one of {', '.join(targets.KINDS)}")
+    return kind
+
+
+async def create_channel(
+    conn: AsyncConnection[Any], name: str, kind: str, target: str
+) -> tuple[Channel, str | None]:
+    """A new channel, and its secret if it is a webhook (shown this once)."""
+    errors = Errors()
+    name_ok = errors.take(
+        lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
+    )
+    kind_ok = errors.take(lambda: _kind(kind))
+    target_ok = errors.take(lambda: _target_form(kind, target)) if kind_ok else None
+    errors.raise_any()
+    assert target_ok is not None
+    await _target_reachable(kind, target_ok)
+    key = signing.new_key() if kind == "webhook" else None
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Channel)) as cur:
+            await cur.execute(
+                Q["insert_channel"],
+                {"name": name_ok, "kind": kind, "target": target_ok, "secret": key},
+            )
+            channel = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(f"a channel named {name_ok!r} already exists") from None
+    assert channel is not None
+    return channel, signing.secret_text(key) if key else None
+
+
+async def list_channels(conn: AsyncConnection[Any]) -> list[Channel]:
+    async with conn.cursor(row_factory=class_row(Channel)) as cur:
+        await cur.execute(Q["list_channels"])
+        return await cur.fetchall()
+
+
+async def get_channel(conn: AsyncConnection[Any], channel_id: UUID) -> Channel:
+    async with conn.cursor(row_factory=class_row(Channel)) as cur:
+        await cur.execute(Q["get_channel"], {"id": channel_id})
+        channel = await cur.fetchone()
+    if channel is None:
+        raise NotFound("channel", channel_id)
+    return channel
+
+
+async def find_channel(conn: AsyncConnection[Any], ref: str) -> Channel:
+    """A channel by id or name (the CLI's way of naming one)."""
+    async with conn.cursor(row_factory=class_row(Channel)) as cur:
+        await cur.execute(Q["find_channel"], {"ref": ref})
+        channel = await cur.fetchone()
+    if channel is None:
+        raise NotFound("channel", repr(ref))
+    return channel
+
+
+async def update_channel(
+    conn: AsyncConnection[Any],
+    channel_id: UUID,
+    *,
+    name: str | None = None,
+    target: str | None = None,
+    enabled: bool | None = None,
+) -> Channel:
+    """Rename, retarget, disable or enable; enabling sends what is still pending."""
+    current = await get_channel(conn, channel_id)
+    errors = Errors()
+    if name is not None:
+        name = errors.take(
+            lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
+        )
+    new_target = target
+    if target is not None:
+        new_target = errors.take(lambda: _target_form(current.kind, target))
+    errors.raise_any()
+    if new_target is not None:
+        await _target_reachable(current.kind, new_target)
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Channel)) as cur:
+            await cur.execute(
+                Q["update_channel"],
+                {"id": channel_id, "name": name, "target": new_target, "enabled": enabled},
+            )
+            channel = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(f"a channel named {name!r} already exists") from None
+    if channel is None:
+        raise NotFound("channel", channel_id)
+    return channel
+
+
+async def rotate_secret(conn: AsyncConnection[Any], channel_id: UUID) -> str:
+    """A new secret for a webhook channel; the old one stops signing at once."""
+    channel = await get_channel(conn, channel_id)
+    if channel.kind != "webhook":
+        raise Conflict(f"channel {channel.name!r} is a {channel.kind} channel and has no secret")
+    key = signing.new_key()
+    async with conn.transaction():
+        await conn.execute(Q["rotate_secret"], {"id": channel_id, "secret": key})
+    return signing.secret_text(key)
+
+
+async def delete_channel(conn: AsyncConnection[Any], channel_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["delete_channel"], {"id": channel_id})
+        if await cur.fetchone() is None:
+            raise NotFound("channel", channel_id)
+
+
+async def channel_for_send(conn: AsyncConnection[Any], channel_id: UUID) -> dict[str, Any]:
+    """The channel with its key, for the sender only."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["channel_for_send"], {"id": channel_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("channel", channel_id)
+    return row
+
+
+async def list_subscriptions(conn: AsyncConnection[Any], rotation_id: UUID) -> list[Subscription]:
+    async with conn.cursor(row_factory=class_row(Subscription)) as cur:
+        await cur.execute(Q["list_subscriptions"], {"rotation_id": rotation_id})
+        return await cur.fetchall()
+
+
+async def subscribe(
+    conn: AsyncConnection[Any], rotation_id: UUID, channel_id: UUID
+) -> Subscription:
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
+            await cur.execute(
+                Q["insert_subscription"], {"rotation_id": rotation_id, "channel_id": channel_id}
+            )
+            found = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict("the rotation is subscribed to that channel already") from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        missing = "rotation" if "rotation" in str(exc.diag.constraint_name) else "channel"
+        raise NotFound(missing, rotation_id if missing == "rotation" else channel_id) from None
+    assert found is not None
+    return found
+
+
+async def unsubscribe(conn: AsyncConnection[Any], rotation_id: UUID, subscription_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(
+            Q["delete_subscription"], {"id": subscription_id, "rotation_id": rotation_id}
+        )
+        if await cur.fetchone() is None:
+            raise NotFound("subscription", subscription_id)
+
+
+async def list_reminders(conn: AsyncConnection[Any], user_id: UUID) -> list[Reminder]:
+    async with conn.cursor(row_factory=class_row(Reminder)) as cur:
+        await cur.execute(Q["list_reminders"], {"user_id": user_id})
+        return await cur.fetchall()
+
+
+async def add_reminder(
+    conn: AsyncConnection[Any], user_id: UUID, channel_id: UUID, before_minutes: int
+) -> Reminder:
+    if not 0 <= before_minutes <= MAX_BEFORE_MINUTES:
+        raise invalid("before_minutes", f"must be between 0 and {MAX_BEFORE_MINUTES}")
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Reminder)) as cur:
+            await cur.execute(
+                Q["insert_reminder"],
+                {"user_id": user_id, "channel_id": channel_id, "before_minutes": before_minutes},
+            )
+            found = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict("that reminder exists already") from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        missing = "user" if "user" in str(exc.diag.constraint_name) else "channel"
+        raise NotFound(missing, user_id if missing == "user" else channel_id) from None
+    assert found is not None
+    return found
+
+
+async def remove_reminder(conn: AsyncConnection[Any], user_id: UUID, reminder_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["delete_reminder"], {"id": reminder_id, "user_id": user_id})
+        if await cur.fetchone() is None:
+            raise NotFound("reminder", reminder_id)
+
+
+async def list_messages(
+    conn: AsyncConnection[Any],
+    *,
+    channel_id: UUID | None = None,
+    rotation_id: UUID | None = None,
+    status: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Message]:
+    """Messages newest first, each with its attempts."""
+    check_limit(limit)
+    if status is not None and status not in STATUSES:
+        raise invalid("status", f"must be one of {', '.join(STATUSES)}")
+    key = decode(cursor, int)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            Q["list_messages"],
+            {
+                "channel_id": channel_id,
+                "rotation_id": rotation_id,
+                "status": status,
+                "before_seq": key[0] if key else None,
+                "limit": limit + 1,
+            },
+        )
+        rows = await cur.fetchall()
+    messages = [
+        Message(
+            **{k: v for k, v in row.items() if k != "attempt_list"},
+            attempt_list=_attempts(row["attempt_list"]),
+        )
+        for row in rows
+    ]
+    return page(messages, limit, lambda m: [m.seq])
+
+
+def _attempts(value: Any) -> list[dict[str, Any]]:
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+async def retry_message(conn: AsyncConnection[Any], message_id: UUID) -> None:
+    """Send a message again now (it keeps its id); a delivered message is a conflict."""
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["retry_message"], {"id": message_id})
+        if await cur.fetchone() is not None:
+            return
+        await cur.execute(Q["message_status"], {"id": message_id})
+        if await cur.fetchone() is None:
+            raise NotFound("delivery", message_id)
+    raise Conflict("that message was delivered already")

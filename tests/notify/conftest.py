@@ -1,0 +1,131 @@
+"""Notification fixtures: a local HTTP receiver, an async pool, the engine's clock, workers.
+
+The receiver is a real HTTP server on 127.0.0.1 (so the tests set
+HANDOFF_ALLOW_PRIVATE_TARGETS=1, as the spec allows); each test scripts its answers per path.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from handoff.store.clock import ClockSeam
+
+# An answer: (status, headers); a script maps the request count of its path to an answer.
+Answer = tuple[int, dict[str, str]]
+Script = Callable[[int], Answer]
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str
+    requests: list[Request] = field(default_factory=list)
+    scripts: dict[str, Script] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+    def answer(self, path: str) -> Answer:
+        with self.lock:
+            seen = sum(1 for r in self.requests if r.path == path)
+        script = self.scripts.get(path)
+        return script(seen) if script else (204, {})
+
+    def to(self, path: str) -> list[Request]:
+        with self.lock:
+            return [r for r in self.requests if r.path == path]
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    holder: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            rec = holder["receiver"]
+            status, headers = rec.answer(self.path)
+            with rec.lock:
+                rec.requests.append(
+                    Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["receiver"] = Receiver(f"http://127.0.0.1:{server.server_port}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield holder["receiver"]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    async with AsyncConnectionPool(db_url, min_size=1, max_size=8, open=False) as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock(db_url: str) -> ClockSeam:
+    return ClockSeam(db_url, datetime.now(UTC).replace(microsecond=0))
+
+
+HANDOFF = str(Path(sys.executable).with_name("handoff"))
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
+    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        proc = subprocess.Popen(
+            [HANDOFF, "worker", *args],
+            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in started:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

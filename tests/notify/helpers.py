@@ -1,0 +1,82 @@
+"""Plain-SQL setup for the notification tests: users, rotations, subscriptions, handoff rows.
+
+Handoff rows are written with plain SQL, as any writer could: the outbox is the trigger's
+doing, not the engine's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+
+def user(conn: Conn, name: str, email: str | None = None) -> UUID:
+    row = conn.execute(
+        "INSERT INTO users (name, email) VALUES (%s, %s) RETURNING id", (name, email)
+    ).fetchone()
+    assert row
+    return UUID(str(row["id"]))
+
+
+def rotation(
+    conn: Conn, name: str, start: datetime, *, type: str = "hourly", time_zone: str = "UTC"
+) -> UUID:
+    row = conn.execute(
+        "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
+        " VALUES (%s, %s, 1, %s, %s) RETURNING id",
+        (name, type, start, time_zone),
+    ).fetchone()
+    assert row
+    return UUID(str(row["id"]))
+
+
+def subscribe(conn: Conn, rotation_id: UUID, channel_id: UUID) -> None:
+    conn.execute(
+        "INSERT INTO notify_subscriptions (rotation_id, channel_id) VALUES (%s, %s)",
+        (rotation_id, channel_id),
+    )
+
+
+def record(
+    conn: Conn,
+    rotation_id: UUID,
+    changes: list[tuple[datetime, tuple[UUID, str] | None, tuple[UUID, str] | None]],
+    *,
+    effective: bool = True,
+) -> None:
+    """Record on-call changes (at, from (id, name), to (id, name)) in one statement."""
+    conn.execute(
+        "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+        " from_user_id, from_user_name, to_user_id, to_user_name, effective)"
+        " SELECT %s, c.at, c.at, 'boundary', 'api', c.fid, c.fname, c.tid, c.tname, %s"
+        " FROM unnest(%s::timestamptz[], %s::uuid[], %s::text[], %s::uuid[], %s::text[])"
+        " AS c(at, fid, fname, tid, tname)",
+        (
+            rotation_id,
+            effective,
+            [c[0] for c in changes],
+            [c[1][0] if c[1] else None for c in changes],
+            [c[1][1] if c[1] else None for c in changes],
+            [c[2][0] if c[2] else None for c in changes],
+            [c[2][1] if c[2] else None for c in changes],
+        ),
+    )
+
+
+def messages(conn: Conn, channel_id: UUID | None = None) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT * FROM notify_messages WHERE %(c)s::uuid IS NULL OR channel_id = %(c)s"
+        " ORDER BY seq",
+        {"c": channel_id},
+    ).fetchall()
+
+
+def attempts(conn: Conn, message_id: UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT * FROM notify_attempts WHERE message_id = %s ORDER BY id", (message_id,)
+    ).fetchall()
