@@ -109,7 +109,7 @@ def running(app: FastAPI) -> Iterator[str]:
 def server(database_url: str) -> Iterator[Server]:
     clock = ClockSeam(database_url, T0)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
-    app = create_app(settings, database_url, clock)
+    app = create_app(settings, database_url)
     with running(app) as url:
         yield Server(url, clock, app)
 

@@ -42,6 +42,17 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/users/{user_id}/feed-token"): "admin",
     ("DELETE", "/api/v1/users/{user_id}/feed-token"): "admin",
     ("GET", "/api/v1/oncall"): "reader",
+    ("GET", "/api/v1/overrides"): "reader",
+    ("POST", "/api/v1/rotations/{rotation_id}/overrides"): "admin",
+    ("GET", "/api/v1/rotations/{rotation_id}/overrides"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}/overrides/{override_id}"): "reader",
+    ("PATCH", "/api/v1/rotations/{rotation_id}/overrides/{override_id}"): "admin",
+    ("DELETE", "/api/v1/rotations/{rotation_id}/overrides/{override_id}"): "admin",
+    ("POST", "/api/v1/rotations/{rotation_id}/changes"): "admin",
+    ("GET", "/api/v1/rotations/{rotation_id}/changes"): "reader",
+    ("GET", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "reader",
+    ("PATCH", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "admin",
+    ("DELETE", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "admin",
     ("GET", "/api/v1/engine"): "admin",
     ("GET", "/api/v1/jobs"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
@@ -77,6 +88,13 @@ def _path(api: Api, template: str) -> str:
         "participant_id": rotation["participants"][0]["id"],
         "job_id": "1",
     }
+    base = f"/api/v1/rotations/{rotation['id']}"
+    if "{override_id}" in template:
+        cover = {"start": "2026-03-02T11:00:00Z", "end": "2026-03-02T12:00:00Z", "user_id": user}
+        values["override_id"] = api.admin.post(f"{base}/overrides", json=cover).json()["id"]
+    if "{change_id}" in template:
+        change = {"effective_at": "2026-03-05T09:00:00Z", "changes": {"shift_length": 2}}
+        values["change_id"] = api.admin.post(f"{base}/changes", json=change).json()["id"]
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 

@@ -170,7 +170,7 @@ def test_readiness_follows_the_engine(api: Api, engine_state: str) -> None:
     if engine_state == "checked_in":
         api.sql("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())")
     settings = Settings(database_url=api.db_url)
-    app = create_app(settings, api.db_url, ClockSeam(api.db_url), engine_runner=engine)
+    app = create_app(settings, api.db_url, engine_runner=engine)
     with running(app) as url:
         response = httpx.get(f"{url}/readyz", timeout=30)
     if engine_state == "checked_in":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from handoff.clock import SystemClock
 from handoff.config import Settings
 from handoff.http.app import create_app
 
@@ -23,9 +22,7 @@ EXAMPLES_PER_OPERATION = 15
 
 # The document the server serves (test_ops checks they are the same routes); loaded at
 # collection so that each operation is its own test. Requests go to the running server.
-schema = schemathesis.openapi.from_dict(
-    create_app(Settings(), "postgresql://unused", SystemClock()).openapi()
-)
+schema = schemathesis.openapi.from_dict(create_app(Settings(), "postgresql://unused").openapi())
 
 
 @schema.parametrize()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from psycopg import AsyncConnection
 
-from handoff.clock import SystemClock
 from handoff.store import tokens
 
 from .conftest import Cli
@@ -47,7 +47,7 @@ def test_token_create_list_revoke(cli: Cli) -> None:
 
     async def check(secret: str) -> tokens.Token | None:
         async with await AsyncConnection.connect(cli.db_url, autocommit=True) as conn:
-            return await tokens.authenticate(conn, secret, now=SystemClock().now())
+            return await tokens.authenticate(conn, secret, now=datetime.now(UTC))
 
     found = asyncio.run(check(secret.strip()))
     assert found is not None and found.role == "reader" and found.name == "ci"

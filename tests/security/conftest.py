@@ -13,6 +13,7 @@ import asyncio
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +23,6 @@ import psycopg
 import pytest
 
 from handoff.chaos.api import ApiProcess, api_process
-from handoff.clock import SystemClock
 from handoff.store import tokens
 
 TABLES = (
@@ -89,7 +89,7 @@ class Secured:
 async def _reader_token(url: str) -> str:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         name = f"security-reader-{secrets.token_hex(4)}"
-        _, secret = await tokens.create(conn, name, "reader", now=SystemClock().now())
+        _, secret = await tokens.create(conn, name, "reader", now=datetime.now(UTC))
     return secret
 
 

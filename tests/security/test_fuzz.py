@@ -15,7 +15,6 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from handoff.clock import SystemClock
 from handoff.config import Settings
 from handoff.http.app import create_app
 
@@ -24,9 +23,7 @@ from .conftest import Secured
 SCENARIOS = 60
 STEPS_PER_SCENARIO = 8
 
-schema = schemathesis.openapi.from_dict(
-    create_app(Settings(), "postgresql://unused", SystemClock()).openapi()
-)
+schema = schemathesis.openapi.from_dict(create_app(Settings(), "postgresql://unused").openapi())
 Workflow = schema.as_state_machine()
 
 

@@ -61,7 +61,7 @@ class Server:
 def server(database_url: str) -> Iterator[Server]:
     clock = ClockSeam(database_url)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
-    app = create_app(settings, database_url, clock)
+    app = create_app(settings, database_url)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter
 
-from handoff.clock import SystemClock
 from handoff.config import Settings
 from handoff.http.app import create_app
 from handoff.http.headers import CONTENT_SECURITY_POLICY
@@ -68,7 +67,7 @@ def test_an_internal_error_carries_the_headers_too() -> None:
     async def fail() -> None:
         raise RuntimeError("boom")
 
-    app = create_app(Settings(), "postgresql://unused", SystemClock(), routers=[router])
+    app = create_app(Settings(), "postgresql://unused", routers=[router])
 
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

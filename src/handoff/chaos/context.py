@@ -87,7 +87,8 @@ def utcnow() -> datetime:
 
 
 def sleep_until(when: datetime) -> None:
-    """Sleep until the wall-clock instant `when` (the engine's SystemClock is the same clock)."""
+    """Sleep until the wall-clock instant `when` (the engine's clock, the database server's,
+    runs on this same machine)."""
     delay = (when - utcnow()).total_seconds()
     if delay > 0:
         time.sleep(delay)

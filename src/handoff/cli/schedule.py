@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import fail
 from handoff.cli.run import parse_time, run
-from handoff.clock import SystemClock
+from handoff.clock import host_now
 from handoff.config import Settings
 from handoff.store import clock, projections, rotations, users
 from handoff.store import history as history_store
@@ -86,7 +86,7 @@ def preview(
 ) -> None:
     """The next handoffs of a grid, without saving anything. Needs no database."""
     anchor = parse_time(start, "--start", zone)
-    after = SystemClock().now() if from_ is None else parse_time(from_, "--from", zone)
+    after = host_now() if from_ is None else parse_time(from_, "--from", zone)
     if not 1 <= count <= projections.MAX_HANDOFFS:
         fail(f"--count must be between 1 and {projections.MAX_HANDOFFS}, got {count}")
     try:

@@ -14,7 +14,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from handoff.cli import common
-from handoff.clock import SystemClock
 from handoff.http.app import create_app
 
 HostOption = Annotated[
@@ -59,5 +58,5 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the HTTP API."""
     loaded = common.settings()
     with common.database(loaded) as url:
-        app = create_app(loaded, url, SystemClock())
+        app = create_app(loaded, url)
         asyncio.run(serve(app, host or loaded.host, port or loaded.port))

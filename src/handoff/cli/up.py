@@ -23,29 +23,29 @@ from psycopg import AsyncConnection
 from handoff import demo
 from handoff.cli import common
 from handoff.cli.serve import HostOption, PortOption, serve
-from handoff.clock import Clock, SystemClock
 from handoff.config import Settings
 from handoff.engine.runner import run_engine
 from handoff.http.app import create_app
-from handoff.store import tokens
+from handoff.store import clock, tokens
 from handoff.store.errors import Conflict
 
 TOKEN_FILE = "admin-token"
 TOKEN_NAME = "admin"
 
 
-async def _prepare(url: str, settings: Settings, clock: Clock, load_demo: bool) -> str | None:
+async def _prepare(url: str, settings: Settings, load_demo: bool) -> str | None:
     """Load the demo and create the first admin token; the token's secret when new."""
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        if load_demo and await demo.load(conn, now=clock.now()):
+        now = await clock.read(conn)
+        if load_demo and await demo.load(conn, now=now):
             common.console.print("loaded the demo rotations")
         if (settings.data_dir / TOKEN_FILE).exists():
             return None
         try:
-            _, secret = await tokens.create(conn, TOKEN_NAME, "admin", now=clock.now())
+            _, secret = await tokens.create(conn, TOKEN_NAME, "admin", now=now)
         except Conflict:
             name = f"{TOKEN_NAME}-{secrets.token_hex(3)}"
-            _, secret = await tokens.create(conn, name, "admin", now=clock.now())
+            _, secret = await tokens.create(conn, name, "admin", now=now)
         return secret
 
 
@@ -66,7 +66,7 @@ def _announce(secret: str, path: Path) -> None:
         common.console.print(f"admin token written to {path} (mode 0600)", highlight=False)
 
 
-async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: int) -> None:
+async def _serve(settings: Settings, url: str, host: str, port: int) -> None:
     def engine(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
         return run_engine(
             url,
@@ -76,7 +76,7 @@ async def _serve(settings: Settings, url: str, clock: Clock, host: str, port: in
             stop=stop,
         )
 
-    await serve(create_app(settings, url, clock, engine_runner=engine), host, port)
+    await serve(create_app(settings, url, engine_runner=engine), host, port)
 
 
 def up(
@@ -86,12 +86,11 @@ def up(
 ) -> None:
     """Run the API and a queue engine in one process (embedded PostgreSQL by default)."""
     loaded = common.settings()
-    clock = SystemClock()
     address = f"http://{host or loaded.host}:{port or loaded.port}/"
     with common.database(loaded) as url:
-        secret = asyncio.run(_prepare(url, loaded, clock, demo_data))
+        secret = asyncio.run(_prepare(url, loaded, demo_data))
         if secret is not None:
             _keep(loaded.data_dir / TOKEN_FILE, secret)
             _announce(secret, loaded.data_dir / TOKEN_FILE)
         common.console.print(f"handoff is at {address}", highlight=False)
-        asyncio.run(_serve(loaded, url, clock, host or loaded.host, port or loaded.port))
+        asyncio.run(_serve(loaded, url, host or loaded.host, port or loaded.port))

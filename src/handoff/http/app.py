@@ -1,4 +1,4 @@
-"""The application: `create_app` wires settings, database pool and clock, and mounts the API and
+"""The application: `create_app` wires settings and the database pool, and mounts the API and
 the web UI.
 
 Routers come from lists (the API's `handoff.api.app.ROUTERS`, the UI's `handoff.web.ROUTERS`,
@@ -21,7 +21,6 @@ from starlette.types import ASGIApp
 
 from handoff import web
 from handoff.api import app as api_app
-from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.http.headers import SecurityHeaders
 from handoff.store import migrate
@@ -65,7 +64,6 @@ async def _stop_engine(task: asyncio.Task[None], stop: asyncio.Event) -> None:
 def create_app(
     settings: Settings,
     url: str,
-    clock: Clock,
     *,
     engine_runner: EngineRunner | None = None,
     routers: Sequence[APIRouter] = (),
@@ -96,7 +94,6 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.clock = clock
     app.state.head_revision = migrate.head_revision()
     app.state.engine = None
     for router in (*api_app.ROUTERS, *web.ROUTERS, *routers):
