@@ -49,6 +49,7 @@ def test_the_feed_has_every_shift_of_the_person_in_every_rotation(api: Api) -> N
     api.rotation("frontend", [bob, cid])
 
     events = _events(api.reader.get(f"/api/v1/users/{ann}/calendar.ics"))
+    assert not any(e.walk("VALARM") for e in events)  # no reminder settings, no alarms
 
     expected = sorted(
         [(*s, "payments") for s in _shifts_of(api, daily["id"], ann)]
@@ -109,6 +110,47 @@ def test_a_refresh_keeps_the_events_of_shifts_that_have_not_changed(api: Api) ->
     assert before[first][0] == T0
     assert after[first] == before[first]
     assert set(after) == set(before)
+
+
+def _reminder(api: Api, user_id: str, channel: str, before_minutes: int) -> None:
+    """A reminder setting (notify.md), with its channel, written as the notify store does."""
+    api.sql(
+        "INSERT INTO notify_channels (name, kind, target) VALUES (%s, 'slack', %s)"
+        " ON CONFLICT (name) DO NOTHING",
+        channel,
+        f"https://hooks.slack.com/services/{channel}",
+    )
+    api.sql(
+        "INSERT INTO notify_reminders (user_id, channel_id, before_minutes)"
+        " SELECT %s, id, %s FROM notify_channels WHERE name = %s",
+        user_id,
+        before_minutes,
+        channel,
+    )
+
+
+def test_each_event_has_an_alarm_per_reminder_lead_time(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.rotation("payments", [ann, bob])
+    _reminder(api, ann, "team-slack", 60)
+    _reminder(api, ann, "team-slack", 1440)
+    _reminder(api, ann, "other-slack", 60)  # the same lead time by another channel: one alarm
+    _reminder(api, bob, "team-slack", 15)
+
+    events = _events(api.reader.get(f"/api/v1/users/{ann}/calendar.ics"))
+    assert events
+    for event in events:
+        alarms = event.walk("VALARM")
+        assert sorted(a.decoded("trigger") for a in alarms) == [
+            -timedelta(days=1),
+            -timedelta(hours=1),
+        ]
+        assert {str(a.get("action")) for a in alarms} == {"DISPLAY"}
+        assert {str(a.get("description")) for a in alarms} == {"On call soon: payments"}
+    bobs = _events(api.reader.get(f"/api/v1/users/{bob}/calendar.ics"))
+    assert {a.decoded("trigger") for e in bobs for a in e.walk("VALARM")} == {
+        -timedelta(minutes=15)
+    }
 
 
 def test_a_person_in_no_rotation_has_an_empty_feed_and_an_unknown_one_none(api: Api) -> None:

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from handoff.store import overrides
+from handoff.web.routes.person import before
 
 from .conftest import DESKTOP, Web
 from .screens import shoot
@@ -165,4 +166,53 @@ def test_override_shifts_and_the_overrides_that_name_a_person(
     expect(ann_payments.first.locator("td").nth(2)).to_contain_text("Thu 03 Dec 2026 18:00 CET")
     expect(page.locator("table.shifts .override-tag")).to_have_count(0)
     shoot(page, "person-overrides")
+    assert errors == []
+
+
+def test_a_reminder_lead_time_in_words() -> None:
+    assert [before(m) for m in (0, 1, 15, 60, 90, 120, 1440, 2880, 10080)] == [
+        "at the start of",
+        "1 minute before",
+        "15 minutes before",
+        "1 hour before",
+        "90 minutes before",
+        "2 hours before",
+        "1 day before",
+        "2 days before",
+        "7 days before",
+    ]
+
+
+def test_the_persons_reminders_are_listed(
+    watched: tuple[Any, list[str]], web: Web, team: dict[str, Any]
+) -> None:
+    page, errors = watched
+
+    async def arrange(conn: Any) -> None:
+        await conn.execute(
+            "INSERT INTO notify_channels (name, kind, target, disabled_at) VALUES"
+            " ('team-slack', 'slack', 'https://hooks.slack.com/services/x', NULL),"
+            " ('old-slack', 'slack', 'https://hooks.slack.com/services/y', now())"
+        )
+        await conn.execute(
+            "INSERT INTO notify_reminders (user_id, channel_id, before_minutes)"
+            " SELECT %s, id, m FROM notify_channels,"
+            " (VALUES (60), (0)) AS lead (m) WHERE name = 'team-slack'"
+            " UNION ALL SELECT %s, id, 1440 FROM notify_channels WHERE name = 'old-slack'",
+            (team["ann"], team["ann"]),
+        )
+
+    web.run(arrange)
+    _sign_in(page, web.reader_token)
+    page.goto(f"/people/{team['ann']}")
+    expect(page.locator(".reminders-of li")).to_have_text(
+        [
+            "At the start of each shift, by team-slack (slack)",
+            "1 hour before each shift, by team-slack (slack)",
+            "1 day before each shift, by old-slack (slack, disabled)",
+        ]
+    )
+    page.goto(f"/people/{team['bo']}")
+    expect(page.locator(".reminders-of")).to_have_count(0)
+    expect(page.locator("text=Bo is not reminded")).to_be_visible()
     assert errors == []

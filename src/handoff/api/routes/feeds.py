@@ -14,7 +14,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 from pydantic import BaseModel
 
 from handoff.api.auth import ADMIN, bearer, calendar_reader, query_token
@@ -23,7 +23,7 @@ from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.query import reject_unknown_query
 from handoff.api.types import UtcTime
-from handoff.store import calendar, feeds, users
+from handoff.store import calendar, feeds, notify, users
 
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
 FEED_HORIZON = timedelta(days=180)
@@ -61,8 +61,11 @@ async def feed_reader(
     await calendar_reader(credentials, secret, conn, now)
 
 
-def personal_feed(user: users.User, projection: calendar.Projection, now: datetime) -> bytes:
-    """One VEVENT per shift of the person, in every rotation (own and override shifts)."""
+def personal_feed(
+    user: users.User, projection: calendar.Projection, leads: list[int], now: datetime
+) -> bytes:
+    """One VEVENT per shift of the person, in every rotation (own and override shifts), each
+    with a VALARM per reminder lead time (`leads`, minutes before the shift starts)."""
     ical = Calendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
@@ -79,6 +82,12 @@ def personal_feed(user: users.User, projection: calendar.Projection, now: dateti
         event.add(
             "description", ical_text(f"rotation_id: {rotation.id}, time zone: {rotation.time_zone}")
         )
+        for lead in leads:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", ical_text(f"On call soon: {rotation.name}{kind}"))
+            alarm.add("trigger", -timedelta(minutes=lead))
+            event.add_component(alarm)
         ical.add_component(event)
     body: bytes = ical.to_ical()
     return body
@@ -98,12 +107,15 @@ def personal_feed(user: users.User, projection: calendar.Projection, now: dateti
     },
 )
 async def personal_calendar(user_id: UUID, conn: Conn, now: Now) -> CalendarResponse:
-    """Every shift of the person in every rotation, own and override shifts, next 180 days.
+    """Every shift of the person in every rotation, own and override shifts, next 180 days,
+    with an alarm per reminder setting (notify.md).
 
     Besides API tokens, takes the person's feed token as `?token=`."""
     user = await users.get(conn, user_id)
     projection = await calendar.project(conn, now, now + FEED_HORIZON, user_id=user_id)
-    return CalendarResponse(personal_feed(user, projection, now))
+    # One alarm per lead time: two channels reminding an hour before are one alarm in a calendar.
+    leads = sorted({r.before_minutes for r in await notify.list_reminders(conn, user_id)})
+    return CalendarResponse(personal_feed(user, projection, leads, now))
 
 
 @router.post(

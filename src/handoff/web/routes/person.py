@@ -1,5 +1,5 @@
 """A person's page: their upcoming shifts in every rotation, the rotations they are in, the
-overrides that name them, and the link to their personal calendar feed.
+overrides that name them, their reminders, and the link to their personal calendar feed.
 
 The feed link carries a feed token (store.feeds) because calendar clients cannot send headers.
 Only its hash is stored, so the link is shown once, on the page an admin gets when making it;
@@ -9,6 +9,7 @@ revoke it. Readers see neither the link nor its dates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds, overrides, rotations, users
+from handoff.store import calendar, feeds, notify, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views
 from handoff.web.flash import flash
@@ -27,6 +28,25 @@ from handoff.web.session import AdminPosted, Session, Viewer
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 UPCOMING = timedelta(days=28)
 MAX_SHIFTS_SHOWN = 50
+MINUTES_PER_HOUR = 60
+MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
+LEAD_UNITS = (("day", MINUTES_PER_DAY), ("hour", MINUTES_PER_HOUR), ("minute", 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    when: str  # "1 hour before" (each shift)
+    channel: notify.Channel
+
+
+def before(minutes: int) -> str:
+    """A reminder's lead time, to go before "each shift": "at the start of", "15 minutes
+    before", "1 day before"."""
+    if minutes == 0:
+        return "at the start of"
+    unit, size = next((unit, size) for unit, size in LEAD_UNITS if minutes % size == 0)
+    count = minutes // size
+    return f"{count} {unit}{'s' if count > 1 else ''} before"
 
 
 def feed_url(request: Request, user_id: UUID, secret: str) -> str:
@@ -54,6 +74,12 @@ async def _page(
         for rid in {o.rotation_id for o in naming}
     }
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
+    channels = {c.id: c for c in await notify.list_channels(conn)}
+    reminders = [
+        Reminder(before(r.before_minutes), channels[r.channel_id])
+        for r in await notify.list_reminders(conn, user_id)
+        if r.channel_id in channels
+    ]
     names = await users.names(conn, [u for u in others if u is not None])
     return page(
         request,
@@ -68,6 +94,7 @@ async def _page(
         overrides=naming,
         rotation_names=rotation_names,
         names=names,
+        reminders=reminders,
         new_feed_url=new_feed_url,
         now=now,
     )
