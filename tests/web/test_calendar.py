@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from handoff.store import changes, overrides
+from handoff.store import changes, overrides, users
 from handoff.web.calendar_layout import Ruler, period, wall
 
 from .conftest import DESKTOP, Web
@@ -198,6 +198,34 @@ def test_filters_by_person_and_by_rotation(
     )
     names = set(page.locator(".cal-bar > span").all_inner_texts())
     assert names == {"Cy", "Ann"}
+    assert errors == []
+
+
+def test_people_who_share_a_name_are_told_apart(
+    berlin: tuple[Any, list[str]], web: Web, team: dict[str, Any]
+) -> None:
+    page, errors = berlin
+
+    async def arrange(conn: Any) -> None:
+        await conn.execute(
+            "UPDATE users SET email = 'ann@example.com' WHERE id = %s", (team["ann"],)
+        )
+        await users.create(conn, "Ann", "ann.other@example.com", now=web.clock.now())
+
+    web.run(arrange)
+    _sign_in(page, web.reader_token)
+    page.goto("/calendar")
+    expect(_lane(page, team["payments"]).locator(".cal-bar")).to_have_text(
+        ["Ann (ann@example.com) 11:00"]
+    )
+    options = page.locator("#cal-person option").all_inner_texts()
+    assert sorted(options) == [
+        "Ann (ann.other@example.com)",
+        "Ann (ann@example.com)",
+        "Bo",
+        "Cy",
+        "Everyone",
+    ]
     assert errors == []
 
 

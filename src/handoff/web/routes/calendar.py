@@ -8,6 +8,7 @@ message and the nearest sensible calendar instead of an error page.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -129,6 +130,10 @@ async def calendar_page(
         rotation_ids=[choice.rotation] if choice.rotation else None,
         user_id=choice.person,
     )
+    # People who share a name are told apart (by email) wherever the calendar names them.
+    told_apart = views.labels({p.id: p.name for p in people}, {p.id: p.email for p in people})
+    names = {u: told_apart.get(u, name) for u, name in projection.names.items()}
+    projection = dataclasses.replace(projection, names=names)
     palette = calendar_layout.colours([p.id for p in people])
     return page(
         request,
