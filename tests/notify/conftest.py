@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Receiver:
     url: str
     requests: list[Request] = field(default_factory=list)
     scripts: dict[str, Script] = field(default_factory=dict)
+    delay: float = 0.0  # seconds each answer takes (a slow receiver)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def at(self, path: str) -> str:
@@ -66,9 +69,12 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             rec = holder["receiver"]
             status, headers = rec.answer(self.path)
+            time.sleep(rec.delay)
             with rec.lock:
                 rec.requests.append(
-                    Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    Request(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body, status
+                    )
                 )
             self.send_response(status)
             for name, value in headers.items():

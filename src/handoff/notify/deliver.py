@@ -42,10 +42,9 @@ async def deliver_line(
     rng = rng or random.Random()
     line = {"line": line_key(channel_id, rotation_id)}
     async with pool.connection() as conn:
-        conn.row_factory = dict_row
         async with conn.transaction():
             locked = await (await conn.execute(Q["try_lock_line"], line)).fetchone()
-        if not locked or not locked["locked"]:
+        if not locked or not locked[0]:
             return 0
         try:
             return await _drain(conn, channel_id, rotation_id, rng)
@@ -59,10 +58,8 @@ async def _drain(
 ) -> int:
     made = 0
     while True:
-        async with conn.transaction():
-            cur = await conn.execute(
-                Q["head"], {"channel_id": channel_id, "rotation_id": rotation_id}
-            )
+        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["head"], {"channel_id": channel_id, "rotation_id": rotation_id})
             head = await cur.fetchone()
         if (
             head is None
