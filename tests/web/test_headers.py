@@ -80,11 +80,16 @@ def test_an_internal_error_carries_the_headers_too() -> None:
     _secured(response)
 
 
-def test_an_unknown_page_is_the_html_error_page_for_a_browser(browser: Browser) -> None:
+def test_an_unknown_page_is_the_html_error_page_for_a_browser(browser: Browser, web: Web) -> None:
     page = browser.client.get("/no/such/page", headers=HTML)
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert "There is no such page." in page.text
+    assert '<nav aria-label="Main">' not in page.text
+    browser.sign_in(web.reader_token)
+    signed_in = browser.client.get("/no/such/page", headers=HTML)
+    assert signed_in.status_code == 404
+    assert '<nav aria-label="Main">' in signed_in.text  # the way back, for someone signed in
     wrong_method = browser.client.get("/signout", headers=HTML)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"].startswith("text/html")

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from handoff.store.errors import Conflict, Invalid, NotFound, StoreError
 from handoff.web.render import page
-from handoff.web.session import Refused, SignInRequired
+from handoff.web.session import Refused, SignInRequired, signed_in
 
 SIGN_IN = "/signin"
 API_PREFIX = "/api/"
@@ -95,6 +95,7 @@ def install(app: FastAPI) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code in _NO_ROUTE and wants_page(request):
+            request.state.web_session = await signed_in(request)
             return error_page(request, exc.status_code, _NO_ROUTE[exc.status_code])
         response = api_handler(request, exc)
         return await response if inspect.isawaitable(response) else response

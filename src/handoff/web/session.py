@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, Request, Response
+from psycopg_pool import PoolTimeout
 from starlette.datastructures import FormData
 
 from handoff.config import Settings
+from handoff.http import deps
 from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import sessions, tokens
 from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
@@ -98,6 +101,18 @@ async def session(request: Request, conn: Conn, now: Now, settings: AppSettings)
     found = Session(token, secret)
     request.state.web_session = found  # for error pages rendered outside the route
     return found
+
+
+async def signed_in(request: Request) -> Session | None:
+    """The live session, for a page rendered outside any route (an address no route serves),
+    so its navigation shows; None without one, or when the database cannot say."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        async with deps.pool(request).connection() as conn:
+            return await session(request, conn, await deps.now(conn), deps.settings(request))
+    except (SignInRequired, psycopg.Error, PoolTimeout):
+        return None
 
 
 async def posted(request: Request, viewer: Annotated[Session, Depends(session)]) -> Post:
