@@ -132,9 +132,7 @@ def labels(names: dict[UUID, str], emails: dict[UUID, str | None]) -> dict[UUID,
     start of their id) after it, so "Put Ann on call" says which Ann."""
     counts = Counter(names.values())
     return {
-        user_id: f"{name} ({emails.get(user_id) or str(user_id)[:8]})"
-        if counts[name] > 1
-        else name
+        user_id: f"{name} ({emails.get(user_id) or str(user_id)[:8]})" if counts[name] > 1 else name
         for user_id, name in names.items()
     }
 
