@@ -199,3 +199,26 @@ def test_people_who_share_a_name_are_told_apart_on_the_rotation_page(
     assert 'aria-label="Put Ann (ann@one.example) on call"' not in html  # on call already
     assert f'aria-label="Put Ann ({str(second)[:8]}) on call"' in html
     assert 'aria-label="Put Bo on call"' in html
+
+
+def test_people_rotation_and_job_actions_leave_messages(browser: Browser, web: Web) -> None:
+    browser.sign_in(web.admin_token)
+    token = {"csrf_token": browser.csrf}
+    browser.client.post("/people", data=token | {"name": "Dee", "email": ""})
+    assert _flash(browser.client.get("/people").text) == "Added Dee."
+    [dee] = _users(web)
+    browser.client.post(f"/people/{dee.id}/delete", data=token)
+    assert _flash(browser.client.get("/people").text) == "Deleted Dee."
+    rotation = web.rotation("primary", "weekly", START, "UTC")
+
+    async def enqueue(conn: Any) -> int:
+        await conn.execute("SELECT handoff_enqueue_rotations(ARRAY[%s::uuid])", [rotation.id])
+        cursor = await conn.execute("SELECT id FROM procrastinate_jobs")
+        row = await cursor.fetchone()
+        return int(row[0])
+
+    job = web.run(enqueue)
+    browser.client.post(f"/engine/jobs/{job}/cancel", data=token | {"state": "todo"})
+    assert _flash(browser.client.get("/engine?state=todo").text) == f"Job #{job} is cancelled."
+    browser.client.post(f"/rotations/{rotation.id}/delete", data=token)
+    assert _flash(browser.client.get("/rotations").text) == "Deleted primary."
