@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from api.conftest import api, server  # noqa: F401  (the API tests' server and clients)
 from handoff.store.clock import ClockSeam
 
 # An answer: (status, headers); a script maps the request count of its path to an answer.
@@ -85,13 +86,13 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["receiver"] = Receiver(f"http://127.0.0.1:{server.server_port}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["receiver"] = Receiver(f"http://127.0.0.1:{http.server_port}")
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     yield holder["receiver"]
-    server.shutdown()
-    server.server_close()
+    http.shutdown()
+    http.server_close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from handoff.api import openapi, problems
 from handoff.api.limits import BodyLimit
 from handoff.api.routes import changes, engine, feeds, ops, overrides, rotations, schedule, users
+from handoff.api.routes import notify as notify_routes
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     changes.router,
     feeds.router,
     engine.router,
+    notify_routes.router,
 )
 
 

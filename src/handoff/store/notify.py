@@ -214,7 +214,14 @@ async def channel_for_send(conn: AsyncConnection[Any], channel_id: UUID) -> dict
     return row
 
 
+async def _exists(conn: AsyncConnection[Any], query: str, what: str, ident: UUID) -> None:
+    cur = await conn.execute(Q[query], {"id": ident})
+    if await cur.fetchone() is None:
+        raise NotFound(what, ident)
+
+
 async def list_subscriptions(conn: AsyncConnection[Any], rotation_id: UUID) -> list[Subscription]:
+    await _exists(conn, "rotation_exists", "rotation", rotation_id)
     async with conn.cursor(row_factory=class_row(Subscription)) as cur:
         await cur.execute(Q["list_subscriptions"], {"rotation_id": rotation_id})
         return await cur.fetchall()
@@ -248,6 +255,7 @@ async def unsubscribe(conn: AsyncConnection[Any], rotation_id: UUID, subscriptio
 
 
 async def list_reminders(conn: AsyncConnection[Any], user_id: UUID) -> list[Reminder]:
+    await _exists(conn, "user_exists", "user", user_id)
     async with conn.cursor(row_factory=class_row(Reminder)) as cur:
         await cur.execute(Q["list_reminders"], {"user_id": user_id})
         return await cur.fetchall()

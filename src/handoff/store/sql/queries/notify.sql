@@ -115,3 +115,11 @@ RETURNING id, channel_id, rotation_id;
 -- name: message_status
 -- A message's status, to tell "no such message" from "already delivered".
 SELECT status FROM notify_messages WHERE id = %(id)s;
+
+-- name: rotation_exists
+-- Whether a rotation exists (a list of its subscriptions is a 404 otherwise).
+SELECT 1 FROM rotations WHERE id = %(id)s;
+
+-- name: user_exists
+-- Whether a user exists (a list of their reminders is a 404 otherwise).
+SELECT 1 FROM users WHERE id = %(id)s;

@@ -1,0 +1,132 @@
+"""The notification routes over HTTP: secrets shown once, readers read, problems for mistakes."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks import Webhook
+
+from api.conftest import Api
+
+from .conftest import Receiver
+
+
+def _webhook(api: Api, receiver: Receiver, name: str = "team") -> dict[str, object]:
+    response = api.admin.post(
+        "/api/v1/channels", json={"name": name, "kind": "webhook", "target": receiver.at("/h")}
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_a_webhook_secret_is_shown_once_and_readers_never_see_it(
+    api: Api, receiver: Receiver
+) -> None:
+    created = _webhook(api, receiver)
+    secret = created["secret"]
+    assert isinstance(secret, str) and secret.startswith("whsec_")
+    for client in (api.admin, api.reader):
+        listed = client.get("/api/v1/channels")
+        assert listed.status_code == 200
+        assert secret not in listed.text and "secret" not in listed.text
+        one = client.get(f"/api/v1/channels/{created['id']}")
+        assert one.status_code == 200 and "secret" not in one.json()
+    assert api.reader.post(f"/api/v1/channels/{created['id']}/rotate-secret").status_code == 403
+    rotated = api.admin.post(f"/api/v1/channels/{created['id']}/rotate-secret").json()["secret"]
+    assert rotated != secret and rotated.startswith("whsec_")
+
+
+def test_send_test_signs_with_the_current_secret(api: Api, receiver: Receiver) -> None:
+    created = _webhook(api, receiver)
+    answer = api.admin.post(f"/api/v1/channels/{created['id']}/test")
+    assert answer.json() == {"delivered": True, "status_code": 204, "error": None}
+    (request,) = receiver.to("/h")
+    event = Webhook(str(created["secret"])).verify(request.body, request.headers)
+    assert event["type"] == "channel.test"
+    receiver.scripts["/h"] = lambda n: (500, {})
+    failed = api.admin.post(f"/api/v1/channels/{created['id']}/test").json()
+    assert failed == {"delivered": False, "status_code": 500, "error": "HTTP 500"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "fragment"),
+    [
+        ("webhook", "ftp://example.com/x", "http or https"),
+        ("webhook", "http://user:pw@example.com/x", "user name or password"),
+        ("slack", "not a url", "http or https"),
+        ("email", "nobody", "email address"),
+        ("fax", "http://example.com", "'webhook', 'slack' or 'email'"),
+    ],
+)
+def test_bad_targets_are_refused_with_a_problem(
+    api: Api, receiver: Receiver, kind: str, target: str, fragment: str
+) -> None:
+    response = api.admin.post(
+        "/api/v1/channels", json={"name": "x", "kind": kind, "target": target}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert fragment in response.text
+    assert api.admin.get("/api/v1/channels").json() == {"items": []}
+
+
+def test_email_channels_need_an_smtp_server(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HANDOFF_SMTP_URL", raising=False)
+    response = api.admin.post(
+        "/api/v1/channels", json={"name": "mail", "kind": "email", "target": "ann@example.com"}
+    )
+    assert response.status_code == 422 and "HANDOFF_SMTP_URL" in response.text
+
+
+def test_subscriptions_reminders_and_deliveries(api: Api, receiver: Receiver) -> None:
+    channel = _webhook(api, receiver)
+    ann = api.user("Ann")
+    rotation = api.rotation("primary", [ann])
+    path = f"/api/v1/rotations/{rotation['id']}/subscriptions"
+    made = api.admin.post(path, json={"channel_id": channel["id"]})
+    assert made.status_code == 201
+    assert api.admin.post(path, json={"channel_id": channel["id"]}).status_code == 409
+    assert api.reader.get(path).json()["items"] == [made.json()]
+    assert api.reader.post(path, json={"channel_id": channel["id"]}).status_code == 403
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert api.admin.post(path, json={"channel_id": missing}).status_code == 404
+    assert api.admin.get(f"/api/v1/rotations/{missing}/subscriptions").status_code == 404
+
+    reminders = f"/api/v1/users/{ann}/reminders"
+    reminder = api.admin.post(reminders, json={"channel_id": channel["id"], "before_minutes": 60})
+    assert reminder.status_code == 201 and reminder.json()["before_minutes"] == 60
+    too_far = api.admin.post(reminders, json={"channel_id": channel["id"], "before_minutes": 10081})
+    assert too_far.status_code == 422
+    assert api.reader.get(reminders).json()["items"] == [reminder.json()]
+    gone = api.admin.delete(f"{reminders}/{reminder.json()['id']}")
+    assert gone.status_code == 204 and api.reader.get(reminders).json()["items"] == []
+
+    # A manual change of who is on call is a message; the deliveries list shows it.
+    bo = api.user("Bo")
+    api.admin.post(f"/api/v1/rotations/{rotation['id']}/participants", json={"user_id": bo})
+    moved = api.admin.patch(f"/api/v1/rotations/{rotation['id']}", json={"active_index": 1})
+    assert moved.status_code == 200, moved.text
+    listed = api.reader.get("/api/v1/deliveries", params={"rotation_id": rotation["id"]})
+    assert listed.status_code == 200
+    items = listed.json()["items"]
+    assert items and items[0]["event"]["data"]["to_user"]["name"] == "Bo"
+    assert items[0]["webhook_id"] == "msg_" + items[0]["id"].replace("-", "")
+    bad = api.reader.get("/api/v1/deliveries", params={"status": "lost"})
+    assert bad.status_code == 422
+    retry = api.admin.post(f"/api/v1/deliveries/{missing}/retry")
+    assert retry.status_code == 404
+    assert api.admin.delete(f"{path}/{made.json()['id']}").status_code == 204
+
+
+def test_disable_and_enable_a_channel(api: Api, receiver: Receiver) -> None:
+    channel = _webhook(api, receiver)
+    url = f"/api/v1/channels/{channel['id']}"
+    off = api.admin.patch(url, json={"enabled": False})
+    assert off.status_code == 200 and off.json()["disabled_at"] is not None
+    on = api.admin.patch(url, json={"enabled": True})
+    assert on.json()["disabled_at"] is None
+    assert api.admin.patch(url, json={"target": "gopher://x"}).status_code == 422
+    assert api.admin.delete(url).status_code == 204
+    assert api.admin.get(url).status_code == 404
