@@ -46,6 +46,7 @@ COMMANDS: dict[str, Lazy] = {
         "doubled.",
     ),
     "change": Lazy("handoff.cli.changes:app", "Scheduled changes to rotations."),
+    "channel": Lazy("handoff.cli.notify:app", "Notification channels: webhooks, Slack and email."),
     "history": Lazy(
         "handoff.cli.schedule:history", "Recorded handoffs of a rotation, newest first."
     ),
@@ -59,7 +60,14 @@ COMMANDS: dict[str, Lazy] = {
         "handoff.cli.schedule:preview",
         "The next handoffs of a grid, without saving anything. Needs no database.",
     ),
+    "remind": Lazy(
+        "handoff.cli.notify:remind",
+        "Remind a person through a channel before each of their shifts.",
+    ),
     "rotation": Lazy("handoff.cli.rotations:app", "Rotations and their participants."),
+    "subscribe": Lazy(
+        "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
+    ),
     "token": Lazy("handoff.cli.tokens:app", "API tokens."),
     "up": Lazy(
         "handoff.cli.up:up",
