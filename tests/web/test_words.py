@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.web.words import describe, format_lag, in_zone, ordinal
+from handoff.web.words import (
+    change_summary,
+    describe,
+    format_lag,
+    happened,
+    in_zone,
+    ordinal,
+    until,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -131,3 +139,65 @@ def test_in_zone_reads_the_wall_clock_with_its_abbreviation() -> None:
     instant = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
     assert in_zone(instant, "Europe/Berlin") == "Wed 01 Jul 2026 09:00 CEST"
     assert in_zone(instant, "UTC") == "Wed 01 Jul 2026 07:00 UTC"
+
+
+# ---- Overrides, scheduled changes and the on-call timeline -----------------------------------
+
+
+def test_until_names_the_weekday_within_six_days_and_the_date_after() -> None:
+    row = datetime(2026, 12, 7, 8, tzinfo=UTC)  # Monday 09:00 in Berlin
+    assert until(datetime(2026, 12, 8, 17, tzinfo=UTC), row, "Europe/Berlin") == "Tue 18:00"
+    later = datetime(2026, 12, 14, 17, tzinfo=UTC)
+    assert until(later, row, "Europe/Berlin") == "Mon 14 Dec 2026 18:00"
+
+
+@pytest.mark.parametrize(
+    ("cause", "old", "new", "effective", "expected"),
+    [
+        ("override_started", "Ann", "Bo", True, "Bo covers Ann until Tue 18:00"),
+        ("override_started", "Ann", None, True, "nobody on call instead of Ann until Tue 18:00"),
+        ("override_started", None, "Bo", True, "Bo on call until Tue 18:00"),
+        ("override_ended", "Bo", "Ann", True, "Ann back on call"),
+        ("override_ended", "Bo", None, True, "nobody on call"),
+        ("scheduled_change", "Ann", "Cy", True, "scheduled change applied: Ann → Cy"),
+        ("scheduled_change", "Ann", "Ann", True, "scheduled change applied; Ann stays on call"),
+        ("user_deleted", "Cid", "Ann", True, "Cid removed (user deleted); Ann on call"),
+        ("user_deleted", "Cid", None, True, "Cid removed (user deleted); nobody on call"),
+        ("participant_removed", "Ann", "Bo", True, "Ann removed from the rotation; Bo on call"),
+        ("participant_removed", "Ann", None, True, "Ann removed from the rotation; nobody on call"),
+        ("boundary", "Ann", "Bo", True, "Ann → Bo"),
+        ("boundary", "Ann", "Bo", False, "Ann → Bo (an override decides who is on call)"),
+        ("manual", "Ann", "Bo", True, "Ann → Bo"),
+        ("started", None, "Ann", True, "Ann on call"),
+        ("imported", None, "Ann", True, "Ann on call (imported)"),
+        ("participants_replaced", "Ann", None, True, "Ann → nobody on call"),
+    ],
+)
+def test_history_rows_say_what_happened(
+    cause: str, old: str | None, new: str | None, effective: bool, expected: str
+) -> None:
+    line = happened(cause, old, new, effective=effective, until_text="Tue 18:00")
+    assert line == expected
+
+
+def test_an_override_start_whose_end_is_unknown_says_no_end() -> None:
+    assert happened("override_started", "Ann", "Bo") == "Bo covers Ann"
+
+
+def test_a_change_in_words_names_only_what_it_sets() -> None:
+    assert (
+        change_summary(
+            type_="weekly",
+            shift_length=2,
+            start="Mon 04 Jan 2027 09:00 CET",
+            time_zone="Europe/Berlin",
+            participants=["Ann", "Bo", "Ann"],
+            active_index=1,
+        )
+        == "weekly shifts, shift length 2; start Mon 04 Jan 2027 09:00 CET;"
+        " time zone Europe/Berlin; participants Ann, Bo, Ann; on call: position 2 (Bo)"
+    )
+    none = dict(type_=None, shift_length=None, start=None, time_zone=None)
+    assert change_summary(**none, participants=None, active_index=0) == "on call: position 1"
+    assert change_summary(**none, participants=[], active_index=None) == "participants none"
+    assert change_summary(**none, participants=None, active_index=None) == ""

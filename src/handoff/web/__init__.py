@@ -16,6 +16,7 @@ from handoff.web.routes import (
     engine,
     forms,
     oncall,
+    oncall_forms,
     people,
     person,
     rotations,
@@ -26,7 +27,19 @@ from handoff.web.routing import install
 
 router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
-for _part in (signin, static, docs, forms, rotations, oncall, people, person, calendar, engine):
+for _part in (
+    signin,
+    static,
+    docs,
+    forms,
+    rotations,
+    oncall_forms,
+    oncall,
+    people,
+    person,
+    calendar,
+    engine,
+):
     router.include_router(_part.router)
 
 ROUTERS = (router,)

@@ -20,6 +20,7 @@ class Segment:
     width: float  # percent of the bar
     colour: int  # index into the palette, the same for the same person
     current: bool
+    override: bool = False  # an override decides who is on call (drawn in its own pattern)
 
 
 def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) -> list[Segment]:
@@ -45,6 +46,7 @@ def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) 
                 width=100 * length / total if total > 0 else 100 / len(shifts),
                 colour=colour,
                 current=shift.start <= now < shift.end,
+                override=shift.override_id is not None,
             )
         )
     return result

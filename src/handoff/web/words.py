@@ -83,3 +83,83 @@ def in_zone(instant: datetime, time_zone: str) -> str:
     """An instant on a zone's wall clock with its abbreviation: "Mon 30 Nov 2026 09:00 CET"."""
     wall = instant.astimezone(ZoneInfo(time_zone))
     return f"{wall:%a %d %b %Y %H:%M} {wall.tzname()}"
+
+
+# ---- Overrides, scheduled changes and the on-call timeline (oncall.md) ----------------------
+
+_SHORT = timedelta(days=6)  # a weekday alone names a day this close without doubt
+NOBODY = "nobody"
+
+
+def until(end: datetime, since: datetime, time_zone: str) -> str:
+    """When something ends, on the rotation's wall clock, as short as is still clear: weekday
+    and time within six days of `since` ("Tue 18:00"), the date too after that."""
+    wall = end.astimezone(ZoneInfo(time_zone))
+    if timedelta(0) <= end - since < _SHORT:
+        return f"{wall:%a %H:%M}"
+    return f"{wall:%a %d %b %Y %H:%M}"
+
+
+def happened(
+    cause: str,
+    from_name: str | None,
+    to_name: str | None,
+    *,
+    effective: bool = True,
+    until_text: str | None = None,
+) -> str:
+    """A history row in words: what changed who is on call, and how.
+
+    `from_name` and `to_name` are the row's persons (None: nobody); `until_text` is when the
+    override of an `override_started` row ends, if it is still known.
+    """
+    old, new = from_name or NOBODY, to_name or NOBODY
+    until_part = f" until {until_text}" if until_text else ""
+    if cause == "override_started":
+        if to_name is None:
+            return f"nobody on call instead of {old}{until_part}"
+        if from_name is None:
+            return f"{new} on call{until_part}"
+        return f"{new} covers {old}{until_part}"
+    if cause == "override_ended":
+        return f"{new} back on call" if to_name else "nobody on call"
+    if cause == "user_deleted":
+        return f"{old} removed (user deleted); {new} on call"
+    if cause == "scheduled_change":
+        moved = f": {old} → {new}" if from_name != to_name else f"; {new} stays on call"
+        return "scheduled change applied" + moved
+    if cause == "participant_removed":
+        return f"{old} removed from the rotation; {new} on call"
+    if from_name is None or cause in ("started", "imported"):
+        return f"{new} on call" + (" (imported)" if cause == "imported" else "")
+    line = f"{old} → {new}" if to_name else f"{old} → nobody on call"
+    return line if effective else line + " (an override decides who is on call)"
+
+
+def change_summary(
+    *,
+    type_: str | None,
+    shift_length: int | None,
+    start: str | None,
+    time_zone: str | None,
+    participants: list[str] | None,
+    active_index: int | None,
+) -> str:
+    """What a scheduled change sets, in words ("weekly shifts; participants Ann, Bo, Ann").
+    `start` is already in words (a wall time); `participants` are names, in order."""
+    parts = []
+    if type_ is not None or shift_length is not None:
+        length = "" if shift_length is None else f"shift length {shift_length}"
+        kind = "" if type_ is None else f"{type_} shifts"
+        parts.append(", ".join(p for p in (kind, length) if p))
+    if start is not None:
+        parts.append(f"start {start}")
+    if time_zone is not None:
+        parts.append(f"time zone {time_zone}")
+    if participants is not None:
+        parts.append("participants " + (", ".join(participants) if participants else "none"))
+    if active_index is not None:
+        listed = participants or []
+        named = f" ({listed[active_index]})" if active_index < len(listed) else ""
+        parts.append(f"on call: position {active_index + 1}{named}")
+    return "; ".join(parts)

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import participants, rotations, users
 from handoff.store.errors import Invalid, NotFound, StoreError, invalid
-from handoff.web import views
+from handoff.web import oncall_view, views
 from handoff.web.flash import flash
 from handoff.web.render import live, page, rendered
 from handoff.web.routing import WebRoute
@@ -84,7 +84,7 @@ async def _list(
     return page(request, template, **context)
 
 
-async def _detail(
+async def detail_page(
     request: Request,
     viewer: Session,
     conn: Conn,
@@ -92,11 +92,14 @@ async def _detail(
     rotation_id: UUID,
     error: str | None = None,
     status_code: int = 200,
+    plan_error: str | None = None,
 ) -> Response:
-    """The page, with its live part rendered as the poll renders it (so their ETags agree)."""
+    """The page, with its live part rendered as the poll renders it (so their ETags agree);
+    `plan_error` is shown next to the overrides and scheduled changes."""
     detail = await views.rotation_detail(conn, rotation_id, now)
     people = await views.all_users(conn) if viewer.can_write else []
-    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail)
+    extra = await oncall_view.now_and_history(conn, detail)
+    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail, o=extra)
     return page(
         request,
         "rotation.html",
@@ -107,6 +110,8 @@ async def _detail(
         error=error,
         live=parts,
         live_etag=etag,
+        plans=await oncall_view.plans(conn, detail.rotation, now),
+        plan_error=plan_error,
     )
 
 
@@ -114,7 +119,7 @@ async def _detail(
 async def rotation_page(
     request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    return await _detail(request, viewer, conn, now, rotation_id)
+    return await detail_page(request, viewer, conn, now, rotation_id)
 
 
 @router.get("/rotations/{rotation_id}/live")
@@ -124,7 +129,8 @@ async def rotation_live(
     """The part of the rotation page that changes by itself, polled by htmx: a 304 while it is
     what the page shows, so nothing is replaced and focus and scroll stay where they are."""
     detail = await views.rotation_detail(conn, rotation_id, now)
-    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail)
+    extra = await oncall_view.now_and_history(conn, detail)
+    parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail, o=extra)
     return live(request, "rotation_live.html", etag, d=detail, live=parts, live_etag=etag)
 
 
@@ -141,7 +147,7 @@ async def _act(
         done = await change
     except StoreError as exc:
         status = 404 if isinstance(exc, NotFound) else 422
-        return await _detail(
+        return await detail_page(
             request, post.session, conn, now, rotation_id, error=str(exc), status_code=status
         )
     response = RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
