@@ -151,28 +151,32 @@ def test_covering_puts_the_coverer_on_call_and_draws_the_override(
     assert "Ann at the dentist" in page.text and ">End now</button>" in page.text
 
 
-def test_a_wall_time_the_clocks_skip_is_the_first_instant_after_the_gap(
-    browser: Browser, web: Web
-) -> None:
+def _last_sunday(year: int, month: int) -> datetime:
+    last = datetime(year, month, 31, tzinfo=UTC)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
+def test_wall_times_around_dst_are_read_as_the_grid_reads_them(browser: Browser, web: Web) -> None:
+    """A time the clocks skip is the first instant after the gap; a time they repeat, its
+    first occurrence."""
     rotation, (_, bo) = _weekly(web, "Ann", "Bo")
     browser.sign_in(web.admin_token)
     next_year = web.clock.now().year + 1
-    spring = datetime(next_year, 3, 31, tzinfo=UTC)
-    spring -= timedelta(days=(spring.weekday() + 1) % 7)  # the last Sunday of March
-    day = spring.strftime("%Y-%m-%d")
-    saved = browser.client.post(
-        f"/rotations/{rotation.id}/overrides",
-        data={
-            "csrf_token": browser.csrf,
-            "start": f"{day}T02:30",  # does not exist in Berlin that night
-            "end": f"{day}T05:00",
-            "user_id": str(bo),
-        },
-    )
-    assert saved.status_code == 303, saved.text
-    [made] = _overrides(web, rotation.id)
-    assert made.start == spring.replace(hour=1)  # 03:00 CEST
-    assert made.end == spring.replace(hour=3)  # 05:00 CEST
+    spring, autumn = _last_sunday(next_year, 3), _last_sunday(next_year, 10)
+    for day, start, end in [(spring, "02:30", "05:00"), (autumn, "01:00", "02:30")]:
+        saved = browser.client.post(
+            f"/rotations/{rotation.id}/overrides",
+            data={
+                "csrf_token": browser.csrf,
+                "start": f"{day:%Y-%m-%d}T{start}",
+                "end": f"{day:%Y-%m-%d}T{end}",
+                "user_id": str(bo),
+            },
+        )
+        assert saved.status_code == 303, saved.text
+    gap, repeated = _overrides(web, rotation.id)
+    assert (gap.start, gap.end) == (spring.replace(hour=1), spring.replace(hour=3))  # CEST
+    assert repeated.end == autumn.replace(minute=30)  # 02:30 CEST, not 02:30 CET
 
 
 def test_mistakes_and_conflicts_are_shown_next_to_the_form(browser: Browser, web: Web) -> None:
@@ -421,6 +425,8 @@ def test_history_says_who_covers_whom_until_when_and_who_is_back(
     wall = end.astimezone(ZONE).strftime("%a %H:%M")
     assert f"Bo covers Ann until {wall}</td>" in page
     assert "Ann back on call</td>" in page
+    polled = browser.client.get(f"/rotations/{rotation.id}/live", headers={"HX-Request": "true"})
+    assert f"Bo covers Ann until {wall}</td>" in polled.text
 
 
 # ---- Readers ---------------------------------------------------------------------------------
