@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from handoff.store import changes, overrides, rotations
+from handoff.store import changes, overrides, rotations, users
 from handoff.store.projections import Shift
 from handoff.web.timeline import segments
 
@@ -338,6 +338,23 @@ def test_the_change_form_starts_at_the_next_handoff_and_previews_its_shifts(
     assert "daily shifts; participants Cy, Ann, Cy" in page and "Cy joins" in page
 
 
+def test_the_next_handoff_offered_counts_the_changes_already_pending(
+    browser: Browser, web: Web
+) -> None:
+    rotation, _ = _weekly(web, "Ann", "Bo")
+    at = _minute(web.clock.now()) + timedelta(hours=1)
+
+    async def hourly_soon(conn: Any) -> changes.Change:
+        fields = changes.Fields(type="hourly", start=at)
+        return await changes.create(conn, rotation.id, at, fields, limit=20)
+
+    web.run(hourly_soon)
+    browser.sign_in(web.admin_token)
+    form = browser.client.get(f"/rotations/{rotation.id}/changes/new").text
+    # Hourly from `at` on: the rotation's next handoff is an hour after the change.
+    assert _value(form, "effective_at") == _berlin(at + timedelta(hours=1))
+
+
 def test_changes_are_edited_and_deleted_and_conflicts_explained(browser: Browser, web: Web) -> None:
     rotation, _ = _weekly(web, "Ann", "Bo")
     browser.sign_in(web.admin_token)
@@ -427,6 +444,26 @@ def test_history_says_who_covers_whom_until_when_and_who_is_back(
     assert "Ann back on call</td>" in page
     polled = browser.client.get(f"/rotations/{rotation.id}/live", headers={"HX-Request": "true"})
     assert f"Bo covers Ann until {wall}</td>" in polled.text
+
+
+def test_people_who_share_a_name_are_told_apart_in_the_lists(browser: Browser, web: Web) -> None:
+    rotation, _ = _weekly(web, "Ann", "Bo")
+
+    async def namesakes(conn: Any) -> list[UUID]:
+        now = web.clock.now()
+        made = [await users.create(conn, "Cy", f"cy{i}@example.com", now=now) for i in (1, 2)]
+        return [u.id for u in made]
+
+    first, second = web.run(namesakes)
+    now = _minute(web.clock.now())
+    _add_override(web, rotation.id, now + timedelta(hours=1), now + timedelta(hours=2), first)
+    _add_override(web, rotation.id, now + timedelta(hours=2), now + timedelta(hours=3), second)
+    browser.sign_in(web.admin_token)
+    page = browser.client.get(f"/rotations/{rotation.id}").text
+    assert "<strong>Cy (cy1@example.com)</strong> on call" in page
+    assert "<strong>Cy (cy2@example.com)</strong> on call" in page
+    form = browser.client.get(f"/rotations/{rotation.id}/overrides/new").text
+    assert ">Cy (cy1@example.com)</option>" in form and ">Cy (cy2@example.com)</option>" in form
 
 
 # ---- Readers ---------------------------------------------------------------------------------

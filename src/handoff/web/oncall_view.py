@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,15 @@ class Plans:
 
 
 async def _names(conn: AsyncConnection[Any], ids: list[UUID]) -> dict[UUID, str]:
-    return await users.names(conn, list(set(ids)))
+    """Names as the page shows them: people who share a name get their email after it."""
+    names = await users.names(conn, list(set(ids)))
+    counts = Counter(names.values())
+    emails: dict[UUID, str | None] = {}
+    for user_id, name in names.items():
+        if counts[name] > 1:
+            with contextlib.suppress(NotFound):  # deleted since: their name alone will do
+                emails[user_id] = (await users.get(conn, user_id)).email
+    return views.labels(names, emails)
 
 
 def _name(names: dict[UUID, str], user_id: UUID | None) -> str:

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import changes, overrides, rotations
+from handoff.store import changes, overrides, projections, rotations
 from handoff.store.errors import Conflict, Invalid, NotFound
 from handoff.web import oncall_view, views
 from handoff.web.flash import flash
@@ -257,10 +257,12 @@ async def _preview(
 async def new_change(
     request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    """The form, effective at the next handoff (a change then disturbs no shift)."""
+    """The form, effective at the next handoff (a change then disturbs no shift), with the
+    pending changes applied (one may move the next handoff)."""
     _writer(viewer)
     rotation = await rotations.get(conn, rotation_id, now=now)
-    when = rotation.next_handoff
+    upcoming = await projections.next_handoffs(conn, rotation_id, 1, now=now)
+    when = upcoming[0][0] if upcoming else rotation.next_handoff
     form = ChangeForm(effective_at="" if when is None else wall_text(when, rotation.time_zone))
     return await _change_page(request, viewer, conn, rotation, form)
 
