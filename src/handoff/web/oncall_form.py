@@ -175,7 +175,7 @@ class ChangeForm:
             name = {"active_index": "active"}.get(name, name.split(".")[0])
             if name == "changes":
                 name = "form"
-            self.errors.setdefault(name if name in _CHANGE_FIELDS else "form", error.message)
+            self.errors.setdefault(name if name in CHANGE_FIELDS else "form", error.message)
 
     def read(self, time_zone: str) -> tuple[datetime, changes.Fields] | None:
         """The instant and the fields the form describes, or None with `errors` filled in.
@@ -234,7 +234,7 @@ def _number(text: str, low: int, high: int | None) -> int | None:
     return value if low <= value and (high is None or value <= high) else None
 
 
-_CHANGE_FIELDS = (
+CHANGE_FIELDS = (
     "effective_at",
     "type",
     "shift_length",

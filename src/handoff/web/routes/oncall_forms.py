@@ -24,7 +24,13 @@ from handoff.store import changes, overrides, projections, rotations
 from handoff.store.errors import Conflict, Invalid, NotFound
 from handoff.web import oncall_view, views
 from handoff.web.flash import flash
-from handoff.web.oncall_form import ChangeForm, OverrideForm, wall_text, zone_or_utc
+from handoff.web.oncall_form import (
+    CHANGE_FIELDS,
+    ChangeForm,
+    OverrideForm,
+    wall_text,
+    zone_or_utc,
+)
 from handoff.web.render import page
 from handoff.web.routes.forms import ZONES
 from handoff.web.routes.rotations import detail_page
@@ -324,7 +330,8 @@ async def create_change(
 async def preview_change(
     request: Request, rotation_id: UUID, post: Posted, conn: Conn, now: Now
 ) -> Response:
-    """The preview fragment the form swaps in as it is typed (`change_id`: the one edited)."""
+    """The preview fragment the form swaps in as it is typed (`change_id`: the one edited),
+    with each field's message swapped in out of band, as the rotation form's preview does."""
     rotation = await rotations.get(conn, rotation_id, now=now)
     form = ChangeForm.from_form(post.form)
     editing = post.form.get("change_id")
@@ -332,12 +339,16 @@ async def preview_change(
     if isinstance(editing, str) and editing:
         change = await changes.get(conn, rotation_id, _id(editing))
     shifts, problem = await _preview(conn, rotation, form, change)
+    form.read(rotation.time_zone)  # each field's own message, swapped in out of band
     return page(
         request,
         "change_preview.html",
         shifts=shifts,
         problem=problem,
         shown_zone=zone_or_utc(form.time_zone or rotation.time_zone),
+        form=form,
+        fields=CHANGE_FIELDS,
+        oob=True,
     )
 
 
