@@ -355,6 +355,32 @@ def test_the_next_handoff_offered_counts_the_changes_already_pending(
     assert _value(form, "effective_at") == _berlin(at + timedelta(hours=1))
 
 
+def test_a_list_is_changed_by_picking_people_and_kept_unless_asked(
+    browser: Browser, web: Web
+) -> None:
+    rotation, (ann, bo) = _weekly(web, "Ann", "Bo")
+    assert rotation.next_handoff is not None
+    browser.sign_in(web.admin_token)
+    shown = f"{ann},{bo}"
+    form = browser.client.get(f"/rotations/{rotation.id}/changes/new").text
+    assert f'name="participants_shown" value="{shown}"' in form
+    common = [("csrf_token", browser.csrf), ("participants_shown", shown), ("type", "daily")]
+    kept = [("participants", str(ann)), ("participants", str(bo)), ("participants", "")]
+    week = timedelta(days=7)
+    for when, extra in [
+        (rotation.next_handoff, kept),  # as shown: the list is left alone
+        (rotation.next_handoff + week, [*kept, ("set_participants", "1")]),  # set as it is
+        (rotation.next_handoff + 2 * week, [("participants", str(bo))]),  # changed: set
+    ]:
+        saved = browser.client.post(
+            f"/rotations/{rotation.id}/changes",
+            content=urlencode([*common, ("effective_at", _berlin(when)), *extra]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert saved.status_code == 303, saved.text
+    assert [c.participants for c in _changes(web, rotation.id)] == [None, [ann, bo], [bo]]
+
+
 def test_changes_are_edited_and_deleted_and_conflicts_explained(browser: Browser, web: Web) -> None:
     rotation, _ = _weekly(web, "Ann", "Bo")
     browser.sign_in(web.admin_token)
@@ -584,8 +610,7 @@ def test_schedule_a_change_in_the_browser(
     expect(preview.nth(0)).to_have_text("Bo")
     expect(preview.nth(1)).to_have_text("Ann")
     page.select_option("#type", "daily")
-    page.check("#set_participants")
-    page.select_option("[aria-label='Participant 3']", label="Cy")
+    page.select_option("[aria-label='Participant 3']", label="Cy")  # changing it is enough
     # Daily shifts from the change on: Bo (still listed) stays on call, then Cy, then Ann.
     expect(preview.nth(1)).to_have_text("Cy")
     expect(preview.nth(2)).to_have_text("Ann")

@@ -136,15 +136,19 @@ class ChangeForm:
 
     @classmethod
     def from_form(cls, form: FormData) -> ChangeForm:
-        listed = [v.strip() for v in form.getlist("participants") if isinstance(v, str)]
+        """The list is set when asked for, or when it differs from the one the form showed
+        (so picking someone is enough, with or without script)."""
+        picked = [v.strip() for v in form.getlist("participants") if isinstance(v, str)]
+        listed = [v for v in picked if v]
+        shown = [v for v in _text(form, "participants_shown").split(",") if v]
         return cls(
             effective_at=_text(form, "effective_at"),
             type=_text(form, "type"),
             shift_length=_text(form, "shift_length"),
             start=_text(form, "start"),
             time_zone=_text(form, "time_zone"),
-            set_participants=bool(_text(form, "set_participants")),
-            participants=[v for v in listed if v],
+            set_participants=bool(_text(form, "set_participants")) or listed != shown,
+            participants=listed,
             active=_text(form, "active"),
             note=_text(form, "note"),
         )
