@@ -91,10 +91,10 @@ def test_the_timeline_marks_the_pieces_an_override_decides() -> None:
         Shift(None, t0 + timedelta(hours=2), t0 + timedelta(hours=3), override_id=uuid4()),
     ]
     found = segments(shifts, {ann: "Ann", bo: "Bo"}, t0)
-    assert [(s.label, s.override) for s in found] == [
-        ("Ann", False),
-        ("Bo", True),
-        ("nobody", True),
+    assert [(s.label, s.override, s.nobody) for s in found] == [
+        ("Ann", False, False),
+        ("Bo", True, False),
+        ("nobody", True, True),
     ]
 
 
@@ -585,6 +585,7 @@ def test_cover_a_shift_in_the_browser(page: Any, console: list[str], web: Web, s
     page.select_option("#user_id", label="Nobody (no one is on call)")
     page.click("button:has-text('Save changes')")
     expect(page.locator("#overrides .plan-list li")).to_contain_text("nobody on call")
+    expect(page.locator(".timeline .seg.override.nobody")).to_have_count(1)
     page.click("#overrides button:has-text('Delete')")
     expect(page.locator("#flash")).to_have_text("Removed the override.")
     expect(page.locator("#overrides .plan-list li")).to_have_count(0)

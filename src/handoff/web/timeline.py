@@ -21,6 +21,7 @@ class Segment:
     colour: int  # index into the palette, the same for the same person
     current: bool
     override: bool = False  # an override decides who is on call (drawn in its own pattern)
+    nobody: bool = False  # nobody is on call (an override naming nobody)
 
 
 def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) -> list[Segment]:
@@ -47,6 +48,7 @@ def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) 
                 colour=colour,
                 current=shift.start <= now < shift.end,
                 override=shift.override_id is not None,
+                nobody=shift.user_id is None,
             )
         )
     return result
