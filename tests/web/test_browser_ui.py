@@ -46,7 +46,7 @@ def test_live_updates_keep_focus_and_scroll(page: Any, web: Web, console: list[s
     scrolled = page.evaluate("window.scrollY")
     assert scrolled > 0
 
-    deadline = time.monotonic() + POLLS * 3 + 3
+    deadline = time.monotonic() + POLLS * 3 + 15  # generous: the machine may be busy
     while len(polls) < POLLS and time.monotonic() < deadline:
         page.wait_for_timeout(500)
     assert polls[:POLLS] == [304] * POLLS  # unchanged: nothing was sent, nothing replaced
