@@ -1,4 +1,4 @@
-"""The worker's notification sweep: lines with a message due get a delivery job.
+"""The worker's notification sweep: reminders come due, lines with a message due get a job.
 
 It catches what the insert trigger's job cannot: a retry coming due (on the engine's clock,
 so tests move the clock rather than sleep), a channel re-enabled, a line whose job ended just
@@ -23,6 +23,7 @@ from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
 from handoff.notify.jobs import QUEUE
+from handoff.notify.remind import remind_due
 from handoff.store.queries import Queries
 
 Q = Queries("notify_delivery")
@@ -36,7 +37,8 @@ class NotifySweep:
     app: procrastinate.App
 
     async def sweep(self) -> int:
-        """One pass; returns how many lines were enqueued."""
+        """One pass (reminders due, then lines due); returns how many lines were enqueued."""
+        await remind_due(self.pool)
         stalled = await self.app.job_manager.get_stalled_jobs(
             queue=QUEUE, seconds_since_heartbeat=STALLED_WORKER_TIMEOUT.total_seconds()
         )

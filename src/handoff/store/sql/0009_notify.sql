@@ -39,9 +39,16 @@ CREATE TABLE notify_reminders (
     channel_id uuid NOT NULL REFERENCES notify_channels (id) ON DELETE CASCADE,
     before_minutes integer NOT NULL CHECK (before_minutes BETWEEN 0 AND 10080),
     created_at timestamptz NOT NULL DEFAULT now(),
+    -- When the worker next looks at this user's coming shifts for this reminder: the earliest
+    -- reminder time it found, at most a day ahead; '-infinity' (now) when something that may
+    -- move the user's shifts changed (the triggers below), or when it is new.
+    next_check_at timestamptz NOT NULL DEFAULT '-infinity',
     CONSTRAINT notify_reminders_once UNIQUE (user_id, channel_id, before_minutes)
 );
 CREATE INDEX notify_reminders_channel_idx ON notify_reminders (channel_id);
+CREATE INDEX notify_reminders_user_idx ON notify_reminders (user_id);
+-- The worker reads only what is due: an idle engine's cost does not grow with reminders.
+CREATE INDEX notify_reminders_due_idx ON notify_reminders (next_check_at);
 
 -- The outbox. `id` is the message id (`webhook-id` is 'msg_' || id), the same for every
 -- attempt; `payload` is the event exactly as sent, fixed when the row is written; `seq`
@@ -167,3 +174,98 @@ $$;
 CREATE TRIGGER handoffs_notify AFTER INSERT ON handoffs
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_handoffs_inserted();
+
+-- ---------------------------------------------------------------------------------------
+-- Reminders are decided from the projection when due; anything that may move a user's
+-- coming shifts makes their reminders due now, so a shift that appears at short notice is
+-- reminded at once and one that moved is looked at again (a shift that disappeared is simply
+-- not found when its reminder time comes).
+-- ---------------------------------------------------------------------------------------
+CREATE FUNCTION handoff_notify_recheck(rotation_ids uuid[], user_ids uuid[]) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE notify_reminders r SET next_check_at = '-infinity'
+    WHERE r.next_check_at > '-infinity'
+      AND (r.user_id = ANY (user_ids)
+           OR r.user_id IN (
+               SELECT p.user_id FROM participants p WHERE p.rotation_id = ANY (rotation_ids)
+               UNION
+               SELECT o.user_id FROM overrides o
+               WHERE o.rotation_id = ANY (rotation_ids) AND o.user_id IS NOT NULL
+               UNION
+               SELECT unnest(c.participants) FROM scheduled_changes c
+               WHERE c.rotation_id = ANY (rotation_ids) AND c.applied_at IS NULL))
+$$;
+
+CREATE FUNCTION handoff_notify_shifts_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    rotation_ids uuid[];
+    user_ids uuid[] := '{}';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM notify_reminders) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'rotations' THEN
+        rotation_ids := ARRAY(SELECT id FROM new_rows);
+    ELSIF TG_TABLE_NAME = 'handoffs' THEN
+        -- A hand edit of who is on call moves the coming shifts; the engine's own rows
+        -- (boundaries, override edges, scheduled changes) follow the projection.
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM new_rows
+                              WHERE cause NOT IN ('boundary', 'override_started',
+                                                  'override_ended', 'scheduled_change'));
+    ELSIF TG_OP = 'INSERT' THEN
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM new_rows);
+    ELSE
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM old_rows);
+        IF TG_OP = 'UPDATE' THEN
+            rotation_ids := rotation_ids || ARRAY(SELECT DISTINCT rotation_id FROM new_rows);
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'overrides' AND TG_OP <> 'INSERT' THEN
+        user_ids := ARRAY(SELECT user_id FROM old_rows WHERE user_id IS NOT NULL
+                          UNION SELECT replaces_user_id FROM old_rows
+                          WHERE replaces_user_id IS NOT NULL);
+    END IF;
+    IF TG_TABLE_NAME = 'participants' AND TG_OP <> 'INSERT' THEN
+        user_ids := ARRAY(SELECT user_id FROM old_rows);
+    END IF;
+    IF cardinality(rotation_ids) > 0 OR cardinality(user_ids) > 0 THEN
+        PERFORM handoff_notify_recheck(rotation_ids, user_ids);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER handoffs_notify_recheck AFTER INSERT ON handoffs
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER rotations_notify_recheck AFTER UPDATE ON rotations
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER participants_notify_recheck_insert AFTER INSERT ON participants
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER participants_notify_recheck_update AFTER UPDATE ON participants
+    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER participants_notify_recheck_delete AFTER DELETE ON participants
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER overrides_notify_recheck_insert AFTER INSERT ON overrides
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER overrides_notify_recheck_update AFTER UPDATE ON overrides
+    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER overrides_notify_recheck_delete AFTER DELETE ON overrides
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER scheduled_changes_notify_recheck_insert AFTER INSERT ON scheduled_changes
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER scheduled_changes_notify_recheck_update AFTER UPDATE ON scheduled_changes
+    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
+CREATE TRIGGER scheduled_changes_notify_recheck_delete AFTER DELETE ON scheduled_changes
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_shifts_changed();
