@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks import Webhook
 
@@ -213,3 +214,23 @@ async def test_the_body_timestamp_is_the_events_and_the_header_the_attempts(
     body = json.loads(request.body)
     assert datetime.fromisoformat(body["timestamp"]) == at
     assert abs(int(request.headers["webhook-timestamp"]) - datetime.now(UTC).timestamp()) < 60
+
+
+async def test_deliveries_are_counted_and_their_lag_measured(
+    conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
+) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    receiver.scripts["/hook"] = lambda n: (503, {"Retry-After": "1"}) if n == 0 else (200, {})
+    line = await _line(conn, pool, receiver, clock)
+    delivered = sample("handoff_deliveries_total", kind="webhook", outcome="delivered")
+    retried = sample("handoff_deliveries_total", kind="webhook", outcome="retry")
+    lags = sample("handoff_delivery_lag_seconds_count")
+    line.change(clock.now() - timedelta(seconds=30))
+    await _deliver(pool, line)
+    clock.advance(timedelta(seconds=1))
+    await _deliver(pool, line)
+    assert sample("handoff_deliveries_total", kind="webhook", outcome="retry") == retried + 1
+    assert sample("handoff_deliveries_total", kind="webhook", outcome="delivered") == delivered + 1
+    assert sample("handoff_delivery_lag_seconds_count") == lags + 1

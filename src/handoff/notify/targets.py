@@ -40,11 +40,17 @@ def check_syntax(kind: str, target: str) -> None:
         if not smtp_url():
             raise TargetError(f"email channels need {SMTP_URL_ENV} (smtp://user:pass@host:port)")
         return
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+        port = parts.port  # raises for a port out of range
+    except ValueError as exc:
+        raise TargetError(f"is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetError("must be an http or https URL")
     if parts.username or parts.password:
         raise TargetError("must not carry a user name or password")
+    if port == 0:
+        raise TargetError("must not name port 0")
 
 
 def _refused(address: str) -> bool:
@@ -67,8 +73,9 @@ async def check_host(host: str, port: int) -> None:
         return
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetError(f"host {host!r} does not resolve ({exc.strerror or exc})") from None
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TargetError(f"host {host!r} does not resolve ({reason})") from None
     for info in infos:
         address = str(info[4][0])
         if _refused(address):

@@ -12,8 +12,7 @@ due AS (
 )
 UPDATE notify_reminders r
 SET next_check_at = (SELECT t FROM now) + %(lease)s::interval
-FROM due
-WHERE r.id = due.id
+WHERE r.id = ANY (ARRAY(SELECT id FROM due))
 RETURNING r.id, r.user_id, r.channel_id, r.before_minutes, r.next_check_at AS leased_until,
           (SELECT t FROM now) AS now;
 
