@@ -56,7 +56,7 @@ def test_send_test_signs_with_the_current_secret(api: Api, receiver: Receiver) -
         ("slack", "not a url", "http or https"),
         ("webhook", "http://[oops/x", "not a valid URL"),
         ("webhook", "http://example.com:99999/x", "not a valid URL"),
-        ("webhook", "http://" + "a" * 70 + ".example/x", "does not resolve"),
+        ("webhook", "http://" + "a" * 70 + ".example/x", "not a valid host name"),
         ("email", "nobody", "email address"),
         ("fax", "http://example.com", "'webhook', 'slack' or 'email'"),
     ],

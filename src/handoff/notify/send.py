@@ -64,6 +64,8 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> Result:
             )
     except httpx.TimeoutException:
         return Result(None, "timed out")
+    except httpx.InvalidURL as exc:
+        return Result(None, f"invalid URL: {exc}"[:MAX_ERROR], permanent=True)
     except httpx.HTTPError as exc:
         return Result(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
     error = None if response.is_success else f"HTTP {response.status_code}"

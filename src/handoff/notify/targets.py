@@ -51,6 +51,10 @@ def check_syntax(kind: str, target: str) -> None:
         raise TargetError("must not carry a user name or password")
     if port == 0:
         raise TargetError("must not name port 0")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise TargetError(f"host {parts.hostname!r} is not a valid host name") from None
 
 
 def _refused(address: str) -> bool:
