@@ -202,7 +202,7 @@ def test_create_a_person_add_them_then_delete_them_while_on_call(page: Any, web:
     page.goto(f"/rotations/{rotation.id}")
     expect(page.locator("#on-call")).to_have_text("Bo")
     latest = page.locator("table.history tbody tr").first
-    expect(latest).to_contain_text("Ann → Bo")
+    expect(latest).to_contain_text("Ann removed from the rotation; Bo on call")
     expect(latest).to_contain_text("participant removed")
 
 
