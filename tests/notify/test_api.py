@@ -133,3 +133,23 @@ def test_disable_and_enable_a_channel(api: Api, receiver: Receiver) -> None:
     assert api.admin.patch(url, json={"target": "gopher://x"}).status_code == 422
     assert api.admin.delete(url).status_code == 204
     assert api.admin.get(url).status_code == 404
+
+
+def test_a_failed_delivery_can_be_retried_and_a_delivered_one_not(
+    api: Api, receiver: Receiver
+) -> None:
+    channel = _webhook(api, receiver)
+    rows = api.sql(
+        "INSERT INTO notify_messages (channel_id, event_type, event_at, payload, status)"
+        " SELECT %s::uuid, 'channel.test', now(), '{}', s"
+        " FROM unnest(ARRAY['failed', 'delivered']) s RETURNING id, status",
+        channel["id"],
+    )
+    ids = {r["status"]: str(r["id"]) for r in rows}
+    assert api.reader.post(f"/api/v1/deliveries/{ids['failed']}/retry").status_code == 403
+    assert api.admin.post(f"/api/v1/deliveries/{ids['failed']}/retry").status_code == 202
+    again = api.reader.get("/api/v1/deliveries", params={"status": "pending"}).json()["items"]
+    assert [d["id"] for d in again] == [ids["failed"]]
+    assert again[0]["next_attempt_at"] is not None
+    refused = api.admin.post(f"/api/v1/deliveries/{ids['delivered']}/retry")
+    assert refused.status_code == 409 and "delivered already" in refused.json()["detail"]
