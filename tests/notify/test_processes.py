@@ -141,3 +141,43 @@ def test_a_storm_is_delivered_whole_through_a_killed_worker_and_failing_first_at
     assert any(r.status == 503 for r in receiver.to("/hook"))
     rotations = {json.loads(next(iter(b)))["data"]["rotation"]["id"] for b in bodies.values()}
     assert len(rotations) == STORM
+
+
+def test_a_worker_sends_a_reminder_that_is_due(
+    db_url: str, receiver: Receiver, spawn: Spawn
+) -> None:
+    async def create() -> Any:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aconn:
+            channel, _ = await notify.create_channel(aconn, "pager", "slack", receiver.at("/r"))
+        return channel.id
+
+    channel_id = asyncio.run(create())
+    spawn("--concurrency", "1")
+    with connect(db_url, autocommit=True) as conn:
+        ann, bob = user(conn, "Ann"), user(conn, "Bob")
+        start = datetime.now(UTC).replace(second=0, microsecond=0) - HOUR
+        row = conn.execute(
+            "INSERT INTO rotations (name, type, start_at, time_zone) VALUES"
+            " ('ops', 'daily', %s, 'UTC') RETURNING id",
+            (start,),
+        ).fetchone()
+        assert row
+        conn.execute(
+            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0),"
+            " (%s, %s, 1)",
+            (row["id"], ann, row["id"], bob),
+        )
+        # Bob's shift starts at the next boundary, within a week: a week's notice is due now.
+        conn.execute(
+            "INSERT INTO notify_reminders (user_id, channel_id, before_minutes)"
+            " VALUES (%s, %s, 10080)",
+            (bob, channel_id),
+        )
+        _wait(lambda: len(receiver.to("/r")) >= 1, 30, "the reminder")
+        (request,) = receiver.to("/r")
+        assert "Reminder: Bob is on call for ops" in json.loads(request.body)["text"]
+        _wait(
+            lambda: _scalar(conn, "SELECT status FROM notify_messages") == "delivered",
+            10,
+            "the reminder recorded as delivered",
+        )
