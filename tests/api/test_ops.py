@@ -111,7 +111,7 @@ def test_unexpected_errors_are_a_generic_500(database_url: str) -> None:
     async def boom() -> None:
         raise RuntimeError("secret internals")
 
-    app = create_app(Settings(), database_url, ClockSeam(database_url), routers=[broken])
+    app = create_app(Settings(), database_url, routers=[broken])
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -135,7 +135,7 @@ def test_lost_races_are_409_or_503(database_url: str) -> None:
     async def deadlock() -> None:
         raise psycopg.errors.DeadlockDetected("deadlock detected")
 
-    app = create_app(Settings(), database_url, ClockSeam(database_url), routers=[racing])
+    app = create_app(Settings(), database_url, routers=[racing])
 
     async def call(path: str) -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -148,7 +148,7 @@ def test_lost_races_are_409_or_503(database_url: str) -> None:
 
 def test_database_away_is_a_quick_503() -> None:
     dead = "postgresql://postgres@127.0.0.1:9/nothing"
-    app = create_app(Settings(), dead, ClockSeam(dead))
+    app = create_app(Settings(), dead)
     with running(app) as url:
         started = time.monotonic()
         response = httpx.get(

@@ -6,8 +6,8 @@ Every SWEEP_INTERVAL (with jitter) it
 - re-enqueues overdue rotations whose owning job can no longer run them: deleted, finished
   without releasing them, pointing nowhere, or failed (after FAILED_JOB_COOLDOWN counted from
   the failure, so a rotation that keeps failing costs a bounded amount of work per hour);
-- deletes finished queue rows past their retention age, and history past
-  HANDOFF_HISTORY_RETENTION_DAYS when that is set, a small batch per pass;
+- every PURGE_INTERVAL, deletes finished queue rows past their retention age, and history
+  past HANDOFF_HISTORY_RETENTION_DAYS when that is set, a few small batches per pass;
 - refreshes the queue and overdue gauges.
 Overdue and cool-down are decided by the database's clock, in the statements themselves.
 Every ORPHAN_SCAN_INTERVAL it also looks for rotations with participants that the schedule
@@ -42,6 +42,7 @@ from handoff.store.queries import Queries
 from handoff.store.status import FAILED_JOB_COOLDOWN
 
 SWEEP_INTERVAL = timedelta(seconds=2)
+PURGE_INTERVAL = timedelta(seconds=30)
 ORPHAN_SCAN_INTERVAL = timedelta(minutes=10)
 OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is a missed update
 REPAIR_LIMIT = 1_000  # rotations repaired per sweep; the rest on the next
@@ -86,6 +87,7 @@ class Sweep:
     app: procrastinate.App
     retention: Retention = field(default_factory=Retention)
     _last_orphan_scan: float | None = None
+    _last_purge: float | None = None
 
     async def retry_stalled_jobs(self) -> list[int]:
         """Put the running jobs of dead workers back in the queue; their retry is idempotent."""
@@ -186,7 +188,8 @@ class Sweep:
     async def sweep(self) -> SweepResult | None:
         """One pass if no other process is sweeping (None otherwise).
 
-        The unscheduled-rotation scan runs only when its interval has passed.
+        The unscheduled-rotation scan and the retention purge run only when their intervals
+        have passed.
         """
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(Q["try_lock"], {"key": SWEEP_LOCK})
@@ -194,15 +197,15 @@ class Sweep:
             if row is None or not row[0]:
                 return None
             started = time.monotonic()
-            scan = (
-                self._last_orphan_scan is None
-                or started - self._last_orphan_scan >= ORPHAN_SCAN_INTERVAL.total_seconds()
-            )
+            scan = _due(self._last_orphan_scan, started, ORPHAN_SCAN_INTERVAL)
             if scan:
                 self._last_orphan_scan = started
             retried = await self.retry_stalled_jobs()
             repaired = await self.repair(scan_unscheduled=scan)
-            jobs_deleted, history_deleted = await self.purge()
+            jobs_deleted = history_deleted = 0
+            if _due(self._last_purge, started, PURGE_INTERVAL):
+                self._last_purge = started
+                jobs_deleted, history_deleted = await self.purge()
         await self.refresh_gauges()
         return SweepResult(repaired, retried, jobs_deleted, history_deleted)
 
@@ -213,3 +216,8 @@ class Sweep:
             except Exception:
                 log.exception("sweep failed")
             await pause(stop, jittered(SWEEP_INTERVAL.total_seconds()))
+
+
+def _due(last: float | None, now: float, interval: timedelta) -> bool:
+    """Whether a periodic part of the sweep is due (monotonic seconds; never run: due)."""
+    return last is None or now - last >= interval.total_seconds()

@@ -52,6 +52,15 @@ class ParticipantRow:
         return rotation.Participant(self.id, self.user_id)
 
 
+Inputs = tuple[
+    oncall.Config,
+    rotation.State | None,
+    list[rotation.Participant],
+    tuple[oncall.Override, ...],
+    tuple[oncall.ScheduledChange, ...],
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Locked:
     """A rotation as read under lock: its config, participants in order, state, overrides
@@ -82,6 +91,16 @@ class Locked:
 
     def core_participants(self) -> list[rotation.Participant]:
         return [p.core() for p in self.participants]
+
+    def inputs(self) -> Inputs:
+        """What the pure projection (`handoff.oncall`) takes, in its order."""
+        return (
+            self.config(),
+            self.state,
+            self.core_participants(),
+            self.overrides,
+            self.changes,
+        )
 
     @classmethod
     def from_row(
@@ -267,11 +286,7 @@ def settle(locked: Locked, *, strict: bool) -> Settled:
     rows = [_handoff_row(locked, locked.participants, h, True) for h in reconciled.handoffs]
     try:
         result = oncall.catch_up(
-            locked.config(),
-            reconciled.state,
-            locked.core_participants(),
-            locked.overrides,
-            locked.changes,
+            *replace(locked, state=reconciled.state).inputs(),
             locked.now,
             after=locked.caught_up_at or NEVER,
         )
@@ -428,14 +443,7 @@ async def commit(
 
 def _on_call(locked: Locked) -> UUID | None:
     try:
-        found = oncall.on_call_at(
-            locked.config(),
-            locked.state,
-            locked.core_participants(),
-            locked.overrides,
-            locked.changes,
-            locked.now,
-        )
+        found = oncall.on_call_at(*locked.inputs(), locked.now)
     except ValueError:
         found = None
     return found.user_id if found else None
@@ -451,14 +459,7 @@ def _next_run_at(locked: Locked) -> datetime | None:
     """The earliest of the next handoff, override edge and pending change; at once for a
     grid that cannot be computed (its job then fails alone)."""
     try:
-        return oncall.next_wake(
-            locked.config(),
-            locked.state,
-            locked.core_participants(),
-            locked.overrides,
-            locked.changes,
-            locked.now,
-        )
+        return oncall.next_wake(*locked.inputs(), locked.now)
     except ValueError:
         return None if locked.state is None else locked.now
 
