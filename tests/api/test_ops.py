@@ -15,7 +15,6 @@ from fastapi import APIRouter
 from handoff.api.limits import MAX_BODY_BYTES
 from handoff.config import Settings
 from handoff.http.app import create_app
-from handoff.store.clock import ClockSeam
 
 from .conftest import Api, running
 from .test_auth import app_routes
