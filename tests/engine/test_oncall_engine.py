@@ -8,6 +8,7 @@ rotation, and the engine (not an API layer) keeps the rules. The clock is the se
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from handoff.engine.batch import BatchEngine
 from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.process import Processor
 from handoff.rotation import Participant, State
+from handoff.store import participants
 from handoff.store.clock import ClockSeam
 
 from .helpers import Conn, add, rotation, run_jobs, schedule, user
@@ -252,3 +254,33 @@ def _change_row(conn: Conn, change_id: UUID) -> oncall.ScheduledChange:
         participants=None if people is None else tuple(people),
         active_index=row["active_index"],
     )
+
+
+async def test_the_engine_and_a_writer_racing_at_an_override_edge(
+    conn: Conn, pool: AsyncConnectionPool[Any], processor: Processor, clock: ClockSeam
+) -> None:
+    """At the instant an override starts, the engine's job and an edit race for the rotation:
+    whichever locks it first records the edge, the other does not record it again, and the
+    edit still applies."""
+    start = _hour(clock) - DAY
+    rid = rotation(conn, "ops", start)
+    ann, bob, cy = user(conn, "ann"), user(conn, "bob"), user(conn, "cy")
+    add(conn, rid, ann, bob)
+    await run_jobs(conn, processor)
+    edge = _hour(clock) + HOUR
+    cover = _override(conn, rid, edge, edge + HOUR, cy)
+    await run_jobs(conn, processor)
+    clock.set(edge)
+
+    async def edit() -> None:
+        async with pool.connection() as aconn:
+            await participants.set_active(aconn, rid, 1)
+
+    for _ in range(3):  # the same race again finds nothing left to record
+        await asyncio.gather(processor.process(rid, None), edit())
+    rows = [row[:7] for row in _timeline(conn, rid)[1:]]
+    assert rows == [
+        (edge, "override_started", "ann", "cy", True, cover, None),
+        # Bo takes the rest of Ann's shift underneath; Cy still covers it
+        (edge, "manual", "ann", "bob", False, None, None),
+    ]
