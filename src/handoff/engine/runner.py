@@ -32,9 +32,9 @@ from handoff.notify.sweep import NotifySweep
 EngineKind = Literal["queue", "batch"]
 
 # NOTIFY wakes workers for new jobs (Procrastinate's insert trigger) and for jobs scheduled at
-# an instant (the dispatcher's wake-up); polling only catches retries coming due and stalled
-# jobs put back, both of which wait seconds anyway. So it polls rarely: an idle worker's cost.
-FETCH_POLLING_INTERVAL = timedelta(seconds=5)
+# an instant (the dispatcher's wake-up); polling catches retries coming due (their backoff
+# starts at 2 s, so the poll must be shorter) and stalled jobs put back.
+FETCH_POLLING_INTERVAL = timedelta(seconds=1)
 ABORT_POLLING_INTERVAL = timedelta(seconds=5)
 HEARTBEAT_INTERVAL = timedelta(seconds=2)
 SHUTDOWN_GRACE = timedelta(seconds=10)  # running jobs get this long to finish, then retry

@@ -41,7 +41,7 @@ from handoff.store import clock, status
 from handoff.store.queries import Queries
 from handoff.store.status import FAILED_JOB_COOLDOWN
 
-SWEEP_INTERVAL = timedelta(seconds=2)
+SWEEP_INTERVAL = timedelta(seconds=5)  # a dead worker's job is retried within 30 s
 PURGE_INTERVAL = timedelta(seconds=30)
 ORPHAN_SCAN_INTERVAL = timedelta(minutes=10)
 OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is a missed update
