@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# It needs no database, so it runs once: in the suite's first pass, not again in .ci/run's
+# pass against the machine's PostgreSQL (which leaves out e2e).
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT = 600
 
