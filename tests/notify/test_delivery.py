@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,8 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks import Webhook
 
-from handoff.notify.deliver import deliver_line
+from handoff.notify import deliver
+from handoff.notify.deliver import deliver_backlog, deliver_line, line_key
 from handoff.store import notify
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
@@ -234,3 +236,47 @@ async def test_deliveries_are_counted_and_their_lag_measured(
     assert sample("handoff_deliveries_total", kind="webhook", outcome="retry") == retried + 1
     assert sample("handoff_deliveries_total", kind="webhook", outcome="delivered") == delivered + 1
     assert sample("handoff_delivery_lag_seconds_count") == lags + 1
+
+
+async def test_a_job_with_time_left_drains_other_due_lines_but_not_held_ones(
+    conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
+) -> None:
+    line = await _line(conn, pool, receiver, clock)
+    others = [rotation(conn, f"r{i}", clock.now().replace(second=0)) for i in range(3)]
+    for other in others:
+        subscribe(conn, other, line.channel_id)
+        record(conn, other, [(clock.now(), (line.ann, "Ann"), (line.bob, "Bob"))])
+    line.change(clock.now())
+    with connect(conn.info.dsn, autocommit=True) as holder:
+        holder.execute(
+            "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+            (line_key(line.channel_id, others[0]),),
+        )
+        assert await deliver_backlog(pool, line.channel_id, line.rotation_id) == 3
+    pending = [m["rotation_id"] for m in messages(conn) if m["status"] == "pending"]
+    assert pending == [others[0]]
+
+
+async def test_a_send_steps_aside_while_rotation_jobs_wait(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    receiver: Receiver,
+    clock: ClockSeam,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deliver, "YIELD_LIMIT", 0.6)
+    monkeypatch.setattr(deliver, "YIELD_PAUSE", 0.1)
+    line = await _line(conn, pool, receiver, clock)
+    line.change(clock.now())
+    conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args)"
+        " VALUES ('rotations', 'update_rotations', '{}')"
+    )
+    began = time.monotonic()
+    assert await _deliver(pool, line) == 1
+    assert time.monotonic() - began >= 0.6
+    conn.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'rotations'")
+    line.change(clock.now())
+    began = time.monotonic()
+    assert await _deliver(pool, line) == 1
+    assert time.monotonic() - began < 0.6

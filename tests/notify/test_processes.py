@@ -167,15 +167,17 @@ def test_a_worker_sends_a_reminder_that_is_due(
             " (%s, %s, 1)",
             (row["id"], ann, row["id"], bob),
         )
-        # Bob's shift starts at the next boundary, within a week: a week's notice is due now.
+        # Bob's shift starts at the next boundary, in about 23 hours: a day's notice is due
+        # now (his next one, two days later, is not).
         conn.execute(
             "INSERT INTO notify_reminders (user_id, channel_id, before_minutes)"
-            " VALUES (%s, %s, 10080)",
+            " VALUES (%s, %s, 1440)",
             (bob, channel_id),
         )
         _wait(lambda: len(receiver.to("/r")) >= 1, 30, "the reminder")
         (request,) = receiver.to("/r")
         assert "Reminder: Bob is on call for ops" in json.loads(request.body)["text"]
+        assert _scalar(conn, "SELECT count(*) FROM notify_messages") == 1
         _wait(
             lambda: _scalar(conn, "SELECT status FROM notify_messages") == "delivered",
             10,

@@ -13,7 +13,7 @@ import procrastinate
 from procrastinate.job_context import JobContext
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.notify.deliver import deliver_line
+from handoff.notify.deliver import deliver_backlog
 
 TASK_NAME = "deliver_notifications"
 QUEUE = "notifications"
@@ -28,4 +28,4 @@ def register(app: procrastinate.App) -> None:
         context: JobContext, channel_id: str, rotation_id: str | None
     ) -> None:
         pool: AsyncConnectionPool[Any] = context.additional_context[POOL_KEY]
-        await deliver_line(pool, UUID(channel_id), UUID(rotation_id) if rotation_id else None)
+        await deliver_backlog(pool, UUID(channel_id), UUID(rotation_id) if rotation_id else None)

@@ -49,22 +49,28 @@ WHERE id = %(channel_id)s;
 
 -- name: enqueue_due
 -- The worker's sweep: a delivery job for every line with a message due (a retry come due,
--- a line whose job was lost) that no live job is working on. Reads only the partial index of
--- pending messages, so an idle outbox costs the same however much it has sent.
+-- a line whose job was lost) that has no waiting job and that no live job is working on
+-- (its advisory lock, read once from pg_locks). Reads only the partial index of pending
+-- messages, so an idle outbox costs the same however much it has sent.
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
 due AS (
-    SELECT DISTINCT m.channel_id, m.rotation_id
+    SELECT DISTINCT m.channel_id, m.rotation_id,
+           'notify:' || m.channel_id || ':' || coalesce(m.rotation_id::text, '-') AS line
     FROM notify_messages m
     JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
     WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
 ),
+held AS MATERIALIZED (
+    SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
+    FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND EXISTS (SELECT 1 FROM due)
+),
 free AS (
     SELECT d.* FROM due d
-    WHERE NOT EXISTS (
-        SELECT 1 FROM pg_locks l
-        WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-          AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(
-                'notify:' || d.channel_id || ':' || coalesce(d.rotation_id::text, '-'), 0))
+    WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+                      WHERE j.queueing_lock = d.line AND j.status = 'todo')
+      AND hashtextextended(d.line, 0) NOT IN (SELECT key FROM held)
 )
 SELECT handoff_notify_enqueue(coalesce(jsonb_agg(jsonb_build_object(
            'channel_id', f.channel_id, 'rotation_id', f.rotation_id)), '[]')),
@@ -74,3 +80,25 @@ FROM free f;
 -- name: pending_count
 -- Messages not yet delivered nor failed, for the handoff_deliveries_pending gauge.
 SELECT count(*) AS pending FROM notify_messages WHERE status = 'pending';
+
+-- name: handoffs_waiting
+-- Whether rotation jobs are due and waiting (a storm): deliveries then step aside for a
+-- moment, so that sending never slows a handoff down. Reads the queue's partial index of
+-- waiting jobs only.
+SELECT EXISTS (
+    SELECT 1 FROM procrastinate_jobs
+    WHERE status = 'todo' AND queue_name = 'rotations'
+      AND (scheduled_at IS NULL OR scheduled_at <= now())
+) AS busy;
+
+-- name: due_lines
+-- Lines with a message due to an enabled channel, oldest message first (a job with time
+-- left takes them on; it skips those another job holds).
+WITH now AS MATERIALIZED (SELECT handoff_now() AS t)
+SELECT m.channel_id, m.rotation_id
+FROM notify_messages m
+JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
+WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
+GROUP BY m.channel_id, m.rotation_id
+ORDER BY min(m.seq)
+LIMIT %(limit)s;
