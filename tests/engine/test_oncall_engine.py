@@ -284,3 +284,29 @@ async def test_the_engine_and_a_writer_racing_at_an_override_edge(
         # Bo takes the rest of Ann's shift underneath; Cy still covers it
         (edge, "manual", "ann", "bob", False, None, None),
     ]
+
+
+async def test_an_override_created_in_force_starts_in_the_history_when_it_was_made(
+    conn: Conn, pool: AsyncConnectionPool[Any], processor: Processor, clock: ClockSeam
+) -> None:
+    """The history said Ann was on call until the override was made: its start is recorded at
+    its creation, once, not backdated to a `start` already past."""
+    start = _hour(clock) - DAY
+    rid = rotation(conn, "ops", start)
+    ann, bob, cy = user(conn, "ann"), user(conn, "bob"), user(conn, "cy")
+    add(conn, rid, ann, bob)
+    await run_jobs(conn, processor)
+    clock.advance(timedelta(minutes=30))
+    made = clock.now()
+    row = conn.execute(
+        "INSERT INTO overrides (rotation_id, start_at, end_at, user_id, created_at)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (rid, _hour(clock) - HOUR, _hour(clock) + 2 * HOUR, cy, made),
+    ).fetchone()
+    assert row
+    await run_jobs(conn, processor)
+    clock.advance(HOUR)
+    await run_jobs(conn, processor)
+    assert [r[:7] for r in _timeline(conn, rid)[1:]] == [
+        (made, "override_started", "ann", "cy", True, row["id"], None),
+    ]

@@ -128,7 +128,10 @@ class Locked:
             now=now,
             description=row.get("description", ""),
             caught_up_at=state.get("caught_up_at"),
-            overrides=tuple(_override(o) for o in _json(state.get("overrides"), [])),
+            overrides=tuple(
+                _override(o, state.get("caught_up_at") or NEVER)
+                for o in _json(state.get("overrides"), [])
+            ),
             changes=tuple(_change(c) for c in _json(state.get("changes"), [])),
             names={UUID(k): v for k, v in _json(state.get("names"), {}).items()},
         )
@@ -148,9 +151,14 @@ def _uuid(value: str | None) -> UUID | None:
     return None if value is None else UUID(value)
 
 
-def _override(o: dict[str, Any]) -> oncall.Override:
-    start, end = _time(o["start"]), _time(o["end"])
-    assert start is not None and end is not None
+def _override(o: dict[str, Any], caught_up_at: datetime) -> oncall.Override:
+    """An override as the engine walks it. One created since the rotation was last brought up
+    to date with a start already past begins when it was created: its start is recorded
+    then, once, not backdated into a history that said otherwise."""
+    start, end, created = _time(o["start"]), _time(o["end"]), _time(o["created_at"])
+    assert start is not None and end is not None and created is not None
+    if created > caught_up_at:
+        start = max(start, min(created, end))
     return oncall.Override(
         UUID(o["id"]), start, end, _uuid(o["user_id"]), _uuid(o["replaces_user_id"])
     )

@@ -3,14 +3,17 @@
 -- (`caught_up_at`; their later edges are still to be recorded, and those in force decide who
 -- is on call), its pending scheduled changes in time order, and the names of the users
 -- either names (the history keeps names). JSON, one row per rotation; the engine parses it
--- in handoff.store.state.
+-- in handoff.store.state. An override's created_at is there because one created already in
+-- force began, as far as anyone was told, when it was created (the history cannot be
+-- rewritten backwards).
 CREATE FUNCTION handoff_oncall_inputs_v1(rotation uuid, caught_up_at timestamptz)
 RETURNS TABLE (overrides json, changes json, names json)
 LANGUAGE sql STABLE AS $$
     SELECT
         (SELECT json_agg(json_build_object(
                     'id', ov.id, 'start', ov.start_at, 'end', ov.end_at,
-                    'user_id', ov.user_id, 'replaces_user_id', ov.replaces_user_id)
+                    'user_id', ov.user_id, 'replaces_user_id', ov.replaces_user_id,
+                    'created_at', ov.created_at)
                 ORDER BY ov.start_at)
          FROM overrides ov
          WHERE ov.rotation_id = rotation
