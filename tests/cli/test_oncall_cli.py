@@ -176,6 +176,9 @@ def test_change_mistakes_are_one_line_and_change_nothing(oc: Cli) -> None:
     assert "no rotation" in oc.refused(
         "change", "add", "nope", "--at", "2026-03-11T09:00", "--length", "3"
     )
+    assert "shift_length" in oc.refused(
+        "change", "add", "primary", "--at", "2026-03-11T09:00", "--length", "0"
+    )
     assert "not a scheduled change id" in oc.refused("change", "delete", "x")
     assert counts() == before
     oc.sql("UPDATE scheduled_changes SET applied_at = %s", NOW)

@@ -118,7 +118,10 @@ async def _check(
     errors.raise_any()  # the rest is checked against the rotation as it will be at `when`
     assert when is not None and checked is not None
     config, listed = await _at(conn, rotation_id, when, change, exclude)
-    assert config.type and config.shift_length and config.start and config.time_zone
+    # Every grid field has a value once applied (the rotation's own fills in what the change
+    # leaves out); whether the values are valid is check_grid's to say.
+    assert config.type is not None and config.shift_length is not None
+    assert config.start is not None and config.time_zone is not None
     grid = None
     try:
         grid = rotations.check_grid(
