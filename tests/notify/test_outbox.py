@@ -85,24 +85,34 @@ async def test_a_catch_up_sends_one_summary_per_rotation(
     assert datetime.fromisoformat(data["at"]) == T0 + 6 * HOUR
 
 
-async def test_each_new_message_gets_one_waiting_delivery_job_per_line(
+async def test_new_messages_get_one_waiting_delivery_job_per_channel(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver
 ) -> None:
     ann, bob = user(conn, "Ann"), user(conn, "Bob")
-    rot = rotation(conn, "payments", T0)
-    channel = await _channel(pool, receiver, "a")
-    subscribe(conn, rot, channel)
+    first, second = rotation(conn, "payments", T0), rotation(conn, "search", T0)
+    channel, other = await _channel(pool, receiver, "a"), await _channel(pool, receiver, "b")
+    subscribe(conn, first, channel)
+    subscribe(conn, second, channel)
+    subscribe(conn, second, other)
     for i in range(3):
-        record(conn, rot, [(T0 + i * HOUR, (ann, "Ann"), (bob, "Bob"))])
+        record(conn, first, [(T0 + i * HOUR, (ann, "Ann"), (bob, "Bob"))])
+        record(conn, second, [(T0 + i * HOUR, (ann, "Ann"), (bob, "Bob"))])
     jobs = conn.execute(
         "SELECT queue_name, task_name, args FROM procrastinate_jobs WHERE status = 'todo'"
+        " ORDER BY id"
     ).fetchall()
+    assert len(messages(conn)) == 9
     assert jobs == [
         {
             "queue_name": "notifications",
             "task_name": "deliver_notifications",
-            "args": {"channel_id": str(channel), "rotation_id": str(rot)},
-        }
+            "args": {"channel_id": str(channel), "rotation_id": str(first)},
+        },
+        {
+            "queue_name": "notifications",
+            "task_name": "deliver_notifications",
+            "args": {"channel_id": str(other), "rotation_id": str(second)},
+        },
     ]
 
 

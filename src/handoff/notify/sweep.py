@@ -1,10 +1,10 @@
-"""The worker's notification sweep: reminders come due, lines with a message due get a job.
+"""The worker's notification sweep: reminders come due, channels with a line due get a job.
 
 It catches what the insert trigger's job cannot: a retry coming due (on the engine's clock,
 so tests move the clock rather than sleep), a channel re-enabled, a line whose job ended just
 before a new message committed, and the jobs of killed workers (put back in the queue, as
 the engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated
-by the queue's lock and a line already being worked on is skipped.
+by the queue's lock (one waiting job per channel) and a line being worked on is skipped.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class NotifySweep:
     app: procrastinate.App
 
     async def sweep(self) -> int:
-        """One pass (reminders due, then lines due); returns how many lines were enqueued."""
+        """One pass (reminders due, then lines due); returns for how many channels a job was
+        wanted (one waiting job per channel at most)."""
         await remind_due(self.pool)
         stalled = await self.app.job_manager.get_stalled_jobs(
             queue=QUEUE, seconds_since_heartbeat=STALLED_WORKER_TIMEOUT.total_seconds()

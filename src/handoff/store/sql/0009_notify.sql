@@ -90,16 +90,18 @@ CREATE TABLE notify_attempts (
 );
 CREATE INDEX notify_attempts_message_idx ON notify_attempts (message_id, id);
 
--- The delivery job of one (channel, rotation) line; the queueing lock keeps one waiting job
--- per line, whoever enqueues it (this trigger or the worker's due-message sweep).
+-- A delivery job for a channel with messages due, starting with the given line (a job sends
+-- its line, then any other due line no job holds: see handoff.notify.deliver). The queueing
+-- lock keeps one waiting job per channel, whoever enqueues it (this trigger or the worker's
+-- sweep), so a storm of on-call changes adds an outbox row per change, not a queue job.
 CREATE FUNCTION handoff_notify_enqueue(pairs jsonb) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
-    SELECT 'notifications', 'deliver_notifications', 0,
-           'notify:' || (p ->> 'channel_id') || ':' || coalesce(p ->> 'rotation_id', '-'),
+    SELECT DISTINCT ON (p ->> 'channel_id') 'notifications', 'deliver_notifications', 0,
+           'notify:' || (p ->> 'channel_id'),
            jsonb_build_object('channel_id', p -> 'channel_id', 'rotation_id', p -> 'rotation_id')
     FROM jsonb_array_elements(pairs) AS p
-    ORDER BY 4
+    ORDER BY p ->> 'channel_id'
     ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
 $$;
 

@@ -48,9 +48,9 @@ SET failing_since = CASE WHEN %(outcome)s = 'delivered' THEN NULL
 WHERE id = %(channel_id)s;
 
 -- name: enqueue_due
--- The worker's sweep: a delivery job for every line with a message due (a retry come due,
--- a line whose job was lost) that has no waiting job and that no live job is working on
--- (its advisory lock, read once from pg_locks). Reads only the partial index of pending
+-- The worker's sweep: a delivery job for every channel with a line due (a retry come due,
+-- a job that ran out of time or died) that no live job is working on (its advisory lock, read
+-- once from pg_locks) and that has no waiting job. Reads only the partial index of pending
 -- messages, so an idle outbox costs the same however much it has sent.
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
 due AS (
@@ -69,12 +69,12 @@ held AS MATERIALIZED (
 free AS (
     SELECT d.* FROM due d
     WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
-                      WHERE j.queueing_lock = d.line AND j.status = 'todo')
+                      WHERE j.queueing_lock = 'notify:' || d.channel_id AND j.status = 'todo')
       AND hashtextextended(d.line, 0) NOT IN (SELECT key FROM held)
 )
 SELECT handoff_notify_enqueue(coalesce(jsonb_agg(jsonb_build_object(
            'channel_id', f.channel_id, 'rotation_id', f.rotation_id)), '[]')),
-       count(*) AS lines
+       count(DISTINCT f.channel_id) AS channels
 FROM free f;
 
 -- name: pending_count
