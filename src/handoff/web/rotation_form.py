@@ -4,17 +4,26 @@
 type=datetime-local>), because that is how people think of "Monday 09:00 Berlin". Validation of
 the grid is the store's (`rotations.check_grid`, the same check as the API's preview), so the
 messages next to each field are the ones the API gives.
+
+The create form also lists participants: one `participant` picker per slot, in order (a blank
+one is left out, the same person may fill several), changed without script by submit buttons
+named `action` ("add", "up-2", "down-0", "remove-1") that re-render the form instead of saving.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
 from handoff.grid import Grid
+from handoff.rotation import RuleError, check_participant_count
 from handoff.store import rotations
 from handoff.store.errors import Invalid
 
@@ -24,6 +33,9 @@ _STAND_IN_LENGTH = 1
 _STAND_IN_START = datetime(2000, 1, 1)
 GRID_FIELDS = ("type", "shift_length", "start", "time_zone")
 FIELDS = ("name", "description", *GRID_FIELDS)
+CREATE_FIELDS = (*FIELDS, "participants")
+_ACTION = re.compile(r"(up|down|remove)-([0-9]{1,6})")
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,12 +46,15 @@ class RotationForm:
     shift_length: str = "1"
     start: str = ""
     time_zone: str = "UTC"
+    # The create form's participant pickers, in order: user ids as posted, "" for a blank one.
+    participants: list[str] = field(default_factory=lambda: [""])
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: FormData) -> RotationForm:
         values = {name: form.get(name) for name in FIELDS}
         texts = {k: v.strip() for k, v in values.items() if isinstance(v, str)}
+        picked = [v.strip() for v in form.getlist("participant") if isinstance(v, str)]
         return cls(
             name=texts.get("name", ""),
             description=texts.get("description", ""),
@@ -47,6 +62,7 @@ class RotationForm:
             shift_length=texts.get("shift_length", ""),
             start=texts.get("start", ""),
             time_zone=texts.get("time_zone", ""),
+            participants=picked,
         )
 
     @classmethod
@@ -66,8 +82,48 @@ class RotationForm:
 
     def add_errors(self, exc: Invalid) -> None:
         for error in exc.errors:
-            key = error.field if error.field in FIELDS else "form"
+            name = error.field.split(".")[0]  # "participants.2": the list's field
+            key = name if name in CREATE_FIELDS else "form"
             self.errors.setdefault(key, error.message)
+
+    def change_list(self, action: str, limit: int) -> None:
+        """Apply a list button: add a blank picker, move one up or down, or remove one.
+
+        A stale index (the list changed in another tab) changes nothing.
+        """
+        slots = self.participants
+        if action == "add":
+            if len(slots) < limit:
+                slots.append("")
+            else:
+                self.errors["participants"] = f"at most {limit} participants"
+            return
+        matched = _ACTION.fullmatch(action)
+        if matched is None:
+            return
+        verb, i = matched.group(1), int(matched.group(2))
+        if verb == "remove" and i < len(slots):
+            del slots[i]
+        elif verb == "up" and 0 < i < len(slots):
+            slots[i - 1], slots[i] = slots[i], slots[i - 1]
+        elif verb == "down" and i + 1 < len(slots):
+            slots[i], slots[i + 1] = slots[i + 1], slots[i]
+
+    def chosen(self, known: set[UUID], limit: int) -> list[UUID] | None:
+        """The people picked, in order (blank pickers left out), or None with a message."""
+        try:
+            people = [UUID(slot) for slot in self.participants if slot]
+        except ValueError:
+            people = None
+        if people is None or any(p not in known for p in people):
+            self.errors["participants"] = "choose people from the list"
+            return None
+        try:
+            check_participant_count(len(people), limit)
+        except RuleError as exc:
+            self.errors["participants"] = str(exc)
+            return None
+        return people
 
     def _zone(self) -> ZoneInfo:
         """The zone to read `start` in; UTC while the zone is invalid (check_grid reports it)."""
@@ -126,3 +182,14 @@ def _local_time(text: str) -> datetime | None:
         return datetime.strptime(text, LOCAL_FORMAT)
     except ValueError:
         return None
+
+
+def on_call_from(people: Sequence[T], handoffs: Sequence[datetime]) -> list[tuple[datetime, T]]:
+    """Who takes over at each handoff of a new rotation: the engine's rule (rotation.py).
+
+    The first is on call from creation; at each handoff the next position takes over,
+    wrapping, so the person at handoff k is `people[(k + 1) % n]`.
+    """
+    if not people:
+        return []
+    return [(at, people[(k + 1) % len(people)]) for k, at in enumerate(handoffs)]

@@ -3,25 +3,32 @@
 The preview runs the same code as `POST /api/v1/rotations/preview` (`rotations.check_grid`,
 then the grid's `next_handoffs`), so what the form shows is what the API and the engine will
 do. Field errors travel back with the preview as out-of-band swaps into each field's message.
+On the create form the preview also names who is on call now and who takes over at each
+handoff, and the participant list's buttons re-render the form (only the list and the preview
+are swapped in with htmx) until "Create rotation" saves it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from psycopg import AsyncConnection
 
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import rotations
+from handoff.store import rotations, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.web import views, words
 from handoff.web.flash import flash
 from handoff.web.render import page
-from handoff.web.rotation_form import FIELDS, RotationForm
+from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, RotationForm, on_call_from
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Posted, Refused, Session, Viewer
 
@@ -46,12 +53,45 @@ def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | N
     return handoffs, words.describe(grid.type, grid.shift_length, grid.start, form.time_zone)
 
 
-def _form_page(
+def _label(person: users.User, names: Counter[str]) -> str:
+    """The name, with the email when someone else has the same name."""
+    shared = names[person.name] > 1
+    return f"{person.name} ({person.email})" if shared and person.email else person.name
+
+
+def _people_context(
+    form: RotationForm, people: Sequence[users.User], handoffs: list[datetime], limit: int
+) -> dict[str, Any]:
+    """The pickers, and who is on call now and from each handoff (for the create form)."""
+    by_id = {u.id: u for u in people}
+    chosen = form.chosen(set(by_id), limit) or []
+    counted = Counter(u.name for u in people)
+    names = [_label(by_id[u], counted) for u in chosen]
+    return {
+        "people": people,
+        "on_call_now": names[0] if names else None,
+        "takes_over": on_call_from(names, handoffs),
+    }
+
+
+def _create_preview(
+    form: RotationForm, people: Sequence[users.User], now: datetime, limit: int
+) -> dict[str, Any]:
+    handoffs, phrase = _preview(form, now)
+    return {
+        "handoffs": handoffs,
+        "phrase": phrase,
+        "fields": CREATE_FIELDS,
+        **_people_context(form, people, handoffs, limit),
+    }
+
+
+def _edit_page(
     request: Request,
     viewer: Session,
     form: RotationForm,
     now: datetime,
-    rotation: rotations.Rotation | None,
+    rotation: rotations.Rotation,
     status_code: int = 200,
 ) -> Response:
     handoffs, phrase = _preview(form, now)
@@ -72,47 +112,99 @@ def _form_page(
     )
 
 
+def _create_page(
+    request: Request,
+    viewer: Session,
+    form: RotationForm,
+    people: Sequence[users.User],
+    now: datetime,
+    limit: int,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "rotation_form.html",
+        status_code,
+        session=viewer,
+        form=form,
+        rotation=None,
+        zones=ZONES,
+        types=GRID_TYPES,
+        min_length=MIN_SHIFT_LENGTH,
+        max_length=MAX_SHIFT_LENGTH,
+        **_create_preview(form, people, now, limit),
+    )
+
+
 @router.get("/rotations/new")
-async def new_rotation(request: Request, viewer: Viewer, now: Now) -> Response:
+async def new_rotation(
+    request: Request, viewer: Viewer, conn: Conn, now: Now, settings: AppSettings
+) -> Response:
     _require_writer(viewer)
     form = RotationForm(start=now.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"))
-    return _form_page(request, viewer, form, now, None)
+    people = await views.all_users(conn)
+    return _create_page(request, viewer, form, people, now, settings.max_participants)
 
 
 @router.post("/rotations/new")
 async def create_rotation(
     request: Request, post: AdminPosted, conn: Conn, now: Now, settings: AppSettings
 ) -> Response:
+    """Create, or (a participant list button was pressed) show the form with the list changed."""
     form = RotationForm.from_form(post.form)
+    people = await views.all_users(conn)
+    limit = settings.max_participants
+    action = post.form.get("action")
+    if isinstance(action, str) and action:
+        form.change_list(action, limit)
+        return _create_page(request, post.session, form, people, now, limit)
+    saved = await _create(request, conn, form, people, limit)
+    if saved is not None:
+        return saved
+    return _create_page(request, post.session, form, people, now, limit, 422)
+
+
+async def _create(
+    request: Request,
+    conn: AsyncConnection[Any],
+    form: RotationForm,
+    people: Sequence[users.User],
+    limit: int,
+) -> Response | None:
+    """The redirect to the new rotation, or None with the form's errors filled in."""
     config = form.config()
-    if config is not None:
-        try:
-            created = await rotations.create(conn, config, limit=settings.max_participants)
-        except Invalid as exc:
-            form.add_errors(exc)
-        except Conflict as exc:
-            form.errors["name"] = str(exc)
-        else:
-            response = RedirectResponse(f"/rotations/{created.id}", status_code=303)
-            flash(request, response, f"Created {created.name}.")
-            return response
-    return _form_page(request, post.session, form, now, None, 422)
+    chosen = form.chosen({u.id for u in people}, limit)
+    if config is None or chosen is None:
+        return None
+    try:
+        created = await rotations.create(conn, config, chosen, limit=limit)
+    except Invalid as exc:
+        form.add_errors(exc)
+    except Conflict as exc:
+        form.errors["name"] = str(exc)
+    else:
+        response = RedirectResponse(f"/rotations/{created.id}", status_code=303)
+        flash(request, response, f"Created {created.name}.")
+        return response
+    return None
 
 
 @router.post("/rotations/preview")
-async def preview(request: Request, post: Posted, now: Now) -> Response:
-    """The preview fragment, with each field's message swapped in out of band."""
+async def preview(
+    request: Request, post: Posted, conn: Conn, now: Now, settings: AppSettings
+) -> Response:
+    """The preview fragment, with each field's message swapped in out of band.
+
+    The create form posts `with_participants`: its preview also names who is on call.
+    """
     form = RotationForm.from_form(post.form)
-    handoffs, phrase = _preview(form, now)
-    return page(
-        request,
-        "preview.html",
-        form=form,
-        handoffs=handoffs,
-        phrase=phrase,
-        fields=FIELDS,
-        oob=True,
-    )
+    if post.form.get("with_participants"):
+        people = await views.all_users(conn)
+        context = _create_preview(form, people, now, settings.max_participants)
+    else:
+        handoffs, phrase = _preview(form, now)
+        context = {"handoffs": handoffs, "phrase": phrase, "fields": FIELDS}
+    return page(request, "preview.html", form=form, oob=True, **context)
 
 
 @router.get("/rotations/{rotation_id}/edit")
@@ -121,7 +213,7 @@ async def edit_rotation(
 ) -> Response:
     _require_writer(viewer)
     rotation = await rotations.get(conn, rotation_id, now=now)
-    return _form_page(request, viewer, RotationForm.from_rotation(rotation), now, rotation)
+    return _edit_page(request, viewer, RotationForm.from_rotation(rotation), now, rotation)
 
 
 @router.post("/rotations/{rotation_id}/edit")
@@ -156,7 +248,7 @@ async def update_rotation(
             response = RedirectResponse(f"/rotations/{rotation_id}", status_code=303)
             flash(request, response, "Saved.")
             return response
-    return _form_page(request, post.session, form, now, rotation, 422)
+    return _edit_page(request, post.session, form, now, rotation, 422)
 
 
 @router.post("/rotations/{rotation_id}/delete")
