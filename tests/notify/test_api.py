@@ -153,3 +153,22 @@ def test_a_failed_delivery_can_be_retried_and_a_delivered_one_not(
     assert again[0]["next_attempt_at"] is not None
     refused = api.admin.post(f"/api/v1/deliveries/{ids['delivered']}/retry")
     assert refused.status_code == 409 and "delivered already" in refused.json()["detail"]
+
+
+def test_readers_see_a_url_targets_host_only(api: Api, receiver: Receiver) -> None:
+    secret_path = "/services/T000/B000/XXXXSECRET?x=1"
+    made = api.admin.post(
+        "/api/v1/channels",
+        json={"name": "slack", "kind": "slack", "target": receiver.at(secret_path)},
+    )
+    assert made.status_code == 201
+    mail = api.admin.post(
+        "/api/v1/channels", json={"name": "mail", "kind": "webhook", "target": receiver.url}
+    )
+    assert mail.status_code == 201
+    as_reader = {c["name"]: c["target"] for c in api.reader.get("/api/v1/channels").json()["items"]}
+    assert as_reader == {"slack": receiver.url + "/…", "mail": receiver.url}
+    one = api.reader.get(f"/api/v1/channels/{made.json()['id']}").json()
+    assert "XXXXSECRET" not in one["target"]
+    as_admin = api.admin.get(f"/api/v1/channels/{made.json()['id']}").json()
+    assert as_admin["target"] == receiver.at(secret_path)

@@ -96,3 +96,14 @@ async def check(kind: str, target: str) -> None:
     parts = urlsplit(target)
     assert parts.hostname is not None
     await check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def redacted(kind: str, target: str) -> str:
+    """The target as readers see it: a URL's scheme, host and port only, since its path or
+    query is often the credential (a Slack incoming-webhook URL is one)."""
+    if kind == "email":
+        return target
+    parts = urlsplit(target)
+    if parts.path in ("", "/") and not parts.query:
+        return target
+    return f"{parts.scheme}://{parts.netloc}/…"

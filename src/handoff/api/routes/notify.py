@@ -9,24 +9,32 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from handoff.api.auth import ADMIN, READER
+from handoff.api.auth import ADMIN, READER, reader
 from handoff.api.deps import Conn
 from handoff.api.problems import responses
 from handoff.api.routes import notify_schemas as s
 from handoff.api.routes.params import Cursor, Limit
 from handoff.notify.probe import send_test
 from handoff.notify.signing import message_id
-from handoff.store import notify
+from handoff.notify.targets import redacted
+from handoff.store import notify, tokens
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 CHANNEL = "/channels/{channel_id}"
 
 
-def _channel(channel: notify.Channel) -> s.Channel:
-    return s.Channel.model_validate(channel, from_attributes=True)
+def _channel(channel: notify.Channel, token: tokens.Token | None = None) -> s.Channel:
+    """The channel as `token` may see it: readers get its target redacted."""
+    out = s.Channel.model_validate(channel, from_attributes=True)
+    if token is not None and token.role != "admin":
+        out.target = redacted(channel.kind, channel.target)
+    return out
+
+
+Token = Annotated[tokens.Token, Depends(reader)]
 
 
 @router.post(
@@ -39,15 +47,15 @@ async def create_channel(body: s.ChannelIn, conn: Conn) -> s.ChannelCreated:
 
 
 @router.get("/channels", dependencies=READER, responses=responses(401))
-async def list_channels(conn: Conn) -> s.ChannelList:
-    """Every channel, by name."""
-    return s.ChannelList(items=[_channel(c) for c in await notify.list_channels(conn)])
+async def list_channels(conn: Conn, token: Token) -> s.ChannelList:
+    """Every channel, by name (a reader sees only the scheme and host of a URL target)."""
+    return s.ChannelList(items=[_channel(c, token) for c in await notify.list_channels(conn)])
 
 
 @router.get(CHANNEL, dependencies=READER, responses=responses(401, 404, 422))
-async def get_channel(channel_id: UUID, conn: Conn) -> s.Channel:
-    """One channel."""
-    return _channel(await notify.get_channel(conn, channel_id))
+async def get_channel(channel_id: UUID, conn: Conn, token: Token) -> s.Channel:
+    """One channel (a reader sees only the scheme and host of a URL target)."""
+    return _channel(await notify.get_channel(conn, channel_id), token)
 
 
 @router.patch(CHANNEL, dependencies=ADMIN, responses=responses(401, 403, 404, 409, 413, 422))
