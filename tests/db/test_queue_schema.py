@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -50,7 +51,7 @@ def scratch(server_url: str) -> Iterator[str]:
     name = f"handoff_queue_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = server_url.rsplit("/", 1)[0] + "/" + name
+    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
     try:
         yield url
     finally:

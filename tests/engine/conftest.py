@@ -42,11 +42,13 @@ def processor(pool: AsyncConnectionPool[Any], clock: ClockSeam) -> Processor:
 
 HANDOFF = str(Path(sys.executable).with_name("handoff"))
 Spawn = Callable[..., subprocess.Popen[bytes]]
+LOG_TAIL = 15
 
 
 @pytest.fixture
 def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
-    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
+    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards,
+    and the end of each one's log is printed (pytest shows it when the test failed)."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
@@ -70,3 +72,7 @@ def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    for index, proc in enumerate(started):
+        lines = (tmp_path / f"worker-{index}.log").read_text(errors="replace").splitlines()
+        print(f"--- worker {index} {proc.args[2:]} exit {proc.returncode}, last lines:")
+        print("\n".join(line[:300] for line in lines[-LOG_TAIL:]))

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 ROTATIONS = 30
 LEAD = timedelta(seconds=5)  # the database's clock stands this long before each instant
 RECOVERY = timedelta(seconds=30)  # a killed worker's jobs are done again within this (engine.md)
+STARTUP = timedelta(seconds=50)  # for the workers to start every rotation, before the instant
 
 
 def _db_now(conn: Conn) -> datetime:
@@ -34,6 +35,13 @@ def _db_now(conn: Conn) -> datetime:
 def _stand_before(db_url: str, instant: datetime) -> None:
     """Move the database's clock so that `instant` comes LEAD from now, in real time."""
     ClockSeam(db_url).offset = instant - LEAD - datetime.now(UTC)
+
+
+def _scalar(conn: Conn, query: str) -> int:
+    row = conn.execute(query).fetchone()
+    assert row
+    n: int = row["n"]
+    return n
 
 
 def _count(conn: Conn, cause: str, at: datetime) -> int:
@@ -64,7 +72,9 @@ def test_edges_and_changes_once_with_two_workers_a_batch_engine_and_a_kill(
     real = datetime.now(UTC)
     first = (real + timedelta(minutes=2)).replace(second=0, microsecond=0)
     later = first + timedelta(minutes=5)
-    _stand_before(db_url, first)
+    # A minute ahead of the instant while the workers start and the rotations with them (a
+    # rotation that starts after an override began has no edge to record: it starts covered).
+    ClockSeam(db_url).offset = first - timedelta(minutes=1) - datetime.now(UTC)
     ann, bob, cy = user(conn, "ann"), user(conn, "bob"), user(conn, "cy")
     covered: list[UUID] = []
     changed: list[UUID] = []
@@ -88,6 +98,11 @@ def test_edges_and_changes_once_with_two_workers_a_batch_engine_and_a_kill(
     doomed = spawn("--concurrency", "4")
     spawn("--concurrency", "4")
     spawn("--engine", "batch", HANDOFF_BATCH_INTERVAL_SECONDS="1")
+    deadline = time.monotonic() + STARTUP.total_seconds()
+    while _scalar(conn, "SELECT count(*) AS n FROM rotation_state") < ROTATIONS:
+        assert time.monotonic() < deadline, "the rotations did not start"
+        time.sleep(0.1)
+    _stand_before(db_url, first)
     _sigkill_at(conn, first, doomed)
     spawn("--concurrency", "4")  # takes its place, as a supervisor would
     _wait(conn, "override_started", first, len(covered))

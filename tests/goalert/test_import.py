@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -328,7 +329,7 @@ def test_a_role_with_the_documented_grants_can_import(
     """The read-only role of the README: read-only by default; CONNECT, USAGE and SELECT on
     five tables."""
     role = f"goalert_reader_{secrets.token_hex(4)}"
-    database = goalert_url.rsplit("/", 1)[1]
+    database = urlsplit(goalert_url).path.lstrip("/")
     with connect(goalert_url, autocommit=True) as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
         conn.execute(f'ALTER ROLE "{role}" SET default_transaction_read_only = on')
