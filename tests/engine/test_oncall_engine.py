@@ -310,3 +310,35 @@ async def test_an_override_created_in_force_starts_in_the_history_when_it_was_ma
     assert [r[:7] for r in _timeline(conn, rid)[1:]] == [
         (made, "override_started", "ann", "cy", True, row["id"], None),
     ]
+
+
+async def test_a_rotation_that_starts_while_an_override_is_in_force_starts_covered(
+    conn: Conn, pool: AsyncConnectionPool[Any], processor: Processor, clock: ClockSeam
+) -> None:
+    """Cy covers a rotation nobody takes part in yet: Cy is on call from the override's
+    making; Ann joining (the rotation starts) changes no one until the override ends."""
+    rid = rotation(conn, "ops", _hour(clock) - DAY)
+    ann, cy = user(conn, "ann"), user(conn, "cy")
+    made = clock.now()
+    row = conn.execute(
+        "INSERT INTO overrides (rotation_id, start_at, end_at, user_id, created_at)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (rid, _hour(clock), _hour(clock) + 2 * HOUR, cy, made),
+    ).fetchone()
+    assert row
+    cover = row["id"]
+    clock.advance(timedelta(minutes=5))
+    joined = clock.now()
+    async with pool.connection() as aconn:
+        await participants.add(aconn, rid, ann, limit=10)  # the rotation starts now, covered
+    await run_jobs(conn, processor)
+    assert [r[:7] for r in _timeline(conn, rid)] == [
+        (made, "override_started", None, "cy", True, cover, None),
+        (joined, "started", None, "ann", False, None, None),
+    ]
+    clock.set(_hour(clock) + 2 * HOUR)
+    await Dispatcher(pool).tick()
+    await run_jobs(conn, processor)
+    assert [r[:7] for r in _timeline(conn, rid)][2:] == [
+        (clock.now(), "override_ended", "cy", "ann", True, cover, None),
+    ]

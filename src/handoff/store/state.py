@@ -281,33 +281,52 @@ def _rows_for(locked: Locked, participants: Sequence[rotation.Participant]) -> l
 
 
 def settle(locked: Locked, *, strict: bool) -> Settled:
-    """Catch the rotation up to `locked.now`: plain-SQL repairs (rotation.reconcile), then every
+    """Catch the rotation up to `locked.now`: plain-SQL repairs (rotation.reconcile) and every
     boundary, scheduled change and override edge due, in time order (oncall.catch_up).
+
+    A rotation without state is walked first (overrides and scheduled changes decide who is
+    on call even while nobody takes part) and started after, at `now`, if it has participants
+    then; one with state is repaired first and walked after. A start under an override in
+    force changes no one (its row is not `effective`).
 
     A grid written around validation (an unknown zone put there by hand) cannot be walked:
     the engine (`strict`) raises, so its job fails and retries alone; an edit proceeds with
     the repairs only, so that the edit that fixes the grid can be made.
     """
-    reconciled = rotation.reconcile(
-        locked.state, locked.core_participants(), locked.grid_changed_at, locked.now
-    )
-    rows = [_handoff_row(locked, locked.participants, h, True) for h in reconciled.handoffs]
     try:
-        result = oncall.catch_up(
-            *replace(locked, state=reconciled.state).inputs(),
-            locked.now,
-            after=locked.caught_up_at or NEVER,
-        )
+        if locked.state is None:
+            walked = _walk(locked)
+            started = _reconciled(walked.locked)
+            return Settled(started.locked, walked.rows + started.rows, walked.applied)
+        repaired = _reconciled(locked)
+        walked = _walk(repaired.locked)
+        return Settled(walked.locked, repaired.rows + walked.rows, walked.applied)
     except ValueError:
         if strict:
             raise
-        return Settled(replace(locked, state=reconciled.state), tuple(rows))
+        return _reconciled(locked)
+
+
+def _reconciled(locked: Locked) -> Settled:
+    """The repairs of rotation.reconcile, with their history rows."""
+    change = rotation.reconcile(
+        locked.state, locked.core_participants(), locked.grid_changed_at, locked.now
+    )
+    after = replace(locked, state=change.state)
+    effective = _effective_changed(locked, after)
+    rows = tuple(_handoff_row(locked, locked.participants, h, effective) for h in change.handoffs)
+    return Settled(after, rows)
+
+
+def _walk(locked: Locked) -> Settled:
+    """Every boundary, scheduled change and override edge due by `now` (oncall.catch_up)."""
+    result = oncall.catch_up(*locked.inputs(), locked.now, after=locked.caught_up_at or NEVER)
     participants = (
         locked.participants
         if list(result.participants) == locked.core_participants()
         else _rows_for(locked, result.participants)
     )
-    rows += (_event_row(locked, participants, e) for e in result.events)
+    rows = tuple(_event_row(locked, participants, e) for e in result.events)
     applied_ids = {a.change_id for a in result.applied}
     config = result.config
     grid_changed_at = locked.grid_changed_at
@@ -332,7 +351,7 @@ def settle(locked: Locked, *, strict: bool) -> Settled:
         state=result.state,
         changes=tuple(c for c in locked.changes if c.id not in applied_ids),
     )
-    return Settled(caught, tuple(rows), result.applied)
+    return Settled(caught, rows, result.applied)
 
 
 @dataclass(frozen=True, slots=True)
