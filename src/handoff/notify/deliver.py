@@ -7,8 +7,8 @@ retry, or the channel is disabled; the worker's sweep enqueues the line again wh
 comes due. A worker killed mid-send leaves the message pending: it is sent again, with the same
 id and body, which is why delivery is at least once.
 
-Handoffs come first: while rotation jobs are waiting in the queue (a storm at a common
-boundary), each send waits for them, up to YIELD_LIMIT, so that deliveries never take the
+Handoffs come first: while rotation jobs are running or waiting in the queue (a storm at a
+common boundary), each send waits for them, up to YIELD_LIMIT, so that deliveries never take the
 machine from the handoffs they report.
 """
 

@@ -82,12 +82,13 @@ FROM free f;
 SELECT count(*) AS pending FROM notify_messages WHERE status = 'pending';
 
 -- name: handoffs_waiting
--- Whether rotation jobs are due and waiting (a storm): deliveries then step aside for a
+-- Whether rotation jobs are running or due (a storm: the dispatcher batches a boundary's
+-- rotations into a few jobs, so running ones count too): deliveries then step aside for a
 -- moment, so that sending never slows a handoff down. Reads the queue's partial index of
--- waiting jobs only.
+-- waiting and running jobs only.
 SELECT EXISTS (
     SELECT 1 FROM procrastinate_jobs
-    WHERE status = 'todo' AND queue_name = 'rotations'
+    WHERE status IN ('todo', 'doing') AND queue_name = 'rotations'
       AND (scheduled_at IS NULL OR scheduled_at <= now())
 ) AS busy;
 
