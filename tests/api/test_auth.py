@@ -53,6 +53,21 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "reader",
     ("PATCH", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "admin",
     ("DELETE", "/api/v1/rotations/{rotation_id}/changes/{change_id}"): "admin",
+    ("POST", "/api/v1/channels"): "admin",
+    ("GET", "/api/v1/channels"): "reader",
+    ("GET", "/api/v1/channels/{channel_id}"): "reader",
+    ("PATCH", "/api/v1/channels/{channel_id}"): "admin",
+    ("DELETE", "/api/v1/channels/{channel_id}"): "admin",
+    ("POST", "/api/v1/channels/{channel_id}/rotate-secret"): "admin",
+    ("POST", "/api/v1/channels/{channel_id}/test"): "admin",
+    ("GET", "/api/v1/rotations/{rotation_id}/subscriptions"): "reader",
+    ("POST", "/api/v1/rotations/{rotation_id}/subscriptions"): "admin",
+    ("DELETE", "/api/v1/rotations/{rotation_id}/subscriptions/{subscription_id}"): "admin",
+    ("GET", "/api/v1/users/{user_id}/reminders"): "reader",
+    ("POST", "/api/v1/users/{user_id}/reminders"): "admin",
+    ("DELETE", "/api/v1/users/{user_id}/reminders/{reminder_id}"): "admin",
+    ("GET", "/api/v1/deliveries"): "reader",
+    ("POST", "/api/v1/deliveries/{delivery_id}/retry"): "admin",
     ("GET", "/api/v1/engine"): "admin",
     ("GET", "/api/v1/jobs"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
@@ -92,6 +107,21 @@ def _path(api: Api, template: str) -> str:
     if "{override_id}" in template:
         cover = {"start": "2026-03-02T11:00:00Z", "end": "2026-03-02T12:00:00Z", "user_id": user}
         values["override_id"] = api.admin.post(f"{base}/overrides", json=cover).json()["id"]
+    if any(f"{{{k}}}" in template for k in ("channel_id", "subscription_id", "reminder_id")):
+        # a local receiver that is not there: nothing leaves the machine
+        channel = {"name": "matrix", "kind": "webhook", "target": "http://127.0.0.1:9/matrix"}
+        made = api.admin.post("/api/v1/channels", json=channel)
+        assert made.status_code == 201, made.text
+        values["channel_id"] = made.json()["id"]
+        subscribed = {"channel_id": values["channel_id"]}
+        values["subscription_id"] = api.admin.post(f"{base}/subscriptions", json=subscribed).json()[
+            "id"
+        ]
+        remind = {"channel_id": values["channel_id"], "before_minutes": 60}
+        values["reminder_id"] = api.admin.post(
+            f"/api/v1/users/{user}/reminders", json=remind
+        ).json()["id"]
+    values["delivery_id"] = "1"
     if "{change_id}" in template:
         change = {"effective_at": "2026-03-05T09:00:00Z", "changes": {"shift_length": 2}}
         values["change_id"] = api.admin.post(f"{base}/changes", json=change).json()["id"]
@@ -99,7 +129,8 @@ def _path(api: Api, template: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "template"), ROUTES)
-def test_auth_matrix(api: Api, method: str, template: str) -> None:
+def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
     access = ACCESS[(method, template)]
     path = _path(api, template)
     bad = {"Authorization": "Bearer hoff_not-a-token"}
