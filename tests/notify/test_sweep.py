@@ -52,8 +52,7 @@ async def test_a_due_line_gets_one_job_and_a_held_line_none(
     assert channel
     subscribe(conn, rot, channel["id"])
     record(conn, rot, [(clock.now(), (ann, "Ann"), (bob, "Bob"))])
-    # The message waits for a retry; its job is gone (ran, or its worker died).
-    conn.execute("DELETE FROM procrastinate_jobs")
+    # The message waits for a retry.
     conn.execute(
         "UPDATE notify_messages SET next_attempt_at = %s", (clock.now() + timedelta(minutes=1),)
     )
@@ -69,3 +68,25 @@ async def test_a_due_line_gets_one_job_and_a_held_line_none(
     assert await sweep.sweep() == 1
     assert await sweep.sweep() == 0  # it has its waiting job
     assert _todo(conn) == [{"args": {"channel_id": str(channel["id"]), "rotation_id": str(rot)}}]
+
+
+async def test_the_sweep_wants_one_job_per_channel(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ClockSeam, app: procrastinate.App
+) -> None:
+    ann, bob = user(conn, "Ann"), user(conn, "Bob")
+    channels = [
+        conn.execute(
+            "INSERT INTO notify_channels (name, kind, target) VALUES (%s, 'slack',"
+            " 'https://x.y/z') RETURNING id",
+            (name,),
+        ).fetchone()["id"]
+        for name in ("a", "b")
+    ]
+    rotations = [rotation(conn, f"r{i}", clock.now().replace(second=0)) for i in range(3)]
+    for rot in rotations:
+        for channel in channels:
+            subscribe(conn, rot, channel)
+        record(conn, rot, [(clock.now(), (ann, "Ann"), (bob, "Bob"))])
+    assert await NotifySweep(pool, app).sweep() == 2
+    jobs = _todo(conn)
+    assert sorted(j["args"]["channel_id"] for j in jobs) == sorted(str(c) for c in channels)

@@ -6,7 +6,8 @@
 -- same transaction as what causes it: a trigger on handoffs writes one row per subscribed
 -- channel for each rotation whose effective on-call person changed in that statement, so no
 -- writer (the engines, the API, plain SQL) can forget it and a rolled-back change sends
--- nothing. Delivery jobs run on the queue "notifications", never on "rotations".
+-- nothing. Delivery jobs run on the queue "notifications", never on "rotations"; the worker's
+-- sweep enqueues them for what is due.
 -- ---------------------------------------------------------------------------------------
 CREATE TABLE notify_channels (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -91,9 +92,10 @@ CREATE TABLE notify_attempts (
 CREATE INDEX notify_attempts_message_idx ON notify_attempts (message_id, id);
 
 -- A delivery job for a channel with messages due, starting with the given line (a job sends
--- its line, then any other due line no job holds: see handoff.notify.deliver). The queueing
--- lock keeps one waiting job per channel, whoever enqueues it (this trigger or the worker's
--- sweep), so a storm of on-call changes adds an outbox row per change, not a queue job.
+-- its line, then any other due line no job holds: see handoff.notify.deliver). The worker's
+-- sweep enqueues them every second; the write path enqueues nothing, so a storm of on-call
+-- changes costs an outbox row per change and no queue job. The queueing lock keeps one
+-- waiting job per channel.
 CREATE FUNCTION handoff_notify_enqueue(pairs jsonb) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
@@ -104,20 +106,6 @@ LANGUAGE sql AS $$
     ORDER BY p ->> 'channel_id'
     ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
 $$;
-
-CREATE FUNCTION handoff_notify_messages_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM handoff_notify_enqueue(coalesce(jsonb_agg(DISTINCT jsonb_build_object(
-                'channel_id', n.channel_id, 'rotation_id', n.rotation_id)), '[]'))
-    FROM new_rows n JOIN notify_channels c ON c.id = n.channel_id
-    WHERE c.disabled_at IS NULL;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER notify_messages_inserted AFTER INSERT ON notify_messages
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION handoff_notify_messages_inserted();
 
 -- One message per subscribed channel for each rotation whose effective person changed in
 -- this statement. Rows with effective = false (a boundary inside an override, a one-person
