@@ -1,7 +1,7 @@
 """The `deliver_notifications` task on the `notifications` queue.
 
-Its jobs are inserted by SQL (handoff_notify_enqueue in 0009_notify.sql: the outbox's insert
-trigger and the worker's sweep), so the name, queue and arguments are a contract with it.
+Its jobs are inserted by SQL (handoff_notify_enqueue in 0009_notify.sql, called by the
+worker's sweep), so the name, queue and arguments are a contract with it.
 """
 
 from __future__ import annotations

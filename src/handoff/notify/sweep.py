@@ -1,10 +1,11 @@
 """The worker's notification sweep: reminders come due, channels with a line due get a job.
 
-It catches what the insert trigger's job cannot: a retry coming due (on the engine's clock,
-so tests move the clock rather than sleep), a channel re-enabled, a line whose job ended just
-before a new message committed, and the jobs of killed workers (put back in the queue, as
-the engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated
-by the queue's lock (one waiting job per channel) and a line being worked on is skipped.
+It is how deliveries start: the write path only writes outbox rows, so a handoff pays for
+no queue job, and a message waits at most about a second. It also covers a retry coming due
+(on the engine's clock, so tests move the clock rather than sleep), a channel re-enabled, a
+job that ran out of time, and the jobs of killed workers (put back in the queue, as the
+engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated by
+the queue's lock (one waiting job per channel) and a line being worked on is skipped.
 """
 
 from __future__ import annotations
