@@ -11,6 +11,7 @@ the queue's lock (one waiting job per channel) and a line being worked on is ski
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,9 @@ from handoff.store.queries import Queries
 
 Q = Queries("notify_delivery")
 INTERVAL = timedelta(seconds=1)
+# A killed worker's line is free at once (its lock died with it) and the next pass enqueues it;
+# its job row only needs putting back (so it is not shown running forever), less often.
+STALLED_INTERVAL = timedelta(seconds=10)
 log = structlog.get_logger("handoff.notify")
 
 
@@ -36,11 +40,26 @@ log = structlog.get_logger("handoff.notify")
 class NotifySweep:
     pool: AsyncConnectionPool[Any]
     app: procrastinate.App
+    _last_stalled_scan: float | None = None
 
     async def sweep(self) -> int:
         """One pass (reminders due, then lines due); returns for how many channels a job was
         wanted (one waiting job per channel at most)."""
         await remind_due(self.pool)
+        started = time.monotonic()
+        if (
+            self._last_stalled_scan is None
+            or started - self._last_stalled_scan >= STALLED_INTERVAL.total_seconds()
+        ):
+            self._last_stalled_scan = started
+            await self.retry_stalled_jobs()
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(Q["enqueue_due"])).fetchone()
+            pending = await (await conn.execute(Q["pending_count"])).fetchone()
+        metrics.DELIVERIES_PENDING.set(pending[0] if pending else 0)
+        return int(row[1]) if row else 0
+
+    async def retry_stalled_jobs(self) -> None:
         stalled = await self.app.job_manager.get_stalled_jobs(
             queue=QUEUE, seconds_since_heartbeat=STALLED_WORKER_TIMEOUT.total_seconds()
         )
@@ -48,13 +67,8 @@ class NotifySweep:
             try:
                 await self.app.job_manager.retry_job(job)
             except ConnectorException:
-                continue  # its line has a waiting job already
+                continue  # its channel has a waiting job already
             log.warning("retried stalled delivery job", job_id=job.id, worker_id=job.worker_id)
-        async with self.pool.connection() as conn, conn.transaction():
-            row = await (await conn.execute(Q["enqueue_due"])).fetchone()
-            pending = await (await conn.execute(Q["pending_count"])).fetchone()
-        metrics.DELIVERIES_PENDING.set(pending[0] if pending else 0)
-        return int(row[1]) if row else 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
