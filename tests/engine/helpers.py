@@ -111,3 +111,8 @@ async def run_jobs(conn: Conn, processor: Processor) -> int:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", (row["id"],)
             )
+
+
+# A `handoff worker` process registers one Procrastinate worker per queue it runs: rotations
+# and notifications.
+QUEUES_PER_PROCESS = 2

@@ -15,7 +15,7 @@ import pytest
 from handoff.store.clock import ClockSeam
 
 from .conftest import Spawn
-from .helpers import Conn, add, rotation, user
+from .helpers import QUEUES_PER_PROCESS, Conn, add, rotation, user
 
 # Debian's faketime, preloaded into the worker itself (its `faketime` wrapper would not pass
 # the test's SIGTERM on to the worker).
@@ -47,7 +47,7 @@ def _wait_registered(conn: Conn, count: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         row = conn.execute("SELECT count(*) AS n FROM procrastinate_workers").fetchone()
-        if row and row["n"] >= count:
+        if row and row["n"] >= count * QUEUES_PER_PROCESS:
             return
         time.sleep(0.1)
     raise AssertionError("the workers did not register")

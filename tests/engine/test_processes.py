@@ -18,7 +18,7 @@ import pytest
 from handoff.store.db import connect
 
 from .conftest import Spawn
-from .helpers import Conn, user
+from .helpers import QUEUES_PER_PROCESS, Conn, user
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +48,12 @@ def _scalar(conn: Conn, sql: str, *params: object) -> Any:
 
 
 def _wait_for_workers(conn: Conn, count: int) -> None:
+    """Until `count` queue engine processes have registered their workers."""
     _wait(
-        lambda: _scalar(conn, "SELECT count(*) FROM procrastinate_workers") >= count,
+        lambda: (
+            _scalar(conn, "SELECT count(*) FROM procrastinate_workers")
+            >= count * QUEUES_PER_PROCESS
+        ),
         STARTUP_TIMEOUT,
         f"{count} workers to register",
     )

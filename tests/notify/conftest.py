@@ -6,23 +6,19 @@ HANDOFF_ALLOW_PRIVATE_TARGETS=1, as the spec allows); each test scripts its answ
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from api.conftest import api, server  # noqa: F401  (the API tests' server and clients)
+from engine.conftest import Spawn, spawn  # noqa: F401  (the engine tests' worker processes)
 from handoff.store.clock import ClockSeam
 
 # An answer: (status, headers); a script maps the request count of its path to an answer.
@@ -104,35 +100,3 @@ async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
 @pytest.fixture
 def clock(db_url: str) -> ClockSeam:
     return ClockSeam(db_url, datetime.now(UTC).replace(microsecond=0))
-
-
-HANDOFF = str(Path(sys.executable).with_name("handoff"))
-Spawn = Callable[..., subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
-    """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        proc = subprocess.Popen(
-            [HANDOFF, "worker", *args],
-            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in started:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
