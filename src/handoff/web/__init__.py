@@ -15,6 +15,7 @@ from handoff.web.routes import (
     docs,
     engine,
     forms,
+    notifications,
     oncall,
     oncall_forms,
     people,
@@ -39,6 +40,7 @@ for _part in (
     person,
     calendar,
     engine,
+    notifications,
 ):
     router.include_router(_part.router)
 

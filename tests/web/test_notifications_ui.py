@@ -1,0 +1,207 @@
+"""The notifications page over HTTP: channels, their secret shown once, "send test", enable,
+disable, delete with a confirmation, deliveries with attempts and retry, and the reader rules.
+
+Targets are on 127.0.0.1 (HANDOFF_ALLOW_PRIVATE_TARGETS=1, as notify.md allows for tests); the
+test receiver is a real HTTP server there that answers each POST with a scripted status.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from handoff.store import notify
+
+from .client import Browser
+from .conftest import Web
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A local receiver: `status` is what it answers, `paths` what it was sent."""
+    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    state: dict[str, Any] = {"status": 204, "paths": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            state["paths"].append(self.path)
+            self.send_response(state["status"])
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _post(browser: Browser, url: str, **data: str) -> Any:
+    return browser.client.post(url, data={"csrf_token": browser.csrf, **data})
+
+
+def _channels(web: Web) -> list[notify.Channel]:
+    result: list[notify.Channel] = web.run(notify.list_channels)
+    return result
+
+
+def _add(browser: Browser, name: str, kind: str, target: str) -> Any:
+    return _post(browser, "/notifications/channels", name=name, kind=kind, target=target)
+
+
+def test_adding_a_webhook_shows_its_secret_once(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    browser.sign_in(web.admin_token)
+    added = _add(browser, "ops-hook", "webhook", receiver["url"] + "/hook")
+    assert added.status_code == 200
+    secret = re.search(r'class="channel-secret">([^<]+)<', added.text)
+    assert secret and secret.group(1).startswith("whsec_")
+    assert "shown only this once" in added.text
+    [channel] = _channels(web)
+    assert (channel.name, channel.kind) == ("ops-hook", "webhook")
+    again = browser.client.get("/notifications").text
+    assert secret.group(1) not in again and "ops-hook" in again
+
+
+def test_mistakes_show_next_to_their_field_and_change_nothing(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    browser.sign_in(web.admin_token)
+    bad = _add(browser, "", "webhook", "gopher://x")
+    assert bad.status_code == 422
+    assert re.search(r'id="error-name" role="status">[^<]+<', bad.text)
+    assert re.search(r'id="error-target" role="status">[^<]+<', bad.text)
+    kind = _add(browser, "x", "pager", receiver["url"])
+    assert kind.status_code == 422
+    assert re.search(r'id="error-kind" role="status">must be one of', kind.text)
+    assert _channels(web) == []
+    assert _add(browser, "ops", "webhook", receiver["url"]).status_code == 200
+    taken = _add(browser, "ops", "webhook", receiver["url"])
+    assert taken.status_code == 409
+    assert re.search(r'id="error-name" role="status">a channel named', taken.text)
+    assert len(_channels(web)) == 1
+
+
+def test_send_test_shows_what_the_receiver_answered(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"] + "/t")
+    [channel] = _channels(web)
+    ok = _post(browser, f"/notifications/channels/{channel.id}/test")
+    assert ok.status_code == 200 and receiver["paths"] == ["/t"]
+    assert "Delivered: the receiver answered HTTP 204" in ok.text
+    receiver["status"] = 500
+    failed = _post(browser, f"/notifications/channels/{channel.id}/test")
+    assert "Not delivered: the receiver answered HTTP 500" in failed.text
+
+
+def test_disable_enable_and_delete_after_confirming(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    off = _post(browser, f"/notifications/channels/{channel.id}/disable")
+    assert off.status_code == 303
+    assert _channels(web)[0].disabled_at is not None
+    assert "disabled since" in browser.client.get("/notifications").text
+    assert _post(browser, f"/notifications/channels/{channel.id}/enable").status_code == 303
+    assert _channels(web)[0].disabled_at is None
+    assert _post(browser, f"/notifications/channels/{channel.id}/sideways").status_code == 404
+    confirm = browser.client.get(f"/notifications/channels/{channel.id}/delete")
+    assert confirm.status_code == 200 and "Delete ops?" in confirm.text
+    assert _channels(web), "asking deletes nothing"
+    done = _post(browser, f"/notifications/channels/{channel.id}/delete")
+    assert done.status_code == 303 and _channels(web) == []
+    gone = _post(browser, f"/notifications/channels/{channel.id}/test")
+    assert gone.status_code == 404
+
+
+def _messages(web: Web, channel_id: Any) -> dict[str, str]:
+    async def insert(conn: Any) -> dict[str, str]:
+        cur = await conn.execute(
+            "INSERT INTO notify_messages (channel_id, event_type, event_at, payload, status)"
+            " SELECT %s, 'channel.test', now(), '{}', s"
+            " FROM unnest(ARRAY['failed', 'delivered']) s RETURNING id, status",
+            (channel_id,),
+        )
+        ids = {status: str(id_) for id_, status in await cur.fetchall()}
+        await conn.execute(
+            "INSERT INTO notify_attempts (message_id, at, outcome, status_code, error)"
+            " VALUES (%s, now(), 'failed', 410, 'HTTP 410 Gone')",
+            (ids["failed"],),
+        )
+        return ids
+
+    result: dict[str, str] = web.run(insert)
+    return result
+
+
+def test_deliveries_show_their_attempts_and_a_failed_one_can_be_retried(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    ids = _messages(web, channel.id)
+    listed = browser.client.get("/notifications").text
+    row = listed.split(f'id="delivery-{ids["failed"]}"')[1].split("</tr>")[0]
+    assert "HTTP 410" in row and "Retry" in row
+    delivered = listed.split(f'id="delivery-{ids["delivered"]}"')[1].split("</tr>")[0]
+    assert "Retry" not in delivered
+    retried = _post(browser, f"/notifications/deliveries/{ids['failed']}/retry")
+    assert retried.status_code == 303
+
+    async def status(conn: Any) -> str:
+        cur = await conn.execute(
+            "SELECT status FROM notify_messages WHERE id = %s", (ids["failed"],)
+        )
+        return str((await cur.fetchone())[0])
+
+    assert web.run(status) == "pending"
+    refused = _post(browser, f"/notifications/deliveries/{ids['delivered']}/retry")
+    assert refused.status_code == 409 and "delivered already" in refused.text
+
+
+def test_a_reader_sees_redacted_targets_no_controls_and_cannot_post(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    admin = Browser(web)
+    admin.sign_in(web.admin_token)
+    _add(admin, "slack", "slack", receiver["url"] + "/services/T0/B0/XXSECRET")
+    admin.client.close()
+    [channel] = _channels(web)
+    ids = _messages(web, channel.id)
+    browser.sign_in(web.reader_token)
+    seen = browser.client.get("/notifications")
+    assert seen.status_code == 200 and "slack" in seen.text
+    assert "XXSECRET" not in seen.text and receiver["url"] + "/…" in seen.text
+    assert "Send test" not in seen.text and "Retry" not in seen.text
+    assert 'action="/notifications/channels"' not in seen.text
+    for url in (
+        "/notifications/channels",
+        f"/notifications/channels/{channel.id}/test",
+        f"/notifications/channels/{channel.id}/disable",
+        f"/notifications/channels/{channel.id}/delete",
+        f"/notifications/deliveries/{ids['failed']}/retry",
+    ):
+        assert (
+            _post(browser, url, name="x", kind="webhook", target=receiver["url"]).status_code == 403
+        )
+    assert browser.client.get(f"/notifications/channels/{channel.id}/delete").status_code == 403
+    assert receiver["paths"] == [] and len(_channels(web)) == 1
