@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -205,3 +207,88 @@ def test_a_reader_sees_redacted_targets_no_controls_and_cannot_post(
         )
     assert browser.client.get(f"/notifications/channels/{channel.id}/delete").status_code == 403
     assert receiver["paths"] == [] and len(_channels(web)) == 1
+
+
+def _rotation(web: Web) -> Any:
+    ann = web.user("Ann")
+    start = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    return web.rotation("payments", "weekly", start, "Europe/Berlin", [ann]), ann
+
+
+def test_a_rotation_subscribes_and_unsubscribes_a_channel(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    rotation, _ = _rotation(web)
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    page = browser.client.get(f"/rotations/{rotation.id}").text
+    assert f'hx-get="/rotations/{rotation.id}/subscriptions"' in page
+    url = f"/rotations/{rotation.id}/subscriptions"
+    none = _post(browser, url, channel_id="")
+    assert none.status_code == 422
+    assert 'id="error-channel_id" role="status">choose a channel<' in none.text
+    missing = _post(browser, url, channel_id=str(uuid4()))
+    assert missing.status_code == 409 and "no channel" in missing.text
+    assert _post(browser, url, channel_id=str(channel.id)).status_code == 303
+    twice = _post(browser, url, channel_id=str(channel.id))
+    assert twice.status_code == 409 and "subscribed to that channel already" in twice.text
+    fragment = browser.client.get(url, headers={"HX-Request": "true"}).text
+    assert "<html" not in fragment and ">ops</a>" in fragment
+    [subscription] = web.run(lambda c: notify.list_subscriptions(c, rotation.id))
+    removed = _post(browser, f"{url}/{subscription.id}/remove")
+    assert removed.status_code == 303
+    assert web.run(lambda c: notify.list_subscriptions(c, rotation.id)) == []
+    assert _post(browser, f"{url}/{subscription.id}/remove").status_code == 404
+
+
+def test_a_person_gets_and_loses_a_reminder(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    ann = web.user("Ann")
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    assert f'hx-get="/people/{ann}/reminders"' in browser.client.get(f"/people/{ann}").text
+    url = f"/people/{ann}/reminders"
+    words = _post(browser, url, channel_id=str(channel.id), before_minutes="soon")
+    assert words.status_code == 422
+    assert re.search(r'id="error-before_minutes" role="status">must be a whole number', words.text)
+    far = _post(browser, url, channel_id=str(channel.id), before_minutes="999999")
+    assert far.status_code == 422
+    assert 'id="error-before_minutes" role="status">must be between 0 and' in far.text
+    nochannel = _post(browser, url, channel_id="", before_minutes="15")
+    assert 'id="error-channel_id" role="status">choose a channel<' in nochannel.text
+    assert web.run(lambda c: notify.list_reminders(c, ann)) == []
+    assert _post(browser, url, channel_id=str(channel.id), before_minutes="15").status_code == 303
+    person = browser.client.get(f"/people/{ann}").text
+    assert "15 minutes before each shift, by ops" in person
+    twice = _post(browser, url, channel_id=str(channel.id), before_minutes="15")
+    assert twice.status_code == 409 and "exists already" in twice.text
+    [reminder] = web.run(lambda c: notify.list_reminders(c, ann))
+    assert _post(browser, f"{url}/{reminder.id}/remove").status_code == 303
+    assert web.run(lambda c: notify.list_reminders(c, ann)) == []
+
+
+def test_a_reader_sees_subscriptions_but_changes_none(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    rotation, ann = _rotation(web)
+    admin = Browser(web)
+    admin.sign_in(web.admin_token)
+    _add(admin, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    url = f"/rotations/{rotation.id}/subscriptions"
+    assert _post(admin, url, channel_id=str(channel.id)).status_code == 303
+    admin.client.close()
+    browser.sign_in(web.reader_token)
+    seen = browser.client.get(url)
+    assert seen.status_code == 200 and ">ops</a>" in seen.text
+    assert "Unsubscribe" not in seen.text and "Subscribe</button>" not in seen.text
+    assert _post(browser, url, channel_id=str(channel.id)).status_code == 403
+    assert 'hx-get="/people/' not in browser.client.get(f"/people/{ann}").text
+    assert browser.client.get(f"/people/{ann}/reminders").status_code == 403
+    reminder = _post(
+        browser, f"/people/{ann}/reminders", channel_id=str(channel.id), before_minutes="5"
+    )
+    assert reminder.status_code == 403

@@ -16,6 +16,7 @@ from handoff.web.routes import (
     engine,
     forms,
     notifications,
+    notifications_links,
     oncall,
     oncall_forms,
     people,
@@ -41,6 +42,7 @@ for _part in (
     calendar,
     engine,
     notifications,
+    notifications_links,
 ):
     router.include_router(_part.router)
 
