@@ -16,11 +16,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from playwright.sync_api import expect
 
 from handoff.store import notify
 
 from .client import Browser
 from .conftest import Web
+from .screens import shoot
 
 
 @pytest.fixture
@@ -292,3 +294,38 @@ def test_a_reader_sees_subscriptions_but_changes_none(
         browser, f"/people/{ann}/reminders", channel_id=str(channel.id), before_minutes="5"
     )
     assert reminder.status_code == 403
+
+
+def test_the_pages_in_chromium_at_desktop_and_phone_width(
+    page: Any, console: list[str], web: Web, receiver: dict[str, Any]
+) -> None:
+    rotation, ann = _rotation(web)
+    page.goto("/signin")
+    page.fill("#token", web.admin_token)
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(re.compile(r"/rotations$"))
+    page.click("nav >> text=Notifications")
+    page.fill("#name", "ops-hook")
+    page.select_option("#kind", "webhook")
+    page.fill("#target", receiver["url"] + "/hook")
+    page.click("button:has-text('Add channel')")
+    expect(page.locator(".channel-secret")).to_contain_text("whsec_")
+    page.click("button:has-text('Send test')")
+    expect(page.locator(".test-result")).to_contain_text("the receiver answered HTTP 204")
+    shoot(page, "notifications")
+    page.goto(f"/rotations/{rotation.id}")
+    page.select_option("#subscribe-channel", label="ops-hook (webhook)")
+    page.click("button:has-text('Subscribe')")
+    expect(page.locator("#subscriptions")).to_contain_text("ops-hook")
+    expect(page.locator("#subscriptions button:has-text('Unsubscribe')")).to_be_visible()
+    page.goto(f"/people/{ann}")
+    page.select_option("#reminder-channel", label="ops-hook (webhook)")
+    page.fill("#reminder-minutes", "30")
+    page.click("button:has-text('Add reminder')")
+    expect(page.locator(".reminders-of")).to_contain_text("30 minutes before each shift")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto("/notifications")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"the page scrolls sideways at {width} px"
+    assert console == []
