@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 from starlette.datastructures import FormData
 
-from handoff import rotation
 from handoff.store import rotations
 from handoff.web import words
-from handoff.web.rotation_form import RotationForm, on_call_from
+from handoff.web.rotation_form import RotationForm
 
 from .client import Browser
 from .conftest import MAX_PARTICIPANTS, Web
@@ -184,20 +183,6 @@ def test_the_edit_form_has_no_participant_list(browser: Browser, web: Web) -> No
     del fields["with_participants"]
     preview = browser.client.post("/rotations/preview", data=fields)
     assert "error-participants" not in preview.text and 'class="who"' not in preview.text
-
-
-def test_who_takes_over_is_the_engine_s_rule() -> None:
-    """The preview's rule agrees with `rotation.shifts`, the engine's projection."""
-    grid = rotations.check_grid("daily", 1, START, "UTC")
-    people = [rotation.Participant(uuid.uuid4(), uuid.uuid4()) for _ in range(3)]
-    people.append(people[0])  # a duplicate, as the form allows
-    now = datetime(2026, 2, 1, 12, tzinfo=UTC)
-    handoffs = grid.next_handoffs(now, 9)
-    state = rotation.State(0, people[0].id, now)
-    after_last = handoffs[-1] + timedelta(seconds=1)
-    projected = rotation.shifts(grid, state, people, after_last)
-    assert on_call_from(people, handoffs) == [(start, who) for who, start, _ in projected[1:]]
-    assert on_call_from([], handoffs) == []
 
 
 @pytest.mark.parametrize(

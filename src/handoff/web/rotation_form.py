@@ -13,7 +13,6 @@ named `action` ("add", "up-2", "down-0", "remove-1") that re-render the form ins
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -182,14 +181,3 @@ def _local_time(text: str) -> datetime | None:
         return datetime.strptime(text, LOCAL_FORMAT)
     except ValueError:
         return None
-
-
-def on_call_from(people: Sequence[T], handoffs: Sequence[datetime]) -> list[tuple[datetime, T]]:
-    """Who takes over at each handoff of a new rotation: the engine's rule (rotation.py).
-
-    The first is on call from creation; at each handoff the next position takes over,
-    wrapping, so the person at handoff k is `people[(k + 1) % n]`.
-    """
-    if not people:
-        return []
-    return [(at, people[(k + 1) % len(people)]) for k, at in enumerate(handoffs)]

@@ -12,28 +12,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
-from zoneinfo import available_timezones
+from uuid import NAMESPACE_OID, UUID, uuid5
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
 
-from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
+from handoff import rotation
+from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, zone_names
 from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import rotations, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.web import views, words
 from handoff.web.flash import flash
 from handoff.web.render import page
-from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, RotationForm, on_call_from
+from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, RotationForm
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Posted, Refused, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-ZONES = sorted(available_timezones())
+ZONES = sorted(zone_names())  # the names the grid accepts, no more
 
 
 def _require_writer(viewer: Session) -> None:
@@ -60,17 +60,29 @@ def _label(person: users.User, names: Counter[str]) -> str:
 
 
 def _people_context(
-    form: RotationForm, people: Sequence[users.User], handoffs: list[datetime], limit: int
+    form: RotationForm,
+    people: Sequence[users.User],
+    now: datetime,
+    handoffs: list[datetime],
+    limit: int,
 ) -> dict[str, Any]:
-    """The pickers, and who is on call now and from each handoff (for the create form)."""
+    """The pickers, and who is on call now and from each handoff (for the create form), by the
+    engine's own rules: the first participant starts now, each handoff moves one position on."""
     by_id = {u.id: u for u in people}
     chosen = form.chosen(set(by_id), limit) or []
     counted = Counter(u.name for u in people)
-    names = [_label(by_id[u], counted) for u in chosen]
+    members = [rotation.Participant(uuid5(NAMESPACE_OID, str(i)), u) for i, u in enumerate(chosen)]
+    started = rotation.start(members, now).state
+    grid = form.grid()
+    takes_over: list[tuple[datetime, str]] = []
+    if started is not None and grid is not None and handoffs:
+        until = handoffs[-1] + timedelta(microseconds=1)
+        shifts = rotation.shifts(grid, started, members, until)[1:]
+        takes_over = [(begin, _label(by_id[p.user_id], counted)) for p, begin, _ in shifts]
     return {
         "people": people,
-        "on_call_now": names[0] if names else None,
-        "takes_over": on_call_from(names, handoffs),
+        "on_call_now": _label(by_id[chosen[0]], counted) if chosen else None,
+        "takes_over": takes_over,
     }
 
 
@@ -82,7 +94,7 @@ def _create_preview(
         "handoffs": handoffs,
         "phrase": phrase,
         "fields": CREATE_FIELDS,
-        **_people_context(form, people, handoffs, limit),
+        **_people_context(form, people, now, handoffs, limit),
     }
 
 
