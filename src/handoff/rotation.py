@@ -98,11 +98,6 @@ def advance(grid: Grid, state: State, participants: Sequence[Participant], now: 
     return Change(_state_at(participants, position, shift_start), tuple(handoffs))
 
 
-def next_run_at(grid: Grid, state: State | None) -> datetime | None:
-    """When the rotation next needs the engine: its next handoff, or never without state."""
-    return None if state is None else grid.end_time(state.shift_start)
-
-
 def check_participant_count(count: int, limit: int) -> None:
     if count > limit:
         raise RuleError(f"a rotation can have at most {limit} participants, this would be {count}")
@@ -222,21 +217,6 @@ def reconcile(
     return Change(current, handoffs)
 
 
-def update(
-    grid: Grid,
-    state: State | None,
-    participants: Sequence[Participant],
-    grid_changed_at: datetime,
-    now: datetime,
-) -> Change:
-    """Everything an engine does to one rotation: reconcile, then advance to `now`."""
-    settled = reconcile(state, participants, grid_changed_at, now)
-    if settled.state is None:
-        return settled
-    advanced = advance(grid, settled.state, participants, now)
-    return Change(advanced.state, settled.handoffs + advanced.handoffs)
-
-
 def shifts(
     grid: Grid,
     state: State,
@@ -246,8 +226,9 @@ def shifts(
 ) -> list[tuple[Participant, datetime, datetime]]:
     """Project the shifts from the current one until `until`: (participant, start, end).
 
-    Used by every projection (handoffs, shifts, on-call at a future time, the calendar), so
-    they all agree with what the engine will do.
+    The engine's own rule for the future when nothing else intervenes (no override, no
+    scheduled change: oncall.py walks those); the create form's preview names who takes over
+    with it.
     """
     result: list[tuple[Participant, datetime, datetime]] = []
     position = state.position % len(participants)

@@ -321,7 +321,9 @@ def test_without_overrides_or_changes_catch_up_is_advance(
         (h.at, h.from_participant, h.to_participant) for h in change.handoffs
     ]
     assert all(e.cause == "boundary" and e.effective == (count > 1) for e in result.events)
-    assert oc.next_wake(config, result.state, ps, [], [], now) == r.next_run_at(grid, result.state)
+    assert oc.next_wake(config, result.state, ps, [], [], now) == (
+        None if result.state is None else grid.end_time(result.state.shift_start)
+    )
     pieces = oc.segments(config, state, ps, [], [], shift_start, now)
     assert [(p.participant, p.start, p.end) for p in pieces] == [
         (p, start, min(end, now)) for p, start, end in r.shifts(grid, state, ps, now)

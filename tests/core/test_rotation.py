@@ -68,12 +68,6 @@ def test_advance_without_participants_drops_the_state() -> None:
     assert r.advance(GRID, at(people("ann"), 0, T0), [], FIRST) == r.Change(None)
 
 
-def test_next_run_at_is_the_next_handoff() -> None:
-    ps = people("ann")
-    assert r.next_run_at(GRID, at(ps, 0, T0)) == FIRST
-    assert r.next_run_at(GRID, None) is None
-
-
 def test_participant_limit() -> None:
     r.check_participant_count(1000, 1000)
     with pytest.raises(r.RuleError, match="at most 1000"):
@@ -196,27 +190,6 @@ def test_reconcile_starts_drops_and_restarts_after_a_grid_edit() -> None:
     edited = T0 + timedelta(hours=1)
     assert r.reconcile(at(ps, 0, T0), ps, edited, edited + DAY).state == at(ps, 0, edited)
     assert r.reconcile(at(ps, 0, T0), ps, T0 - DAY, T0 + DAY).state == at(ps, 0, T0)
-
-
-def test_update_reconciles_then_advances() -> None:
-    ps = people("ann", "bob", "cid")
-    now = FIRST + DAY
-    change = r.update(GRID, at(ps, 2, T0), ps[:2], T0 - DAY, now)
-    causes = [h.cause for h in change.handoffs]
-    assert causes == ["participant_removed", "boundary", "boundary"]
-    assert change.state == at(ps, 0, FIRST + DAY)
-    assert r.update(GRID, None, [], T0, now) == r.Change(None)
-    started = r.update(GRID, None, ps, T0, T0)
-    assert started.state == at(ps, 0, T0) and started.handoffs[0].cause == "started"
-
-
-def test_update_after_a_grid_edit_restarts_at_the_edit() -> None:
-    ps = people("ann", "bob")
-    edited = FIRST - timedelta(hours=1)  # edited just before the old boundary
-    weekly = Grid("weekly", 1, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "UTC")
-    change = r.update(weekly, at(ps, 0, T0), ps, edited, FIRST + timedelta(minutes=1))
-    assert change == r.Change(at(ps, 0, edited))
-    assert r.next_run_at(weekly, change.state) == weekly.end_time(edited)
 
 
 def test_shifts_project_the_engine_s_future() -> None:

@@ -1,9 +1,9 @@
 """The invariants checked from the database after each fault, with the pure core.
 
 For every rotation of a fault the checker reads its grid, participants, current state and
-recorded history, and the state it started from (`chaos_baseline`). It asks the pure core
-(`rotation.update`, the same function every engine runs) what must have happened between the
-baseline and now, and compares:
+recorded history, and the state it started from (`chaos_baseline`). It asks the engines' own
+catch-up (`state.settle`: rotation.reconcile and oncall.catch_up, pure, no I/O) what must have
+happened between the baseline and now, and compares:
 
 - the stored state equals the state the core computes;
 - every boundary the core crossed is recorded once, from and to the right participants, and
@@ -32,7 +32,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from handoff import rotation
-from handoff.grid import Grid
+from handoff.store import state
 
 RECOVERY_WINDOW = timedelta(seconds=30)
 SETTLE_POLL_SECONDS = 1.0
@@ -122,16 +122,12 @@ class Check:
         return [f"{n}={getattr(self, n)}" for n in names if getattr(self, n)]
 
 
-def _grid(row: dict[str, Any]) -> Grid:
-    return Grid(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
-
-
 def check(url: str, fault: str) -> Check:
     """Compare the database with the core for every rotation of `fault`, as of now."""
     with psycopg.connect(url, row_factory=dict_row) as conn, conn.transaction():
         # One snapshot for every read, so a handoff committed meanwhile cannot be half-seen.
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        now_row = conn.execute("SELECT now() AS now").fetchone()
+        now_row = conn.execute("SELECT handoff_now() AS now").fetchone()
         assert now_row is not None
         as_of: datetime = now_row["now"]
         rows = conn.execute(_ROTATIONS, {"fault": fault}).fetchall()
@@ -157,16 +153,29 @@ def _check_rotation(
 ) -> None:
     result.recorded += len(recorded)
     result.lags.extend((h["processed_at"] - h["boundary_at"]).total_seconds() for h in recorded)
-    try:
-        grid = _grid(row)
-    except ValueError:
-        result.broken += 1
-        return
     baseline = rotation.State(
         row["base_position"], row["base_participant"], row["base_shift_start"]
     )
-    change = rotation.update(grid, baseline, participants, row["grid_changed_at"], as_of)
-    expected = {h.at: h for h in change.handoffs if h.cause == "boundary"}
+    locked = state.Locked(
+        id=row["id"],
+        name="",
+        type=row["type"],
+        shift_length=row["shift_length"],
+        start=row["start_at"],
+        time_zone=row["time_zone"],
+        grid_changed_at=row["grid_changed_at"],
+        participants=[
+            state.ParticipantRow(p.id, p.user_id, i, "") for i, p in enumerate(participants)
+        ],
+        state=baseline,
+        now=as_of,
+    )
+    try:
+        settled = state.settle(locked, strict=True)
+    except ValueError:
+        result.broken += 1
+        return
+    expected = {h.at: h for h in settled.rows if h.cause == "boundary"}
     result.boundaries += len(expected)
     seen = {h["boundary_at"]: h for h in recorded}
     unsettled = False
@@ -179,10 +188,9 @@ def _check_rotation(
             else:
                 result.pending += 1
             continue
-        source = handoff.from_participant.id if handoff.from_participant else None
         if (got["from_participant_id"], got["to_participant_id"]) != (
-            source,
-            handoff.to_participant.id,
+            handoff.from_participant_id,
+            handoff.to_participant_id,
         ):
             result.wrong_participants += 1
     result.unexpected += sum(1 for at in seen if at not in expected)
@@ -193,10 +201,10 @@ def _check_rotation(
         if row["position"] is None
         else rotation.State(row["position"], row["participant_id"], row["shift_start"])
     )
-    if stored != change.state:
+    if stored != settled.locked.state:
         result.state_mismatches += 1
     if row["job_id"] is None and (
-        not row["scheduled"] or row["next_run_at"] != rotation.next_run_at(grid, change.state)
+        not row["scheduled"] or row["next_run_at"] != state.next_run_at(settled.locked)
     ):
         result.unscheduled += 1
 

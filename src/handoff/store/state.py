@@ -82,10 +82,6 @@ class Locked:
     changes: tuple[oncall.ScheduledChange, ...] = ()  # pending, in time order
     names: Mapping[UUID, str] = field(default_factory=dict)  # users they name
 
-    def grid(self) -> Grid:
-        """The rotation's grid; raises ValueError for a config written around validation."""
-        return Grid(self.type, self.shift_length, self.start, self.time_zone)  # type: ignore[arg-type]
-
     def config(self) -> oncall.Config:
         return oncall.Config(self.type, self.shift_length, self.start, self.time_zone)
 
@@ -462,7 +458,7 @@ async def commit(
         rows,
         engine=engine,
         write_state=final.state != locked.state,
-        next_run_at=_next_run_at(final),
+        next_run_at=next_run_at(final),
         job_id=job_id,
     )
     return tuple(rows)
@@ -482,7 +478,7 @@ def _effective_changed(before: Locked, after: Locked) -> bool:
     return not before.overrides or _on_call(before) != _on_call(after)
 
 
-def _next_run_at(locked: Locked) -> datetime | None:
+def next_run_at(locked: Locked) -> datetime | None:
     """The earliest of the next handoff, override edge and pending change; at once for a
     grid that cannot be computed (its job then fails alone)."""
     try:

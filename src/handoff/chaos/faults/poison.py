@@ -7,7 +7,7 @@ starts), while every healthy rotation hands off; it must show in the API's job l
 behind the engine page) and in the worker's `handoff_job_failures_total`. Then the data is
 fixed with plain SQL, as an operator would, and the rotation must be brought up to date.
 Fixing a time zone is a grid edit, so by the rules the shift restarts at the fix: the
-invariant checker's core call (`rotation.update` with the rotation's grid_changed_at) says
+invariant checker's core call (`state.settle`, with the rotation's grid_changed_at) says
 exactly what must then be recorded.
 """
 
