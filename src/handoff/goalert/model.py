@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from handoff.rotation import Participant
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -16,12 +18,6 @@ class User:
 
     def source(self) -> dict[str, Any]:
         return {"name": self.name, "email": self.email}
-
-
-@dataclass(frozen=True, slots=True)
-class Participant:
-    id: UUID
-    user_id: UUID
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,7 @@ class Item:
     config: rotations.Config | None = None
     grid: grids.Grid | None = None
     users: tuple[UserWrite, ...] = ()
-    on_call: model.Participant | None = None
+    on_call: rotation.Participant | None = None
     next_handoff: datetime | None = None
     stale_boundaries: int = 0
     difference: Difference | None = None

@@ -15,7 +15,8 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff.goalert.model import Participant, Rotation, Snapshot, State, User
+from handoff.goalert.model import Rotation, Snapshot, State, User
+from handoff.rotation import Participant
 from handoff.store.queries import Queries
 
 Q = Queries("goalert")
