@@ -317,13 +317,15 @@ async def test_a_rotation_that_starts_while_an_override_is_in_force_starts_cover
 ) -> None:
     """Cy covers a rotation nobody takes part in yet: Cy is on call from the override's
     making; Ann joining (the rotation starts) changes no one until the override ends."""
-    rid = rotation(conn, "ops", _hour(clock) - DAY)
+    base = _hour(clock)
+    clock.set(base + timedelta(minutes=10))
+    rid = rotation(conn, "ops", base - DAY)
     ann, cy = user(conn, "ann"), user(conn, "cy")
     made = clock.now()
     row = conn.execute(
         "INSERT INTO overrides (rotation_id, start_at, end_at, user_id, created_at)"
         " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (rid, _hour(clock), _hour(clock) + 2 * HOUR, cy, made),
+        (rid, base, base + 2 * HOUR, cy, made),
     ).fetchone()
     assert row
     cover = row["id"]
@@ -336,7 +338,7 @@ async def test_a_rotation_that_starts_while_an_override_is_in_force_starts_cover
         (made, "override_started", None, "cy", True, cover, None),
         (joined, "started", None, "ann", False, None, None),
     ]
-    clock.set(_hour(clock) + 2 * HOUR)
+    clock.set(base + 2 * HOUR)
     await Dispatcher(pool).tick()
     await run_jobs(conn, processor)
     assert [r[:7] for r in _timeline(conn, rid)][2:] == [

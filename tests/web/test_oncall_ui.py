@@ -28,6 +28,8 @@ from .screens import SHOTS, SIZES
 ZONE = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 1, 5, 8, tzinfo=UTC)  # 09:00 in Berlin
 ROTATION_URL = re.compile(r"/rotations/[0-9a-f-]{36}$")
+# The weekly rotations here hand off on Mondays at 09:00 in Berlin.
+MIDWEEK = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
 def _weekly(web: Web, *names: str) -> tuple[rotations.Rotation, list[UUID]]:
@@ -341,9 +343,10 @@ def test_the_change_form_starts_at_the_next_handoff_and_previews_its_shifts(
 def test_the_next_handoff_offered_counts_the_changes_already_pending(
     browser: Browser, web: Web
 ) -> None:
+    # On a Wednesday noon by the engine's clock, so that the change comes before the weekly
+    # rotation's own next handoff whatever the time of day the test runs at.
+    web.clock.offset = MIDWEEK - datetime.now(UTC)
     rotation, _ = _weekly(web, "Ann", "Bo")
-    # Soon enough to come before the weekly rotation's own next handoff, whatever the time of
-    # day the test runs at (on a Monday morning that handoff is within the hour).
     at = _minute(web.clock.now()) + timedelta(minutes=2)
 
     async def hourly_soon(conn: Any) -> changes.Change:
