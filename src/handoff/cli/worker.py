@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from typing import Annotated
 
+import psycopg
+import structlog
 import typer
 
 from handoff.cli import common
 from handoff.config import Settings
 from handoff.engine import metrics
-from handoff.engine.runner import EngineKind, run_engine
+from handoff.engine.loops import jittered
+from handoff.engine.runner import RESTART_BACKOFF, EngineKind, run_engine
+
+# How long a worker started while its database is away (a restart, a failover) waits for it
+# before it gives up with the usual one line: a restart must never need a supervisor.
+STARTUP_PATIENCE = 120.0
+# Connection failures that an outage causes, not a wrong URL: no answer at all (no SQLSTATE),
+# or the server starting up or shutting down.
+TRANSIENT = (None, "57P01", "57P03")
+
+log = structlog.get_logger("handoff.engine")
 
 
 def worker(
@@ -33,6 +46,8 @@ def worker(
     loaded = common.settings()
     if metrics_port is not None:
         metrics.serve(metrics_port)
+    if loaded.database_url:
+        _wait_for_database(loaded.database_url)
     with common.database(loaded) as url:
         asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency))
 
@@ -43,3 +58,20 @@ async def _run(url: str, loaded: Settings, kind: EngineKind, concurrency: int) -
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await run_engine(url, loaded, engine=kind, concurrency=concurrency, stop=stop)
+
+
+def _wait_for_database(url: str) -> None:
+    """Wait, with a capped backoff, while the database is away for a reason an outage gives;
+    anything else (a wrong name, a refused login) goes on to the one-line error at once."""
+    first, longest = (d.total_seconds() for d in RESTART_BACKOFF)
+    wait, deadline = first, time.monotonic() + STARTUP_PATIENCE
+    while True:
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+            return
+        except psycopg.OperationalError as exc:
+            if exc.sqlstate not in TRANSIENT or time.monotonic() > deadline:
+                return
+            log.warning("waiting for the database", wait_seconds=wait, error=str(exc).strip())
+            time.sleep(jittered(wait))
+            wait = min(wait * 2, longest)
