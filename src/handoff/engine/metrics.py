@@ -37,6 +37,13 @@ JOB_DURATION = Histogram(
 JOB_FAILURES = Counter(
     "handoff_job_failures", "Rotation updates that raised (each is retried).", registry=REGISTRY
 )
+BATCHED = Counter(
+    "handoff_batch_job_rotations",
+    "Rotations of many-rotation jobs, by the path that took them: batched (one read, guarded"
+    " pipelined writes) or locked (changed since read, or needing more than a state write).",
+    ["path"],
+    registry=REGISTRY,
+)
 DISPATCH_REPAIRS = Counter(
     "handoff_dispatch_repairs",
     "Missed updates found and enqueued again by the sweep.",

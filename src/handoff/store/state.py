@@ -12,8 +12,10 @@ the next run time (the earliest of the next handoff, override edge and pending c
 written. The batch engine, which locks every rotation in one statement, shares `settle()` and
 `commit()`.
 
-This is the engine's hot path: a queue job's update is three statements (lock, read, save)
-between BEGIN and COMMIT, plus one per applied scheduled change.
+This is the locked path: three statements (lock, read, save) between BEGIN and COMMIT, plus
+one per applied scheduled change. A queue job of many rotations first tries the batched path
+(`handoff.store.batched`), which reads them all in one statement and writes each with this
+module's `save` statement, guarded, and leaves to this path any rotation that changed.
 """
 
 from __future__ import annotations
@@ -188,13 +190,17 @@ async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
         await cur.execute(Q["read_locked"], args)
         found = await cur.fetchone()
     assert found is not None
-    participants = [
+    return Locked.from_row(row, participant_rows(found), found, found["now"])
+
+
+def participant_rows(found: Mapping[str, Any]) -> list[ParticipantRow]:
+    """The participants of a read's row (its parallel arrays), in order."""
+    return [
         ParticipantRow(*fields)
         for fields in zip(
             found["ids"], found["user_ids"], found["positions"], found["user_names"], strict=True
         )
     ]
-    return Locked.from_row(row, participants, found, found["now"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,30 +546,55 @@ async def save(
     Releases the rotation from `job_id`, the job that ran it, if any, and notes that it was
     brought up to date at `locked.now`.
     """
-    new = locked.state
     await conn.execute(
         Q["save"],
-        {
-            "rotation_id": locked.id,
-            "write_state": new is not None and write_state,
-            "delete_state": new is None and write_state,
-            "position": new.position if new else None,
-            "participant_id": new.participant_id if new else None,
-            "shift_start": new.shift_start if new else None,
-            "processed_at": locked.now,
-            "engine": engine,
-            "at": [r.at for r in rows],
-            "cause": [r.cause for r in rows],
-            "from_participant_id": [r.from_participant_id for r in rows],
-            "to_participant_id": [r.to_participant_id for r in rows],
-            "from_user_id": [r.from_user_id for r in rows],
-            "from_user_name": [r.from_user_name for r in rows],
-            "to_user_id": [r.to_user_id for r in rows],
-            "to_user_name": [r.to_user_name for r in rows],
-            "effective": [r.effective for r in rows],
-            "override_id": [r.override_id for r in rows],
-            "change_id": [r.change_id for r in rows],
-            "next_run_at": next_run_at,
-            "job_id": job_id,
-        },
+        save_params(
+            locked,
+            rows,
+            engine=engine,
+            write_state=write_state,
+            next_run_at=next_run_at,
+            job_id=job_id,
+        ),
     )
+
+
+def save_params(
+    locked: Locked,
+    rows: Sequence[HistoryRow],
+    *,
+    engine: Engine,
+    write_state: bool,
+    next_run_at: datetime | None,
+    job_id: int | None,
+    versions: tuple[str, str] | None = None,
+) -> dict[str, object]:
+    """The parameters of the `save` statement; `versions` (of the state and schedule rows)
+    make it write only if neither changed since they were read."""
+    new = locked.state
+    state_version, schedule_version = versions or (None, None)
+    return {
+        "rotation_id": locked.id,
+        "write_state": new is not None and write_state,
+        "delete_state": new is None and write_state,
+        "position": new.position if new else None,
+        "participant_id": new.participant_id if new else None,
+        "shift_start": new.shift_start if new else None,
+        "processed_at": locked.now,
+        "engine": engine,
+        "at": [r.at for r in rows],
+        "cause": [r.cause for r in rows],
+        "from_participant_id": [r.from_participant_id for r in rows],
+        "to_participant_id": [r.to_participant_id for r in rows],
+        "from_user_id": [r.from_user_id for r in rows],
+        "from_user_name": [r.from_user_name for r in rows],
+        "to_user_id": [r.to_user_id for r in rows],
+        "to_user_name": [r.to_user_name for r in rows],
+        "effective": [r.effective for r in rows],
+        "override_id": [r.override_id for r in rows],
+        "change_id": [r.change_id for r in rows],
+        "next_run_at": next_run_at,
+        "job_id": job_id,
+        "state_version": state_version,
+        "schedule_version": schedule_version,
+    }

@@ -39,24 +39,68 @@ LEFT JOIN (
 ) sc ON true
 CROSS JOIN LATERAL handoff_oncall_inputs_v1(%(rotation_id)s, sc.caught_up_at) i;
 
+-- name: read_unlocked
+-- The engine's batched read (handoff.store.state.read_unlocked): what read_locked reads, for
+-- many rotations in one statement and without locks, with the versions (xmin) of each one's
+-- state and schedule rows, which the guarded `save` checks. Every change to what decides who
+-- is on call writes the schedule row in the same transaction (the write path's save, and the
+-- triggers' handoff_enqueue_rotations), so an unchanged schedule row means unchanged inputs.
+-- Only rotations with both rows are returned; the others take the locked path.
+SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
+       r.grid_changed_at, p.ids, p.user_ids, p.positions, p.user_names,
+       st.position, st.participant_id, st.shift_start, st.xmin::text AS state_version,
+       sc.caught_up_at, sc.xmin::text AS schedule_version,
+       i.overrides, i.changes, i.names, handoff_now() AS now
+FROM unnest(%(rotation_ids)s::uuid[]) WITH ORDINALITY AS wanted (id, ord)
+JOIN rotations r ON r.id = wanted.id
+JOIN rotation_state st ON st.rotation_id = r.id
+JOIN rotation_schedule sc ON sc.rotation_id = r.id
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(pp.id ORDER BY pp.position), '{}') AS ids,
+           coalesce(array_agg(pp.user_id ORDER BY pp.position), '{}') AS user_ids,
+           coalesce(array_agg(pp.position ORDER BY pp.position), '{}') AS positions,
+           coalesce(array_agg(u.name ORDER BY pp.position), '{}') AS user_names
+    FROM participants pp JOIN users u ON u.id = pp.user_id
+    WHERE pp.rotation_id = r.id
+) p
+CROSS JOIN LATERAL handoff_oncall_inputs_v1(r.id, sc.caught_up_at) i
+ORDER BY wanted.ord;
+
 -- name: save
 -- Everything a state change writes, in one statement: the state (upserted or deleted), its
 -- handoffs (a boundary already recorded by another engine or a retry is skipped), and the next
 -- run time, releasing the rotation from the job that ran it (only that job: a newer job that
 -- claimed the rotation meanwhile keeps its claim and its due time, so it still runs). A
--- successful write clears the rotation's last failure.
-WITH upserted AS (
+-- successful write clears the rotation's last failure. Returns a row when it wrote.
+--
+-- The write path holds the rotation's locks and passes no versions. The engine's batched
+-- path (read_unlocked) passes the versions it read: the statement then locks the state row,
+-- then the schedule row (the one lock order, without the rotation row, which it never
+-- writes) and writes nothing unless both are still the versions read. A row updated
+-- meanwhile fails the check, also when it was updated while this statement waited for it
+-- (READ COMMITTED re-checks the newest version), so nothing decided on stale inputs lands.
+WITH unchanged AS MATERIALIZED (
+    SELECT 1 FROM rotation_state st JOIN rotation_schedule sc USING (rotation_id)
+    WHERE st.rotation_id = %(rotation_id)s::uuid
+      AND st.xmin::text = %(state_version)s::text
+      AND sc.xmin::text = %(schedule_version)s::text
+    FOR UPDATE
+),
+go AS MATERIALIZED (
+    SELECT %(schedule_version)s::text IS NULL OR EXISTS (SELECT 1 FROM unchanged) AS ok
+),
+upserted AS (
     INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
     SELECT %(rotation_id)s::uuid, %(position)s::int, %(participant_id)s::uuid,
            %(shift_start)s::timestamptz, now()
-    WHERE %(write_state)s
+    WHERE %(write_state)s AND (SELECT ok FROM go)
     ON CONFLICT (rotation_id) DO UPDATE
     SET position = excluded.position, participant_id = excluded.participant_id,
         shift_start = excluded.shift_start, updated_at = now()
 ),
 deleted AS (
     DELETE FROM rotation_state
-    WHERE rotation_id = %(rotation_id)s::uuid AND %(delete_state)s
+    WHERE rotation_id = %(rotation_id)s::uuid AND %(delete_state)s AND (SELECT ok FROM go)
 ),
 recorded AS (
     -- Each boundary, and each (instant, cause, override or change), is recorded once: a row
@@ -73,11 +117,13 @@ recorded AS (
                 %(effective)s::boolean[], %(override_id)s::uuid[], %(change_id)s::uuid[])
          AS h(at, cause, from_participant_id, to_participant_id, from_user_id, from_user_name,
               to_user_id, to_user_name, effective, override_id, change_id)
+    WHERE (SELECT ok FROM go)
     ON CONFLICT DO NOTHING
 )
 INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at, caught_up_at)
-VALUES (%(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL,
-        %(processed_at)s::timestamptz)
+SELECT %(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL,
+       %(processed_at)s::timestamptz
+WHERE (SELECT ok FROM go)
 ON CONFLICT (rotation_id) DO UPDATE
 SET failed_at = NULL,
     last_error = NULL,
@@ -94,7 +140,8 @@ SET failed_at = NULL,
     dispatched_at = CASE
         WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
         THEN rotation_schedule.dispatched_at
-        ELSE NULL END;
+        ELSE NULL END
+RETURNING true AS written;
 
 -- name: record_failure
 -- A rotation's update failed (its transaction rolled back): remember when and why, on the

@@ -1,0 +1,134 @@
+"""The engine's batched write: many rotations in one round trip each way, one transaction each.
+
+A queue job of many rotations (a storm) reads them all in one statement without locks
+(`read`), lets the pure core catch each one up exactly as the locked path would
+(`state.settle`), and writes each with the write path's own `save` statement in its own
+transaction, guarded by the versions read: the statement writes only if the rotation's state
+and schedule rows are still as read (engine.md, "One rotation, one transaction"). All those
+transactions are sent in one pipeline, so the worker waits for the database once per job, not
+five times per rotation.
+
+Whatever this path does not take goes through the locked path (`state.write`) alone, after
+it: a rotation changed since it was read, one whose catch-up applies a scheduled change or
+changes its participants, grid or whether it runs, one the core cannot walk, and every
+rotation of a batch whose pipeline failed (the locked path is idempotent, so one that did
+commit is only confirmed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
+
+from handoff.store import state
+from handoff.store.queries import Queries
+
+Q = Queries("state")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A rotation as read without locks, with the versions (xmin) of its state and schedule
+    rows, which its write checks."""
+
+    locked: state.Locked
+    versions: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A rotation caught up in the core, to be written by state, history and schedule alone."""
+
+    snapshot: Snapshot
+    settled: state.Settled
+
+    @property
+    def rotation_id(self) -> UUID:
+        return self.snapshot.locked.id
+
+
+@asynccontextmanager
+async def autocommit(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
+    """Run the block with `conn` in autocommit (each transaction explicit, no implicit BEGIN
+    round trip), and hand it back as it came, with no transaction left open."""
+    await conn.set_autocommit(True)
+    try:
+        yield
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()
+        await conn.set_autocommit(False)
+
+
+async def read(conn: AsyncConnection[Any], rotation_ids: Sequence[UUID]) -> list[Snapshot]:
+    """The rotations that have state and a schedule, in the order asked, read in one
+    statement at one instant of the engine's clock."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["read_unlocked"], {"rotation_ids": list(rotation_ids)})
+        found = await cur.fetchall()
+    return [
+        Snapshot(
+            state.Locked.from_row(row, state.participant_rows(row), row, row["now"]),
+            (row["state_version"], row["schedule_version"]),
+        )
+        for row in found
+    ]
+
+
+def plan(snapshot: Snapshot) -> Plan | None:
+    """The rotation caught up to the clock, if writing it needs nothing but its state, its
+    history and its schedule; None if it must take the locked path."""
+    locked = snapshot.locked
+    try:
+        settled = state.settle(locked, strict=True)
+    except ValueError:
+        return None
+    caught = settled.locked
+    if (
+        settled.applied
+        or caught.state is None
+        or caught.participants != locked.participants
+        or caught.config() != locked.config()
+    ):
+        return None
+    return Plan(snapshot, settled)
+
+
+async def write(
+    conn: AsyncConnection[Any], plans: Sequence[Plan], *, job_id: int | None
+) -> dict[UUID, tuple[state.HistoryRow, ...]]:
+    """Write each plan in its own transaction, all in one pipeline; returns the history rows
+    of each rotation written, leaving out those changed since they were read.
+
+    `conn` must be in autocommit (`autocommit()`). Raises if any statement failed: the
+    transactions before it committed, the rest did not, and the caller cannot tell which,
+    so it sends them all through the locked path.
+    """
+    cursors: list[AsyncCursor[Any]] = []
+    async with conn.pipeline():
+        for p in plans:
+            caught = p.settled.locked
+            await conn.execute("BEGIN")
+            params = state.save_params(
+                caught,
+                p.settled.rows,
+                engine="queue",
+                write_state=caught.state != p.snapshot.locked.state,
+                next_run_at=state.next_run_at(caught),
+                job_id=job_id,
+                versions=p.snapshot.versions,
+            )
+            cursors.append(await conn.execute(Q["save"], params))
+            await conn.execute("COMMIT")
+    written: dict[UUID, tuple[state.HistoryRow, ...]] = {}
+    for p, cur in zip(plans, cursors, strict=True):
+        if await cur.fetchone() is not None:
+            written[p.rotation_id] = p.settled.rows
+    return written
