@@ -138,3 +138,73 @@ def test_ceiling_falls_back_to_the_python_client_without_pgbench(
     assert result.pgbench is None and result.pgbench_missing
     assert result.source == ceiling.PYTHON_CLIENT
     assert result.per_second == result.best.per_second > 0
+
+
+def test_minimal_script_records_one_handoff_per_statement(server_url: str, tmp_path: Path) -> None:
+    binary = _binary()
+    script = tmp_path / "minimal.sql"
+    script.write_text(pgbench.MINIMAL_SCRIPT)
+    with server.fresh_database(server_url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            pgbench.prepare(conn, ROTATIONS)
+            before = dict(conn.execute("SELECT rotation_id, shift_start FROM rotation_state"))
+        # One client: no statement can find its rotation moved by another one.
+        run = pgbench.run_script(binary, url, script, rotations=ROTATIONS, clients=1, seconds=1)
+        assert run.transactions > ROTATIONS and run.failed == 0
+        with psycopg.connect(url) as conn:
+            total, distinct = conn.execute(
+                "SELECT count(*), count(DISTINCT (rotation_id, boundary_at)) FROM handoffs"
+            ).fetchone() or (0, 0)
+            assert total == distinct == run.transactions
+            # History copies the participants' users, as the engine's save does.
+            wrong = conn.execute(
+                """SELECT count(*) FROM handoffs h
+                   JOIN participants tp ON tp.id = h.to_participant_id
+                   JOIN users tu ON tu.id = tp.user_id
+                   JOIN participants fp ON fp.id = h.from_participant_id
+                   JOIN users fu ON fu.id = fp.user_id
+                   WHERE tp.rotation_id <> h.rotation_id OR fp.rotation_id <> h.rotation_id
+                      OR fp.id = tp.id OR h.to_user_id <> tu.id OR h.to_user_name <> tu.name
+                      OR h.from_user_id <> fu.id OR h.from_user_name <> fu.name
+                      OR (h.cause, h.engine) <> ('boundary', 'queue')"""
+            ).fetchone()
+            assert wrong == (0,)
+            rows = conn.execute(
+                """SELECT st.rotation_id, st.participant_id, st.shift_start, s.next_run_at,
+                          s.job_id, count(h.*), max(h.boundary_at),
+                          (array_agg(h.to_participant_id ORDER BY h.boundary_at DESC))[1]
+                   FROM rotation_state st JOIN rotation_schedule s USING (rotation_id)
+                   LEFT JOIN handoffs h USING (rotation_id)
+                   GROUP BY 1, 2, 3, 4, 5"""
+            ).fetchall()
+    for rotation_id, participant, start, next_run_at, job_id, count, last, last_to in rows:
+        # State, history and schedule moved together, an hour per applied statement.
+        assert start == before[rotation_id] + count * timedelta(hours=1)
+        if count:
+            assert (last, last_to) == (start, participant)
+            assert next_run_at == start + timedelta(hours=1) and job_id is None
+
+
+def test_minimal_script_under_contention_never_records_twice(
+    server_url: str, tmp_path: Path
+) -> None:
+    binary = _binary()
+    script = tmp_path / "minimal.sql"
+    script.write_text(pgbench.MINIMAL_SCRIPT)
+    with server.fresh_database(server_url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            pgbench.prepare(conn, 2)
+        # Four clients on two rotations: a statement whose rotation moved meanwhile applies
+        # nothing (the guard), so history never forks.
+        run = pgbench.run_script(binary, url, script, rotations=2, clients=4, seconds=1)
+        assert run.failed == 0
+        with psycopg.connect(url) as conn:
+            forks = conn.execute(
+                """SELECT count(*) FROM handoffs a JOIN handoffs b
+                   ON a.rotation_id = b.rotation_id AND a.id < b.id
+                   AND a.from_participant_id = b.from_participant_id
+                   AND a.boundary_at = b.boundary_at"""
+            ).fetchone()
+            total = conn.execute("SELECT count(*) FROM handoffs").fetchone()
+    assert forks == (0,)
+    assert total is not None and 0 < total[0] <= run.transactions

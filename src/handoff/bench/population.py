@@ -3,7 +3,10 @@
 Rotations, users, participants, state and schedule are written with INSERT ... SELECT over
 generate_series, with the participants' enqueue triggers disabled for the insert (the bench
 owns its database): the bench writes each rotation's state and schedule itself, so no queue
-job exists before a scenario wants one.
+job exists before a scenario wants one. As a superuser (the embedded server's), the insert also
+runs with session_replication_role = replica, which skips the foreign-key checks: the rows are
+consistent by construction, and the checks (two per participant, one per state and schedule
+row) are most of the time a million rotations take to populate.
 
 Grid boundaries fall on whole minutes (a rotation's start is minute-aligned), but a storm must
 start a couple of seconds after the workers are ready. So a scenario *releases* its rotations:
@@ -28,8 +31,10 @@ USERS = 100
 IDLE_FIRST_DUE = timedelta(minutes=10)  # no idle rotation is due during its window
 MINUTES_PER_DAY = 1440
 IDLE_SPREAD_MINUTES = MINUTES_PER_DAY - 60  # daily rotations, handoffs spread over the day
+RESET_ATTEMPTS = 5
 
-_RESET = """TRUNCATE /* bench */ handoffs, rotation_schedule, rotation_state, participants,
+_RESET = """TRUNCATE /* bench */ notify_attempts, notify_messages, notify_subscriptions,
+    notify_channels, handoffs, rotation_schedule, rotation_state, participants,
     rotations, users, engine_status, procrastinate_jobs, bench_due CASCADE"""
 
 
@@ -105,13 +110,26 @@ FROM bench_due d WHERE d.rotation_id = s.rotation_id;
 
 
 def reset(conn: psycopg.Connection[Any]) -> None:
-    """Empty every table a population or an engine wrote (the workers' own rows stay)."""
-    conn.execute(_RESET)
+    """Empty every table a population or an engine wrote (the workers' own rows stay).
+
+    Workers may be running (a storm's rounds share them): the TRUNCATE's locks can deadlock
+    with a worker's sweep that reads the same tables in another order, and PostgreSQL then
+    cancels one of the two. When that is the TRUNCATE, it is tried again.
+    """
+    for attempt in range(RESET_ATTEMPTS):
+        try:
+            conn.execute(_RESET)
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == RESET_ATTEMPTS - 1:
+                raise
 
 
 def populate(conn: psycopg.Connection[Any], n: int, layout: Layout) -> None:
     """Create `n` rotations with participants, state and schedule (in one transaction)."""
     with conn.transaction():
+        if _superuser(conn):
+            conn.execute("SET /* bench */ LOCAL session_replication_role = replica")
         # Client-side binding: a multi-statement script cannot be a prepared statement.
         psycopg.ClientCursor(conn).execute(
             _POPULATE,
@@ -126,6 +144,11 @@ def populate(conn: psycopg.Connection[Any], n: int, layout: Layout) -> None:
                 "behind": layout.behind,
             },
         )
+
+
+def _superuser(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT /* bench */ current_setting('is_superuser') = 'on'").fetchone()
+    return bool(row and row[0])
 
 
 def release(

@@ -15,8 +15,8 @@ FALLBACK_NOTE = (
 
 def _verdict(passed: bool | None) -> str:
     if passed is None:
-        return "[dim]-[/]"
-    return "[green]pass[/]" if passed else "[red]FAIL[/]"
+        return "[dim]not judged[/]"
+    return "[green]met[/]" if passed else "[red]NOT met[/]"
 
 
 def render(results: Results, console: Console) -> None:
@@ -30,6 +30,15 @@ def render(results: Results, console: Console) -> None:
         console.print(_idle_table(results))
     if results.storm:
         console.print(_storm_table(results))
+    if results.subscribed:
+        sub = results.subscribed
+        console.print(
+            f"[bold]Subscribed storm[/] (every rotation subscribed to a local webhook): "
+            f"{sub.subscribed.handoffs_per_second:,.0f} handoffs/s vs "
+            f"{sub.baseline.handoffs_per_second:,.0f}/s without; receiver got "
+            f"{sub.received_messages:,} of {sub.rotations:,} messages ({sub.received_posts:,} "
+            f"posts), outbox {sub.messages}, drained {sub.drain_seconds:,.1f} s after the storm"
+        )
     if results.steady:
         s = results.steady
         console.print(
@@ -79,9 +88,10 @@ def _storm_table(results: Results) -> Table:
         "p99 lag",
         "max lag",
         "stmts/handoff",
+        "each once",
     ):
         table.add_column(column, justify="right")
-    for r in results.storm:
+    for r in [*results.storm, *([results.monday] if results.monday else [])]:
         total = f"{r.seconds:,.2f} s" if r.complete else f"~{r.projected_seconds:,.0f} s (proj.)"
         table.add_row(
             r.config,
@@ -93,6 +103,7 @@ def _storm_table(results: Results) -> Table:
             f"{r.lag.p99_ms:,.0f} ms",
             f"{r.lag.max_ms:,.0f} ms",
             f"{r.work.statements / r.lag.recorded:.1f}" if r.lag.recorded else "-",
+            "yes" if r.recorded_once else "no",
         )
     return table
 
@@ -111,6 +122,14 @@ def _ceiling_table(results: Results) -> Table:
             f"{sweep.best.per_second:,.0f}",
             "ceiling" if ceiling.source == "pgbench" else "",
         )
+    if ceiling.minimal is not None:
+        minimal = ceiling.minimal
+        table.add_row(
+            "pgbench, minimal (1 statement)",
+            ", ".join(f"{lv.clients} clients: {lv.per_second:,.0f}" for lv in minimal.levels),
+            f"{minimal.best.per_second:,.0f}",
+            "minimal ceiling",
+        )
     table.add_row(
         "python client",
         ", ".join(
@@ -126,10 +145,20 @@ def _ceiling_table(results: Results) -> Table:
 def _grid_table(results: Results) -> Table:
     assert results.grid is not None
     table = Table(title="Grid math (calls per second, this process)")
-    for column in ("type", "end_time", "next_handoffs(10)"):
+    for column in ("type", "end_time", "next_handoffs(10)", "end_time / zone conversion"):
         table.add_column(column, justify="right")
+    ratios = results.grid.over_zone_conversion()
     for grid_type, rate in results.grid.end_time.items():
-        table.add_row(grid_type, f"{rate:,.0f}", f"{results.grid.next_handoffs[grid_type]:,.0f}")
+        table.add_row(
+            grid_type,
+            f"{rate:,.0f}",
+            f"{results.grid.next_handoffs[grid_type]:,.0f}",
+            f"{ratios[grid_type]:.3f}" if grid_type in ratios else "-",
+        )
+    if results.grid.zone_conversion:
+        table.caption = (
+            f"datetime.fromtimestamp(t, ZoneInfo(zone)): {results.grid.zone_conversion:,.0f}/s"
+        )
     return table
 
 

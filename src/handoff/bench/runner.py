@@ -17,11 +17,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm
+from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm, subscribed
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "steady", "ceiling", "grid")
+SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid")
 
 
 @dataclass
@@ -48,6 +48,7 @@ def _steps(name: str, profile: Profile) -> int:
     counters: dict[str, Callable[[Profile], int]] = {
         "idle": idle.steps,
         "storm": storm.steps,
+        "subscribed": subscribed.steps,
         "steady": steady.steps,
         "ceiling": ceiling.steps,
         "grid": grid.steps,
@@ -111,7 +112,11 @@ def _run_one(
         if name == "idle":
             results.idle = idle.run(url, profile, source, step)
         elif name == "storm":
-            results.storm = storm.run(url, profile, source, step)
+            rounds = storm.run(url, profile, source, step)
+            results.storm = [r for r in rounds if not storm.is_monday(r, profile)]
+            results.monday = next((r for r in rounds if storm.is_monday(r, profile)), None)
+        elif name == "subscribed":
+            results.subscribed = subscribed.run(url, profile, source, step)
         elif name == "steady":
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":

@@ -6,13 +6,17 @@ the workers start once; then for each N the rotations are created, released for 
 would a real boundary; at once for the batch engine, which reads state, not run times), and the
 bench waits until every handoff is recorded. The batch engine applies at most 150 rotations per
 5-second cycle, so it is observed for a capped time and its rate extrapolated.
+
+The full run adds the "Monday 09:00" storm: the profile's `monday_size` rotations (100,000) due
+at one instant, for the queue engine with 2 workers, after its other sizes. Every round checks
+that each rotation's handoff was recorded once (no rotation twice).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import psycopg
@@ -22,7 +26,8 @@ from handoff.bench.dbwork import Meter, Source, Work
 from handoff.bench.profiles import Profile
 from handoff.bench.workers import EngineKind, Workers
 
-CONFIGS: tuple[tuple[EngineKind, int], ...] = (("queue", 1), ("queue", 2), ("batch", 1))
+MONDAY_CONFIG: tuple[EngineKind, int] = ("queue", 2)
+TIMEOUT_PER_ROTATIONS = 10_000  # the profile's storm timeout is for this many rotations
 QUEUE_LEAD = timedelta(seconds=2)  # more than the dispatcher's sleep plus look-ahead
 POLL_SECONDS = 0.05
 
@@ -40,6 +45,12 @@ class StormRound:
     lag: lag.Lag
     work: Work
     rss_mb: list[float]
+    rotations_recorded: int  # distinct rotations among the recorded handoffs
+
+    @property
+    def recorded_once(self) -> bool:
+        """Every rotation's handoff recorded, none twice."""
+        return self.lag.recorded == self.rotations_recorded == self.rotations
 
     @property
     def handoffs_per_second(self) -> float:
@@ -64,31 +75,50 @@ class StormRound:
                 round(self.work.statements / self.lag.recorded, 2) if self.lag.recorded else None
             ),
             "worker_rss_mb": self.rss_mb,
+            "rotations_recorded": self.rotations_recorded,
+            "recorded_once": self.recorded_once,
             **self.lag.as_json(),
             "db_work": self.work.as_json(),
         }
 
 
+def _sizes(profile: Profile, engine: EngineKind, processes: int) -> tuple[int, ...]:
+    if profile.monday_size is not None and (engine, processes) == MONDAY_CONFIG:
+        return (*profile.storm_sizes, profile.monday_size)
+    return profile.storm_sizes
+
+
+def is_monday(r: StormRound, profile: Profile) -> bool:
+    """Whether `r` is the profile's "Monday 09:00" storm."""
+    return r.config == config_name(*MONDAY_CONFIG) and r.rotations == profile.monday_size
+
+
 def steps(profile: Profile) -> int:
-    return len(CONFIGS) * len(profile.storm_sizes)
+    return sum(len(_sizes(profile, engine, n)) for engine, n in profile.storm_configs)
 
 
-def _round(
+def one_round(
     conn: psycopg.Connection[tuple[object, ...]],
     workers: Workers,
     size: int,
     profile: Profile,
     meter: Meter,
+    step: Callable[[str], None],
+    prepare: Callable[[psycopg.Connection[tuple[object, ...]]], None] = lambda _: None,
 ) -> StormRound:
+    """Populate `size` rotations (then `prepare` the database), release them, wait for all."""
+    step(f"storm: {workers.label}, {size:,} rotations")
     population.reset(conn)
     layout = population.storm_layout(population.now())
     population.populate(conn, size, layout)
+    prepare(conn)
     meter.start()
     lead = QUEUE_LEAD if workers.engine == "queue" else timedelta(0)
     due = population.now() + lead
     population.release(conn, size, layout, first_due=due)
     cap = profile.storm_batch_cap_seconds if workers.engine == "batch" else None
-    deadline_seconds = lead.total_seconds() + (cap or profile.storm_timeout_seconds)
+    timeout = profile.storm_timeout_seconds * max(1.0, size / TIMEOUT_PER_ROTATIONS)
+    deadline_seconds = lead.total_seconds() + (cap or timeout)
     started = time.monotonic()
     complete = False
     while time.monotonic() - started < deadline_seconds:
@@ -101,9 +131,17 @@ def _round(
     observed = (population.now() - due).total_seconds()
     work = meter.stop()
     measured = lag.measure(conn)
+    _, rotations_recorded = lag.rotations_recorded_once(conn)
     seconds = measured.span_seconds if complete else observed
     return StormRound(
-        config_name(workers.engine, workers.processes), size, complete, seconds, measured, work, []
+        config_name(workers.engine, workers.processes),
+        size,
+        complete,
+        seconds,
+        measured,
+        work,
+        [],
+        rotations_recorded,
     )
 
 
@@ -112,16 +150,13 @@ def run(
 ) -> list[StormRound]:
     rounds: list[StormRound] = []
     with psycopg.connect(url, autocommit=True) as conn:
-        for engine, processes in CONFIGS:
+        for engine, processes in profile.storm_configs:
             population.reset(conn)
             with Workers(url, engine, processes) as workers:
-                done: list[StormRound] = []
-                for size in profile.storm_sizes:
-                    step(f"storm: {workers.label}, {size:,} rotations")
-                    done.append(_round(conn, workers, size, profile, Meter(url, source)))
+                done = [
+                    one_round(conn, workers, size, profile, Meter(url, source), step)
+                    for size in _sizes(profile, engine, processes)
+                ]
             rss = workers.max_rss_mb()
-            rounds += [
-                StormRound(r.config, r.rotations, r.complete, r.seconds, r.lag, r.work, rss)
-                for r in done
-            ]
+            rounds += [replace(r, rss_mb=rss) for r in done]
     return rounds

@@ -22,9 +22,11 @@ from typing import Literal
 import psutil
 import psycopg
 
+from handoff.notify import targets
+
 EngineKind = Literal["queue", "batch"]
 
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 300.0  # a batch engine's first cycle over 1,000,000 rotations
 READY_POLL_SECONDS = 0.1
 STOP_TIMEOUT_SECONDS = 15.0  # the engine's own shutdown grace is 10 s
 # Workers log errors only: a released rotation's boundary is a whole minute, possibly more than
@@ -60,6 +62,8 @@ class Workers:
         env["HANDOFF_DATABASE_URL"] = self.url
         env["HANDOFF_LOG_LEVEL"] = WORKER_LOG_LEVEL
         env["HANDOFF_LOG_FORMAT"] = "json"
+        # The subscribed storm's webhook receiver listens on 127.0.0.1 (subscribed.py).
+        env[targets.ALLOW_PRIVATE_ENV] = "1"
         return env
 
     def start(self) -> None:

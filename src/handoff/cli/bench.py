@@ -17,7 +17,7 @@ from handoff.embedded_pg import EmbeddedPostgresError
 
 def bench(
     quick: Annotated[
-        bool, typer.Option("--quick", help="Smaller sizes and shorter windows (under 3 minutes).")
+        bool, typer.Option("--quick", help="Smaller sizes and shorter windows (under 4 minutes).")
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print every figure as JSON on stdout.")
