@@ -38,9 +38,9 @@ def test_an_idle_outbox_and_idle_reminders_read_no_rows(conn: Conn) -> None:
     conn.execute("INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, %s) g", (SENT,))
     conn.execute(
         "INSERT INTO notify_messages (channel_id, rotation_id, event_type, event_at, payload,"
-        " status, delivered_at)"
+        " status, delivered_at, finished_at)"
         " SELECT c.id, gen_random_uuid(), 'rotation.oncall_changed', now(), '{}', 'delivered',"
-        " now() FROM notify_channels c, generate_series(1, %s)",
+        " now(), now() FROM notify_channels c, generate_series(1, %s)",
         (SENT,),
     )
     conn.execute(

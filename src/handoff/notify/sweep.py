@@ -6,13 +6,19 @@ no queue job, and a message waits at most about a second. It also covers a retry
 job that ran out of time, and the jobs of killed workers (put back in the queue, as the
 engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated by
 the queue's lock (one waiting job per channel) and a line being worked on is skipped.
+
+Every PURGE_INTERVAL it also applies the retention (NotifyRetention, the shape of the engine's
+queue retention): delivered messages and failed ones, with their attempts, go a while after
+they were finished, in a few statements of RETENTION_BATCH rows each, so the outbox stays the
+size of its recent traffic. Pending messages are never deleted: they are still to be sent
+(a disabled channel sends them when enabled again).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +29,12 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
-from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
+from handoff.engine.sweep import (
+    PURGE_INTERVAL,
+    RETENTION_BATCH,
+    RETENTION_ROUNDS,
+    STALLED_WORKER_TIMEOUT,
+)
 from handoff.notify.jobs import QUEUE
 from handoff.notify.remind import remind_due
 from handoff.store.queries import Queries
@@ -36,11 +47,25 @@ STALLED_INTERVAL = timedelta(seconds=10)
 log = structlog.get_logger("handoff.notify")
 
 
+@dataclass(frozen=True, slots=True)
+class NotifyRetention:
+    """How long finished messages (with their attempts) are kept after they were finished.
+
+    Delivered ones a week: the deliveries list (API and Notifications page) shows at least the
+    last seven days. Failed ones a month, to find out why and retry them.
+    """
+
+    delivered: timedelta = timedelta(days=7)
+    failed: timedelta = timedelta(days=30)
+
+
 @dataclass
 class NotifySweep:
     pool: AsyncConnectionPool[Any]
     app: procrastinate.App
+    retention: NotifyRetention = field(default_factory=NotifyRetention)
     _last_stalled_scan: float | None = None
+    _last_purge: float | None = None
 
     async def sweep(self) -> int:
         """One pass (reminders due, then lines due); returns for how many channels a job was
@@ -53,11 +78,36 @@ class NotifySweep:
         ):
             self._last_stalled_scan = started
             await self.retry_stalled_jobs()
+        if self._last_purge is None or started - self._last_purge >= PURGE_INTERVAL.total_seconds():
+            self._last_purge = started
+            await self.purge()
         async with self.pool.connection() as conn, conn.transaction():
             row = await (await conn.execute(Q["enqueue_due"])).fetchone()
             pending = await (await conn.execute(Q["pending_count"])).fetchone()
         metrics.DELIVERIES_PENDING.set(pending[0] if pending else 0)
         return int(row[1]) if row else 0
+
+    async def purge(self) -> int:
+        """Delete finished messages past their retention, a few small batches (each its own
+        short transaction); returns how many went. What is left waits for the next pass."""
+        deleted = 0
+        for _ in range(RETENTION_ROUNDS):
+            async with self.pool.connection() as conn, conn.transaction():
+                cur = await conn.execute(
+                    Q["purge_finished"],
+                    {
+                        "delivered_age": self.retention.delivered,
+                        "failed_age": self.retention.failed,
+                        "limit": RETENTION_BATCH,
+                    },
+                )
+                batch = len(await cur.fetchall())
+            deleted += batch
+            if batch < RETENTION_BATCH:
+                break
+        if deleted:
+            log.info("notification retention", messages_deleted=deleted)
+        return deleted
 
     async def retry_stalled_jobs(self) -> None:
         stalled = await self.app.job_manager.get_stalled_jobs(

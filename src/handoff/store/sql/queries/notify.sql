@@ -108,7 +108,7 @@ LIMIT %(limit)s;
 -- name: retry_message
 -- Send a failed (or waiting) message again now; a delivered one is left alone.
 UPDATE notify_messages
-SET status = 'pending', next_attempt_at = handoff_now()
+SET status = 'pending', next_attempt_at = handoff_now(), finished_at = NULL
 WHERE id = %(id)s AND status <> 'delivered'
 RETURNING id, channel_id, rotation_id;
 

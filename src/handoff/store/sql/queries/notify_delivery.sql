@@ -37,6 +37,7 @@ message AS (
         status = CASE %(outcome)s WHEN 'retry' THEN 'pending' ELSE %(outcome)s END,
         next_attempt_at = coalesce(%(next_attempt_at)s, next_attempt_at),
         delivered_at = CASE WHEN %(outcome)s = 'delivered' THEN %(at)s END,
+        finished_at = CASE WHEN %(outcome)s = 'retry' THEN NULL ELSE %(at)s END,
         last_error = %(error)s
     WHERE id = %(message_id)s
 )
@@ -103,3 +104,23 @@ WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
 GROUP BY m.channel_id, m.rotation_id
 ORDER BY min(m.seq)
 LIMIT %(limit)s;
+
+-- name: purge_finished
+-- Retention: up to `limit` messages delivered before `delivered_age` ago or failed before
+-- `failed_age` ago, oldest first, with their attempts (ON DELETE CASCADE). Rows another pass
+-- is deleting are skipped, so sweeps in several processes never wait on each other.
+WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
+old AS (
+    SELECT m.id FROM notify_messages m
+    WHERE m.status <> 'pending'
+      AND m.finished_at < (SELECT t FROM now) - least(%(delivered_age)s::interval,
+                                                      %(failed_age)s::interval)
+      AND m.finished_at < (SELECT t FROM now) - CASE m.status
+              WHEN 'delivered' THEN %(delivered_age)s::interval
+              ELSE %(failed_age)s::interval END
+    ORDER BY m.finished_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM notify_messages m USING old WHERE m.id = old.id
+RETURNING m.id;
