@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     queue_retention_succeeded_minutes: int = Field(default=60, ge=1, le=525_600)
     queue_retention_failed_days: int = Field(default=7, ge=1, le=3650)
     history_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Notifications (notify.md).
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:port (smtps:// for TLS) for email channels.",
+    )
+    allow_private_targets: bool = Field(
+        default=False,
+        description="Let channels reach loopback, link-local and private addresses (tests).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -79,6 +88,16 @@ class Settings(BaseSettings):
         assert value is not None
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (or postgres://)")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _url_is_smtp(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// (or smtps:// for TLS)")
         return value
 
     @classmethod

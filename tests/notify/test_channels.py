@@ -6,10 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import random
 import socket
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -17,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from psycopg_pool import AsyncConnectionPool
 
+from handoff.config import ConfigError, load_settings
 from handoff.notify import targets
 from handoff.notify.deliver import deliver_line
 from handoff.store import notify
@@ -107,6 +110,41 @@ async def test_email_is_sent_over_smtp_with_the_shift_as_icalendar(
     assert event.decoded("dtstart") == T0
     assert event.decoded("dtend") == T0 + timedelta(days=1)
     assert sent["status"] == "delivered"
+
+
+async def test_the_smtp_server_and_private_targets_come_from_handoff_toml(
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    receiver: Receiver,
+    smtp: list[Message],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Both are Settings like any other: the TOML file works as well as the environment."""
+    server = os.environ[targets.SMTP_URL_ENV]
+    monkeypatch.delenv(targets.SMTP_URL_ENV)
+    monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV)
+    config = tmp_path / "handoff.toml"
+    config.write_text(f'smtp_url = "{server}"\nallow_private_targets = true\n')
+    monkeypatch.setenv("HANDOFF_CONFIG", str(config))
+    async with pool.connection() as aconn:
+        mail, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
+        hook, _ = await notify.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
+    await _one_change(conn, pool, mail.id)
+    assert [m["To"] for m in smtp] == ["team@example.com"]
+    config.write_text("allow_private_targets = false\n")
+    async with pool.connection() as aconn:
+        with pytest.raises(Invalid, match="loopback, link-local or private"):
+            await notify.create_channel(aconn, "again", "webhook", receiver.at("/h"))
+        with pytest.raises(Invalid, match="email channels need HANDOFF_SMTP_URL"):
+            await notify.create_channel(aconn, "mail2", "email", "bo@example.com")
+    assert hook.target == receiver.at("/h")
+
+
+def test_an_smtp_url_setting_must_be_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(targets.SMTP_URL_ENV, "http://mail.example.com")
+    with pytest.raises(ConfigError, match="smtp_url: Value error, must start with smtp://"):
+        load_settings()
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """Where a channel may send: checked when it is saved and again just before each send.
 
 A webhook or Slack target is an http(s) URL whose host resolves only to public addresses,
-unless HANDOFF_ALLOW_PRIVATE_TARGETS=1: a channel must not become a way to reach the service's
-own network (loopback, link-local, private, reserved ranges).
+unless the setting `allow_private_targets` (HANDOFF_ALLOW_PRIVATE_TARGETS=1, or
+`allow_private_targets = true` in handoff.toml) says otherwise: a channel must not become a way
+to reach the service's own network (loopback, link-local, private, reserved ranges).
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ import ipaddress
 import os
 import re
 import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from handoff.config import DEFAULT_CONFIG_FILE, load_settings
 
 KINDS = ("webhook", "slack", "email")
 ALLOW_PRIVATE_ENV = "HANDOFF_ALLOW_PRIVATE_TARGETS"
@@ -24,12 +30,43 @@ class TargetError(ValueError):
     """A target that may not be used; the message is meant for the user."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What the settings let channels reach: private addresses, and which SMTP server."""
+
+    allow_private: bool
+    smtp_url: str
+
+
+def reach() -> Reach:
+    """`allow_private_targets` and `smtp_url` from the Settings (environment, then the TOML
+    file), read again whenever the environment or the file changed: every send asks, and
+    loading the Settings costs about 2 ms, more than the check itself."""
+    path = Path(os.environ.get("HANDOFF_CONFIG") or DEFAULT_CONFIG_FILE)
+    try:
+        stamp: float | None = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _reach(
+        os.environ.get(ALLOW_PRIVATE_ENV),
+        os.environ.get(SMTP_URL_ENV),
+        os.environ.get("HANDOFF_CONFIG"),
+        stamp,
+    )
+
+
+@lru_cache(maxsize=8)
+def _reach(*_inputs: object) -> Reach:
+    settings = load_settings()
+    return Reach(settings.allow_private_targets, settings.smtp_url or "")
+
+
 def private_allowed() -> bool:
-    return os.environ.get(ALLOW_PRIVATE_ENV) == "1"
+    return reach().allow_private
 
 
 def smtp_url() -> str:
-    return os.environ.get(SMTP_URL_ENV, "")
+    return reach().smtp_url
 
 
 def check_syntax(kind: str, target: str) -> None:
@@ -38,7 +75,10 @@ def check_syntax(kind: str, target: str) -> None:
         if not _EMAIL.match(target) or len(target) > 320:
             raise TargetError("must be an email address")
         if not smtp_url():
-            raise TargetError(f"email channels need {SMTP_URL_ENV} (smtp://user:pass@host:port)")
+            raise TargetError(
+                f"email channels need {SMTP_URL_ENV} (smtp://user:pass@host:port), or"
+                " smtp_url in handoff.toml"
+            )
         return
     try:
         parts = urlsplit(target)
