@@ -1,0 +1,102 @@
+"""`.ci/run` installs the Debian packages the suite needs when they are missing (Chromium for
+the browser tests, faketime for the clock-skew test, which would otherwise be skipped): one
+`apt-get update`, one install of all that is missing. Its block runs here as CI runs it, with
+the two paths moved into a temporary directory and `apt-get` and `sudo` stubbed (installing
+for real needs root and the network); the stub "installs" by creating the file a package
+provides."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+APT_GET = """#!/bin/sh
+echo "$*" >> "{log}"
+if [ "$1" = install ]; then
+  for package in "$@"; do
+    case "$package" in
+      chromium) {chromium} ;;
+      faketime) {faketime} ;;
+    esac
+  done
+fi
+"""
+
+
+def _block() -> str:
+    text = (ROOT / ".ci" / "run").read_text()
+    start = text.index("# >>> system packages")
+    return text[start : text.index("# <<< system packages", start)]
+
+
+def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[str]]:
+    """Run the block with `have` already installed and an apt-get whose install provides the
+    packages in `provides`; returns the exit code and the apt-get calls."""
+    chromium, libfaketime = tmp_path / "chromium", tmp_path / "lib" / "libfaketime.so.1"
+    libfaketime.parent.mkdir()
+    creates = {
+        "chromium": f"touch '{chromium}' && chmod +x '{chromium}'",
+        "faketime": f"touch '{libfaketime}'",
+    }
+    for package in have:
+        subprocess.run(["sh", "-c", creates[package]], check=True)
+    log = tmp_path / "apt.log"
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    apt_get = APT_GET.format(
+        log=log,
+        chromium=creates["chromium"] if "chromium" in provides else ":",
+        faketime=creates["faketime"] if "faketime" in provides else ":",
+    )
+    for name, body in (("apt-get", apt_get), ("sudo", '#!/bin/sh\nexec "$@"\n')):
+        (stubs / name).write_text(body)
+        (stubs / name).chmod(stat.S_IRWXU)
+    script = (
+        _block()
+        .replace(f"CHROMIUM={CHROMIUM}", f"CHROMIUM='{chromium}'")
+        .replace(f"LIBFAKETIME={LIBFAKETIME}", f"LIBFAKETIME='{libfaketime}'")
+    )
+    assert str(chromium) in script and str(libfaketime) in script, "the block's paths moved"
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={"PATH": f"{stubs}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    calls = log.read_text().splitlines() if log.exists() else []
+    return done.returncode, calls
+
+
+@pytest.mark.parametrize(
+    ("have", "installed"),
+    [
+        (set(), "chromium faketime"),
+        ({"chromium"}, "faketime"),
+        ({"faketime"}, "chromium"),
+    ],
+)
+def test_what_is_missing_is_installed_in_one_go(
+    tmp_path: Path, have: set[str], installed: str
+) -> None:
+    code, calls = _run(tmp_path, have, provides={"chromium", "faketime"})
+    assert code == 0
+    assert calls == ["update -qq", f"install -y -qq {installed}"]
+
+
+def test_nothing_is_installed_when_both_are_there(tmp_path: Path) -> None:
+    assert _run(tmp_path, {"chromium", "faketime"}, provides=set()) == (0, [])
+
+
+def test_ci_stops_when_faketime_is_still_missing(tmp_path: Path) -> None:
+    """Rather than run the suite with the clock-skew test skipped."""
+    code, calls = _run(tmp_path, {"chromium"}, provides=set())
+    assert code == 1
+    assert calls == ["update -qq", "install -y -qq faketime"]
