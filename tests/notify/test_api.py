@@ -6,6 +6,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from api.conftest import Api
+from handoff.engine import app as engine_app
+from handoff.notify import jobs as notify_jobs
+from handoff.store import status
 
 from .conftest import Receiver
 
@@ -140,8 +143,8 @@ def test_a_failed_delivery_can_be_retried_and_a_delivered_one_not(
 ) -> None:
     channel = _webhook(api, receiver)
     rows = api.sql(
-        "INSERT INTO notify_messages (channel_id, event_type, event_at, payload, status)"
-        " SELECT %s::uuid, 'channel.test', now(), '{}', s"
+        "INSERT INTO notify_messages (channel_id, event_type, event_at, payload, status,"
+        " finished_at) SELECT %s::uuid, 'channel.test', now(), '{}', s, now()"
         " FROM unnest(ARRAY['failed', 'delivered']) s RETURNING id, status",
         channel["id"],
     )
@@ -172,3 +175,32 @@ def test_readers_see_a_url_targets_host_only(api: Api, receiver: Receiver) -> No
     assert "XXXXSECRET" not in one["target"]
     as_admin = api.admin.get(f"/api/v1/channels/{made.json()['id']}").json()
     assert as_admin["target"] == receiver.at(secret_path)
+
+
+def test_the_engine_status_counts_deliveries_apart_from_rotation_updates(
+    api: Api, receiver: Receiver
+) -> None:
+    """A rotation update waiting and a delivery waiting longer: the rotation fields keep their
+    meaning (rotation updates only), the deliveries have their own counts."""
+    channel = _webhook(api, receiver)
+    rotation = api.rotation("primary", [api.user("Ann")])
+    api.sql("SELECT handoff_enqueue_rotations(ARRAY[%s::uuid])", rotation["id"])
+    api.sql(
+        "SELECT handoff_notify_enqueue(jsonb_build_array(jsonb_build_object("
+        "'channel_id', %s::text, 'rotation_id', %s::text)))",
+        channel["id"],
+        rotation["id"],
+    )
+    api.sql(
+        "UPDATE procrastinate_jobs SET scheduled_at = handoff_now() - CASE queue_name"
+        " WHEN 'rotations' THEN interval '10 seconds' ELSE interval '5 minutes' END"
+    )
+    status = api.admin.get("/api/v1/engine").json()
+    assert status["jobs"] == {"todo": 1}
+    assert status["notification_jobs"] == {"todo": 1}
+    assert status["oldest_due_job_age_seconds"] == 10.0
+
+
+def test_the_status_counts_name_the_queues_the_jobs_run_on() -> None:
+    assert status.ROTATIONS_QUEUE == engine_app.QUEUE
+    assert status.NOTIFICATIONS_QUEUE == notify_jobs.QUEUE

@@ -248,8 +248,15 @@ class CoolingDown(BaseModel):
 class Engine(BaseModel):
     mode: Literal["queue", "batch", "both", "none"]
     workers: list[Worker]
-    jobs: dict[str, int]
-    oldest_due_job_age_seconds: float
+    jobs: dict[str, int] = Field(
+        description="Rotation update jobs (queue `rotations`) by state; deliveries not included."
+    )
+    notification_jobs: dict[str, int] = Field(
+        description="Notification delivery jobs (queue `notifications`) by state."
+    )
+    oldest_due_job_age_seconds: float = Field(
+        description="Seconds since the oldest waiting rotation update job became due (0: none)."
+    )
     last_reconcile_at: UtcTime | None
     last_reconcile_repairs: int | None = Field(
         description="Missed updates the last repair sweep found and re-enqueued."

@@ -7,7 +7,7 @@ process serves it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,6 +24,10 @@ FAILED_JOB_COOLDOWN = timedelta(minutes=5)
 COOLING_DOWN_SHOWN = 50
 # An engine that published nothing for this long is not counted as running.
 ENGINE_SILENCE = timedelta(minutes=1)
+# The queues' names (handoff.engine.app.QUEUE and handoff.notify.jobs.QUEUE; the store does not
+# import the engine): rotation updates and notification deliveries are counted apart.
+ROTATIONS_QUEUE = "rotations"
+NOTIFICATIONS_QUEUE = "notifications"
 
 Mode = Literal["queue", "batch", "both", "none"]
 
@@ -52,14 +56,15 @@ class CoolingDown:
 class EngineStatus:
     mode: Mode
     workers: list[Worker]
-    jobs: dict[str, int]
-    oldest_due_job_age_seconds: float
+    jobs: dict[str, int]  # rotation update jobs by state
+    oldest_due_job_age_seconds: float  # of the rotation update jobs
     last_reconcile_at: datetime | None
     last_reconcile_repairs: int | None
     lag_p50: float | None
     lag_p99: float | None
     handoffs_last_hour: int = 0  # grid handoffs recorded (what the queue's jobs did)
     cooling_down: tuple[CoolingDown, ...] = ()
+    notification_jobs: dict[str, int] = field(default_factory=dict)  # deliveries by state
 
 
 def _mode(workers: list[Worker], facts: dict[str, datetime], now: datetime) -> Mode:
@@ -80,8 +85,8 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
             Worker(r["id"], None, r["started_at"], r["last_seen"], r["running"])
             for r in await cur.fetchall()
         ]
-        jobs = await job_counts(conn)
-        await cur.execute(Q["oldest_due_age"], {"now": now})
+        by_queue = await queue_counts(conn)
+        await cur.execute(Q["oldest_due_age"], {"now": now, "queue": ROTATIONS_QUEUE})
         age = await cur.fetchone()
         await cur.execute(Q["engine_facts"])
         rows = await cur.fetchall()
@@ -97,7 +102,8 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
     return EngineStatus(
         mode=_mode(workers, facts, now),
         workers=workers,
-        jobs=jobs,
+        jobs=by_queue.get(ROTATIONS_QUEUE, {}),
+        notification_jobs=by_queue.get(NOTIFICATIONS_QUEUE, {}),
         oldest_due_job_age_seconds=max(float(age["age"]), 0.0),
         last_reconcile_at=max(facts.values()) if facts else None,
         last_reconcile_repairs=None if sweep is None else int(sweep.get("repairs", 0)),
@@ -108,11 +114,20 @@ async def engine_status(conn: AsyncConnection[Any], *, now: datetime) -> EngineS
     )
 
 
-async def job_counts(conn: AsyncConnection[Any]) -> dict[str, int]:
-    """Queue jobs by status: the status page's counts and the engine's `handoff_jobs` gauge."""
+async def queue_counts(conn: AsyncConnection[Any]) -> dict[str, dict[str, int]]:
+    """Jobs by queue, then by status: the status page's counts."""
+    counts: dict[str, dict[str, int]] = {}
     async with conn.cursor() as cur:
         await cur.execute(Q["job_counts"])
-        return {status: count for status, count in await cur.fetchall()}
+        for queue, status, count in await cur.fetchall():
+            counts.setdefault(queue, {})[status] = count
+    return counts
+
+
+async def job_counts(conn: AsyncConnection[Any]) -> dict[str, int]:
+    """Rotation update jobs by status: the engine's `handoff_jobs` gauge ("rotation jobs in the
+    queue by state"), without the notification deliveries."""
+    return (await queue_counts(conn)).get(ROTATIONS_QUEUE, {})
 
 
 async def schema_revision(conn: AsyncConnection[Any]) -> str | None:

@@ -28,13 +28,15 @@ def _job(job: jobs.Job) -> schemas.Job:
 
 @router.get("/engine", responses=responses(401, 403))
 async def engine_status(conn: Conn, now: Now) -> schemas.Engine:
-    """Workers, jobs by state, the oldest due job's age, the last repair sweep, handoff lag,
-    and the rotations waiting out a cool-down after their job failed for good."""
+    """Workers, jobs by state (rotation updates and notification deliveries apart), the oldest
+    due rotation job's age, the last repair sweep, handoff lag, and the rotations waiting out a
+    cool-down after their job failed for good."""
     found = await status.engine_status(conn, now=now)
     return schemas.Engine(
         mode=found.mode,
         workers=[schemas.Worker.model_validate(w, from_attributes=True) for w in found.workers],
         jobs=found.jobs,
+        notification_jobs=found.notification_jobs,
         oldest_due_job_age_seconds=found.oldest_due_job_age_seconds,
         last_reconcile_at=found.last_reconcile_at,
         last_reconcile_repairs=found.last_reconcile_repairs,

@@ -1,8 +1,9 @@
 """A rotation's subscriptions and a person's reminders, managed on their own pages (notify.md).
 
-The rotation and person pages load these as fragments (htmx, on load) and link to them, so they
-work without JavaScript too: a mistake answers with the full page here, the store's message next
-to the field at fault, and a change goes back to the rotation or person page.
+The rotation page loads its subscriptions as a fragment (htmx, on load) and links to them; the
+person page includes the reminders' template itself (one list, with an admin's controls). Both
+work without JavaScript too: a mistake answers with the full page here, the store's message
+next to the field at fault, and a change goes back to the rotation or person page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from handoff.store.errors import Conflict, Invalid, NotFound
 from handoff.web import views
 from handoff.web.flash import flash
 from handoff.web.render import page
-from handoff.web.routes.person import before
+from handoff.web.routes.person import before, reminders_of
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
 
@@ -124,9 +125,7 @@ async def _reminders(
     if not viewer.can_write:
         raise Refused("you are signed in with a reader token, which cannot change anything")
     user = await users.get(conn, user_id)
-    channels = await notify.list_channels(conn)
-    names = {c.id: c for c in channels}
-    found = await notify.list_reminders(conn, user_id)
+    reminders, channels = await reminders_of(conn, user_id)
     return _render(
         request,
         "reminders",
@@ -134,7 +133,7 @@ async def _reminders(
         status,
         session=viewer,
         u=user,
-        reminders=[(r, before(r.before_minutes), names[r.channel_id]) for r in found],
+        reminders=reminders,
         channels=channels,
         typed=typed,
         max_minutes=notify.MAX_BEFORE_MINUTES,
@@ -143,7 +142,7 @@ async def _reminders(
 
 @router.get("/people/{user_id}/reminders")
 async def reminders_page(request: Request, user_id: UUID, viewer: Viewer, conn: Conn) -> Response:
-    """Admins manage reminders here; the person page lists them for everyone."""
+    """Admins manage reminders here and on the person page, which lists them for everyone."""
     return await _reminders(request, viewer, conn, user_id)
 
 

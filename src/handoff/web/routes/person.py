@@ -35,8 +35,22 @@ LEAD_UNITS = (("day", MINUTES_PER_DAY), ("hour", MINUTES_PER_HOUR), ("minute", 1
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
+    id: UUID
     when: str  # "1 hour before" (each shift)
     channel: notify.Channel
+
+
+async def reminders_of(conn: Conn, user_id: UUID) -> tuple[list[Reminder], list[notify.Channel]]:
+    """The person's reminders and every channel (the add form's choices): the person page and
+    the reminders page list them with the same template, once."""
+    channels = await notify.list_channels(conn)
+    by_id = {c.id: c for c in channels}
+    reminders = [
+        Reminder(r.id, before(r.before_minutes), by_id[r.channel_id])
+        for r in await notify.list_reminders(conn, user_id)
+        if r.channel_id in by_id
+    ]
+    return reminders, channels
 
 
 def before(minutes: int) -> str:
@@ -74,12 +88,7 @@ async def _page(
         for rid in {o.rotation_id for o in naming}
     }
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
-    channels = {c.id: c for c in await notify.list_channels(conn)}
-    reminders = [
-        Reminder(before(r.before_minutes), channels[r.channel_id])
-        for r in await notify.list_reminders(conn, user_id)
-        if r.channel_id in channels
-    ]
+    reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
     return page(
         request,
@@ -95,6 +104,10 @@ async def _page(
         rotation_names=rotation_names,
         names=names,
         reminders=reminders,
+        channels=channels,
+        errors={},
+        typed="",
+        max_minutes=notify.MAX_BEFORE_MINUTES,
         new_feed_url=new_feed_url,
         now=now,
     )

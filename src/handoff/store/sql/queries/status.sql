@@ -9,16 +9,18 @@ LEFT JOIN handoff_worker_starts s ON s.worker_id = w.id
 ORDER BY w.last_heartbeat DESC, w.id;
 
 -- name: job_counts
--- Jobs by status, all queues.
-SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs GROUP BY status;
+-- Jobs by queue and status (rotation updates and notification deliveries apart).
+SELECT queue_name, status::text AS status, count(*) AS n
+FROM procrastinate_jobs GROUP BY queue_name, status;
 
 -- name: oldest_due_age
--- Seconds since the oldest waiting job became due (0 when none is due).
+-- Seconds since the oldest waiting job of the queue became due (0 when none is due).
 SELECT coalesce(extract(epoch FROM %(now)s - min(coalesce(scheduled_at, e.created))), 0) AS age
 FROM procrastinate_jobs j
 LEFT JOIN LATERAL (SELECT min(at) AS created FROM procrastinate_events
                    WHERE job_id = j.id AND type = 'deferred') e ON true
-WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= %(now)s);
+WHERE j.status = 'todo' AND j.queue_name = %(queue)s
+  AND (j.scheduled_at IS NULL OR j.scheduled_at <= %(now)s);
 
 -- name: engine_facts
 -- What the engines published: the queue engine's sweep and the batch engine's cycle.
