@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -244,3 +245,14 @@ def test_report_names_the_ceiling_the_headline_uses() -> None:
         "5,000/s; engine's statements 4,000/s"
     )
     assert "minimal ceiling" in text and "NOT met" in text and "met" in text
+
+
+def test_a_batch_engine_that_recorded_nothing_is_said_so() -> None:
+    results = _sample()
+    results.storm[-1] = _storm("batch_1", 10_000, 6.0)
+    results.storm[-1] = replace(results.storm[-1], lag=Lag(0, 0.0, 0.0, 0.0, 0.0))
+    goal = {g.name: g for g in results.goals()}["storm, queue engine x2 / batch engine, N=10,000"]
+    assert (goal.passed, goal.measured) == (
+        False,
+        "the batch engine recorded no handoff while observed",
+    )
