@@ -207,7 +207,8 @@ def reconcile(
     handoffs: tuple[Handoff, ...] = ()
     ids = [p.id for p in participants]
     if state.participant_id in ids:
-        current = replace(state, position=ids.index(state.participant_id))
+        position = ids.index(state.participant_id)
+        current = state if position == state.position else replace(state, position=position)
     else:
         position = state.position % len(participants)
         current = _state_at(participants, position, state.shift_start)

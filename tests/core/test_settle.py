@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_rotation import DAY, FIRST, GRID, T0, at, people
 
 from handoff import rotation as r
@@ -60,3 +62,49 @@ def test_settle_after_a_grid_edit_restarts_at_the_edit() -> None:
     assert settled.locked.state == at(ps, 0, edited) and settled.rows == ()
     assert state.next_run_at(settled.locked) == weekly.end_time(edited)
     assert state.next_run_at(settle(GRID, None, [], T0, T0).locked) is None
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Havana"]
+
+
+@given(
+    kind=st.sampled_from(["hourly", "daily", "weekly", "monthly"]),
+    length=st.integers(1, 3),
+    zone=st.sampled_from(ZONES),
+    start_minutes=st.integers(-60 * 24 * 40, 0),
+    names=st.lists(st.sampled_from(["ann", "bob", "cid"]), min_size=1, max_size=4),
+    position=st.integers(0, 3),
+    since_minutes=st.integers(0, 60 * 24 * 35),
+    ahead_minutes=st.integers(0, 60 * 24 * 35),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_plain_rotation_is_caught_up_as_the_projection_would(
+    kind: str,
+    length: int,
+    zone: str,
+    start_minutes: int,
+    names: list[str],
+    position: int,
+    since_minutes: int,
+    ahead_minutes: int,
+) -> None:
+    """The shortcut for a rotation with no overrides or changes (rotation.advance) writes
+    exactly what the projection's walk (oncall.catch_up) writes: state and rows."""
+    grid = Grid(kind, length, T0 + timedelta(minutes=start_minutes), zone)
+    ps = people(*names)  # a user may take part twice
+    shift_start = max(grid.start, T0 - timedelta(minutes=since_minutes))
+    locked = state.Locked(
+        id=uuid4(),
+        name="ops",
+        type=kind,
+        shift_length=length,
+        start=grid.start,
+        time_zone=zone,
+        grid_changed_at=grid.start,
+        participants=[state.ParticipantRow(p.id, p.user_id, i, p.id.hex) for i, p in enumerate(ps)],
+        state=at(ps, position % len(ps), shift_start),
+        now=T0 + timedelta(minutes=ahead_minutes),
+        caught_up_at=shift_start,
+    )
+    assert state._plain(locked)
+    assert state._advanced(locked) == state._walk(locked)

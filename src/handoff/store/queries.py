@@ -23,8 +23,15 @@ def load(concern: str) -> dict[str, str]:
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name in queries:
             raise ValueError(f"query {name!r} is defined twice in {concern}.sql")
-        queries[name] = body.strip().rstrip(";")
+        queries[name] = _without_comment_lines(body).strip().rstrip(";")
     return queries
+
+
+def _without_comment_lines(body: str) -> str:
+    """The statement without its whole-line comments: what the database and the driver see
+    is shorter, and psycopg caches the conversion of a statement only up to 4,096
+    characters (the engine's `save` runs once per rotation)."""
+    return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
 
 
 class Queries:

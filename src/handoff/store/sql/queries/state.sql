@@ -111,12 +111,11 @@ recorded AS (
     SELECT %(rotation_id)s::uuid, h.at, %(processed_at)s::timestamptz, h.cause, %(engine)s,
            h.from_participant_id, h.to_participant_id, h.from_user_id, h.from_user_name,
            h.to_user_id, h.to_user_name, h.effective, h.override_id, h.change_id
-    FROM unnest(%(at)s::timestamptz[], %(cause)s::text[], %(from_participant_id)s::uuid[],
-                %(to_participant_id)s::uuid[], %(from_user_id)s::uuid[],
-                %(from_user_name)s::text[], %(to_user_id)s::uuid[], %(to_user_name)s::text[],
-                %(effective)s::boolean[], %(override_id)s::uuid[], %(change_id)s::uuid[])
-         AS h(at, cause, from_participant_id, to_participant_id, from_user_id, from_user_name,
-              to_user_id, to_user_name, effective, override_id, change_id)
+    -- The rows come as one JSON array (one parameter for the driver to send, not eleven).
+    FROM json_to_recordset(%(handoffs)s::json)
+         AS h(at timestamptz, cause text, from_participant_id uuid, to_participant_id uuid,
+              from_user_id uuid, from_user_name text, to_user_id uuid, to_user_name text,
+              effective boolean, override_id uuid, change_id uuid)
     WHERE (SELECT ok FROM go)
     ON CONFLICT DO NOTHING
 )
