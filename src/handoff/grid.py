@@ -37,9 +37,10 @@ MAX_SHIFT_LENGTH = 9000
 
 _STEP_HOURS: dict[str, int] = {"hourly": 1, "daily": 24, "weekly": 168}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _MINUTE = timedelta(minutes=1)
 _SECOND = timedelta(seconds=1)
-# Days per month, index 1..12; February is corrected for leap years in _month_wall.
+# Days per month, index 1..12; February is corrected for leap years in _month_days.
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 _zones: dict[str, ZoneInfo] = {}
@@ -115,15 +116,22 @@ def _resolve(zone: ZoneInfo, wall: datetime) -> datetime:
     The instant is the first one whose wall-clock reading is >= wall: the unique instant for a
     time that exists once, the first occurrence for a repeated time, and the transition instant
     for a time inside a spring-forward gap.
+
+    The offset with fold=0 is the one in force before any transition at wall, so wall minus it
+    is the answer whenever that instant reads wall (a time that exists once, or the first
+    occurrence of a repeated one); only a time in a gap, which no instant reads, needs the
+    fold=1 offset. Checking the reading is two calls in C, where building the fold=1 datetime
+    (and `replace`) costs several times as much: this runs once or twice per lookup.
     """
-    before = zone.utcoffset(wall)  # fold=0: the offset in force before any transition here
+    before = zone.utcoffset(wall)
+    assert before is not None
+    instant = _EPOCH + (wall - _NAIVE_EPOCH - before)
+    if instant.astimezone(zone).utcoffset() == before:
+        return instant
     after = zone.utcoffset(wall.replace(fold=1))
-    if before == after:
-        assert before is not None
-        return (wall - before).replace(tzinfo=UTC)
-    assert before is not None and after is not None
-    if before > after:  # repeated (fall-back) time: the earlier reading is the first occurrence
-        return (wall - before).replace(tzinfo=UTC)
+    assert after is not None
+    if before >= after:  # not a gap after all: keep the fold=0 reading, as always
+        return instant
     return _gap_instant(zone, wall, wall - after, wall - before)
 
 
@@ -149,17 +157,11 @@ def _local_offset(zone: ZoneInfo, instant: datetime) -> timedelta:
     return offset
 
 
-def _month_wall(start: datetime, months: int) -> datetime:
-    """start moved by a number of calendar months, the day clamped to the month's last day."""
-    year, month0 = divmod(start.year * 12 + start.month - 1 + months, 12)
-    month = month0 + 1
-    days = _MONTH_DAYS[month]
+def _month_days(year: int, month: int) -> int:
+    """How many days a month has."""
     if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        days = 29
-    if not 1 <= year <= 9999:
-        raise OverflowError("date value out of range")
-    day = start.day if start.day <= days else days
-    return start.replace(year=year, month=month, day=day)
+        return 29
+    return _MONTH_DAYS[month]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,14 @@ class Grid:
     time_zone: str
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _wall_start: datetime = field(init=False, repr=False, compare=False)  # naive S
+    # S as a distance from the naive epoch: step lookups compute in timedeltas, never building
+    # a naive reading of t.
+    _wall_start_since_epoch: timedelta = field(init=False, repr=False, compare=False)
+    # S's fields, for monthly lookups: its month as a count of months since year 0, its day of
+    # the month, and its time of day (hour, minute, second, microsecond).
+    _month_index: int = field(init=False, repr=False, compare=False)
+    _day: int = field(init=False, repr=False, compare=False)
+    _time_of_day: tuple[int, int, int, int] = field(init=False, repr=False, compare=False)
     _step: timedelta | None = field(init=False, repr=False, compare=False)  # None when monthly
 
     def __post_init__(self) -> None:
@@ -202,13 +212,24 @@ class Grid:
         setattr_(self, "start", start)
         setattr_(self, "_zone", zone)
         setattr_(self, "_wall_start", wall_start)
+        setattr_(self, "_wall_start_since_epoch", wall_start - _NAIVE_EPOCH)
+        setattr_(self, "_month_index", wall_start.year * 12 + wall_start.month - 1)
+        setattr_(self, "_day", wall_start.day)
+        w = wall_start
+        setattr_(self, "_time_of_day", (w.hour, w.minute, w.second, w.microsecond))
         setattr_(self, "_step", None if hours is None else timedelta(hours=hours * length))
 
     def _boundary(self, k: int) -> datetime:
         """The instant of boundary number k."""
         step = self._step
-        if step is None:
-            wall = _month_wall(self._wall_start, k * self.shift_length)
+        if step is None:  # S moved by k * L months, the day clamped to the month's last day
+            year, month0 = divmod(self._month_index + k * self.shift_length, 12)
+            if not 1 <= year <= 9999:
+                raise OverflowError("date value out of range")
+            day = self._day
+            if day > 28:
+                day = min(day, _month_days(year, month0 + 1))
+            wall = datetime(year, month0 + 1, day, *self._time_of_day)
         else:
             wall = self._wall_start + k * step
         return _resolve(self._zone, wall)
@@ -221,16 +242,33 @@ class Grid:
         (t itself reads at or after it), so the answer is the next index or, when t is in the
         second occurrence of a repeated hour, one or two after that.
         """
-        wall_t = _require_aware(t, "t").astimezone(self._zone).replace(tzinfo=None)
-        start = self._wall_start
+        if not isinstance(t, datetime) or t.tzinfo is None or t.utcoffset() is None:
+            _require_aware(t, "t")  # raises the error a caller can read
+        local = t.astimezone(self._zone)  # t's wall-clock reading
         step = self._step
         if step is None:
             length = self.shift_length
-            k = ((wall_t.year - start.year) * 12 + wall_t.month - start.month) // length
-            if _month_wall(start, k * length) > wall_t:
-                k -= 1
+            k, into = divmod(local.year * 12 + local.month - 1 - self._month_index, length)
+            if self._month_index + k * length < 12:  # boundary k would be before year 1
+                raise OverflowError("date value out of range")
+            # Boundary k falls in t's own month only when `into` is 0; it is then after t's
+            # reading when its day (clamped to the month) and time of day come later.
+            if into == 0:
+                day = self._day
+                if day > 28:
+                    day = min(day, _month_days(local.year, local.month))
+                if (day, *self._time_of_day) > (
+                    local.day,
+                    local.hour,
+                    local.minute,
+                    local.second,
+                    local.microsecond,
+                ):
+                    k -= 1
         else:
-            k = (wall_t - start) // step
+            offset = local.utcoffset()
+            assert offset is not None
+            k = (t - _EPOCH + offset - self._wall_start_since_epoch) // step
         k += 1
         end = self._boundary(k)
         while end <= t:
