@@ -31,12 +31,17 @@ from handoff.notify.sweep import NotifySweep
 
 EngineKind = Literal["queue", "batch"]
 
-# NOTIFY wakes workers for new jobs (Procrastinate's insert trigger) and for jobs scheduled at
-# an instant (the dispatcher's wake-up); polling catches retries coming due (their backoff
-# starts at 2 s, so the poll must be shorter) and stalled jobs put back.
-FETCH_POLLING_INTERVAL = timedelta(seconds=1)
-ABORT_POLLING_INTERVAL = timedelta(seconds=5)
-HEARTBEAT_INTERVAL = timedelta(seconds=2)
+# NOTIFY wakes workers for new jobs (Procrastinate's insert trigger), for jobs scheduled at an
+# instant (the dispatcher's wake-up), and for retries come due and dead workers' jobs put back
+# (the process holding the sweep lock looks for due jobs every second, one cheap statement
+# for the whole cluster: engine/sweep.py). So a worker polls rarely: the poll is only the
+# backstop for a wake-up lost while no sweep runs (a job then waits up to this long, not a
+# second). Idle, each worker's fetches cost 2 statements a minute per queue instead of 60.
+FETCH_POLLING_INTERVAL = timedelta(seconds=30)
+ABORT_POLLING_INTERVAL = timedelta(seconds=5)  # polled only while a job runs
+# As often as the stalled-job rescue needs (two heartbeats per STALLED_WORKER_TIMEOUT), and
+# well within the readiness check's 30 s (api/routes/ops.py).
+HEARTBEAT_INTERVAL = timedelta(seconds=10)
 SHUTDOWN_GRACE = timedelta(seconds=10)  # running jobs get this long to finish, then retry
 RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and longest wait
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the

@@ -8,7 +8,14 @@ Every SWEEP_INTERVAL (with jitter) it
   the failure, so a rotation that keeps failing costs a bounded amount of work per hour);
 - every PURGE_INTERVAL, deletes finished queue rows past their retention age, and history
   past HANDOFF_HISTORY_RETENTION_DAYS when that is set, a few small batches per pass;
-- refreshes the queue and overdue gauges.
+- refreshes the queue and overdue gauges;
+- wakes the workers of any queue with a job due and waiting (a retry come due, a dead
+  worker's job put back: Procrastinate sends no NOTIFY for those, and its workers poll only
+  every few tens of seconds, engine/runner.py). Until the next pass it looks again every
+  WAKE_INTERVAL, and at the instant the next waiting job comes due, so a retry runs when its
+  backoff ends and a lost wake-up costs at most about a second, as with a 1-s poll. One look
+  (an index probe that finds nothing, when idle) in the one process holding the sweep lock
+  replaces every worker's polling fetch on every queue.
 Overdue and cool-down are decided by the database's clock, in the statements themselves.
 Every ORPHAN_SCAN_INTERVAL it also looks for rotations with participants that the schedule
 does not cover (a restore, rows deleted by hand). That query reads every rotation with
@@ -48,7 +55,11 @@ OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is 
 REPAIR_LIMIT = 1_000  # rotations repaired per sweep; the rest on the next
 RETENTION_BATCH = 500  # finished queue rows (and history rows) deleted per statement
 RETENTION_ROUNDS = 4  # statements per pass at most: a backlog drains over several passes
-STALLED_WORKER_TIMEOUT = timedelta(seconds=10)  # no heartbeat for this long: the worker is dead
+# No heartbeat for this long: the worker is dead. Two heartbeats (engine/runner.py) fit in it,
+# and with a sweep pass after it a dead worker's job is retried within 30 s (engine.md).
+STALLED_WORKER_TIMEOUT = timedelta(seconds=20)
+WAKE_MARGIN = timedelta(milliseconds=2)  # NOTIFY just after a job comes due, never before
+WAKE_INTERVAL = timedelta(seconds=1)  # how often the sweeping process looks for due jobs
 SWEEP_LOCK = 0x68616E646F6667  # the cluster-wide sweep lock: one sweep at a time
 
 Q = Queries("engine")
@@ -74,11 +85,29 @@ class Retention:
 
 
 @dataclass(frozen=True, slots=True)
+class Wake:
+    """What a look for due jobs found: how many queues it woke, and in how many seconds the
+    next waiting job comes due (real time; None when none waits for a later instant)."""
+
+    woken: int
+    next_due_in: float | None
+
+    def look_again_in(self) -> float:
+        """When to look again, in seconds: the next job's instant, or WAKE_INTERVAL."""
+        wait = WAKE_INTERVAL.total_seconds()
+        if self.next_due_in is None:
+            return wait
+        return min(wait, self.next_due_in + WAKE_MARGIN.total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
 class SweepResult:
     repaired: list[UUID]
     stalled_jobs_retried: list[int]
     jobs_deleted: int = 0
     history_deleted: int = 0
+    # What the queue looked like after the pass, not what the pass did: not compared.
+    wake: Wake | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -176,6 +205,17 @@ class Sweep:
             cur = await conn.execute(Q[query], params | {"limit": RETENTION_BATCH})
             return len(await cur.fetchall())
 
+    async def wake_due_jobs(self) -> Wake:
+        """NOTIFY the workers of each queue with a job due and waiting."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(Q["wake_due_jobs"])
+            row = await cur.fetchone()
+        assert row is not None
+        wake = Wake(*row)
+        if wake.woken:
+            log.debug("woke the workers for due jobs", queues=wake.woken)
+        return wake
+
     async def refresh_gauges(self) -> None:
         async with self.pool.connection() as conn:
             cur = await conn.execute(Q["overdue_count"], {"grace": OVERDUE_GRACE})
@@ -207,15 +247,31 @@ class Sweep:
                 self._last_purge = started
                 jobs_deleted, history_deleted = await self.purge()
         await self.refresh_gauges()
-        return SweepResult(repaired, retried, jobs_deleted, history_deleted)
+        wake = await self.wake_due_jobs()
+        return SweepResult(repaired, retried, jobs_deleted, history_deleted, wake)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Sweep every SWEEP_INTERVAL (with jitter); between two passes of this process's,
+        look for due jobs every WAKE_INTERVAL and when the next one comes due."""
         while not stop.is_set():
+            next_pass = time.monotonic() + jittered(SWEEP_INTERVAL.total_seconds())
+            wake: Wake | None = None
             try:
-                await self.sweep()
+                result = await self.sweep()
+                wake = result.wake if result else None
             except Exception:
                 log.exception("sweep failed")
-            await pause(stop, jittered(SWEEP_INTERVAL.total_seconds()))
+            while wake is not None and not stop.is_set():
+                wait = wake.look_again_in()
+                if time.monotonic() + wait >= next_pass:
+                    break
+                await pause(stop, wait)
+                try:
+                    wake = await self.wake_due_jobs()
+                except Exception:
+                    log.exception("waking the workers failed")
+                    wake = None
+            await pause(stop, next_pass - time.monotonic())
 
 
 def _due(last: float | None, now: float, interval: timedelta) -> bool:

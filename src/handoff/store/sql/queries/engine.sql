@@ -194,3 +194,25 @@ WHERE NOT EXISTS (SELECT 1 FROM rotation_state st WHERE st.rotation_id = r.id)
   AND EXISTS (SELECT 1 FROM participants p WHERE p.rotation_id = r.id)
 ORDER BY r.id
 FOR NO KEY UPDATE SKIP LOCKED;
+
+-- name: wake_due_jobs
+-- Wake the workers of each queue that has a job due and waiting: a retry come due or the job
+-- of a dead worker put back (Procrastinate sends no NOTIFY for either), or a wake-up a worker
+-- missed. Due is on the queue's own time base (the server's real time, which Procrastinate's
+-- fetch compares with). Answers how many queues were woken and in how many seconds the next
+-- waiting job comes due (NULL when none waits for a later instant). Reads only waiting jobs
+-- (the queue's partial index on status 'todo'): idle, an index probe that finds nothing.
+WITH waiting AS MATERIALIZED (
+    SELECT queue_name, min(coalesce(scheduled_at, now())) - now() AS due_in
+    FROM procrastinate_jobs
+    WHERE status = 'todo'
+    GROUP BY queue_name
+), woken AS MATERIALIZED (
+    SELECT pg_notify('procrastinate_queue_v1#' || queue_name,
+                     '{"type": "job_inserted", "job_id": 0}')
+    FROM waiting
+    WHERE due_in <= interval '0'
+)
+SELECT (SELECT count(*) FROM woken) AS woken,
+       (SELECT extract(epoch FROM min(due_in))::float8 FROM waiting
+        WHERE due_in > interval '0') AS next_due_in;
