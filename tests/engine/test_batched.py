@@ -24,7 +24,7 @@ HOUR = timedelta(hours=1)
 
 
 def _taken(path: str) -> float:
-    return REGISTRY.get_sample_value("handoff_batch_job_rotations_total", {"path": path}) or 0.0
+    return REGISTRY.get_sample_value("handoff_job_rotation_writes_total", {"path": path}) or 0.0
 
 
 async def _started(

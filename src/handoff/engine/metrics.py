@@ -38,8 +38,8 @@ JOB_FAILURES = Counter(
     "handoff_job_failures", "Rotation updates that raised (each is retried).", registry=REGISTRY
 )
 BATCHED = Counter(
-    "handoff_batch_job_rotations",
-    "Rotations of many-rotation jobs, by the path that took them: batched (one read, guarded"
+    "handoff_job_rotation_writes",
+    "Rotations brought up to date by queue jobs, by path: batched (one read per job, guarded"
     " pipelined writes) or locked (changed since read, or needing more than a state write).",
     ["path"],
     registry=REGISTRY,

@@ -1,8 +1,8 @@
 """Process rotations: one rotation, one transaction (engine.md, "The queue engine").
 
-A job of many rotations (a storm) first takes the batched path (`handoff.store.batched`):
-one read for all, the pure core's catch-up for each, one guarded write each in its own
-transaction, all pipelined; whatever it leaves takes the locked path below.
+A job first takes the batched path (`handoff.store.batched`): one read for all its
+rotations, the pure core's catch-up for each, one guarded write each in its own transaction,
+all pipelined; whatever it leaves takes the locked path below.
 
 A job's update of a rotation is the write path with no edit (`state.write`): lock the
 rotation, read the database's clock in the same round trip, let the pure core decide
@@ -135,12 +135,9 @@ class Processor:
     async def run_batched(
         self, conn: AsyncConnection[Any], job_id: int | None, rotation_ids: Sequence[UUID]
     ) -> set[UUID]:
-        """Bring the rotations of a batch up to date through the batched path
+        """Bring the rotations of a job up to date through the batched path
         (`handoff.store.batched`); returns those it wrote, leaving the rest to the locked
-        path. A single rotation goes straight to the locked path: it is an edit's or a
-        retry's job, where the batch saves nothing."""
-        if len(rotation_ids) < 2:
-            return set()
+        path. A job of one rotation takes it too: two round trips instead of five."""
         try:
             async with batched.autocommit(conn):
                 snapshots = await batched.read(conn, rotation_ids)

@@ -1,8 +1,8 @@
-"""The engine's batched write: many rotations in one round trip each way, one transaction each.
+"""The engine's batched write: a job's rotations in two round trips, one transaction each.
 
-A queue job of many rotations (a storm) reads them all in one statement without locks
-(`read`), lets the pure core catch each one up exactly as the locked path would
-(`state.settle`), and writes each with the write path's own `save` statement in its own
+A queue job (up to a hundred rotations due at one instant in a storm) reads them all in one
+statement without locks (`read`), lets the pure core catch each one up exactly as the locked
+path would (`state.settle`), and writes each with the write path's own `save` statement in its own
 transaction, guarded by the versions read: the statement writes only if the rotation's state
 and schedule rows are still as read (engine.md, "One rotation, one transaction"). All those
 transactions are sent in one pipeline, so the worker waits for the database once per job, not
