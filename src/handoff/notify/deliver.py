@@ -1,25 +1,35 @@
-"""The delivery job: send the pending messages of one (channel, rotation) line, in order.
+"""The delivery job: send the pending messages of (channel, rotation) lines, each line in order.
 
-A line is worked on by one job at a time (a session advisory lock; a second job for the same
-line just ends). The job sends the oldest pending message, records the attempt and its
-decision in one statement, and goes on until the line is empty, its head must wait for a
-retry, or the channel is disabled; the worker's sweep enqueues the line again when its head
-comes due. A worker killed mid-send leaves the message pending: it is sent again, with the same
-id and body, which is why delivery is at least once.
+A line is worked on by one job at a time (a session advisory lock). A job works in rounds: it
+locks up to BATCH_LINES lines whose head (oldest pending message) is due and no other job holds,
+in one statement; reads their heads again under the locks; sends every head concurrently (at
+most SEND_CONCURRENCY at once, over one HTTP client that keeps its connections to a receiver
+alive); records every attempt and its decision in one statement at the engine's clock; and only
+then, once that is committed, unlocks the lines. A line sends one message per round, so its
+messages go in order and the next is read only after the previous one's outcome is recorded.
+The job goes on until no line is due or its budget is spent; the worker's sweep enqueues a job
+again when a line comes due (a retry, a re-enabled channel). A worker killed mid-send leaves its
+messages pending and its locks die with its connection: they are sent again, with the same ids
+and bodies, which is why delivery is at least once.
 
-Handoffs come first: while rotation jobs are running or waiting in the queue (a storm at a
-common boundary), each send waits for them, up to YIELD_LIMIT, so that deliveries never take the
-machine from the handoffs they report.
+Handoffs come first: before each round, while rotation jobs are running or waiting in the queue
+(a storm at a common boundary), the job waits for them, up to YIELD_LIMIT; if they are still
+busy then, the round sends one line's head only, so that deliveries never take the machine from
+the handoffs they report, yet never stop altogether under a steady load of rotation jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import httpx
 import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -27,19 +37,33 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine import metrics
 from handoff.notify import policy, send, signing
-from handoff.store import clock
 from handoff.store.queries import Queries
 
 Q = Queries("notify_delivery")
 log = structlog.get_logger("handoff.notify")
 YIELD_PAUSE = 0.25  # seconds between looks at the rotation queue while it is busy
-YIELD_LIMIT = 5.0  # seconds a send waits for handoffs at most
-BACKLOG_BUDGET = 20.0  # seconds a job goes on with other lines after its own
-BACKLOG_BATCH = 50  # lines looked up at a time
+YIELD_LIMIT = 5.0  # seconds a round waits for handoffs at most
+BACKLOG_BUDGET = 20.0  # seconds a job goes on taking rounds of due lines
+BATCH_LINES = 64  # lines a round locks at most
+SEND_CONCURRENCY = 16  # attempts in flight at once in a job (and its HTTP connections)
 
 
 def line_key(channel_id: UUID, rotation_id: UUID | None) -> str:
     return f"notify:{channel_id}:{rotation_id or '-'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    channel_id: UUID
+    rotation_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One attempt of a round: the head it sent and what came back."""
+
+    head: dict[str, Any]
+    result: send.Result
 
 
 async def deliver_line(
@@ -48,9 +72,14 @@ async def deliver_line(
     rotation_id: UUID | None,
     rng: random.Random | None = None,
 ) -> int:
-    """Send what is due on the line; returns how many attempts were made."""
-    async with pool.connection() as conn:
-        return await _deliver_locked(conn, channel_id, rotation_id, rng or random.Random())
+    """Send what is due on one line, in rounds of its head; returns how many attempts were
+    made (none if another job holds the line)."""
+    only, rng = Line(channel_id, rotation_id), rng or random.Random()
+    made = 0
+    async with pool.connection() as conn, send.client() as http:
+        while sent := await _round(conn, http, rng, only=only):
+            made += sent
+    return made
 
 
 async def deliver_backlog(
@@ -59,113 +88,162 @@ async def deliver_backlog(
     rotation_id: UUID | None,
     budget: float = BACKLOG_BUDGET,
 ) -> int:
-    """The job: its line, then, for up to `budget` seconds, other lines with a message due
-    that no job holds. After a storm, a few jobs drain the backlog instead of each line paying
-    a job's queue overhead; the jobs of lines drained that way find nothing left and end."""
+    """The job: a round of its own line, then, for up to `budget` seconds, rounds of any lines
+    with a message due that no job holds. After a storm, a few jobs drain the backlog instead of
+    each line paying a job's queue overhead; the jobs of lines drained that way find nothing
+    left and end."""
     rng = random.Random()
     deadline = time.monotonic() + budget
-    async with pool.connection() as conn:
-        made = await _deliver_locked(conn, channel_id, rotation_id, rng)
-        tried = {(channel_id, rotation_id)}
+    async with pool.connection() as conn, send.client(SEND_CONCURRENCY) as http:
+        made = await _round(conn, http, rng, only=Line(channel_id, rotation_id))
         while time.monotonic() < deadline:
-            async with conn.transaction():
-                cur = await conn.execute(Q["due_lines"], {"limit": BACKLOG_BATCH})
-                lines = [(r[0], r[1]) for r in await cur.fetchall()]
-            lines = [line for line in lines if line not in tried]
-            if not lines:
-                return made
-            for other in lines:
-                tried.add(other)
-                made += await _deliver_locked(conn, *other, rng)
-                if time.monotonic() >= deadline:
-                    break
+            sent = await _round(conn, http, rng)
+            if not sent:
+                break
+            made += sent
         return made
 
 
-async def _deliver_locked(
-    conn: AsyncConnection[Any], channel_id: UUID, rotation_id: UUID | None, rng: random.Random
+async def _round(
+    conn: AsyncConnection[Any],
+    http: httpx.AsyncClient,
+    rng: random.Random,
+    only: Line | None = None,
 ) -> int:
-    line = {"line": line_key(channel_id, rotation_id)}
+    """Lock due lines, send their heads, record the attempts, unlock; returns the attempts
+    made (0: nothing was due, or every due line is held by another job)."""
+    busy = await _yield_to_handoffs(conn)
     async with conn.transaction():
-        locked = await (await conn.execute(Q["try_lock_line"], line)).fetchone()
-    if not locked or not locked[0]:
+        cur = await conn.execute(
+            Q["claim_lines"],
+            {
+                "limit": 1 if only or busy else BATCH_LINES,
+                "only_line": only is not None,
+                "channel_id": only.channel_id if only else None,
+                "rotation_id": only.rotation_id if only else None,
+            },
+        )
+        claimed = await cur.fetchall()
+    if not claimed:
         return 0
+    keys = [row[2] for row in claimed]
     try:
-        return await _drain(conn, channel_id, rotation_id, rng)
+        heads = await _due_heads(conn, [Line(row[0], row[1]) for row in claimed])
+        if not heads:
+            return 0
+        started = time.monotonic()
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+        sent = await asyncio.gather(*(_send(gate, http, head) for head in heads))
+        # The clock as the heads were read, moved on by the time the sends took: it converts
+        # a Retry-After date and ages the failing streaks; the attempts are recorded at the
+        # engine's clock itself.
+        now = heads[0]["now"] + timedelta(seconds=time.monotonic() - started)
+        results, disabled = _decide(sent, now, rng)
+        recorded_at = await _record(conn, results, disabled)
     finally:
         async with conn.transaction():
-            await conn.execute(Q["unlock_line"], line)
+            await conn.execute(Q["unlock_lines"], {"keys": keys})
+    _observe(sent, results, disabled, recorded_at)
+    return len(sent)
 
 
-async def _drain(
-    conn: AsyncConnection[Any], channel_id: UUID, rotation_id: UUID | None, rng: random.Random
-) -> int:
-    made = 0
-    while True:
-        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(Q["head"], {"channel_id": channel_id, "rotation_id": rotation_id})
-            head = await cur.fetchone()
-        if (
-            head is None
-            or head["message_id"] is None
-            or head["disabled_at"] is not None
-            or head["next_attempt_at"] > head["now"]
-        ):
-            return made
-        await _yield_to_handoffs(conn)
-        channel = send.Channel(str(channel_id), head["kind"], head["target"], head["secret"])
-        msg_id = signing.message_id(head["message_id"].hex)
-        result = await send.attempt(channel, msg_id, head["payload"])
-        made += 1
-        async with conn.transaction():
-            now = await clock.read(conn)
-            decision = policy.decide(
-                result.status,
-                result.retry_after,
-                attempts=head["attempts"] + 1,
-                now=now,
-                rng=rng,
-            )
-            outcome = "failed" if result.permanent else decision.outcome
-            disable = outcome != "delivered" and policy.channel_exhausted(
-                head["failing_since"] or now, now
-            )
-            await conn.execute(
-                Q["record_attempt"],
-                {
-                    "message_id": head["message_id"],
-                    "channel_id": channel_id,
-                    "at": now,
-                    "outcome": outcome,
-                    "status_code": result.status,
-                    "error": result.error,
-                    "next_attempt_at": decision.next_attempt_at if outcome == "retry" else None,
-                    "disable": disable,
-                },
-            )
+async def _due_heads(conn: AsyncConnection[Any], lines: list[Line]) -> list[dict[str, Any]]:
+    """The heads of locked lines, read under the locks: those still due to an enabled channel."""
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            Q["heads"],
+            {
+                "channel_ids": [line.channel_id for line in lines],
+                "rotation_ids": [line.rotation_id for line in lines],
+            },
+        )
+        rows = await cur.fetchall()
+    return [r for r in rows if r["disabled_at"] is None and r["next_attempt_at"] <= r["now"]]
+
+
+async def _send(gate: asyncio.Semaphore, http: httpx.AsyncClient, head: dict[str, Any]) -> Sent:
+    channel = send.Channel(str(head["channel_id"]), head["kind"], head["target"], head["secret"])
+    async with gate:
+        result = await send.attempt(
+            channel, signing.message_id(head["message_id"].hex), head["payload"], http
+        )
+    return Sent(head, result)
+
+
+def _decide(
+    sent: list[Sent], now: datetime, rng: random.Random
+) -> tuple[list[dict[str, Any]], set[UUID]]:
+    """What to record for each attempt (the record statement's rows), and the channels the
+    round disables."""
+    results = []
+    streaks = []
+    for item in sent:
+        head, result = item.head, item.result
+        decision = policy.decide(
+            result.status, result.retry_after, attempts=head["attempts"] + 1, now=now, rng=rng
+        )
+        outcome = "failed" if result.permanent else decision.outcome
+        wait = decision.wait if outcome == "retry" else None
+        results.append(
+            {
+                "message_id": str(head["message_id"]),
+                "channel_id": str(head["channel_id"]),
+                "outcome": outcome,
+                "status_code": result.status,
+                "error": result.error,
+                "wait_seconds": wait.total_seconds() if wait is not None else None,
+            }
+        )
+        streaks.append((head["channel_id"], outcome == "delivered", head["failing_since"]))
+    return results, policy.channels_to_disable(streaks, now)
+
+
+async def _record(
+    conn: AsyncConnection[Any], results: list[dict[str, Any]], disabled: set[UUID]
+) -> datetime:
+    """Every attempt of a round in one statement; returns the engine's clock it recorded at."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            Q["record_attempts"], {"results": json.dumps(results), "disable": list(disabled)}
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    recorded_at: datetime = row[0]
+    return recorded_at
+
+
+def _observe(
+    sent: list[Sent], results: list[dict[str, Any]], disabled: set[UUID], recorded_at: datetime
+) -> None:
+    """Metrics for every attempt, a log line for each that failed."""
+    for item, recorded in zip(sent, results, strict=True):
+        head, outcome = item.head, recorded["outcome"]
         metrics.DELIVERIES.labels(kind=head["kind"], outcome=outcome).inc()
         if outcome == "delivered":
-            metrics.DELIVERY_LAG.observe(max((now - head["event_at"]).total_seconds(), 0.0))
-        else:
-            log.info(
-                "delivery attempt failed",
-                message_id=msg_id,
-                channel_id=str(channel_id),
-                outcome=outcome,
-                status=result.status,
-                error=result.error,
-                disabled=disable,
-            )
-        if outcome == "retry":
-            return made
+            lag = (recorded_at - head["event_at"]).total_seconds()
+            metrics.DELIVERY_LAG.observe(max(lag, 0.0))
+            continue
+        log.info(
+            "delivery attempt failed",
+            message_id=signing.message_id(head["message_id"].hex),
+            channel_id=recorded["channel_id"],
+            outcome=outcome,
+            status=item.result.status,
+            error=item.result.error,
+            disabled=head["channel_id"] in disabled,
+        )
 
 
-async def _yield_to_handoffs(conn: AsyncConnection[Any]) -> None:
+async def _yield_to_handoffs(conn: AsyncConnection[Any]) -> bool:
+    """Wait while rotation jobs are running or due, up to YIELD_LIMIT; returns whether they
+    still are."""
     waited = 0.0
-    while waited < YIELD_LIMIT:
+    while True:
         async with conn.transaction():
             row = await (await conn.execute(Q["handoffs_waiting"])).fetchone()
         if not row or not row[0]:
-            return
+            return False
+        if waited >= YIELD_LIMIT:
+            return True
         await asyncio.sleep(YIELD_PAUSE)
         waited += YIELD_PAUSE

@@ -1,15 +1,19 @@
 """What an answer means for a message: delivered, retried later (and when), or failed now.
 
 Pure: the delivery job passes in what it observed and the clock, and writes what this says.
+A retry's wait is relative (the job records it at the engine's clock, in the same statement as
+the attempt), so the time an answer took is never taken off its Retry-After.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal
+from uuid import UUID
 
 Outcome = Literal["delivered", "retry", "failed"]
 
@@ -24,7 +28,7 @@ RETRIED_CODES = frozenset({408, 429})
 @dataclass(frozen=True, slots=True)
 class Decision:
     outcome: Outcome
-    next_attempt_at: datetime | None = None
+    wait: timedelta | None = None  # a retry: how long after this attempt it is due again
 
 
 def classify(status: int | None) -> Outcome:
@@ -65,13 +69,27 @@ def decide(
     now: datetime,
     rng: random.Random,
 ) -> Decision:
-    """`attempts` counts this one."""
+    """`attempts` counts this one; `now` only converts a Retry-After given as a date."""
     outcome = classify(status)
     if outcome != "retry":
         return Decision(outcome)
     wait = retry_after(retry_after_header, now)
-    return Decision("retry", now + (wait if wait is not None else backoff(attempts, rng)))
+    return Decision("retry", wait if wait is not None else backoff(attempts, rng))
 
 
 def channel_exhausted(failing_since: datetime | None, now: datetime) -> bool:
     return failing_since is not None and now - failing_since >= FAILURE_LIMIT
+
+
+def channels_to_disable(
+    attempts: Sequence[tuple[UUID, bool, datetime | None]], now: datetime
+) -> set[UUID]:
+    """Of a batch's attempts as (channel, delivered, the channel's failing_since), the channels
+    to disable: those the batch never reached whose failing streak reached the limit (a streak
+    that starts with this batch is `now`)."""
+    reached = {channel for channel, delivered, _ in attempts if delivered}
+    return {
+        channel
+        for channel, delivered, failing_since in attempts
+        if channel not in reached and channel_exhausted(failing_since or now, now)
+    }

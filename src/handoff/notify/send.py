@@ -1,7 +1,9 @@
 """The shell that talks to receivers: one attempt at one message, over HTTP or SMTP.
 
 Every attempt checks the target again (DNS may have changed since it was saved) and never
-raises for anything the receiver or the network does: the result says what happened.
+raises for anything the receiver or the network does: the result says what happened. A
+delivery job sends through one HTTP client (`client()`) for all its attempts, so messages to
+the same receiver reuse its connections instead of opening one each.
 """
 
 from __future__ import annotations
@@ -39,7 +41,22 @@ class Channel:
     secret: bytes | None
 
 
-async def attempt(channel: Channel, msg_id: str, event: render.Event) -> Result:
+def client(connections: int = 1) -> httpx.AsyncClient:
+    """An HTTP client for attempts: at most `connections` open at once, kept alive between
+    them; redirects are not followed (a redirect could lead past the target check)."""
+    return httpx.AsyncClient(
+        timeout=TIMEOUT_SECONDS,
+        follow_redirects=False,
+        trust_env=False,
+        verify=_tls(),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+async def attempt(
+    channel: Channel, msg_id: str, event: render.Event, http: httpx.AsyncClient | None = None
+) -> Result:
+    """One attempt; over `http` if given, else over a client of its own (a one-off send)."""
     try:
         await targets.check(channel.kind, channel.target)
     except targets.TargetError as exc:
@@ -52,7 +69,10 @@ async def attempt(channel: Channel, msg_id: str, event: render.Event) -> Result:
         assert channel.secret is not None
         body = render.webhook_body(event)
         headers = signing.headers(channel.secret, msg_id, int(time.time()), body)
-    return await _post(channel.target, body, headers)
+    if http is None:
+        async with client() as own:
+            return await _post(own, channel.target, body, headers)
+    return await _post(http, channel.target, body, headers)
 
 
 @cache
@@ -61,14 +81,9 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-async def _post(url: str, body: bytes, headers: dict[str, str]) -> Result:
+async def _post(http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Result:
     try:
-        async with httpx.AsyncClient(
-            timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=_tls()
-        ) as client:
-            response = await client.post(
-                url, content=body, headers=headers | {"user-agent": USER_AGENT}
-            )
+        response = await http.post(url, content=body, headers=headers | {"user-agent": USER_AGENT})
     except httpx.TimeoutException:
         return Result(None, "timed out")
     except httpx.InvalidURL as exc:

@@ -1,81 +1,159 @@
--- name: try_lock_line
--- One delivery job per (channel, rotation) line at a time, so its messages go in order. A
--- session lock: it outlives each short transaction of the job and dies with its connection
--- (a killed worker's line is free again at once).
-SELECT pg_try_advisory_lock(hashtextextended(%(line)s, 0)) AS locked;
-
--- name: unlock_line
--- The line's lock, released when its job ends.
-SELECT pg_advisory_unlock(hashtextextended(%(line)s, 0)) AS unlocked;
-
--- name: head
--- The channel, the oldest pending message of the line (if any), the engine's clock.
-SELECT c.kind, c.target, c.secret, c.disabled_at, c.failing_since,
-       m.id AS message_id, m.payload, m.attempts, m.next_attempt_at, m.event_at,
-       m.event_type, handoff_now() AS now
-FROM notify_channels c
-LEFT JOIN LATERAL (
-    SELECT * FROM notify_messages m
-    WHERE m.channel_id = c.id AND m.rotation_id IS NOT DISTINCT FROM %(rotation_id)s::uuid
-      AND m.status = 'pending'
-    ORDER BY m.seq
-    LIMIT 1
-) m ON true
-WHERE c.id = %(channel_id)s;
-
--- name: record_attempt
--- One attempt and what it decided, in one statement: the attempt row, the message (delivered,
--- failed, or due again at next_attempt_at), and the channel's failing streak (cleared by a
--- success), last error and, when the streak reached its limit, disabled_at.
-WITH attempt AS (
-    INSERT INTO notify_attempts (message_id, at, outcome, status_code, error)
-    VALUES (%(message_id)s, %(at)s, %(outcome)s, %(status_code)s, %(error)s)
-),
-message AS (
-    UPDATE notify_messages
-    SET attempts = attempts + 1,
-        status = CASE %(outcome)s WHEN 'retry' THEN 'pending' ELSE %(outcome)s END,
-        next_attempt_at = coalesce(%(next_attempt_at)s, next_attempt_at),
-        delivered_at = CASE WHEN %(outcome)s = 'delivered' THEN %(at)s END,
-        finished_at = CASE WHEN %(outcome)s = 'retry' THEN NULL ELSE %(at)s END,
-        last_error = %(error)s
-    WHERE id = %(message_id)s
-)
-UPDATE notify_channels
-SET failing_since = CASE WHEN %(outcome)s = 'delivered' THEN NULL
-                         ELSE coalesce(failing_since, %(at)s) END,
-    last_error = CASE WHEN %(outcome)s = 'delivered' THEN last_error ELSE %(error)s END,
-    disabled_at = CASE WHEN %(disable)s THEN %(at)s ELSE disabled_at END
-WHERE id = %(channel_id)s;
-
--- name: enqueue_due
--- The worker's sweep: a delivery job for every channel with a line due (a retry come due,
--- a job that ran out of time or died) that no live job is working on (its advisory lock, read
--- once from pg_locks) and that has no waiting job. Reads only the partial index of pending
--- messages, so an idle outbox costs the same however much it has sent.
+-- name: claim_lines
+-- Up to `limit` lines whose head (oldest pending message) is due to an enabled channel, oldest
+-- due first, that no job holds (their advisory locks, read once from pg_locks), each locked
+-- for this job: a session lock, so it outlives the job's short transactions and dies with its
+-- connection (a killed worker's lines are free again at once). Every candidate row is locked
+-- or not and returned if locked (no LIMIT above the locking), so no lock is taken unseen; a
+-- line another job locked in between is simply not returned. `only_line` restricts it to the
+-- one line (channel_id, rotation_id).
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
-due AS (
-    SELECT DISTINCT m.channel_id, m.rotation_id,
-           'notify:' || m.channel_id || ':' || coalesce(m.rotation_id::text, '-') AS line
+held AS MATERIALIZED (
+    SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
+    FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+),
+candidates AS MATERIALIZED (
+    SELECT m.channel_id, m.rotation_id,
+           hashtextextended('notify:' || m.channel_id || ':'
+                            || coalesce(m.rotation_id::text, '-'), 0) AS key
     FROM notify_messages m
     JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
     WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
+      AND (NOT %(only_line)s OR (m.channel_id = %(channel_id)s::uuid
+                                  AND m.rotation_id IS NOT DISTINCT FROM %(rotation_id)s::uuid))
+      AND NOT EXISTS (SELECT 1 FROM notify_messages p
+                      WHERE p.channel_id = m.channel_id AND p.rotation_id = m.rotation_id
+                        AND p.status = 'pending' AND p.seq < m.seq)
+      AND NOT (m.rotation_id IS NULL
+               AND EXISTS (SELECT 1 FROM notify_messages p
+                           WHERE p.channel_id = m.channel_id AND p.rotation_id IS NULL
+                             AND p.status = 'pending' AND p.seq < m.seq))
+      AND hashtextextended('notify:' || m.channel_id || ':'
+                           || coalesce(m.rotation_id::text, '-'), 0)
+          NOT IN (SELECT key FROM held)
+    ORDER BY m.next_attempt_at, m.seq
+    LIMIT %(limit)s
+),
+locked AS MATERIALIZED (
+    SELECT c.*, pg_try_advisory_lock(c.key) AS locked FROM candidates c
+)
+SELECT channel_id, rotation_id, key FROM locked WHERE locked;
+
+-- name: unlock_lines
+-- The lines' locks, released once what was sent on them is committed.
+SELECT count(*) FILTER (WHERE pg_advisory_unlock(k)) AS unlocked
+FROM unnest(%(keys)s::bigint[]) AS k;
+
+-- name: heads
+-- For lines this job holds: the channel, the line's oldest pending message now (read after
+-- the lock, so a message another job finished just before is not sent again) and the engine's
+-- clock. A line whose head is not due, or whose channel was disabled meanwhile, is skipped.
+SELECT l.channel_id, l.rotation_id, c.kind, c.target, c.secret, c.disabled_at,
+       c.failing_since, m.id AS message_id, m.payload, m.attempts, m.next_attempt_at,
+       m.event_at, handoff_now() AS now
+FROM unnest(%(channel_ids)s::uuid[], %(rotation_ids)s::uuid[]) AS l(channel_id, rotation_id)
+JOIN notify_channels c ON c.id = l.channel_id
+JOIN LATERAL (
+    SELECT h.* FROM (
+        SELECT * FROM notify_messages m
+        WHERE m.channel_id = l.channel_id AND m.rotation_id = l.rotation_id
+          AND m.status = 'pending'
+        UNION ALL
+        SELECT * FROM notify_messages m
+        WHERE l.rotation_id IS NULL AND m.channel_id = l.channel_id AND m.rotation_id IS NULL
+          AND m.status = 'pending'
+    ) h
+    ORDER BY h.seq
+    LIMIT 1
+) m ON true;
+
+-- name: record_attempts
+-- A batch of attempts and what each decided, in one statement at the engine's clock: the
+-- attempt rows, the messages (delivered, failed, or due again `wait_seconds` from now), and
+-- for each channel its failing streak (cleared by any success in the batch, else started if
+-- not yet), its last error (the batch's last failure, if any) and, for the channels in
+-- `disable`, disabled_at. Returns the clock it recorded at.
+WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
+r AS MATERIALIZED (
+    SELECT r.*, o.n
+    FROM jsonb_array_elements(%(results)s::jsonb) WITH ORDINALITY AS o(item, n),
+         jsonb_to_record(o.item) AS r(message_id uuid, channel_id uuid, outcome text,
+                                      status_code integer, error text,
+                                      wait_seconds double precision)
+),
+attempt AS (
+    INSERT INTO notify_attempts (message_id, at, outcome, status_code, error)
+    SELECT r.message_id, (SELECT t FROM now), r.outcome, r.status_code, r.error
+    FROM r ORDER BY r.n
+),
+message AS (
+    UPDATE notify_messages m
+    SET attempts = m.attempts + 1,
+        status = CASE r.outcome WHEN 'retry' THEN 'pending' ELSE r.outcome END,
+        next_attempt_at = coalesce((SELECT t FROM now) + r.wait_seconds * interval '1 second',
+                                   m.next_attempt_at),
+        delivered_at = CASE WHEN r.outcome = 'delivered' THEN (SELECT t FROM now) END,
+        finished_at = CASE WHEN r.outcome = 'retry' THEN NULL ELSE (SELECT t FROM now) END,
+        last_error = r.error
+    FROM r
+    WHERE m.id = r.message_id
+),
+channel AS (
+    SELECT r.channel_id, bool_or(r.outcome = 'delivered') AS reached,
+           (array_agg(r.error ORDER BY r.n DESC)
+                FILTER (WHERE r.outcome <> 'delivered'))[1] AS error
+    FROM r GROUP BY r.channel_id
+),
+streak AS (
+    UPDATE notify_channels c
+    SET failing_since = CASE WHEN ch.reached THEN NULL
+                             ELSE coalesce(c.failing_since, (SELECT t FROM now)) END,
+        last_error = coalesce(ch.error, c.last_error),
+        disabled_at = CASE WHEN c.id = ANY (%(disable)s::uuid[]) THEN (SELECT t FROM now)
+                           ELSE c.disabled_at END
+    FROM channel ch
+    WHERE c.id = ch.channel_id
+)
+SELECT t AS now FROM now;
+
+-- name: enqueue_due
+-- The worker's sweep: a delivery job for every enabled channel that has no waiting job and a
+-- line due (a retry come due, a job that ran out of time or died) that no live job is working
+-- on (its advisory lock, read once from pg_locks). For each such channel it looks for one free
+-- due line only, oldest due first, so a backlog of thousands (a storm) costs a few rows per
+-- pass, not all of them. Reads only the partial index of pending messages, so an idle outbox
+-- costs the same however much it has sent.
+WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
+unqueued AS MATERIALIZED (
+    SELECT c.id FROM notify_channels c
+    WHERE c.disabled_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+                      WHERE j.queueing_lock = 'notify:' || c.id AND j.status = 'todo')
 ),
 held AS MATERIALIZED (
     SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
     FROM pg_locks l
     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-      AND EXISTS (SELECT 1 FROM due)
+      AND EXISTS (SELECT 1 FROM notify_messages m
+                  WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now))
 ),
 free AS (
-    SELECT d.* FROM due d
-    WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
-                      WHERE j.queueing_lock = 'notify:' || d.channel_id AND j.status = 'todo')
-      AND hashtextextended(d.line, 0) NOT IN (SELECT key FROM held)
+    SELECT u.id AS channel_id, l.rotation_id
+    FROM unqueued u
+    CROSS JOIN LATERAL (
+        SELECT m.rotation_id FROM notify_messages m
+        WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
+          AND m.channel_id = u.id
+          AND hashtextextended('notify:' || m.channel_id || ':'
+                               || coalesce(m.rotation_id::text, '-'), 0)
+              NOT IN (SELECT key FROM held)
+        ORDER BY m.next_attempt_at
+        LIMIT 1
+    ) l
 )
 SELECT handoff_notify_enqueue(coalesce(jsonb_agg(jsonb_build_object(
            'channel_id', f.channel_id, 'rotation_id', f.rotation_id)), '[]')),
-       count(DISTINCT f.channel_id) AS channels
+       count(*) AS channels
 FROM free f;
 
 -- name: pending_count
@@ -92,18 +170,6 @@ SELECT EXISTS (
     WHERE status IN ('todo', 'doing') AND queue_name = 'rotations'
       AND (scheduled_at IS NULL OR scheduled_at <= now())
 ) AS busy;
-
--- name: due_lines
--- Lines with a message due to an enabled channel, oldest message first (a job with time
--- left takes them on; it skips those another job holds).
-WITH now AS MATERIALIZED (SELECT handoff_now() AS t)
-SELECT m.channel_id, m.rotation_id
-FROM notify_messages m
-JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
-WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
-GROUP BY m.channel_id, m.rotation_id
-ORDER BY min(m.seq)
-LIMIT %(limit)s;
 
 -- name: purge_finished
 -- Retention: up to `limit` messages delivered before `delivered_age` ago or failed before
