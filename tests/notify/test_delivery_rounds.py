@@ -135,12 +135,12 @@ async def test_one_job_sends_many_lines_heads_at_once_over_few_connections(
     conn: Conn, pool: AsyncConnectionPool[Any], hold: Hold, clock: ClockSeam
 ) -> None:
     """One message at a time would take count * HOLD; rounds take a few HOLDs."""
-    count = 3 * deliver.SEND_CONCURRENCY
+    count = 6 * deliver.SEND_CONCURRENCY
     channel_id, rotations = await _lines(conn, pool, clock, hold.url, count)
     began = time.monotonic()
     assert await deliver_backlog(pool, channel_id, rotations[0]) == count
     took = time.monotonic() - began
-    assert took < count * HOLD / 4, f"{count} messages took {took:.1f} s"
+    assert took < count * HOLD / 3, f"{count} messages took {took:.1f} s"
     assert {m["status"] for m in messages(conn)} == {"delivered"}
     assert sorted(hold.ids()) == sorted(f"msg_{m['id'].hex}" for m in messages(conn))
     assert len({h.port for h in hold.hits}) <= deliver.SEND_CONCURRENCY, "connections not reused"

@@ -9,8 +9,10 @@ the same receiver reuse its connections instead of opening one each.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import smtplib
 import ssl
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +25,19 @@ from handoff.notify.policy import TIMEOUT_SECONDS
 
 USER_AGENT = "handoff-notify/1"
 MAX_ERROR = 500
+
+
+def _record_sniffio_absent() -> None:
+    """httpcore 1.0.9 imports the optional `sniffio` each time it sets up a lock, event or
+    semaphore, several times per request; without sniffio (anyio >= 4.11 no longer brings it)
+    every failed import searches sys.path again, which made a local send cost several times
+    its HTTP work (encode/httpcore#1103). A None in sys.modules makes that import fail at once,
+    as it would anyway; an installed sniffio is left alone."""
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+_record_sniffio_absent()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 -- Up to `limit` lines whose head (oldest pending message) is due to an enabled channel, oldest
 -- due first, that no job holds (their advisory locks, read once from pg_locks), each locked
 -- for this job: a session lock, so it outlives the job's short transactions and dies with its
--- connection (a killed worker's lines are free again at once). Every candidate row is locked
--- or not and returned if locked (no LIMIT above the locking), so no lock is taken unseen; a
--- line another job locked in between is simply not returned. `only_line` restricts it to the
--- one line (channel_id, rotation_id).
+-- connection (a killed worker's lines are free again at once). Every candidate is returned
+-- with whether this job locked it (no LIMIT above the locking, so no lock is taken unseen); one
+-- that another job locked in between is not this job's. `only_line` restricts it to the one
+-- line (channel_id, rotation_id).
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
 held AS MATERIALIZED (
     SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
@@ -37,7 +37,7 @@ candidates AS MATERIALIZED (
 locked AS MATERIALIZED (
     SELECT c.*, pg_try_advisory_lock(c.key) AS locked FROM candidates c
 )
-SELECT channel_id, rotation_id, key FROM locked WHERE locked;
+SELECT channel_id, rotation_id, key, locked FROM locked;
 
 -- name: unlock_lines
 -- The lines' locks, released once what was sent on them is committed.
