@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.process import Processor
 from handoff.grid import Grid
-from handoff.store import batched
+from handoff.store import batched, db
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
@@ -43,7 +43,7 @@ async def _started(
 
 
 async def _plans(pool: AsyncConnectionPool[Any], ids: list[UUID]) -> list[batched.Plan]:
-    async with pool.connection() as aconn, batched.autocommit(aconn):
+    async with pool.connection() as aconn, db.autocommit(aconn):
         snapshots = await batched.read(aconn, ids)
     plans = [batched.plan(s) for s in snapshots]
     assert all(p is not None for p in plans)
@@ -51,7 +51,7 @@ async def _plans(pool: AsyncConnectionPool[Any], ids: list[UUID]) -> list[batche
 
 
 async def _write(pool: AsyncConnectionPool[Any], plans: list[batched.Plan]) -> set[UUID]:
-    async with pool.connection() as aconn, batched.autocommit(aconn):
+    async with pool.connection() as aconn, db.autocommit(aconn):
         return set(await batched.write(aconn, plans, job_id=None))
 
 

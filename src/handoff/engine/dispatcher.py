@@ -27,9 +27,11 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.loops import jittered, pause
+from handoff.store import db
 from handoff.store.queries import Queries
 
 DISPATCH_LOOKAHEAD = timedelta(milliseconds=500)
@@ -79,8 +81,23 @@ class Dispatcher:
         }
 
     async def tick(self) -> Tick:
-        """Dispatch everything due by the look-ahead, if this process holds the lock."""
-        async with self.pool.connection() as conn, conn.transaction():
+        """Dispatch everything due by the look-ahead, if this process holds the lock.
+
+        It first asks when the next run time comes, in one statement on its own (one probe of
+        the due index, no lock, no transaction): when nothing comes within the look-ahead,
+        that is the whole tick, so an idle engine costs one cheap statement a second.
+        """
+        async with self.pool.connection() as conn:
+            async with db.autocommit(conn):
+                cur = await conn.execute(Q["next_due"])
+                due_row = await cur.fetchone()
+            due_in = due_row[0] if due_row else None
+            if due_in is None or due_in > self.lookahead.total_seconds():
+                return Tick(False, 0, frozenset(), due_in)
+            return await self._dispatch(conn)
+
+    async def _dispatch(self, conn: AsyncConnection[Any]) -> Tick:
+        async with conn.transaction():
             cur = await conn.execute(Q["try_lock"], {"key": DISPATCHER_LOCK})
             row = await cur.fetchone()
             if row is None or not row[0]:

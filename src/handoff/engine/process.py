@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine import metrics
-from handoff.store import batched, state
+from handoff.store import batched, db, state
 from handoff.store.queries import Queries
 
 LATE_WARNING = timedelta(minutes=1)
@@ -139,7 +139,7 @@ class Processor:
         (`handoff.store.batched`); returns those it wrote, leaving the rest to the locked
         path. A job of one rotation takes it too: two round trips instead of five."""
         try:
-            async with batched.autocommit(conn):
+            async with db.autocommit(conn):
                 snapshots = await batched.read(conn, rotation_ids)
                 plans = [p for s in snapshots if (p := batched.plan(s)) is not None]
                 written = await batched.write(conn, plans, job_id=job_id)

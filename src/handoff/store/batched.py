@@ -17,14 +17,12 @@ commit is only confirmed).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection, AsyncCursor
-from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from handoff.store import state
@@ -52,19 +50,6 @@ class Plan:
     @property
     def rotation_id(self) -> UUID:
         return self.snapshot.locked.id
-
-
-@asynccontextmanager
-async def autocommit(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
-    """Run the block with `conn` in autocommit (each transaction explicit, no implicit BEGIN
-    round trip), and hand it back as it came, with no transaction left open."""
-    await conn.set_autocommit(True)
-    try:
-        yield
-    finally:
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            await conn.rollback()
-        await conn.set_autocommit(False)
 
 
 async def read(conn: AsyncConnection[Any], rotation_ids: Sequence[UUID]) -> list[Snapshot]:
@@ -107,9 +92,9 @@ async def write(
     """Write each plan in its own transaction, all in one pipeline; returns the history rows
     of each rotation written, leaving out those changed since they were read.
 
-    `conn` must be in autocommit (`autocommit()`). Raises if any statement failed: the
-    transactions before it committed, the rest did not, and the caller cannot tell which,
-    so it sends them all through the locked path.
+    `conn` must be in autocommit (`handoff.store.db.autocommit`). Raises if any statement
+    failed: the transactions before it committed, the rest did not, and the caller cannot
+    tell which, so it sends them all through the locked path.
     """
     cursors: list[AsyncCursor[Any]] = []
     async with conn.pipeline():

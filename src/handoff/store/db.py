@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from handoff.config import Settings
@@ -44,6 +45,19 @@ async def snapshot(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
     async with conn.transaction():
         await conn.execute(SNAPSHOT)
         yield
+
+
+@contextlib.asynccontextmanager
+async def autocommit(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
+    """Run the block with `conn` in autocommit (a lone statement is its own transaction, with
+    no BEGIN and COMMIT around it), and hand it back as it came, with no transaction open."""
+    await conn.set_autocommit(True)
+    try:
+        yield
+    finally:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()
+        await conn.set_autocommit(False)
 
 
 def sqlalchemy_url(url: str) -> str:
