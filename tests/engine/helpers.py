@@ -6,11 +6,16 @@ the engine (not an API layer) keep the rules.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg import AsyncConnection
+from psycopg.pq import Trace
+from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.process import Processor
 
@@ -111,6 +116,37 @@ async def run_jobs(conn: Conn, processor: Processor) -> int:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", (row["id"],)
             )
+
+
+def _sent(trace: Path, start: int) -> list[str]:
+    """The statements a client sent after `start` in libpq's protocol trace (simple queries
+    and parses, each line `F <length> Query|Parse <text>`; long texts are cut short)."""
+    sent = []
+    for line in trace.read_text()[start:].splitlines():
+        fields = line.split("\t")
+        if len(fields) > 3 and fields[0] == "F" and fields[2] in ("Query", "Parse"):
+            sent.append(fields[3])
+    return sent
+
+
+async def traced(
+    db_url: str, trace: Path, action: Callable[[AsyncConnectionPool[Any]], Awaitable[None]]
+) -> list[str]:
+    """The statements `action` sends through a one-connection pool, whatever they are: the
+    client's own protocol trace, so a test can count what a loop costs the database."""
+    with trace.open("w") as out:
+
+        async def trace_it(conn: AsyncConnection[Any]) -> None:
+            conn.pgconn.trace(out.fileno())
+            conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+
+        async with AsyncConnectionPool(
+            db_url, min_size=1, max_size=1, open=False, configure=trace_it
+        ) as pool:
+            await pool.wait()
+            start = out.seek(0, 2)
+            await action(pool)
+    return _sent(trace, start)
 
 
 # A `handoff worker` process registers one Procrastinate worker per queue it runs: rotations

@@ -3,10 +3,16 @@ pass read only the partial and due indexes."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
+import procrastinate
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
+from engine.helpers import traced
+from handoff.notify.sweep import NotifySweep
 from handoff.store.db import connect
 from handoff.store.queries import Queries
 
@@ -58,3 +64,29 @@ def test_an_idle_outbox_and_idle_reminders_read_no_rows(conn: Conn) -> None:
     plan = _plan(conn.info.dsn, REMINDERS["claim_due"], {"limit": 100, "lease": "60 seconds"})
     assert "notify_reminders_due_idx" in plan and "Seq Scan on notify_reminders" not in plan
     assert "rows=0" in plan.splitlines()[0]
+
+
+async def test_an_idle_sweep_pass_is_one_statement_per_index(
+    conn: Conn, db_url: str, tmp_path: Path
+) -> None:
+    """Nothing pending, no reminder due: a pass of every worker's notification sweep (each
+    second) sends the reminders' claim and the outbox's pending count, each on its own, and
+    looks at no line."""
+    conn.execute(
+        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
+    )
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector())  # never opened
+
+    async def one_pass(pool: AsyncConnectionPool[Any]) -> None:
+        sweep = NotifySweep(pool, app)
+        sweep._last_stalled_scan = sweep._last_purge = time.monotonic()  # not due this pass
+        await sweep.sweep()
+
+    sent = await traced(db_url, tmp_path / "sweep.trace", one_pass)
+    assert len(sent) == 2, sent
+    conn.execute(
+        "INSERT INTO notify_messages (channel_id, rotation_id, event_type, event_at, payload)"
+        " SELECT id, gen_random_uuid(), 'rotation.oncall_changed', now(), '{}'"
+        " FROM notify_channels"
+    )
+    assert len(await traced(db_url, tmp_path / "pending.trace", one_pass)) == 3

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.notify import reminders
-from handoff.store import calendar
+from handoff.store import calendar, db
 from handoff.store.queries import Queries
 
 Q = Queries("notify_reminders")
@@ -27,8 +27,8 @@ LEASE = timedelta(seconds=60)
 async def remind_due(pool: AsyncConnectionPool[Any]) -> int:
     """One pass over the due settings; returns how many reminders it decided to send."""
     async with pool.connection() as conn:
-        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(Q["claim_due"], {"limit": BATCH, "lease": LEASE})
+        async with db.autocommit(conn), conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["claim_due"], {"limit": BATCH, "lease": LEASE})  # one statement
             claimed = await cur.fetchall()
         by_user: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
         for row in claimed:
