@@ -1,5 +1,5 @@
 """The engine's batched path: one read for a job's rotations, a guarded write for each in its
-own transaction, pipelined; anything changed since the read takes the locked path."""
+own transaction, all in one call; anything changed since the read takes the locked path."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ async def test_a_rotation_that_needs_more_than_a_state_write_takes_the_locked_pa
 async def test_a_failing_write_sends_its_batch_through_the_locked_path(
     conn: Conn, clock: ClockSeam, processor: Processor
 ) -> None:
-    """A statement failing inside the pipeline: the batch is done again on the locked path,
+    """A write failing inside the call: the batch is done again on the locked path,
     where the failing rotation fails alone and every other one is recorded once."""
     ids, boundary = await _started(conn, processor, clock, 5)
     poisoned = ids[2]

@@ -9,10 +9,16 @@ from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_P
 
 from handoff.store.queries import Queries
 
-# Run once per rotation (the batched read once per job): psycopg converts a statement's
+# Run once per rotation or per job: psycopg converts a statement's
 # placeholders once and caches it only within these limits; beyond them, every execution
 # parses the statement text again in Python.
-HOT = [("state", "save"), ("state", "read_unlocked"), ("state", "read_locked")]
+HOT = [
+    ("state", "save"),
+    ("state", "save_each"),
+    ("state", "read_unlocked"),
+    ("state", "read_locked"),
+    ("engine", "dispatch_due"),
+]
 
 
 @pytest.mark.parametrize(("concern", "name"), HOT)
@@ -23,6 +29,6 @@ def test_hot_statements_fit_the_drivers_conversion_cache(concern: str, name: str
 
 
 def test_statements_keep_no_comment_lines_but_their_text() -> None:
-    save = Queries("state")["save"]
-    assert not any(line.lstrip().startswith("--") for line in save.splitlines())
-    assert "INSERT INTO handoffs" in save
+    dispatch = Queries("engine")["dispatch_due"]
+    assert not any(line.lstrip().startswith("--") for line in dispatch.splitlines())
+    assert "INSERT INTO procrastinate_jobs" in dispatch

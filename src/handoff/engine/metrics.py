@@ -40,7 +40,7 @@ JOB_FAILURES = Counter(
 BATCHED = Counter(
     "handoff_job_rotation_writes",
     "Rotations brought up to date by queue jobs, by path: batched (one read per job, guarded"
-    " pipelined writes) or locked (changed since read, or needing more than a state write).",
+    " writes in one call) or locked (changed since read, or needing more than a state write).",
     ["path"],
     registry=REGISTRY,
 )

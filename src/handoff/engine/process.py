@@ -2,7 +2,7 @@
 
 A job first takes the batched path (`handoff.store.batched`): one read for all its
 rotations, the pure core's catch-up for each, one guarded write each in its own transaction,
-all pipelined; whatever it leaves takes the locked path below.
+all in one call; whatever it leaves takes the locked path below.
 
 A job's update of a rotation is the write path with no edit (`state.write`): lock the
 rotation, read the database's clock in the same round trip, let the pure core decide

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import procrastinate
 import structlog
+from psycopg import AsyncConnection
+from psycopg.abc import PQGen
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.config import Settings
@@ -53,6 +55,26 @@ NOTIFY_CONCURRENCY = 4
 
 log = structlog.get_logger("handoff.engine")
 
+RV = TypeVar("RV")
+# How often a connection waiting on the server wakes up to look for an interrupt. psycopg's
+# default (0.1 s) is for a blocking Ctrl-C; under asyncio a task is cancelled at its await
+# anyway, so the wake-ups only cost CPU: the queue's LISTEN connections wait for hours, and
+# their ten wake-ups a second each were half an idle worker's CPU (engine.md: under 1% of a
+# core).
+WAIT_INTERVAL = 5.0
+
+
+class EngineConnection(AsyncConnection[Any]):
+    """The connections of an engine's pool (its loops, its jobs and the queue's listener)."""
+
+    async def wait(
+        self,
+        gen: PQGen[RV],
+        interval: float = WAIT_INTERVAL,
+        timeout: float | None = None,  # noqa: ASYNC109 (psycopg's own signature)
+    ) -> RV:
+        return await super().wait(gen, interval=interval, timeout=timeout)
+
 
 async def run_engine(
     url: str,
@@ -79,6 +101,7 @@ async def run_engine(
         max_size=concurrency + NOTIFY_CONCURRENCY + 2 * POOL_OVERHEAD,
         open=False,
         check=AsyncConnectionPool.check_connection,
+        connection_class=EngineConnection,
         name=f"handoff-{engine}",
     )
     await pool.open(wait=True)

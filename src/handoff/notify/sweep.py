@@ -71,7 +71,6 @@ class NotifySweep:
     async def sweep(self) -> int:
         """One pass (reminders due, then lines due); returns for how many channels a job was
         wanted (one waiting job per channel at most)."""
-        await remind_due(self.pool)
         started = time.monotonic()
         if (
             self._last_stalled_scan is None
@@ -82,14 +81,17 @@ class NotifySweep:
         if self._last_purge is None or started - self._last_purge >= PURGE_INTERVAL.total_seconds():
             self._last_purge = started
             await self.purge()
-        # Each statement on its own (autocommit), and the lines looked at only when a message
-        # is pending: an idle outbox costs one probe of its partial index a second.
+        # One look first (autocommit, no transaction); reminders and lines only when it finds
+        # some: an idle pass is one statement.
         async with self.pool.connection() as conn, db.autocommit(conn):
-            found = await (await conn.execute(Q["pending_count"])).fetchone()
-            pending = found[0] if found else 0
-            metrics.DELIVERIES_PENDING.set(pending)
-            if not pending:
-                return 0
+            found = await (await conn.execute(Q["outlook"])).fetchone()
+        pending, reminders_due = found if found else (0, False)
+        if reminders_due:
+            pending += await remind_due(self.pool)
+        metrics.DELIVERIES_PENDING.set(pending)
+        if not pending:
+            return 0
+        async with self.pool.connection() as conn, db.autocommit(conn):
             row = await (await conn.execute(Q["enqueue_due"])).fetchone()
         return int(row[1]) if row else 0
 

@@ -2,27 +2,29 @@
 
 A queue job (up to a hundred rotations due at one instant in a storm) reads them all in one
 statement without locks (`read`), lets the pure core catch each one up exactly as the locked
-path would (`state.settle`), and writes each with the write path's own `save` statement in its own
-transaction, guarded by the versions read: the statement writes only if the rotation's state
-and schedule rows are still as read (engine.md, "One rotation, one transaction"). All those
-transactions are sent in one pipeline, so the worker waits for the database once per job, not
-five times per rotation.
+path would (`state.settle`), and writes each with the write path's own statement
+(handoff_save_v1) in its own transaction, guarded by the versions read: it writes only if the
+rotation's state and schedule rows are still as read (engine.md, "One rotation, one
+transaction"). All those transactions are one call to the server (handoff_save_each_v1
+commits after each rotation), so the worker waits for the database twice per job, not five
+times per rotation.
 
 Whatever this path does not take goes through the locked path (`state.write`) alone, after
 it: a rotation changed since it was read, one whose catch-up applies a scheduled change or
 changes its participants, grid or whether it runs, one the core cannot walk, and every
-rotation of a batch whose pipeline failed (the locked path is idempotent, so one that did
+rotation of a batch whose call failed (the locked path is idempotent, so one that did
 commit is only confirmed).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection, AsyncCursor
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff.store import state
@@ -89,19 +91,21 @@ def plan(snapshot: Snapshot) -> Plan | None:
 async def write(
     conn: AsyncConnection[Any], plans: Sequence[Plan], *, job_id: int | None
 ) -> dict[UUID, tuple[state.HistoryRow, ...]]:
-    """Write each plan in its own transaction, all in one pipeline; returns the history rows
-    of each rotation written, leaving out those changed since they were read.
+    """Write each plan in its own transaction, all in one call (handoff_save_each_v1);
+    returns the history rows of each rotation written, leaving out those changed since they
+    were read.
 
-    `conn` must be in autocommit (`handoff.store.db.autocommit`). Raises if any statement
-    failed: the transactions before it committed, the rest did not, and the caller cannot
-    tell which, so it sends them all through the locked path.
+    `conn` must be in autocommit (`handoff.store.db.autocommit`). Raises if any write failed:
+    the transactions before it committed, the rest did not, and the caller cannot tell which,
+    so it sends them all through the locked path.
     """
-    cursors: list[AsyncCursor[Any]] = []
-    async with conn.pipeline():
-        for p in plans:
-            caught = p.settled.locked
-            await conn.execute("BEGIN")
-            params = state.save_params(
+    if not plans:
+        return {}
+    saves = []
+    for p in plans:
+        caught = p.settled.locked
+        saves.append(
+            state.save_params(
                 caught,
                 p.settled.rows,
                 engine="queue",
@@ -110,10 +114,8 @@ async def write(
                 job_id=job_id,
                 versions=p.snapshot.versions,
             )
-            cursors.append(await conn.execute(Q["save"], params))
-            await conn.execute("COMMIT")
-    written: dict[UUID, tuple[state.HistoryRow, ...]] = {}
-    for p, cur in zip(plans, cursors, strict=True):
-        if await cur.fetchone() is not None:
-            written[p.rotation_id] = p.settled.rows
-    return written
+        )
+    cur = await conn.execute(Q["save_each"], {"saves": json.dumps(saves)})
+    row = await cur.fetchone()
+    done = {UUID(r) for r in (row[0] if row else [])}
+    return {p.rotation_id: p.settled.rows for p in plans if p.rotation_id in done}

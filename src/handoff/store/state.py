@@ -220,7 +220,7 @@ class HistoryRow:
     change_id: UUID | None = None
 
     def as_json(self) -> dict[str, object]:
-        """The row as the `save` statement reads it (json_to_recordset)."""
+        """The row as handoff_save_v1 reads it (jsonb_to_recordset)."""
         return {
             "at": self.at.isoformat(),
             "cause": self.cause,
@@ -599,17 +599,15 @@ async def save(
     Releases the rotation from `job_id`, the job that ran it, if any, and notes that it was
     brought up to date at `locked.now`.
     """
-    await conn.execute(
-        Q["save"],
-        save_params(
-            locked,
-            rows,
-            engine=engine,
-            write_state=write_state,
-            next_run_at=next_run_at,
-            job_id=job_id,
-        ),
+    params = save_params(
+        locked,
+        rows,
+        engine=engine,
+        write_state=write_state,
+        next_run_at=next_run_at,
+        job_id=job_id,
     )
+    await conn.execute(Q["save"], {"save": json.dumps(params)})
 
 
 def save_params(
@@ -622,22 +620,26 @@ def save_params(
     job_id: int | None,
     versions: tuple[str, str] | None = None,
 ) -> dict[str, object]:
-    """The parameters of the `save` statement; `versions` (of the state and schedule rows)
-    make it write only if neither changed since they were read."""
+    """What handoff_save_v1 takes, as JSON values; `versions` (of the state and schedule
+    rows) make it write only if neither changed since they were read."""
     new = locked.state
     state_version, schedule_version = versions or (None, None)
     return {
-        "rotation_id": locked.id,
+        "rotation_id": str(locked.id),
         "write_state": new is not None and write_state,
         "delete_state": new is None and write_state,
         "position": new.position if new else None,
-        "participant_id": new.participant_id if new else None,
-        "shift_start": new.shift_start if new else None,
-        "processed_at": locked.now,
+        "participant_id": _text(new.participant_id if new else None),
+        "shift_start": _instant(new.shift_start if new else None),
+        "processed_at": locked.now.isoformat(),
         "engine": engine,
-        "handoffs": json.dumps([r.as_json() for r in rows]),
-        "next_run_at": next_run_at,
+        "handoffs": [r.as_json() for r in rows],
+        "next_run_at": _instant(next_run_at),
         "job_id": job_id,
         "state_version": state_version,
         "schedule_version": schedule_version,
     }
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

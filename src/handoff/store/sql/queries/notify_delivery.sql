@@ -156,9 +156,14 @@ SELECT handoff_notify_enqueue(coalesce(jsonb_agg(jsonb_build_object(
        count(*) AS channels
 FROM free f;
 
--- name: pending_count
--- Messages not yet delivered nor failed, for the handoff_deliveries_pending gauge.
-SELECT count(*) AS pending FROM notify_messages WHERE status = 'pending';
+-- name: outlook
+-- The sweep's first look each pass, in one statement: the messages not yet delivered nor
+-- failed (the handoff_deliveries_pending gauge; the lines are looked at only when there are
+-- some) and whether any reminder setting is due for a look. Both read only partial or due
+-- indexes, so an idle outbox costs this one statement a second.
+SELECT (SELECT count(*) FROM notify_messages WHERE status = 'pending') AS pending,
+       coalesce((SELECT min(next_check_at) FROM notify_reminders) <= handoff_now(), false)
+           AS reminders_due;
 
 -- name: handoffs_waiting
 -- Whether rotation jobs are running or due (a storm: the dispatcher batches a boundary's

@@ -67,80 +67,15 @@ CROSS JOIN LATERAL handoff_oncall_inputs_v1(r.id, sc.caught_up_at) i
 ORDER BY wanted.ord;
 
 -- name: save
--- Everything a state change writes, in one statement: the state (upserted or deleted), its
--- handoffs (a boundary already recorded by another engine or a retry is skipped), and the next
--- run time, releasing the rotation from the job that ran it (only that job: a newer job that
--- claimed the rotation meanwhile keeps its claim and its due time, so it still runs). A
--- successful write clears the rotation's last failure. Returns a row when it wrote.
---
--- The write path holds the rotation's locks and passes no versions. The engine's batched
--- path (read_unlocked) passes the versions it read: the statement then locks the state row,
--- then the schedule row (the one lock order, without the rotation row, which it never
--- writes) and writes nothing unless both are still the versions read. A row updated
--- meanwhile fails the check, also when it was updated while this statement waited for it
--- (READ COMMITTED re-checks the newest version), so nothing decided on stale inputs lands.
-WITH unchanged AS MATERIALIZED (
-    SELECT 1 FROM rotation_state st JOIN rotation_schedule sc USING (rotation_id)
-    WHERE st.rotation_id = %(rotation_id)s::uuid
-      AND st.xmin::text = %(state_version)s::text
-      AND sc.xmin::text = %(schedule_version)s::text
-    FOR UPDATE
-),
-go AS MATERIALIZED (
-    SELECT %(schedule_version)s::text IS NULL OR EXISTS (SELECT 1 FROM unchanged) AS ok
-),
-upserted AS (
-    INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start, updated_at)
-    SELECT %(rotation_id)s::uuid, %(position)s::int, %(participant_id)s::uuid,
-           %(shift_start)s::timestamptz, now()
-    WHERE %(write_state)s AND (SELECT ok FROM go)
-    ON CONFLICT (rotation_id) DO UPDATE
-    SET position = excluded.position, participant_id = excluded.participant_id,
-        shift_start = excluded.shift_start, updated_at = now()
-),
-deleted AS (
-    DELETE FROM rotation_state
-    WHERE rotation_id = %(rotation_id)s::uuid AND %(delete_state)s AND (SELECT ok FROM go)
-),
-recorded AS (
-    -- Each boundary, and each (instant, cause, override or change), is recorded once: a row
-    -- another engine or a retry recorded already is skipped (both unique indexes).
-    INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
-                          from_participant_id, to_participant_id, from_user_id, from_user_name,
-                          to_user_id, to_user_name, effective, override_id, change_id)
-    SELECT %(rotation_id)s::uuid, h.at, %(processed_at)s::timestamptz, h.cause, %(engine)s,
-           h.from_participant_id, h.to_participant_id, h.from_user_id, h.from_user_name,
-           h.to_user_id, h.to_user_name, h.effective, h.override_id, h.change_id
-    -- The rows come as one JSON array (one parameter for the driver to send, not eleven).
-    FROM json_to_recordset(%(handoffs)s::json)
-         AS h(at timestamptz, cause text, from_participant_id uuid, to_participant_id uuid,
-              from_user_id uuid, from_user_name text, to_user_id uuid, to_user_name text,
-              effective boolean, override_id uuid, change_id uuid)
-    WHERE (SELECT ok FROM go)
-    ON CONFLICT DO NOTHING
-)
-INSERT INTO rotation_schedule (rotation_id, next_run_at, job_id, dispatched_at, caught_up_at)
-SELECT %(rotation_id)s::uuid, %(next_run_at)s::timestamptz, NULL, NULL,
-       %(processed_at)s::timestamptz
-WHERE (SELECT ok FROM go)
-ON CONFLICT (rotation_id) DO UPDATE
-SET failed_at = NULL,
-    last_error = NULL,
-    caught_up_at = excluded.caught_up_at,
-    next_run_at = CASE
-        WHEN rotation_schedule.job_id IS NOT NULL
-             AND rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
-        THEN rotation_schedule.next_run_at
-        ELSE excluded.next_run_at END,
-    job_id = CASE
-        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
-        THEN rotation_schedule.job_id
-        ELSE NULL END,
-    dispatched_at = CASE
-        WHEN rotation_schedule.job_id IS DISTINCT FROM %(job_id)s::bigint
-        THEN rotation_schedule.dispatched_at
-        ELSE NULL END
-RETURNING true AS written;
+-- Everything a state change writes, in one statement (handoff_save_v1, 0011_engine_save.sql:
+-- the state, its handoffs and the next run time; with the versions read, only if the
+-- rotation is still as read). Returns whether it wrote.
+SELECT handoff_save_v1(%(save)s::jsonb) AS written;
+
+-- name: save_each
+-- The batched path's writes: handoff_save_v1 for each rotation of a job, each in its own
+-- transaction, in one call (outside any transaction block); returns the ids written.
+CALL handoff_save_each_v1(%(saves)s::jsonb, NULL);
 
 -- name: record_failure
 -- A rotation's update failed (its transaction rolled back): remember when and why, on the
