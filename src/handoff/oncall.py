@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal, cast
 from uuid import UUID, uuid5
 
@@ -125,7 +126,15 @@ class Config:
 
     def grid(self) -> Grid:
         """The handoff grid; raises ValueError for fields the grid refuses."""
-        return Grid(cast(GridType, self.type), self.shift_length, self.start, self.time_zone)
+        return _grid(self.type, self.shift_length, self.start, self.time_zone)
+
+
+@lru_cache(maxsize=1024)
+def _grid(type: str, shift_length: int, start: datetime, time_zone: str) -> Grid:
+    """Grids are immutable and costly to set up (zone, normalised start): the engine asks
+    for a rotation's grid twice per update (its catch-up, then its next run time), so the
+    recent ones are kept."""
+    return Grid(cast(GridType, type), shift_length, start, time_zone)
 
 
 @dataclass(frozen=True, slots=True)

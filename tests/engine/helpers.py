@@ -147,8 +147,3 @@ async def traced(
             start = out.seek(0, 2)
             await action(pool)
     return _sent(trace, start)
-
-
-# A `handoff worker` process registers one Procrastinate worker per queue it runs: rotations
-# and notifications.
-QUEUES_PER_PROCESS = 2

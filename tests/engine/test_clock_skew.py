@@ -12,10 +12,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.store.clock import ClockSeam
 
 from .conftest import Spawn
-from .helpers import QUEUES_PER_PROCESS, Conn, add, rotation, user
+from .helpers import Conn, add, rotation, user
 
 # Debian's faketime, preloaded into the worker itself (its `faketime` wrapper would not pass
 # the test's SIGTERM on to the worker).
@@ -47,7 +48,7 @@ def _wait_registered(conn: Conn, count: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         row = conn.execute("SELECT count(*) AS n FROM procrastinate_workers").fetchone()
-        if row and row["n"] >= count * QUEUES_PER_PROCESS:
+        if row and row["n"] >= count * WORKERS_PER_PROCESS:
             return
         time.sleep(0.1)
     raise AssertionError("the workers did not register")

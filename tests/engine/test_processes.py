@@ -15,10 +15,11 @@ from typing import Any
 import psutil
 import pytest
 
+from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.store.db import connect
 
 from .conftest import Spawn
-from .helpers import QUEUES_PER_PROCESS, Conn, user
+from .helpers import Conn, user
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,7 @@ def _wait_for_workers(conn: Conn, count: int) -> None:
     _wait(
         lambda: (
             _scalar(conn, "SELECT count(*) FROM procrastinate_workers")
-            >= count * QUEUES_PER_PROCESS
+            >= count * WORKERS_PER_PROCESS
         ),
         STARTUP_TIMEOUT,
         f"{count} workers to register",

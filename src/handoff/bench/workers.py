@@ -22,6 +22,7 @@ from typing import Literal
 import psutil
 import psycopg
 
+from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.notify import targets
 
 EngineKind = Literal["queue", "batch"]
@@ -111,7 +112,7 @@ class Workers:
 
     def _wait_ready(self, since: float) -> None:
         # Only one batch engine cycles at a time (its lock), so one status row means ready.
-        wanted = self.processes if self.engine == "queue" else 1
+        wanted = self.processes * WORKERS_PER_PROCESS if self.engine == "queue" else 1
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         with psycopg.connect(self.url, autocommit=True) as conn:
             while self._ready_count(conn, since) < wanted:

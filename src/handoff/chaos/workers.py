@@ -24,6 +24,8 @@ from typing import Literal
 
 import psycopg
 
+from handoff.engine.runner import WORKERS_PER_PROCESS
+
 EngineKind = Literal["queue", "batch"]
 
 CLI_ENTRY = "from handoff.cli.main import main; main()"
@@ -64,6 +66,7 @@ class Supervisor:
     kills: int = 0
     restarts: int = 0  # processes started in place of one that died or exited on its own
     exits: Counter[int] = field(default_factory=Counter)  # exit codes of processes not killed
+    exited: list[Worker] = field(default_factory=list)  # those processes, for their logs
     _logs: list[Path] = field(default_factory=list)
 
     def _spawn(self, engine: EngineKind, args: Sequence[str] = ()) -> Worker:
@@ -107,7 +110,7 @@ class Supervisor:
 
     def wait_ready(self, engine: EngineKind, count: int, since: float) -> None:
         """Wait until `count` queue workers (or one batch engine) checked in after `since`."""
-        wanted = count if engine == "queue" else 1
+        wanted = count * WORKERS_PER_PROCESS if engine == "queue" else 1
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         with psycopg.connect(self.url, autocommit=True) as conn:
             while True:
@@ -147,6 +150,7 @@ class Supervisor:
             if code is None:
                 continue
             self.exits[code] += 1
+            self.exited.append(worker)
             self.workers.remove(worker)
             self.workers.append(self._spawn(worker.engine, worker.args))
             replaced += 1
@@ -183,6 +187,14 @@ class Supervisor:
                 os.killpg(worker.process.pid, signal.SIGKILL)
                 worker.process.wait()
         self.workers.clear()
+
+    def exit_tails(self) -> list[str]:
+        """The end of each exited process's log, with its exit code: why it exited."""
+        return [
+            f"exit code {w.process.returncode}:\n"
+            + w.log.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+            for w in self.exited
+        ]
 
     def log_events(self) -> Counter[str]:
         """How often each event was logged by this supervisor's processes so far."""

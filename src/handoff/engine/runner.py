@@ -52,6 +52,9 @@ POOL_OVERHEAD = 5
 # Notification deliveries run on their own queue with their own job slots, so a slow or dead
 # receiver never holds a slot a handoff needs (notify.md).
 NOTIFY_CONCURRENCY = 4
+# A queue engine process registers one Procrastinate worker per queue (rotations, then
+# notifications): what counts a process as ready in procrastinate_workers.
+WORKERS_PER_PROCESS = 2
 
 log = structlog.get_logger("handoff.engine")
 

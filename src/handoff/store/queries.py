@@ -30,7 +30,8 @@ def load(concern: str) -> dict[str, str]:
 def _without_comment_lines(body: str) -> str:
     """The statement without its whole-line comments: what the database and the driver see
     is shorter, and psycopg caches the conversion of a statement only up to 4,096
-    characters (the engine's `save` runs once per rotation)."""
+    characters (the engine's reads run once per job, its `dispatch_due` on every tick that
+    dispatches)."""
     return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
 
 

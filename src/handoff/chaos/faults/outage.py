@@ -131,12 +131,14 @@ def run(ctx: Context, profile: Profile) -> FaultResult:
         recovery = _recovered(api)
         check = invariants.settle(ctx.url, NAME, profile.settle, between=workers.restart_dead)
         exits = sum(workers.exits.values())
+        tails = workers.exit_tails()
     if ctx.server.can_restart and not probe.answers.get("503"):
         failures.append("the API never answered 503 while the database was stopped")
     failures.extend(sorted(set(probe.problems)))
     if exits:
         failures.append(
-            f"{exits} worker process(es) exited: a database restart must never need a supervisor"
+            f"{exits} worker process(es) exited: a database restart must never need a"
+            " supervisor; the first one's log ends:\n" + tails[0]
         )
     if recovery is None:
         failures.append(f"the API did not answer 200 within {API_RECOVERY_TIMEOUT} after")
