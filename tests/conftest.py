@@ -23,7 +23,8 @@ from handoff.store import migrate
 from handoff.store.db import connect
 
 TABLES = (
-    "notify_attempts, notify_messages, notify_reminders, notify_subscriptions, notify_channels, "
+    "notify_attempts, notify_messages, notify_staged, notify_reminders, notify_subscriptions, "
+    "notify_channels, "
     "feed_tokens, "
     "goalert_imported_rotations, goalert_imported_users, "
     "web_sessions, web_sign_in_failures, handoff_worker_starts, "

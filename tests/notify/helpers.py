@@ -1,7 +1,8 @@
 """Plain-SQL setup for the notification tests: users, rotations, subscriptions, handoff rows.
 
 Handoff rows are written with plain SQL, as any writer could: the outbox is the trigger's
-doing, not the engine's.
+doing, not the engine's. `record` and `messages` publish what is staged with the sweep's own
+statement, as the next sweep would (test_outbox tests the two steps apart).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from uuid import UUID
 
 import psycopg
 
+from handoff.store.queries import Queries
+
+Q = Queries("notify_delivery")
 Conn = psycopg.Connection[dict[str, Any]]
 
 
@@ -48,8 +52,10 @@ def record(
     changes: list[tuple[datetime, tuple[UUID, str] | None, tuple[UUID, str] | None]],
     *,
     effective: bool = True,
+    published: bool = True,
 ) -> None:
-    """Record on-call changes (at, from (id, name), to (id, name)) in one statement."""
+    """Record on-call changes (at, from (id, name), to (id, name)) in one statement, and
+    publish the messages it staged (unless not `published`)."""
     conn.execute(
         "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
         " from_user_id, from_user_name, to_user_id, to_user_name, effective)"
@@ -66,9 +72,27 @@ def record(
             [c[2][1] if c[2] else None for c in changes],
         ),
     )
+    if published:
+        publish(conn)
+
+
+def publish(conn: Conn) -> int:
+    """The sweep's publishing of staged on-call changes (NotifySweep.publish), on `conn`."""
+    with conn.transaction():
+        row = conn.execute(Q["publish_staged"]).fetchone()
+    assert row
+    return int(row["published"])
+
+
+def staged(conn: Conn) -> int:
+    row = conn.execute("SELECT count(*) AS n FROM notify_staged").fetchone()
+    assert row
+    return int(row["n"])
 
 
 def messages(conn: Conn, channel_id: UUID | None = None) -> list[dict[str, Any]]:
+    """The outbox's messages in order, once what is staged is published."""
+    publish(conn)
     return conn.execute(
         "SELECT * FROM notify_messages WHERE %(c)s::uuid IS NULL OR channel_id = %(c)s"
         " ORDER BY seq",

@@ -9,8 +9,10 @@ from api.conftest import Api
 from handoff.engine import app as engine_app
 from handoff.notify import jobs as notify_jobs
 from handoff.store import status
+from handoff.store.db import connect
 
 from .conftest import Receiver
+from .helpers import publish
 
 
 def _webhook(api: Api, receiver: Receiver, name: str = "team") -> dict[str, object]:
@@ -114,6 +116,8 @@ def test_subscriptions_reminders_and_deliveries(api: Api, receiver: Receiver) ->
     api.admin.post(f"/api/v1/rotations/{rotation['id']}/participants", json={"user_id": bo})
     moved = api.admin.patch(f"/api/v1/rotations/{rotation['id']}", json={"active_index": 1})
     assert moved.status_code == 200, moved.text
+    with connect(api.db_url, autocommit=True) as conn:
+        assert publish(conn) == 1  # what a worker's sweep does within a second
     listed = api.reader.get("/api/v1/deliveries", params={"rotation_id": rotation["id"]})
     assert listed.status_code == 200
     items = listed.json()["items"]

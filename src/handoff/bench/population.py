@@ -33,9 +33,9 @@ MINUTES_PER_DAY = 1440
 IDLE_SPREAD_MINUTES = MINUTES_PER_DAY - 60  # daily rotations, handoffs spread over the day
 RESET_ATTEMPTS = 5
 
-_RESET = """TRUNCATE /* bench */ notify_attempts, notify_messages, notify_subscriptions,
-    notify_channels, handoffs, rotation_schedule, rotation_state, participants,
-    rotations, users, engine_status, procrastinate_jobs, bench_due CASCADE"""
+_RESET = """TRUNCATE /* bench */ notify_attempts, notify_messages, notify_staged,
+    notify_subscriptions, notify_channels, handoffs, rotation_schedule, rotation_state,
+    participants, rotations, users, engine_status, procrastinate_jobs, bench_due CASCADE"""
 
 
 @dataclass(frozen=True, slots=True)

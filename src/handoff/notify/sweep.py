@@ -1,7 +1,10 @@
 """The worker's notification sweep: reminders come due, channels with a line due get a job.
 
-It is how deliveries start: the write path only writes outbox rows, so a handoff pays for
-no queue job, and a message waits at most about a second. It also covers a retry coming due
+It is how deliveries start: the write path only stages its on-call changes (a row per change
+and subscribed channel, in notify_staged), so a handoff pays for no queue job and no message
+bookkeeping; the sweep publishes them as messages and enqueues their channels' jobs, so a
+message waits about a second (while a storm of handoffs runs, a few seconds: publishing, like
+delivering, steps aside for the handoffs it reports). It also covers a retry coming due
 (on the engine's clock, so tests move the clock rather than sleep), a channel re-enabled, a
 job that ran out of time, and the jobs of killed workers (put back in the queue, as the
 engine's sweep does for rotations). Every process may run it: enqueuing is deduplicated by
@@ -35,6 +38,7 @@ from handoff.engine.sweep import (
     RETENTION_ROUNDS,
     STALLED_WORKER_TIMEOUT,
 )
+from handoff.notify.deliver import YIELD_LIMIT
 from handoff.notify.jobs import QUEUE
 from handoff.notify.remind import remind_due
 from handoff.store import db
@@ -67,10 +71,11 @@ class NotifySweep:
     retention: NotifyRetention = field(default_factory=NotifyRetention)
     _last_stalled_scan: float | None = None
     _last_purge: float | None = None
+    _deferred_since: float | None = None  # when publishing first stepped aside for handoffs
 
     async def sweep(self) -> int:
-        """One pass (reminders due, then lines due); returns for how many channels a job was
-        wanted (one waiting job per channel at most)."""
+        """One pass (staged changes published, reminders due, then lines due); returns for how
+        many channels a job was wanted (one waiting job per channel at most)."""
         started = time.monotonic()
         if (
             self._last_stalled_scan is None
@@ -81,11 +86,13 @@ class NotifySweep:
         if self._last_purge is None or started - self._last_purge >= PURGE_INTERVAL.total_seconds():
             self._last_purge = started
             await self.purge()
-        # One look first (autocommit, no transaction); reminders and lines only when it finds
-        # some: an idle pass is one statement.
+        # One look first (autocommit, no transaction); staged changes, reminders and lines only
+        # when it finds some: an idle pass is one statement.
         async with self.pool.connection() as conn, db.autocommit(conn):
             found = await (await conn.execute(Q["outlook"])).fetchone()
-        pending, reminders_due = found if found else (0, False)
+        pending, reminders_due, staged = found if found else (0, False, False)
+        if staged:
+            pending += await self.publish_unless_busy()
         if reminders_due:
             pending += await remind_due(self.pool)
         metrics.DELIVERIES_PENDING.set(pending)
@@ -94,6 +101,28 @@ class NotifySweep:
         async with self.pool.connection() as conn, db.autocommit(conn):
             row = await (await conn.execute(Q["enqueue_due"])).fetchone()
         return int(row[1]) if row else 0
+
+    async def publish_unless_busy(self) -> int:
+        """Publish what is staged, unless rotation jobs are running or due (a storm at a common
+        boundary): then the messages wait for the handoffs they report, as deliveries do, but
+        never longer than YIELD_LIMIT at a time. Returns how many were published."""
+        now = time.monotonic()
+        if self._deferred_since is None or now - self._deferred_since < YIELD_LIMIT:
+            async with self.pool.connection() as conn, db.autocommit(conn):
+                busy = await (await conn.execute(Q["handoffs_waiting"])).fetchone()
+            if busy and busy[0]:
+                if self._deferred_since is None:
+                    self._deferred_since = now
+                return 0
+        self._deferred_since = None
+        return await self.publish()
+
+    async def publish(self) -> int:
+        """Turn the on-call changes the write path staged into messages (0 if another
+        process's sweep is doing it); returns how many were written."""
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(Q["publish_staged"])).fetchone()
+        return int(row[0]) if row else 0
 
     async def purge(self) -> int:
         """Delete finished messages past their retention, a few small batches (each its own

@@ -159,11 +159,57 @@ FROM free f;
 -- name: outlook
 -- The sweep's first look each pass, in one statement: the messages not yet delivered nor
 -- failed (the handoff_deliveries_pending gauge; the lines are looked at only when there are
--- some) and whether any reminder setting is due for a look. Both read only partial or due
--- indexes, so an idle outbox costs this one statement a second.
+-- some), whether on-call changes are staged for publishing, and whether any reminder setting
+-- is due for a look. They read only partial or due indexes and the staged rows (an emptied
+-- table), so an idle outbox costs this one statement a second.
 SELECT (SELECT count(*) FROM notify_messages WHERE status = 'pending') AS pending,
        coalesce((SELECT min(next_check_at) FROM notify_reminders) <= handoff_now(), false)
-           AS reminders_due;
+           AS reminders_due,
+       EXISTS (SELECT 1 FROM notify_staged) AS staged;
+
+-- name: publish_staged
+-- The on-call changes staged by the write path (0012_notify_staged.sql) become messages: one
+-- per staged row whose channel still exists, in the order of the changes (so each line's
+-- `seq` follows its rotation's changes), with the event as it was at the change and the
+-- users' emails as they are now. One sweep at a time
+-- publishes (a transaction-level advisory lock; another finds it taken and leaves the rows
+-- to it). The messages are due from now (the engine's clock, the table's defaults). Returns
+-- how many messages it wrote.
+WITH turn AS MATERIALIZED (
+    SELECT pg_try_advisory_xact_lock(hashtextextended('notify:staged', 0)) AS mine
+),
+taken AS MATERIALIZED (
+    DELETE FROM notify_staged WHERE (SELECT mine FROM turn) RETURNING *
+),
+published AS (
+    INSERT INTO notify_messages (channel_id, rotation_id, event_type, event_at, payload)
+    SELECT t.channel_id, t.rotation_id, 'rotation.oncall_changed', t.boundary_at,
+           jsonb_build_object(
+               'type', 'rotation.oncall_changed',
+               'timestamp', t.processed_at,
+               'data', jsonb_build_object(
+                   'rotation', jsonb_build_object('id', t.rotation_id, 'name', t.rotation_name,
+                                                  'time_zone', t.rotation_time_zone),
+                   'at', t.boundary_at,
+                   'cause', t.cause,
+                   'from_user', CASE WHEN t.from_user_id IS NULL THEN NULL
+                       ELSE jsonb_build_object('id', t.from_user_id, 'name', t.from_user_name,
+                                               'email', fu.email) END,
+                   'to_user', CASE WHEN t.to_user_id IS NULL THEN NULL
+                       ELSE jsonb_build_object('id', t.to_user_id, 'name', t.to_user_name,
+                                               'email', tu.email) END,
+                   'override_id', t.override_id,
+                   'change_id', t.change_id,
+                   'next_change_at', t.next_change_at,
+                   'missed', t.missed))
+    FROM taken t
+    JOIN notify_channels c ON c.id = t.channel_id
+    LEFT JOIN users fu ON fu.id = t.from_user_id
+    LEFT JOIN users tu ON tu.id = t.to_user_id
+    ORDER BY t.boundary_at, t.processed_at, t.rotation_id, t.channel_id
+    RETURNING 1
+)
+SELECT count(*) AS published FROM published;
 
 -- name: handoffs_waiting
 -- Whether rotation jobs are running or due (a storm: the dispatcher batches a boundary's
