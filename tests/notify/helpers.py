@@ -39,6 +39,16 @@ def rotation(
     return UUID(str(row["id"]))
 
 
+def slack_channel(conn: Conn) -> UUID:
+    """A channel written with plain SQL (no target check): for tests that never send."""
+    row = conn.execute(
+        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
+        " RETURNING id"
+    ).fetchone()
+    assert row
+    return UUID(str(row["id"]))
+
+
 def subscribe(conn: Conn, rotation_id: UUID, channel_id: UUID) -> None:
     conn.execute(
         "INSERT INTO notify_subscriptions (rotation_id, channel_id) VALUES (%s, %s)",

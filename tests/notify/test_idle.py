@@ -16,7 +16,7 @@ from handoff.notify.sweep import NotifySweep
 from handoff.store.db import connect
 from handoff.store.queries import Queries
 
-from .helpers import Conn
+from .helpers import Conn, slack_channel
 
 DELIVERY = Queries("notify_delivery")
 REMINDERS = Queries("notify_reminders")
@@ -38,9 +38,7 @@ def _plan(dsn: str, query: str, params: dict[str, Any]) -> str:
 
 
 def test_an_idle_outbox_and_idle_reminders_read_no_rows(conn: Conn) -> None:
-    conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-    )
+    slack_channel(conn)
     conn.execute("INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, %s) g", (SENT,))
     conn.execute(
         "INSERT INTO notify_messages (channel_id, rotation_id, event_type, event_at, payload,"
@@ -72,9 +70,7 @@ async def test_an_idle_sweep_pass_is_one_statement_per_index(
     """Nothing pending, no reminder due: a pass of every worker's notification sweep (each
     second) is one statement, with no transaction around it; with a message pending, it looks
     at the lines too."""
-    conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-    )
+    slack_channel(conn)
     app = procrastinate.App(connector=procrastinate.PsycopgConnector())  # never opened
 
     async def one_pass(pool: AsyncConnectionPool[Any]) -> None:

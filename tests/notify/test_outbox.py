@@ -18,7 +18,18 @@ from handoff.store import notify
 from handoff.store.db import connect
 
 from .conftest import Receiver
-from .helpers import Conn, Q, messages, publish, record, rotation, staged, subscribe, user
+from .helpers import (
+    Conn,
+    Q,
+    messages,
+    publish,
+    record,
+    rotation,
+    slack_channel,
+    staged,
+    subscribe,
+    user,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -169,12 +180,7 @@ async def test_publishing_steps_aside_while_rotation_jobs_wait_but_not_for_long(
     deliveries do, and publishes anyway once it has waited YIELD_LIMIT."""
     ann, bob = user(conn, "Ann"), user(conn, "Bob")
     rot = rotation(conn, "payments", T0)
-    channel = conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-        " RETURNING id"
-    ).fetchone()
-    assert channel
-    subscribe(conn, rot, channel["id"])
+    subscribe(conn, rot, slack_channel(conn))
     record(conn, rot, [(T0, (ann, "Ann"), (bob, "Bob"))], published=False)
     conn.execute(
         "INSERT INTO procrastinate_jobs (queue_name, task_name, args)"
@@ -198,12 +204,7 @@ def test_one_sweep_publishes_at_a_time(conn: Conn, db_url: str) -> None:
     the rows to it: two publishers could otherwise number one line's messages out of order."""
     ann, bob = user(conn, "Ann"), user(conn, "Bob")
     rot = rotation(conn, "payments", T0)
-    channel = conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-        " RETURNING id"
-    ).fetchone()
-    assert channel
-    subscribe(conn, rot, channel["id"])
+    subscribe(conn, rot, slack_channel(conn))
     record(conn, rot, [(T0, (ann, "Ann"), (bob, "Bob"))], published=False)
     with connect(db_url) as first, first.transaction():
         assert first.execute(Q["publish_staged"]).fetchone() == {"published": 1}

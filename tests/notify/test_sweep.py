@@ -20,7 +20,7 @@ from handoff.notify.sweep import NotifyRetention, NotifySweep
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
-from .helpers import Conn, record, rotation, subscribe, user
+from .helpers import Conn, record, rotation, slack_channel, subscribe, user
 
 
 @pytest.fixture
@@ -47,12 +47,8 @@ async def test_a_due_line_gets_one_job_and_a_held_line_none(
 ) -> None:
     ann, bob = user(conn, "Ann"), user(conn, "Bob")
     rot = rotation(conn, "r", clock.now().replace(second=0))
-    channel = conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-        " RETURNING id"
-    ).fetchone()
-    assert channel
-    subscribe(conn, rot, channel["id"])
+    channel = slack_channel(conn)
+    subscribe(conn, rot, channel)
     record(conn, rot, [(clock.now(), (ann, "Ann"), (bob, "Bob"))])
     # The message waits for a retry.
     conn.execute(
@@ -64,12 +60,12 @@ async def test_a_due_line_gets_one_job_and_a_held_line_none(
     clock.advance(timedelta(minutes=1))
     with connect(conn.info.dsn, autocommit=True) as holder:
         holder.execute(
-            "SELECT pg_advisory_lock(hashtextextended(%s, 0))", (line_key(channel["id"], rot),)
+            "SELECT pg_advisory_lock(hashtextextended(%s, 0))", (line_key(channel, rot),)
         )
         assert await sweep.sweep() == 0, "a line a live job holds was enqueued again"
     assert await sweep.sweep() == 1
     assert await sweep.sweep() == 0  # it has its waiting job
-    assert _todo(conn) == [{"args": {"channel_id": str(channel["id"]), "rotation_id": str(rot)}}]
+    assert _todo(conn) == [{"args": {"channel_id": str(channel), "rotation_id": str(rot)}}]
 
 
 async def test_the_sweep_wants_one_job_per_channel(
@@ -165,14 +161,10 @@ async def test_finished_messages_and_their_attempts_go_after_their_retention(
 async def test_the_purge_deletes_in_bounded_batches(
     conn: Conn, pool: AsyncConnectionPool[Any], clock: ClockSeam, app: procrastinate.App
 ) -> None:
-    channel = conn.execute(
-        "INSERT INTO notify_channels (name, kind, target) VALUES ('s', 'slack', 'https://x.y/z')"
-        " RETURNING id"
-    ).fetchone()
-    assert channel
+    channel = slack_channel(conn)
     per_pass = RETENTION_BATCH * RETENTION_ROUNDS
     old = clock.now() - timedelta(days=8)
-    _finished(conn, channel["id"], "delivered", old, per_pass + 5)
+    _finished(conn, channel, "delivered", old, per_pass + 5)
     sweep = NotifySweep(pool, app)
     assert await sweep.purge() == per_pass
     assert await sweep.purge() == 5

@@ -242,14 +242,19 @@ def _observe(
         )
 
 
+async def handoffs_busy(conn: AsyncConnection[Any]) -> bool:
+    """Whether rotation jobs are running or due: deliveries and publishing step aside."""
+    async with conn.transaction():
+        row = await (await conn.execute(Q["handoffs_waiting"])).fetchone()
+    return bool(row and row[0])
+
+
 async def _yield_to_handoffs(conn: AsyncConnection[Any]) -> bool:
     """Wait while rotation jobs are running or due, up to YIELD_LIMIT; returns whether they
     still are."""
     waited = 0.0
     while True:
-        async with conn.transaction():
-            row = await (await conn.execute(Q["handoffs_waiting"])).fetchone()
-        if not row or not row[0]:
+        if not await handoffs_busy(conn):
             return False
         if waited >= YIELD_LIMIT:
             return True

@@ -38,7 +38,7 @@ from handoff.engine.sweep import (
     RETENTION_ROUNDS,
     STALLED_WORKER_TIMEOUT,
 )
-from handoff.notify.deliver import YIELD_LIMIT
+from handoff.notify.deliver import YIELD_LIMIT, handoffs_busy
 from handoff.notify.jobs import QUEUE
 from handoff.notify.remind import remind_due
 from handoff.store import db
@@ -108,9 +108,9 @@ class NotifySweep:
         never longer than YIELD_LIMIT at a time. Returns how many were published."""
         now = time.monotonic()
         if self._deferred_since is None or now - self._deferred_since < YIELD_LIMIT:
-            async with self.pool.connection() as conn, db.autocommit(conn):
-                busy = await (await conn.execute(Q["handoffs_waiting"])).fetchone()
-            if busy and busy[0]:
+            async with self.pool.connection() as conn:
+                busy = await handoffs_busy(conn)
+            if busy:
                 if self._deferred_since is None:
                     self._deferred_since = now
                 return 0

@@ -171,10 +171,9 @@ SELECT (SELECT count(*) FROM notify_messages WHERE status = 'pending') AS pendin
 -- The on-call changes staged by the write path (0012_notify_staged.sql) become messages: one
 -- per staged row whose channel still exists, in the order of the changes (so each line's
 -- `seq` follows its rotation's changes), with the event as it was at the change and the
--- users' emails as they are now. One sweep at a time
--- publishes (a transaction-level advisory lock; another finds it taken and leaves the rows
--- to it). The messages are due from now (the engine's clock, the table's defaults). Returns
--- how many messages it wrote.
+-- users' emails as they are now. One sweep at a time publishes (a transaction-level advisory
+-- lock; another finds it taken and leaves the rows to it). The messages are due from now (the
+-- engine's clock, the table's defaults). Returns how many messages it wrote.
 WITH turn AS MATERIALIZED (
     SELECT pg_try_advisory_xact_lock(hashtextextended('notify:staged', 0)) AS mine
 ),
