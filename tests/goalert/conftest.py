@@ -1,5 +1,6 @@
 """A GoAlert database beside handoff's: GoAlert's schema (goalert_schema.sql, written from its
-migrations) in a second database on the test server, filled through GoAlert's own triggers."""
+migrations) in a second database on the test server, its migrations recorded as GoAlert's
+migrate package records them (goalert_migrations.txt), filled through GoAlert's own triggers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from handoff.cli.main import app
 from handoff.store.db import connect
 
 SCHEMA = Path(__file__).with_name("goalert_schema.sql")
+MIGRATIONS = Path(__file__).with_name("goalert_migrations.txt")
+# GoAlert's migrate/migrate.go: each migration's own transaction ends with this statement, its
+# id being the migration's file name (`fs.ReadDir("migrations")`), .sql included.
+RECORD_MIGRATION = "insert into gorp_migrations (id, applied_at) values (%s, now())"
 GOALERT_TABLES = (
     "users",
     "rotations",
@@ -26,6 +31,26 @@ GOALERT_TABLES = (
     "rotation_state",
     "gorp_migrations",
 )
+
+
+def goalert_migrations(through: str | None = None) -> list[str]:
+    """GoAlert's migration ids in the order it applies them, up to and including `through`."""
+    ids = [
+        line
+        for line in MIGRATIONS.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return ids if through is None else ids[: ids.index(through) + 1]
+
+
+def record_migrations(url: str, ids: list[str]) -> None:
+    """Record migrations as GoAlert applies them: each in its own transaction, in order."""
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")  # a test's database: no wait on disk
+        conn.execute("DELETE FROM gorp_migrations")
+        for migration in ids:
+            with conn.transaction():
+                conn.execute(RECORD_MIGRATION, (migration,))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -51,6 +76,7 @@ def goalert_url(goalert_server_db: str) -> str:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
         conn.execute(SCHEMA.read_text())
+    record_migrations(goalert_server_db, goalert_migrations())
     return goalert_server_db
 
 

@@ -1,21 +1,27 @@
--- The subset of GoAlert's schema the importer reads: users, rotations, rotation_participants
--- and rotation_state, with the triggers that decide participant positions and start, move and
--- end a rotation's state. Written from GoAlert's migrations (target/goalert,
--- migrate/migrations/, named per statement below) and checked against migrate/schema.sql;
--- tables, columns, defaults, constraints and trigger semantics as GoAlert has them after
--- v0.33. Left out: tables the importer never reads, the update-tracking triggers
--- (20250311113136-track-rotation-updates, 20251003123243-rotation-direct-event: they only
--- queue work for GoAlert's own engine) and the participant limit
--- (20171221150317-rotation-participant-limit: it reads config_limits).
+-- GoAlert's tables that the importer reads (users, rotations, rotation_participants,
+-- rotation_state), its migration table, and the triggers that decide participant positions
+-- and start, move and end a rotation's state, as GoAlert's migrations leave them at
+-- target/goalert 2458b9d74 (the ids in goalert_migrations.txt; the four tables are the same
+-- from v0.33.0, the oldest release supported, to that commit). Written from those migrations
+-- (each statement names its migration) and checked against GoAlert's migrate/schema.sql (the
+-- pg_dump of a database migrated by GoAlert): columns, types, defaults, constraints, trigger
+-- timing and trigger bodies as GoAlert has them. Left out: the tables the importer never reads,
+-- the update-tracking triggers (20250311113136-track-rotation-updates,
+-- 20251003123243-rotation-direct-event: they only queue River jobs for GoAlert's own engine
+-- and need its river_job table), and the participant limit
+-- (20171221150317-rotation-participant-limit: it reads config_limits). gorp_migrations is
+-- filled by conftest.py as GoAlert's migrate/migrate.go fills it: one row per migration file
+-- name, .sql included, applied_at = now() of the migration's own transaction.
 
 -- 20170428154209-users-table
 CREATE TYPE enum_user_role AS ENUM ('unknown', 'user', 'admin');
 -- 20170530135027-schedule-rotation; 'monthly' from 20230911153243-add-monthly-rotation
 CREATE TYPE enum_rotation_type AS ENUM ('weekly', 'daily', 'hourly', 'monthly');
 
+-- migrate/migrate.go creates it before the first migration, exactly so.
 CREATE TABLE gorp_migrations (
     id text PRIMARY KEY,
-    applied_at timestamptz
+    applied_at timestamp with time zone
 );
 
 -- 20170428154209-users-table; email may be empty (20170808110638-user-email-nullable-allowed),
@@ -187,8 +193,9 @@ $$;
 CREATE TRIGGER trg_start_rotation_on_first_part_add AFTER INSERT ON rotation_participants
     FOR EACH ROW EXECUTE FUNCTION fn_start_rotation_on_first_part_add();
 
--- 20181004145558-fix-deleting-participants (AFTER since 20180326154252-move-rotation-triggers):
--- removing the active participant hands on to the next one (wrapping), or ends the state.
+-- 20181004145558-fix-deleting-participants: removing the active participant hands on to the
+-- next one (wrapping), or ends the state. A BEFORE trigger, as in GoAlert's schema.sql: it runs
+-- while the positions are still those before the delete (trg_20 closes them up AFTER).
 CREATE FUNCTION fn_advance_or_end_rot_on_part_del() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -217,24 +224,5 @@ BEGIN
     RETURN OLD;
 END
 $$;
-CREATE TRIGGER trg_30_advance_or_end_rot_on_part_del AFTER DELETE ON rotation_participants
+CREATE TRIGGER trg_30_advance_or_end_rot_on_part_del BEFORE DELETE ON rotation_participants
     FOR EACH ROW EXECUTE FUNCTION fn_advance_or_end_rot_on_part_del();
-
--- The migrations this schema stands for, as GoAlert's migrate package records them.
-INSERT INTO gorp_migrations (id, applied_at)
-SELECT id, now() FROM unnest(ARRAY[
-    '20170428154209-users-table',
-    '20170808110638-user-email-nullable-allowed',
-    '20170530135027-schedule-rotation',
-    '20171030130802-ev3-rotations',
-    '20171030130804-ev3-assign-schedule-rotations',
-    '20171221162356-case-insenstive-name-constraints',
-    '20180207124220-rotation-participant-position-consistency',
-    '20180315113303-strict-rotation-state',
-    '20180326154252-move-rotation-triggers',
-    '20180822153707-defer-rotation-state',
-    '20181004145558-fix-deleting-participants',
-    '20210309144821-rotation-module-update',
-    '20230911153243-add-monthly-rotation',
-    '20241108172231-signals-limit-fix'
-]) AS id;

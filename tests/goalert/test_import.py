@@ -12,7 +12,7 @@ import pytest
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
-from .conftest import Cli
+from .conftest import Cli, goalert_migrations, record_migrations
 from .world import STALE_BOUNDARIES, World, add, build, dump, rotation, set_state, state, user
 
 HANDOFF_TABLES = (
@@ -179,9 +179,9 @@ def test_report_lists_stale_states_and_goalert_differences(
     assert {n for n, r in rotations.items() if r["stale_boundaries"]} == {"Stale"}
     differences = {d["name"]: d for d in report["differences"]}
     assert set(differences) == {"Sales", "Legacy"}
-    # Sales: monthly, 36 months from Feb 29: handoff clamps to Feb 28, GoAlert overflows to
-    # Mar 1 (time-grid.md, fix 3).
-    year = 2027 if world.now < datetime(2027, 2, 28, 8, tzinfo=UTC) else 2030
+    # Sales: monthly from a Feb 29, next handing off in a common year: handoff clamps to
+    # Feb 28, GoAlert overflows to Mar 1 (time-grid.md, fix 3).
+    year = world.sales_next_year
     assert utc(differences["Sales"]["handoff"]) == datetime(year, 2, 28, 8, tzinfo=UTC)
     assert utc(differences["Sales"]["goalert"]) == datetime(year, 3, 1, 8, tzinfo=UTC)
     assert "version 1" in differences["Legacy"]["reason"]
@@ -348,6 +348,59 @@ def test_a_role_with_the_documented_grants_can_import(
             conn.execute(f'DROP ROLE "{role}"')
 
 
+def test_the_database_records_its_migrations_as_goalert_does(goalert_url: str) -> None:
+    """GoAlert's own check (its Makefile): `select id from gorp_migrations` lists exactly the
+    file names of migrate/migrations, .sql included."""
+    rows = sql(goalert_url, "SELECT id, applied_at FROM gorp_migrations ORDER BY id")
+    assert [r["id"] for r in rows] == goalert_migrations()
+    assert len(rows) == 280
+    assert all(r["id"].endswith(".sql") and r["applied_at"] is not None for r in rows)
+
+
+# The last migration of each GoAlert release the import reads: v0.33.0 (the oldest supported),
+# v0.34.0 and v0.34.1 (the same migrations), and the newest GoAlert known here.
+RELEASES = {
+    "v0.33.0": "20241108172231-signals-limit-fix.sql",
+    "v0.34.1": "20250502101738-om-history-index.sql",
+    "newest": "20260814161833-ep-step-multi-ack.sql",
+}
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_a_database_migrated_by_each_supported_goalert_release_is_imported(
+    cli: Cli, db_url: str, goalert_url: str, world: World, release: str
+) -> None:
+    record_migrations(goalert_url, goalert_migrations(RELEASES[release]))
+    assert cli.json("import", "goalert", "--from", goalert_url)["counts"]["created"] == 8
+
+
+@pytest.mark.parametrize(
+    ("ids", "missing"),
+    [
+        # GoAlert v0.32.0: its last migration is 20240125091537-hb-addl-details.sql.
+        (
+            goalert_migrations("20240125091537-hb-addl-details.sql"),
+            "20241108172231-signals-limit-fix.sql",
+        ),
+        # Ids without .sql, as no GoAlert release writes them (GoAlert's own migrate refuses
+        # such a database: "migration mismatch").
+        (
+            [m.removesuffix(".sql") for m in goalert_migrations()],
+            "20210309144821-rotation-module-update.sql",
+        ),
+    ],
+    ids=["v0.32.0", "ids without .sql"],
+)
+def test_a_database_goalert_did_not_migrate_to_a_supported_release_is_refused(
+    cli: Cli, db_url: str, goalert_url: str, world: World, ids: list[str], missing: str
+) -> None:
+    record_migrations(goalert_url, ids)
+    before = handoff_rows(db_url)
+    line = cli.refused("import", "goalert", "--from", goalert_url)
+    assert line.endswith(f"migration {missing} has not run"), line
+    assert handoff_rows(db_url) == before
+
+
 @pytest.mark.parametrize(
     ("breakage", "expected"),
     [
@@ -356,8 +409,8 @@ def test_a_role_with_the_documented_grants_can_import(
             "GoAlert's table rotation_state has no column version",
         ),
         (
-            "DELETE FROM gorp_migrations WHERE id = '20230911153243-add-monthly-rotation'",
-            "migration 20230911153243-add-monthly-rotation has not run",
+            "DELETE FROM gorp_migrations WHERE id = '20230911153243-add-monthly-rotation.sql'",
+            "migration 20230911153243-add-monthly-rotation.sql has not run",
         ),
         ("DROP TABLE gorp_migrations", "not a GoAlert database: it has no table gorp_migrations"),
     ],

@@ -4,6 +4,7 @@ deciding positions and starting states; states then moved as GoAlert's engine mo
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,6 +84,7 @@ class World:
     now: datetime
     users: dict[str, UUID] = field(default_factory=dict)
     rotations: dict[str, UUID] = field(default_factory=dict)
+    sales_next_year: int = 0  # the year of Sales's next handoff (leap_day_rotation)
     participants: dict[str, list[UUID]] = field(default_factory=dict)
 
     def grid(self, conn: Conn, name: str) -> Grid:
@@ -98,11 +100,28 @@ class World:
 STALE_BOUNDARIES = 5
 
 
+def leap_day_rotation(now: datetime) -> tuple[int, str, int]:
+    """A monthly rotation begun on a Feb 29 at 09:00 Berlin (08:00 UTC) whose next handoff
+    after `now` falls on Feb 28 of a common year, where handoff clamps the day and GoAlert's
+    Go date math overflows to Mar 1 (time-grid.md): (shift length in months, start, the year
+    of that next handoff). Derived from `now`, so it holds in any year the test runs."""
+    year = now.year if now < datetime(now.year, 2, 28, 8, tzinfo=UTC) else now.year + 1
+    while calendar.isleap(year):
+        year += 1
+    leap = max(
+        y
+        for y in range(now.year - 4, now.year + 1)
+        if calendar.isleap(y) and datetime(y, 2, 29, 8, tzinfo=UTC) <= now
+    )
+    return 12 * (year - leap), f"{leap}-02-29T09:00:00+01:00", year
+
+
 def build(conn: Conn) -> World:
     """Every rotation type in several zones (DST ones among them); states at arbitrary
     instants and on grid points; an empty rotation; a person twice in one rotation; a stale
     state; a version-1 state; users with and without email (and one in no rotation)."""
     world = World(now=datetime.now(UTC))
+    sales_length, sales_start, world.sales_next_year = leap_day_rotation(world.now)
     stale_anchor = (world.now - timedelta(hours=12)).replace(second=0, microsecond=0)
     world.users = {
         "Ann": user(conn, "Ann Lee", "ann@example.com"),
@@ -114,7 +133,7 @@ def build(conn: Conn) -> World:
         "Payments": ("weekly", 1, "2026-01-05T09:00:00+01:00", "Europe/Berlin", "Ann Bo Cy"),
         "Database": ("daily", 2, "2025-03-09T01:30:00-06:00", "America/Chicago", "Cy Ann"),
         "Edge": ("hourly", 3, "2025-10-05T00:00:00+10:30", "Australia/Lord_Howe", "Bo Cy"),
-        "Sales": ("monthly", 36, "2024-02-29T09:00:00+01:00", "Europe/Berlin", "Bo Ann"),
+        "Sales": ("monthly", sales_length, sales_start, "Europe/Berlin", "Bo Ann"),
         "Empty": ("daily", 1, "2025-01-01T00:00:00Z", "UTC", ""),
         "Twice": ("daily", 1, "2025-01-01T08:00:00+03:30", "Asia/Tehran", "Ann Bo Ann"),
         # Daily, with its boundaries half a day from now, so no boundary passes mid-test.

@@ -36,11 +36,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MIGRATION_TABLE = "gorp_migrations"
 # The GoAlert migrations whose schema the import relies on, oldest first; the last one is
-# GoAlert v0.33's, the oldest release supported (import.md).
+# GoAlert v0.33's, the oldest release supported (import.md). Each is recorded in
+# gorp_migrations under its id, which GoAlert's migrate package takes from the migration's file
+# name, .sql included (every GoAlert release has written it so; its own migrate refuses a
+# database whose ids are not its file names).
 MIGRATIONS = (
-    "20210309144821-rotation-module-update",  # rotation_state.version
-    "20230911153243-add-monthly-rotation",  # monthly rotations
-    "20241108172231-signals-limit-fix",  # GoAlert v0.33
+    "20210309144821-rotation-module-update.sql",  # rotation_state.version
+    "20230911153243-add-monthly-rotation.sql",  # monthly rotations
+    "20241108172231-signals-limit-fix.sql",  # GoAlert v0.33
 )
 
 
