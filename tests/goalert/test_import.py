@@ -474,17 +474,31 @@ def test_a_rerun_records_handoffs_own_boundaries_before_goalerts_state(
 
 
 def test_deleted_rotations(cli: Cli, db_url: str, goalert_url: str, world: World) -> None:
-    """Deleted in handoff: imported again by the next run. Deleted in GoAlert: kept."""
-    cli.json("import", "goalert", "--from", goalert_url)
+    """Deleted in handoff: imported again by the next run. Deleted in GoAlert: kept in handoff,
+    and every run says so (JSON, table, dry run, a run of other rotations) until it is deleted
+    in handoff too."""
+    first = cli.json("import", "goalert", "--from", goalert_url)
+    assert first["gone_from_goalert"] == []
     assert cli("rotation", "delete", "Edge").exit_code == 0
     with connect(goalert_url, autocommit=True) as conn:
         conn.execute("DELETE FROM rotations WHERE id = %s", (world.rotations["Empty"],))
     report = cli.json("import", "goalert", "--from", goalert_url)
     assert by_name(report)["Edge"]["outcome"] == "created"
     assert "Empty" not in by_name(report)
+    gone = [{"id": str(world.rotations["Empty"]), "name": "Empty"}]
+    assert report["gone_from_goalert"] == gone
     assert sql(db_url, "SELECT name FROM rotations WHERE id = %s", world.rotations["Empty"]) == [
         {"name": "Empty"}
     ]
+    dry = cli.json("import", "goalert", "--from", goalert_url, "--dry-run", "--rotation", "Sales")
+    assert dry["gone_from_goalert"] == gone
+    text = cli("import", "goalert", "--from", goalert_url)
+    assert text.exit_code == 0
+    assert "deleted in GoAlert since imported: kept in handoff" in text.stdout
+    assert str(world.rotations["Empty"]) in text.stdout
+    assert "; deleted in GoAlert 1" in text.stdout
+    assert cli("rotation", "delete", "Empty").exit_code == 0
+    assert cli.json("import", "goalert", "--from", goalert_url)["gone_from_goalert"] == []
 
 
 def test_more_participants_than_handoff_allows_is_invalid(

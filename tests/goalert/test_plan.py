@@ -8,7 +8,8 @@ from typing import Any
 from uuid import uuid4
 
 from handoff.goalert import model
-from handoff.goalert.plan import Existing, plan
+from handoff.goalert.plan import plan
+from handoff.store.goalert import Existing
 
 NOW = datetime(2026, 6, 10, 12, tzinfo=UTC)
 

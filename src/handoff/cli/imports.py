@@ -19,7 +19,7 @@ from handoff.cli import output
 from handoff.cli.common import console, err_console, fail
 from handoff.cli.run import run
 from handoff.config import Settings
-from handoff.goalert import plan, report, source
+from handoff.goalert import plan, report, source, write
 from handoff.store import goalert
 
 app = typer.Typer(help="Import rotations from GoAlert.", no_args_is_help=True)
@@ -49,7 +49,10 @@ async def _import(
             chosen = plan.select(snapshot, names)
         except KeyError as exc:
             fail(f"--rotation: GoAlert has no rotation named {exc.args[0]!r}")
-        existing = await goalert.existing(conn, snapshot)
+        existing = await goalert.existing(
+            conn, {r.id: r.name for r in snapshot.rotations}, list(snapshot.users)
+        )
+        gone = await goalert.gone(conn, [r.id for r in snapshot.rotations])
         planned = plan.plan(
             chosen, snapshot.users, existing, snapshot.now, settings.max_participants
         )
@@ -59,11 +62,11 @@ async def _import(
         for item in planned.items:
             outcome, message = item.outcome, item.message
             if not dry_run and outcome not in ("conflict", "invalid"):
-                applied = await goalert.apply(conn, item)
+                applied = await write.apply(conn, item)
                 outcome, message = applied.outcome, applied.message
             lines.append(report.line(item, outcome, message))
             progress.advance(task)
-    return report.report(planned, lines, snapshot.now, dry_run=dry_run)
+    return report.report(planned, lines, gone, snapshot.now, dry_run=dry_run)
 
 
 def show(result: report.Report, as_json: bool) -> None:
@@ -106,10 +109,17 @@ def show(result: report.Report, as_json: bool) -> None:
                 if line.difference is not None
             ],
         )
+    if result.gone:
+        output.table(
+            "deleted in GoAlert since imported: kept in handoff (`handoff rotation delete`)",
+            ("rotation", "id"),
+            [(gone.name, gone.id) for gone in result.gone],
+        )
     counts = ", ".join(f"{outcome} {n}" for outcome, n in result.counts().items())
     suffix = " (dry run: nothing changed)" if result.dry_run else ""
     console.print(
-        f"{counts}; users created {result.users_created}, updated {result.users_updated}{suffix}",
+        f"{counts}; users created {result.users_created}, updated {result.users_updated}"
+        f"; deleted in GoAlert {len(result.gone)}{suffix}",
         highlight=False,
     )
 

@@ -38,23 +38,13 @@ from handoff.goalert.timemath import (
 )
 from handoff.store import rotations, text, users
 from handoff.store.errors import Invalid, invalid
+from handoff.store.goalert import Existing
 
 Outcome = Literal["created", "updated", "unchanged", "conflict", "invalid"]
 UserAction = Literal["create", "update", "keep"]
 # Counting the boundaries a stale state has missed stops here (GoAlert's own engine panics
 # past 10,000 advances).
 MAX_COUNTED = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Existing:
-    """What handoff's database holds for the rotations and users read from GoAlert."""
-
-    imported: dict[UUID, dict[str, Any]]  # rotation id: GoAlert's rows as last imported
-    rotations: frozenset[UUID]  # handoff rotations with a GoAlert rotation's id
-    names: dict[str, UUID]  # handoff rotations with a GoAlert rotation's name: their ids
-    imported_users: dict[UUID, dict[str, Any]]  # user id: GoAlert's row as last imported
-    users: frozenset[UUID]  # handoff users with a GoAlert user's id
 
 
 @dataclass(frozen=True, slots=True)

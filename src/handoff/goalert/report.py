@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from handoff.goalert.plan import Difference, Item, Outcome, Plan
+from handoff.store.goalert import Gone
 
 OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "conflict", "invalid")
 
@@ -32,6 +33,9 @@ class Report:
     lines: tuple[Line, ...]
     users_created: int
     users_updated: int
+    # Imported before, deleted in GoAlert since: handoff keeps them (and hands off on them)
+    # until someone deletes them in handoff; every run lists them.
+    gone: tuple[Gone, ...]
 
     @property
     def exit_code(self) -> int:
@@ -60,6 +64,7 @@ class Report:
                 }
                 for line in self.lines
             ],
+            "gone_from_goalert": [{"id": g.id, "name": g.name} for g in self.gone],
             "differences": [
                 {
                     "id": line.id,
@@ -90,11 +95,14 @@ def line(item: Item, outcome: Outcome, message: str | None) -> Line:
     )
 
 
-def report(plan: Plan, lines: list[Line], read_at: datetime, *, dry_run: bool) -> Report:
+def report(
+    plan: Plan, lines: list[Line], gone: list[Gone], read_at: datetime, *, dry_run: bool
+) -> Report:
     return Report(
         dry_run=dry_run,
         read_at=read_at,
         lines=tuple(lines),
         users_created=sum(1 for u in plan.users.values() if u.action == "create"),
         users_updated=sum(1 for u in plan.users.values() if u.action == "update"),
+        gone=tuple(gone),
     )

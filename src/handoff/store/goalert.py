@@ -1,40 +1,57 @@
-"""Writes of the GoAlert import into handoff's database, one transaction per rotation.
+"""The GoAlert import's rows in handoff's database: what was imported before, and the writes.
 
-One transaction per rotation, as the engine does: a rotation that cannot be written (its name
-taken in handoff since the plan was made) is reported while the others are imported; each
-rotation's locks are held for one short transaction, so a running engine is not held up; and
-a rotation's rows, its users and its record in `goalert_imported_rotations` commit together,
-so an interrupted import leaves every rotation either imported or not, and a re-run finishes
-the rest.
-
-The state goes through handoff's one write path (`state.write`): the rotation is locked, its
-own boundaries since its shift began are recorded first (a re-run after handoff's engine
-handed off), and then GoAlert's participants and state are written as they are, with
-GoAlert's ids. The next handoff is `end_time(shift_start)` on handoff's grid; for a stale state
-(boundaries passed that GoAlert has not advanced) that instant is already past, so the engine
-takes the rotation at once and records every missed boundary, one position per boundary.
+SQL only, on plain values: deciding what each GoAlert rotation becomes, and putting a
+rotation's writes in one transaction, is `handoff.goalert`'s (`plan`, `write`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from handoff import rotation
-from handoff.goalert import model
-from handoff.goalert.plan import Existing, Item, Outcome, UserWrite
-from handoff.store import state
 from handoff.store.queries import Queries
-from handoff.store.state import Edit, Locked, ParticipantRow
+from handoff.store.state import ParticipantRow
 
 Q = Queries("goalert")
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """What handoff's database holds for the rotations and users read from GoAlert."""
+
+    imported: dict[UUID, dict[str, Any]]  # rotation id: GoAlert's rows as last imported
+    rotations: frozenset[UUID]  # handoff rotations with a GoAlert rotation's id
+    names: dict[str, UUID]  # handoff rotations with a GoAlert rotation's name: their ids
+    imported_users: dict[UUID, dict[str, Any]]  # user id: GoAlert's row as last imported
+    users: frozenset[UUID]  # handoff users with a GoAlert user's id
+
+
+@dataclass(frozen=True, slots=True)
+class RotationRow:
+    """A GoAlert rotation's configuration as handoff holds it, under GoAlert's id."""
+
+    id: UUID
+    name: str
+    description: str
+    type: str
+    shift_length: int
+    start: datetime
+    time_zone: str
+    anchor: datetime | None  # GoAlert's shift_start: no grid change is stamped after it
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A rotation imported from GoAlert that GoAlert no longer has; handoff still does."""
+
+    id: UUID
+    name: str
 
 
 async def _rows(conn: AsyncConnection[Any], name: str, **args: Any) -> list[dict[str, Any]]:
@@ -43,20 +60,23 @@ async def _rows(conn: AsyncConnection[Any], name: str, **args: Any) -> list[dict
         return await cur.fetchall()
 
 
-async def existing(conn: AsyncConnection[Any], snapshot: model.Snapshot) -> Existing:
-    """What handoff holds for GoAlert's rotations and users (by their ids and names)."""
-    ids = [r.id for r in snapshot.rotations]
-    wanted = set(ids)
-    user_ids = list(snapshot.users)
+async def existing(
+    conn: AsyncConnection[Any], rotations: dict[UUID, str], user_ids: list[UUID]
+) -> Existing:
+    """What handoff holds for these GoAlert rotations (id: name) and users, by id and name."""
+    ids = list(rotations)
     owners = await _rows(
-        conn, "rotations_by_id_or_name", ids=ids, names=[r.name.strip() for r in snapshot.rotations]
+        conn,
+        "rotations_by_id_or_name",
+        ids=ids,
+        names=[name.strip() for name in rotations.values()],
     )
     return Existing(
         imported={
             row["rotation_id"]: row["source"]
             for row in await _rows(conn, "imported_rotations", ids=ids)
         },
-        rotations=frozenset(row["id"] for row in owners if row["id"] in wanted),
+        rotations=frozenset(row["id"] for row in owners if row["id"] in rotations),
         names={row["name"]: row["id"] for row in owners},
         imported_users={
             row["user_id"]: row["source"]
@@ -66,123 +86,65 @@ async def existing(conn: AsyncConnection[Any], snapshot: model.Snapshot) -> Exis
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    outcome: Outcome
-    message: str | None = None
-
-
-async def apply(conn: AsyncConnection[Any], item: Item) -> Applied:
-    """Write one planned rotation (and its users) in one transaction."""
-    try:
-        async with conn.transaction():
-            await _write_users(conn, item.users)
-            if item.outcome == "created":
-                await _create(conn, item)
-            elif item.outcome == "updated":
-                await _update(conn, item)
-    except psycopg.errors.UniqueViolation:
-        assert item.config is not None
-        return Applied("conflict", f"handoff already has a rotation named {item.config.name!r}")
-    return Applied(item.outcome, item.message)
-
-
-async def _write_users(conn: AsyncConnection[Any], writes: Sequence[UserWrite]) -> None:
-    for user in writes:
-        if user.action == "keep":
-            continue
-        args = {"id": user.id, "name": user.name, "email": user.email}
-        await conn.execute(Q["create_user" if user.action == "create" else "update_user"], args)
-        await conn.execute(Q["remember_user"], {"id": user.id, "source": Jsonb(user.source)})
-
-
-def _config_args(item: Item) -> dict[str, Any]:
-    config = item.config
-    assert config is not None
-    state_ = item.goalert.state
-    return {
-        "id": item.goalert.id,
-        "name": config.name,
-        "description": config.description,
-        "type": config.type,
-        "shift_length": config.shift_length,
-        "start": config.start,
-        "time_zone": config.time_zone,
-        "anchor": None if state_ is None else state_.shift_start,
-    }
-
-
-def _participant_rows(item: Item) -> list[ParticipantRow]:
-    names = {u.id: u.name for u in item.users}
+async def gone(conn: AsyncConnection[Any], goalert_ids: list[UUID]) -> list[Gone]:
+    """The imported rotations whose id is none of `goalert_ids` (all of GoAlert's now)."""
     return [
-        ParticipantRow(p.id, p.user_id, position, names[p.user_id])
-        for position, p in enumerate(item.goalert.participants)
+        Gone(row["id"], row["name"])
+        for row in await _rows(conn, "imported_rotations_gone", ids=goalert_ids)
     ]
 
 
-def _goalert_state(item: Item, rows: Sequence[ParticipantRow], locked: Locked) -> rotation.Change:
-    """GoAlert's state as it is; participants without a state start now, as GoAlert would."""
-    goalert = item.goalert.state
-    if goalert is None:
-        return rotation.start([p.core() for p in rows], locked.now)
-    position = item.position
-    assert position is not None
-    return rotation.Change(rotation.State(position, goalert.participant_id, goalert.shift_start))
-
-
-async def _create(conn: AsyncConnection[Any], item: Item) -> None:
-    await conn.execute(Q["insert_rotation"], _config_args(item))
-    rows = _participant_rows(item)
-
-    async def edit(locked: Locked) -> Edit:
-        return Edit(_goalert_state(item, rows, locked), participants=rows)
-
-    written = await state.write(conn, item.goalert.id, edit)
-    assert written is not None
-    await _record(conn, item, rows, written.locked.now, None)
-    await _remember(conn, item)
-
-
-async def _update(conn: AsyncConnection[Any], item: Item) -> None:
-    """Bring an imported rotation to GoAlert's rows, after recording handoff's own boundaries.
-
-    A history row is added only when the person on call (after that catch-up) changes.
-    """
-    rows = _participant_rows(item)
-    caught_up: list[Locked] = []
-
-    async def edit(locked: Locked) -> Edit:
-        caught_up.append(locked)
-        await conn.execute(Q["update_rotation"], _config_args(item))
-        return Edit(_goalert_state(item, rows, locked), participants=rows, grid=item.grid)
-
-    await state.write(conn, item.goalert.id, edit)
-    before = caught_up[0]
-    on_call = before.state.participant_id if before.state is not None else None
-    if item.on_call is not None and item.on_call.id != on_call:
-        previous = next((p for p in before.participants if p.id == on_call), None)
-        await _record(conn, item, rows, before.now, previous)
-    await _remember(conn, item)
-
-
-async def _record(
+async def write_user(
     conn: AsyncConnection[Any],
-    item: Item,
-    rows: Sequence[ParticipantRow],
-    now: datetime,
+    id: UUID,
+    name: str,
+    email: str | None,
+    source: dict[str, Any],
+    *,
+    create: bool,
+) -> None:
+    """Create (or update) a user from GoAlert's row, and remember that row."""
+    args = {"id": id, "name": name, "email": email}
+    await conn.execute(Q["create_user" if create else "update_user"], args)
+    await conn.execute(Q["remember_user"], {"id": id, "source": Jsonb(source)})
+
+
+def _rotation_args(row: RotationRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "type": row.type,
+        "shift_length": row.shift_length,
+        "start": row.start,
+        "time_zone": row.time_zone,
+        "anchor": row.anchor,
+    }
+
+
+async def insert_rotation(conn: AsyncConnection[Any], row: RotationRow) -> None:
+    await conn.execute(Q["insert_rotation"], _rotation_args(row))
+
+
+async def update_rotation(conn: AsyncConnection[Any], row: RotationRow) -> None:
+    await conn.execute(Q["update_rotation"], _rotation_args(row))
+
+
+async def record_imported(
+    conn: AsyncConnection[Any],
+    rotation_id: UUID,
+    at: datetime,
+    processed_at: datetime,
     previous: ParticipantRow | None,
+    to: ParticipantRow,
 ) -> None:
     """The history row of an import that puts GoAlert's on-call participant on call."""
-    goalert = item.goalert.state
-    if goalert is None or item.on_call is None:
-        return
-    to = next(p for p in rows if p.id == item.on_call.id)
     await conn.execute(
         Q["record_imported"],
         {
-            "rotation_id": item.goalert.id,
-            "at": goalert.shift_start,
-            "processed_at": now,
+            "rotation_id": rotation_id,
+            "at": at,
+            "processed_at": processed_at,
             "from_participant_id": previous.id if previous else None,
             "to_participant_id": to.id,
             "from_user_id": previous.user_id if previous else None,
@@ -193,7 +155,8 @@ async def _record(
     )
 
 
-async def _remember(conn: AsyncConnection[Any], item: Item) -> None:
-    await conn.execute(
-        Q["remember_rotation"], {"id": item.goalert.id, "source": Jsonb(item.goalert.source())}
-    )
+async def remember_rotation(
+    conn: AsyncConnection[Any], rotation_id: UUID, source: dict[str, Any]
+) -> None:
+    """GoAlert's rows of a rotation as imported now: what the next run compares with."""
+    await conn.execute(Q["remember_rotation"], {"id": rotation_id, "source": Jsonb(source)})

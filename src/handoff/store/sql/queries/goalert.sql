@@ -44,6 +44,13 @@ WHERE id IN (SELECT user_id FROM rotation_participants);
 SELECT rotation_id, source FROM goalert_imported_rotations
 WHERE rotation_id = ANY (%(ids)s::uuid[]);
 
+-- name: imported_rotations_gone
+-- The rotations imported from GoAlert whose GoAlert id is none of the given ones (GoAlert has
+-- deleted them since); a rotation deleted in handoff is gone from this table too (cascade).
+SELECT r.id, r.name FROM goalert_imported_rotations g JOIN rotations r ON r.id = g.rotation_id
+WHERE g.rotation_id <> ALL (%(ids)s::uuid[])
+ORDER BY r.name, r.id;
+
 -- name: rotations_by_id_or_name
 -- handoff rotations that carry a GoAlert rotation's id or name.
 SELECT id, name FROM rotations
