@@ -18,7 +18,8 @@ Go function by what it does to the wall clock:
 - `calcVersion1EndTime` / `legacyAddHoursAlwaysInc`: wall-clock hours from the start, each step
   moved on until the instant moves;
 - `calcAdvance`: the shift ends taken one after another until one is after now, each one
-  position; more than 10,000 is GoAlert's panic.
+  position; more than 10,000 is GoAlert's panic; and the next handoff after its run, whose
+  `RotMgrUpdate` writes `shift_start = now()` for every state it touches.
 
 The zones are ones whose clocks never change at midnight (FirstOfDay's own premise: the day's
 midnight exists once and comes before the change); instants are drawn near the zones' changes
@@ -34,7 +35,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.goalert.timemath import GoAlertPanic, GoRotation, goalert_advances, to_us
+from handoff.goalert.timemath import (
+    GoAlertPanic,
+    GoRotation,
+    goalert_advances,
+    goalert_next_handoff,
+    to_us,
+)
 
 ZONES = (
     "UTC",
@@ -291,6 +298,13 @@ def test_advances_are_the_references(
     except GoAlertPanic:
         got = None
     assert got == expected
+    # The next handoff: a current version-2 state's shift end; any other state is rewritten by
+    # GoAlert's next run with shift_start = now() (RotMgrUpdate), so EndTime(now).
+    shift_end = end_time(type_, length, start, ZoneInfo(zone), shift_start)
+    if version == 1 or shift_end <= now:
+        shift_end = end_time(type_, length, start, ZoneInfo(zone), now)
+    ported = port(type_, length, start, zone)
+    assert goalert_next_handoff(ported, shift_start, version, now) == shift_end
 
 
 def test_the_reference_itself_on_goalerts_documented_cases() -> None:
