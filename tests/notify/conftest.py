@@ -1,7 +1,7 @@
 """Notification fixtures: a local HTTP receiver, an async pool, the engine's clock, workers.
 
 The receiver is a real HTTP server on 127.0.0.1 (so the tests set
-HANDOFF_ALLOW_PRIVATE_TARGETS=1, as the spec allows); each test scripts its answers per path.
+HANDOFF_WEBHOOK_ALLOW_NETWORKS=127.0.0.0/8); each test scripts its answers per path.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Receiver:
 
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     holder: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
