@@ -40,6 +40,7 @@ class Receiver:
     requests: list[Request] = field(default_factory=list)
     scripts: dict[str, Script] = field(default_factory=dict)
     delay: float = 0.0  # seconds each answer takes (a slow receiver)
+    refused: set[str] = field(default_factory=set)  # webhook-ids always answered 503
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def at(self, path: str) -> str:
@@ -66,6 +67,8 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             rec = holder["receiver"]
             status, headers = rec.answer(self.path)
+            if self.headers.get("webhook-id") in rec.refused:
+                status, headers = 503, {}
             time.sleep(rec.delay)
             with rec.lock:
                 rec.requests.append(

@@ -50,6 +50,7 @@ BATCH_LINES = 64  # lines a round locks at most
 # process, 3,000 messages: 328/s at 4, 269/s at 8, 223/s at 16); 8 still keeps a receiver that
 # takes 100 ms per answer at 80 messages/s per job.
 SEND_CONCURRENCY = 8
+_HOUR = timedelta(hours=1)
 
 
 def line_key(channel_id: UUID, rotation_id: UUID | None) -> str:
@@ -188,17 +189,25 @@ def _decide(
     for item in sent:
         head, result = item.head, item.result
         decision = policy.decide(
-            result.status, result.retry_after, attempts=head["attempts"] + 1, now=now, rng=rng
+            result.status,
+            result.retry_after,
+            attempts=head["attempts"] + 1,
+            now=now,
+            rng=rng,
+            first_attempt_at=head["first_attempt_at"],
         )
         outcome = "failed" if result.permanent else decision.outcome
         wait = decision.wait if outcome == "retry" else None
+        error = result.error
+        if decision.gave_up and not result.permanent:
+            error = f"{error}; retried for {policy.MESSAGE_LIMIT // _HOUR} hours, gave up"
         results.append(
             {
                 "message_id": str(head["message_id"]),
                 "channel_id": str(head["channel_id"]),
                 "outcome": outcome,
                 "status_code": result.status,
-                "error": result.error,
+                "error": error,
                 "wait_seconds": wait.total_seconds() if wait is not None else None,
             }
         )
