@@ -8,6 +8,7 @@ import ipaddress
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,6 +18,7 @@ from handoff.config import ConfigError, load_settings
 from handoff.notify import send, targets
 
 EVENT: dict[str, Any] = {"type": "channel.test", "timestamp": "2026-03-02T08:00:00Z", "data": {}}
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 REFUSED = "not a public address; to allow it, add its network to HANDOFF_WEBHOOK_ALLOW_NETWORKS"
 
 
@@ -163,12 +165,12 @@ async def test_a_private_receiver_is_reached_when_its_network_is_allowed(
 ) -> None:
     local = receivers["127.0.0.1"]
     url = f"http://127.0.0.1:{local.port}/hook"
-    refused = await send.attempt(_channel(url), "msg_1", EVENT)
+    refused = await send.attempt(_channel(url), "msg_1", EVENT, sent_at=NOW)
     assert refused.permanent and refused.error is not None
     assert REFUSED in refused.error
     assert local.seen == []
     monkeypatch.setenv(targets.ALLOW_NETWORKS_ENV, "127.0.0.1/32")
-    assert (await send.attempt(_channel(url), "msg_2", EVENT)).status == 204
+    assert (await send.attempt(_channel(url), "msg_2", EVENT, sent_at=NOW)).status == 204
     assert len(local.seen) == 1
 
 
@@ -188,7 +190,7 @@ async def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connec
     port = receivers["127.0.0.1"].port
     async with send.client(resolver=rebinding) as http:
         result = await send.attempt(
-            _channel(f"http://hooks.example.test:{port}/h"), "msg_3", EVENT, http
+            _channel(f"http://hooks.example.test:{port}/h"), "msg_3", EVENT, sent_at=NOW, http=http
         )
     assert result.status == 204, result.error
     assert asked == ["hooks.example.test"]
@@ -199,7 +201,7 @@ async def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connec
     # Asked again (a new connection), the name now answers 127.0.0.2: refused, nothing sent.
     async with send.client(resolver=rebinding) as http:
         result = await send.attempt(
-            _channel(f"http://hooks.example.test:{port}/h"), "msg_4", EVENT, http
+            _channel(f"http://hooks.example.test:{port}/h"), "msg_4", EVENT, sent_at=NOW, http=http
         )
     assert result.permanent and result.error is not None
     assert "resolves to 127.0.0.2, " + REFUSED in result.error

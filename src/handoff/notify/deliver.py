@@ -24,6 +24,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,12 +142,17 @@ async def _round(
         if not heads:
             return None
         started = time.monotonic()
+
+        def clock() -> datetime:
+            """The engine's clock as the heads were read, moved on by the time since: it
+            stamps the webhooks, converts a Retry-After date and ages the failing streaks; the
+            attempts are recorded at the engine's clock itself."""
+            moved: datetime = heads[0]["now"] + timedelta(seconds=time.monotonic() - started)
+            return moved
+
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
-        sent = await asyncio.gather(*(_send(gate, http, head) for head in heads))
-        # The clock as the heads were read, moved on by the time the sends took: it converts
-        # a Retry-After date and ages the failing streaks; the attempts are recorded at the
-        # engine's clock itself.
-        now = heads[0]["now"] + timedelta(seconds=time.monotonic() - started)
+        sent = await asyncio.gather(*(_send(gate, http, head, clock) for head in heads))
+        now = clock()
         results, disabled = _decide(sent, now, rng)
         recorded_at = await _record(conn, results, disabled)
     finally:
@@ -170,11 +176,20 @@ async def _due_heads(conn: AsyncConnection[Any], lines: list[Line]) -> list[dict
     return [r for r in rows if r["disabled_at"] is None and r["next_attempt_at"] <= r["now"]]
 
 
-async def _send(gate: asyncio.Semaphore, http: httpx.AsyncClient, head: dict[str, Any]) -> Sent:
+async def _send(
+    gate: asyncio.Semaphore,
+    http: httpx.AsyncClient,
+    head: dict[str, Any],
+    clock: Callable[[], datetime],
+) -> Sent:
     channel = send.Channel(str(head["channel_id"]), head["kind"], head["target"], head["secret"])
     async with gate:
         result = await send.attempt(
-            channel, signing.message_id(head["message_id"].hex), head["payload"], http
+            channel,
+            signing.message_id(head["message_id"].hex),
+            head["payload"],
+            sent_at=clock(),
+            http=http,
         )
     return Sent(head, result)
 

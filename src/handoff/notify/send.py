@@ -16,8 +16,8 @@ import importlib.util
 import smtplib
 import ssl
 import sys
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -122,9 +122,15 @@ def client(
 
 
 async def attempt(
-    channel: Channel, msg_id: str, event: render.Event, http: httpx.AsyncClient | None = None
+    channel: Channel,
+    msg_id: str,
+    event: render.Event,
+    *,
+    sent_at: datetime,
+    http: httpx.AsyncClient | None = None,
 ) -> Result:
-    """One attempt; over `http` if given, else over a client of its own (a one-off send)."""
+    """One attempt; over `http` if given, else over a client of its own (a one-off send).
+    `sent_at` is the engine's clock (the database's), the webhook's timestamp."""
     try:
         targets.check_syntax(channel.kind, channel.target)
     except targets.TargetError as exc:
@@ -136,7 +142,7 @@ async def attempt(
     else:
         assert channel.secret is not None
         body = render.webhook_body(event)
-        headers = signing.headers(channel.secret, msg_id, int(time.time()), body)
+        headers = signing.headers(channel.secret, msg_id, int(sent_at.timestamp()), body)
     if http is None:
         async with client() as own:
             return await _post(own, channel.target, body, headers)
