@@ -124,9 +124,10 @@ def test_slow_bodies_on_every_route_do_not_delay_another_client(secured: Secured
 
 @pytest.fixture(scope="module")
 def impatient(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
-    """An API that waits one second for a body."""
+    """An API that waits one second for a body, and one for a request's headers."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HANDOFF_BODY_TIMEOUT_SECONDS", "1")
+        patch.setenv("HANDOFF_HEADER_TIMEOUT_SECONDS", "1")
         logs = tmp_path_factory.mktemp("impatient")
         with api_process(database_url, logs, f"impatient-{uuid.uuid4().hex[:6]}") as api:
             yield api
@@ -146,6 +147,31 @@ async def _half_body(port: int, then_close: bool) -> bytes:
     answer = await asyncio.wait_for(reader.read(), timeout=10)
     writer.close()
     return answer
+
+
+async def _slow_headers(port: int) -> tuple[float, bytes]:
+    """Send a request's headers a byte every 0.2 s; how long until the server hung up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    try:
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 100:
+            if reader.at_eof():
+                break
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.2)
+        answer = await asyncio.wait_for(reader.read(), timeout=5)
+    except ConnectionError:
+        answer = b""
+    writer.close()
+    return time.monotonic() - started, answer
+
+
+def test_headers_that_do_not_arrive_in_time_end_the_connection(impatient: ApiProcess) -> None:
+    took, answer = asyncio.run(_slow_headers(int(impatient.base_url.rsplit(":", 1)[1])))
+    assert answer == b""
+    assert took < 3  # the header deadline is 1 s; the whole trickle would take 25 s
+    assert httpx.get(f"{impatient.base_url}/healthz").status_code == 200  # kept alive: fine
 
 
 def _log_lines(log: Path) -> list[dict[str, object]]:
