@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 
-from handoff.api.routes.feeds import MAX_FEED_ALARMS, MAX_FEED_EVENTS
+from handoff.api.calendar import MAX_FEED_EVENTS
+from handoff.api.routes.feeds import MAX_FEED_ALARMS
 
 from .conftest import Secured
 
@@ -64,5 +65,33 @@ def test_a_feed_is_bounded_and_says_so(secured: Secured, unique: Callable[[str],
     assert "at most" in str(feed.get("x-wr-caldesc"))  # the name some calendar clients show
     assert f"at most {MAX_FEED_EVENTS} (the earliest)" in description
     assert f"at most {MAX_FEED_ALARMS} alarms each" in description
-    assert f"{MAX_FEED_EVENTS} shown; " in description
-    assert "later ones are not, from " in description
+    hidden_from = datetime.fromisoformat(description.rsplit("from ", 1)[1].rstrip("."))
+    assert starts[-1] <= hidden_from <= starts[-1] + timedelta(hours=1)
+
+
+def test_a_rotation_feed_is_bounded_and_says_so(
+    secured: Secured, unique: Callable[[str], str]
+) -> None:
+    """An hourly rotation has 2,160 shifts in the feed's 90 days: it carries the first 1,000."""
+    admin = secured.admin
+    person = admin.post("/api/v1/users", json={"name": unique("Rotation Feed")}).json()["id"]
+    start = (datetime.now(UTC) - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    made = admin.post(
+        "/api/v1/rotations",
+        json={
+            "name": unique("hourly feed"),
+            "type": "hourly",
+            "start": start.isoformat(),
+            "time_zone": "UTC",
+            "participants": [person],
+        },
+    )
+    assert made.status_code == 201, made.text
+    response = admin.get(f"/api/v1/rotations/{made.json()['id']}/calendar.ics")
+    assert response.status_code == 200, response.text
+    feed = icalendar.Calendar.from_ical(response.content)
+    starts = [e.decoded("dtstart") for e in feed.walk("VEVENT")]
+    assert len(starts) == MAX_FEED_EVENTS and starts == sorted(starts)
+    description = str(feed.get("description"))
+    assert f"in the next 90 days, at most {MAX_FEED_EVENTS} (the earliest)" in description
+    assert "later ones are not shown, from " in description

@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel
 
 from handoff.api.auth import ADMIN, bearer, calendar_reader, query_token
-from handoff.api.calendar import PRODID, ical_text
+from handoff.api.calendar import MAX_FEED_EVENTS, PRODID, describe, ical_text
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.query import reject_unknown_query
@@ -34,7 +34,6 @@ from handoff.store import calendar, feeds, notify, users
 
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
 FEED_HORIZON = timedelta(days=180)
-MAX_FEED_EVENTS = 1000
 FIRST_WINDOW = timedelta(days=14)  # projected first; widened while it holds too few shifts
 MAX_FEED_ALARMS = 5
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -71,16 +70,6 @@ async def feed_reader(
     await calendar_reader(credentials, secret, conn, now)
 
 
-def feed_description(name: str, shown: int, hidden: list[calendar.Segment]) -> str:
-    """What the feed holds and, when it is cut, from when it leaves shifts out."""
-    days = FEED_HORIZON.days
-    said = f"Shifts of {name} in the next {days} days, at most {MAX_FEED_EVENTS} (the earliest)"
-    said += f" with at most {MAX_FEED_ALARMS} alarms each."
-    if hidden:
-        said += f" {shown} shown; later ones are not, from {hidden[0].start.isoformat()}."
-    return said
-
-
 def personal_feed(
     user: users.User, projection: calendar.Projection, leads: list[int], now: datetime
 ) -> bytes:
@@ -89,13 +78,16 @@ def personal_feed(
     earliest MAX_FEED_EVENTS shifts, the shortest MAX_FEED_ALARMS lead times."""
     segments = sorted(projection.segments, key=lambda s: (s.start, str(s.rotation_id)))
     shown, hidden = segments[:MAX_FEED_EVENTS], segments[MAX_FEED_EVENTS:]
-    description = ical_text(feed_description(user.name, len(shown), hidden))
     ical = Calendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
     ical.add("x-wr-calname", ical_text(f"{user.name} on call"))
-    ical.add("x-wr-caldesc", description)
-    ical.add("description", description)
+    describe(
+        ical,
+        f"Shifts of {user.name} in the next {FEED_HORIZON.days} days, with at most"
+        f" {MAX_FEED_ALARMS} alarms each",
+        hidden[0].start if hidden else None,
+    )
     for segment in shown:
         rotation = projection.rotation(segment.rotation_id)
         kind = " (override)" if segment.override_id else ""
