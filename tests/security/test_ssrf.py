@@ -5,11 +5,14 @@ request goes to, whatever the name answers the next time it is asked."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +217,64 @@ async def test_a_name_with_one_private_address_among_public_ones_is_refused() ->
 
     with pytest.raises(targets.TargetError, match=r"resolves to 10\.0\.0\.7"):
         await targets.resolve_checked("mixed.example.test", 80, mixed)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[int, Path, list[str | None], list[str]]]:
+    """An https receiver on 127.0.0.1 whose certificate names hooks.example.test only; it
+    records the TLS server name each client asked for and each request's Host header."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=hooks.example.test", "-addext", "subjectAltName=DNS:hooks.example.test",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    names: list[str | None] = []
+    hosts: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _socket, name, _context: names.append(name)  # type: ignore[func-returns-value]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            hosts.append(self.headers["host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port, cert, names, hosts
+    server.shutdown()
+    server.server_close()
+
+
+async def test_tls_is_checked_against_the_name_while_connecting_to_the_checked_address(
+    tls_receiver: tuple[int, Path, list[str | None], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, cert, names, hosts = tls_receiver
+    monkeypatch.setenv(targets.ALLOW_NETWORKS_ENV, "127.0.0.1/32")
+
+    async def local(host: str, port: int) -> Sequence[str]:
+        return ["127.0.0.1"]
+
+    trusting = ssl.create_default_context(cafile=str(cert))
+    async with send.client(resolver=local, tls=trusting) as http:
+        result = await send.attempt(
+            _channel(f"https://hooks.example.test:{port}/h"),
+            "msg_5",
+            EVENT,
+            sent_at=NOW,
+            http=http,
+        )
+    assert result.status == 204, result.error
+    assert names == ["hooks.example.test"]  # the TLS server name, though 127.0.0.1 was dialled
+    assert hosts == [f"hooks.example.test:{port}"]

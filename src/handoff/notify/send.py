@@ -97,10 +97,10 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a CheckedBackend (httpx has no argument for a network backend,
     so its connection pool is made again with one)."""
 
-    def __init__(self, connections: int, resolver: targets.Resolver) -> None:
-        super().__init__(verify=_tls(), trust_env=False)
+    def __init__(self, connections: int, resolver: targets.Resolver, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_tls(),
+            ssl_context=tls,
             max_connections=connections,
             max_keepalive_connections=connections,
             network_backend=CheckedBackend(resolver),
@@ -108,16 +108,18 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
 
 
 def client(
-    connections: int = 1, resolver: targets.Resolver = targets.system_resolver
+    connections: int = 1,
+    resolver: targets.Resolver = targets.system_resolver,
+    tls: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client for attempts: at most `connections` open at once, kept alive between
     them, each to a checked address; redirects are not followed (a redirect could lead past the
-    target check)."""
+    target check). `tls` defaults to the system's certificate authorities."""
     return httpx.AsyncClient(
         timeout=TIMEOUT_SECONDS,
         follow_redirects=False,
         trust_env=False,
-        transport=CheckedTransport(connections, resolver),
+        transport=CheckedTransport(connections, resolver, tls or _tls()),
     )
 
 
