@@ -97,6 +97,8 @@ def _networks(*cidrs: str) -> list[targets.Network]:
         ("fe80::1", ("::/0",), True),
         ("fe80::1", ("fe80::/10",), False),
         ("10.0.0.1", ("0.0.0.0/0",), False),
+        ("0.0.0.0", ("0.0.0.0/0",), True),  # connecting to it reaches this host
+        ("::", ("::/0",), True),
     ],
 )
 def test_the_allow_list(address: str, allowed: tuple[str, ...], refused: bool) -> None:

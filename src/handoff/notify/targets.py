@@ -121,8 +121,9 @@ def _special(ip: Address) -> bool:
 
 def _named_by(ip: Address, network: Network) -> bool:
     """Whether `network` allows `ip`: it contains it, and for a loopback or link-local address
-    the network is itself loopback or link-local (named, not merely covered)."""
-    if ip.version != network.version or ip not in network:
+    the network is itself loopback or link-local (named, not merely covered). The unspecified
+    address (0.0.0.0, ::), which reaches this host, is never allowed."""
+    if ip.version != network.version or ip not in network or ip.is_unspecified:
         return False
     if ip.is_loopback:
         return network.is_loopback
