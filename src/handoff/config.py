@@ -7,14 +7,17 @@ so a typo fails with one clear line instead of a surprise later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
+from pydantic.networks import IPvAnyNetwork
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -75,10 +78,43 @@ class Settings(BaseSettings):
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS) for email channels.",
     )
-    allow_private_targets: bool = Field(
-        default=False,
-        description="Let channels reach loopback, link-local and private addresses (tests).",
+    # Security (issue 24): what the service trusts and how long it waits for a client.
+    webhook_allow_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Networks (CIDRs, comma-separated) that webhook and Slack channels may reach"
+        " although they are not global; loopback and link-local only when named.",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxy addresses (or networks) whose X-Forwarded-For and"
+        " X-Forwarded-Proto are believed (uvicorn's forwarded_allow_ips); default none.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="A request body must arrive within this."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="A request's headers must arrive within this."
+    )
+    hsts_max_age_seconds: int = Field(
+        default=31_536_000,
+        ge=0,
+        le=63_072_000,
+        description="Strict-Transport-Security max-age on responses served over https; 0: none.",
+    )
+
+    @field_validator("webhook_allow_networks", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad one
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -130,7 +130,7 @@ def _path(api: Api, template: str) -> str:
 
 @pytest.mark.parametrize(("method", "template"), ROUTES)
 def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     access = ACCESS[(method, template)]
     path = _path(api, template)
     bad = {"Authorization": "Bearer hoff_not-a-token"}

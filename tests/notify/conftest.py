@@ -1,7 +1,7 @@
 """Notification fixtures: a local HTTP receiver, an async pool, the engine's clock, workers.
 
 The receiver is a real HTTP server on 127.0.0.1 (so the tests set
-HANDOFF_ALLOW_PRIVATE_TARGETS=1, as the spec allows); each test scripts its answers per path.
+HANDOFF_WEBHOOK_ALLOW_NETWORKS=127.0.0.0/8); each test scripts its answers per path.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Receiver:
     requests: list[Request] = field(default_factory=list)
     scripts: dict[str, Script] = field(default_factory=dict)
     delay: float = 0.0  # seconds each answer takes (a slow receiver)
+    refused: set[str] = field(default_factory=set)  # webhook-ids always answered 503
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def at(self, path: str) -> str:
@@ -58,7 +59,7 @@ class Receiver:
 
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     holder: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,8 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             rec = holder["receiver"]
             status, headers = rec.answer(self.path)
+            if self.headers.get("webhook-id") in rec.refused:
+                status, headers = 503, {}
             time.sleep(rec.delay)
             with rec.lock:
                 rec.requests.append(

@@ -123,18 +123,21 @@ async def test_the_smtp_server_and_private_targets_come_from_handoff_toml(
     """Both are Settings like any other: the TOML file works as well as the environment."""
     server = os.environ[targets.SMTP_URL_ENV]
     monkeypatch.delenv(targets.SMTP_URL_ENV)
-    monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV)
+    monkeypatch.delenv(targets.ALLOW_NETWORKS_ENV)
     config = tmp_path / "handoff.toml"
-    config.write_text(f'smtp_url = "{server}"\nallow_private_targets = true\n')
+    config.write_text(f'smtp_url = "{server}"\nwebhook_allow_networks = ["127.0.0.0/8"]\n')
     monkeypatch.setenv("HANDOFF_CONFIG", str(config))
     async with pool.connection() as aconn:
         mail, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
         hook, _ = await notify.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
     await _one_change(conn, pool, mail.id)
     assert [m["To"] for m in smtp] == ["team@example.com"]
-    config.write_text("allow_private_targets = false\n")
+    config.write_text("webhook_allow_networks = []\n")
     async with pool.connection() as aconn:
-        with pytest.raises(Invalid, match="loopback, link-local or private"):
+        with pytest.raises(
+            Invalid,
+            match="not a public address; to allow it, add its network to HANDOFF_WEBHOOK_ALLOW",
+        ):
             await notify.create_channel(aconn, "again", "webhook", receiver.at("/h"))
         with pytest.raises(Invalid, match="email channels need HANDOFF_SMTP_URL"):
             await notify.create_channel(aconn, "mail2", "email", "bo@example.com")
@@ -165,9 +168,12 @@ def test_an_smtp_url_setting_must_be_smtp(monkeypatch: pytest.MonkeyPatch) -> No
 async def test_private_targets_are_refused_when_saved(
     pool: AsyncConnectionPool[Any], monkeypatch: pytest.MonkeyPatch, target: str
 ) -> None:
-    monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV, raising=False)
+    monkeypatch.delenv(targets.ALLOW_NETWORKS_ENV, raising=False)
     async with pool.connection() as aconn:
-        with pytest.raises(Invalid, match="loopback, link-local or private"):
+        with pytest.raises(
+            Invalid,
+            match="not a public address; to allow it, add its network to HANDOFF_WEBHOOK_ALLOW",
+        ):
             await notify.create_channel(aconn, "x", "webhook", target)
         assert await notify.list_channels(aconn) == []
 
@@ -181,9 +187,9 @@ async def test_a_target_is_checked_again_when_sent(
 ) -> None:
     async with pool.connection() as aconn:
         channel, _ = await notify.create_channel(aconn, "w", "webhook", receiver.at("/h"))
-    monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV)
+    monkeypatch.delenv(targets.ALLOW_NETWORKS_ENV)
     await _one_change(conn, pool, channel.id)
     assert receiver.to("/h") == []
     (message,) = messages(conn)
     assert message["status"] == "failed"
-    assert "loopback, link-local or private" in message["last_error"]
+    assert "not a public address" in message["last_error"]

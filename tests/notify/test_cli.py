@@ -19,7 +19,7 @@ def cli(db_url: str, tmp_path: Path, receiver: Receiver) -> Cli:
         "HANDOFF_DATA_DIR": str(tmp_path),
         "HANDOFF_LOG_LEVEL": "warning",
         "COLUMNS": "200",
-        "HANDOFF_ALLOW_PRIVATE_TARGETS": "1",
+        "HANDOFF_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
     }
     return Cli(db_url, CliRunner(), env)
 

@@ -10,7 +10,7 @@ import itertools
 import json
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks import Webhook
 
-from handoff.notify import deliver
+from handoff.notify import deliver, signing
 from handoff.notify.deliver import deliver_backlog, deliver_line, line_key
 from handoff.store import notify
 from handoff.store.clock import ClockSeam
@@ -176,7 +176,8 @@ async def test_a_channel_failing_for_a_day_is_disabled_and_resumes_when_enabled(
         clock.advance(HOUR)
     async with pool.connection() as aconn:
         channel = await notify.get_channel(aconn, line.channel_id)
-    assert channel.disabled_at is not None and channel.last_error == "HTTP 503"
+    assert channel.disabled_at is not None
+    assert channel.last_error == "HTTP 503; retried for 24 hours, gave up"
     tried = len(receiver.to("/hook"))
     line.change(clock.now())
     clock.advance(HOUR)
@@ -186,8 +187,48 @@ async def test_a_channel_failing_for_a_day_is_disabled_and_resumes_when_enabled(
     async with pool.connection() as aconn:
         channel = await notify.update_channel(aconn, line.channel_id, enabled=True)
     assert channel.disabled_at is None and channel.last_error is None
-    assert await _deliver(pool, line) == 2
-    assert [m["status"] for m in messages(conn)] == ["delivered", "delivered"]
+    assert await _deliver(pool, line) == 1
+    # The first message was retried for 24 hours: it failed for good, as its channel stopped.
+    assert [m["status"] for m in messages(conn)] == ["failed", "delivered"]
+
+
+async def test_a_poison_message_fails_after_a_day_and_its_line_moves_on(
+    conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
+) -> None:
+    """A message its receiver never takes is retried for 24 hours by the engine's clock, then
+    fails for good and the next message on its line is delivered; the hourly successes of
+    another rotation on the same channel neither restart its clock nor let it block the line."""
+    line = await _line(conn, pool, receiver, clock)
+    other = Line(
+        conn,
+        line.channel_id,
+        line.secret,
+        rotation(conn, "other", clock.now().replace(second=0) - HOUR),
+    )
+    subscribe(conn, other.rotation_id, line.channel_id)
+    line.change(clock.now())
+    line.change(clock.now())
+    poison, following = messages(conn, line.channel_id)
+    receiver.refused.add(signing.message_id(poison["id"].hex))
+    started = clock.now()
+    while clock.now() - started < timedelta(hours=26):
+        other.change(clock.now())
+        await deliver_line(pool, line.channel_id, other.rotation_id)
+        await _deliver(pool, line)
+        clock.advance(HOUR / 2)
+    by_id = {m["id"]: m for m in messages(conn, line.channel_id)}
+    failed, delivered = by_id[poison["id"]], by_id[following["id"]]
+    assert failed["status"] == "failed"
+    assert failed["last_error"] == "HTTP 503; retried for 24 hours, gave up"
+    tried = attempts(conn, poison["id"])
+    assert timedelta(hours=24) <= tried[-1]["at"] - tried[0]["at"] < timedelta(hours=25)
+    assert [a["outcome"] for a in tried] == ["retry"] * (len(tried) - 1) + ["failed"]
+    assert delivered["status"] == "delivered"
+    assert delivered["delivered_at"] >= tried[-1]["at"]
+    others = [m for m in messages(conn, line.channel_id) if m["rotation_id"] == other.rotation_id]
+    assert {m["status"] for m in others} == {"delivered"}
+    async with pool.connection() as aconn:
+        assert (await notify.get_channel(aconn, line.channel_id)).disabled_at is None
 
 
 async def test_an_unreachable_receiver_is_retried(
@@ -208,14 +249,16 @@ async def test_an_unreachable_receiver_is_retried(
 async def test_the_body_timestamp_is_the_events_and_the_header_the_attempts(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
 ) -> None:
+    """The header's timestamp is the engine's clock (the database's), not the host's."""
     line = await _line(conn, pool, receiver, clock)
     at = clock.now() - timedelta(days=2)
     line.change(at)
+    clock.advance(timedelta(days=3))
     await _deliver(pool, line)
     (request,) = receiver.to("/hook")
     body = json.loads(request.body)
     assert datetime.fromisoformat(body["timestamp"]) == at
-    assert abs(int(request.headers["webhook-timestamp"]) - datetime.now(UTC).timestamp()) < 60
+    assert abs(int(request.headers["webhook-timestamp"]) - clock.now().timestamp()) < 60
 
 
 async def test_deliveries_are_counted_and_their_lag_measured(

@@ -55,7 +55,7 @@ class Hold:
 
 @pytest.fixture
 def hold(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hold]:
-    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     holder: dict[str, Hold] = {}
 
     class Handler(BaseHTTPRequestHandler):

@@ -87,7 +87,7 @@ def test_logs_hold_no_secret(secured: Secured, rotation_id: str) -> None:
 def test_calendar_query_token_reads_the_feed_and_nothing_else(
     secured: Secured, rotation_id: str
 ) -> None:
-    token = secured.api.token  # even an admin's token is read-only in the query string
+    token = secured.reader_token
     with secured.client(None) as anonymous:
         feed = anonymous.get(f"/api/v1/rotations/{rotation_id}/calendar.ics?token={token}")
         assert feed.status_code == 200
@@ -102,6 +102,24 @@ def test_calendar_query_token_reads_the_feed_and_nothing_else(
         ]
     assert [r.status_code for r in refused] == [401] * len(refused)
     assert secured.counts() == before
+
+
+def test_an_admin_token_is_refused_in_a_feed_url(secured: Secured, rotation_id: str) -> None:
+    """A URL ends up in logs: only reader and feed tokens may be put in one (24.6)."""
+    admin_token = secured.api.token
+    person = secured.admin.post("/api/v1/users", json={"name": "feed url admin"}).json()["id"]
+    with secured.client(None) as anonymous:
+        for feed in (
+            f"/api/v1/rotations/{rotation_id}/calendar.ics",
+            f"/api/v1/users/{person}/calendar.ics",
+        ):
+            refused = anonymous.get(feed, params={"token": admin_token})
+            assert refused.status_code == 401
+            assert refused.json()["detail"] == (
+                "an admin token is not accepted in the URL; use a reader token or a feed token"
+            )
+            assert anonymous.get(feed, params={"token": secured.reader_token}).status_code == 200
+            assert secured.admin.get(feed).status_code == 200  # in the header it is fine
 
 
 def test_reader_token_in_the_query_cannot_write(secured: Secured, rotation_id: str) -> None:

@@ -1,7 +1,7 @@
 """The notifications page over HTTP: channels, their secret shown once, "send test", enable,
 disable, delete with a confirmation, deliveries with attempts and retry, and the reader rules.
 
-Targets are on 127.0.0.1 (HANDOFF_ALLOW_PRIVATE_TARGETS=1, as notify.md allows for tests); the
+Targets are on 127.0.0.1 (HANDOFF_WEBHOOK_ALLOW_NETWORKS=127.0.0.0/8, as notify.md allows); the
 test receiver is a real HTTP server there that answers each POST with a scripted status.
 """
 
@@ -28,7 +28,7 @@ from .screens import shoot
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A local receiver: `status` is what it answers, `paths` what it was sent."""
-    monkeypatch.setenv("HANDOFF_ALLOW_PRIVATE_TARGETS", "1")
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     state: dict[str, Any] = {"status": 204, "paths": []}
 
     class Handler(BaseHTTPRequestHandler):

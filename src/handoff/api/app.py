@@ -1,8 +1,9 @@
 """The API's part of the application: its routers (`ROUTERS`) and what it installs on the app.
 
 `handoff.http.app.create_app` mounts these beside the web UI's; a new API resource is one line in
-`ROUTERS`. Every error becomes problem+json, bodies are capped, and the OpenAPI document says
-what the API really sends.
+`ROUTERS`. Every error becomes problem+json, and the OpenAPI document says what the API really
+sends. (Request bodies are read whole, capped and within a deadline, for the API and the UI
+alike: handoff.api.limits, installed by handoff.http.app.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from handoff.api import openapi, problems
-from handoff.api.limits import BodyLimit
 from handoff.api.routes import changes, engine, feeds, ops, overrides, rotations, schedule, users
 from handoff.api.routes import notify as notify_routes
 
@@ -28,7 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install(app: FastAPI) -> None:
-    """Problem+json for every error, the body cap, and the adjusted OpenAPI document."""
+    """Problem+json for every error, and the adjusted OpenAPI document."""
     problems.install(app)
-    app.add_middleware(BodyLimit)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]

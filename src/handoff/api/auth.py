@@ -1,6 +1,7 @@
 """Bearer tokens: every API route needs one; writes and the engine pages need an admin's.
 
-Calendar clients cannot send headers, so the calendar feed also takes `?token=`. A missing or
+Calendar clients cannot send headers, so the calendar feeds also take `?token=`: a reader's
+token or a person's feed token, never an admin's (a URL ends up in logs). A missing or
 unknown token is a 401 with `WWW-Authenticate: Bearer`; a reader token where an admin's is
 needed is a 403.
 """
@@ -21,7 +22,8 @@ query_token = APIKeyQuery(
     name="token",
     auto_error=False,
     scheme_name="calendarToken",
-    description="The same token as a query parameter; only the calendar feed accepts it.",
+    description="A reader token (or a person's feed token) as a query parameter; only the"
+    " calendar feeds accept it, and never an admin token.",
 )
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -57,8 +59,18 @@ async def calendar_reader(
     conn: Conn,
     now: Now,
 ) -> tokens.Token:
-    """Any valid token, from the header or from `?token=`."""
-    return await _check(credentials.credentials if credentials else secret, conn, now)
+    """Any valid token from the header; from `?token=`, a reader's only: a URL ends up in
+    proxies' and servers' logs, and an admin token there would let anyone reading them write."""
+    if credentials:
+        return await _check(credentials.credentials, conn, now)
+    token = await _check(secret, conn, now)
+    if token.role == "admin":
+        raise HTTPException(
+            401,
+            "an admin token is not accepted in the URL; use a reader token or a feed token",
+            headers=_CHALLENGE,
+        )
+    return token
 
 
 # Route dependencies: the token first (a 401 comes before anything else), then no stray

@@ -2,7 +2,7 @@
 
 A real HTTP receiver (`Receiver`, http.server on 127.0.0.1 in a thread of the bench) answers
 200 to every POST and counts the messages by their `webhook-id`. The queue engine with 2 worker
-processes, started with HANDOFF_ALLOW_PRIVATE_TARGETS=1 so that a loopback target may be
+processes, started with HANDOFF_WEBHOOK_ALLOW_NETWORKS=127.0.0.0/8 so that a loopback target may be
 sent to, runs the same storm twice: without subscriptions (the baseline), then with one webhook
 channel and every rotation subscribed to it (set-based SQL: the store's API subscribes one
 rotation per call). The handoff throughput of the second over the first is the headline; then

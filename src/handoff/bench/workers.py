@@ -64,7 +64,7 @@ class Workers:
         env["HANDOFF_LOG_LEVEL"] = WORKER_LOG_LEVEL
         env["HANDOFF_LOG_FORMAT"] = "json"
         # The subscribed storm's webhook receiver listens on 127.0.0.1 (subscribed.py).
-        env[targets.ALLOW_PRIVATE_ENV] = "1"
+        env[targets.ALLOW_NETWORKS_ENV] = "127.0.0.0/8"
         return env
 
     def start(self) -> None:

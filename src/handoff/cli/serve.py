@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from handoff.cli import common
 from handoff.http.app import create_app
+from handoff.http.server import uvicorn_options
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on (default HANDOFF_HOST).")
@@ -50,7 +51,14 @@ class Server(uvicorn.Server):
 
 async def serve(app: FastAPI, host: str, port: int) -> None:
     """Serve `app` until SIGINT or SIGTERM, then shut down gracefully."""
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        **uvicorn_options(app.state.settings),
+    )
     await Server(config).serve()
 
 

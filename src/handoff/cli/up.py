@@ -1,10 +1,11 @@
-"""`handoff up`: everything in one process, for trying handoff out or a small deployment.
+"""`handoff up`: everything from one command, for trying handoff out or a small deployment.
 
 Starts (or reuses) the embedded PostgreSQL unless HANDOFF_DATABASE_URL is set, migrates, loads
 demo data with --demo (once), creates an admin token on first start (kept in
 `<data_dir>/admin-token`, mode 0600; printed once, and only to a terminal), then serves the
-API with the queue engine running in the same event loop (the app's lifespan runs
-`handoff.engine.runner.run_engine`).
+API and the UI, with the queue engine in a process of its own (`handoff worker`, started and
+stopped with the server): no request, however heavy, shares the engine's event loop or its
+interpreter, so none can delay a handoff. /readyz fails when that process has exited.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import typer
 from psycopg import AsyncConnection
 
 from handoff import demo
+from handoff.chaos.workers import CLI_ENTRY
 from handoff.cli import common
 from handoff.cli.serve import HostOption, PortOption, serve
 from handoff.config import Settings
-from handoff.engine.runner import run_engine
 from handoff.http.app import create_app
 from handoff.store import clock, tokens
 from handoff.store.errors import Conflict
 
 TOKEN_FILE = "admin-token"
 TOKEN_NAME = "admin"
+WORKER_STOP_SECONDS = 30.0
 
 
 async def _prepare(url: str, settings: Settings, load_demo: bool) -> str | None:
@@ -66,15 +68,40 @@ def _announce(secret: str, path: Path) -> None:
         common.console.print(f"admin token written to {path} (mode 0600)", highlight=False)
 
 
+async def _worker(url: str, stop: asyncio.Event) -> None:
+    """The queue engine's process, from its start until `stop` (then SIGTERM, and SIGKILL if
+    it has not ended within WORKER_STOP_SECONDS); raises if it ends on its own."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CLI_ENTRY,
+        "worker",
+        "--engine",
+        "queue",
+        env=os.environ | {"HANDOFF_DATABASE_URL": url},
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait(
+            {stopping, asyncio.create_task(process.wait())}, return_when="FIRST_COMPLETED"
+        )
+    finally:
+        stopping.cancel()
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), WORKER_STOP_SECONDS)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+    if not stop.is_set():
+        raise RuntimeError(f"the worker process exited with status {process.returncode}")
+
+
 async def _serve(settings: Settings, url: str, host: str, port: int) -> None:
     def engine(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
-        return run_engine(
-            url,
-            settings,
-            engine="queue",
-            concurrency=settings.worker_concurrency,
-            stop=stop,
-        )
+        return _worker(url, stop)
 
     await serve(create_app(settings, url, engine_runner=engine), host, port)
 
@@ -84,7 +111,7 @@ def up(
     host: HostOption = None,
     port: PortOption = None,
 ) -> None:
-    """Run the API and a queue engine in one process (embedded PostgreSQL by default)."""
+    """Run the API and a queue engine beside it (embedded PostgreSQL by default)."""
     loaded = common.settings()
     address = f"http://{host or loaded.host}:{port or loaded.port}/"
     with common.database(loaded) as url:

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from handoff import web
 from handoff.api import app as api_app
+from handoff.api.limits import BodyLimit
 from handoff.config import Settings
 from handoff.http.headers import SecurityHeaders
 from handoff.store import migrate
@@ -100,4 +101,5 @@ def create_app(
         app.include_router(router)
     api_app.install(app)
     web.install(app)
+    app.add_middleware(BodyLimit)  # every body whole before any route takes a connection
     return app

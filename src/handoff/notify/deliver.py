@@ -24,6 +24,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ BATCH_LINES = 64  # lines a round locks at most
 # process, 3,000 messages: 328/s at 4, 269/s at 8, 223/s at 16); 8 still keeps a receiver that
 # takes 100 ms per answer at 80 messages/s per job.
 SEND_CONCURRENCY = 8
+_HOUR = timedelta(hours=1)
 
 
 def line_key(channel_id: UUID, rotation_id: UUID | None) -> str:
@@ -140,12 +142,17 @@ async def _round(
         if not heads:
             return None
         started = time.monotonic()
+
+        def clock() -> datetime:
+            """The engine's clock as the heads were read, moved on by the time since: it
+            stamps the webhooks, converts a Retry-After date and ages the failing streaks; the
+            attempts are recorded at the engine's clock itself."""
+            moved: datetime = heads[0]["now"] + timedelta(seconds=time.monotonic() - started)
+            return moved
+
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
-        sent = await asyncio.gather(*(_send(gate, http, head) for head in heads))
-        # The clock as the heads were read, moved on by the time the sends took: it converts
-        # a Retry-After date and ages the failing streaks; the attempts are recorded at the
-        # engine's clock itself.
-        now = heads[0]["now"] + timedelta(seconds=time.monotonic() - started)
+        sent = await asyncio.gather(*(_send(gate, http, head, clock) for head in heads))
+        now = clock()
         results, disabled = _decide(sent, now, rng)
         recorded_at = await _record(conn, results, disabled)
     finally:
@@ -169,11 +176,20 @@ async def _due_heads(conn: AsyncConnection[Any], lines: list[Line]) -> list[dict
     return [r for r in rows if r["disabled_at"] is None and r["next_attempt_at"] <= r["now"]]
 
 
-async def _send(gate: asyncio.Semaphore, http: httpx.AsyncClient, head: dict[str, Any]) -> Sent:
+async def _send(
+    gate: asyncio.Semaphore,
+    http: httpx.AsyncClient,
+    head: dict[str, Any],
+    clock: Callable[[], datetime],
+) -> Sent:
     channel = send.Channel(str(head["channel_id"]), head["kind"], head["target"], head["secret"])
     async with gate:
         result = await send.attempt(
-            channel, signing.message_id(head["message_id"].hex), head["payload"], http
+            channel,
+            signing.message_id(head["message_id"].hex),
+            head["payload"],
+            sent_at=clock(),
+            http=http,
         )
     return Sent(head, result)
 
@@ -188,17 +204,25 @@ def _decide(
     for item in sent:
         head, result = item.head, item.result
         decision = policy.decide(
-            result.status, result.retry_after, attempts=head["attempts"] + 1, now=now, rng=rng
+            result.status,
+            result.retry_after,
+            attempts=head["attempts"] + 1,
+            now=now,
+            rng=rng,
+            first_attempt_at=head["first_attempt_at"],
         )
         outcome = "failed" if result.permanent else decision.outcome
         wait = decision.wait if outcome == "retry" else None
+        error = result.error
+        if decision.gave_up and not result.permanent:
+            error = f"{error}; retried for {policy.MESSAGE_LIMIT // _HOUR} hours, gave up"
         results.append(
             {
                 "message_id": str(head["message_id"]),
                 "channel_id": str(head["channel_id"]),
                 "outcome": outcome,
                 "status_code": result.status,
-                "error": result.error,
+                "error": error,
                 "wait_seconds": wait.total_seconds() if wait is not None else None,
             }
         )

@@ -19,6 +19,7 @@ Outcome = Literal["delivered", "retry", "failed"]
 
 TIMEOUT_SECONDS = 10.0
 FAILURE_LIMIT = timedelta(hours=24)  # a channel failing this long is disabled
+MESSAGE_LIMIT = timedelta(hours=24)  # a message retried this long after its first attempt fails
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(hours=1)
 RETRY_AFTER_MAX = timedelta(hours=6)
@@ -29,6 +30,7 @@ RETRIED_CODES = frozenset({408, 429})
 class Decision:
     outcome: Outcome
     wait: timedelta | None = None  # a retry: how long after this attempt it is due again
+    gave_up: bool = False  # failed for good: retried for MESSAGE_LIMIT
 
 
 def classify(status: int | None) -> Outcome:
@@ -68,11 +70,17 @@ def decide(
     attempts: int,
     now: datetime,
     rng: random.Random,
+    first_attempt_at: datetime | None = None,
 ) -> Decision:
-    """`attempts` counts this one; `now` only converts a Retry-After given as a date."""
+    """`attempts` counts this one; `now` converts a Retry-After given as a date and ages the
+    message. A message whose first attempt was MESSAGE_LIMIT ago or more fails for good instead
+    of being retried, so that one message no receiver takes cannot hold its line forever; its
+    clock is its own, so successes of other messages on the channel do not restart it."""
     outcome = classify(status)
     if outcome != "retry":
         return Decision(outcome)
+    if first_attempt_at is not None and now - first_attempt_at >= MESSAGE_LIMIT:
+        return Decision("failed", gave_up=True)
     wait = retry_after(retry_after_header, now)
     return Decision("retry", wait if wait is not None else backoff(attempts, rng))
 

@@ -22,4 +22,4 @@ async def send_test(conn: AsyncConnection[Any], channel_id: UUID) -> send.Result
         "data": {"channel": {"id": str(channel.id), "name": channel.name}},
     }
     target = send.Channel(str(channel.id), channel.kind, channel.target, row["secret"])
-    return await send.attempt(target, signing.message_id(uuid.uuid4().hex), event)
+    return await send.attempt(target, signing.message_id(uuid.uuid4().hex), event, sent_at=now)

@@ -1,7 +1,10 @@
 """The shell that talks to receivers: one attempt at one message, over HTTP or SMTP.
 
-Every attempt checks the target again (DNS may have changed since it was saved) and never
-raises for anything the receiver or the network does: the result says what happened. A
+Every connection checks its target again (DNS may have changed since it was saved): the client
+resolves the host once, checks those addresses (targets.resolve_checked) and connects to the one
+it checked, while the URL, so the Host header and the TLS server name, keeps the host's name; a
+name that answers differently the second time (DNS rebinding) is never asked twice. An attempt
+never raises for anything the receiver or the network does: the result says what happened. A
 delivery job sends through one HTTP client (`client()`) for all its attempts, so messages to
 the same receiver reuse its connections instead of opening one each.
 """
@@ -13,11 +16,13 @@ import importlib.util
 import smtplib
 import ssl
 import sys
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 
 from handoff.notify import render, signing, targets
@@ -56,26 +61,82 @@ class Channel:
     secret: bytes | None
 
 
-def client(connections: int = 1) -> httpx.AsyncClient:
+class CheckedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to checked addresses: the host is resolved once, here, and
+    the connection goes to the address that passed the check (httpcore then starts TLS with
+    the host's name, and the request carries it in its Host header)."""
+
+    def __init__(self, resolver: targets.Resolver = targets.system_resolver) -> None:
+        self.resolver = resolver
+        self.backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = await targets.resolve_checked(host, port, self.resolver)
+        return await self.backend.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise targets.TargetError("must not be a Unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.backend.sleep(seconds)
+
+
+class CheckedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a CheckedBackend (httpx has no argument for a network backend,
+    so its connection pool is made again with one)."""
+
+    def __init__(self, connections: int, resolver: targets.Resolver, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls,
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            network_backend=CheckedBackend(resolver),
+        )
+
+
+def client(
+    connections: int = 1,
+    resolver: targets.Resolver = targets.system_resolver,
+    tls: ssl.SSLContext | None = None,
+) -> httpx.AsyncClient:
     """An HTTP client for attempts: at most `connections` open at once, kept alive between
-    them; redirects are not followed (a redirect could lead past the target check)."""
+    them, each to a checked address; redirects are not followed (a redirect could lead past the
+    target check). `tls` defaults to the system's certificate authorities."""
     return httpx.AsyncClient(
         timeout=TIMEOUT_SECONDS,
         follow_redirects=False,
         trust_env=False,
-        verify=_tls(),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        transport=CheckedTransport(connections, resolver, tls or _tls()),
     )
 
 
 async def attempt(
-    channel: Channel, msg_id: str, event: render.Event, http: httpx.AsyncClient | None = None
+    channel: Channel,
+    msg_id: str,
+    event: render.Event,
+    *,
+    sent_at: datetime,
+    http: httpx.AsyncClient | None = None,
 ) -> Result:
-    """One attempt; over `http` if given, else over a client of its own (a one-off send)."""
+    """One attempt; over `http` if given, else over a client of its own (a one-off send).
+    `sent_at` is the engine's clock (the database's), the webhook's timestamp."""
     try:
-        await targets.check(channel.kind, channel.target)
+        targets.check_syntax(channel.kind, channel.target)
     except targets.TargetError as exc:
-        return Result(None, f"target refused: {exc}", permanent=True)
+        return _refused(exc)
     if channel.kind == "email":
         return await asyncio.to_thread(_smtp, channel.target, msg_id, event)
     if channel.kind == "slack":
@@ -83,11 +144,15 @@ async def attempt(
     else:
         assert channel.secret is not None
         body = render.webhook_body(event)
-        headers = signing.headers(channel.secret, msg_id, int(time.time()), body)
+        headers = signing.headers(channel.secret, msg_id, int(sent_at.timestamp()), body)
     if http is None:
         async with client() as own:
             return await _post(own, channel.target, body, headers)
     return await _post(http, channel.target, body, headers)
+
+
+def _refused(exc: targets.TargetError) -> Result:
+    return Result(None, f"target refused: {exc}"[:MAX_ERROR], permanent=True)
 
 
 @cache
@@ -99,6 +164,8 @@ def _tls() -> ssl.SSLContext:
 async def _post(http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Result:
     try:
         response = await http.post(url, content=body, headers=headers | {"user-agent": USER_AGENT})
+    except targets.TargetError as exc:
+        return _refused(exc)
     except httpx.TimeoutException:
         return Result(None, "timed out")
     except httpx.InvalidURL as exc:

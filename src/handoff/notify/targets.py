@@ -1,9 +1,16 @@
-"""Where a channel may send: checked when it is saved and again just before each send.
+"""Where a channel may send: checked when it is saved, and again on every connection it opens.
 
-A webhook or Slack target is an http(s) URL whose host resolves only to public addresses,
-unless the setting `allow_private_targets` (HANDOFF_ALLOW_PRIVATE_TARGETS=1, or
-`allow_private_targets = true` in handoff.toml) says otherwise: a channel must not become a way
-to reach the service's own network (loopback, link-local, private, reserved ranges).
+A webhook or Slack target is an http(s) URL whose host resolves only to global addresses
+(`ipaddress.is_global`; and no multicast, 6to4, Teredo or NAT64 address, which Python may call
+global), unless the address is inside a network of the setting
+`webhook_allow_networks` (HANDOFF_WEBHOOK_ALLOW_NETWORKS=10.20.0.0/16,..., or the same list in
+handoff.toml): a channel must not become a way to reach the service's own network. Loopback and
+link-local addresses are allowed only by a network that is itself loopback or link-local
+(127.0.0.0/8, ::1/128, 169.254.0.0/16, fe80::/10 or inside them), never by a wider one such as
+0.0.0.0/0.
+
+`resolve_checked` is the one place a host is resolved and checked; the sender connects to the
+address it returns (handoff.notify.send), so the address checked is the address connected to.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,9 +29,16 @@ from urllib.parse import urlsplit
 from handoff.config import DEFAULT_CONFIG_FILE, load_settings
 
 KINDS = ("webhook", "slack", "email")
-ALLOW_PRIVATE_ENV = "HANDOFF_ALLOW_PRIVATE_TARGETS"
+ALLOW_NETWORKS_ENV = "HANDOFF_WEBHOOK_ALLOW_NETWORKS"
 SMTP_URL_ENV = "HANDOFF_SMTP_URL"
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# host, port -> the addresses it resolves to (the system's resolver unless a test names one)
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 
 class TargetError(ValueError):
@@ -32,14 +47,14 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """What the settings let channels reach: private addresses, and which SMTP server."""
+    """What the settings let channels reach: the allowed networks, and which SMTP server."""
 
-    allow_private: bool
+    allow_networks: tuple[Network, ...]
     smtp_url: str
 
 
 def reach() -> Reach:
-    """`allow_private_targets` and `smtp_url` from the Settings (environment, then the TOML
+    """`webhook_allow_networks` and `smtp_url` from the Settings (environment, then the TOML
     file), read again whenever the environment or the file changed: every send asks, and
     loading the Settings costs about 2 ms, more than the check itself."""
     path = Path(os.environ.get("HANDOFF_CONFIG") or DEFAULT_CONFIG_FILE)
@@ -48,7 +63,7 @@ def reach() -> Reach:
     except OSError:
         stamp = None
     return _reach(
-        os.environ.get(ALLOW_PRIVATE_ENV),
+        os.environ.get(ALLOW_NETWORKS_ENV),
         os.environ.get(SMTP_URL_ENV),
         os.environ.get("HANDOFF_CONFIG"),
         stamp,
@@ -58,11 +73,7 @@ def reach() -> Reach:
 @lru_cache(maxsize=8)
 def _reach(*_inputs: object) -> Reach:
     settings = load_settings()
-    return Reach(settings.allow_private_targets, settings.smtp_url or "")
-
-
-def private_allowed() -> bool:
-    return reach().allow_private
+    return Reach(tuple(settings.webhook_allow_networks), settings.smtp_url or "")
 
 
 def smtp_url() -> str:
@@ -97,35 +108,69 @@ def check_syntax(kind: str, target: str) -> None:
         raise TargetError(f"host {parts.hostname!r} is not a valid host name") from None
 
 
-def _refused(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
+def _special(ip: Address) -> bool:
+    """What this Python may call global but no receiver should be: multicast and reserved
+    addresses, and 6to4, Teredo and NAT64 addresses (an IPv4 address, perhaps a private one,
+    inside)."""
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return True
+    return isinstance(ip, ipaddress.IPv6Address) and (
+        ip.sixtofour is not None or ip.teredo is not None or ip in _NAT64 or ip in _NAT64_LOCAL
     )
 
 
-async def check_host(host: str, port: int) -> None:
-    """Refuse a host that resolves to an address the service must not reach."""
-    if private_allowed():
-        return
+def _named_by(ip: Address, network: Network) -> bool:
+    """Whether `network` allows `ip`: it contains it, and for a loopback or link-local address
+    the network is itself loopback or link-local (named, not merely covered). The unspecified
+    address (0.0.0.0, ::), which reaches this host, is never allowed."""
+    if ip.version != network.version or ip not in network or ip.is_unspecified:
+        return False
+    if ip.is_loopback:
+        return network.is_loopback
+    if ip.is_link_local:
+        return network.is_link_local
+    return True
+
+
+def refusal(address: str, allow_networks: Sequence[Network]) -> str | None:
+    """Why the service may not connect to `address`, or None if it may."""
+    ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(_named_by(ip, network) for network in allow_networks):
+        return None
+    if ip.is_global and not _special(ip):
+        return None
+    return (
+        f"not a public address; to allow it, add its network to {ALLOW_NETWORKS_ENV}"
+        " (webhook_allow_networks in handoff.toml)"
+    )
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def resolve_checked(host: str, port: int, resolver: Resolver = system_resolver) -> str:
+    """Resolve `host` once and return the address to connect to; refuse the host if any of its
+    addresses may not be reached (a name that answers with a private address among public ones
+    is not trusted either)."""
+    allowed = reach().allow_networks
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(await resolver(host, port))
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise TargetError(f"host {host!r} does not resolve ({reason})") from None
-    for info in infos:
-        address = str(info[4][0])
-        if _refused(address):
-            raise TargetError(
-                f"host {host!r} resolves to {address}, a loopback, link-local or private address"
-            )
+    if not addresses:
+        raise TargetError(f"host {host!r} does not resolve")
+    for address in addresses:
+        why = refusal(address, allowed)
+        if why is not None:
+            if address == host.strip("[]"):
+                raise TargetError(f"{address} is {why}")
+            raise TargetError(f"host {host!r} resolves to {address}, {why}")
+    return addresses[0]
 
 
 async def check(kind: str, target: str) -> None:
@@ -135,7 +180,7 @@ async def check(kind: str, target: str) -> None:
         return
     parts = urlsplit(target)
     assert parts.hostname is not None
-    await check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    await resolve_checked(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
 def redacted(kind: str, target: str) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 
 from handoff.api import calendar, schemas
@@ -90,7 +91,8 @@ async def rotation_history(
     response_class=CalendarResponse,
     responses={
         200: {
-            "description": "An iCalendar feed of the next 90 days' shifts.",
+            "description": "An iCalendar feed of the next 90 days' shifts (at most"
+            f" {calendar.MAX_FEED_EVENTS}, the earliest).",
             "content": {CALENDAR_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
         **responses(401, 404, 422),
@@ -101,7 +103,10 @@ async def calendar_feed(rotation_id: UUID, conn: Conn, now: Now) -> CalendarResp
     rotation = await rotations.get(conn, rotation_id, now=now)
     found = await projections.shifts(conn, rotation_id, now, now + CALENDAR_HORIZON)
     names = await users.names(conn, list({s.user_id for s in found if s.user_id}))
-    return CalendarResponse(calendar.feed(rotation.id, rotation.name, found, names, now))
+    body = await anyio.to_thread.run_sync(
+        calendar.feed, rotation.id, rotation.name, found, names, now, CALENDAR_HORIZON.days
+    )
+    return CalendarResponse(body)
 
 
 @router.get("/oncall", dependencies=READER, responses=responses(401, 404, 422))

@@ -4,6 +4,11 @@ Drawn on the server in the viewer's time zone (`?tz=`, which the page's script f
 the browser; UTC until it does). Every parameter comes from links and a GET form, so a value
 the page cannot use (a date that does not exist, an unknown zone, person or rotation) shows a
 message and the nearest sensible calendar instead of an error page.
+
+A page draws at most calendar_layout.MAX_LANES rotations and says how many more there are
+(choosing a rotation or a person shows them); without a filter only those rotations are
+projected. The layout and the HTML are built in a worker thread, off the event loop, so a big
+page delays no other request.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 
 from handoff.grid import load_zone
@@ -123,29 +129,39 @@ async def calendar_page(
         choice.rotation = None
     span = calendar_layout.period(choice.view, choice.anchor or today)
     since, until = calendar_layout.bounds(span.days, zone)
-    projection = await calendar.project(
-        conn,
-        since,
-        until,
-        rotation_ids=[choice.rotation] if choice.rotation else None,
-        user_id=choice.person,
+    if choice.rotation:
+        rotation_ids: list[UUID] | None = [choice.rotation]
+    elif choice.person is None:  # the first rotations only: the rest would not be drawn
+        rotation_ids = [r.id for r in rotations[: calendar_layout.MAX_LANES]]
+    else:
+        rotation_ids = None
+    projection, hidden = calendar_layout.bounded(
+        await calendar.project(conn, since, until, rotation_ids=rotation_ids, user_id=choice.person)
     )
+    if choice.rotation is None and choice.person is None:
+        hidden = max(len(rotations) - calendar_layout.MAX_LANES, 0)
     # People who share a name are told apart (by email) wherever the calendar names them.
     told_apart = views.labels({p.id: p.name for p in people}, {p.id: p.email for p in people})
     names = {u: told_apart.get(u, name) for u, name in projection.names.items()}
     projection = dataclasses.replace(projection, names=names)
     palette = calendar_layout.colours([p.id for p in people])
-    return page(
-        request,
-        "calendar.html",
-        session=viewer,
-        choice=choice,
-        span=span,
-        today=today,
-        people=people,
-        rotations=rotations,
-        projection=projection,
-        weeks=calendar_layout.weeks(projection, span, zone, now, palette),
-        days=calendar_layout.day_list(projection, span, zone, now, palette),
-        when=functools.partial(calendar_layout.wall, zone),
-    )
+
+    def draw() -> Response:
+        return page(
+            request,
+            "calendar.html",
+            session=viewer,
+            choice=choice,
+            span=span,
+            today=today,
+            people=people,
+            rotations=rotations,
+            projection=projection,
+            hidden=hidden,
+            weeks=calendar_layout.weeks(projection, span, zone, now, palette),
+            days=calendar_layout.day_list(projection, span, zone, now, palette),
+            when=functools.partial(calendar_layout.wall, zone),
+        )
+
+    response: Response = await anyio.to_thread.run_sync(draw)
+    return response

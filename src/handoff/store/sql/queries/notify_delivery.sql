@@ -46,11 +46,12 @@ FROM unnest(%(keys)s::bigint[]) AS k;
 
 -- name: heads
 -- For lines this job holds: the channel, the line's oldest pending message now (read after
--- the lock, so a message another job finished just before is not sent again) and the engine's
--- clock. A line whose head is not due, or whose channel was disabled meanwhile, is skipped.
+-- the lock, so a message another job finished just before is not sent again), when it was first
+-- attempted (its own 24-hour clock) and the engine's clock. A line whose head is not due, or whose channel was disabled meanwhile, is skipped.
 SELECT l.channel_id, l.rotation_id, c.kind, c.target, c.secret, c.disabled_at,
        c.failing_since, m.id AS message_id, m.payload, m.attempts, m.next_attempt_at,
-       m.event_at, handoff_now() AS now
+       m.event_at, handoff_now() AS now,
+       (SELECT min(a.at) FROM notify_attempts a WHERE a.message_id = m.id) AS first_attempt_at
 FROM unnest(%(channel_ids)s::uuid[], %(rotation_ids)s::uuid[]) AS l(channel_id, rotation_id)
 JOIN notify_channels c ON c.id = l.channel_id
 JOIN LATERAL (
