@@ -156,8 +156,14 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    utc: bool = typer.Option(False, "--utc", help="Print times in UTC, not the rotation's zone."),
+    wide: bool = typer.Option(False, "--wide", help="Print whole ids in tables, not 8 characters."),
+) -> None:
     """On-call rotations that hand off exactly at the boundary."""
+    from handoff.cli import output
+
+    output.options.utc, output.options.wide = utc, wide
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from handoff import rotation
 from handoff.api import schemas
 from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import AppSettings, Conn, Now
@@ -76,10 +77,11 @@ async def list_rotations(
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
 async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
-    """The next handoffs of a grid, saving nothing (the form's live preview)."""
+    """The next handoffs of a rotation created now on this grid, saving nothing (the form's live
+    preview): before `start`, the first is the end of the first full shift."""
     grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
     try:
-        handoffs = grid.next_handoffs(body.from_ or now, body.count)
+        handoffs = rotation.handoffs_after(grid, now, body.from_ or now, body.count)
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
     return schemas.Preview(handoffs=handoffs)

@@ -1,0 +1,99 @@
+"""The round-three start rule through the API and the engine (engine.md, api.md): a rotation
+created before its `start` gives its first participant the time until `start` and the whole
+first shift; the engine's catch-up, the projections and the preview agree."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from handoff.store import state
+
+from .conftest import Api
+
+CREATED = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # Monday 02:30 in Berlin
+START = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
+WEEK = timedelta(days=7)
+
+
+def _engine(api: Api, rotation_id: str) -> None:
+    async def run() -> None:
+        async with await AsyncConnection.connect(api.db_url) as conn:
+            await state.write(conn, UUID(rotation_id), engine="queue")
+
+    asyncio.run(run())
+
+
+def _history(api: Api, rotation_id: str) -> list[tuple[str, datetime, str | None, str | None]]:
+    rows = api.sql(
+        "SELECT cause, boundary_at, from_user_name, to_user_name FROM handoffs"
+        " WHERE rotation_id = %s ORDER BY boundary_at, id",
+        rotation_id,
+    )
+    return [(r["cause"], r["boundary_at"], r["from_user_name"], r["to_user_name"]) for r in rows]
+
+
+def _weekly(api: Api, participants: list[str]) -> dict[str, object]:
+    rotation: dict[str, object] = api.rotation(
+        "primary", participants, type="weekly", start="2026-12-07T09:00:00+01:00"
+    )
+    return rotation
+
+
+def test_a_rotation_created_before_start_hands_off_after_the_first_full_shift(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.clock.set(CREATED)
+    rotation = _weekly(api, [ann, bob])
+    rid = str(rotation["id"])
+    assert rotation["on_call_user_id"] == ann
+    assert rotation["next_handoff"] == (START + WEEK).isoformat().replace("+00:00", "Z")
+    shifts = api.reader.get(
+        f"/api/v1/rotations/{rid}/shifts",
+        params={"since": CREATED.isoformat(), "until": (START + 2 * WEEK).isoformat()},
+    ).json()["items"]
+    assert [(s["user_id"], s["end"]) for s in shifts] == [
+        (ann, "2026-12-14T08:00:00Z"),
+        (bob, "2026-12-21T08:00:00Z"),
+    ]
+    at = (START + timedelta(days=3)).isoformat()
+    on_call = api.reader.get("/api/v1/oncall", params={"at": at}).json()["items"]
+    assert [o["user_id"] for o in on_call] == [ann]
+    # The engine, run a day after `start`, crosses nothing; a week after, the one boundary.
+    api.clock.set(START + timedelta(days=1))
+    _engine(api, rid)
+    assert _history(api, rid) == [("started", CREATED, None, "Ann")]
+    api.clock.set(START + 2 * WEEK + timedelta(hours=1))
+    _engine(api, rid)
+    assert _history(api, rid) == [
+        ("started", CREATED, None, "Ann"),
+        ("boundary", START + WEEK, "Ann", "Bob"),
+        ("boundary", START + 2 * WEEK, "Bob", "Ann"),
+    ]
+
+
+def test_a_rotation_created_after_start_hands_off_at_the_next_boundary(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.clock.set(START + timedelta(hours=1))
+    rid = str(_weekly(api, [ann, bob])["id"])
+    api.clock.set(START + WEEK)
+    _engine(api, rid)
+    assert _history(api, rid)[1:] == [("boundary", START + WEEK, "Ann", "Bob")]
+
+
+def test_the_preview_is_what_a_rotation_created_now_does(api: Api) -> None:
+    api.clock.set(CREATED)
+    body = {
+        "type": "weekly",
+        "shift_length": 1,
+        "start": "2026-12-07T09:00:00+01:00",
+        "time_zone": "Europe/Berlin",
+        "count": 2,
+    }
+    response = api.reader.post("/api/v1/rotations/preview", json=body)
+    assert response.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
+    api.clock.set(START)
+    response = api.reader.post("/api/v1/rotations/preview", json=body)
+    assert response.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
