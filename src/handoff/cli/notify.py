@@ -63,7 +63,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)
         ("id", "name", "kind", "target", "disabled", "last error"),
         [
             (
-                str(c.id),
+                output.short(c.id),
                 c.name,
                 c.kind,
                 c.target,
