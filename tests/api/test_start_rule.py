@@ -97,3 +97,32 @@ def test_the_preview_is_what_a_rotation_created_now_does(api: Api) -> None:
     api.clock.set(START)
     response = api.reader.post("/api/v1/rotations/preview", json=body)
     assert response.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
+
+
+def test_start_is_a_wall_time_in_the_rotation_s_zone_or_an_instant(api: Api) -> None:
+    """api.md: `start` without an offset is read in `time_zone` (in the rotation's own zone on
+    PATCH when no new zone comes with it), as the CLI and the form read it."""
+    winter = api.rotation("wall", type="weekly", start="2026-12-07T09:00")
+    assert winter["start"] == "2026-12-07T08:00:00Z"  # Berlin, +01:00
+    both = api.rotation("offset", type="weekly", start="2026-12-07T09:00:00+01:00")
+    assert both["start"] == winter["start"]
+    rid = winter["id"]
+    summer = api.admin.patch(f"/api/v1/rotations/{rid}", json={"start": "2027-07-05T09:00"})
+    assert summer.json()["start"] == "2027-07-05T07:00:00Z"  # Berlin, +02:00
+    moved = api.admin.patch(
+        f"/api/v1/rotations/{rid}", json={"start": "2027-07-05T09:00", "time_zone": "UTC"}
+    )
+    assert moved.json()["start"] == "2027-07-05T09:00:00Z"
+    preview = api.reader.post(
+        "/api/v1/rotations/preview",
+        json={"type": "daily", "start": "2026-03-01T09:00", "time_zone": "Europe/Berlin",
+              "count": 1},
+    )  # fmt: skip
+    assert preview.json()["handoffs"] == ["2026-03-03T08:00:00Z"]  # 09:00 Berlin after T0
+    for bad in ("tomorrow", "2026-12-07", 1767772800):
+        refused = api.admin.post(
+            "/api/v1/rotations",
+            json={"name": f"bad {bad}", "type": "daily", "start": bad, "time_zone": "UTC"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
