@@ -71,12 +71,14 @@ def test_adding_a_webhook_shows_its_secret_once(
 ) -> None:
     browser.sign_in(web.admin_token)
     added = _add(browser, "ops-hook", "webhook", receiver["url"] + "/hook")
-    assert added.status_code == 200
-    secret = re.search(r'class="channel-secret">([^<]+)<', added.text)
-    assert secret and secret.group(1).startswith("whsec_")
-    assert "shown only this once" in added.text
+    assert added.status_code == 303  # post/redirect/get: a refresh adds nothing
     [channel] = _channels(web)
+    assert added.headers["location"] == f"/notifications#channel-{channel.id}"
     assert (channel.name, channel.kind) == ("ops-hook", "webhook")
+    shown = browser.client.get("/notifications").text
+    secret = re.search(r'class="channel-secret">([^<]+)<', shown)
+    assert secret and secret.group(1).startswith("whsec_")
+    assert "shown only this once" in shown
     again = browser.client.get("/notifications").text
     assert secret.group(1) not in again and "ops-hook" in again
 
@@ -93,7 +95,7 @@ def test_mistakes_show_next_to_their_field_and_change_nothing(
     assert kind.status_code == 422
     assert re.search(r'id="error-kind" role="status">must be one of', kind.text)
     assert _channels(web) == []
-    assert _add(browser, "ops", "webhook", receiver["url"]).status_code == 200
+    assert _add(browser, "ops", "webhook", receiver["url"]).status_code == 303
     taken = _add(browser, "ops", "webhook", receiver["url"])
     assert taken.status_code == 409
     assert re.search(r'id="error-name" role="status">a channel named', taken.text)
@@ -106,12 +108,16 @@ def test_send_test_shows_what_the_receiver_answered(
     browser.sign_in(web.admin_token)
     _add(browser, "ops", "webhook", receiver["url"] + "/t")
     [channel] = _channels(web)
+    browser.client.get("/notifications")  # the new webhook's secret, shown once
     ok = _post(browser, f"/notifications/channels/{channel.id}/test")
-    assert ok.status_code == 200 and receiver["paths"] == ["/t"]
-    assert "Delivered: the receiver answered HTTP 204" in ok.text
+    assert ok.status_code == 303 and receiver["paths"] == ["/t"]  # a refresh sends nothing
+    shown = browser.client.get(ok.headers["location"]).text
+    assert "Test message to ops: delivered: the receiver answered HTTP 204." in shown
+    assert receiver["paths"] == ["/t"]
     receiver["status"] = 500
     failed = _post(browser, f"/notifications/channels/{channel.id}/test")
-    assert "Not delivered: the receiver answered HTTP 500" in failed.text
+    shown = browser.client.get(failed.headers["location"]).text
+    assert "Test message to ops: not delivered: the receiver answered HTTP 500" in shown
 
 
 def test_disable_enable_and_delete_after_confirming(
@@ -311,7 +317,7 @@ def test_the_pages_in_chromium_at_desktop_and_phone_width(
     page.click("button:has-text('Add channel')")
     expect(page.locator(".channel-secret")).to_contain_text("whsec_")
     page.click("button:has-text('Send test')")
-    expect(page.locator(".test-result")).to_contain_text("the receiver answered HTTP 204")
+    expect(page.locator("#flash")).to_contain_text("the receiver answered HTTP 204")
     shoot(page, "notifications")
     page.goto(f"/rotations/{rotation.id}")
     page.select_option("#subscribe-channel", label="ops-hook (webhook)")

@@ -2,8 +2,10 @@
 
 Every action goes through `store.notify` (and `notify.probe` for a test send) as the API does,
 so the store's messages show next to the field at fault. Readers see channel targets redacted as
-the API shows them; only admins post. A webhook's signing secret is on the page that answers its
-creation and nowhere else, so that answer is a page, not a redirect.
+the API shows them; only admins post. Every action answers with a redirect (post/redirect/get), so
+a refresh repeats nothing: a test send's outcome travels in the flash message, and a new
+webhook's signing secret in a cookie of its own (HttpOnly, this page's path only, a minute at
+most) that the next view of the page shows once and deletes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, unquote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -108,9 +111,26 @@ async def _page(
     )
 
 
+SECRET_COOKIE = "handoff_new_secret"
+SECRET_PATH = "/notifications"
+SECRET_MAX_AGE_SECONDS = 60
+
+
 @router.get("/notifications")
 async def notifications_page(request: Request, viewer: Viewer, conn: Conn) -> Response:
-    return await _page(request, viewer, conn)
+    """The page; right after a webhook was added, with its secret, this once."""
+    channel_id, _, secret = unquote(request.cookies.get(SECRET_COOKIE, "")).partition(" ")
+    if not secret:
+        return await _page(request, viewer, conn)
+    try:
+        created = await notify.get_channel(conn, UUID(channel_id))
+    except (ValueError, NotFound):
+        created = None
+    response = await _page(
+        request, viewer, conn, created=created, secret=secret if created else None
+    )
+    response.delete_cookie(SECRET_COOKIE, path=SECRET_PATH)
+    return response
 
 
 @router.post("/notifications/channels")
@@ -127,22 +147,36 @@ async def create_channel(request: Request, post: AdminPosted, conn: Conn) -> Res
     except Conflict as exc:
         form.errors["name"] = str(exc)
         return await _page(request, post.session, conn, form, 409)
-    return await _page(request, post.session, conn, created=channel, secret=secret)
+    response = RedirectResponse(f"/notifications#channel-{channel.id}", status_code=303)
+    if secret is None:
+        flash(request, response, f"Added {channel.name}.")
+    else:  # the page says so with the secret
+        response.set_cookie(
+            SECRET_COOKIE,
+            quote(f"{channel.id} {secret}"),
+            max_age=SECRET_MAX_AGE_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path=SECRET_PATH,
+        )
+    return response
 
 
 @router.post("/notifications/channels/{channel_id}/test")
 async def test_channel(
     request: Request, channel_id: UUID, post: AdminPosted, conn: Conn
 ) -> Response:
-    """Send a test message now and show what the receiver answered, as the API's test does."""
+    """Send a test message now and say what the receiver answered, as the API's test does."""
+    channel = await notify.get_channel(conn, channel_id)
     result = await send_test(conn, channel_id)
-    tested = {
-        "channel_id": channel_id,
-        "delivered": result.status is not None and 200 <= result.status < 300,
-        "status_code": result.status,
-        "error": result.error,
-    }
-    return await _page(request, post.session, conn, tested=tested)
+    delivered = result.status is not None and 200 <= result.status < 300
+    said = "" if result.status is None else f": the receiver answered HTTP {result.status}"
+    why = f" ({result.error})" if result.error else ""
+    response = RedirectResponse(f"/notifications#channel-{channel.id}", status_code=303)
+    outcome = "delivered" if delivered else "not delivered"
+    flash(request, response, f"Test message to {channel.name}: {outcome}{said}{why}.")
+    return response
 
 
 @router.get("/notifications/channels/{channel_id}/delete")
