@@ -7,6 +7,7 @@ test receiver is a real HTTP server there that answers each POST with a scripted
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -390,3 +391,40 @@ def test_the_engine_page_counts_deliveries_apart(
     assert '<a class="chip selected" href="/engine?state=todo">todo <strong>0</strong></a>' in page
     assert "Notification deliveries (their own queue): todo <strong>1</strong>." in page
     assert '<td data-label="Queue">notifications</td>' in page
+
+
+def test_each_delivery_says_what_it_was_about(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    """The deliveries list reads as the receiver did: rotation, from whom, to whom, when."""
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    payload = {
+        "type": "rotation.oncall_changed",
+        "timestamp": "2026-12-07T08:00:00+00:00",
+        "data": {
+            "rotation": {"id": None, "name": "payments", "time_zone": "Europe/Berlin"},
+            "at": "2026-12-07T08:00:00+00:00",
+            "cause": "boundary",
+            "from_user": {"id": None, "name": "Ann Lee", "email": None},
+            "to_user": {"id": None, "name": "Bo Chen", "email": None},
+            "override_id": None,
+            "change_id": None,
+            "next_change_at": "2026-12-14T08:00:00+00:00",
+            "missed": 0,
+        },
+    }
+
+    async def insert(conn: Any) -> str:
+        cur = await conn.execute(
+            "INSERT INTO notify_messages (channel_id, event_type, event_at, payload)"
+            " VALUES (%s, 'rotation.oncall_changed', now(), %s) RETURNING id",
+            (channel.id, json.dumps(payload)),
+        )
+        return str((await cur.fetchone())[0])
+
+    message_id = web.run(insert)
+    listed = browser.client.get("/notifications").text
+    row = listed.split(f'id="delivery-{message_id}"')[1].split("</tr>")[0]
+    assert "payments: Bo Chen is now on call (was Ann Lee) since" in row

@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn
 from handoff.notify.probe import send_test
+from handoff.notify.render import summary
 from handoff.notify.targets import KINDS, redacted
 from handoff.store import notify
 from handoff.store.errors import Conflict, Invalid, NotFound
@@ -77,6 +78,15 @@ class Attempt:
     error: str | None
 
 
+def about(message: notify.Message) -> str:
+    """What the message said, as its receiver read it (rotation, from whom, to whom, when); a
+    payload written around the outbox (plain SQL) by its event type alone."""
+    try:
+        return summary(message.payload)
+    except (KeyError, TypeError):
+        return message.event_type
+
+
 def attempts(message: notify.Message) -> list[Attempt]:
     """A message's attempts with their times read (the store hands them over as JSON)."""
     return [
@@ -102,7 +112,7 @@ async def _page(
         session=viewer,
         channels=[shown(c, viewer) for c in channels],
         names={c.id: c.name for c in channels},
-        deliveries=[(m, attempts(m)) for m in recent.items],
+        deliveries=[(m, attempts(m), about(m)) for m in recent.items],
         form=form or ChannelForm(),
         kinds=KINDS,
         max_name=notify.MAX_NAME,
