@@ -4,8 +4,7 @@ Every action goes through `store.notify` (and `notify.probe` for a test send) as
 so the store's messages show next to the field at fault. Readers see channel targets redacted as
 the API shows them; only admins post. Every action answers with a redirect (post/redirect/get), so
 a refresh repeats nothing: a test send's outcome travels in the flash message, and a new
-webhook's signing secret in a cookie of its own (HttpOnly, this page's path only, a minute at
-most) that the next view of the page shows once and deletes.
+webhook's signing secret is shown once by the next view of the page (`flash.show_once`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, unquote
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -25,7 +23,7 @@ from handoff.notify.render import summary
 from handoff.notify.targets import KINDS, redacted
 from handoff.store import notify
 from handoff.store.errors import Conflict, Invalid, NotFound
-from handoff.web.flash import flash
+from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
@@ -121,25 +119,20 @@ async def _page(
     )
 
 
-SECRET_COOKIE = "handoff_new_secret"
-SECRET_PATH = "/notifications"
-SECRET_MAX_AGE_SECONDS = 60
-
-
 @router.get("/notifications")
 async def notifications_page(request: Request, viewer: Viewer, conn: Conn) -> Response:
     """The page; right after a webhook was added, with its secret, this once."""
-    channel_id, _, secret = unquote(request.cookies.get(SECRET_COOKIE, "")).partition(" ")
-    if not secret:
-        return await _page(request, viewer, conn)
-    try:
-        created = await notify.get_channel(conn, UUID(channel_id))
-    except (ValueError, NotFound):
-        created = None
+    channel_id, _, secret = (once(request) or "").partition(" ")
+    created = None
+    if secret:
+        try:
+            created = await notify.get_channel(conn, UUID(channel_id))
+        except (ValueError, NotFound):
+            created = None
     response = await _page(
         request, viewer, conn, created=created, secret=secret if created else None
     )
-    response.delete_cookie(SECRET_COOKIE, path=SECRET_PATH)
+    take_once(request, response)
     return response
 
 
@@ -161,15 +154,7 @@ async def create_channel(request: Request, post: AdminPosted, conn: Conn) -> Res
     if secret is None:
         flash(request, response, f"Added {channel.name}.")
     else:  # the page says so with the secret
-        response.set_cookie(
-            SECRET_COOKIE,
-            quote(f"{channel.id} {secret}"),
-            max_age=SECRET_MAX_AGE_SECONDS,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            path=SECRET_PATH,
-        )
+        show_once(request, response, "/notifications", f"{channel.id} {secret}")
     return response
 
 
