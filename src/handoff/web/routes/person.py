@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from handoff.http.deps import Conn, Now
 from handoff.store import calendar, feeds, notify, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
-from handoff.web import views
+from handoff.web import colours, views
 from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -110,6 +110,7 @@ async def _page(
         max_minutes=notify.MAX_BEFORE_MINUTES,
         new_feed_url=new_feed_url,
         now=now,
+        colour=colours.of(user_id),
     )
 
 
