@@ -83,3 +83,14 @@ def test_a_plain_rotation_list_imports_none_of_the_heavy_modules(cli: Cli) -> No
     assert "next handoff" in result.stdout
     loaded = sorted(m for m in imported if m.split(".")[0] in HEAVY)
     assert loaded == []
+
+
+def test_overrides_and_changes_are_listed_in_the_rotation_s_zone(cli: Cli) -> None:
+    _setup(cli)
+    cli.ok("override", "add", "payments", "--start", "2027-01-05T18:00", "--end",
+           "2027-01-06T09:00", "--user", "Bo Chen")  # fmt: skip
+    listed = cli.ok("override", "list", "payments").stdout
+    assert "2027-01-05 18:00+01:00" in listed and "2027-01-06 09:00+01:00" in listed
+    cli.ok("change", "add", "payments", "--at", "2027-07-05T09:00", "--type", "weekly")
+    changes = cli.ok("change", "list", "payments").stdout
+    assert "2027-07-05 09:00+02:00" in changes  # summer in Berlin
