@@ -100,12 +100,12 @@ def next_handoff(grid: Grid, shift_start: datetime, now: datetime) -> datetime:
     return max(first_boundary(grid, shift_start), grid.end_time(now))
 
 
-def handoffs_after(grid: Grid, shift_start: datetime, after: datetime, n: int) -> list[datetime]:
-    """The next `n` handoffs after `after` of a state whose shift began at `shift_start`, with
-    nobody intervening: what a rotation created at `shift_start` will do (the previews)."""
-    first = first_boundary(grid, shift_start)
-    if first <= after or n <= 0:
-        return grid.next_handoffs(after, n)
+def handoffs_after(grid: Grid, created: datetime, n: int) -> list[datetime]:
+    """The first `n` handoffs of a rotation created at `created` on this grid, with nobody
+    intervening: what the previews show."""
+    if n <= 0:
+        return grid.next_handoffs(created, n)
+    first = first_boundary(grid, created)
     return [first, *grid.next_handoffs(first, n - 1)]
 
 

@@ -19,6 +19,10 @@ START = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
 WEEK = timedelta(days=7)
 
 
+def _z(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
 def _engine(api: Api, rotation_id: str) -> None:
     async def run() -> None:
         async with await AsyncConnection.connect(api.db_url) as conn:
@@ -97,6 +101,14 @@ def test_the_preview_is_what_a_rotation_created_now_does(api: Api) -> None:
     api.clock.set(START)
     response = api.reader.post("/api/v1/rotations/preview", json=body)
     assert response.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
+    # `from`: a rotation created then, by the same rule.
+    early = api.reader.post("/api/v1/rotations/preview", json=body | {"from": _z(CREATED)})
+    assert early.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
+    before = body | {"from": "2026-11-20T12:00:00Z"}  # two boundaries before start
+    assert api.reader.post("/api/v1/rotations/preview", json=before).json()["handoffs"] == [
+        "2026-11-23T08:00:00Z",
+        "2026-11-30T08:00:00Z",
+    ]
 
 
 def test_start_is_a_wall_time_in_the_rotation_s_zone_or_an_instant(api: Api) -> None:

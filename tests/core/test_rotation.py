@@ -262,10 +262,11 @@ def test_projection_and_previews_agree_with_the_engine_before_start() -> None:
         (ps[0], WEEKLY.start + 2 * WEEK, WEEKLY.start + 3 * WEEK),
     ]
     expected = [WEEKLY.start + k * WEEK for k in (1, 2, 3)]
-    assert r.handoffs_after(WEEKLY, CREATED, CREATED, 3) == expected
-    assert r.handoffs_after(WEEKLY, CREATED, WEEKLY.start + DAY, 2) == expected[:2]
-    assert r.handoffs_after(WEEKLY, CREATED, WEEKLY.start + WEEK, 1) == expected[1:2]
-    assert r.handoffs_after(WEEKLY, CREATED, CREATED, 0) == []
+    assert r.handoffs_after(WEEKLY, CREATED, 3) == expected
+    assert r.handoffs_after(WEEKLY, CREATED, 0) == []
+    # Created at or after `start`: the grid's own next boundaries.
+    assert r.handoffs_after(WEEKLY, WEEKLY.start + DAY, 2) == expected[:2]
+    assert r.handoffs_after(WEEKLY, WEEKLY.start, 2) == expected[:2]
     assert r.next_handoff(WEEKLY, CREATED, CREATED) == expected[0]
     # A state the engine has not caught up yet: the next boundary after now.
     assert r.next_handoff(WEEKLY, CREATED, expected[1] + DAY) == expected[2]

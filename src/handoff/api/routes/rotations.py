@@ -77,11 +77,12 @@ async def list_rotations(
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
 async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
-    """The next handoffs of a rotation created now on this grid, saving nothing (the form's live
-    preview): before `start`, the first is the end of the first full shift."""
+    """The handoffs of a rotation created now (or at `from`) on this grid, saving nothing (the
+    form's live preview): created before `start`, the first is the end of the first full
+    shift."""
     grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
     try:
-        handoffs = rotation.handoffs_after(grid, now, body.from_ or now, body.count)
+        handoffs = rotation.handoffs_after(grid, body.from_ or now, body.count)
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
     return schemas.Preview(handoffs=handoffs)
