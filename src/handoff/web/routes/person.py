@@ -118,7 +118,9 @@ async def _page(
 async def person_page(
     request: Request, user_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    response = await _page(request, viewer, conn, now, user_id, new_feed_url=once(request))
+    secret = once(request)  # the feed's token, right after "make a link": the page shows it once
+    url = feed_url(request, user_id, secret) if secret else None
+    response = await _page(request, viewer, conn, now, user_id, new_feed_url=url)
     take_once(request, response)
     return response
 
@@ -130,7 +132,7 @@ async def make_feed(
     """A new feed link (the last one stops working), shown once, by the page this redirects to."""
     _, secret = await feeds.create(conn, user_id, now=now)
     response = RedirectResponse(f"/people/{user_id}#feed", status_code=303)
-    show_once(request, response, f"/people/{user_id}", feed_url(request, user_id, secret))
+    show_once(request, response, f"/people/{user_id}", secret)
     return response
 
 
