@@ -334,7 +334,7 @@ class EmbeddedPostgres:
         with self._locked():
             self._check_version()
             if self.is_running():
-                log.info("embedded_postgres.reused", pgdata=str(self.pgdata))
+                log.debug("embedded_postgres.reused", pgdata=str(self.pgdata))
                 self._ensure_database()
                 return False
             if not (self.pgdata / "PG_VERSION").exists():

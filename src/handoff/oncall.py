@@ -59,6 +59,7 @@ from handoff.rotation import (
     RuleError,
     State,
     edit_grid,
+    first_boundary,
     replace_participants,
     set_active,
 )
@@ -436,7 +437,7 @@ def _walk(
     )
     ci = ei = 0
     while True:
-        boundary = None if rot.state is None else rot.grid.end_time(rot.state.shift_start)
+        boundary = None if rot.state is None else first_boundary(rot.grid, rot.state.shift_start)
         due = [] if boundary is None else [boundary]
         if ci < len(pending):
             due.append(pending[ci][0])
@@ -606,7 +607,7 @@ def next_wake(
     rot = _initial(config, state, participants)
     due = [c.effective_at for c in changes]
     if rot.state is not None:
-        due.append(rot.grid.end_time(rot.state.shift_start))
+        due.append(first_boundary(rot.grid, rot.state.shift_start))
         after = max(after, rot.state.shift_start)
     due += (t for o in overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)

@@ -66,11 +66,47 @@ def _state_at(participants: Sequence[Participant], position: int, shift_start: d
 
 
 def start(participants: Sequence[Participant], now: datetime) -> Change:
-    """The first participant becomes active at once, whatever the grid's start is."""
+    """The first participant becomes active at once, whatever the grid's start is.
+
+    Before the grid's start, their shift runs to the end of the first full shift
+    (`first_boundary`)."""
     if not participants:
         return Change(None)
     first = _state_at(participants, 0, now)
     return Change(first, (Handoff(now, "started", None, participants[0]),))
+
+
+def first_boundary(grid: Grid, shift_start: datetime) -> datetime:
+    """When the shift that began at `shift_start` ends: the first handoff from a state.
+
+    `end_time(shift_start)`, except for the stub before the grid's start: a shift that began
+    before `start` with no boundary in between (a rotation created, or given a new grid, at
+    02:30 for a 09:00 start) ends at `end_time(start)`, so its participant owns the time until
+    `start` and the whole first shift after it (engine.md, round three). Once that boundary
+    is crossed, `shift_start` is on the grid and this is plain `end_time` again, so a rotation
+    already running is not changed; neither is a state that began further back on the grid (an
+    imported GoAlert state keeps `end_time(shift_start)`, import.md). The engine, the
+    projections and the previews all take their first handoff from here.
+    """
+    end = grid.end_time(shift_start)
+    if shift_start < grid.start <= end:
+        return grid.end_time(grid.start)
+    return end
+
+
+def next_handoff(grid: Grid, shift_start: datetime, now: datetime) -> datetime:
+    """The first handoff after `now` of a state whose shift began at `shift_start` (a state the
+    engine has not caught up yet hands off at the next boundary after `now`)."""
+    return max(first_boundary(grid, shift_start), grid.end_time(now))
+
+
+def handoffs_after(grid: Grid, created: datetime, n: int) -> list[datetime]:
+    """The first `n` handoffs of a rotation created at `created` on this grid, with nobody
+    intervening: what the previews show."""
+    if n <= 0:
+        return grid.next_handoffs(created, n)
+    first = first_boundary(grid, created)
+    return [first, *grid.next_handoffs(first, n - 1)]
 
 
 def advance(grid: Grid, state: State, participants: Sequence[Participant], now: datetime) -> Change:
@@ -85,7 +121,7 @@ def advance(grid: Grid, state: State, participants: Sequence[Participant], now: 
     position = state.position % len(participants)
     shift_start = state.shift_start
     handoffs: list[Handoff] = []
-    boundary = grid.end_time(shift_start)
+    boundary = first_boundary(grid, shift_start)
     while boundary <= now:
         following = (position + 1) % len(participants)
         handoffs.append(
@@ -234,7 +270,7 @@ def shifts(
     result: list[tuple[Participant, datetime, datetime]] = []
     position = state.position % len(participants)
     begin = state.shift_start
-    end = grid.end_time(begin)
+    end = first_boundary(grid, begin)
     while begin < until and len(result) < limit:
         result.append((participants[position], begin, end))
         position = (position + 1) % len(participants)

@@ -150,11 +150,13 @@ def test_a_database_that_does_not_exist_is_one_line(server_url: str, tmp_path: P
     assert "cannot use the database" in line and missing in line
 
 
-def test_piped_tables_keep_whole_ids(cli: Cli) -> None:
+def test_tables_show_short_ids_and_piped_wide_tables_keep_whole_ones(cli: Cli) -> None:
     cli.env["COLUMNS"] = "40"  # a narrow terminal would cut the ids; a pipe must not
     created = [cli.json("user", "create", f"Someone With A Long Name {i}") for i in range(2)]
-    listed = cli.ok("user", "list").stdout
+    short = cli.ok("user", "list").stdout
+    listed = cli.ok("--wide", "user", "list").stdout
     for user in created:
+        assert user["id"][:8] in short and user["id"] not in short
         assert user["id"] in listed
     assert "…" not in listed
 

@@ -202,3 +202,71 @@ def test_shifts_project_the_engine_s_future() -> None:
     ]
     assert len(r.shifts(GRID, at(ps, 0, T0), ps, FIRST + 400 * DAY, limit=5)) == 5
     assert r.shifts(GRID, at(ps, 0, T0), ps, T0) == []
+
+
+# The round-three start rule: a rotation created before its `start` (engine.md).
+WEEKLY = Grid("weekly", 1, datetime(2026, 12, 7, 8, 0, tzinfo=UTC), "Europe/Berlin")  # Mon 09:00
+CREATED = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # 02:30 Berlin, the same Monday
+WEEK = timedelta(days=7)
+
+
+def test_created_before_start_the_first_participant_owns_the_first_full_shift() -> None:
+    ps = people("ann", "bob")
+    started = r.start(ps, CREATED).state
+    assert started == at(ps, 0, CREATED)
+    assert r.first_boundary(WEEKLY, CREATED) == WEEKLY.start + WEEK
+    # Nothing happens at `start`: Ann keeps the 6.5 hours before it and the week after it.
+    assert r.advance(WEEKLY, started, ps, WEEKLY.start + WEEK - DAY) == r.Change(started)
+    change = r.advance(WEEKLY, started, ps, WEEKLY.start + WEEK)
+    assert change.handoffs == (r.Handoff(WEEKLY.start + WEEK, "boundary", ps[0], ps[1]),)
+    assert change.state == at(ps, 1, WEEKLY.start + WEEK)
+    # From there on it is the plain grid: the next handoff one week later.
+    later = r.advance(WEEKLY, at(ps, 1, WEEKLY.start + WEEK), ps, WEEKLY.start + 2 * WEEK)
+    assert [h.at for h in later.handoffs] == [WEEKLY.start + 2 * WEEK]
+
+
+def test_created_before_start_catch_up_counts_from_the_end_of_the_first_shift() -> None:
+    ps = people("ann", "bob", "cid")
+    change = r.advance(WEEKLY, at(ps, 0, CREATED), ps, WEEKLY.start + 3 * WEEK + DAY)
+    assert [h.at for h in change.handoffs] == [WEEKLY.start + k * WEEK for k in (1, 2, 3)]
+    assert change.state == at(ps, 0, WEEKLY.start + 3 * WEEK)
+
+
+def test_created_at_or_after_start_hands_off_at_the_next_boundary_as_before() -> None:
+    for created in (WEEKLY.start, WEEKLY.start + timedelta(hours=1)):
+        assert r.first_boundary(WEEKLY, created) == WEEKLY.end_time(created) == WEEKLY.start + WEEK
+    # A running rotation (shift_start on the grid) is unchanged.
+    assert r.first_boundary(GRID, FIRST) == FIRST + DAY
+
+
+def test_a_state_further_back_on_the_grid_keeps_end_time() -> None:
+    """More than a shift before `start` (an imported GoAlert state, import.md), the grid's own
+    next boundary; the rule covers the stub that would end at `start`."""
+    daily = Grid("daily", 1, datetime(2026, 12, 10, 9, 0, tzinfo=UTC), "UTC")
+    for began in (
+        datetime(2026, 12, 7, 9, 20, tzinfo=UTC),
+        datetime(2026, 12, 8, 9, 0, tzinfo=UTC),
+    ):
+        assert r.first_boundary(daily, began) == daily.end_time(began) < daily.start
+    stub = datetime(2026, 12, 9, 9, 20, tzinfo=UTC)
+    assert r.first_boundary(daily, stub) == daily.start + DAY
+
+
+def test_projection_and_previews_agree_with_the_engine_before_start() -> None:
+    ps = people("ann", "bob")
+    started = at(ps, 0, CREATED)
+    shifts = r.shifts(WEEKLY, started, ps, WEEKLY.start + 3 * WEEK)
+    assert [(p, b, e) for p, b, e in shifts] == [
+        (ps[0], CREATED, WEEKLY.start + WEEK),
+        (ps[1], WEEKLY.start + WEEK, WEEKLY.start + 2 * WEEK),
+        (ps[0], WEEKLY.start + 2 * WEEK, WEEKLY.start + 3 * WEEK),
+    ]
+    expected = [WEEKLY.start + k * WEEK for k in (1, 2, 3)]
+    assert r.handoffs_after(WEEKLY, CREATED, 3) == expected
+    assert r.handoffs_after(WEEKLY, CREATED, 0) == []
+    # Created at or after `start`: the grid's own next boundaries.
+    assert r.handoffs_after(WEEKLY, WEEKLY.start + DAY, 2) == expected[:2]
+    assert r.handoffs_after(WEEKLY, WEEKLY.start, 2) == expected[:2]
+    assert r.next_handoff(WEEKLY, CREATED, CREATED) == expected[0]
+    # A state the engine has not caught up yet: the next boundary after now.
+    assert r.next_handoff(WEEKLY, CREATED, expected[1] + DAY) == expected[2]

@@ -267,3 +267,15 @@ def test_a_plain_sql_change_waits_for_a_job_holding_the_rotation(db_url: str) ->
         )
         writer.commit()
         assert _waiting_jobs(writer, rotation) == 1
+
+
+def test_the_head_read_from_the_files_is_alembic_s(db_url: str) -> None:
+    """`upgrade` skips Alembic when the applied revision is this head, so they must agree."""
+    from alembic.script import ScriptDirectory
+
+    from handoff.store.migrate import _config
+
+    assert ScriptDirectory.from_config(_config(db_url)).get_current_head() == (
+        migrate.head_revision()
+    )
+    assert migrate.applied_revision(db_url) == migrate.head_revision()

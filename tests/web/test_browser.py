@@ -100,7 +100,10 @@ def test_a_handoff_shows_up_on_the_open_page_without_a_reload(page: Any, web: We
     real = datetime.now(UTC)
     boundary = (real + timedelta(minutes=2)).replace(second=0, microsecond=0)
     web.clock.offset = boundary - HANDOFF_LEAD - real  # the server's now: 6 s before it
-    rotation = web.rotation("Live hourly", "hourly", boundary, "UTC", [ann, bo])
+    # Started an hour before (created before its start, Ann would keep the first full shift).
+    rotation = web.rotation(
+        "Live hourly", "hourly", boundary - timedelta(hours=1), "UTC", [ann, bo]
+    )
     page.goto(f"/rotations/{rotation.id}")
     expect(page.locator("#on-call")).to_have_text("Ann")
     page.evaluate("window.stillTheSamePage = true")

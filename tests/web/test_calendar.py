@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from handoff.store import changes, overrides, users
+from handoff.web import colours
 from handoff.web.calendar_layout import Ruler, period, wall
 
 from .conftest import DESKTOP, Web
@@ -136,7 +137,8 @@ def test_week_and_month_in_the_viewers_zone_with_navigation(
     database = _lane(page, team["database"]).locator(".cal-bar")
     expect(database.first).to_contain_text("Cy")
     expect(database.nth(1)).to_have_text("Ann 15:00")
-    expect(database.nth(1)).to_have_class(re.compile(r"\bseg-0\b"))  # Ann's colour...
+    ann_colour = re.compile(rf"\bseg-{colours.of(team['ann'])}\b")
+    expect(database.nth(1)).to_have_class(ann_colour)  # Ann's colour...
     expect(database.first).to_have_attribute("title", re.compile(r"09:00 EST \(America/New_York\)"))
     # A tap shows the shift in the viewer's zone and in the rotation's own.
     database.nth(1).click()
@@ -158,7 +160,7 @@ def test_week_and_month_in_the_viewers_zone_with_navigation(
     # Bo's shifts (7-14 and 21-28 December) each cross a week row's edge: two pieces each.
     expect(month_bars.filter(has_text="Bo")).to_have_count(4)
     for bar in page.locator(".cal-bar").filter(has_text="Ann").all():
-        expect(bar).to_have_class(re.compile(r"\bseg-0\b"))  # ...in every view
+        expect(bar).to_have_class(ann_colour)  # ...in every view
     shoot(page, "calendar-month")
     page.click("a:has-text('Next month')")
     expect(page.locator(".cal-title")).to_have_text("January 2027")

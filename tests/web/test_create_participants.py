@@ -234,3 +234,20 @@ def test_create_a_rotation_with_participants_in_the_browser(
     expect(page.locator(".participants .name")).to_have_text(["Bo", "Ann"])
     expect(page.locator("#on-call")).to_have_text("Bo")
     assert console == []
+
+
+def test_before_start_the_preview_gives_the_first_person_the_first_full_shift(
+    browser: Browser, web: Web
+) -> None:
+    """Created at 02:30 for a Monday 09:00 start: Ann to the next Monday, then Bo (engine.md)."""
+    ann, bo = web.user("Ann"), web.user("Bo")
+    browser.sign_in(web.admin_token)
+    web.clock.set(datetime(2026, 1, 5, 2, 30, tzinfo=UTC))
+    response = browser.client.post("/rotations/preview", data=_fields(browser, [ann, bo]))
+    assert re.search(r'id="preview-now">On call from creation: <strong>Ann<', response.text)
+    assert WHO.findall(response.text)[:2] == ["Bo", "Ann"]
+    next_week = datetime(2026, 1, 12, 9, tzinfo=UTC)
+    assert f'from {words.in_zone(next_week, "UTC")}: <strong class="who">Bo<' in response.text
+    assert f"from {words.in_zone(START, 'UTC')}" not in response.text
+    form = browser.client.get("/rotations/new").text
+    assert "the whole first shift" in form

@@ -7,6 +7,7 @@ test receiver is a real HTTP server there that answers each POST with a scripted
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -71,12 +72,14 @@ def test_adding_a_webhook_shows_its_secret_once(
 ) -> None:
     browser.sign_in(web.admin_token)
     added = _add(browser, "ops-hook", "webhook", receiver["url"] + "/hook")
-    assert added.status_code == 200
-    secret = re.search(r'class="channel-secret">([^<]+)<', added.text)
-    assert secret and secret.group(1).startswith("whsec_")
-    assert "shown only this once" in added.text
+    assert added.status_code == 303  # post/redirect/get: a refresh adds nothing
     [channel] = _channels(web)
+    assert added.headers["location"] == f"/notifications#channel-{channel.id}"
     assert (channel.name, channel.kind) == ("ops-hook", "webhook")
+    shown = browser.client.get("/notifications").text
+    secret = re.search(r'class="channel-secret">([^<]+)<', shown)
+    assert secret and secret.group(1).startswith("whsec_")
+    assert "shown only this once" in shown
     again = browser.client.get("/notifications").text
     assert secret.group(1) not in again and "ops-hook" in again
 
@@ -93,7 +96,7 @@ def test_mistakes_show_next_to_their_field_and_change_nothing(
     assert kind.status_code == 422
     assert re.search(r'id="error-kind" role="status">must be one of', kind.text)
     assert _channels(web) == []
-    assert _add(browser, "ops", "webhook", receiver["url"]).status_code == 200
+    assert _add(browser, "ops", "webhook", receiver["url"]).status_code == 303
     taken = _add(browser, "ops", "webhook", receiver["url"])
     assert taken.status_code == 409
     assert re.search(r'id="error-name" role="status">a channel named', taken.text)
@@ -106,12 +109,16 @@ def test_send_test_shows_what_the_receiver_answered(
     browser.sign_in(web.admin_token)
     _add(browser, "ops", "webhook", receiver["url"] + "/t")
     [channel] = _channels(web)
+    browser.client.get("/notifications")  # the new webhook's secret, shown once
     ok = _post(browser, f"/notifications/channels/{channel.id}/test")
-    assert ok.status_code == 200 and receiver["paths"] == ["/t"]
-    assert "Delivered: the receiver answered HTTP 204" in ok.text
+    assert ok.status_code == 303 and receiver["paths"] == ["/t"]  # a refresh sends nothing
+    shown = browser.client.get(ok.headers["location"]).text
+    assert "Test message to ops: delivered: the receiver answered HTTP 204." in shown
+    assert receiver["paths"] == ["/t"]
     receiver["status"] = 500
     failed = _post(browser, f"/notifications/channels/{channel.id}/test")
-    assert "Not delivered: the receiver answered HTTP 500" in failed.text
+    shown = browser.client.get(failed.headers["location"]).text
+    assert "Test message to ops: not delivered: the receiver answered HTTP 500" in shown
 
 
 def test_disable_enable_and_delete_after_confirming(
@@ -311,7 +318,7 @@ def test_the_pages_in_chromium_at_desktop_and_phone_width(
     page.click("button:has-text('Add channel')")
     expect(page.locator(".channel-secret")).to_contain_text("whsec_")
     page.click("button:has-text('Send test')")
-    expect(page.locator(".test-result")).to_contain_text("the receiver answered HTTP 204")
+    expect(page.locator("#flash")).to_contain_text("the receiver answered HTTP 204")
     shoot(page, "notifications")
     page.goto(f"/rotations/{rotation.id}")
     page.select_option("#subscribe-channel", label="ops-hook (webhook)")
@@ -384,3 +391,40 @@ def test_the_engine_page_counts_deliveries_apart(
     assert '<a class="chip selected" href="/engine?state=todo">todo <strong>0</strong></a>' in page
     assert "Notification deliveries (their own queue): todo <strong>1</strong>." in page
     assert '<td data-label="Queue">notifications</td>' in page
+
+
+def test_each_delivery_says_what_it_was_about(
+    browser: Browser, web: Web, receiver: dict[str, Any]
+) -> None:
+    """The deliveries list reads as the receiver did: rotation, from whom, to whom, when."""
+    browser.sign_in(web.admin_token)
+    _add(browser, "ops", "webhook", receiver["url"])
+    [channel] = _channels(web)
+    payload = {
+        "type": "rotation.oncall_changed",
+        "timestamp": "2026-12-07T08:00:00+00:00",
+        "data": {
+            "rotation": {"id": None, "name": "payments", "time_zone": "Europe/Berlin"},
+            "at": "2026-12-07T08:00:00+00:00",
+            "cause": "boundary",
+            "from_user": {"id": None, "name": "Ann Lee", "email": None},
+            "to_user": {"id": None, "name": "Bo Chen", "email": None},
+            "override_id": None,
+            "change_id": None,
+            "next_change_at": "2026-12-14T08:00:00+00:00",
+            "missed": 0,
+        },
+    }
+
+    async def insert(conn: Any) -> str:
+        cur = await conn.execute(
+            "INSERT INTO notify_messages (channel_id, event_type, event_at, payload)"
+            " VALUES (%s, 'rotation.oncall_changed', now(), %s) RETURNING id",
+            (channel.id, json.dumps(payload)),
+        )
+        return str((await cur.fetchone())[0])
+
+    message_id = web.run(insert)
+    listed = browser.client.get("/notifications").text
+    row = listed.split(f'id="delivery-{message_id}"')[1].split("</tr>")[0]
+    assert "payments: Bo Chen is now on call (was Ann Lee) since" in row

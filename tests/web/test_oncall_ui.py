@@ -149,7 +149,7 @@ def test_covering_puts_the_coverer_on_call_and_draws_the_override(
     assert re.search(r'id="on-call" class="on-call">Bo<', page.text)
     assert re.search(r'id="covering-for">Ann ', page.text)
     assert re.search(r'class="seg seg-\d current override"', page.text)
-    assert "override (someone covers)" in page.text  # the legend
+    assert "stripes: override (someone covers)" in page.text  # the legend
     assert "Ann at the dentist" in page.text and ">End now</button>" in page.text
 
 

@@ -139,7 +139,13 @@ def test_on_call_shows_since_and_until_in_the_viewer_s_time_too(browser: Browser
     for label in ("Since", "Until"):
         cell = re.search(rf'<td data-label="{label}">(.*?)</td>', html, re.S)
         assert cell, label
-        assert re.search(r"your time: <time datetime=\"[^\"]+Z\" data-local>", cell.group(1))
+        # The viewer's time first, then the rotation's (one order on every page).
+        assert re.search(
+            r"^<time datetime=\"[^\"]+Z\" data-local>[^<]+</time> <span class=\"hint\">your time"
+            r".*class=\"zone-time\">\w{3} \d\d \w{3} \d{4} \d\d:\d\d \w+ in Europe/Berlin<",
+            cell.group(1),
+            re.S,
+        ), cell.group(1)
 
 
 def test_the_header_says_which_token_and_what_it_may_do(browser: Browser, web: Web) -> None:

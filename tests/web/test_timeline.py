@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from handoff.store.projections import Shift
+from handoff.web import colours
 from handoff.web.timeline import now_offset, segments
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -29,7 +30,9 @@ def test_widths_are_proportional_and_fill_the_bar() -> None:
 def test_a_person_keeps_one_colour_and_labels_are_names() -> None:
     found = segments(SHIFTS, NAMES, T0)
     assert [s.label for s in found] == ["Ann", "Bo", "Ann"]
-    assert found[0].colour == found[2].colour != found[1].colour
+    # Each person's own colour (from their id), whoever comes first.
+    assert found[0].colour == found[2].colour == colours.of(ANN)
+    assert found[1].colour == colours.of(BO)
 
 
 def test_the_shift_at_now_is_current() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from handoff.api.types import Instant, MultiLine, SingleLine, UtcTime, Zone
+from handoff.api.types import Instant, MultiLine, SingleLine, UtcTime, Zone, ZonedStart, in_zone
 from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH
 from handoff.store import projections, rotations, users
 
@@ -107,9 +107,14 @@ class RotationIn(Request):
     description: Description = ""
     type: GridType
     shift_length: ShiftLength = 1
-    start: Instant
+    start: ZonedStart
     time_zone: TimeZone
     participants: list[UUID] = []
+
+    @model_validator(mode="after")
+    def _start_in_zone(self) -> Self:
+        self.start = in_zone(self.start, self.time_zone)
+        return self
 
 
 class RotationPatch(Request):
@@ -119,7 +124,7 @@ class RotationPatch(Request):
     description: Description | None = None
     type: GridType | None = None
     shift_length: ShiftLength | None = None
-    start: Instant | None = None
+    start: ZonedStart | None = None  # a wall time: in time_zone, else in the rotation's zone
     time_zone: TimeZone | None = None
     participants: list[UUID] | None = None
     active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
@@ -203,10 +208,15 @@ class HistoryPage(BaseModel):
 class PreviewIn(Request):
     type: GridType
     shift_length: ShiftLength = 1
-    start: Instant
+    start: ZonedStart
     time_zone: TimeZone
     from_: Instant | None = Field(default=None, alias="from")
     count: Count
+
+    @model_validator(mode="after")
+    def _start_in_zone(self) -> Self:
+        self.start = in_zone(self.start, self.time_zone)
+        return self
 
 
 class Preview(BaseModel):

@@ -27,21 +27,22 @@ JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 RotationArg = Annotated[str, typer.Argument(help="Rotation name or id.")]
 
 
-def _describe(change: changes.Change, names: dict[UUID, str]) -> str:
+def _describe(change: changes.Change, names: dict[UUID, str], zone: str) -> str:
     parts = [
         f"{field} {value}"
         for field, value in change.changes.given().items()
         if field not in ("participants", "start")
     ]
     if change.start is not None:
-        parts.append(f"start {output.when(change.start)}")
+        parts.append(f"start {output.when(change.start, change.changes.time_zone or zone)}")
     if change.participants is not None:
         listed = ", ".join(names.get(u, str(u)) for u in change.participants)
         parts.append(f"participants [{listed}]")
     return "; ".join(parts)
 
 
-def show(found: list[changes.Change], names: dict[UUID, str], as_json: bool) -> None:
+def show(found: list[changes.Change], names: dict[UUID, str], zone: str, as_json: bool) -> None:
+    """The changes, their times in the rotation's zone `zone`."""
     if as_json:
         output.print_json([output.as_dict(c) for c in found])
         return
@@ -51,10 +52,10 @@ def show(found: list[changes.Change], names: dict[UUID, str], as_json: bool) -> 
         [
             (
                 c.id,
-                output.when(c.effective_at),
-                _describe(c, names),
+                output.when(c.effective_at, zone),
+                _describe(c, names, zone),
                 c.note,
-                output.when(c.applied_at),
+                output.when(c.applied_at, zone),
                 c.skipped,
             )
             for c in found
@@ -66,7 +67,7 @@ async def _names(conn: AsyncConnection[Any], found: list[changes.Change]) -> dic
     return await users.names(conn, list({u for c in found for u in c.participants or ()}))
 
 
-Shown = tuple[list[changes.Change], dict[UUID, str]]
+Shown = tuple[list[changes.Change], dict[UUID, str], str]  # the changes, names, the zone
 
 
 @app.command("add")
@@ -110,10 +111,10 @@ def add(
             note,
             limit=settings.max_participants,
         )
-        return [created], await _names(conn, [created])
+        return [created], await _names(conn, [created]), found.time_zone
 
-    found, people = run(body)
-    show(found, people, as_json)
+    made, people, in_zone = run(body)
+    show(made, people, in_zone, as_json)
 
 
 @app.command("list")
@@ -137,11 +138,11 @@ def list_(
             )
             listed.extend(page.items)
             if page.next_cursor is None:
-                return listed, await _names(conn, listed)
+                return listed, await _names(conn, listed), found.time_zone
             cursor = page.next_cursor
 
-    listed, people = run(body)
-    show(listed, people, as_json)
+    listed, people, in_zone = run(body)
+    show(listed, people, in_zone, as_json)
 
 
 @app.command("delete")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Iterator
 from typing import NoReturn
 
 import psycopg
 import typer
+from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
 from rich.markup import escape
 
@@ -55,6 +57,17 @@ def _driver_message(exc: BaseException) -> str:
     return str(original if original is not None else exc) or type(exc).__name__
 
 
+def _url_problem(url: str) -> str | None:
+    """What libpq cannot read in the URL (without repeating it: it may hold a password)."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "expected postgresql://user@host:port/database"
+    ports = str(parts.get("port") or "")
+    bad = [p for p in ports.split(",") if p and not p.isdigit()]
+    return f"the port must be a number, got {bad[0]!r}" if bad else None
+
+
 @contextlib.contextmanager
 def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
     """The database URL for a command, the embedded server started when needed.
@@ -62,18 +75,13 @@ def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
     A database that does not exist or cannot be reached is one line and exit code 2, whether
     the migrations (SQLAlchemy) or the command (psycopg) meet it first.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-    from sqlalchemy.exc import OperationalError as SqlAlchemyOperationalError
-
     from handoff.store import migrate
 
     if loaded.database_url:
-        try:
-            make_url(db.sqlalchemy_url(loaded.database_url))
-        except (ArgumentError, ValueError) as exc:
+        problem = _url_problem(loaded.database_url)
+        if problem:
             where = _without_password(loaded.database_url)
-            fail(f"HANDOFF_DATABASE_URL is not a database URL ({where}): {exc}")
+            fail(f"HANDOFF_DATABASE_URL is not a database URL ({where}): {problem}")
     try:
         with db.database(loaded) as url:
             if migrate_first:
@@ -81,6 +89,20 @@ def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
             yield url
     except EmbeddedPostgresError as exc:
         fail(str(exc))
-    except (psycopg.OperationalError, SqlAlchemyOperationalError) as exc:
+    except Exception as exc:
+        if not _unreachable(exc):
+            raise
         where = _without_password(loaded.database_url) if loaded.database_url else "embedded"
         fail(f"cannot use the database ({where}): {_driver_message(exc)}")
+
+
+def _unreachable(exc: Exception) -> bool:
+    """psycopg's OperationalError, or SQLAlchemy's when a migration met it (SQLAlchemy is only
+    imported when a migration runs, so it is only looked at when it is loaded)."""
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    if "sqlalchemy.exc" not in sys.modules:
+        return False
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError)

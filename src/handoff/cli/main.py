@@ -69,6 +69,13 @@ COMMANDS: dict[str, Lazy] = {
         "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
     ),
     "token": Lazy("handoff.cli.tokens:app", "API tokens."),
+    "unremind": Lazy(
+        "handoff.cli.notify:unremind",
+        "Remove a person's reminders through a channel (all of them, or the one --before).",
+    ),
+    "unsubscribe": Lazy(
+        "handoff.cli.notify:unsubscribe", "Stop posting a rotation's on-call changes to a channel."
+    ),
     "up": Lazy(
         "handoff.cli.up:up",
         "Run the API and a queue engine in one process (embedded PostgreSQL by default).",
@@ -156,8 +163,14 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    utc: bool = typer.Option(False, "--utc", help="Print times in UTC, not the rotation's zone."),
+    wide: bool = typer.Option(False, "--wide", help="Print whole ids in tables, not 8 characters."),
+) -> None:
     """On-call rotations that hand off exactly at the boundary."""
+    from handoff.cli import output
+
+    output.options.utc, output.options.wide = utc, wide
 
 
 def main() -> None:

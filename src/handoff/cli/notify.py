@@ -1,4 +1,5 @@
-"""`handoff channel add|list|test|delete`, `handoff subscribe`, `handoff remind` (notify.md).
+"""`handoff channel add|list|test|enable|disable|delete`, `handoff subscribe|unsubscribe`,
+`handoff remind|unremind` (notify.md): what the web UI's notification pages can do.
 
 Channels, rotations and users are named by name or id. A webhook channel's secret is printed
 once, by `channel add`; nothing else shows it.
@@ -19,6 +20,7 @@ from handoff.notify import send
 from handoff.notify.probe import send_test
 from handoff.notify.targets import KINDS
 from handoff.store import clock, notify, rotations, users
+from handoff.store.errors import NotFound
 
 app = typer.Typer(help="Notification channels: webhooks, Slack and email.", no_args_is_help=True)
 
@@ -61,7 +63,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)
         ("id", "name", "kind", "target", "disabled", "last error"),
         [
             (
-                str(c.id),
+                output.short(c.id),
                 c.name,
                 c.kind,
                 c.target,
@@ -85,6 +87,28 @@ def test(channel: str) -> None:
         console.print(output.text(f"delivered: the receiver answered {result.status}"))
         return
     fail(f"not delivered: {result.error}")
+
+
+def _switch(channel: str, enabled: bool) -> notify.Channel:
+    async def body(conn: AsyncConnection[Any], _: Settings) -> notify.Channel:
+        found = await notify.find_channel(conn, channel)
+        return await notify.update_channel(conn, found.id, enabled=enabled)
+
+    return run(body)
+
+
+@app.command("enable")
+def enable(channel: str) -> None:
+    """Enable a channel: it sends what is still pending, then every new message."""
+    found = _switch(channel, True)
+    console.print(output.text(f"enabled channel {found.name!r}"))
+
+
+@app.command("disable")
+def disable(channel: str) -> None:
+    """Disable a channel: its messages wait until it is enabled again."""
+    found = _switch(channel, False)
+    console.print(output.text(f"disabled channel {found.name!r}"))
 
 
 @app.command("delete")
@@ -112,6 +136,23 @@ def subscribe(rotation: str, channel: str) -> None:
     console.print(output.text(f"subscribed: {rotation} -> {channel} ({made.id})"))
 
 
+def unsubscribe(rotation: str, channel: str) -> None:
+    """Stop posting a rotation's on-call changes to a channel."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> None:
+        found = await rotations.find(conn, rotation, now=await clock.read(conn))
+        target = await notify.find_channel(conn, channel)
+        made = [
+            s for s in await notify.list_subscriptions(conn, found.id) if s.channel_id == target.id
+        ]
+        if not made:
+            raise NotFound(f"subscription of {found.name} to", target.name)
+        await notify.unsubscribe(conn, found.id, made[0].id)
+
+    run(body)
+    console.print(output.text(f"unsubscribed: {rotation} -> {channel}"))
+
+
 def remind(
     user: str,
     channel: str,
@@ -130,3 +171,32 @@ def remind(
     console.print(
         output.text(f"{user} is reminded {made.before_minutes} minutes before each shift")
     )
+
+
+def unremind(
+    user: str,
+    channel: str,
+    before: Annotated[
+        int | None,
+        typer.Option("--before", help="Only the reminder this many minutes before a shift."),
+    ] = None,
+) -> None:
+    """Remove a person's reminders through a channel (all of them, or the one --before)."""
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> int:
+        person = await users.find(conn, user)
+        target = await notify.find_channel(conn, channel)
+        found = [
+            r
+            for r in await notify.list_reminders(conn, person.id)
+            if r.channel_id == target.id and before in (None, r.before_minutes)
+        ]
+        if not found:
+            what = "" if before is None else f" {before} minutes before"
+            raise NotFound(f"reminder{what} for {person.name} through", target.name)
+        for reminder in found:
+            await notify.remove_reminder(conn, person.id, reminder.id)
+        return len(found)
+
+    removed = run(body)
+    console.print(output.text(f"removed {removed} reminder(s) of {user} through {channel}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from rich.text import Text
 
 from handoff.cli.common import console
 from handoff.cli.terminal import visible
+from handoff.grid import load_zone
 
 JSON_HELP = "Print JSON instead of a table."
 _UNBOUNDED = 100_000
@@ -47,8 +48,39 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=_plain, indent=2).replace("\x7f", "\\u007f"))
 
 
-def when(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+@dataclasses.dataclass
+class Options:
+    """The root command's display options (`handoff --utc --wide ...`)."""
+
+    utc: bool = False  # times in UTC rather than in the rotation's zone
+    wide: bool = False  # full ids rather than their first eight characters
+
+
+options = Options()
+SHORT_ID = 8
+
+
+def when(value: datetime | None, zone: str | None = None) -> str:
+    """A time on the rotation's wall clock with its offset (`2026-12-07 09:00+01:00`), or in
+    UTC (`2026-12-07 08:00Z`) with `--utc` or without a zone; seconds only when there are
+    some."""
+    if value is None:
+        return ""
+    local = value.astimezone(UTC if options.utc or zone is None else load_zone(zone))
+    shown = local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
+    offset = local.utcoffset() or timedelta()
+    if not offset and (options.utc or zone is None):
+        return shown + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{shown}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def short(value: UUID | str | None) -> str:
+    """An id as tables show it: its first eight characters, the whole id with `--wide`."""
+    if value is None:
+        return ""
+    return str(value) if options.wide else str(value)[:SHORT_ID]
 
 
 def text(value: object) -> Text:

@@ -49,7 +49,7 @@ async def _user(conn: AsyncConnection[Any], name: str | None) -> UUID | None:
     return None if name is None else (await users.find(conn, name)).id
 
 
-Shown = tuple[list[overrides.Override], dict[UUID, str], dict[UUID, str]]
+Shown = tuple[list[overrides.Override], dict[UUID, str], dict[UUID, rotations.Rotation]]
 
 
 async def _named(conn: AsyncConnection[Any], found: list[overrides.Override]) -> Shown:
@@ -57,15 +57,12 @@ async def _named(conn: AsyncConnection[Any], found: list[overrides.Override]) ->
     people = {o.user_id for o in found} | {o.replaces_user_id for o in found}
     names = await users.names(conn, [p for p in people if p is not None])
     now = await clock.read(conn)
-    rotation_names = {
-        rid: (await rotations.get(conn, rid, now=now)).name
-        for rid in {o.rotation_id for o in found}
-    }
-    return found, names, rotation_names
+    shown = {rid: await rotations.get(conn, rid, now=now) for rid in {o.rotation_id for o in found}}
+    return found, names, shown
 
 
 def show(shown: Shown, as_json: bool) -> None:
-    found, names, rotation_names = shown
+    found, names, in_rotation = shown
     if as_json:
         output.print_json([output.as_dict(o) for o in found])
         return
@@ -79,9 +76,9 @@ def show(shown: Shown, as_json: bool) -> None:
         [
             (
                 o.id,
-                rotation_names.get(o.rotation_id, o.rotation_id),
-                output.when(o.start),
-                output.when(o.end),
+                in_rotation[o.rotation_id].name,
+                output.when(o.start, in_rotation[o.rotation_id].time_zone),
+                output.when(o.end, in_rotation[o.rotation_id].time_zone),
                 who(o.user_id, "nobody"),
                 who(o.replaces_user_id, "anyone"),
                 o.note,

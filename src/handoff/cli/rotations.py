@@ -53,11 +53,12 @@ def show_rotation(shown: Described, as_json: bool) -> None:
     if as_json:
         output.print_json(output.as_dict(rotation))
         return
+    zone = rotation.time_zone
     console.print(output.text(rotation.name), style="bold", end=f" ({rotation.id})\n")
     console.print(
         output.text(
             f"{rotation.type}, shift length {rotation.shift_length}, "
-            f"start {output.when(rotation.start)}, zone {rotation.time_zone}"
+            f"start {output.when(rotation.start, zone)}, zone {zone}"
         ),
         highlight=False,
     )
@@ -65,8 +66,8 @@ def show_rotation(shown: Described, as_json: bool) -> None:
         on_call_line = "on call: nobody, no participants (no handoffs until someone is added)"
     else:
         on_call_line = (
-            f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start)}"
-            f"; next handoff {output.when(rotation.next_handoff)}"
+            f"on call: {on_call or 'nobody'} since {output.when(rotation.shift_start, zone)}"
+            f"; next handoff {output.when(rotation.next_handoff, zone)}"
         )
     console.print(output.text(on_call_line), highlight=False)
     output.table(
@@ -76,8 +77,8 @@ def show_rotation(shown: Described, as_json: bool) -> None:
             (
                 p.position,
                 names.get(p.user_id),
-                p.user_id,
-                p.id,
+                output.short(p.user_id),
+                output.short(p.id),
                 "*" if p.position == rotation.active_index else "",
             )
             for p in rotation.participants
@@ -126,7 +127,9 @@ def list_(
 ) -> None:
     """List rotations by name."""
 
-    async def body(conn: AsyncConnection[Any], _: Settings) -> list[rotations.Rotation]:
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[list[rotations.Rotation], dict[UUID, str]]:
         found: list[rotations.Rotation] = []
         cursor = None
         while True:
@@ -135,25 +138,25 @@ def list_(
             )
             found.extend(page.items)
             if page.next_cursor is None:
-                return found
+                on_call = [r.on_call_user_id for r in found if r.on_call_user_id]
+                return found, await users.names(conn, on_call)
             cursor = page.next_cursor
 
-    found = run(body)
+    found, names = run(body)
     if as_json:
         output.print_json([output.as_dict(r) for r in found])
         return
     output.table(
         "rotations",
-        ("name", "type", "length", "zone", "participants", "on call", "next handoff"),
+        ("name", "shift", "zone", "people", "on call", "next handoff"),
         [
             (
                 r.name,
-                r.type,
-                r.shift_length,
+                r.type if r.shift_length == 1 else f"{r.type} x{r.shift_length}",
                 r.time_zone,
                 len(r.participants),
-                r.on_call_user_id,
-                output.when(r.next_handoff),
+                names.get(r.on_call_user_id, "") if r.on_call_user_id else "",
+                output.when(r.next_handoff, r.time_zone),
             )
             for r in found
         ],

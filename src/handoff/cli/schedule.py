@@ -35,7 +35,7 @@ def oncall(
 
     async def body(
         conn: AsyncConnection[Any], _: Settings
-    ) -> tuple[datetime, list[projections.OnCall], dict[UUID, str], dict[UUID, str]]:
+    ) -> tuple[datetime, list[projections.OnCall], dict[UUID, str], dict[UUID, rotations.Rotation]]:
         now = await clock.read(conn)
         when = now if parsed is None else parsed
         rotation_id = None
@@ -43,24 +43,23 @@ def oncall(
             rotation_id = (await rotations.find(conn, rotation, now=now)).id
         found = await projections.oncall(conn, when, rotation_id=rotation_id)
         names = await users.names(conn, [o.user_id for o in found])
-        rotation_names = {
-            o.rotation_id: (await rotations.get(conn, o.rotation_id, now=when)).name for o in found
-        }
-        return when, found, names, rotation_names
+        shown = {o.rotation_id: await rotations.get(conn, o.rotation_id, now=when) for o in found}
+        return when, found, names, shown
 
-    when, found, names, rotation_names = run(body)
+    when, found, names, shown = run(body)
+    zones = {r.time_zone for r in shown.values()}
     if as_json:
         output.print_json([output.as_dict(o) for o in found])
         return
     output.table(
-        f"on call at {output.when(when)}",
+        f"on call at {output.when(when, zones.pop() if len(zones) == 1 else None)}",
         ("rotation", "user", "shift start", "shift end"),
         [
             (
-                rotation_names[o.rotation_id],
+                shown[o.rotation_id].name,
                 names.get(o.user_id, o.user_id),
-                output.when(o.shift_start),
-                output.when(o.shift_end),
+                output.when(o.shift_start, shown[o.rotation_id].time_zone),
+                output.when(o.shift_end, shown[o.rotation_id].time_zone),
             )
             for o in found
         ],
@@ -120,12 +119,14 @@ def history(
     start: datetime | None = None if since is None else parse_time(since, "--since")
     end: datetime | None = None if until is None else parse_time(until, "--until")
 
-    async def body(conn: AsyncConnection[Any], _: Settings) -> list[history_store.Entry]:
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[str, list[history_store.Entry]]:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
         page = await history_store.history(conn, found.id, since=start, until=end, limit=limit)
-        return page.items
+        return found.time_zone, page.items
 
-    entries = run(body)
+    zone, entries = run(body)
     if as_json:
         output.print_json([output.as_dict(e) for e in entries])
         return
@@ -134,8 +135,8 @@ def history(
         ("boundary", "processed", "cause", "from", "to"),
         [
             (
-                output.when(e.boundary_at),
-                output.when(e.processed_at),
+                output.when(e.boundary_at, zone),
+                output.when(e.processed_at, zone),
                 e.cause,
                 e.from_user_name,
                 e.to_user_name,

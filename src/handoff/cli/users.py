@@ -61,7 +61,7 @@ def list_(as_json: JsonFlag = False) -> None:
     output.table(
         "users",
         ("name", "email", "id", "created"),
-        [(u.name, u.email, u.id, output.when(u.created_at)) for u in found],
+        [(u.name, u.email, output.short(u.id), output.when(u.created_at)) for u in found],
     )
 
 

@@ -1,23 +1,33 @@
-"""Schema migrations, run by Alembic from the plain SQL files in `store/sql/`."""
+"""Schema migrations, run by Alembic from the plain SQL files in `store/sql/`.
+
+Alembic and SQLAlchemy cost most of a second to import, so they are imported only when a
+migration runs: `upgrade` first reads the applied revision with psycopg and compares it with the
+head read from the revision files, and on a current database (every command after the first)
+it returns without them.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
+import psycopg
 
 from handoff.store.db import sqlalchemy_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQL_DIR = Path(__file__).parent / "sql"
+_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*(?:"([^"]*)"|None)\s*$', re.MULTILINE)
 
 
 def _config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Alembic's config is an INI parser: a literal % must be doubled.
@@ -27,16 +37,45 @@ def _config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Apply every migration not applied yet (a no-op on a current database)."""
+    if applied_revision(url) == head_revision():
+        return
+    from alembic import command
+
     command.upgrade(_config(url), "head")
 
 
+@cache
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config("postgresql://unused")).get_current_head()
-    assert head is not None
-    return head
+    """The revision no other revision follows, from the revision files' own assignments (as
+    Alembic reads them; a test holds the two equal)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for key, value in _REVISION.findall(path.read_text()):
+            if value:
+                (revisions if key == "revision" else followed).add(value)
+    heads = revisions - followed
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def applied_revision(url: str) -> str | None:
+    """The revision recorded in the database; None before the first migration."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+        if not found or not found[0]:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if row is None else str(row[0])
 
 
 def current_revision(url: str) -> str | None:
+    """The revision as Alembic itself reads it."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
     try:
         with engine.connect() as conn:

@@ -189,11 +189,11 @@ def _members(row: dict[str, Any]) -> list[ParticipantView]:
 
 
 def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
-    """end_time(now) on the rotation's grid; None for a grid written around validation."""
+    """The next handoff of the rotation's state (`rotation.next_handoff`); None for a grid
+    written around validation."""
     try:
-        return Grid(row["type"], row["shift_length"], row["start_at"], row["time_zone"]).end_time(
-            now
-        )
+        grid = Grid(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
+        return rotation.next_handoff(grid, row["shift_start"] or now, now)
     except ValueError:
         return None
 

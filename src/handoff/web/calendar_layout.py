@@ -19,11 +19,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from handoff.store.calendar import PendingChange, Projection, Rotation, Segment
+from handoff.web import colours as person_colours
 
 VIEWS = ("week", "month")
 MAX_LANES = 40  # rotations a calendar page draws at most
 DAYS_PER_WEEK = 7
-PALETTE_SIZE = 8  # colours in the stylesheet: .seg-0 .. .seg-7
 _DAY = timedelta(days=1)
 _WEEK = timedelta(days=DAYS_PER_WEEK)
 
@@ -124,9 +124,8 @@ def bounded(projection: Projection, limit: int = MAX_LANES) -> tuple[Projection,
 
 
 def colours(everyone: Sequence[UUID]) -> dict[UUID, int]:
-    """One colour per person, from their place among everyone (in a fixed order), so a person
-    keeps their colour from week to month and whatever the filters."""
-    return {user_id: i % PALETTE_SIZE for i, user_id in enumerate(everyone)}
+    """One colour per person, from their id (`web.colours`), as on every other page."""
+    return {user_id: person_colours.of(user_id) for user_id in everyone}
 
 
 @dataclass(frozen=True, slots=True)

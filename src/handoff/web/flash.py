@@ -34,3 +34,34 @@ def pending(request: Request) -> str | None:
         return None
     value = request.cookies.get(FLASH_COOKIE)
     return unquote(value)[:MAX_LENGTH] if value else None
+
+
+ONCE_COOKIE = "handoff_once"
+ONCE_MAX_AGE_SECONDS = 60
+
+
+def show_once(request: Request, response: Response, path: str, value: str) -> None:
+    """A secret the next view of the page at `path` shows once (a new webhook's signing secret,
+    a new feed link): the action still redirects, and the secret travels in an HttpOnly cookie
+    sent to that page only, for a minute at most, deleted by `take_once` when shown."""
+    response.set_cookie(
+        ONCE_COOKIE,
+        quote(value),
+        max_age=ONCE_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path=path,
+    )
+
+
+def once(request: Request) -> str | None:
+    """The value `show_once` left for this page, if any (the page calls `take_once` after)."""
+    value = request.cookies.get(ONCE_COOKIE)
+    return unquote(value) if value else None
+
+
+def take_once(request: Request, response: Response) -> None:
+    """Delete the value shown on this page, so a refresh does not show it again."""
+    if request.cookies.get(ONCE_COOKIE):
+        response.delete_cookie(ONCE_COOKIE, path=request.url.path)

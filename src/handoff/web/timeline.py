@@ -8,8 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from handoff.store.projections import Shift
-
-_PALETTE_SIZE = 8  # colours in the stylesheet: .seg-0 .. .seg-7
+from handoff.web import colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +17,7 @@ class Segment:
     start: datetime
     end: datetime
     width: float  # percent of the bar
-    colour: int  # index into the palette, the same for the same person
+    colour: int  # the person's palette index (`colours.of`); 0 for nobody, drawn grey
     current: bool
     override: bool = False  # an override decides who is on call (drawn in its own pattern)
     nobody: bool = False  # nobody is on call (an override naming nobody)
@@ -27,15 +26,14 @@ class Segment:
 def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) -> list[Segment]:
     """One segment per shift, its width proportional to its length; the shift at `now` is marked.
 
-    People keep one colour along the bar, in order of first appearance.
+    Each person has their own colour (`colours.of`), the same on every page.
     """
     if not shifts:
         return []
     total = (shifts[-1].end - shifts[0].start).total_seconds()
-    colours: dict[UUID | None, int] = {}
     result = []
     for shift in shifts:
-        colour = colours.setdefault(shift.user_id, len(colours) % _PALETTE_SIZE)
+        colour = 0 if shift.user_id is None else colours.of(shift.user_id)
         length = (shift.end - shift.start).total_seconds()
         result.append(
             Segment(

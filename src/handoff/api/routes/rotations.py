@@ -8,12 +8,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from handoff import rotation
 from handoff.api import schemas
 from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import AppSettings, Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
-from handoff.api.types import Text
+from handoff.api.types import Text, in_zone
 from handoff.store import participants, projections, rotations
 from handoff.store.db import snapshot
 from handoff.store.errors import invalid
@@ -76,10 +77,12 @@ async def list_rotations(
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
 async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
-    """The next handoffs of a grid, saving nothing (the form's live preview)."""
+    """The handoffs of a rotation created now (or at `from`) on this grid, saving nothing (the
+    form's live preview): created before `start`, the first is the end of the first full
+    shift."""
     grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
     try:
-        handoffs = grid.next_handoffs(body.from_ or now, body.count)
+        handoffs = rotation.handoffs_after(grid, body.from_ or now, body.count)
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
     return schemas.Preview(handoffs=handoffs)
@@ -98,17 +101,25 @@ async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotat
     responses=responses(401, 403, 404, 409, 413, 422),
 )
 async def update_rotation(
-    rotation_id: UUID, body: schemas.RotationPatch, conn: Conn, settings: AppSettings
+    rotation_id: UUID, body: schemas.RotationPatch, conn: Conn, now: Now, settings: AppSettings
 ) -> schemas.Rotation:
     """Change a rotation. A grid change restarts the current shift now (same person on call);
     a new participant list keeps the person on call if still listed; `active_index` hands the
-    rest of the current shift to that participant."""
+    rest of the current shift to that participant. A `start` without an offset is a wall time
+    in the new `time_zone`, or the rotation's."""
+    start = body.start
+    if start is not None:
+        zone = body.time_zone or (await rotations.get(conn, rotation_id, now=now)).time_zone
+        try:
+            start = in_zone(start, zone)
+        except ValueError as exc:
+            raise invalid("start", str(exc)) from None
     patch = rotations.Patch(
         name=body.name,
         description=body.description,
         type=body.type,
         shift_length=body.shift_length,
-        start=body.start,
+        start=start,
         time_zone=body.time_zone,
         participants=body.participants,
         active_index=body.active_index,

@@ -46,7 +46,7 @@ def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | N
     if grid is None:
         return [], None
     try:
-        handoffs = grid.next_handoffs(now, views.PREVIEW_COUNT)
+        handoffs = rotation.handoffs_after(grid, now, views.PREVIEW_COUNT)
     except ValueError as exc:
         form.errors["start"] = str(exc)
         return [], None

@@ -2,8 +2,9 @@
 
 Every action goes through `store.notify` (and `notify.probe` for a test send) as the API does,
 so the store's messages show next to the field at fault. Readers see channel targets redacted as
-the API shows them; only admins post. A webhook's signing secret is on the page that answers its
-creation and nowhere else, so that answer is a page, not a redirect.
+the API shows them; only admins post. Every action answers with a redirect (post/redirect/get), so
+a refresh repeats nothing: a test send's outcome travels in the flash message, and a new
+webhook's signing secret is shown once by the next view of the page (`flash.show_once`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn
 from handoff.notify.probe import send_test
+from handoff.notify.render import summary
 from handoff.notify.targets import KINDS, redacted
 from handoff.store import notify
 from handoff.store.errors import Conflict, Invalid, NotFound
-from handoff.web.flash import flash
+from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
@@ -74,6 +76,15 @@ class Attempt:
     error: str | None
 
 
+def about(message: notify.Message) -> str:
+    """What the message said, as its receiver read it (rotation, from whom, to whom, when); a
+    payload written around the outbox (plain SQL) by its event type alone."""
+    try:
+        return summary(message.payload)
+    except (KeyError, TypeError):
+        return message.event_type
+
+
 def attempts(message: notify.Message) -> list[Attempt]:
     """A message's attempts with their times read (the store hands them over as JSON)."""
     return [
@@ -99,7 +110,7 @@ async def _page(
         session=viewer,
         channels=[shown(c, viewer) for c in channels],
         names={c.id: c.name for c in channels},
-        deliveries=[(m, attempts(m)) for m in recent.items],
+        deliveries=[(m, attempts(m), about(m)) for m in recent.items],
         form=form or ChannelForm(),
         kinds=KINDS,
         max_name=notify.MAX_NAME,
@@ -110,7 +121,19 @@ async def _page(
 
 @router.get("/notifications")
 async def notifications_page(request: Request, viewer: Viewer, conn: Conn) -> Response:
-    return await _page(request, viewer, conn)
+    """The page; right after a webhook was added, with its secret, this once."""
+    channel_id, _, secret = (once(request) or "").partition(" ")
+    created = None
+    if secret:
+        try:
+            created = await notify.get_channel(conn, UUID(channel_id))
+        except (ValueError, NotFound):
+            created = None
+    response = await _page(
+        request, viewer, conn, created=created, secret=secret if created else None
+    )
+    take_once(request, response)
+    return response
 
 
 @router.post("/notifications/channels")
@@ -127,22 +150,28 @@ async def create_channel(request: Request, post: AdminPosted, conn: Conn) -> Res
     except Conflict as exc:
         form.errors["name"] = str(exc)
         return await _page(request, post.session, conn, form, 409)
-    return await _page(request, post.session, conn, created=channel, secret=secret)
+    response = RedirectResponse(f"/notifications#channel-{channel.id}", status_code=303)
+    if secret is None:
+        flash(request, response, f"Added {channel.name}.")
+    else:  # the page says so with the secret
+        show_once(request, response, "/notifications", f"{channel.id} {secret}")
+    return response
 
 
 @router.post("/notifications/channels/{channel_id}/test")
 async def test_channel(
     request: Request, channel_id: UUID, post: AdminPosted, conn: Conn
 ) -> Response:
-    """Send a test message now and show what the receiver answered, as the API's test does."""
+    """Send a test message now and say what the receiver answered, as the API's test does."""
+    channel = await notify.get_channel(conn, channel_id)
     result = await send_test(conn, channel_id)
-    tested = {
-        "channel_id": channel_id,
-        "delivered": result.status is not None and 200 <= result.status < 300,
-        "status_code": result.status,
-        "error": result.error,
-    }
-    return await _page(request, post.session, conn, tested=tested)
+    delivered = result.status is not None and 200 <= result.status < 300
+    said = "" if result.status is None else f": the receiver answered HTTP {result.status}"
+    why = f" ({result.error})" if result.error else ""
+    response = RedirectResponse(f"/notifications#channel-{channel.id}", status_code=303)
+    outcome = "delivered" if delivered else "not delivered"
+    flash(request, response, f"Test message to {channel.name}: {outcome}{said}{why}.")
+    return response
 
 
 @router.get("/notifications/channels/{channel_id}/delete")

@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse
 from handoff.http.deps import Conn, Now
 from handoff.store import calendar, feeds, notify, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
-from handoff.web import views
-from handoff.web.flash import flash
+from handoff.web import colours, views
+from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Session, Viewer
@@ -110,6 +110,7 @@ async def _page(
         max_minutes=notify.MAX_BEFORE_MINUTES,
         new_feed_url=new_feed_url,
         now=now,
+        colour=colours.of(user_id),
     )
 
 
@@ -117,17 +118,22 @@ async def _page(
 async def person_page(
     request: Request, user_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    return await _page(request, viewer, conn, now, user_id)
+    secret = once(request)  # the feed's token, right after "make a link": the page shows it once
+    url = feed_url(request, user_id, secret) if secret else None
+    response = await _page(request, viewer, conn, now, user_id, new_feed_url=url)
+    take_once(request, response)
+    return response
 
 
 @router.post("/people/{user_id}/feed")
 async def make_feed(
     request: Request, user_id: UUID, post: AdminPosted, conn: Conn, now: Now
 ) -> Response:
-    """A new feed link (the last one stops working), shown on this one page only."""
+    """A new feed link (the last one stops working), shown once, by the page this redirects to."""
     _, secret = await feeds.create(conn, user_id, now=now)
-    url = feed_url(request, user_id, secret)
-    return await _page(request, post.session, conn, now, user_id, new_feed_url=url)
+    response = RedirectResponse(f"/people/{user_id}#feed", status_code=303)
+    show_once(request, response, f"/people/{user_id}", secret)
+    return response
 
 
 @router.post("/people/{user_id}/feed/revoke")

@@ -12,10 +12,19 @@
 // - a blank new-rotation form starts in the browser's own time zone.
 (function () {
   "use strict";
-  const format = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", day: "numeric", month: "short", year: "numeric",
-    hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  // The pages' one date format, as the server writes a rotation's wall clock (words.in_zone):
+  // "Wed 09 Dec 2026 18:00 CET".
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    weekday: "short", day: "2-digit", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
   });
+  const format = {
+    format(when) {
+      const p = {};
+      for (const part of parts.formatToParts(when)) p[part.type] = part.value;
+      return `${p.weekday} ${p.day} ${p.month} ${p.year} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+    },
+  };
 
   function localise(root) {
     const found = root.querySelectorAll ? root.querySelectorAll("time[data-local]") : [];

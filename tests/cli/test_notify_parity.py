@@ -1,0 +1,53 @@
+"""The command line can do what the notification pages can (issue 23, item 8): enable and
+disable a channel, unsubscribe a rotation, remove a reminder; refusals are one line and change
+nothing."""
+
+from __future__ import annotations
+
+from .conftest import Cli
+
+
+def _world(cli: Cli) -> None:
+    """A channel written with plain SQL (no target check: nothing is sent), a person and a
+    rotation subscribed to it, and two reminders."""
+    cli.sql(
+        "INSERT INTO notify_channels (name, kind, target) VALUES ('ops', 'slack', 'https://x.y/z')"
+    )
+    cli.ok("user", "create", "Ann Lee")
+    cli.ok(
+        "rotation", "create", "payments", "--type", "weekly", "--start", "2026-11-30T09:00",
+        "--zone", "Europe/Berlin", "--participant", "Ann Lee",
+    )  # fmt: skip
+    cli.ok("subscribe", "payments", "ops")
+    cli.ok("remind", "Ann Lee", "ops", "--before", "30")
+    cli.ok("remind", "Ann Lee", "ops", "--before", "60")
+
+
+def test_disable_and_enable_a_channel(cli: Cli) -> None:
+    _world(cli)
+    assert "disabled channel 'ops'" in cli.ok("channel", "disable", "ops").stdout
+    assert cli.json("channel", "list")[0]["disabled_at"] is not None
+    assert "enabled channel 'ops'" in cli.ok("channel", "enable", "ops").stdout
+    assert cli.json("channel", "list")[0]["disabled_at"] is None
+    assert "no channel" in cli.refused("channel", "disable", "nosuch")
+
+
+def test_unsubscribe(cli: Cli) -> None:
+    _world(cli)
+    cli.ok("unsubscribe", "payments", "ops")
+    assert cli.sql("SELECT count(*) AS n FROM notify_subscriptions") == [{"n": 0}]
+    line = cli.refused("unsubscribe", "payments", "ops")
+    assert line == "error: no subscription of payments to ops"
+    cli.ok("subscribe", "payments", "ops")  # and back
+
+
+def test_unremind_one_or_all(cli: Cli) -> None:
+    _world(cli)
+    cli.ok("unremind", "Ann Lee", "ops", "--before", "30")
+    assert cli.sql("SELECT before_minutes FROM notify_reminders") == [{"before_minutes": 60}]
+    assert "no reminder 30 minutes before" in cli.refused(
+        "unremind", "Ann Lee", "ops", "--before", "30"
+    )
+    cli.ok("remind", "Ann Lee", "ops", "--before", "15")
+    assert "removed 2 reminder(s)" in cli.ok("unremind", "Ann Lee", "ops").stdout
+    assert cli.sql("SELECT count(*) AS n FROM notify_reminders") == [{"n": 0}]
