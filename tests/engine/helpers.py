@@ -89,13 +89,16 @@ def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:
     ).fetchone()
 
 
-async def run_jobs(conn: Conn, processor: Processor) -> int:
+async def run_jobs(conn: Conn, processor: Processor, *, failures: int = 0) -> int:
     """Run every waiting rotation job as a worker would (oldest first); returns how many ran.
 
     A job that succeeds is marked succeeded (the worker keeps finished jobs for the sweep's
-    retention); one that raises is marked failed.
+    retention); one that raises is marked failed. A failure is an error of the test unless
+    the test says how many it expects (`failures`): a processor that crashes must never pass
+    for one that found nothing to do.
     """
     ran = 0
+    failed: list[BaseException] = []
     while True:
         row = conn.execute(
             "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = ("
@@ -103,19 +106,24 @@ async def run_jobs(conn: Conn, processor: Processor) -> int:
             " AND queue_name = 'rotations' ORDER BY id LIMIT 1) RETURNING id, args"
         ).fetchone()
         if row is None:
-            return ran
+            break
         ran += 1
         ids = [UUID(r) for r in row["args"]["rotation_ids"]]
         try:
             await processor.run_job(row["id"], ids)
-        except Exception:
+        except Exception as exc:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", (row["id"],)
             )
+            failed.append(exc)
+            if len(failed) > failures:
+                raise
         else:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", (row["id"],)
             )
+    assert len(failed) == failures, f"expected {failures} failed jobs, got {failed!r}"
+    return ran
 
 
 def _sent(trace: Path, start: int) -> list[str]:

@@ -217,7 +217,7 @@ async def test_sweep_waits_out_the_cooldown_counted_from_the_failure(
     await run_jobs(conn, processor)
     conn.execute("UPDATE rotations SET time_zone = 'Mars/Olympus' WHERE id = %s", (rid,))
     clock.advance(timedelta(minutes=8))  # the retries' backoff, as production spends it
-    assert await run_jobs(conn, processor) == 1
+    assert await run_jobs(conn, processor, failures=1) == 1
     failed = conn.execute(
         "SELECT s.failed_at, s.last_error, j.status FROM rotation_schedule s"
         " JOIN procrastinate_jobs j ON j.id = s.job_id WHERE s.rotation_id = %s",
