@@ -11,7 +11,7 @@ processes; the process and chaos fixtures wrap every test in it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,20 +40,26 @@ def _database_counts(db_url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def collisions(log_dir: Path) -> list[str]:
-    """The log lines of `log_dir`'s processes that show a job failing on a unique violation
-    or a deadlock."""
+def collisions(log_dir: Path | None, output: str = "") -> list[str]:
+    """The lines of the logs in `log_dir` and of `output` that show a job failing on a unique
+    violation or a deadlock."""
+    texts = (
+        [p.read_text(errors="replace") for p in sorted(log_dir.glob("*.log"))] if log_dir else []
+    )
     return [
         line[:500]
-        for path in sorted(log_dir.glob("*.log"))
-        for line in path.read_text(errors="replace").splitlines()
+        for text in [*texts, output]
+        for line in text.splitlines()
         if any(sign in line for sign in COLLISION_SIGNS)
     ]
 
 
 @contextmanager
-def exactly_once(db_url: str, log_dir: Path) -> Iterator[None]:
-    """Assert that nothing in the block made a job fail on a unique violation or a deadlock,
+def exactly_once(
+    db_url: str, log_dir: Path | None = None, output: Callable[[], str] = str
+) -> Iterator[None]:
+    """Assert that nothing in the block made a job fail on a unique violation or a deadlock
+    (in the logs of `log_dir`'s processes, or in `output()` for engines run in this process),
     and that the database counted no deadlock.
 
     Close every process of the block before it ends: a backend reports its deadlocks to the
@@ -67,7 +73,7 @@ def exactly_once(db_url: str, log_dir: Path) -> Iterator[None]:
     while connected > connected_before and time.monotonic() < deadline:
         time.sleep(0.1)
         deadlocks_after, connected = _database_counts(db_url)
-    assert collisions(log_dir) == [], "a job failed on a unique violation or a deadlock"
+    assert collisions(log_dir, output()) == [], "a job failed on a unique violation or a deadlock"
     # Not `==`: a server the block restarted may have started its statistics afresh.
     assert deadlocks_after <= deadlocks_before, (
         f"the database counted {deadlocks_after - deadlocks_before} deadlocks"
