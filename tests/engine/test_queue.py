@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -449,10 +448,7 @@ def test_retries_back_off_exponentially_up_to_a_ceiling() -> None:
 
 
 def test_metrics_are_served_under_their_contract_names() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    metrics.serve(port, host="127.0.0.1")
+    port = metrics.serve(0, host="127.0.0.1")
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
     for name in (

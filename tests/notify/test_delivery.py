@@ -26,7 +26,16 @@ from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
 from .conftest import Receiver
-from .helpers import Conn, attempts, messages, record, rotation, subscribe, user
+from .helpers import (
+    Conn,
+    attempts,
+    closed_port,
+    messages,
+    record,
+    rotation,
+    subscribe,
+    user,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -194,12 +203,13 @@ async def test_an_unreachable_receiver_is_retried(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
 ) -> None:
     line = await _line(conn, pool, receiver, clock)
-    conn.execute(
-        "UPDATE notify_channels SET target = 'http://127.0.0.1:9/closed' WHERE id = %s",
-        (line.channel_id,),
-    )
-    line.change(clock.now())
-    assert await _deliver(pool, line) == 1
+    with closed_port() as port:
+        conn.execute(
+            "UPDATE notify_channels SET target = %s WHERE id = %s",
+            (f"http://127.0.0.1:{port}/closed", line.channel_id),
+        )
+        line.change(clock.now())
+        assert await _deliver(pool, line) == 1
     (message,) = messages(conn)
     assert message["status"] == "pending" and message["last_error"]
     assert attempts(conn, message["id"])[0]["status_code"] is None
