@@ -6,6 +6,7 @@ the engine (not an API layer) keep the rules.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -80,6 +81,24 @@ def history(conn: Conn, rotation_id: UUID) -> list[tuple[str, datetime, str | No
         (rotation_id,),
     ).fetchall()
     return [(r["cause"], r["boundary_at"], r["from_user_name"], r["to_user_name"]) for r in rows]
+
+
+def wait_for_passes(conn: Conn, keys: tuple[str, ...], timeout: float = 30.0) -> None:
+    """Until every engine loop named by `keys` (engine_status: `batch`, `sweep`) has
+    published a pass that began after this call: the condition a test means by "let the
+    engines run again", instead of a fixed sleep."""
+    row = conn.execute("SELECT now() AS mark").fetchone()
+    assert row
+    deadline = time.monotonic() + timeout
+    while True:
+        done = conn.execute(
+            "SELECT count(*) AS n FROM engine_status WHERE key = ANY(%s) AND updated_at > %s",
+            (list(keys), row["mark"]),
+        ).fetchone()
+        if done and done["n"] == len(keys):
+            return
+        assert time.monotonic() < deadline, f"no new pass of {keys} within {timeout} s"
+        time.sleep(0.1)
 
 
 def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:

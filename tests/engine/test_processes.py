@@ -19,7 +19,7 @@ from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.store.db import connect
 
 from .conftest import Spawn
-from .helpers import Conn, user
+from .helpers import Conn, user, wait_for_passes
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +130,7 @@ def test_three_workers_and_a_batch_engine_record_each_boundary_once(
     _wait_for_workers(conn, 3)
     boundary = _due_rotations(conn, 500)
     _wait(lambda: _boundaries_recorded(conn, boundary) == 500, 60, "500 handoffs")
-    time.sleep(2)  # let every engine run again over the same rotations
+    wait_for_passes(conn, ("batch", "sweep"))  # every engine again over the same rotations
     _assert_all_on_bob_once(conn, 500, boundary)
     engines = {r["engine"] for r in conn.execute("SELECT engine FROM handoffs").fetchall()}
     assert "queue" in engines
