@@ -462,4 +462,5 @@ def test_metrics_are_served_under_their_contract_names() -> None:
         "handoff_batch_cycle_seconds_bucket",
         "process_resident_memory_bytes",
     ):
-        assert f"\n{name}" in text, name
+        # The HELP line: a labelled metric has no sample before its first labels are used.
+        assert f"# HELP {name.removesuffix('_bucket')} " in text, name
