@@ -11,12 +11,15 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import procrastinate
+import psycopg
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
+from psycopg_pool import PoolTimeout
 
 from handoff.engine.process import Processor
 from handoff.notify import jobs as notify_jobs
+from handoff.store import clock
 
 TASK_NAME = "update_rotations"
 QUEUE = "rotations"
@@ -27,18 +30,43 @@ RETRY_MAX_WAIT = timedelta(minutes=1)
 RETRY_MAX_ATTEMPTS = 12  # about 8 minutes of retries; then the sweep takes over
 
 
+class JobFailed(Exception):
+    """A job's failure, carrying the queue's clock (the database's time) when it failed, or None
+    when the database could not be asked: its retry is scheduled on that clock, not on this
+    host's, which may be off (engine.md, "One clock")."""
+
+    def __init__(self, database_now: datetime | None) -> None:
+        super().__init__("the rotation update failed")
+        self.database_now = database_now
+
+
 class CappedExponentialRetry(procrastinate.RetryStrategy):
-    """Exponential backoff with a ceiling, so a rotation fixed by hand recovers within a minute."""
+    """Exponential backoff with a ceiling, so a rotation fixed by hand recovers within a minute.
+
+    Procrastinate counts the wait from this host's clock; the wait is kept and counted from the
+    database's clock at the failure instead, whenever the failure carries it."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        host_now = datetime.now(UTC)
         decision = super().get_retry_decision(exception=exception, job=job)
         if decision is None or decision.retry_at is None:
             return decision
-        latest = datetime.now(UTC) + RETRY_MAX_WAIT
-        return RetryDecision(retry_at=min(decision.retry_at, latest))
+        wait = min(decision.retry_at - host_now, RETRY_MAX_WAIT)
+        database_now = exception.database_now if isinstance(exception, JobFailed) else None
+        return RetryDecision(retry_at=(database_now or host_now) + wait)
 
 
 RETRY = CappedExponentialRetry(max_attempts=RETRY_MAX_ATTEMPTS, exponential_wait=RETRY_BASE_SECONDS)
+
+
+async def _queue_now(processor: Processor) -> datetime | None:
+    """The database's time, for a failed job's retry; None if the database is away (its retry
+    cannot be written then either: the stalled-job sweep takes it up)."""
+    try:
+        async with processor.pool.connection(timeout=5) as conn:
+            return await clock.queue_now(conn)
+    except (psycopg.Error, PoolTimeout):
+        return None
 
 
 def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
@@ -49,7 +77,10 @@ def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
     async def update_rotations(context: JobContext, rotation_ids: list[str]) -> None:
         processor = context.additional_context[PROCESSOR_KEY]
         assert isinstance(processor, Processor)
-        await processor.run_job(context.job.id, [UUID(r) for r in rotation_ids])
+        try:
+            await processor.run_job(context.job.id, [UUID(r) for r in rotation_ids])
+        except Exception as exc:
+            raise JobFailed(await _queue_now(processor)) from exc
 
     notify_jobs.register(app)
     return app
