@@ -19,7 +19,7 @@ from psycopg_pool import PoolTimeout
 
 from handoff.engine.process import Processor
 from handoff.notify import jobs as notify_jobs
-from handoff.store import clock
+from handoff.store import jobs
 
 TASK_NAME = "update_rotations"
 QUEUE = "rotations"
@@ -31,13 +31,16 @@ RETRY_MAX_ATTEMPTS = 12  # about 8 minutes of retries; then the sweep takes over
 
 
 class JobFailed(Exception):
-    """A job's failure, carrying the queue's clock (the database's time) when it failed, or None
-    when the database could not be asked: its retry is scheduled on that clock, not on this
-    host's, which may be off (engine.md, "One clock")."""
+    """A job's failure, with what its retry depends on: the queue's clock (the database's
+    time) when it failed, None when the database could not be asked, so the retry is scheduled
+    on that clock and not on this host's, which may be off (engine.md, "One clock"); and
+    whether a change queued another job for its rotation meanwhile: then it is not retried (it
+    could not wait beside that job: one waiting job per rotation) and that job does the work."""
 
-    def __init__(self, database_now: datetime | None) -> None:
+    def __init__(self, database_now: datetime | None, superseded: bool) -> None:
         super().__init__("the rotation update failed")
         self.database_now = database_now
+        self.superseded = superseded
 
 
 class CappedExponentialRetry(procrastinate.RetryStrategy):
@@ -52,21 +55,25 @@ class CappedExponentialRetry(procrastinate.RetryStrategy):
         if decision is None or decision.retry_at is None:
             return decision
         wait = min(decision.retry_at - host_now, RETRY_MAX_WAIT)
-        database_now = exception.database_now if isinstance(exception, JobFailed) else None
-        return RetryDecision(retry_at=(database_now or host_now) + wait)
+        if not isinstance(exception, JobFailed):
+            return RetryDecision(retry_at=host_now + wait)
+        if exception.superseded:
+            return None
+        return RetryDecision(retry_at=(exception.database_now or host_now) + wait)
 
 
 RETRY = CappedExponentialRetry(max_attempts=RETRY_MAX_ATTEMPTS, exponential_wait=RETRY_BASE_SECONDS)
 
 
-async def _queue_now(processor: Processor) -> datetime | None:
-    """The database's time, for a failed job's retry; None if the database is away (its retry
-    cannot be written then either: the stalled-job sweep takes it up)."""
+async def _failed(processor: Processor, job: Job) -> JobFailed:
+    """The failure with its retry's basis; without one if the database is away (the retry
+    cannot be written then either: the stalled-job sweep takes the job up)."""
+    assert job.id is not None
     try:
         async with processor.pool.connection(timeout=5) as conn:
-            return await clock.queue_now(conn)
+            return JobFailed(*await jobs.retry_basis(conn, job.id, job.queueing_lock))
     except (psycopg.Error, PoolTimeout):
-        return None
+        return JobFailed(None, superseded=False)
 
 
 def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
@@ -80,7 +87,7 @@ def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
         try:
             await processor.run_job(context.job.id, [UUID(r) for r in rotation_ids])
         except Exception as exc:
-            raise JobFailed(await _queue_now(processor)) from exc
+            raise await _failed(processor, context.job) from exc
 
     notify_jobs.register(app)
     return app

@@ -30,15 +30,6 @@ async def read(conn: AsyncConnection[Any]) -> datetime:
     return now
 
 
-async def queue_now(conn: AsyncConnection[Any]) -> datetime:
-    """The job queue's clock now: the database's real time (the seam does not move it)."""
-    cur = await conn.execute(Q["queue_now"])
-    row = await cur.fetchone()
-    assert row is not None
-    now: datetime = row[0] if isinstance(row, tuple) else row["now"]
-    return now
-
-
 class ClockSeam:
     """The seam as a clock object, for tests: the database's time frozen or moved.
 

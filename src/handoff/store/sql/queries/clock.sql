@@ -11,8 +11,3 @@ ON CONFLICT (singleton) DO UPDATE SET frozen_at = excluded.frozen_at, offset_by 
 -- The seam for real time moved by an offset.
 INSERT INTO handoff_clock (frozen_at, offset_by) VALUES (NULL, %(offset)s)
 ON CONFLICT (singleton) DO UPDATE SET frozen_at = NULL, offset_by = excluded.offset_by;
-
--- name: queue_now
--- The job queue's time base: the database's real time, which the seam does not move
--- (Procrastinate compares a job's scheduled_at with now()).
-SELECT now() AS now;
