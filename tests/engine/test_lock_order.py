@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.dispatcher import Dispatcher
@@ -43,14 +44,27 @@ def _todo(conn: Conn) -> list[dict[str, Any]]:
     ).fetchall()
 
 
+CHANGES = {
+    "participant added": (
+        "INSERT INTO participants (rotation_id, user_id, position)"
+        " SELECT %(rid)s, id, 2 FROM users WHERE name = 'cy'"
+    ),
+    "participant removed": "DELETE FROM participants WHERE rotation_id = %(rid)s AND position = 1",
+    "user deleted": "DELETE FROM users WHERE name = 'bob'",
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
 def test_a_change_while_the_dispatcher_holds_the_schedule_row(
-    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any], change: str
 ) -> None:
     """The dispatcher has taken the rotation's schedule row and inserted its job, not yet
-    committed; a plain-SQL change then enqueues the rotation. The change waits at the schedule
-    row before touching any queue row, and then keeps the dispatcher's job."""
+    committed; a plain-SQL change (a participant added or removed, a user deleted) then
+    enqueues the rotation. The change waits at the schedule row before touching any queue
+    row, and then keeps the dispatcher's job."""
     rid = rotation(conn, "ops", clock.now().replace(second=0, microsecond=0))
-    add(conn, rid, user(conn, "ann"))
+    add(conn, rid, user(conn, "ann"), user(conn, "bob"))
+    user(conn, "cy")
     conn.execute("DELETE FROM procrastinate_jobs")
     conn.execute("UPDATE rotation_schedule SET job_id = NULL, next_run_at = handoff_now()")
     with connect(db_url) as dispatcher:
@@ -60,22 +74,20 @@ def test_a_change_while_the_dispatcher_holds_the_schedule_row(
         pid = writer.info.backend_pid
         failure: list[BaseException] = []
 
-        def change() -> None:
+        def write() -> None:
             try:
-                writer.execute(
-                    "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 1)",
-                    (rid, user(conn, "bob")),
-                )
+                writer.execute(CHANGES[change], {"rid": rid})
                 writer.commit()
             except BaseException as exc:  # reported by the test below
                 failure.append(exc)
 
-        thread = threading.Thread(target=change)
+        thread = threading.Thread(target=write)
         thread.start()
         deadline = time.monotonic() + 10
         while not _waiting(conn, pid):
             assert time.monotonic() < deadline, "the change did not wait for the schedule row"
             time.sleep(0.01)
+        assert _waits_at(conn, pid) == ["rotation_schedule"]
         assert _queue_locks(conn, pid) == []  # waiting before any queue row
         dispatcher.commit()
     thread.join(timeout=10)
