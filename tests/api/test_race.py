@@ -1,7 +1,8 @@
 """A randomized race (engine.md, "One lock order"): API writers adding, removing, replacing and
 handing over participants and deleting users, against the dispatcher, the sweep and two queue
 workers, while the engine's clock crosses many boundaries. No answer is a 5xx, nothing
-deadlocks, and every boundary of every rotation is recorded exactly once."""
+deadlocks (the database counts no deadlock and no job fails on one or on a unique violation:
+`exactly_once`), and every boundary of every rotation is recorded exactly once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from engine.exactly_once import exactly_once
 from handoff.config import Settings
 from handoff.engine.runner import run_engine
 from handoff.grid import Grid
@@ -112,7 +115,9 @@ def _writer(
                 answers[shown.status_code] += 1
 
 
-def test_api_writers_race_the_engines_across_boundaries(api: Api) -> None:
+def test_api_writers_race_the_engines_across_boundaries(
+    api: Api, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
     core = [api.user("Ann"), api.user("Bob")]
     rotations = [
         api.rotation(f"r{i}", core, type="hourly", start="2026-03-01T00:00:00Z", time_zone="UTC")
@@ -124,7 +129,12 @@ def test_api_writers_race_the_engines_across_boundaries(api: Api) -> None:
         threading.Thread(target=_writer, args=(api, rotations, seed, done, answers))
         for seed in range(WRITERS)
     ]
-    with EngineThread(api.db_url) as first, EngineThread(api.db_url) as second:
+    logged = lambda: caplog.text + "".join(capfd.readouterr())  # noqa: E731  (the engines' logs)
+    with (
+        exactly_once(api.db_url, output=logged),
+        EngineThread(api.db_url) as first,
+        EngineThread(api.db_url) as second,
+    ):
         for w in writers:
             w.start()
         now = T0

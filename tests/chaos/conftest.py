@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.exactly_once import exactly_once
 from handoff.chaos import server
 from handoff.chaos.context import Context, Profile
 
@@ -40,9 +41,10 @@ BOUNDED = Profile(
 
 @pytest.fixture
 def chaos_context(server_url: str, tmp_path: Path) -> Iterator[Context]:
-    """A fresh chaos database on the session's server, dropped afterwards."""
+    """A fresh chaos database on the session's server, dropped afterwards; no job may fail on a
+    unique violation or a deadlock and the database may count no deadlock (`exactly_once`)."""
     shared = server.ChaosServer(server_url, None)
-    with server.fresh_database(shared) as url:
+    with server.fresh_database(shared) as url, exactly_once(url, tmp_path):
         yield Context(shared, url, tmp_path, lambda _: None)
 
 
@@ -53,5 +55,6 @@ def restartable_context(tmp_path: Path) -> Iterator[Context]:
     with (
         server.chaos_server(os.environ.get("HANDOFF_TEST_DATABASE_URL")) as own,
         server.fresh_database(own) as url,
+        exactly_once(url, tmp_path),
     ):
         yield Context(own, url, tmp_path, lambda _: None)

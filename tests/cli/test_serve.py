@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from handoff import demo
 
@@ -23,6 +24,9 @@ HANDOFF = str(Path(sys.executable).parent / "handoff")
 START_TIMEOUT = 60.0
 
 
+PORT_TRIES = 5
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -30,18 +34,48 @@ def _free_port() -> int:
         return port
 
 
-def _wait_for(url: str, status: int = 200) -> httpx.Response:
+def _listens(proc: subprocess.Popen[str], port: int) -> bool:
+    """Whether `proc` itself (not another process that took the port) listens on `port`."""
+    return any(
+        c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        for c in psutil.Process(proc.pid).net_connections(kind="tcp")
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], port: int, path: str) -> bool:
+    """Until `path` answers 200 from `proc` itself; False if `proc` exited first (its port
+    was taken)."""
     deadline = time.monotonic() + START_TIMEOUT
-    while True:
+    while proc.poll() is None:
         try:
-            response = httpx.get(url, timeout=5)
-            if response.status_code == status:
-                return response
+            response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+            if response.status_code == 200 and _listens(proc, port):
+                return True
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not answer {status} in time")
+            raise AssertionError(f"{path} on port {port} did not answer 200 in time")
         time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def serving(
+    cli: Cli, *args: str, path: str = "/healthz"
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`handoff ARGS --port P` answering `path`, and P. The CLI takes no port 0, so a free
+    port is guessed; a guess another process took meanwhile makes the server exit (address
+    in use), and another port is tried. The answer must come from this process, listening:
+    never from whatever else holds the port."""
+    for _ in range(PORT_TRIES):
+        port = _free_port()
+        with process(cli, *args, "--port", str(port)) as proc:
+            if _wait_for(proc, port, path):
+                yield proc, port
+                return
+            _, stderr = proc.communicate(timeout=30)
+            assert "address already in use" in stderr.lower(), stderr
+    raise AssertionError(f"no free port in {PORT_TRIES} tries")
 
 
 @contextmanager
@@ -73,10 +107,8 @@ def _stop(proc: subprocess.Popen[str]) -> str:
 
 def test_api_serves_until_sigterm(cli: Cli) -> None:
     token = cli.ok("token", "create", "--name", "t", "--role", "reader", "--quiet").stdout.strip()
-    port = _free_port()
-    with process(cli, "api", "--port", str(port)) as proc:
+    with serving(cli, "api") as (proc, port):
         base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/healthz")
         assert httpx.get(f"{base}/readyz").status_code == 200
         users = httpx.get(f"{base}/api/v1/users", headers={"Authorization": f"Bearer {token}"})
         assert users.json() == {"items": [], "next_cursor": None}
@@ -84,10 +116,8 @@ def test_api_serves_until_sigterm(cli: Cli) -> None:
 
 
 def test_up_with_demo(cli: Cli, tmp_path: Path) -> None:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with process(cli, "up", "--demo", "--port", str(port)) as proc:
-        _wait_for(f"{base}/readyz")  # the engine's worker checked in
+    with serving(cli, "up", "--demo", path="/readyz") as (proc, port):  # the worker checked in
+        base = f"http://127.0.0.1:{port}"
         stdout = _stop(proc)
     token_file = tmp_path / "admin-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -96,8 +126,8 @@ def test_up_with_demo(cli: Cli, tmp_path: Path) -> None:
     assert token not in stdout and "hoff_" not in stdout
     assert f"admin token written to {token_file} (mode 0600)" in stdout
     assert base in stdout
-    with process(cli, "up", "--demo", "--port", str(port)) as proc:
-        _wait_for(f"{base}/healthz")
+    with serving(cli, "up", "--demo") as (proc, port):
+        base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}"}
         rotations = httpx.get(f"{base}/api/v1/rotations", headers=headers).json()["items"]
         stdout = _stop(proc)

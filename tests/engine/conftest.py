@@ -22,6 +22,8 @@ from psycopg_pool import AsyncConnectionPool
 from handoff.engine.process import Processor
 from handoff.store.clock import ClockSeam
 
+from .exactly_once import exactly_once
+
 
 @pytest.fixture
 async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
@@ -48,7 +50,9 @@ LOG_TAIL = 15
 @pytest.fixture
 def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
     """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards,
-    and the end of each one's log is printed (pytest shows it when the test failed)."""
+    and the end of each one's log is printed (pytest shows it when the test failed). No job
+    of theirs may fail on a unique violation or a deadlock, and the database may count no
+    deadlock (`exactly_once`)."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
@@ -62,17 +66,18 @@ def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
         started.append(proc)
         return proc
 
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in started:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for index, proc in enumerate(started):
-        lines = (tmp_path / f"worker-{index}.log").read_text(errors="replace").splitlines()
-        print(f"--- worker {index} {proc.args[2:]} exit {proc.returncode}, last lines:")
-        print("\n".join(line[:300] for line in lines[-LOG_TAIL:]))
+    with exactly_once(db_url, tmp_path):
+        yield start
+        for proc in started:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in started:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for index, proc in enumerate(started):
+            lines = (tmp_path / f"worker-{index}.log").read_text(errors="replace").splitlines()
+            print(f"--- worker {index} {proc.args[2:]} exit {proc.returncode}, last lines:")
+            print("\n".join(line[:300] for line in lines[-LOG_TAIL:]))

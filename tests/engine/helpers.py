@@ -6,6 +6,7 @@ the engine (not an API layer) keep the rules.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,24 @@ def history(conn: Conn, rotation_id: UUID) -> list[tuple[str, datetime, str | No
     return [(r["cause"], r["boundary_at"], r["from_user_name"], r["to_user_name"]) for r in rows]
 
 
+def wait_for_passes(conn: Conn, keys: tuple[str, ...], timeout: float = 30.0) -> None:
+    """Until every engine loop named by `keys` (engine_status: `batch`, `sweep`) has
+    published a pass that began after this call: the condition a test means by "let the
+    engines run again", instead of a fixed sleep."""
+    row = conn.execute("SELECT now() AS mark").fetchone()
+    assert row
+    deadline = time.monotonic() + timeout
+    while True:
+        done = conn.execute(
+            "SELECT count(*) AS n FROM engine_status WHERE key = ANY(%s) AND updated_at > %s",
+            (list(keys), row["mark"]),
+        ).fetchone()
+        if done and done["n"] == len(keys):
+            return
+        assert time.monotonic() < deadline, f"no new pass of {keys} within {timeout} s"
+        time.sleep(0.1)
+
+
 def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT next_run_at, job_id FROM rotation_schedule WHERE rotation_id = %s",
@@ -89,13 +108,16 @@ def schedule(conn: Conn, rotation_id: UUID) -> dict[str, Any] | None:
     ).fetchone()
 
 
-async def run_jobs(conn: Conn, processor: Processor) -> int:
+async def run_jobs(conn: Conn, processor: Processor, *, failures: int = 0) -> int:
     """Run every waiting rotation job as a worker would (oldest first); returns how many ran.
 
     A job that succeeds is marked succeeded (the worker keeps finished jobs for the sweep's
-    retention); one that raises is marked failed.
+    retention); one that raises is marked failed. A failure is an error of the test unless
+    the test says how many it expects (`failures`): a processor that crashes must never pass
+    for one that found nothing to do.
     """
     ran = 0
+    failed: list[BaseException] = []
     while True:
         row = conn.execute(
             "UPDATE procrastinate_jobs SET status = 'doing' WHERE id = ("
@@ -103,19 +125,24 @@ async def run_jobs(conn: Conn, processor: Processor) -> int:
             " AND queue_name = 'rotations' ORDER BY id LIMIT 1) RETURNING id, args"
         ).fetchone()
         if row is None:
-            return ran
+            break
         ran += 1
         ids = [UUID(r) for r in row["args"]["rotation_ids"]]
         try:
             await processor.run_job(row["id"], ids)
-        except Exception:
+        except Exception as exc:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", (row["id"],)
             )
+            failed.append(exc)
+            if len(failed) > failures:
+                raise
         else:
             conn.execute(
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", (row["id"],)
             )
+    assert len(failed) == failures, f"expected {failures} failed jobs, got {failed!r}"
+    return ran
 
 
 def _sent(trace: Path, start: int) -> list[str]:

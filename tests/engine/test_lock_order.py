@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.dispatcher import Dispatcher
@@ -43,14 +44,27 @@ def _todo(conn: Conn) -> list[dict[str, Any]]:
     ).fetchall()
 
 
+CHANGES = {
+    "participant added": (
+        "INSERT INTO participants (rotation_id, user_id, position)"
+        " SELECT %(rid)s, id, 2 FROM users WHERE name = 'cy'"
+    ),
+    "participant removed": "DELETE FROM participants WHERE rotation_id = %(rid)s AND position = 1",
+    "user deleted": "DELETE FROM users WHERE name = 'bob'",
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
 def test_a_change_while_the_dispatcher_holds_the_schedule_row(
-    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+    db_url: str, conn: Conn, clock: ClockSeam, pool: AsyncConnectionPool[Any], change: str
 ) -> None:
     """The dispatcher has taken the rotation's schedule row and inserted its job, not yet
-    committed; a plain-SQL change then enqueues the rotation. The change waits at the schedule
-    row before touching any queue row, and then keeps the dispatcher's job."""
+    committed; a plain-SQL change (a participant added or removed, a user deleted) then
+    enqueues the rotation. The change waits at the schedule row before touching any queue
+    row, and then keeps the dispatcher's job."""
     rid = rotation(conn, "ops", clock.now().replace(second=0, microsecond=0))
-    add(conn, rid, user(conn, "ann"))
+    add(conn, rid, user(conn, "ann"), user(conn, "bob"))
+    user(conn, "cy")
     conn.execute("DELETE FROM procrastinate_jobs")
     conn.execute("UPDATE rotation_schedule SET job_id = NULL, next_run_at = handoff_now()")
     with connect(db_url) as dispatcher:
@@ -60,32 +74,29 @@ def test_a_change_while_the_dispatcher_holds_the_schedule_row(
         pid = writer.info.backend_pid
         failure: list[BaseException] = []
 
-        def change() -> None:
+        def write() -> None:
             try:
-                writer.execute(
-                    "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 1)",
-                    (rid, user(conn, "bob")),
-                )
+                writer.execute(CHANGES[change], {"rid": rid})
                 writer.commit()
             except BaseException as exc:  # reported by the test below
                 failure.append(exc)
 
-        thread = threading.Thread(target=change)
+        thread = threading.Thread(target=write)
         thread.start()
         deadline = time.monotonic() + 10
         while not _waiting(conn, pid):
             assert time.monotonic() < deadline, "the change did not wait for the schedule row"
             time.sleep(0.01)
+        assert _waits_at(conn, pid) == ["rotation_schedule"]
         assert _queue_locks(conn, pid) == []  # waiting before any queue row
         dispatcher.commit()
     thread.join(timeout=10)
     writer.close()
     assert failure == []
     assert [j["id"] for j in _todo(conn)] == [dispatched]
-    assert schedule(conn, rid) == {
-        "next_run_at": schedule(conn, rid)["next_run_at"],
-        "job_id": dispatched,
-    }  # type: ignore[index]
+    # The rotation stays due when it was (the change did not move it) and names the job
+    # that waits.
+    assert schedule(conn, rid) == {"next_run_at": clock.now(), "job_id": dispatched}
 
 
 def test_the_dispatcher_while_a_change_holds_the_schedule_row(
@@ -116,3 +127,64 @@ def test_the_dispatcher_while_a_change_holds_the_schedule_row(
     (job,) = _todo(conn)
     owner = schedule(conn, rid)
     assert owner and owner["job_id"] == job["id"]
+
+
+def _waits_at(conn: Conn, pid: int) -> list[str]:
+    """The tables of the rows `pid` queues for (the tuple locks it holds while it waits)."""
+    rows = conn.execute(
+        "SELECT relation::regclass::text AS rel FROM pg_locks WHERE pid = %s"
+        " AND locktype = 'tuple' ORDER BY 1",
+        (pid,),
+    ).fetchall()
+    return [r["rel"] for r in rows]
+
+
+def test_a_user_deletion_waits_at_the_rotation_row_a_worker_holds(
+    db_url: str, conn: Conn, clock: ClockSeam
+) -> None:
+    """A worker holds a rotation as it does while processing it (the rotation row, then its
+    state and schedule rows); deleting a user of that rotation and of another (plain SQL, the
+    triggers' path) queues first at the rotation row, holding none of the rows the worker takes
+    next (its schedule, the queue): the one lock order, so no deadlock whatever the worker
+    does next."""
+    start = clock.now().replace(second=0, microsecond=0)
+    ann, gone = user(conn, "ann"), user(conn, "gone")
+    first, second = sorted([rotation(conn, "a", start), rotation(conn, "b", start)])
+    add(conn, first, ann, gone)
+    add(conn, second, ann, gone)
+    with connect(db_url) as worker:
+        worker.execute("SELECT 1 FROM rotations WHERE id = %s FOR NO KEY UPDATE", (second,))
+        worker.execute("SELECT 1 FROM rotation_state WHERE rotation_id = %s FOR UPDATE", (second,))
+        worker.execute(
+            "SELECT 1 FROM rotation_schedule WHERE rotation_id = %s FOR UPDATE", (second,)
+        )
+        deleter = connect(db_url)
+        pid = deleter.info.backend_pid
+        failure: list[BaseException] = []
+
+        def delete() -> None:
+            try:
+                deleter.execute("DELETE FROM users WHERE id = %s", (gone,))
+                deleter.commit()
+            except BaseException as exc:  # reported by the test below
+                failure.append(exc)
+
+        thread = threading.Thread(target=delete)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _waiting(conn, pid):
+            assert time.monotonic() < deadline, "the deletion did not wait for the worker"
+            time.sleep(0.01)
+        assert _waits_at(conn, pid) == ["rotations"]
+        assert _queue_locks(conn, pid) == []
+        # The worker's next steps: its schedule row, a queue row; then it commits.
+        worker.execute(
+            "UPDATE rotation_schedule SET next_run_at = next_run_at WHERE rotation_id = %s",
+            (second,),
+        )
+        worker.execute("SELECT 1 FROM procrastinate_jobs FOR UPDATE")
+        worker.commit()
+    thread.join(timeout=10)
+    deleter.close()
+    assert failure == []
+    assert conn.execute("SELECT count(*) AS n FROM participants").fetchone() == {"n": 2}

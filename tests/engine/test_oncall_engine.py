@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from handoff import oncall
@@ -256,12 +257,18 @@ def _change_row(conn: Conn, change_id: UUID) -> oncall.ScheduledChange:
     )
 
 
+@pytest.mark.parametrize("engine_first", [True, False], ids=["engine first", "writer first"])
 async def test_the_engine_and_a_writer_racing_at_an_override_edge(
-    conn: Conn, pool: AsyncConnectionPool[Any], processor: Processor, clock: ClockSeam
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    processor: Processor,
+    clock: ClockSeam,
+    engine_first: bool,
 ) -> None:
     """At the instant an override starts, the engine's job and an edit race for the rotation:
     whichever locks it first records the edge, the other does not record it again, and the
-    edit still applies."""
+    edit still applies. Both hold the rotation's lock for their whole transaction, so every
+    race is one of two orders: each is forced in turn, then the two run at once."""
     start = _hour(clock) - DAY
     rid = rotation(conn, "ops", start)
     ann, bob, cy = user(conn, "ann"), user(conn, "bob"), user(conn, "cy")
@@ -276,8 +283,14 @@ async def test_the_engine_and_a_writer_racing_at_an_override_edge(
         async with pool.connection() as aconn:
             await participants.set_active(aconn, rid, 1)
 
-    for _ in range(3):  # the same race again finds nothing left to record
-        await asyncio.gather(processor.process(rid, None), edit())
+    async def engine() -> None:
+        await processor.process(rid, None)
+
+    first, second = (engine, edit) if engine_first else (edit, engine)
+    await first()
+    await second()
+    for _ in range(2):  # the same race again finds nothing left to record
+        await asyncio.gather(engine(), edit())
     rows = [row[:7] for row in _timeline(conn, rid)[1:]]
     assert rows == [
         (edge, "override_started", "ann", "cy", True, cover, None),

@@ -15,7 +15,7 @@ import pytest
 from handoff.store.clock import ClockSeam
 
 from .conftest import Spawn
-from .helpers import Conn, add, rotation, user
+from .helpers import Conn, add, rotation, user, wait_for_passes
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +109,7 @@ def test_edges_and_changes_once_with_two_workers_a_batch_engine_and_a_kill(
     _wait(conn, "scheduled_change", first, len(changed))
     _stand_before(db_url, later)
     _wait(conn, "override_ended", later, len(covered))
-    time.sleep(1.5)  # every engine runs again over the same rotations
+    wait_for_passes(conn, ("batch", "sweep"))  # every engine again over the same rotations
     assert _count(conn, "override_started", first) == len(covered)
     assert _count(conn, "scheduled_change", first) == len(changed)
     assert _count(conn, "override_ended", later) == len(covered)

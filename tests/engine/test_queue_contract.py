@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -92,6 +93,10 @@ async def test_jobs_our_sql_inserts_are_fetched_by_procrastinate(
     )
     assert (await Dispatcher(pool).tick()).dispatched == 1
     assert await app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker) is None
-    await asyncio.sleep(0.25)  # the queue's real time, which no seam moves
-    later = await app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker)
+    # Then fetched once the queue's real time (which no seam moves) has come: polled, with a
+    # deadline, rather than a sleep that a loaded machine could outlast.
+    deadline = time.monotonic() + 10
+    while (later := await app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker)) is None:
+        assert time.monotonic() < deadline, "the job was never fetched"
+        await asyncio.sleep(0.02)
     assert later is not None and later.task_kwargs == {"rotation_ids": [str(rid)]}

@@ -8,7 +8,6 @@ import email.policy
 import json
 import os
 import random
-import socket
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -73,6 +72,17 @@ async def test_slack_gets_text_and_blocks_in_the_rotations_zone(
             assert "<b>" not in text["text"] and "&amp;" in body["blocks"][0]["text"]["text"]
 
 
+class _PortZeroController(Controller):
+    """aiosmtpd's controller on a port the system picks as the server binds (no free-port
+    guess that another process could take first): the port is read from the bound socket
+    before the controller's own first connection."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Any:
     received: list[Message] = []
@@ -82,12 +92,9 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Any:
             received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
             return "250 OK"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = _PortZeroController(Handler(), hostname="127.0.0.1", port=0)
     controller.start()
-    monkeypatch.setenv("HANDOFF_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("HANDOFF_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
     yield received
     controller.stop()
 

@@ -79,9 +79,11 @@ DELIVERIES_PENDING = Gauge(
 )
 
 
-def serve(port: int, host: str = "0.0.0.0") -> None:
-    """Serve /metrics on its own port from a background thread (`--metrics-port`)."""
-    start_http_server(port, addr=host, registry=REGISTRY)
+def serve(port: int, host: str = "0.0.0.0") -> int:
+    """Serve /metrics on its own port from a background thread (`--metrics-port`); returns
+    the port bound (the system's choice when `port` is 0)."""
+    server, _ = start_http_server(port, addr=host, registry=REGISTRY)
+    return int(server.server_port)
 
 
 def asgi_app() -> object:

@@ -85,3 +85,13 @@ async def cancel(conn: AsyncConnection[Any], job_id: int) -> Job:
         if row is None or row[0] is None:
             raise Conflict(f"job {job_id} is {job.status}: only waiting or running jobs cancel")
     return await get(conn, job_id)
+
+
+async def retry_basis(
+    conn: AsyncConnection[Any], job_id: int, queueing_lock: str | None
+) -> tuple[datetime, bool]:
+    """(the queue's clock now, whether another job waits under the failed job's lock)."""
+    cur = await conn.execute(Q["retry_basis"], {"job_id": job_id, "lock": queueing_lock})
+    row = await cur.fetchone()
+    assert row is not None
+    return (row[0], bool(row[1])) if isinstance(row, tuple) else (row["now"], row["superseded"])

@@ -24,3 +24,13 @@ SELECT procrastinate_retry_job_v2(%(id)s, %(now)s, NULL, NULL, NULL);
 -- name: cancel_job
 -- Cancel a waiting job, or ask a running one to abort (Procrastinate's own function).
 SELECT procrastinate_cancel_job_v1(%(id)s, true, false) AS id;
+
+-- name: retry_basis
+-- For a job that failed: the queue's clock (the database's real time, which the test seam does
+-- not move: Procrastinate compares scheduled_at with now()), and whether another job waits
+-- under the same queueing lock (a change queued the rotation while this job ran), beside which
+-- the failed job cannot be put back to wait.
+SELECT now() AS now,
+       EXISTS (SELECT 1 FROM procrastinate_jobs
+               WHERE queueing_lock = %(lock)s AND status = 'todo' AND id <> %(job_id)s)
+           AS superseded;
