@@ -7,6 +7,7 @@ current time; tests move it forward to cross boundaries without sleeping, and ev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,13 +50,20 @@ LOG_TAIL = 15
 def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
     """Start `handoff worker` processes; all are stopped (SIGTERM, then SIGKILL) afterwards,
     and the end of each one's log is printed (pytest shows it when the test failed)."""
+    with spawner(tmp_path, HANDOFF_DATABASE_URL=db_url) as start:
+        yield start
+
+
+@contextlib.contextmanager
+def spawner(tmp_path: Path, **base_env: str) -> Iterator[Spawn]:
+    """`spawn`, with the environment every worker gets (its database URL at least)."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         proc = subprocess.Popen(
             [HANDOFF, "worker", *args],
-            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"} | env,
+            env=os.environ | {"HANDOFF_LOG_FORMAT": "json"} | base_env | env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

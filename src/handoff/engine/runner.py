@@ -24,12 +24,14 @@ from psycopg_pool import AsyncConnectionPool
 from handoff.config import Settings
 from handoff.engine.app import PROCESSOR_KEY, QUEUE, build_app
 from handoff.engine.batch import BatchEngine
+from handoff.engine.connector import QueueAccess
 from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import Processor
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Retention, Sweep
 from handoff.notify import jobs as notify_jobs
 from handoff.notify.sweep import NotifySweep
+from handoff.store import db
 
 EngineKind = Literal["queue", "batch"]
 
@@ -105,6 +107,7 @@ async def run_engine(
         open=False,
         check=AsyncConnectionPool.check_connection,
         connection_class=EngineConnection,
+        kwargs=db.connection_options(db.pooled(settings)),
         name=f"handoff-{engine}",
     )
     await pool.open(wait=True)
@@ -118,15 +121,20 @@ async def run_engine(
             log.info("batch engine started", interval_seconds=settings.batch_interval_seconds)
             await batch.run(stop)
             return
-        await _run_queue_engine(pool, Retention.from_settings(settings), concurrency, stop)
+        access = QueueAccess.for_settings(settings, EngineConnection)
+        await _run_queue_engine(pool, access, Retention.from_settings(settings), concurrency, stop)
     finally:
         await pool.close()
 
 
 async def _run_queue_engine(
-    pool: AsyncConnectionPool[Any], retention: Retention, concurrency: int, stop: asyncio.Event
+    pool: AsyncConnectionPool[Any],
+    access: QueueAccess,
+    retention: Retention,
+    concurrency: int,
+    stop: asyncio.Event,
 ) -> None:
-    app = build_app(procrastinate.PsycopgConnector())
+    app = build_app(access.connector)
     async with app.open_async(pool):
         processor = Processor(pool)
         loops = [
@@ -135,13 +143,13 @@ async def _run_queue_engine(
             asyncio.create_task(NotifySweep(pool, app).run(stop), name="notify sweep"),
             asyncio.create_task(
                 _supervise_worker(
-                    app, processor, NOTIFY_CONCURRENCY, stop, pool, queue=notify_jobs.QUEUE
+                    app, access, processor, NOTIFY_CONCURRENCY, stop, pool, queue=notify_jobs.QUEUE
                 ),
                 name="notification worker",
             ),
         ]
         log.info("queue engine started", concurrency=concurrency)
-        await _supervise_worker(app, processor, concurrency, stop, pool)
+        await _supervise_worker(app, access, processor, concurrency, stop, pool)
         stop.set()
         await asyncio.gather(*loops)
         log.info("queue engine stopped")
@@ -149,6 +157,7 @@ async def _run_queue_engine(
 
 async def _supervise_worker(
     app: procrastinate.App,
+    access: QueueAccess,
     processor: Processor,
     concurrency: int,
     stop: asyncio.Event,
@@ -162,13 +171,15 @@ async def _supervise_worker(
     """
     first, longest = (d.total_seconds() for d in RESTART_BACKOFF)
     wait = first
+    polling = access.polling_interval or FETCH_POLLING_INTERVAL
     while not stop.is_set():
         worker = asyncio.create_task(
             app.run_worker_async(
                 queues=[queue],
                 name="handoff",
                 concurrency=concurrency,
-                fetch_job_polling_interval=FETCH_POLLING_INTERVAL.total_seconds(),
+                fetch_job_polling_interval=polling.total_seconds(),
+                listen_notify=access.listen,
                 abort_job_polling_interval=ABORT_POLLING_INTERVAL.total_seconds(),
                 shutdown_graceful_timeout=SHUTDOWN_GRACE.total_seconds(),
                 # Finished jobs stay for the engine page and are deleted by the sweep's

@@ -11,23 +11,32 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from handoff.store.db import sqlalchemy_url
+from handoff.store.db import connection_options, sqlalchemy_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-def _config(url: str) -> Config:
+# Read by migrations/env.py: psycopg's arguments for the migration's connection.
+CONNECT_ARGS = "handoff.connect_args"
+
+
+def _config(url: str, pooled: bool = False) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Alembic's config is an INI parser: a literal % must be doubled.
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    config.attributes[CONNECT_ARGS] = connection_options(pooled)
     return config
 
 
-def upgrade(url: str) -> None:
-    """Apply every migration not applied yet (a no-op on a current database)."""
-    command.upgrade(_config(url), "head")
+def upgrade(url: str, *, pooled: bool = False) -> None:
+    """Apply every migration not applied yet (a no-op on a current database).
+
+    One transaction, serialised by a transaction-level advisory lock (migrations/env.py), so it
+    runs through a transaction pooler too (`pooled`: no prepared statements).
+    """
+    command.upgrade(_config(url, pooled), "head")
 
 
 def head_revision() -> str:
@@ -36,8 +45,10 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(url: str) -> str | None:
-    engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+def current_revision(url: str, *, pooled: bool = False) -> str | None:
+    engine = create_engine(
+        sqlalchemy_url(url), poolclass=NullPool, connect_args=connection_options(pooled)
+    )
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
