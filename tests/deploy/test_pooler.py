@@ -33,10 +33,12 @@ def test_three_workers_and_a_batch_engine_through_pgbouncer(
     processes.test_three_workers_and_a_batch_engine_record_each_boundary_once(conn, pooled_spawn)
 
 
-def test_a_worker_killed_mid_job_through_pgbouncer_is_retried(
+def test_a_worker_killed_mid_job_through_pgbouncer_is_taken_over_within_5_seconds(
     db_url: str, conn: Conn, pooled_spawn: Spawn
 ) -> None:
-    processes.test_a_worker_killed_mid_job_is_retried_within_30_seconds(db_url, conn, pooled_spawn)
+    processes.test_a_worker_killed_mid_job_is_taken_over_within_5_seconds(
+        db_url, conn, pooled_spawn
+    )
 
 
 def test_storm_through_pgbouncer_polling(conn: Conn, pooled_spawn: Spawn) -> None:

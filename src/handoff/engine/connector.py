@@ -24,7 +24,7 @@ from psycopg import AsyncConnection
 from handoff.config import Settings
 from handoff.store import db
 
-POOLED_POLLING_INTERVAL = timedelta(seconds=1)
+POOLED_POLLING_INTERVAL = timedelta(milliseconds=500)
 LISTENER_NAME = "handoff-listener"  # application_name of the direct LISTEN connection
 
 

@@ -43,9 +43,11 @@ EngineKind = Literal["queue", "batch"]
 # second). Idle, each worker's fetches cost 2 statements a minute per queue instead of 60.
 FETCH_POLLING_INTERVAL = timedelta(seconds=30)
 ABORT_POLLING_INTERVAL = timedelta(seconds=5)  # polled only while a job runs
-# As often as the stalled-job rescue needs (two heartbeats per STALLED_WORKER_TIMEOUT), and
-# well within the readiness check's 30 s (api/routes/ops.py).
-HEARTBEAT_INTERVAL = timedelta(seconds=10)
+# As often as the stalled-job rescue needs (three heartbeats per STALLED_WORKER_TIMEOUT: a
+# dead or cut-off worker's jobs are taken over within 5 s, deploy.md), and well within the
+# readiness check's 30 s (api/routes/ops.py). Its cost: one UPDATE of the worker's row per
+# second per queue worker (two per process), where the 10 s before made one every 10 s.
+HEARTBEAT_INTERVAL = timedelta(seconds=1)
 SHUTDOWN_GRACE = timedelta(seconds=10)  # running jobs get this long to finish, then retry
 RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and longest wait
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the
