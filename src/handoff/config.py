@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         " transaction pooler means the workers poll for due jobs instead.",
     )
     shutdown_seconds: float = Field(
-        default=20.0, gt=0, le=3600, description="On SIGTERM a process exits within this."
+        default=20.0, ge=1, le=3600, description="On SIGTERM a process exits within this."
     )
     worker_health_port: int | None = Field(
         default=None, ge=1, le=65535, description="A worker serves /healthz and /readyz here."

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from engine.conftest import Spawn, spawner
+from engine.conftest import Spawn, spawn, spawner  # noqa: F401  (spawn: the engine's fixture)
 
 from . import pgbouncer
 
 
-@pytest.fixture(scope="session")
-def bouncer(server_url: str) -> Iterator[str]:
-    """The URL template (`{user}`, `{database}`) of a PgBouncer in front of the test server.
+def _bouncer(server_url: str) -> Iterator[pgbouncer.Bouncer]:
+    """A PgBouncer in front of the test server.
 
     Skipped without Debian's pgbouncer, unless HANDOFF_REQUIRE_PGBOUNCER is set (.ci/run
     installs it and sets it, so CI never skips these)."""
@@ -25,15 +24,30 @@ def bouncer(server_url: str) -> Iterator[str]:
         if os.environ.get("HANDOFF_REQUIRE_PGBOUNCER"):
             pytest.fail(f"{pgbouncer.BINARY} is missing (Debian's pgbouncer)")
         pytest.skip(f"{pgbouncer.BINARY} is missing (install Debian's pgbouncer)")
-    user = str(conninfo_to_dict(server_url).get("user") or "postgres")
-    with pgbouncer.running(server_url, users=(user,)) as template:
-        yield template.replace("{user}", user)
+    with pgbouncer.running(server_url, users=(server_user(server_url),)) as bouncer:
+        yield bouncer
+
+
+def server_user(url: str) -> str:
+    return str(conninfo_to_dict(url).get("user") or "postgres")
+
+
+@pytest.fixture(scope="session")
+def bouncer(server_url: str) -> Iterator[pgbouncer.Bouncer]:
+    """The session's PgBouncer, shared by the tests that leave it running as it is."""
+    yield from _bouncer(server_url)
 
 
 @pytest.fixture
-def pooled_url(bouncer: str, db_url: str) -> str:
+def own_bouncer(server_url: str) -> Iterator[pgbouncer.Bouncer]:
+    """A PgBouncer of the test's own, to freeze or stop."""
+    yield from _bouncer(server_url)
+
+
+@pytest.fixture
+def pooled_url(bouncer: pgbouncer.Bouncer, db_url: str, server_url: str) -> str:
     """The clean test database, through PgBouncer."""
-    return bouncer.format(database=conninfo_to_dict(db_url)["dbname"])
+    return bouncer.url(server_user(server_url), str(conninfo_to_dict(db_url)["dbname"]))
 
 
 @pytest.fixture

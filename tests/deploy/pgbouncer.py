@@ -12,10 +12,12 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,10 +44,18 @@ def _run_as(server_host: str) -> str | None:
     return "nobody"
 
 
+@dataclass(frozen=True)
+class Bouncer:
+    template: str  # a URL through the pooler, `{user}` and `{database}` to fill in
+    process: subprocess.Popen[bytes]  # to freeze it (SIGSTOP) as a cut-off network would
+
+    def url(self, user: str, database: str) -> str:
+        return self.template.format(user=user, database=database)
+
+
 @contextlib.contextmanager
-def running(server_url: str, users: tuple[str, ...] = ("postgres",)) -> Iterator[str]:
-    """Start PgBouncer in front of the server of `server_url`; yields a URL template with
-    `{database}` and `{user}` to fill in (through the pooler), and stops it afterwards."""
+def running(server_url: str, users: tuple[str, ...] = ("postgres",)) -> Iterator[Bouncer]:
+    """Start PgBouncer in front of the server of `server_url`, and stop it afterwards."""
     server = conninfo_to_dict(server_url)
     host = str(server.get("host") or "127.0.0.1")
     port = str(server.get("port") or 5432)
@@ -76,8 +86,9 @@ def running(server_url: str, users: tuple[str, ...] = ("postgres",)) -> Iterator
     template = f"postgresql://{{user}}@/{{database}}?host={quote(str(directory))}&port={PORT}"
     try:
         _wait_until_up(proc, template.format(user=users[0], database="postgres"), directory)
-        yield template
+        yield Bouncer(template, proc)
     finally:
+        proc.send_signal(signal.SIGCONT)  # in case a test left it frozen
         proc.terminate()
         try:
             proc.wait(timeout=10)
