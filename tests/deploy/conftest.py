@@ -15,15 +15,18 @@ from engine.conftest import Spawn, spawn, spawner  # noqa: F401  (spawn: the eng
 from . import pgbouncer
 
 
-def _bouncer(server_url: str) -> Iterator[pgbouncer.Bouncer]:
-    """A PgBouncer in front of the test server.
-
-    Skipped without Debian's pgbouncer, unless HANDOFF_REQUIRE_PGBOUNCER is set (.ci/run
-    installs it and sets it, so CI never skips these)."""
+def pgbouncer_required() -> None:
+    """Skip the test without Debian's pgbouncer, unless HANDOFF_REQUIRE_PGBOUNCER is set
+    (.ci/run installs it and sets it, so CI never skips these)."""
     if not pgbouncer.available():
         if os.environ.get("HANDOFF_REQUIRE_PGBOUNCER"):
             pytest.fail(f"{pgbouncer.BINARY} is missing (Debian's pgbouncer)")
         pytest.skip(f"{pgbouncer.BINARY} is missing (install Debian's pgbouncer)")
+
+
+def _bouncer(server_url: str) -> Iterator[pgbouncer.Bouncer]:
+    """A PgBouncer in front of the test server."""
+    pgbouncer_required()
     with pgbouncer.running(server_url, users=(server_user(server_url),)) as bouncer:
         yield bouncer
 
