@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -40,8 +41,21 @@ def _run_as(server_host: str) -> str | None:
     if os.geteuid() != 0:
         return None
     if server_host.startswith("/"):
+        _traversable(Path(server_host))
         return pwd.getpwuid(os.stat(server_host).st_uid).pw_name
     return "nobody"
+
+
+def _traversable(socket_dir: Path) -> None:
+    """Let others pass through the test's own temporary directories above a server's socket
+    directory (an embedded test server's data directory sits in a private one)."""
+    temp = Path(tempfile.gettempdir())
+    for parent in socket_dir.parents:
+        if parent == temp or temp not in parent.parents:
+            break
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
 
 
 @dataclass(frozen=True)
@@ -54,8 +68,13 @@ class Bouncer:
 
 
 @contextlib.contextmanager
-def running(server_url: str, users: tuple[str, ...] = ("postgres",)) -> Iterator[Bouncer]:
-    """Start PgBouncer in front of the server of `server_url`, and stop it afterwards."""
+def running(
+    server_url: str, users: tuple[str, ...] = ("postgres",), listen_addr: str = ""
+) -> Iterator[Bouncer]:
+    """Start PgBouncer in front of the server of `server_url`, and stop it afterwards.
+
+    `listen_addr`: also listen on this TCP address (port PORT), for other network namespaces.
+    """
     server = conninfo_to_dict(server_url)
     host = str(server.get("host") or "127.0.0.1")
     port = str(server.get("port") or 5432)
@@ -66,7 +85,7 @@ def running(server_url: str, users: tuple[str, ...] = ("postgres",)) -> Iterator
         "[databases]\n"
         f"* = host={host} port={port}\n"
         "[pgbouncer]\n"
-        "listen_addr =\n"
+        f"listen_addr = {listen_addr}\n"
         f"listen_port = {PORT}\n"
         f"unix_socket_dir = {directory}\n"
         "auth_type = trust\n"
