@@ -31,9 +31,9 @@ from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.health import Health, serving
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import Processor
-from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Retention, Sweep
+from handoff.engine.sweep import Retention, Sweep
 from handoff.notify import jobs as notify_jobs
-from handoff.notify.sweep import NotifySweep
+from handoff.notify.sweep import NOTIFY_STALLED_WORKER_TIMEOUT, NotifySweep
 from handoff.store import db
 
 EngineKind = Literal["queue", "batch"]
@@ -46,11 +46,16 @@ EngineKind = Literal["queue", "batch"]
 # second). Idle, each worker's fetches cost 2 statements a minute per queue instead of 60.
 FETCH_POLLING_INTERVAL = timedelta(seconds=30)
 ABORT_POLLING_INTERVAL = timedelta(seconds=5)  # polled only while a job runs
-# As often as the stalled-job rescue needs (three heartbeats per STALLED_WORKER_TIMEOUT: a
-# dead or cut-off worker's jobs are taken over within 5 s, deploy.md), and well within the
-# readiness check's 30 s (api/routes/ops.py). Its cost: one UPDATE of the worker's row per
-# second per queue worker (two per process), where the 10 s before made one every 10 s.
-HEARTBEAT_INTERVAL = timedelta(seconds=1)
+# The rotations worker's heartbeat: as often as the stalled-job rescue needs (two heartbeats per
+# STALLED_WORKER_TIMEOUT: a dead or cut-off worker's rotations are taken over within 5 s,
+# deploy.md). Its cost: an UPDATE of the worker's row every 1.5 s, where it was every 10 s.
+HEARTBEAT_INTERVAL = timedelta(seconds=1.5)
+# The notifications worker's: deliveries are at least once and a dead worker's lines are free
+# at once (notify/sweep.py), so its job rows are put back at the old pace.
+NOTIFY_HEARTBEAT_INTERVAL = timedelta(seconds=10)
+# Procrastinate deletes the rows of workers silent this long when a worker starts: longer than
+# either heartbeat, so it never deletes a live one (the sweeps judge stalled jobs per queue).
+PRUNE_AFTER = NOTIFY_STALLED_WORKER_TIMEOUT
 # Running jobs get this long to finish on a stop (at most half of HANDOFF_SHUTDOWN_SECONDS),
 # then they are cancelled and retried later.
 SHUTDOWN_GRACE = timedelta(seconds=10)
@@ -170,12 +175,12 @@ async def _run_queue_engine(
             asyncio.create_task(Sweep(pool, app, retention).run(stop), name="sweep"),
             asyncio.create_task(NotifySweep(pool, app).run(stop), name="notify sweep"),
             asyncio.create_task(
-                supervised.run(notify_jobs.QUEUE, NOTIFY_CONCURRENCY),
+                supervised.run(notify_jobs.QUEUE, NOTIFY_CONCURRENCY, NOTIFY_HEARTBEAT_INTERVAL),
                 name="notification worker",
             ),
         ]
         log.info("queue engine started", concurrency=concurrency)
-        await supervised.run(QUEUE, concurrency)
+        await supervised.run(QUEUE, concurrency, HEARTBEAT_INTERVAL)
         stop.set()
         await asyncio.gather(*loops)
         log.info("queue engine stopped")
@@ -193,7 +198,7 @@ class Supervised:
     pool: AsyncConnectionPool[Any]
     stop: asyncio.Event
 
-    async def run(self, queue: str, concurrency: int) -> None:
+    async def run(self, queue: str, concurrency: int, heartbeat: timedelta) -> None:
         """Run the queue's Procrastinate worker until `stop`, starting it again whenever it
         stops alone.
 
@@ -218,8 +223,8 @@ class Supervised:
                 delete_jobs="never",
                 additional_context={PROCESSOR_KEY: self.processor, notify_jobs.POOL_KEY: self.pool},
                 install_signal_handlers=False,
-                update_heartbeat_interval=HEARTBEAT_INTERVAL.total_seconds(),
-                stalled_worker_timeout=STALLED_WORKER_TIMEOUT.total_seconds(),
+                update_heartbeat_interval=heartbeat.total_seconds(),
+                stalled_worker_timeout=PRUNE_AFTER.total_seconds(),
             )
             self.health.workers[queue] = worker
             # Procrastinate's Worker.run carries no annotations; the worker is made here rather
