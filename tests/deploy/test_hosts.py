@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from engine import test_processes as processes
@@ -122,12 +123,16 @@ def _recorded_once(conn: Conn, prefix: str) -> int:
     )
 
 
-def _fresh_workers(conn: Conn) -> int:
+def _server_now(conn: Conn) -> datetime:
+    now: datetime = processes._scalar(conn, "SELECT now()")
+    return now
+
+
+def _beat_since(conn: Conn, since: datetime) -> int:
+    """Queue workers (two per process) that sent a heartbeat after `since`."""
     return int(
         processes._scalar(
-            conn,
-            "SELECT count(*) FROM procrastinate_workers"
-            " WHERE last_heartbeat > now() - interval '2 seconds'",
+            conn, "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > %s", since
         )
     )
 
@@ -142,7 +147,7 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
         pgbouncer.running(direct, listen_addr=hosts.gateway),
         psycopg.connect(direct, row_factory=dict_row, autocommit=True) as conn,
     ):
-        database = direct.split("?")[0].rsplit("/", 1)[1]
+        database = conninfo_to_dict(direct)["dbname"]
         url = f"postgresql://postgres@{hosts.gateway}:{pgbouncer.PORT}/{database}"
         env = os.environ | {
             "HANDOFF_DATABASE_URL": url,
@@ -175,15 +180,19 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
             )
             print(f"\nstorm recorded {time.monotonic() - cut_at:.2f} s after host 1's cut")
             time.sleep(max(0.0, cut_at + CUT.total_seconds() - time.monotonic()))
+            healed = _server_now(conn)
             hosts.heal(1)
-            processes._wait(lambda: _fresh_workers(conn) == 4, 30, "host 1 to check in again")
+            processes._wait(lambda: _beat_since(conn, healed) == 4, 30, "host 1 to check in again")
             assert [w.poll() for w in workers] == [None, None]
 
             # The database restarts under both hosts; another storm.
             private_server.stop()
             private_server.ensure_started()
             conn = psycopg.connect(direct, row_factory=dict_row, autocommit=True)
-            processes._wait(lambda: _fresh_workers(conn) >= 4, 30, "both hosts after the restart")
+            restarted = _server_now(conn)
+            processes._wait(
+                lambda: _beat_since(conn, restarted) >= 4, 30, "both hosts after the restart"
+            )
             _storm(conn, "after", STORM // 2)
             processes._wait(
                 lambda: _recorded_once(conn, "after") == STORM // 2, 30, "the second storm"

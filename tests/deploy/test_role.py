@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from conftest import drop_owned_database, owned_database
@@ -52,7 +53,7 @@ def test_migrate_api_and_workers_as_the_database_owner_through_pgbouncer(
         ).fetchone()
         assert privileges is not None and not any(privileges.values())
     with pgbouncer.running(server_url, users=(role,)) as bouncer:
-        url = bouncer.url(role, direct.rsplit("/", 1)[1])
+        url = bouncer.url(role, str(conninfo_to_dict(direct)["dbname"]))
         env = os.environ | {"HANDOFF_DATABASE_URL": url, "HANDOFF_DATABASE_POOLER": "transaction"}
         migrated = subprocess.run(
             [HANDOFF, "migrate"], env=env, capture_output=True, text=True, timeout=120
