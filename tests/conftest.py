@@ -35,9 +35,36 @@ TABLES = (
 )
 
 
-def _with_database(url: str, name: str) -> str:
+def _with_database(url: str, name: str, user: str | None = None) -> str:
     parts = urlsplit(url)
+    if user is not None:
+        parts = parts._replace(netloc=f"{user}@{parts.netloc.rpartition('@')[2]}")
     return urlunsplit(parts._replace(path="/" + name))
+
+
+# Set, the session's database is owned by a role of its own with no other privilege (as a
+# managed PostgreSQL gives), and every test connects as that role (deploy.md): .ci/run runs
+# the engine suite so once.
+AS_OWNER = bool(os.environ.get("HANDOFF_TEST_AS_OWNER"))
+
+
+def owned_database(server_url: str, name: str) -> tuple[str, str]:
+    """Create a login role with no privilege but owning a new database `name`; returns the
+    role and the database's URL as that role. `drop_owned_database` removes both."""
+    role = f"{name}_owner"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(
+            f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
+        )
+        admin.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    return role, _with_database(server_url, name, user=role)
+
+
+def drop_owned_database(server_url: str, name: str, role: str | None) -> None:
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if role is not None:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.fixture(scope="session")
@@ -60,15 +87,18 @@ def server_url() -> Iterator[str]:
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh, migrated database for this test session, dropped afterwards."""
     name = f"handoff_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
+    role: str | None = None
+    if AS_OWNER:
+        role, url = owned_database(server_url, name)
+    else:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = _with_database(server_url, name)
     try:
         migrate.upgrade(url)
         yield url
     finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_owned_database(server_url, name, role)
 
 
 @pytest.fixture

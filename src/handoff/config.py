@@ -116,7 +116,25 @@ class Settings(BaseSettings):
             ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad one
         return value
 
-    @field_validator("database_url")
+    # Deployment beyond one machine (deploy.md).
+    database_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description="transaction: a pooler such as PgBouncer in transaction mode sits between"
+        " the processes and PostgreSQL (no prepared statements, no LISTEN through it).",
+    )
+    listen_database_url: str | None = Field(
+        default=None,
+        description="A direct PostgreSQL URL (no pooler) for the workers' LISTEN; unset with a"
+        " transaction pooler means the workers poll for due jobs instead.",
+    )
+    shutdown_seconds: float = Field(
+        default=20.0, ge=1, le=3600, description="On SIGTERM a process exits within this."
+    )
+    worker_health_port: int | None = Field(
+        default=None, ge=1, le=65535, description="A worker serves /healthz and /readyz here."
+    )
+
+    @field_validator("database_url", "listen_database_url")
     @classmethod
     def _url_is_postgres(cls, value: str | None) -> str | None:
         if value in (None, ""):

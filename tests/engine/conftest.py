@@ -7,6 +7,7 @@ current time; tests move it forward to cross boundaries without sleeping, and ev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,31 +54,37 @@ def spawn(db_url: str, tmp_path: Path) -> Iterator[Spawn]:
     and the end of each one's log is printed (pytest shows it when the test failed). No job
     of theirs may fail on a unique violation or a deadlock, and the database may count no
     deadlock (`exactly_once`)."""
+    with exactly_once(db_url, tmp_path), spawner(tmp_path, HANDOFF_DATABASE_URL=db_url) as start:
+        yield start
+
+
+@contextlib.contextmanager
+def spawner(tmp_path: Path, **base_env: str) -> Iterator[Spawn]:
+    """`spawn`, with the environment every worker gets (its database URL at least)."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         proc = subprocess.Popen(
             [HANDOFF, "worker", *args],
-            env=os.environ | {"HANDOFF_DATABASE_URL": db_url, "HANDOFF_LOG_FORMAT": "json"} | env,
+            env=os.environ | {"HANDOFF_LOG_FORMAT": "json"} | base_env | env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         started.append(proc)
         return proc
 
-    with exactly_once(db_url, tmp_path):
-        yield start
-        for proc in started:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in started:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for index, proc in enumerate(started):
-            lines = (tmp_path / f"worker-{index}.log").read_text(errors="replace").splitlines()
-            print(f"--- worker {index} {proc.args[2:]} exit {proc.returncode}, last lines:")
-            print("\n".join(line[:300] for line in lines[-LOG_TAIL:]))
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in started:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for index, proc in enumerate(started):
+        lines = (tmp_path / f"worker-{index}.log").read_text(errors="replace").splitlines()
+        print(f"--- worker {index} {proc.args[2:]} exit {proc.returncode}, last lines:")
+        print("\n".join(line[:300] for line in lines[-LOG_TAIL:]))

@@ -128,7 +128,7 @@ async def test_a_live_idle_worker_never_looks_dead_nor_unready(
     """A real idle worker, watched over two heartbeat intervals: its heartbeat advances, is
     never as old as the stalled-worker timeout (the sweep would retry its jobs) and the
     readiness check finds it checked in at every look. A dead worker's job is retried within
-    30 s: test_processes.py kills one and measures it."""
+    5 s: test_processes.py kills one and measures it."""
     spawn()
     deadline = time.monotonic() + 30
     while not conn.execute("SELECT 1 FROM procrastinate_workers").fetchall():

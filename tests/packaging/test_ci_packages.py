@@ -1,9 +1,9 @@
 """`.ci/run` installs the Debian packages the suite needs when they are missing (Chromium for
-the browser tests, faketime for the clock-skew test, which would otherwise be skipped): one
-`apt-get update`, one install of all that is missing. Its block runs here as CI runs it, with
-the two paths moved into a temporary directory and `apt-get` and `sudo` stubbed (installing
-for real needs root and the network); the stub "installs" by creating the file a package
-provides."""
+the browser tests, faketime for the clock-skew test, PgBouncer and iproute2 for the deployment
+tests, which would otherwise be skipped): one `apt-get update`, one install of all that is
+missing. Its block runs here as CI runs it, with the paths moved into a temporary directory
+and `apt-get` and `sudo` stubbed (installing for real needs root and the network); the stub
+"installs" by creating the file a package provides."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+PGBOUNCER = "/usr/sbin/pgbouncer"
+IP = "/usr/sbin/ip"
+ALL = {"chromium", "faketime", "pgbouncer", "iproute2"}
 
 APT_GET = """#!/bin/sh
 echo "$*" >> "{log}"
@@ -24,6 +27,8 @@ if [ "$1" = install ]; then
     case "$package" in
       chromium) {chromium} ;;
       faketime) {faketime} ;;
+      pgbouncer) {pgbouncer} ;;
+      iproute2) {iproute2} ;;
     esac
   done
 fi
@@ -40,10 +45,13 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
     """Run the block with `have` already installed and an apt-get whose install provides the
     packages in `provides`; returns the exit code and the apt-get calls."""
     chromium, libfaketime = tmp_path / "chromium", tmp_path / "lib" / "libfaketime.so.1"
+    pgbouncer, ip = tmp_path / "pgbouncer", tmp_path / "ip"
     libfaketime.parent.mkdir()
     creates = {
         "chromium": f"touch '{chromium}' && chmod +x '{chromium}'",
         "faketime": f"touch '{libfaketime}'",
+        "pgbouncer": f"touch '{pgbouncer}' && chmod +x '{pgbouncer}'",
+        "iproute2": f"touch '{ip}' && chmod +x '{ip}'",
     }
     for package in have:
         subprocess.run(["sh", "-c", creates[package]], check=True)
@@ -51,9 +59,7 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
     stubs = tmp_path / "bin"
     stubs.mkdir()
     apt_get = APT_GET.format(
-        log=log,
-        chromium=creates["chromium"] if "chromium" in provides else ":",
-        faketime=creates["faketime"] if "faketime" in provides else ":",
+        log=log, **{name: creates[name] if name in provides else ":" for name in creates}
     )
     for name, body in (("apt-get", apt_get), ("sudo", '#!/bin/sh\nexec "$@"\n')):
         (stubs / name).write_text(body)
@@ -62,8 +68,11 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
         _block()
         .replace(f"CHROMIUM={CHROMIUM}", f"CHROMIUM='{chromium}'")
         .replace(f"LIBFAKETIME={LIBFAKETIME}", f"LIBFAKETIME='{libfaketime}'")
+        .replace(f"PGBOUNCER={PGBOUNCER}", f"PGBOUNCER='{pgbouncer}'")
+        .replace(f"IP={IP}", f"IP='{ip}'")
     )
-    assert str(chromium) in script and str(libfaketime) in script, "the block's paths moved"
+    for path in (chromium, libfaketime, pgbouncer, ip):
+        assert str(path) in script, "the block's paths moved"
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         env={"PATH": f"{stubs}:/usr/bin:/bin"},
@@ -78,25 +87,28 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
 @pytest.mark.parametrize(
     ("have", "installed"),
     [
-        (set(), "chromium faketime"),
-        ({"chromium"}, "faketime"),
-        ({"faketime"}, "chromium"),
+        (set(), "chromium faketime pgbouncer iproute2"),
+        (ALL - {"faketime"}, "faketime"),
+        (ALL - {"chromium"}, "chromium"),
+        (ALL - {"pgbouncer"}, "pgbouncer"),
+        (ALL - {"iproute2"}, "iproute2"),
     ],
 )
 def test_what_is_missing_is_installed_in_one_go(
     tmp_path: Path, have: set[str], installed: str
 ) -> None:
-    code, calls = _run(tmp_path, have, provides={"chromium", "faketime"})
+    code, calls = _run(tmp_path, have, provides=ALL)
     assert code == 0
     assert calls == ["update -qq", f"install -y -qq {installed}"]
 
 
-def test_nothing_is_installed_when_both_are_there(tmp_path: Path) -> None:
-    assert _run(tmp_path, {"chromium", "faketime"}, provides=set()) == (0, [])
+def test_nothing_is_installed_when_all_are_there(tmp_path: Path) -> None:
+    assert _run(tmp_path, ALL, provides=set()) == (0, [])
 
 
-def test_ci_stops_when_faketime_is_still_missing(tmp_path: Path) -> None:
-    """Rather than run the suite with the clock-skew test skipped."""
-    code, calls = _run(tmp_path, {"chromium"}, provides=set())
+@pytest.mark.parametrize("package", ["faketime", "pgbouncer", "iproute2"])
+def test_ci_stops_when_a_package_is_still_missing(tmp_path: Path, package: str) -> None:
+    """Rather than run the suite with the clock-skew or pooler tests skipped."""
+    code, calls = _run(tmp_path, ALL - {package}, provides=set())
     assert code == 1
-    assert calls == ["update -qq", "install -y -qq faketime"]
+    assert calls == ["update -qq", f"install -y -qq {package}"]

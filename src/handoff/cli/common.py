@@ -85,7 +85,7 @@ def database(loaded: Settings, *, migrate_first: bool = True) -> Iterator[str]:
     try:
         with db.database(loaded) as url:
             if migrate_first:
-                migrate.upgrade(url)
+                migrate.upgrade(url, pooled=db.pooled(loaded))
             yield url
     except EmbeddedPostgresError as exc:
         fail(str(exc))

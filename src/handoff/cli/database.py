@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handoff.cli.common import console, database, settings
+from handoff.store import db
 from handoff.store import migrate as migrations
 
 
@@ -10,9 +11,10 @@ def migrate() -> None:
     """Apply the database migrations and exit."""
     loaded = settings()
     with database(loaded, migrate_first=False) as url:
-        before = migrations.current_revision(url)
-        migrations.upgrade(url)
-        after = migrations.current_revision(url)
+        pooled = db.pooled(loaded)
+        before = migrations.current_revision(url, pooled=pooled)
+        migrations.upgrade(url, pooled=pooled)
+        after = migrations.current_revision(url, pooled=pooled)
     if before == after:
         console.print(f"schema is current (revision {after})")
     else:

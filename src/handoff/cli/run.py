@@ -18,6 +18,7 @@ from psycopg import AsyncConnection
 from handoff.cli import common
 from handoff.config import Settings
 from handoff.grid import load_zone, wall_instant
+from handoff.store import db
 from handoff.store.errors import StoreError
 
 T = TypeVar("T")
@@ -29,7 +30,8 @@ _UTC_DESIGNATOR = re.compile(r"[Zz]$")
 
 
 async def _call(url: str, loaded: Settings, body: Body[T]) -> T:
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+    options = db.connection_options(db.pooled(loaded))
+    async with await AsyncConnection.connect(url, autocommit=True, **options) as conn:
         return await body(conn, loaded)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 import time
 from typing import Annotated
 
@@ -20,6 +22,8 @@ from handoff.engine.runner import RESTART_BACKOFF, EngineKind, run_engine
 # How long a worker started while its database is away (a restart, a failover) waits for it
 # before it gives up with the usual one line: a restart must never need a supervisor.
 STARTUP_PATIENCE = 120.0
+# Of HANDOFF_SHUTDOWN_SECONDS, kept for the process's own exit after a stop that timed out.
+EXIT_MARGIN = 0.5
 # Connection failures that an outage causes, not a wrong URL: no answer at all (no SQLSTATE),
 # or the server starting up or shutting down.
 TRANSIENT = (None, "57P01", "57P03")
@@ -38,6 +42,14 @@ def worker(
     metrics_port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port.")
     ] = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve /healthz and /readyz on this port (default HANDOFF_WORKER_HEALTH_PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Run a rotation engine: hands off every rotation at its boundary."""
     if engine not in ("queue", "batch"):
@@ -48,16 +60,40 @@ def worker(
         metrics.serve(metrics_port)
     if loaded.database_url:
         _wait_for_database(loaded.database_url)
+    port = health_port or loaded.worker_health_port
     with common.database(loaded) as url:
-        asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency))
+        asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency, port))
 
 
-async def _run(url: str, loaded: Settings, kind: EngineKind, concurrency: int) -> None:
+async def _run(
+    url: str, loaded: Settings, kind: EngineKind, concurrency: int, health_port: int | None
+) -> None:
+    """Run the engine until SIGTERM or SIGINT; then it has HANDOFF_SHUTDOWN_SECONDS to stop.
+
+    A stop that has not finished by then (its database gone or cut off: a statement or a pool
+    checkout that waits on it) ends the process at once, with exit code 1: an orchestrator
+    that waits this long and no more never has to kill it, and what it held is released by the
+    database when the connections die (its jobs are taken over by the other workers).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run_engine(url, loaded, engine=kind, concurrency=concurrency, stop=stop)
+    engine = asyncio.create_task(
+        run_engine(
+            url, loaded, engine=kind, concurrency=concurrency, stop=stop, health_port=health_port
+        )
+    )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait([engine, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    done, _ = await asyncio.wait([engine], timeout=loaded.shutdown_seconds - EXIT_MARGIN)
+    if not done:
+        log.error("the engine did not stop in time; exiting", seconds=loaded.shutdown_seconds)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+    engine.result()
 
 
 def _wait_for_database(url: str) -> None:

@@ -12,11 +12,13 @@ is started again with a capped exponential backoff. Only `stop` ends the engine.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
 import procrastinate
 import structlog
+from procrastinate.worker import Worker
 from psycopg import AsyncConnection
 from psycopg.abc import PQGen
 from psycopg_pool import AsyncConnectionPool
@@ -24,12 +26,15 @@ from psycopg_pool import AsyncConnectionPool
 from handoff.config import Settings
 from handoff.engine.app import PROCESSOR_KEY, QUEUE, build_app
 from handoff.engine.batch import BatchEngine
+from handoff.engine.connector import QueueAccess
 from handoff.engine.dispatcher import Dispatcher
+from handoff.engine.health import Health, serving
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import Processor
-from handoff.engine.sweep import STALLED_WORKER_TIMEOUT, Retention, Sweep
+from handoff.engine.sweep import Retention, Sweep
 from handoff.notify import jobs as notify_jobs
-from handoff.notify.sweep import NotifySweep
+from handoff.notify.sweep import NOTIFY_STALLED_WORKER_TIMEOUT, NotifySweep
+from handoff.store import db
 
 EngineKind = Literal["queue", "batch"]
 
@@ -41,10 +46,19 @@ EngineKind = Literal["queue", "batch"]
 # second). Idle, each worker's fetches cost 2 statements a minute per queue instead of 60.
 FETCH_POLLING_INTERVAL = timedelta(seconds=30)
 ABORT_POLLING_INTERVAL = timedelta(seconds=5)  # polled only while a job runs
-# As often as the stalled-job rescue needs (two heartbeats per STALLED_WORKER_TIMEOUT), and
-# well within the readiness check's 30 s (api/routes/ops.py).
-HEARTBEAT_INTERVAL = timedelta(seconds=10)
-SHUTDOWN_GRACE = timedelta(seconds=10)  # running jobs get this long to finish, then retry
+# The rotations worker's heartbeat: as often as the stalled-job rescue needs (two heartbeats per
+# STALLED_WORKER_TIMEOUT: a dead or cut-off worker's rotations are taken over within 5 s,
+# deploy.md). Its cost: an UPDATE of the worker's row every 1.5 s, where it was every 10 s.
+HEARTBEAT_INTERVAL = timedelta(seconds=1.5)
+# The notifications worker's: deliveries are at least once and a dead worker's lines are free
+# at once (notify/sweep.py), so its job rows are put back at the old pace.
+NOTIFY_HEARTBEAT_INTERVAL = timedelta(seconds=10)
+# Procrastinate deletes the rows of workers silent this long when a worker starts: longer than
+# either heartbeat, so it never deletes a live one (the sweeps judge stalled jobs per queue).
+PRUNE_AFTER = NOTIFY_STALLED_WORKER_TIMEOUT
+# Running jobs get this long to finish on a stop (at most half of HANDOFF_SHUTDOWN_SECONDS),
+# then they are cancelled and retried later.
+SHUTDOWN_GRACE = timedelta(seconds=10)
 RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and longest wait
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the
 # dispatcher, the sweep.
@@ -86,6 +100,7 @@ async def run_engine(
     engine: EngineKind,
     concurrency: int,
     stop: asyncio.Event,
+    health_port: int | None = None,
 ) -> None:
     """Run an engine against the database at `url` until `stop` is set, then shut down cleanly.
 
@@ -96,7 +111,8 @@ async def run_engine(
     signal handlers are installed: the caller owns signals and sets `stop`
     (the CLI on SIGTERM/SIGINT, `handoff up` on the API server's shutdown). On stop, the
     worker takes no new jobs and gives running ones SHUTDOWN_GRACE to finish; any still
-    running are cancelled and retried later, changing nothing twice.
+    running are cancelled and retried later, changing nothing twice. With `health_port`,
+    the process answers health probes there (engine/health.py).
     """
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         url,
@@ -105,95 +121,133 @@ async def run_engine(
         open=False,
         check=AsyncConnectionPool.check_connection,
         connection_class=EngineConnection,
+        kwargs=db.connection_options(db.pooled(settings)),
         name=f"handoff-{engine}",
     )
     await pool.open(wait=True)
+    health = Health(pool)
     try:
-        if engine == "batch":
-            batch = BatchEngine(
-                pool,
-                interval=timedelta(seconds=settings.batch_interval_seconds),
-                max_advances=settings.batch_max_advances,
-            )
-            log.info("batch engine started", interval_seconds=settings.batch_interval_seconds)
-            await batch.run(stop)
-            return
-        await _run_queue_engine(pool, Retention.from_settings(settings), concurrency, stop)
+        async with serving(health, health_port, settings.host):
+            await _run_engine(pool, health, settings, engine, concurrency, stop)
     finally:
         await pool.close()
 
 
-async def _run_queue_engine(
-    pool: AsyncConnectionPool[Any], retention: Retention, concurrency: int, stop: asyncio.Event
+async def _run_engine(
+    pool: AsyncConnectionPool[Any],
+    health: Health,
+    settings: Settings,
+    engine: EngineKind,
+    concurrency: int,
+    stop: asyncio.Event,
 ) -> None:
-    app = build_app(procrastinate.PsycopgConnector())
+    if engine == "batch":
+        batch = BatchEngine(
+            pool,
+            interval=timedelta(seconds=settings.batch_interval_seconds),
+            max_advances=settings.batch_max_advances,
+        )
+        log.info("batch engine started", interval_seconds=settings.batch_interval_seconds)
+        await batch.run(stop)
+        return
+    access = QueueAccess.for_settings(settings, EngineConnection)
+    grace = min(SHUTDOWN_GRACE.total_seconds(), settings.shutdown_seconds / 2)
+    await _run_queue_engine(
+        pool, access, health, grace, Retention.from_settings(settings), concurrency, stop
+    )
+
+
+async def _run_queue_engine(
+    pool: AsyncConnectionPool[Any],
+    access: QueueAccess,
+    health: Health,
+    grace: float,
+    retention: Retention,
+    concurrency: int,
+    stop: asyncio.Event,
+) -> None:
+    app = build_app(access.connector)
     async with app.open_async(pool):
         processor = Processor(pool)
+        supervised = Supervised(app, access, health, grace, processor, pool, stop)
         loops = [
             asyncio.create_task(Dispatcher(pool).run(stop), name="dispatcher"),
             asyncio.create_task(Sweep(pool, app, retention).run(stop), name="sweep"),
             asyncio.create_task(NotifySweep(pool, app).run(stop), name="notify sweep"),
             asyncio.create_task(
-                _supervise_worker(
-                    app, processor, NOTIFY_CONCURRENCY, stop, pool, queue=notify_jobs.QUEUE
-                ),
+                supervised.run(notify_jobs.QUEUE, NOTIFY_CONCURRENCY, NOTIFY_HEARTBEAT_INTERVAL),
                 name="notification worker",
             ),
         ]
         log.info("queue engine started", concurrency=concurrency)
-        await _supervise_worker(app, processor, concurrency, stop, pool)
+        await supervised.run(QUEUE, concurrency, HEARTBEAT_INTERVAL)
         stop.set()
         await asyncio.gather(*loops)
         log.info("queue engine stopped")
 
 
-async def _supervise_worker(
-    app: procrastinate.App,
-    processor: Processor,
-    concurrency: int,
-    stop: asyncio.Event,
-    pool: AsyncConnectionPool[Any],
-    queue: str = QUEUE,
-) -> None:
-    """Run the Procrastinate worker until `stop`, starting it again whenever it stops alone.
+@dataclass(frozen=True, slots=True)
+class Supervised:
+    """What a queue engine's Procrastinate workers share, one worker per queue."""
 
-    Procrastinate stops its worker when a side task dies (the LISTEN connection lost in a
-    database restart): that is an outage to ride out, not a reason to exit.
-    """
-    first, longest = (d.total_seconds() for d in RESTART_BACKOFF)
-    wait = first
-    while not stop.is_set():
-        worker = asyncio.create_task(
-            app.run_worker_async(
+    app: procrastinate.App
+    access: QueueAccess
+    health: Health
+    grace: float  # seconds running jobs get to finish on a stop
+    processor: Processor
+    pool: AsyncConnectionPool[Any]
+    stop: asyncio.Event
+
+    async def run(self, queue: str, concurrency: int, heartbeat: timedelta) -> None:
+        """Run the queue's Procrastinate worker until `stop`, starting it again whenever it
+        stops alone.
+
+        Procrastinate stops its worker when a side task dies (the LISTEN connection lost in a
+        database restart): that is an outage to ride out, not a reason to exit.
+        """
+        first, longest = (d.total_seconds() for d in RESTART_BACKOFF)
+        wait = first
+        polling = self.access.polling_interval or FETCH_POLLING_INTERVAL
+        while not self.stop.is_set():
+            worker = Worker(
+                self.app,
                 queues=[queue],
                 name="handoff",
                 concurrency=concurrency,
-                fetch_job_polling_interval=FETCH_POLLING_INTERVAL.total_seconds(),
+                fetch_job_polling_interval=polling.total_seconds(),
+                listen_notify=self.access.listen,
                 abort_job_polling_interval=ABORT_POLLING_INTERVAL.total_seconds(),
-                shutdown_graceful_timeout=SHUTDOWN_GRACE.total_seconds(),
+                shutdown_graceful_timeout=self.grace,
                 # Finished jobs stay for the engine page and are deleted by the sweep's
                 # retention, in batches, off the hot path.
                 delete_jobs="never",
-                additional_context={PROCESSOR_KEY: processor, notify_jobs.POOL_KEY: pool},
+                additional_context={PROCESSOR_KEY: self.processor, notify_jobs.POOL_KEY: self.pool},
                 install_signal_handlers=False,
-                update_heartbeat_interval=HEARTBEAT_INTERVAL.total_seconds(),
-                stalled_worker_timeout=STALLED_WORKER_TIMEOUT.total_seconds(),
-            ),
-            name="procrastinate worker",
-        )
-        stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait([worker, stopped], return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if not worker.done():
-            worker.cancel()
-        try:
-            await worker
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("the queue worker failed")
-        if stop.is_set():
-            return
-        log.warning("the queue worker stopped on its own; starting it again", wait_seconds=wait)
-        await pause(stop, jittered(wait))
-        wait = min(wait * 2, longest)
+                update_heartbeat_interval=heartbeat.total_seconds(),
+                stalled_worker_timeout=PRUNE_AFTER.total_seconds(),
+            )
+            self.health.workers[queue] = worker
+            # Procrastinate's Worker.run carries no annotations; the worker is made here rather
+            # than by App.run_worker_async so that the health probes can see its id.
+            job = worker.run()  # type: ignore[no-untyped-call]
+            running = asyncio.create_task(job, name=f"procrastinate worker {queue}")
+            stopped = asyncio.create_task(self.stop.wait())
+            await asyncio.wait([running, stopped], return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not running.done():
+                running.cancel()
+            try:
+                await running
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the queue worker failed", queue=queue)
+            if self.stop.is_set():
+                return
+            log.warning(
+                "the queue worker stopped on its own; starting it again",
+                queue=queue,
+                wait_seconds=wait,
+            )
+            await pause(self.stop, jittered(wait))
+            wait = min(wait * 2, longest)

@@ -1,8 +1,11 @@
 """The missed-update sweep: no rotation can stay stuck (engine.md, "The queue engine").
 
 Every SWEEP_INTERVAL (with jitter) it
-- retries the jobs of workers whose heartbeat stopped (a worker killed mid-job), through
-  Procrastinate's own stalled-job query and retry;
+- retries the jobs of workers whose heartbeat stopped (a worker killed mid-job or cut off),
+  through Procrastinate's own stalled-job query and retry; between passes the sweeping process
+  counts them in its look for due jobs every WAKE_INTERVAL (idle: one more index probe in the
+  same statement) and retries them when there are any, so a dead worker's job runs again
+  within STALLED_WORKER_TIMEOUT + WAKE_INTERVAL (4 s; deploy.md asks 5 s);
 - re-enqueues overdue rotations whose owning job can no longer run them: deleted, finished
   without releasing them, pointing nowhere, or failed (after FAILED_JOB_COOLDOWN counted from
   the failure, so a rotation that keeps failing costs a bounded amount of work per hour);
@@ -48,16 +51,19 @@ from handoff.store import clock, status
 from handoff.store.queries import Queries
 from handoff.store.status import FAILED_JOB_COOLDOWN
 
-SWEEP_INTERVAL = timedelta(seconds=5)  # a dead worker's job is retried within 30 s
+SWEEP_INTERVAL = timedelta(seconds=5)
 PURGE_INTERVAL = timedelta(seconds=30)
 ORPHAN_SCAN_INTERVAL = timedelta(minutes=10)
 OVERDUE_GRACE = timedelta(seconds=5)  # a rotation this late with a dead job is a missed update
 REPAIR_LIMIT = 1_000  # rotations repaired per sweep; the rest on the next
 RETENTION_BATCH = 500  # finished queue rows (and history rows) deleted per statement
 RETENTION_ROUNDS = 4  # statements per pass at most: a backlog drains over several passes
-# No heartbeat for this long: the worker is dead. Two heartbeats (engine/runner.py) fit in it,
-# and with a sweep pass after it a dead worker's job is retried within 30 s (engine.md).
-STALLED_WORKER_TIMEOUT = timedelta(seconds=20)
+# No heartbeat for this long: the worker is dead (two heartbeats missed, engine/runner.py).
+# With a look every WAKE_INTERVAL after it, a dead worker's job is retried within 4 s of its
+# death. A live worker taken for dead (its event loop stalled 3 s) is harmless: the retry and
+# the first run lock the rotation in turn and the second changes nothing; the first run's
+# finish marks the retried job done.
+STALLED_WORKER_TIMEOUT = timedelta(seconds=3)
 WAKE_MARGIN = timedelta(milliseconds=2)  # NOTIFY just after a job comes due, never before
 WAKE_INTERVAL = timedelta(seconds=1)  # how often the sweeping process looks for due jobs
 SWEEP_LOCK = 0x68616E646F6667  # the cluster-wide sweep lock: one sweep at a time
@@ -91,6 +97,7 @@ class Wake:
 
     woken: int
     next_due_in: float | None
+    stalled: int = 0  # running jobs of dead workers, for retry_stalled_jobs
 
     def look_again_in(self) -> float:
         """When to look again, in seconds: the next job's instant, or WAKE_INTERVAL."""
@@ -208,7 +215,9 @@ class Sweep:
     async def wake_due_jobs(self) -> Wake:
         """NOTIFY the workers of each queue with a job due and waiting."""
         async with self.pool.connection() as conn:
-            cur = await conn.execute(Q["wake_due_jobs"])
+            cur = await conn.execute(
+                Q["wake_due_jobs"], {"stalled": STALLED_WORKER_TIMEOUT, "queue": QUEUE}
+            )
             row = await cur.fetchone()
         assert row is not None
         wake = Wake(*row)
@@ -268,6 +277,9 @@ class Sweep:
                 await pause(stop, wait)
                 try:
                     wake = await self.wake_due_jobs()
+                    if wake.stalled:
+                        await self.retry_stalled_jobs()
+                        wake = await self.wake_due_jobs()
                 except Exception:
                     log.exception("waking the workers failed")
                     wake = None

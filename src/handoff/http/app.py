@@ -24,7 +24,7 @@ from handoff.api import app as api_app
 from handoff.api.limits import BodyLimit
 from handoff.config import Settings
 from handoff.http.headers import SecurityHeaders
-from handoff.store import migrate
+from handoff.store import db, migrate
 
 EngineRunner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -47,7 +47,11 @@ def _pool(settings: Settings, url: str) -> AsyncConnectionPool[Any]:
         min_size=1,
         max_size=settings.pool_size,
         timeout=POOL_TIMEOUT_SECONDS,
-        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        kwargs={
+            "autocommit": True,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            **db.connection_options(db.pooled(settings)),
+        },
         check=AsyncConnectionPool.check_connection,
         open=False,
         name="handoff-api",

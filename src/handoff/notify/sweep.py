@@ -32,12 +32,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
-from handoff.engine.sweep import (
-    PURGE_INTERVAL,
-    RETENTION_BATCH,
-    RETENTION_ROUNDS,
-    STALLED_WORKER_TIMEOUT,
-)
+from handoff.engine.sweep import PURGE_INTERVAL, RETENTION_BATCH, RETENTION_ROUNDS
 from handoff.notify.deliver import YIELD_LIMIT, handoffs_busy
 from handoff.notify.jobs import QUEUE
 from handoff.notify.remind import remind_due
@@ -49,6 +44,8 @@ INTERVAL = timedelta(seconds=1)
 # A killed worker's line is free at once (its lock died with it) and the next pass enqueues it;
 # its job row only needs putting back (so it is not shown running forever), less often.
 STALLED_INTERVAL = timedelta(seconds=10)
+# No heartbeat for this long: a delivery worker is dead (two of its heartbeats, engine/runner.py).
+NOTIFY_STALLED_WORKER_TIMEOUT = timedelta(seconds=20)
 log = structlog.get_logger("handoff.notify")
 
 
@@ -148,7 +145,7 @@ class NotifySweep:
 
     async def retry_stalled_jobs(self) -> None:
         stalled = await self.app.job_manager.get_stalled_jobs(
-            queue=QUEUE, seconds_since_heartbeat=STALLED_WORKER_TIMEOUT.total_seconds()
+            queue=QUEUE, seconds_since_heartbeat=NOTIFY_STALLED_WORKER_TIMEOUT.total_seconds()
         )
         for job in stalled:
             try:

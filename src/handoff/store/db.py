@@ -30,9 +30,31 @@ def database(settings: Settings) -> Iterator[str]:
         yield url
 
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[dict[str, object]]:
+def connect(
+    url: str, *, autocommit: bool = False, pooled: bool = False
+) -> psycopg.Connection[dict[str, object]]:
     """A synchronous connection whose rows are dicts (CLI, migrations, tests)."""
-    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.connect(
+        url, autocommit=autocommit, row_factory=dict_row, **connection_options(pooled)
+    )
+
+
+def connection_options(pooled: bool) -> dict[str, Any]:
+    """psycopg's connection arguments for a server reached through a transaction pooler.
+
+    Behind PgBouncer in transaction mode each transaction may run on another server connection,
+    so nothing may outlive a transaction: psycopg's automatic prepared statements (made after a
+    query's fifth run, named `_pg3_0`, ... per client) would be missing on the next server
+    connection or collide with another client's of the same name. `prepare_threshold=None`
+    never prepares. Session advisory locks and LISTEN are the other session state; the engine
+    uses transaction-level locks only, and listens on a direct URL or not at all.
+    """
+    return {"prepare_threshold": None} if pooled else {}
+
+
+def pooled(settings: Settings) -> bool:
+    """Whether the processes reach PostgreSQL through a transaction pooler."""
+    return settings.database_pooler == "transaction"
 
 
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"

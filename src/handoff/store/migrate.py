@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from handoff.store.db import sqlalchemy_url
+from handoff.store.db import connection_options, sqlalchemy_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -25,23 +25,32 @@ SQL_DIR = Path(__file__).parent / "sql"
 _REVISION = re.compile(r'^(down_revision|revision)\s*=\s*(?:"([^"]*)"|None)\s*$', re.MULTILINE)
 
 
-def _config(url: str) -> Config:
+# Read by migrations/env.py: psycopg's arguments for the migration's connection.
+CONNECT_ARGS = "handoff.connect_args"
+
+
+def _config(url: str, pooled: bool = False) -> Config:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Alembic's config is an INI parser: a literal % must be doubled.
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    config.attributes[CONNECT_ARGS] = connection_options(pooled)
     return config
 
 
-def upgrade(url: str) -> None:
-    """Apply every migration not applied yet (a no-op on a current database)."""
-    if applied_revision(url) == head_revision():
+def upgrade(url: str, *, pooled: bool = False) -> None:
+    """Apply every migration not applied yet (a no-op on a current database).
+
+    One transaction, serialised by a transaction-level advisory lock (migrations/env.py), so it
+    runs through a transaction pooler too (`pooled`: no prepared statements).
+    """
+    if applied_revision(url, pooled=pooled) == head_revision():
         return
     from alembic import command
 
-    command.upgrade(_config(url), "head")
+    command.upgrade(_config(url, pooled), "head")
 
 
 @cache
@@ -60,9 +69,9 @@ def head_revision() -> str:
     return heads.pop()
 
 
-def applied_revision(url: str) -> str | None:
+def applied_revision(url: str, *, pooled: bool = False) -> str | None:
     """The revision recorded in the database; None before the first migration."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, **connection_options(pooled)) as conn:
         found = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
         if not found or not found[0]:
             return None
@@ -70,13 +79,15 @@ def applied_revision(url: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def current_revision(url: str) -> str | None:
+def current_revision(url: str, *, pooled: bool = False) -> str | None:
     """The revision as Alembic itself reads it."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+    engine = create_engine(
+        sqlalchemy_url(url), poolclass=NullPool, connect_args=connection_options(pooled)
+    )
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -5,10 +5,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from handoff.store import queue_schema
+from handoff.store.migrate import CONNECT_ARGS
 
 url = context.config.get_main_option("sqlalchemy.url")
 assert url is not None
-engine = create_engine(url, poolclass=NullPool)
+engine = create_engine(
+    url, poolclass=NullPool, connect_args=context.config.attributes.get(CONNECT_ARGS, {})
+)
 with engine.connect() as connection:
     context.configure(connection=connection, transactional_ddl=True)
     with context.begin_transaction():

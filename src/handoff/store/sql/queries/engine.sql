@@ -200,8 +200,10 @@ FOR NO KEY UPDATE SKIP LOCKED;
 -- of a dead worker put back (Procrastinate sends no NOTIFY for either), or a wake-up a worker
 -- missed. Due is on the queue's own time base (the server's real time, which Procrastinate's
 -- fetch compares with). Answers how many queues were woken and in how many seconds the next
--- waiting job comes due (NULL when none waits for a later instant). Reads only waiting jobs
--- (the queue's partial index on status 'todo'): idle, an index probe that finds nothing.
+-- waiting job comes due (NULL when none waits for a later instant), and how many running jobs
+-- of `queue` (the rotations') belong to a worker that is gone or whose heartbeat is older than `stalled` (Procrastinate's
+-- own stalled-job condition, which the sweep then applies through Procrastinate). Reads only
+-- waiting and running jobs: idle, index probes that find nothing.
 WITH waiting AS MATERIALIZED (
     SELECT queue_name, min(coalesce(scheduled_at, now())) - now() AS due_in
     FROM procrastinate_jobs
@@ -215,4 +217,8 @@ WITH waiting AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM woken) AS woken,
        (SELECT extract(epoch FROM min(due_in))::float8 FROM waiting
-        WHERE due_in > interval '0') AS next_due_in;
+        WHERE due_in > interval '0') AS next_due_in,
+       (SELECT count(*) FROM procrastinate_jobs j
+        LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
+        WHERE j.status = 'doing' AND j.queue_name = %(queue)s
+          AND (w.id IS NULL OR w.last_heartbeat < now() - %(stalled)s::interval)) AS stalled;
