@@ -76,7 +76,7 @@ def _storm(conn: Conn, prefix: str, count: int) -> datetime:
     with conn.transaction():
         ids = conn.execute(
             "WITH r AS (INSERT INTO rotations (name, type, start_at, time_zone, grid_changed_at)"
-            " SELECT %(prefix)s || g, 'hourly', %(b)s, 'UTC', %(since)s"
+            " SELECT %(prefix)s || g, 'hourly', %(since)s, 'UTC', %(since)s"
             " FROM generate_series(1, %(n)s) g RETURNING id),"
             " p AS (INSERT INTO participants (rotation_id, user_id, position)"
             " SELECT r.id, u.id, u.pos FROM r CROSS JOIN (VALUES (%(ann)s::uuid, 0),"
@@ -84,7 +84,6 @@ def _storm(conn: Conn, prefix: str, count: int) -> datetime:
             " SELECT array_agg(id) AS ids FROM r",
             {
                 "prefix": prefix,
-                "b": boundary,
                 "since": boundary - HOUR,
                 "n": count,
                 "ann": ann,

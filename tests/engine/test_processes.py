@@ -78,13 +78,13 @@ def _due_rotations(conn: Conn, count: int, boundary: datetime | None = None) -> 
     with conn.transaction():
         conn.execute(
             "WITH r AS (INSERT INTO rotations (name, type, start_at, time_zone, grid_changed_at)"
-            " SELECT 'r' || g, 'hourly', %(b)s, 'UTC', %(since)s"
+            " SELECT 'r' || g, 'hourly', %(since)s, 'UTC', %(since)s"
             " FROM generate_series(1, %(n)s) g"
             " RETURNING id)"
             " INSERT INTO participants (rotation_id, user_id, position)"
             " SELECT r.id, u.id, u.pos FROM r CROSS JOIN (VALUES (%(ann)s::uuid, 0),"
             " (%(bob)s::uuid, 1)) AS u(id, pos)",
-            {"b": boundary, "since": boundary - HOUR, "n": count, "ann": ann, "bob": bob},
+            {"since": boundary - HOUR, "n": count, "ann": ann, "bob": bob},
         )
         conn.execute("DELETE FROM procrastinate_jobs")
         conn.execute(

@@ -42,8 +42,10 @@ _RESET = """TRUNCATE /* bench */ notify_attempts, notify_messages, notify_staged
 class Layout:
     """How a population's rotations are laid out on their grids.
 
-    Rotation g (1-based) starts at `anchor + (g mod spread_minutes)` minutes with a grid step
-    of `step`; its current shift began `behind` steps before that start.
+    Rotation g (1-based) has a boundary at `anchor + (g mod spread_minutes)` minutes, on a grid
+    of step `step`; its current shift began `behind` steps before that boundary. The grid starts
+    one step before the shift (so no state begins before its grid's start, whose first shift
+    would be longer: rotation.first_boundary).
     """
 
     type: str
@@ -75,7 +77,7 @@ SELECT md5('bench-user:' || u)::uuid, 'bench user ' || u FROM generate_series(0,
 INSERT /* bench */ INTO rotations
     (id, name, type, shift_length, start_at, time_zone, grid_changed_at)
 SELECT md5('bench:' || g)::uuid, 'bench ' || g, %(type)s, 1,
-       %(anchor)s + (g %% %(spread)s) * interval '1 minute', 'UTC',
+       %(anchor)s + (g %% %(spread)s) * interval '1 minute' - (%(behind)s + 1) * %(step)s, 'UTC',
        %(anchor)s + (g %% %(spread)s) * interval '1 minute' - (%(behind)s + 1) * %(step)s
 FROM generate_series(1, %(n)s) g;
 
@@ -88,7 +90,7 @@ ALTER /* bench */ TABLE participants ENABLE TRIGGER USER;
 
 INSERT /* bench */ INTO rotation_state (rotation_id, position, participant_id, shift_start)
 SELECT r.id, 0, md5('bench-participant:' || substr(r.name, 7) || ':0')::uuid,
-       r.start_at - %(behind)s * %(step)s
+       r.start_at + %(step)s
 FROM rotations r;
 
 INSERT /* bench */ INTO rotation_schedule (rotation_id, next_run_at)

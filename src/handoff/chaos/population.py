@@ -27,6 +27,7 @@ from typing import Literal
 import psycopg
 
 from handoff.grid import Grid, GridType
+from handoff.rotation import first_boundary
 
 USERS = 12
 PARTICIPANTS = (2, 3, 4)  # participants per rotation, cycled
@@ -74,9 +75,11 @@ def on_boundaries(boundaries: Sequence[datetime], per_boundary: int) -> list[Pla
         if boundary.second or boundary.microsecond:
             raise ValueError(f"a boundary falls on a whole minute, got {boundary.isoformat()}")
         for i in range(per_boundary):
-            grid = Grid("hourly", 1, boundary, ZONES[i % len(ZONES)])
+            # Anchored a shift before the boundary: a state begun before the grid's start would
+            # own the whole first shift too (rotation.first_boundary), handing off an hour later.
+            grid = Grid("hourly", 1, boundary - HOUR, ZONES[i % len(ZONES)])
             shift_start = grid.start_time(boundary - SECOND)
-            assert grid.end_time(shift_start) == boundary
+            assert first_boundary(grid, shift_start) == boundary
             planned.append(Planned(grid, shift_start))
     return planned
 

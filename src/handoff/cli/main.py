@@ -78,7 +78,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "up": Lazy(
         "handoff.cli.up:up",
-        "Run the API and a queue engine in one process (embedded PostgreSQL by default).",
+        "Run the API and a queue engine beside it (embedded PostgreSQL by default).",
     ),
     "user": Lazy("handoff.cli.users:app", "People who go on call."),
     "worker": Lazy(
