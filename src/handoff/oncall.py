@@ -26,7 +26,7 @@ Every function raises ValueError when the rotation's stored grid fields are inva
 How the engine calls it, in the rotation's transaction, with `now` the database's clock:
 
     settled = rotation.reconcile(state, participants, grid_changed_at, now)  # plain-SQL repairs
-    result = catch_up(config, settled.state, participants, overrides, pending, now,
+    result = catch_up(Inputs(config, settled.state, participants, overrides, pending), now,
                       after=last_run)
     # Write result.config, result.state and result.participants (ids included: newcomers'
     # ids are uuid5(change id, position), so every engine and retry writes the same rows);
@@ -35,13 +35,13 @@ How the engine calls it, in the rotation's transaction, with `now` the database'
     # applied with its `skipped` note (logged). If a change edited the grid, record
     # grid_changed_at = its Applied.at, not the processing time, or the next reconcile would
     # restart the shift. Then schedule the next run:
-    wake = next_wake(result.config, result.state, result.participants, overrides,
-                     [c for c in pending if c.id not in applied_ids], now)  # None: never
+    wake = next_wake(Inputs(result.config, result.state, result.participants, overrides,
+                            [c for c in pending if c.id not in applied_ids]), now)  # None: never
 
 `last_run` is the instant the rotation was last brought up to date (the previous run's `now`):
 override edges at or before it were recorded then, so catch_up reports only later ones.
 Boundaries and changes need no such bound: the state and the pending list say what is done.
-Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the same inputs.
+Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the same `Inputs`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ __all__ = [
     "Config",
     "Event",
     "EventCause",
+    "Inputs",
     "OnCall",
     "Override",
     "ScheduledChange",
@@ -80,10 +81,13 @@ __all__ = [
     "events",
     "next_wake",
     "on_call_at",
+    "replace_overrides",
     "segments",
 ]
 
-EventCause = Literal["boundary", "scheduled_change", "override_started", "override_ended"]
+EventCause = Literal[
+    "boundary", "scheduled_change", "override_started", "override_ended", "user_deleted"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,29 @@ def _grid(type: str, shift_length: int, start: datetime, time_zone: str) -> Grid
     for a rotation's grid twice per update (its catch-up, then its next run time), so the
     recent ones are kept."""
     return Grid(cast(GridType, type), shift_length, start, time_zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything that decides who is on call in one rotation, as one value.
+
+    Every function of this module takes it whole, and the store reads it for one or many
+    rotations in one statement (`handoff.store.inputs`): a new rule (active hours, schedules)
+    adds a field here, not a parameter to every caller. `overrides` are the rotation's
+    overrides that matter from the state's `shift_start` on; `changes` its pending scheduled
+    changes.
+    """
+
+    config: Config
+    state: State | None
+    participants: tuple[Participant, ...]
+    overrides: tuple[Override, ...] = ()
+    changes: tuple[ScheduledChange, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Callers may pass lists; the value stays hashable and immutable.
+        for name in ("participants", "overrides", "changes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +313,14 @@ class _Instant:
             )
         )
 
-    def edge(self, override: Override, rot: _Rotation, *, starting: bool) -> None:
+    def edge(
+        self,
+        override: Override,
+        rot: _Rotation,
+        *,
+        starting: bool,
+        ending: EventCause = "override_ended",
+    ) -> None:
         """An override starts or ends: the row's persons are the effective ones."""
         own = rot.own()
         source = self.cover.person(own)
@@ -295,7 +329,7 @@ class _Instant:
         else:
             self.cover.active.remove(override)
         target = self.cover.person(own)
-        cause: EventCause = "override_started" if starting else "override_ended"
+        cause: EventCause = "override_started" if starting else ending
         self.steps.append(_Step(cause, source, target, target[1], override.id))
 
     def events(self, at: datetime) -> tuple[Event, ...]:
@@ -335,9 +369,9 @@ class _Moment:
     applied: tuple[Applied, ...]
 
 
-def _initial(config: Config, state: State | None, participants: Sequence[Participant]) -> _Rotation:
+def _initial(inputs: Inputs) -> _Rotation:
     """The rotation as stored, normalised as rotation.advance does (positions wrap)."""
-    ps = tuple(participants)
+    config, state, ps = inputs.config, inputs.state, inputs.participants
     if state is not None and not ps:
         state = None
     if state is not None and not 0 <= state.position < len(ps):
@@ -462,18 +496,13 @@ def _walk(
         yield _Moment(at, instant.events(at), rot, cover.cover(rot.own()), tuple(applied))
 
 
-def _start(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-) -> tuple[_Rotation, Override | None]:
+def _start(inputs: Inputs) -> tuple[_Rotation, Override | None]:
     """The rotation as stored and the override deciding at `shift_start`."""
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     cover = _Cover()
     if rot.state is not None:
         at = rot.state.shift_start
-        cover.active = [o for o in overrides if o.start <= at < o.end]
+        cover.active = [o for o in inputs.overrides if o.start <= at < o.end]
     return rot, cover.cover(rot.own())
 
 
@@ -487,11 +516,7 @@ def _segment(
 
 
 def segments(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     since: datetime,
     until: datetime,
     *,
@@ -505,11 +530,11 @@ def segments(
     the state's `shift_start` (before it is the history's), so asking from `shift_start`
     gives every piece its true start. Raises ValueError if the stored grid is invalid.
     """
-    rot, cover = _start(config, state, participants, overrides)
+    rot, cover = _start(inputs)
     begin = since if rot.state is None else max(since, rot.state.shift_start)
     result: list[Segment] = []
     opened, change_id = begin, None
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at >= until or len(result) >= limit:
             break
         if moment.at > begin:
@@ -522,15 +547,11 @@ def segments(
 
 
 def on_call_at(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     at: datetime,
 ) -> OnCall | None:
     """Who is on call at `at`; None before the state's `shift_start` (ask the history)."""
-    found = segments(config, state, participants, overrides, changes, at, at + _INSTANT, limit=1)
+    found = segments(inputs, at, at + _INSTANT, limit=1)
     if not found:
         return None
     piece = found[0]
@@ -538,20 +559,16 @@ def on_call_at(
 
 
 def events(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     after: datetime,
     until: datetime,
     *,
     limit: int = 100_000,
 ) -> list[Event]:
     """The rows the history will get in (after, until], in order, at most `limit` of them."""
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     result: list[Event] = []
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at > until or len(result) >= limit:
             break
         if moment.at > after:
@@ -560,11 +577,7 @@ def events(
 
 
 def catch_up(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     now: datetime,
     *,
     after: datetime,
@@ -576,10 +589,10 @@ def catch_up(
     rotation was last brought up to date. Without overrides and changes this is
     `rotation.advance`.
     """
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     rows: list[Event] = []
     applied: list[Applied] = []
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at > now:
             break
         rot = moment.rotation
@@ -589,11 +602,7 @@ def catch_up(
 
 
 def next_wake(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     after: datetime,
 ) -> datetime | None:
     """When the rotation next needs the engine, given it is up to date at `after`.
@@ -603,10 +612,42 @@ def next_wake(
     nobody (a conditional override whose user is not on call): its start and end are history
     rows too. None when nothing will ever happen.
     """
-    rot = _initial(config, state, participants)
-    due = [c.effective_at for c in changes]
+    rot = _initial(inputs)
+    due = [c.effective_at for c in inputs.changes]
     if rot.state is not None:
         due.append(rot.grid.end_time(rot.state.shift_start))
         after = max(after, rot.state.shift_start)
-    due += (t for o in overrides if o.start < o.end for t in (o.start, o.end) if t > after)
+    due += (t for o in inputs.overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)
+
+
+def replace_overrides(
+    inputs: Inputs,
+    overrides: Sequence[Override],
+    at: datetime,
+    *,
+    ending: EventCause = "override_ended",
+) -> list[Event]:
+    """The rows of a writer replacing the rotation's overrides at `at` (the inputs caught up
+    to `at`): an override that comes into force at `at` starts there, one that stops being in
+    force ends there (oncall.md: recorded at the request, never backdated). Overrides in force
+    on both sides, unchanged in who they name, make no row. `ending` is the cause of the
+    rows of those that end (`user_deleted` when deleting a user ends them)."""
+    rot = _initial(inputs)
+
+    def in_force(found: Sequence[Override]) -> dict[UUID, Override]:
+        return {o.id: o for o in found if o.start <= at < o.end}
+
+    def who(o: Override) -> tuple[UUID | None, UUID | None]:
+        return o.user_id, o.replaces_user_id
+
+    before, after = in_force(inputs.overrides), in_force(overrides)
+    cover = _Cover(list(before.values()))
+    instant = _Instant(cover, cover.person(rot.own())[1])
+    for o in before.values():
+        if o.id not in after or who(after[o.id]) != who(o):
+            instant.edge(o, rot, starting=False, ending=ending)
+    for o in after.values():
+        if o.id not in before or who(before[o.id]) != who(o):
+            instant.edge(o, rot, starting=True)
+    return list(instant.events(at)) if instant.steps else []

@@ -218,12 +218,15 @@ def test_past_shifts_read_the_recorded_timeline_with_its_overrides(api: Api) -> 
     ):
         api.sql(
             "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
-            " override_id, to_user_id, to_user_name) VALUES (%s, %s, %s, %s, 'queue', %s, %s, %s)",
+            " override_id, to_user_id, to_user_name, on_call_user_id, on_call_user_name)"
+            " VALUES (%s, %s, %s, %s, 'queue', %s, %s, %s, %s, %s)",
             rotation["id"],
             at,
             at,
             cause,
             covers,
+            people[to],
+            to,
             people[to],
             to,
         )

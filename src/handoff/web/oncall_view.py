@@ -1,8 +1,8 @@
 """What the rotation page shows of overrides and scheduled changes, gathered from the store.
 
-No rules here: the lists are the store's, who is on call now is the projection's
-(`projections.effective`), and the preview of a scheduled change is the pure projection
-(`oncall.segments`) with the change added to the pending ones, so the form shows what the
+No rules here: the lists are the store's, who is on call now is the projection's (the
+rotation view, `projections.on_call_now`), and the preview of a scheduled change is the pure
+projection (`oncall.segments`) with the change added to the pending ones, so the form shows what the
 engine will do.
 """
 
@@ -19,7 +19,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from handoff import oncall
-from handoff.store import changes, history, overrides, projections, rotations, times, users
+from handoff.store import changes, history, inputs, overrides, projections, rotations, times, users
 from handoff.store.errors import NotFound
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views, words
@@ -116,7 +116,9 @@ class Now:
 
 async def now_and_history(conn: AsyncConnection[Any], detail: views.RotationDetail) -> Now:
     rotation = detail.rotation
-    effective = (await projections.effective(conn, [rotation]))[rotation.id]
+    effective = projections.Effective(
+        rotation.on_call_user_id, rotation.rotation_on_call_user_id, rotation.override_id
+    )
     ends = await _override_ends(conn, rotation.id, detail.history)
     ids = [u for u in (effective.user_id, effective.rotation_user_id) if u is not None]
     names = await _names(conn, ids)
@@ -172,10 +174,13 @@ async def preview(
 ) -> list[PreviewShift]:
     """The shifts from `when` on with this change added to the pending ones (replacing the
     one being edited). Raises ValueError with the reason when the projection cannot run."""
-    snap = await projections.snapshot(conn, rotation_id)
-    if snap.state is None:
+    readings = await inputs.read(conn, [rotation_id])
+    if not readings:
+        raise NotFound("rotation", rotation_id)
+    current = readings[0].inputs
+    if current.state is None:
         raise ValueError("the rotation has nobody on call to project from")
-    if when - snap.state.shift_start > projections.MAX_WINDOW:
+    if when - current.state.shift_start > projections.MAX_WINDOW:
         raise ValueError("the change is too far ahead to preview its shifts")
     change = oncall.ScheduledChange(
         editing or UNSAVED,
@@ -187,10 +192,11 @@ async def preview(
         None if fields.participants is None else tuple(fields.participants),
         fields.active_index,
     )
-    others = [c for c in snap.changes if c.id != change.id]
+    others = [c for c in current.changes if c.id != change.id]
     pending = sorted([*others, change], key=lambda c: c.effective_at)
-    snap = replace(snap, changes=pending)
-    found = await asyncio.to_thread(_segments, snap, change.effective_at)
+    found = await asyncio.to_thread(
+        _segments, replace(current, changes=tuple(pending)), change.effective_at
+    )
     names = await _names(conn, [s.user_id for s in found if s.user_id is not None])
     return [
         PreviewShift(_name(names, s.user_id), s.start, s.end, s.override_id is not None)
@@ -198,14 +204,5 @@ async def preview(
     ]
 
 
-def _segments(snap: projections.Snapshot, since: datetime) -> list[oncall.Segment]:
-    return oncall.segments(
-        snap.config,
-        snap.state,
-        snap.participants,
-        snap.overrides,
-        snap.changes,
-        since,
-        times.LATEST,
-        limit=PREVIEW_SHIFTS,
-    )
+def _segments(current: oncall.Inputs, since: datetime) -> list[oncall.Segment]:
+    return oncall.segments(current, since, times.LATEST, limit=PREVIEW_SHIFTS)
