@@ -35,7 +35,7 @@ DST_DAYS = [
     datetime(2026, 10, 25, tzinfo=UTC),
     datetime(2026, 11, 1, tzinfo=UTC),
 ]
-WINDOW = 36 * 60  # minutes projected per example
+WINDOW = 36 * 60  # the fewest minutes projected per example
 EDGE_CAUSES = ("override_started", "override_ended")
 
 
@@ -80,13 +80,21 @@ class Minute:
     boundary: bool  # a boundary was crossed at this minute
 
 
+def on(ps: Sequence[r.Participant], position: int, shift_start: datetime) -> r.State:
+    return r.State(position, ps[position].id, shift_start)
+
+
 def reference_apply(
     config: oc.Config,
     state: r.State | None,
     ps: list[r.Participant],
     change: oc.ScheduledChange,
 ) -> tuple[oc.Config, r.State | None, list[r.Participant]]:
-    """A PATCH at change.effective_at, field by field, with the rules of handoff.rotation."""
+    """A PATCH at change.effective_at, field by field, by engine.md's words (written here
+    again, not taken from handoff.rotation): a grid edit restarts the shift of the person on
+    call; a new list keeps that person (their first place in it) or gives the shift to whoever
+    is now at their position (wrapping); an empty list stops the rotation, a first list starts
+    it; `active_index` hands the rest of the shift over."""
     at = change.effective_at
     edited = oc.Config(
         change.type or config.type,
@@ -94,8 +102,8 @@ def reference_apply(
         change.start or config.start,
         change.time_zone or config.time_zone,
     )
-    if edited.grid() != config.grid():
-        state = r.edit_grid(state, at).state
+    if edited.grid() != config.grid() and state is not None:
+        state = r.State(state.position, state.participant_id, at)
     config = edited
     if change.participants is not None:
         unused = list(ps)
@@ -105,22 +113,32 @@ def reference_apply(
             new.append(same[0] if same else r.Participant(uuid5(change.id, str(i)), user))
             if same:
                 unused.remove(same[0])
-        state, ps = r.replace_participants(state, ps, new, at).state, new
+        if not new:
+            state = None
+        elif state is None:
+            state = on(new, 0, at)
+        else:
+            person = ps[state.position].user_id
+            kept = [i for i, p in enumerate(new) if p.user_id == person]
+            position = kept[0] if kept else state.position % len(new)
+            state = on(new, position, state.shift_start)
+        ps = new
     if change.active_index is not None and state is not None and change.active_index < len(ps):
-        state = r.set_active(state, ps, change.active_index, at).state
+        state = on(ps, change.active_index, state.shift_start)
     return config, state, ps
 
 
 def reference(s: Scenario) -> list[Minute]:
-    """Who is on call at each minute of [since, until), walking from the state's shift start."""
+    """Who is on call at each minute of [since, until), walking from the state's shift start:
+    at each boundary the next participant in the list takes over (wrapping)."""
     config, state, ps = s.config, s.state, list(s.participants)
     pending = sorted(s.changes, key=lambda c: c.effective_at)
     t = s.since if state is None else state.shift_start
     result: list[Minute] = []
     while t < s.until:
         crossed = False
-        if state is not None and config.grid().end_time(state.shift_start) <= t:
-            state, crossed = r.advance(config.grid(), state, ps, t).state, True
+        while state is not None and (boundary := config.grid().end_time(state.shift_start)) <= t:
+            state, crossed = on(ps, (state.position + 1) % len(ps), boundary), True
         while pending and pending[0].effective_at <= t:
             config, state, ps = reference_apply(config, state, ps, pending.pop(0))
         participant = None if state is None else ps[state.position]
@@ -147,15 +165,19 @@ def reference(s: Scenario) -> list[Minute]:
 def scenarios(draw: st.DrawFn) -> Scenario:
     zone = draw(st.sampled_from(ZONES))
     base = draw(st.sampled_from(DST_DAYS)) + draw(st.integers(-1440, 1440)) * MINUTE
-    kind = draw(st.sampled_from(["hourly", "daily"]))
-    length = draw(st.integers(1, 5 if kind == "hourly" else 2))
-    config = oc.Config(kind, length, base - draw(st.integers(0, 4320)) * MINUTE, zone)
+    window = draw(st.integers(WINDOW, 4 * WINDOW))  # 36 hours to 6 days
+    kind = draw(st.sampled_from(["hourly", "daily", "monthly"]))
+    length = draw(st.integers(1, {"hourly": 5, "daily": 2, "monthly": 1}[kind]))
+    back = draw(st.integers(0, 4320)) * MINUTE
+    if kind == "monthly":  # a grid start a month back, so that a boundary falls in the window
+        back = timedelta(days=30) - draw(st.integers(0, window)) * MINUTE
+    config = oc.Config(kind, length, base - back, zone)
     grid = config.grid()
     ps = members(*draw(st.lists(st.sampled_from(USERS), min_size=1, max_size=4)))
     position = draw(st.integers(0, len(ps) - 1))
     shift_start = grid.start_time(base) if draw(st.booleans()) else base
     state = r.State(position, ps[position].id, shift_start)
-    until = shift_start + WINDOW * MINUTE
+    until = shift_start + window * MINUTE
 
     def instant(earliest: datetime, spread: int) -> datetime:
         """A minute after `earliest`, often exactly on a boundary."""
@@ -173,7 +195,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         cursor = end
     changes: list[oc.ScheduledChange] = []
     for i in range(draw(st.integers(0, 2))):
-        at = instant(shift_start, WINDOW)
+        at = instant(shift_start, window)
         if any(c.effective_at == at for c in changes):
             continue
         listed = draw(st.none() | st.lists(st.sampled_from(USERS), max_size=4).map(tuple))
@@ -183,6 +205,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 at,
                 type=draw(st.sampled_from([None, "hourly", "daily", "weekly"])),
                 shift_length=draw(st.sampled_from([None, 1, 2, 3])),
+                start=draw(st.none() | st.integers(-4320, 4320).map(lambda m: base + m * MINUTE)),
                 time_zone=draw(st.sampled_from([None, *ZONES])),
                 participants=listed,
                 active_index=draw(st.sampled_from([None, 0, 1, 3])),
@@ -341,10 +364,6 @@ def test_without_overrides_or_changes_catch_up_is_advance(
 DAILY = oc.Config("daily", 1, utc(1, 1, 9), "UTC")  # hands off at 09:00 UTC every day
 TEAM = members(ANN, BO, CY)
 C = uid("C")  # the covering override in each case
-
-
-def on(ps: Sequence[r.Participant], position: int, shift_start: datetime) -> r.State:
-    return r.State(position, ps[position].id, shift_start)
 
 
 def override(
