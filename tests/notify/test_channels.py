@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.config import ConfigError, load_settings
-from handoff.notify import targets
+from handoff.notify import channels, targets
 from handoff.notify.deliver import deliver_line
 from handoff.store import notify
 from handoff.store.db import connect
@@ -55,7 +55,7 @@ async def test_slack_gets_text_and_blocks_in_the_rotations_zone(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver
 ) -> None:
     async with pool.connection() as aconn:
-        channel, secret = await notify.create_channel(aconn, "s", "slack", receiver.at("/slack"))
+        channel, secret = await channels.create_channel(aconn, "s", "slack", receiver.at("/slack"))
     assert secret is None
     await _one_change(conn, pool, channel.id)
     (request,) = receiver.to("/slack")
@@ -96,7 +96,7 @@ async def test_email_is_sent_over_smtp_with_the_shift_as_icalendar(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, smtp: list[Message]
 ) -> None:
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
+        channel, _ = await channels.create_channel(aconn, "mail", "email", "team@example.com")
     await _one_change(conn, pool, channel.id)
     (message,) = smtp
     assert message["To"] == "team@example.com"
@@ -128,16 +128,16 @@ async def test_the_smtp_server_and_private_targets_come_from_handoff_toml(
     config.write_text(f'smtp_url = "{server}"\nallow_private_targets = true\n')
     monkeypatch.setenv("HANDOFF_CONFIG", str(config))
     async with pool.connection() as aconn:
-        mail, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
-        hook, _ = await notify.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
+        mail, _ = await channels.create_channel(aconn, "mail", "email", "team@example.com")
+        hook, _ = await channels.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
     await _one_change(conn, pool, mail.id)
     assert [m["To"] for m in smtp] == ["team@example.com"]
     config.write_text("allow_private_targets = false\n")
     async with pool.connection() as aconn:
         with pytest.raises(Invalid, match="loopback, link-local or private"):
-            await notify.create_channel(aconn, "again", "webhook", receiver.at("/h"))
+            await channels.create_channel(aconn, "again", "webhook", receiver.at("/h"))
         with pytest.raises(Invalid, match="email channels need HANDOFF_SMTP_URL"):
-            await notify.create_channel(aconn, "mail2", "email", "bo@example.com")
+            await channels.create_channel(aconn, "mail2", "email", "bo@example.com")
     assert hook.target == receiver.at("/h")
 
 
@@ -168,7 +168,7 @@ async def test_private_targets_are_refused_when_saved(
     monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV, raising=False)
     async with pool.connection() as aconn:
         with pytest.raises(Invalid, match="loopback, link-local or private"):
-            await notify.create_channel(aconn, "x", "webhook", target)
+            await channels.create_channel(aconn, "x", "webhook", target)
         assert await notify.list_channels(aconn) == []
 
 
@@ -180,7 +180,7 @@ async def test_a_target_is_checked_again_when_sent(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, "w", "webhook", receiver.at("/h"))
+        channel, _ = await channels.create_channel(aconn, "w", "webhook", receiver.at("/h"))
     monkeypatch.delenv(targets.ALLOW_PRIVATE_ENV)
     await _one_change(conn, pool, channel.id)
     assert receiver.to("/h") == []

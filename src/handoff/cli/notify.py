@@ -15,7 +15,7 @@ from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import run
 from handoff.config import Settings
-from handoff.notify import send
+from handoff.notify import channels, send
 from handoff.notify.probe import send_test
 from handoff.notify.targets import KINDS
 from handoff.store import clock, notify, rotations, users
@@ -36,7 +36,7 @@ def add(
         fail(f"--kind must be webhook, slack or email, got {kind!r}")
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> tuple[notify.Channel, str | None]:
-        return await notify.create_channel(conn, name, kind, target)
+        return await channels.create_channel(conn, name, kind, target)
 
     channel, secret = run(body)
     console.print(output.text(f"added {channel.kind} channel {channel.name!r} ({channel.id})"))
