@@ -65,6 +65,7 @@ from handoff.rotation import (
 
 _INSTANT = timedelta(microseconds=1)
 _OWN_CAUSES = frozenset({"boundary", "scheduled_change"})
+_EDGE_CAUSES = frozenset({"override_started", "override_ended"})
 
 __all__ = [
     "Applied",
@@ -192,7 +193,9 @@ class Event:
     `effective` says whether this row is the instant's on-call change (see the module
     docstring); `effective_from` and `effective_to` are the effective persons just before the
     instant and at it, the same for every event of one instant. `override_id` is the override
-    of an edge, or for other causes the override deciding who is on call after the event.
+    of an edge, or for other causes the override deciding who is on call after the event;
+    `deciding_override_id` the override deciding at the instant, after all its events (None
+    for a conditional override whose person is not on call: it decides nothing).
     """
 
     at: datetime
@@ -206,6 +209,7 @@ class Event:
     effective_to: UUID | None
     override_id: UUID | None = None
     change_id: UUID | None = None
+    deciding_override_id: UUID | None = None  # the override deciding at the instant, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,8 +336,10 @@ class _Instant:
         cause: EventCause = "override_started" if starting else ending
         self.steps.append(_Step(cause, source, target, target[1], override.id))
 
-    def events(self, at: datetime) -> tuple[Event, ...]:
-        """The rows; the last step that changed the effective person is the effective one."""
+    def events(self, at: datetime, own: Participant | None) -> tuple[Event, ...]:
+        """The rows; the last step that changed the effective person is the effective one.
+        `own` is the rotation's own person after the instant."""
+        deciding = self.cover.cover(own)
         last = self.steps[-1].effective_after
         mark = -1
         if last != self.first:
@@ -353,6 +359,7 @@ class _Instant:
                 last,
                 step.override_id,
                 step.change_id,
+                None if deciding is None else deciding.id,
             )
             for index, step in enumerate(self.steps)
         )
@@ -493,7 +500,9 @@ def _walk(
         while ei < len(edges) and edges[ei][0] == at:
             instant.edge(edges[ei][2], rot, starting=edges[ei][1])
             ei += 1
-        yield _Moment(at, instant.events(at), rot, cover.cover(rot.own()), tuple(applied))
+        yield _Moment(
+            at, instant.events(at, rot.own()), rot, cover.cover(rot.own()), tuple(applied)
+        )
 
 
 def _start(inputs: Inputs) -> tuple[_Rotation, Override | None]:
@@ -537,6 +546,8 @@ def segments(
     for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at >= until or len(result) >= limit:
             break
+        if _changes_nothing(moment, rot, cover):
+            continue  # the edge of an override that decides nothing: no split
         if moment.at > begin:
             result.append(_segment(rot, cover, change_id, max(opened, begin), moment.at))
         rot, cover, opened = moment.rotation, moment.cover, moment.at
@@ -544,6 +555,17 @@ def segments(
     if begin < until and len(result) < limit:
         result.append(_segment(rot, cover, change_id, max(opened, begin), until))
     return result
+
+
+def _changes_nothing(moment: _Moment, before: _Rotation, cover: Override | None) -> bool:
+    """Whether an instant holds only override edges after which the same override (or none)
+    decides for the same own person: a conditional override whose person is not on call
+    starting or ending (oncall.md: shifts are split where something changes)."""
+    return (
+        all(e.cause in _EDGE_CAUSES for e in moment.events)
+        and moment.cover == cover
+        and moment.rotation.own() == before.own()
+    )
 
 
 def on_call_at(
@@ -650,4 +672,4 @@ def replace_overrides(
     for o in after.values():
         if o.id not in before or who(before[o.id]) != who(o):
             instant.edge(o, rot, starting=True)
-    return list(instant.events(at)) if instant.steps else []
+    return list(instant.events(at, rot.own())) if instant.steps else []

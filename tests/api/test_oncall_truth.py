@@ -4,8 +4,15 @@ never backdated; "now" is not rounded to a minute; the past is the record."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from handoff.store import rotations
+from handoff.web import oncall_view
 
 from .conftest import T0, Api
 from .test_overrides import H, _add, _path, _z, oc, set_now
@@ -146,4 +153,36 @@ def test_deleting_a_user_keeps_the_past_they_covered(oc: Api) -> None:
         (bo, _z(T0 + 3 * H), _z(boundary)),  # split at the boundary recorded under it
         (bo, _z(boundary), _z(deleted_at)),
         (cy, _z(deleted_at), _z(datetime(2026, 3, 4, 8, tzinfo=T0.tzinfo))),
+    ]
+
+
+def test_the_web_list_and_the_plans_show_the_effective_truth(oc: Api) -> None:
+    """Defect 6: the rotation list (the web's) read the stored state alone and showed Ann
+    under Bo's override. Issue 23 item 4: a conditional override whose person is not on
+    call is marked as deciding nothing, and does not split the shifts."""
+    ann, bo, rotation = _rotation(oc)
+    cy = oc.user("Cy")
+    _add(oc, rotation, T0 - H, T0 + H, user_id=bo)
+    idle = _add(oc, rotation, T0 + 2 * H, T0 + 4 * H, user_id=bo, replaces_user_id=cy)
+    live = _add(oc, rotation, T0 + 5 * H, T0 + 6 * H, user_id=cy, replaces_user_id=ann)
+
+    async def read() -> tuple[Any, Any]:
+        async with await AsyncConnection.connect(oc.db_url) as conn:
+            listed = await rotations.list_rotations(conn, now=T0, limit=10)
+            found = await rotations.get(conn, UUID(rotation["id"]), now=T0)
+            return listed.items, await oncall_view.plans(conn, found, T0)
+
+    listed, plans = asyncio.run(read())
+    assert [(r.on_call_user_id, r.rotation_on_call_user_id) for r in listed] == [
+        (UUID(bo), UUID(ann))
+    ]
+    marks = {str(row.override.id): row.not_in_effect for row in plans.overrides}
+    assert marks[idle["id"]] == "not in effect: Cy is not on call then"
+    assert marks[live["id"]] is None
+    items = oc.reader.get(
+        f"/api/v1/rotations/{rotation['id']}/shifts",
+        params={"since": _z(T0 + H), "until": _z(T0 + 5 * H)},
+    ).json()["items"]
+    assert [(i["user_id"], i["start"], i["end"]) for i in items] == [
+        (ann, _z(T0 + H), _z(T0 + 5 * H))  # not split at the idle override's edges
     ]

@@ -11,6 +11,7 @@ shift lasts until the next recorded row, its person the one the row recorded as 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -110,14 +111,22 @@ async def _recorded(
             {"rotation_ids": list(rotation_ids), "before": now, "since": since, "until": until},
         )
         rows = await cur.fetchall()
-    by_rotation: dict[UUID, list[tuple[datetime, UUID | None, UUID | None]]] = {}
-    for rotation_id, at, user_id, override_id in rows:
-        by_rotation.setdefault(rotation_id, []).append((at, user_id, override_id))
+    by_rotation: dict[UUID, list[tuple[datetime, UUID | None, UUID | None, bool]]] = {}
+    for rotation_id, at, user_id, override_id, edge in rows:
+        by_rotation.setdefault(rotation_id, []).append((at, user_id, override_id, edge))
     result: dict[UUID, list[Shift]] = {}
     for rotation_id, found in by_rotation.items():
         # Several rows at one instant (a boundary and an override edge): the last one says
-        # who is on call from then on.
-        last = [r for i, r in enumerate(found) if i + 1 == len(found) or found[i + 1][0] != r[0]]
+        # who is on call from then on; an instant of override edges only that changed
+        # neither who nor which override decides does not split (oncall.segments' rule).
+        last: list[tuple[datetime, UUID | None, UUID | None]] = []
+        for at, group in itertools.groupby(found, key=lambda r: r[0]):
+            rows_at = list(group)
+            _, user_id, override_id, _ = rows_at[-1]
+            only_edges = all(r[3] for r in rows_at)
+            if last and only_edges and last[-1][1:] == (user_id, override_id):
+                continue
+            last.append((at, user_id, override_id))
         ends = [r[0] for r in last[1:]] + [now]
         result[rotation_id] = [
             Shift(user_id, at, end, override_id)

@@ -165,6 +165,7 @@ class HistoryRow:
     change_id: UUID | None = None
     on_call_user_id: UUID | None = None  # who is on call after the row (the effective person)
     on_call_user_name: str | None = None
+    on_call_override_id: UUID | None = None  # the override deciding after the row, if any
 
     def as_json(self) -> dict[str, object]:
         """The row as handoff_save_v1 reads it (jsonb_to_recordset)."""
@@ -182,6 +183,7 @@ class HistoryRow:
             "change_id": _text(self.change_id),
             "on_call_user_id": _text(self.on_call_user_id),
             "on_call_user_name": self.on_call_user_name,
+            "on_call_override_id": _text(self.on_call_override_id),
         }
 
 
@@ -216,9 +218,9 @@ def _handoff_row(
     rows: Sequence[ParticipantRow],
     h: rotation.Handoff,
     effective: bool,
-    on_call: UUID | None,
+    on_call: OnCall,
 ) -> HistoryRow:
-    """A row of the rotation's own person; `on_call` is the effective person after it."""
+    """A row of the rotation's own person; `on_call` is who is on call after it."""
     source = h.from_participant
     return HistoryRow(
         h.at,
@@ -230,8 +232,9 @@ def _handoff_row(
         h.to_participant.user_id,
         _name(locked, rows, h.to_participant.user_id),
         effective,
-        on_call_user_id=on_call,
-        on_call_user_name=_name(locked, rows, on_call),
+        on_call_user_id=on_call[0],
+        on_call_user_name=_name(locked, rows, on_call[0]),
+        on_call_override_id=on_call[1],
     )
 
 
@@ -248,10 +251,10 @@ def _own_rows(
         return _emptied(before, after)
     if not before.overrides:
         return tuple(
-            _handoff_row(before, rows, h, True, h.to_participant.user_id) for h in handoffs
+            _handoff_row(before, rows, h, True, (h.to_participant.user_id, None)) for h in handoffs
         )
     on_call = _on_call(after)
-    effective = _on_call(before) != on_call
+    effective = _on_call(before)[0] != on_call[0]
     return tuple(_handoff_row(before, rows, h, effective, on_call) for h in handoffs)
 
 
@@ -259,9 +262,9 @@ def _emptied(before: Locked, after: Locked) -> tuple[HistoryRow, ...]:
     """The row of the last participant leaving: from the rotation's own person to nobody."""
     assert before.state is not None
     source = next(p for p in before.participants if p.id == before.state.participant_id)
-    on_call = _on_call(after) if before.overrides else None
+    on_call: OnCall = _on_call(after) if before.overrides else (None, None)
     cause = "participant_removed" if len(before.participants) == 1 else "participants_replaced"
-    effective = (_on_call(before) if before.overrides else source.user_id) != on_call
+    effective = (_on_call(before)[0] if before.overrides else source.user_id) != on_call[0]
     return (
         HistoryRow(
             before.now,
@@ -273,8 +276,9 @@ def _emptied(before: Locked, after: Locked) -> tuple[HistoryRow, ...]:
             None,
             None,
             effective,
-            on_call_user_id=on_call,
-            on_call_user_name=_name(before, before.participants, on_call),
+            on_call_user_id=on_call[0],
+            on_call_user_name=_name(before, before.participants, on_call[0]),
+            on_call_override_id=on_call[1],
         ),
     )
 
@@ -294,6 +298,7 @@ def _event_row(locked: Locked, rows: Sequence[ParticipantRow], e: oncall.Event) 
         e.change_id,
         e.effective_to,
         _name(locked, rows, e.effective_to),
+        e.deciding_override_id,
     )
 
 
@@ -369,7 +374,7 @@ def _advanced(locked: Locked) -> Settled:
             locked.participants,
             h,
             h.from_participant.user_id != h.to_participant.user_id,
-            h.to_participant.user_id,
+            (h.to_participant.user_id, None),
         )
         for h in change.handoffs
         if h.from_participant is not None
@@ -550,12 +555,15 @@ async def commit(
     return tuple(rows)
 
 
-def _on_call(locked: Locked) -> UUID | None:
+OnCall = tuple[UUID | None, UUID | None]  # who is on call, and the override that decides
+
+
+def _on_call(locked: Locked) -> OnCall:
     try:
         found = oncall.on_call_at(locked.inputs(), locked.now)
     except ValueError:
         found = None
-    return found.user_id if found else None
+    return (found.user_id, found.override_id) if found else (None, None)
 
 
 def next_run_at(locked: Locked) -> datetime | None:

@@ -26,6 +26,7 @@ from handoff.web import views, words
 from handoff.web.oncall_form import zone_or_utc
 
 PREVIEW_SHIFTS = 8
+IDLE_WALK = 1000  # pieces walked to tell a conditional override decides nothing; more: unsaid
 # The id the preview gives a change not yet saved (never a stored id: those are random).
 UNSAVED = UUID(int=0)
 
@@ -36,6 +37,7 @@ class OverrideRow:
     who: str  # the person on call instead, or "nobody"
     replaces: str | None  # only while this person is the rotation's own on-call person
     in_force: bool
+    not_in_effect: str | None = None  # why a conditional override decides nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +79,40 @@ async def plans(conn: AsyncConnection[Any], rotation: rotations.Rotation, now: d
     ids += [u for c in pending.items for u in c.participants or []]
     names = await _names(conn, ids)
     zone = zone_or_utc(rotation.time_zone)
+    readings = await inputs.read(conn, [rotation.id])
+    idle = set() if not readings else await asyncio.to_thread(_idle, readings[0], found.items)
     override_rows = [
         OverrideRow(
             o,
             _name(names, o.user_id),
             None if o.replaces_user_id is None else _name(names, o.replaces_user_id),
             o.phase(now) == "in force",
+            f"not in effect: {_name(names, o.replaces_user_id)} is not on call then"
+            if o.id in idle
+            else None,
         )
         for o in found.items
     ]
     change_rows = [ChangeRow(c, summary(c, names, zone)) for c in pending.items]
     return Plans(override_rows, change_rows)
+
+
+def _idle(reading: inputs.Reading, listed: list[overrides.Override]) -> set[UUID]:
+    """The conditional overrides that decide nothing from now to their end: the person they
+    replace is not the rotation's own on-call person at any time in it (issue 23)."""
+    idle: set[UUID] = set()
+    for o in listed:
+        if o.replaces_user_id is None:
+            continue
+        try:
+            pieces = oncall.segments(
+                reading.inputs, max(o.start, reading.now), o.end, limit=IDLE_WALK
+            )
+        except ValueError:  # a grid written around validation: nothing to say
+            continue
+        if 0 < len(pieces) < IDLE_WALK and all(p.override_id != o.id for p in pieces):
+            idle.add(o.id)
+    return idle
 
 
 def summary(change: changes.Change, names: dict[UUID, str], time_zone: str) -> str:

@@ -1,10 +1,11 @@
 -- One on-call truth (issue 20): a history row carries who is on call after it, as recorded
--- (id and name), so the past is read from the record alone, forever: no join to overrides (a
+-- (id and name, and the override that decides then), so the past is read from the record alone, forever: no join to overrides (a
 -- deleted user's ended overrides may go) nor to users (names change). The write path and the
 -- engine write it with every row (handoff_save_v1, redefined here with the two fields).
 ALTER TABLE handoffs
     ADD COLUMN on_call_user_id uuid,
-    ADD COLUMN on_call_user_name text;
+    ADD COLUMN on_call_user_name text,
+    ADD COLUMN on_call_override_id uuid;  -- the override deciding after it, if one does
 
 -- "Now" is the request's instant, not a minute (oncall.md): an override ended now ends there,
 -- one that comes into force at a request starts there. Typed times stay whole minutes (the
@@ -64,7 +65,9 @@ SET on_call_user_id = CASE WHEN h.override_id IS NULL
     on_call_user_name = CASE WHEN h.override_id IS NULL
                                   OR h.cause IN ('override_started', 'override_ended',
                                                  'user_deleted')
-                             THEN h.to_user_name ELSE u.name END
+                             THEN h.to_user_name ELSE u.name END,
+    on_call_override_id = CASE WHEN h.cause IN ('override_ended', 'user_deleted') THEN NULL
+                               ELSE h.override_id END
 FROM handoffs h2
 LEFT JOIN overrides o ON o.id = h2.override_id
 LEFT JOIN users u ON u.id = o.user_id
@@ -111,16 +114,18 @@ BEGIN
         INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,
                               from_participant_id, to_participant_id, from_user_id,
                               from_user_name, to_user_id, to_user_name, effective,
-                              override_id, change_id, on_call_user_id, on_call_user_name)
+                              override_id, change_id, on_call_user_id, on_call_user_name,
+                              on_call_override_id)
         SELECT v_rotation, h.at, v_processed_at, h.cause, p ->> 'engine',
                h.from_participant_id, h.to_participant_id, h.from_user_id, h.from_user_name,
                h.to_user_id, h.to_user_name, h.effective, h.override_id, h.change_id,
-               h.on_call_user_id, h.on_call_user_name
+               h.on_call_user_id, h.on_call_user_name, h.on_call_override_id
         FROM jsonb_to_recordset(p -> 'handoffs')
              AS h(at timestamptz, cause text, from_participant_id uuid,
                   to_participant_id uuid, from_user_id uuid, from_user_name text,
                   to_user_id uuid, to_user_name text, effective boolean, override_id uuid,
-                  change_id uuid, on_call_user_id uuid, on_call_user_name text)
+                  change_id uuid, on_call_user_id uuid, on_call_user_name text,
+                  on_call_override_id uuid)
         WHERE (SELECT ok FROM go)
         ON CONFLICT DO NOTHING
     )

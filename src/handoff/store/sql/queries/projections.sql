@@ -2,10 +2,10 @@
 -- The timeline rows that shape the recorded shifts of a window, for each of the given
 -- rotations: from the last one at or before `since` to the first one at or after `until`, all
 -- before `before` (the request's instant: after it is the projection's). Each with who was
--- recorded on call after it, and the override that decided then.
-SELECT h.rotation_id, h.boundary_at, h.on_call_user_id,
-       CASE WHEN h.cause IN ('override_ended', 'user_deleted') THEN NULL
-            ELSE h.override_id END AS override_id
+-- recorded on call after it, the override that decided then, and whether it is an override's
+-- edge (one that changed nothing does not split a shift).
+SELECT h.rotation_id, h.boundary_at, h.on_call_user_id, h.on_call_override_id,
+       h.cause IN ('override_started', 'override_ended') AS edge
 FROM unnest(%(rotation_ids)s::uuid[]) AS wanted (id)
 JOIN handoffs h ON h.rotation_id = wanted.id
 WHERE h.boundary_at < %(before)s
