@@ -186,3 +186,22 @@ def test_the_web_list_and_the_plans_show_the_effective_truth(oc: Api) -> None:
     assert [(i["user_id"], i["start"], i["end"]) for i in items] == [
         (ann, _z(T0 + H), _z(T0 + 5 * H))  # not split at the idle override's edges
     ]
+
+
+def test_a_row_written_by_plain_sql_reads_as_its_own_person(oc: Api) -> None:
+    """A history row written around the write path (the GoAlert import's `imported`) names
+    only its own persons: the past reads them as on call."""
+    ann, bo, rotation = _rotation(oc)
+    oc.sql(
+        "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+        " to_user_id, to_user_name) VALUES (%s, %s, %s, 'imported', 'api', %s, 'Bo')",
+        rotation["id"],
+        T0 - 2 * H,
+        T0 - 2 * H,
+        bo,
+    )
+    items = oc.reader.get(
+        f"/api/v1/rotations/{rotation['id']}/shifts",
+        params={"since": _z(T0 - 2 * H), "until": _z(T0 + H)},
+    ).json()["items"]
+    assert [(i["user_id"], i["start"]) for i in items] == [(bo, _z(T0 - 2 * H)), (ann, _z(T0))]

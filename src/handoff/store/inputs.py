@@ -30,7 +30,6 @@ class Reading:
     """One rotation's inputs, as read at `now` (the engine's clock, in the same statement)."""
 
     rotation_id: UUID
-    name: str
     inputs: oncall.Inputs
     now: datetime
 
@@ -41,7 +40,7 @@ async def read(conn: AsyncConnection[Any], rotation_ids: Sequence[UUID] | None) 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(Q["oncall_inputs"], {"rotation_ids": ids})
         rows = await cur.fetchall()
-    return [Reading(row["id"], row["name"], _inputs(row), row["now"]) for row in rows]
+    return [Reading(row["id"], _inputs(row), row["now"]) for row in rows]
 
 
 def _inputs(row: dict[str, Any]) -> oncall.Inputs:

@@ -1,14 +1,16 @@
 """The one write path of a rotation: lock, catch up, apply the rule, save and schedule.
 
-Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, user deletion, the GoAlert
-import) calls `write()`: it locks the rotation (the rotation row, then its state row, then its
-schedule row: the one lock order), reads the engine's clock (the database's `handoff_now()`),
-the rotation's overrides and pending scheduled changes in the same round trip, and catches up
-(engine.md, "Every writer catches up first"; oncall.md): every boundary, scheduled change and
-override edge since the rotation was last brought up to date is recorded, in time order, by
-the one pure projection (`handoff.oncall.catch_up`). Only then is the writer's edit applied to
-the caught-up rotation with the pure rules, and the participants, the state, the history and
-the next run time (the earliest of the next handoff, override edge and pending change) are
+Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, overrides, scheduled
+changes, user deletion, the GoAlert import) calls `write()`: it locks the rotation (the
+rotation row, then its state row, then its schedule row: the one lock order), reads the
+engine's clock (the database's `handoff_now()`), the rotation's overrides and pending
+scheduled changes in the same round trip, and catches up (engine.md, "Every writer catches up
+first"; oncall.md): every boundary, scheduled change and override edge since the rotation was
+last brought up to date is recorded, in time order, by the one pure projection
+(`handoff.oncall.catch_up`). Only then is the writer's edit applied to the caught-up rotation
+with the pure rules (an override that comes into force or stops deciding at this instant is
+recorded at it, `oncall.replace_overrides`), and the participants, the state, the history
+and the next run time (the earliest of the next handoff, override edge and pending change) are
 written. The batch engine, which locks every rotation in one statement, shares `settle()` and
 `commit()`.
 

@@ -4,7 +4,7 @@
 -- whatever their number: the grid fields, the state, the participants in order, the
 -- overrides that end after the state's shift start and the pending scheduled changes
 -- (handoff_oncall_inputs_v1, which the write path reads too), and the engine's clock.
-SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone,
+SELECT r.id, r.type, r.shift_length, r.start_at, r.time_zone,
        st.position, st.participant_id, st.shift_start,
        p.ids, p.user_ids, i.overrides, i.changes, handoff_now() AS now
 FROM rotations r
