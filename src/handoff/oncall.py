@@ -26,7 +26,7 @@ Every function raises ValueError when the rotation's stored grid fields are inva
 How the engine calls it, in the rotation's transaction, with `now` the database's clock:
 
     settled = rotation.reconcile(state, participants, grid_changed_at, now)  # plain-SQL repairs
-    result = catch_up(config, settled.state, participants, overrides, pending, now,
+    result = catch_up(Inputs(config, settled.state, participants, overrides, pending), now,
                       after=last_run)
     # Write result.config, result.state and result.participants (ids included: newcomers'
     # ids are uuid5(change id, position), so every engine and retry writes the same rows);
@@ -35,13 +35,13 @@ How the engine calls it, in the rotation's transaction, with `now` the database'
     # applied with its `skipped` note (logged). If a change edited the grid, record
     # grid_changed_at = its Applied.at, not the processing time, or the next reconcile would
     # restart the shift. Then schedule the next run:
-    wake = next_wake(result.config, result.state, result.participants, overrides,
-                     [c for c in pending if c.id not in applied_ids], now)  # None: never
+    wake = next_wake(Inputs(result.config, result.state, result.participants, overrides,
+                            [c for c in pending if c.id not in applied_ids]), now)  # None: never
 
 `last_run` is the instant the rotation was last brought up to date (the previous run's `now`):
 override edges at or before it were recorded then, so catch_up reports only later ones.
 Boundaries and changes need no such bound: the state and the pending list say what is done.
-Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the same inputs.
+Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the same `Inputs`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ from handoff.rotation import (
 
 _INSTANT = timedelta(microseconds=1)
 _OWN_CAUSES = frozenset({"boundary", "scheduled_change"})
+_EDGE_CAUSES = frozenset({"override_started", "override_ended"})
 
 __all__ = [
     "Applied",
@@ -73,6 +74,7 @@ __all__ = [
     "Config",
     "Event",
     "EventCause",
+    "Inputs",
     "OnCall",
     "Override",
     "ScheduledChange",
@@ -81,10 +83,13 @@ __all__ = [
     "events",
     "next_wake",
     "on_call_at",
+    "replace_overrides",
     "segments",
 ]
 
-EventCause = Literal["boundary", "scheduled_change", "override_started", "override_ended"]
+EventCause = Literal[
+    "boundary", "scheduled_change", "override_started", "override_ended", "user_deleted"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,29 @@ def _grid(type: str, shift_length: int, start: datetime, time_zone: str) -> Grid
 
 
 @dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything that decides who is on call in one rotation, as one value.
+
+    Every function of this module takes it whole, and the store reads it for one or many
+    rotations in one statement (`handoff.store.inputs`): a new rule (active hours, schedules)
+    adds a field here, not a parameter to every caller. `overrides` are the rotation's
+    overrides that matter from the state's `shift_start` on; `changes` its pending scheduled
+    changes.
+    """
+
+    config: Config
+    state: State | None
+    participants: tuple[Participant, ...]
+    overrides: tuple[Override, ...] = ()
+    changes: tuple[ScheduledChange, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Callers may pass lists; the value stays hashable and immutable.
+        for name in ("participants", "overrides", "changes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A piece of the timeline in which nothing changes.
 
@@ -166,7 +194,9 @@ class Event:
     `effective` says whether this row is the instant's on-call change (see the module
     docstring); `effective_from` and `effective_to` are the effective persons just before the
     instant and at it, the same for every event of one instant. `override_id` is the override
-    of an edge, or for other causes the override deciding who is on call after the event.
+    of an edge, or for other causes the override deciding who is on call after the event;
+    `deciding_override_id` the override deciding at the instant, after all its events (None
+    for a conditional override whose person is not on call: it decides nothing).
     """
 
     at: datetime
@@ -180,6 +210,7 @@ class Event:
     effective_to: UUID | None
     override_id: UUID | None = None
     change_id: UUID | None = None
+    deciding_override_id: UUID | None = None  # the override deciding at the instant, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +318,14 @@ class _Instant:
             )
         )
 
-    def edge(self, override: Override, rot: _Rotation, *, starting: bool) -> None:
+    def edge(
+        self,
+        override: Override,
+        rot: _Rotation,
+        *,
+        starting: bool,
+        ending: EventCause = "override_ended",
+    ) -> None:
         """An override starts or ends: the row's persons are the effective ones."""
         own = rot.own()
         source = self.cover.person(own)
@@ -296,11 +334,13 @@ class _Instant:
         else:
             self.cover.active.remove(override)
         target = self.cover.person(own)
-        cause: EventCause = "override_started" if starting else "override_ended"
+        cause: EventCause = "override_started" if starting else ending
         self.steps.append(_Step(cause, source, target, target[1], override.id))
 
-    def events(self, at: datetime) -> tuple[Event, ...]:
-        """The rows; the last step that changed the effective person is the effective one."""
+    def events(self, at: datetime, own: Participant | None) -> tuple[Event, ...]:
+        """The rows; the last step that changed the effective person is the effective one.
+        `own` is the rotation's own person after the instant."""
+        deciding = self.cover.cover(own)
         last = self.steps[-1].effective_after
         mark = -1
         if last != self.first:
@@ -320,6 +360,7 @@ class _Instant:
                 last,
                 step.override_id,
                 step.change_id,
+                None if deciding is None else deciding.id,
             )
             for index, step in enumerate(self.steps)
         )
@@ -336,9 +377,9 @@ class _Moment:
     applied: tuple[Applied, ...]
 
 
-def _initial(config: Config, state: State | None, participants: Sequence[Participant]) -> _Rotation:
+def _initial(inputs: Inputs) -> _Rotation:
     """The rotation as stored, normalised as rotation.advance does (positions wrap)."""
-    ps = tuple(participants)
+    config, state, ps = inputs.config, inputs.state, inputs.participants
     if state is not None and not ps:
         state = None
     if state is not None and not 0 <= state.position < len(ps):
@@ -460,21 +501,18 @@ def _walk(
         while ei < len(edges) and edges[ei][0] == at:
             instant.edge(edges[ei][2], rot, starting=edges[ei][1])
             ei += 1
-        yield _Moment(at, instant.events(at), rot, cover.cover(rot.own()), tuple(applied))
+        yield _Moment(
+            at, instant.events(at, rot.own()), rot, cover.cover(rot.own()), tuple(applied)
+        )
 
 
-def _start(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-) -> tuple[_Rotation, Override | None]:
+def _start(inputs: Inputs) -> tuple[_Rotation, Override | None]:
     """The rotation as stored and the override deciding at `shift_start`."""
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     cover = _Cover()
     if rot.state is not None:
         at = rot.state.shift_start
-        cover.active = [o for o in overrides if o.start <= at < o.end]
+        cover.active = [o for o in inputs.overrides if o.start <= at < o.end]
     return rot, cover.cover(rot.own())
 
 
@@ -488,11 +526,7 @@ def _segment(
 
 
 def segments(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     since: datetime,
     until: datetime,
     *,
@@ -506,13 +540,15 @@ def segments(
     the state's `shift_start` (before it is the history's), so asking from `shift_start`
     gives every piece its true start. Raises ValueError if the stored grid is invalid.
     """
-    rot, cover = _start(config, state, participants, overrides)
+    rot, cover = _start(inputs)
     begin = since if rot.state is None else max(since, rot.state.shift_start)
     result: list[Segment] = []
     opened, change_id = begin, None
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at >= until or len(result) >= limit:
             break
+        if _changes_nothing(moment, rot, cover):
+            continue  # the edge of an override that decides nothing: no split
         if moment.at > begin:
             result.append(_segment(rot, cover, change_id, max(opened, begin), moment.at))
         rot, cover, opened = moment.rotation, moment.cover, moment.at
@@ -522,16 +558,23 @@ def segments(
     return result
 
 
+def _changes_nothing(moment: _Moment, before: _Rotation, cover: Override | None) -> bool:
+    """Whether an instant holds only override edges after which the same override (or none)
+    decides for the same own person: a conditional override whose person is not on call
+    starting or ending (oncall.md: shifts are split where something changes)."""
+    return (
+        all(e.cause in _EDGE_CAUSES for e in moment.events)
+        and moment.cover == cover
+        and moment.rotation.own() == before.own()
+    )
+
+
 def on_call_at(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     at: datetime,
 ) -> OnCall | None:
     """Who is on call at `at`; None before the state's `shift_start` (ask the history)."""
-    found = segments(config, state, participants, overrides, changes, at, at + _INSTANT, limit=1)
+    found = segments(inputs, at, at + _INSTANT, limit=1)
     if not found:
         return None
     piece = found[0]
@@ -539,20 +582,16 @@ def on_call_at(
 
 
 def events(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     after: datetime,
     until: datetime,
     *,
     limit: int = 100_000,
 ) -> list[Event]:
     """The rows the history will get in (after, until], in order, at most `limit` of them."""
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     result: list[Event] = []
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at > until or len(result) >= limit:
             break
         if moment.at > after:
@@ -561,11 +600,7 @@ def events(
 
 
 def catch_up(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     now: datetime,
     *,
     after: datetime,
@@ -577,10 +612,10 @@ def catch_up(
     rotation was last brought up to date. Without overrides and changes this is
     `rotation.advance`.
     """
-    rot = _initial(config, state, participants)
+    rot = _initial(inputs)
     rows: list[Event] = []
     applied: list[Applied] = []
-    for moment in _walk(rot, overrides, changes):
+    for moment in _walk(rot, inputs.overrides, inputs.changes):
         if moment.at > now:
             break
         rot = moment.rotation
@@ -590,11 +625,7 @@ def catch_up(
 
 
 def next_wake(
-    config: Config,
-    state: State | None,
-    participants: Sequence[Participant],
-    overrides: Sequence[Override],
-    changes: Sequence[ScheduledChange],
+    inputs: Inputs,
     after: datetime,
 ) -> datetime | None:
     """When the rotation next needs the engine, given it is up to date at `after`.
@@ -604,10 +635,42 @@ def next_wake(
     nobody (a conditional override whose user is not on call): its start and end are history
     rows too. None when nothing will ever happen.
     """
-    rot = _initial(config, state, participants)
-    due = [c.effective_at for c in changes]
+    rot = _initial(inputs)
+    due = [c.effective_at for c in inputs.changes]
     if rot.state is not None:
         due.append(first_boundary(rot.grid, rot.state.shift_start))
         after = max(after, rot.state.shift_start)
-    due += (t for o in overrides if o.start < o.end for t in (o.start, o.end) if t > after)
+    due += (t for o in inputs.overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)
+
+
+def replace_overrides(
+    inputs: Inputs,
+    overrides: Sequence[Override],
+    at: datetime,
+    *,
+    ending: EventCause = "override_ended",
+) -> list[Event]:
+    """The rows of a writer replacing the rotation's overrides at `at` (the inputs caught up
+    to `at`): an override that comes into force at `at` starts there, one that stops being in
+    force ends there (oncall.md: recorded at the request, never backdated). Overrides in force
+    on both sides, unchanged in who they name, make no row. `ending` is the cause of the
+    rows of those that end (`user_deleted` when deleting a user ends them)."""
+    rot = _initial(inputs)
+
+    def in_force(found: Sequence[Override]) -> dict[UUID, Override]:
+        return {o.id: o for o in found if o.start <= at < o.end}
+
+    def who(o: Override) -> tuple[UUID | None, UUID | None]:
+        return o.user_id, o.replaces_user_id
+
+    before, after = in_force(inputs.overrides), in_force(overrides)
+    cover = _Cover(list(before.values()))
+    instant = _Instant(cover, cover.person(rot.own())[1])
+    for o in before.values():
+        if o.id not in after or who(after[o.id]) != who(o):
+            instant.edge(o, rot, starting=False, ending=ending)
+    for o in after.values():
+        if o.id not in before or who(before[o.id]) != who(o):
+            instant.edge(o, rot, starting=True)
+    return list(instant.events(at, rot.own())) if instant.steps else []

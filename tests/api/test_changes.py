@@ -76,16 +76,23 @@ def test_create_and_get(oc: Api) -> None:
     assert nobody["changes"] == {"participants": []}
 
 
-def test_a_change_enqueues_the_rotation(oc: Api) -> None:
+def test_a_change_schedules_the_rotation_in_its_write(oc: Api) -> None:
+    """The write path sets the rotation's next run to the change's instant itself (no job
+    is needed to notice it); deleting the change moves it back to the next handoff."""
     rotation = oc.rotation("primary", [oc.user("Ann")])
-    oc.sql("DELETE FROM procrastinate_jobs")
-    oc.sql("UPDATE rotation_schedule SET job_id = NULL, dispatched_at = NULL")
-    _add(oc, rotation, T0 + DAY, shift_length=2)
-    jobs = oc.sql(
-        "SELECT count(*) AS n FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
-        f"rotation:{rotation['id']}",
-    )
-    assert jobs[0]["n"] == 1
+
+    def next_run() -> datetime:
+        rows = oc.sql(
+            "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", rotation["id"]
+        )
+        value: datetime = rows[0]["next_run_at"]
+        return value
+
+    boundary = next_run()
+    change = _add(oc, rotation, T0 + timedelta(hours=1), shift_length=2)
+    assert next_run() == T0 + timedelta(hours=1) < boundary
+    assert oc.admin.delete(_path(rotation, change["id"])).status_code == 204
+    assert next_run() == boundary
 
 
 def test_invalid_changes_are_422_naming_the_field(oc: Api) -> None:

@@ -198,8 +198,8 @@ def test_a_conditional_override_covers_only_its_person(api: Api) -> None:
     assert [(i["user_id"], i["start"], i["end"], i["override_id"]) for i in items] == [
         (people["Ann"], _z(T0), _z(DAY1 - 2 * H), None),
         (people["Cy"], _z(DAY1 - 2 * H), _z(DAY1), cover),
-        (people["Bo"], _z(DAY1), _z(DAY1 + 2 * H), None),
-        (people["Bo"], _z(DAY1 + 2 * H), _z(DAY2), None),
+        # the override ends where it decides nothing: no split (issue 23 item 4)
+        (people["Bo"], _z(DAY1), _z(DAY2), None),
     ]
 
 
@@ -212,13 +212,14 @@ def test_past_shifts_read_the_recorded_timeline_with_its_overrides(api: Api) -> 
     """The engine recorded Cy's cover (its edges, as override rows) and then the boundary:
     the past is read from those rows, the override's person while it decided."""
     people, rotation, covers, _ = _setup(api)
-    for at, cause, to in (
-        (T0 + H, "override_started", "Cy"),
-        (T0 + 3 * H, "override_ended", "Ann"),
+    for at, cause, to, deciding in (
+        (T0 + H, "override_started", "Cy", covers),
+        (T0 + 3 * H, "override_ended", "Ann", None),
     ):
         api.sql(
             "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
-            " override_id, to_user_id, to_user_name) VALUES (%s, %s, %s, %s, 'queue', %s, %s, %s)",
+            " override_id, to_user_id, to_user_name, on_call_user_id, on_call_user_name,"
+            " on_call_override_id) VALUES (%s, %s, %s, %s, 'queue', %s, %s, %s, %s, %s, %s)",
             rotation["id"],
             at,
             at,
@@ -226,6 +227,9 @@ def test_past_shifts_read_the_recorded_timeline_with_its_overrides(api: Api) -> 
             covers,
             people[to],
             to,
+            people[to],
+            to,
+            deciding,
         )
     set_now(api, DAY1 + H)
     asyncio.run(_engine(api.db_url, rotation["id"]))  # crosses the boundary at DAY1: Bo

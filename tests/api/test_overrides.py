@@ -84,8 +84,18 @@ def test_create_get_and_truncation(oc: Api) -> None:
     _add(oc, rotation, T0 - 3 * H, T0 + H, user_id=bo)
 
 
-def test_a_change_to_an_override_enqueues_the_rotation(oc: Api) -> None:
+def test_a_change_to_an_override_schedules_the_rotation_in_its_write(oc: Api) -> None:
+    """The write path schedules the rotation's next run itself (the earliest of its next
+    handoff and override edge); only a plain-SQL write of an override enqueues it."""
     rotation = oc.rotation("primary", [oc.user("Ann")])
+    boundary = datetime(2026, 3, 3, 8, tzinfo=UTC)  # 09:00 in Berlin
+
+    def next_run() -> datetime:
+        rows = oc.sql(
+            "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", rotation["id"]
+        )
+        value: datetime = rows[0]["next_run_at"]
+        return value
 
     def jobs() -> int:
         rows = oc.sql(
@@ -95,20 +105,19 @@ def test_a_change_to_an_override_enqueues_the_rotation(oc: Api) -> None:
         )
         return int(rows[0]["n"])
 
-    def forget_jobs() -> None:
-        oc.sql("DELETE FROM procrastinate_jobs")
-        oc.sql("UPDATE rotation_schedule SET job_id = NULL, dispatched_at = NULL")
-
-    forget_jobs()
+    oc.sql("DELETE FROM procrastinate_jobs")
+    oc.sql("UPDATE rotation_schedule SET job_id = NULL, dispatched_at = NULL")
+    assert next_run() == boundary
     created = _add(oc, rotation, T0 + H, T0 + 2 * H)
-    assert jobs() == 1
-    forget_jobs()
+    assert next_run() == T0 + H
     oc.admin.patch(_path(rotation, created["id"]), json={"note": "only a note"})
-    assert jobs() == 0  # bookkeeping only: the engine has nothing to do
-    oc.admin.patch(_path(rotation, created["id"]), json={"end": _z(T0 + 3 * H)})
-    assert jobs() == 1
-    forget_jobs()
+    oc.admin.patch(_path(rotation, created["id"]), json={"start": _z(T0 + 3 * H / 2)})
+    assert next_run() == T0 + 3 * H / 2
     assert oc.admin.delete(_path(rotation, created["id"])).status_code == 204
+    assert next_run() == boundary
+    assert jobs() == 0  # no job was needed: each write scheduled the rotation itself
+    again = _add(oc, rotation, T0 + H, T0 + 2 * H)
+    oc.sql("UPDATE overrides SET end_at = %s WHERE id = %s", T0 + 3 * H, again["id"])
     assert jobs() == 1
 
 
@@ -226,7 +235,7 @@ def test_delete_removes_a_future_override_and_ends_one_in_force(oc: Api) -> None
     set_now(oc, T0 + timedelta(minutes=10, seconds=5))
     assert oc.admin.delete(_path(rotation, in_force["id"])).status_code == 204
     ended = oc.reader.get(_path(rotation, in_force["id"])).json()
-    assert ended["end"] == _z(T0 + timedelta(minutes=11))  # the end of the current minute
+    assert ended["end"] == _z(T0 + timedelta(minutes=10, seconds=5))  # the request's instant
     set_now(oc, T0 + H)
     gone = oc.admin.delete(_path(rotation, in_force["id"]))
     assert "history" in _problem(gone, 409)["detail"]
@@ -296,8 +305,11 @@ def test_deleting_a_user_deletes_their_overrides_and_ends_the_one_in_force(oc: A
     in_force = _add(oc, rotation, T0 - H, T0 + H, user_id=bo, note="Bo covers Ann")
     future = _add(oc, rotation, T0 + 2 * H, T0 + 3 * H, user_id=cy, replaces_user_id=bo)
     kept = _add(oc, rotation, T0 + 4 * H, T0 + 5 * H, user_id=cy)
+    deleted_at = T0 + timedelta(minutes=10, seconds=3)
+    set_now(oc, deleted_at)
     assert oc.admin.delete(f"/api/v1/users/{bo}").status_code == 204
-    assert oc.reader.get(_path(rotation, in_force["id"])).status_code == 404
+    ended = oc.reader.get(_path(rotation, in_force["id"])).json()  # ended now: history
+    assert (ended["end"], ended["user_id"]) == (_z(deleted_at), bo)
     assert oc.reader.get(_path(rotation, future["id"])).status_code == 404
     assert oc.reader.get(_path(rotation, kept["id"])).status_code == 200
     rows = oc.sql(
@@ -308,7 +320,7 @@ def test_deleting_a_user_deletes_their_overrides_and_ends_the_one_in_force(oc: A
     assert [
         (r["boundary_at"], str(r["override_id"]), str(r["from_user_id"]), r["from_user_name"])
         for r in rows
-    ] == [(T0, in_force["id"], bo, "Bo")]
+    ] == [(deleted_at, in_force["id"], bo, "Bo")]
     assert str(rows[0]["to_user_id"]) == ann and rows[0]["to_user_name"] == "Ann"
     assert rows[0]["effective"] is True
 

@@ -105,7 +105,7 @@ def test_edit_end_and_delete(oc: Cli) -> None:
     )
     oc.sql("UPDATE handoff_clock SET frozen_at = %s", NOW + timedelta(minutes=5, seconds=30))
     ended = oc.ok("override", "end", in_force["id"]).stdout
-    assert "2026-03-02 09:36Z" in ended  # the end of the current minute
+    assert "2026-03-02 09:35:30Z" in ended  # the command's instant, not a minute
     assert "deleted" in oc.ok("override", "delete", future["id"]).stdout
     assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 1
 

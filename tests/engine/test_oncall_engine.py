@@ -199,11 +199,13 @@ async def test_catch_up_after_three_days_interleaves_as_the_projection_says(
     pure_changes = [_change_row(conn, c) for c in changes]
     now = t0 + 3 * DAY
     expected = oncall.events(
-        config,
-        state,
-        [Participant(m["id"], m["user_id"]) for m in members],
-        pure_overrides,
-        pure_changes,
+        oncall.Inputs(
+            config,
+            state,
+            [Participant(m["id"], m["user_id"]) for m in members],
+            pure_overrides,
+            pure_changes,
+        ),
         t0,
         now,
     )

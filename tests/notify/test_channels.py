@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.config import ConfigError, load_settings
-from handoff.notify import targets
+from handoff.notify import channels, targets
 from handoff.notify.deliver import deliver_line
 from handoff.store import notify
 from handoff.store.db import connect
@@ -54,7 +54,7 @@ async def test_slack_gets_text_and_blocks_in_the_rotations_zone(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver
 ) -> None:
     async with pool.connection() as aconn:
-        channel, secret = await notify.create_channel(aconn, "s", "slack", receiver.at("/slack"))
+        channel, secret = await channels.create_channel(aconn, "s", "slack", receiver.at("/slack"))
     assert secret is None
     await _one_change(conn, pool, channel.id)
     (request,) = receiver.to("/slack")
@@ -103,7 +103,7 @@ async def test_email_is_sent_over_smtp_with_the_shift_as_icalendar(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, smtp: list[Message]
 ) -> None:
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
+        channel, _ = await channels.create_channel(aconn, "mail", "email", "team@example.com")
     await _one_change(conn, pool, channel.id)
     (message,) = smtp
     assert message["To"] == "team@example.com"
@@ -135,8 +135,8 @@ async def test_the_smtp_server_and_private_targets_come_from_handoff_toml(
     config.write_text(f'smtp_url = "{server}"\nwebhook_allow_networks = ["127.0.0.0/8"]\n')
     monkeypatch.setenv("HANDOFF_CONFIG", str(config))
     async with pool.connection() as aconn:
-        mail, _ = await notify.create_channel(aconn, "mail", "email", "team@example.com")
-        hook, _ = await notify.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
+        mail, _ = await channels.create_channel(aconn, "mail", "email", "team@example.com")
+        hook, _ = await channels.create_channel(aconn, "hook", "webhook", receiver.at("/h"))
     await _one_change(conn, pool, mail.id)
     assert [m["To"] for m in smtp] == ["team@example.com"]
     config.write_text("webhook_allow_networks = []\n")
@@ -145,9 +145,9 @@ async def test_the_smtp_server_and_private_targets_come_from_handoff_toml(
             Invalid,
             match="not a public address; to allow it, add its network to HANDOFF_WEBHOOK_ALLOW",
         ):
-            await notify.create_channel(aconn, "again", "webhook", receiver.at("/h"))
+            await channels.create_channel(aconn, "again", "webhook", receiver.at("/h"))
         with pytest.raises(Invalid, match="email channels need HANDOFF_SMTP_URL"):
-            await notify.create_channel(aconn, "mail2", "email", "bo@example.com")
+            await channels.create_channel(aconn, "mail2", "email", "bo@example.com")
     assert hook.target == receiver.at("/h")
 
 
@@ -181,7 +181,7 @@ async def test_private_targets_are_refused_when_saved(
             Invalid,
             match="not a public address; to allow it, add its network to HANDOFF_WEBHOOK_ALLOW",
         ):
-            await notify.create_channel(aconn, "x", "webhook", target)
+            await channels.create_channel(aconn, "x", "webhook", target)
         assert await notify.list_channels(aconn) == []
 
 
@@ -193,7 +193,7 @@ async def test_a_target_is_checked_again_when_sent(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, "w", "webhook", receiver.at("/h"))
+        channel, _ = await channels.create_channel(aconn, "w", "webhook", receiver.at("/h"))
     monkeypatch.delenv(targets.ALLOW_NETWORKS_ENV)
     await _one_change(conn, pool, channel.id)
     assert receiver.to("/h") == []

@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 from standardwebhooks import Webhook
 
-from handoff.notify import deliver, signing
+from handoff.notify import channels, deliver, signing
 from handoff.notify.deliver import deliver_backlog, deliver_line, line_key
 from handoff.store import notify
 from handoff.store.clock import ClockSeam
@@ -76,7 +76,7 @@ async def _line(
     conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
 ) -> Line:
     async with pool.connection() as aconn:
-        channel, secret = await notify.create_channel(
+        channel, secret = await channels.create_channel(
             aconn, "team", "webhook", receiver.at("/hook")
         )
     assert secret is not None and secret.startswith("whsec_")
@@ -194,7 +194,7 @@ async def test_a_channel_failing_for_a_day_is_disabled_and_resumes_when_enabled(
     assert len(receiver.to("/hook")) == tried
     receiver.scripts["/hook"] = lambda n: (200, {})
     async with pool.connection() as aconn:
-        channel = await notify.update_channel(aconn, line.channel_id, enabled=True)
+        channel = await channels.update_channel(aconn, line.channel_id, enabled=True)
     assert channel.disabled_at is None and channel.last_error is None
     assert await _deliver(pool, line) == 1
     # The first message was retried for 24 hours: it failed for good, as its channel stopped.

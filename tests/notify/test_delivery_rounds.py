@@ -21,9 +21,8 @@ from uuid import UUID
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.notify import deliver, policy
+from handoff.notify import channels, deliver, policy
 from handoff.notify.deliver import deliver_backlog, deliver_line
-from handoff.store import notify
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 
@@ -111,7 +110,7 @@ async def _lines(
     """`count` rotations subscribed to one webhook channel at `target`, with `per_line`
     on-call changes each (so as many messages per line, in order)."""
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, name, "webhook", target)
+        channel, _ = await channels.create_channel(aconn, name, "webhook", target)
     ann, bob = user(conn, "Ann"), user(conn, "Bob")
     people = [(ann, "Ann"), (bob, "Bob")]
     start = clock.now().replace(second=0) - timedelta(hours=1)

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from handoff.notify import channels
 from handoff.notify.deliver import YIELD_LIMIT
 from handoff.notify.sweep import NotifySweep
-from handoff.store import notify
 from handoff.store.db import connect
 
 from .conftest import Receiver
@@ -43,7 +43,7 @@ def conn(db_url: str) -> Any:
 
 async def _channel(pool: AsyncConnectionPool[Any], receiver: Receiver, name: str) -> Any:
     async with pool.connection() as aconn:
-        channel, _ = await notify.create_channel(aconn, name, "webhook", receiver.at("/" + name))
+        channel, _ = await channels.create_channel(aconn, name, "webhook", receiver.at("/" + name))
     return channel.id
 
 

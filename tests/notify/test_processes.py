@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from standardwebhooks import Webhook
 
-from handoff.store import notify
+from handoff.notify import channels
 from handoff.store.db import connect
 
 from .conftest import Receiver, Spawn
@@ -95,7 +95,7 @@ def test_a_storm_is_delivered_whole_through_a_killed_worker_and_failing_first_at
 
     async def create() -> tuple[Any, str]:
         async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aconn:
-            channel, secret = await notify.create_channel(
+            channel, secret = await channels.create_channel(
                 aconn, "team", "webhook", receiver.at("/hook")
             )
         assert secret is not None
@@ -148,7 +148,7 @@ def test_a_worker_sends_a_reminder_that_is_due(
 ) -> None:
     async def create() -> Any:
         async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aconn:
-            channel, _ = await notify.create_channel(aconn, "pager", "slack", receiver.at("/r"))
+            channel, _ = await channels.create_channel(aconn, "pager", "slack", receiver.at("/r"))
         return channel.id
 
     channel_id = asyncio.run(create())

@@ -16,7 +16,7 @@ from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import run
 from handoff.config import Settings
-from handoff.notify import send
+from handoff.notify import channels, send
 from handoff.notify.probe import send_test
 from handoff.notify.targets import KINDS
 from handoff.store import clock, notify, rotations, users
@@ -38,7 +38,7 @@ def add(
         fail(f"--kind must be webhook, slack or email, got {kind!r}")
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> tuple[notify.Channel, str | None]:
-        return await notify.create_channel(conn, name, kind, target)
+        return await channels.create_channel(conn, name, kind, target)
 
     channel, secret = run(body)
     console.print(output.text(f"added {channel.kind} channel {channel.name!r} ({channel.id})"))
@@ -92,7 +92,7 @@ def test(channel: str) -> None:
 def _switch(channel: str, enabled: bool) -> notify.Channel:
     async def body(conn: AsyncConnection[Any], _: Settings) -> notify.Channel:
         found = await notify.find_channel(conn, channel)
-        return await notify.update_channel(conn, found.id, enabled=enabled)
+        return await channels.update_channel(conn, found.id, enabled=enabled)
 
     return run(body)
 

@@ -213,7 +213,7 @@ def edit(
 
 @app.command("end")
 def end(override: OverrideArg) -> None:
-    """End an override in force now (at the end of the current minute)."""
+    """End an override in force now (at this instant)."""
     ident = override_id(override)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> overrides.Override:

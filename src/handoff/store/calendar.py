@@ -96,11 +96,11 @@ async def project(
             pending = [_pending(row) for row in await cur.fetchall()]
         found: list[Rotation] = []
         segments: list[Segment] = []
+        every = await projections.shifts_of(conn, ids, since, until) if ids else {}
         for row in rows:
-            try:
-                shifts = await projections.shifts(conn, row["id"], since, until)
-            except StoreError as exc:
-                found.append(Rotation(row["id"], row["name"], row["time_zone"], str(exc)))
+            shifts = every.get(row["id"], [])
+            if isinstance(shifts, StoreError):
+                found.append(Rotation(row["id"], row["name"], row["time_zone"], str(shifts)))
                 continue
             found.append(Rotation(row["id"], row["name"], row["time_zone"]))
             segments.extend(

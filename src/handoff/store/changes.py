@@ -6,8 +6,8 @@ order, then this one (the grid must be valid, the participants must exist, `acti
 fall in the resulting list). The engine validates again when it applies the change; what has
 become impossible by then is skipped and noted, never blocking the rotation. At most one change
 per rotation and instant; a change whose instant has come (applied or about to be) is history
-and cannot change. Writes take the rotation's row lock first, and the database triggers enqueue
-the rotation's job in the same transaction.
+and cannot change. Writes go through the rotation's one write path (`state.write`: lock,
+catch up, write, schedule the rotation's next run) in one transaction.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
 
 from handoff import oncall
-from handoff.store import participants, rotations, text, times
+from handoff.store import participants, rotations, state, text, times
 from handoff.store.errors import Conflict, Errors, Invalid, NotFound
-from handoff.store.overrides import check_rotation, lock_rotation, minute
+from handoff.store.overrides import check_rotation, minute, write
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
@@ -223,20 +223,34 @@ async def create(
     limit: int,
 ) -> Change:
     """Schedule a change; `limit` is the participant-count limit."""
-    async with conn.transaction():
-        now = await lock_rotation(conn, rotation_id)
-        effective_at, change, note = await _check(
-            conn, rotation_id, effective_at, change, note, now=now, limit=limit, exclude=None
+    made: list[Change] = []
+
+    async def edit(locked: state.Locked) -> state.Edit:
+        when, what, checked = await _check(
+            conn, rotation_id, effective_at, change, note, now=locked.now, limit=limit, exclude=None
         )
-        await _check_instant(conn, rotation_id, effective_at, None)
+        await _check_instant(conn, rotation_id, when, None)
         async with conn.cursor(row_factory=class_row(Change)) as cur:
             await cur.execute(
                 Q["insert_change"],
-                _args(effective_at, change, note) | {"rotation_id": rotation_id, "now": now},
+                _args(when, what, checked) | {"rotation_id": rotation_id, "now": locked.now},
             )
             created = await cur.fetchone()
-    assert created is not None
-    return created
+        assert created is not None
+        made.append(created)
+        return state.Edit.unchanged(locked, changes=_swapped(locked, created.id, created))
+
+    await write(conn, rotation_id, edit)
+    return made[0]
+
+
+def _swapped(
+    locked: state.Locked, change_id: UUID, new: Change | None
+) -> tuple[oncall.ScheduledChange, ...]:
+    """The rotation's pending changes with one replaced by `new` (None: removed), in order."""
+    kept = [c for c in locked.changes if c.id != change_id]
+    pending = kept if new is None else [*kept, new.core()]
+    return tuple(sorted(pending, key=lambda c: c.effective_at))
 
 
 async def get(conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID) -> Change:
@@ -286,14 +300,11 @@ async def list_changes(
     return page(rows, limit, lambda c: (c.effective_at, c.id))
 
 
-async def _pending(
-    conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID
-) -> tuple[Change, datetime]:
-    now = await lock_rotation(conn, rotation_id)
-    current = await get(conn, rotation_id, change_id)
-    if current.has_happened(now):
+async def _pending(conn: AsyncConnection[Any], locked: state.Locked, change_id: UUID) -> Change:
+    current = await get(conn, locked.id, change_id)
+    if current.has_happened(locked.now):
         raise Conflict(f"scheduled change {change_id} has taken effect: it cannot change")
-    return current, now
+    return current
 
 
 async def update(
@@ -307,38 +318,39 @@ async def update(
     limit: int,
 ) -> Change:
     """Edit a pending change; `change` replaces its fields as a whole."""
-    async with conn.transaction():
-        current, now = await _pending(conn, rotation_id, change_id)
-        when, what, note = await _check(
+    done: list[Change] = []
+
+    async def edit(locked: state.Locked) -> state.Edit:
+        current = await _pending(conn, locked, change_id)
+        when, what, checked = await _check(
             conn,
             rotation_id,
             current.effective_at if effective_at is None else effective_at,
             current.changes if change is None else change,
             current.note if note is None else note,
-            now=now,
+            now=locked.now,
             limit=limit,
             exclude=change_id,
         )
         await _check_instant(conn, rotation_id, when, change_id)
         async with conn.cursor(row_factory=class_row(Change)) as cur:
             await cur.execute(
-                Q["update_change"], _args(when, what, note) | {"id": change_id, "now": now}
+                Q["update_change"],
+                _args(when, what, checked) | {"id": change_id, "now": locked.now},
             )
             updated = await cur.fetchone()
-    assert updated is not None
-    return updated
+        assert updated is not None
+        done.append(updated)
+        return state.Edit.unchanged(locked, changes=_swapped(locked, change_id, updated))
+
+    await write(conn, rotation_id, edit)
+    return done[0]
 
 
 async def delete(conn: AsyncConnection[Any], rotation_id: UUID, change_id: UUID) -> None:
-    async with conn.transaction():
-        await _pending(conn, rotation_id, change_id)
+    async def edit(locked: state.Locked) -> state.Edit:
+        await _pending(conn, locked, change_id)
         await conn.execute(Q["delete_change"], {"id": change_id})
+        return state.Edit.unchanged(locked, changes=_swapped(locked, change_id, None))
 
-
-async def for_projection(
-    conn: AsyncConnection[Any], rotation_id: UUID
-) -> list[oncall.ScheduledChange]:
-    """The rotation's pending changes in time order, for the pure projection."""
-    async with conn.cursor(row_factory=class_row(Change)) as cur:
-        await cur.execute(Q["pending"], {"rotation_id": rotation_id})
-        return [c.core() for c in await cur.fetchall()]
+    await write(conn, rotation_id, edit)

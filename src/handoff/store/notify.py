@@ -2,7 +2,9 @@
 
 A webhook channel's signing key is written once and read only by the sender: every reader
 here selects the channel without it, so no API answer or CLI output can show it. The secret
-text (`whsec_...`) is returned by `create_channel` and `rotate_secret` alone.
+text (`whsec_...`) is returned by `handoff.notify.channels`' create_channel and
+rotate_secret alone, which check what a user sends (the targets' form and where they resolve)
+before these statements write it: the store does no lookups.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
 
-from handoff.notify import signing, targets
 from handoff.store import text
-from handoff.store.errors import Conflict, Errors, NotFound, invalid
+from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
@@ -76,54 +77,29 @@ class Message:
     attempt_list: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _target_form(kind: str, target: str) -> str:
-    target = text.check("target", target, min_length=1, max_length=MAX_TARGET, strip=True)
-    try:
-        targets.check_syntax(kind, target)
-    except targets.TargetError as exc:
-        raise invalid("target", str(exc)) from None
-    return target
-
-
-async def _target_reachable(kind: str, target: str) -> None:
-    """Where the target's host resolves (checked after its form, and again at each send)."""
-    try:
-        await targets.check(kind, target)
-    except targets.TargetError as exc:
-        raise invalid("target", str(exc)) from None
-
-
-def _kind(kind: str) -> str:
-    if kind not in targets.KINDS:
-        raise invalid("kind", f"must be one of {', '.join(targets.KINDS)}")
-    return kind
-
-
-async def create_channel(
-    conn: AsyncConnection[Any], name: str, kind: str, target: str
-) -> tuple[Channel, str | None]:
-    """A new channel, and its secret if it is a webhook (shown this once)."""
-    errors = Errors()
-    name_ok = errors.take(
-        lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
-    )
-    kind_ok = errors.take(lambda: _kind(kind))
-    target_ok = errors.take(lambda: _target_form(kind, target)) if kind_ok else None
-    errors.raise_any()
-    assert target_ok is not None
-    await _target_reachable(kind, target_ok)
-    key = signing.new_key() if kind == "webhook" else None
+async def insert_channel(
+    conn: AsyncConnection[Any], name: str, kind: str, target: str, secret: bytes | None
+) -> Channel:
+    """Write a new channel, checked by its caller (`handoff.notify.channels`)."""
     try:
         async with conn.transaction(), conn.cursor(row_factory=class_row(Channel)) as cur:
             await cur.execute(
                 Q["insert_channel"],
-                {"name": name_ok, "kind": kind, "target": target_ok, "secret": key},
+                {"name": name, "kind": kind, "target": target, "secret": secret},
             )
             channel = await cur.fetchone()
     except psycopg.errors.UniqueViolation:
-        raise Conflict(f"a channel named {name_ok!r} already exists") from None
+        raise Conflict(f"a channel named {name!r} already exists") from None
     assert channel is not None
-    return channel, signing.secret_text(key) if key else None
+    return channel
+
+
+def check_name(name: str) -> str:
+    return text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
+
+
+def check_target_text(target: str) -> str:
+    return text.check("target", target, min_length=1, max_length=MAX_TARGET, strip=True)
 
 
 async def list_channels(conn: AsyncConnection[Any]) -> list[Channel]:
@@ -151,32 +127,21 @@ async def find_channel(conn: AsyncConnection[Any], ref: str) -> Channel:
     return channel
 
 
-async def update_channel(
+async def write_channel(
     conn: AsyncConnection[Any],
     channel_id: UUID,
     *,
-    name: str | None = None,
-    target: str | None = None,
-    enabled: bool | None = None,
+    name: str | None,
+    target: str | None,
+    enabled: bool | None,
 ) -> Channel:
-    """Rename, retarget, disable or enable; enabling sends what is still pending."""
-    current = await get_channel(conn, channel_id)
-    errors = Errors()
-    if name is not None:
-        name = errors.take(
-            lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
-        )
-    new_target = target
-    if target is not None:
-        new_target = errors.take(lambda: _target_form(current.kind, target))
-    errors.raise_any()
-    if new_target is not None:
-        await _target_reachable(current.kind, new_target)
+    """Write a channel's name, target or whether it is enabled (None: unchanged), checked by
+    its caller (`handoff.notify.channels`)."""
     try:
         async with conn.transaction(), conn.cursor(row_factory=class_row(Channel)) as cur:
             await cur.execute(
                 Q["update_channel"],
-                {"id": channel_id, "name": name, "target": new_target, "enabled": enabled},
+                {"id": channel_id, "name": name, "target": target, "enabled": enabled},
             )
             channel = await cur.fetchone()
     except psycopg.errors.UniqueViolation:
@@ -186,15 +151,10 @@ async def update_channel(
     return channel
 
 
-async def rotate_secret(conn: AsyncConnection[Any], channel_id: UUID) -> str:
-    """A new secret for a webhook channel; the old one stops signing at once."""
-    channel = await get_channel(conn, channel_id)
-    if channel.kind != "webhook":
-        raise Conflict(f"channel {channel.name!r} is a {channel.kind} channel and has no secret")
-    key = signing.new_key()
+async def write_secret(conn: AsyncConnection[Any], channel_id: UUID, secret: bytes) -> None:
+    """Replace a webhook channel's signing key."""
     async with conn.transaction():
-        await conn.execute(Q["rotate_secret"], {"id": channel_id, "secret": key})
-    return signing.secret_text(key)
+        await conn.execute(Q["rotate_secret"], {"id": channel_id, "secret": secret})
 
 
 async def delete_channel(conn: AsyncConnection[Any], channel_id: UUID) -> None:

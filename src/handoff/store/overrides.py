@@ -1,11 +1,13 @@
 """Overrides: someone else (or nobody) on call for a while, without moving the rotation.
 
-The rules of oncall.md are checked under the rotation's row lock, so two writers cannot both
-pass the overlap check: no two overrides of a rotation overlap; `end` is in the future when
-created; at most `limit` overrides of a rotation have not ended; a future override can change
-anything, one in force only its end (not to the past) and note, an ended one nothing. Times
-are truncated to the minute. The database triggers enqueue the rotation's job in the same
-transaction, so the engine records the override's edges at their instants.
+Every write goes through the rotation's one write path (`state.write`): under its lock, with
+the rotation caught up to the engine's clock, the rules of oncall.md are checked (no two
+overrides of a rotation overlap; `end` is in the future when created; at most `limit` have
+not ended; a future override can change anything, one in force only its end, not to the past,
+and note, an ended one nothing), the row is written, and an override that comes into force or
+stops deciding at this request is recorded at the request's instant in the same transaction.
+Typed times are truncated to the minute; "now" is not: a start at or before now is now, and
+ending now ends at the request's instant.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from handoff import oncall
-from handoff.store import clock, text, times
+from handoff.store import state, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
 Q = Queries("overrides")
-C = Queries("changes")
 U = Queries("users")
 MAX_NOTE = 500
 _MINUTE = timedelta(minutes=1)
@@ -47,8 +48,9 @@ class Override:
         return oncall.Override(self.id, self.start, self.end, self.user_id, self.replaces_user_id)
 
     def phase(self, now: datetime) -> str:
-        """`future`, `in force` or `ended` at `now` (one that starts right now is still future)."""
-        if now <= self.start:
+        """`future`, `in force` or `ended` at `now` (one that starts right now is in force: it
+        was recorded as started by the write that made it so)."""
+        if now < self.start:
             return "future"
         return "in force" if now < self.end else "ended"
 
@@ -73,8 +75,12 @@ def ceil_minute(value: datetime) -> datetime:
     return floor if floor == value else floor + _MINUTE
 
 
-async def _check(conn: AsyncConnection[Any], draft: Draft, now: datetime) -> Draft:
-    """The draft with its times truncated to the minute; every field at fault is reported."""
+async def _check(
+    conn: AsyncConnection[Any], draft: Draft, now: datetime
+) -> tuple[Draft, dict[UUID, str]]:
+    """The draft with its times truncated to the minute (a start at or before `now` is `now`:
+    the override comes into force at this request), and the names of the users it names;
+    every field at fault is reported."""
     errors = Errors()
     start = errors.take(lambda: minute(times.check("start", draft.start)))
     end = errors.take(lambda: minute(times.check("end", draft.end)))
@@ -87,24 +93,21 @@ async def _check(conn: AsyncConnection[Any], draft: Draft, now: datetime) -> Dra
     named = {f: getattr(draft, f) for f in ("user_id", "replaces_user_id")}
     async with conn.cursor() as cur:
         await cur.execute(U["user_names"], {"ids": [u for u in named.values() if u is not None]})
-        known = {row[0] for row in await cur.fetchall()}
+        known = {row[0]: row[1] for row in await cur.fetchall()}
     for field, user_id in named.items():
         if user_id is not None and user_id not in known:
             errors.add(field, f"no user {user_id}")
     note = errors.take(lambda: text.check("note", draft.note, max_length=MAX_NOTE, multiline=True))
     errors.raise_any()
     assert start is not None and end is not None and note is not None
-    return replace(draft, start=start, end=end, note=note)
+    return replace(draft, start=max(start, now), end=end, note=note), known
 
 
-async def lock_rotation(conn: AsyncConnection[Any], rotation_id: UUID) -> datetime:
-    """Take the rotation's row lock (the first lock of every writer), or 404; then read the
-    engine's clock (the database's), so "now" is never earlier than the lock."""
-    async with conn.cursor() as cur:
-        await cur.execute(Q["lock_rotation"], {"rotation_id": rotation_id})
-        if await cur.fetchone() is None:
-            raise NotFound("rotation", rotation_id)
-        return await clock.read(conn)
+async def write(conn: AsyncConnection[Any], rotation_id: UUID, edit: state.EditFn) -> None:
+    """Run `edit` through the rotation's one write path (lock, catch up, apply, record what
+    changed at `now`, schedule), or 404."""
+    if await state.write(conn, rotation_id, edit) is None:
+        raise NotFound("rotation", rotation_id)
 
 
 async def _check_overlap(
@@ -133,23 +136,43 @@ async def create(
     conn: AsyncConnection[Any], rotation_id: UUID, draft: Draft, *, limit: int
 ) -> Override:
     """Create an override; `limit` is HANDOFF_MAX_OVERRIDES."""
-    async with conn.transaction():
-        now = await lock_rotation(conn, rotation_id)
-        draft = await _check(conn, draft, now)
+    made: list[Override] = []
+
+    async def edit(locked: state.Locked) -> state.Edit:
+        checked, names = await _check(conn, draft, locked.now)
         async with conn.cursor() as cur:
-            await cur.execute(Q["count_not_ended"], {"rotation_id": rotation_id, "now": now})
+            await cur.execute(Q["count_not_ended"], {"rotation_id": rotation_id, "now": locked.now})
             row = await cur.fetchone()
         assert row is not None
         if row[0] >= limit:
             raise Conflict(f"the rotation already has {row[0]} overrides that have not ended")
-        await _check_overlap(conn, rotation_id, draft, None)
-        async with conn.cursor(row_factory=class_row(Override)) as cur:
-            await cur.execute(
-                Q["insert_override"], _args(draft) | {"rotation_id": rotation_id, "now": now}
-            )
-            created = await cur.fetchone()
-    assert created is not None
-    return created
+        await _check_overlap(conn, rotation_id, checked, None)
+        made.append(await _written(conn, "insert_override", checked, rotation_id, locked.now))
+        covers = (*locked.overrides, made[0].core())
+        return state.Edit.unchanged(locked, overrides=covers, names=names)
+
+    await write(conn, rotation_id, edit)
+    return made[0]
+
+
+async def _written(
+    conn: AsyncConnection[Any], query: str, draft: Draft, id_: UUID, now: datetime
+) -> Override:
+    """Insert (`id_` the rotation's) or update (`id_` the override's) an override's row."""
+    key = "rotation_id" if query == "insert_override" else "id"
+    async with conn.cursor(row_factory=class_row(Override)) as cur:
+        await cur.execute(Q[query], _args(draft) | {key: id_, "now": now})
+        found = await cur.fetchone()
+    assert found is not None
+    return found
+
+
+def _swapped(
+    locked: state.Locked, override_id: UUID, new: Override | None
+) -> tuple[oncall.Override, ...]:
+    """The rotation's overrides with one replaced by `new` (None: removed)."""
+    kept = tuple(o for o in locked.overrides if o.id != override_id)
+    return kept if new is None else (*kept, new.core())
 
 
 def _args(draft: Draft) -> dict[str, object]:
@@ -226,20 +249,12 @@ async def list_overrides(
     return page(rows, limit, lambda o: (o.start, o.id))
 
 
-async def _locked(
-    conn: AsyncConnection[Any], rotation_id: UUID, override_id: UUID
-) -> tuple[Override, datetime]:
-    """The override under its rotation's lock, and the engine's clock."""
-    now = await lock_rotation(conn, rotation_id)
-    return await get(conn, rotation_id, override_id), now
-
-
 _FROZEN_IN_FORCE = ("start", "user_id", "replaces_user_id")
 
 
 def _differs(old: Draft, field: str, value: Any) -> bool:
     if field == "start" and isinstance(value, datetime):
-        return minute(value) != old.start
+        return old.start not in (value, minute(value))
     return bool(value != getattr(old, field))
 
 
@@ -249,13 +264,16 @@ async def update(
     override_id: UUID,
     edit: dict[str, Any],
 ) -> Override:
-    """Apply the fields in `edit` (Draft's names; a None value means nobody / unconditional)."""
+    """Apply the fields in `edit` (Draft's names; a None value means nobody / unconditional).
+    A future override edited so that it starts at or before now comes into force now."""
     unknown = set(edit) - set(Draft.__dataclass_fields__)
     if unknown:
         raise invalid(sorted(unknown)[0], "is not a field of an override")
-    async with conn.transaction():
-        current, now = await _locked(conn, rotation_id, override_id)
-        phase = current.phase(now)
+    done: list[Override] = []
+
+    async def apply(locked: state.Locked) -> state.Edit:
+        current = await get(conn, rotation_id, override_id)
+        phase = current.phase(locked.now)
         if phase == "ended":
             raise Conflict(f"override {override_id} has ended: it is history and cannot change")
         old = Draft(
@@ -268,86 +286,96 @@ async def update(
                     f"override {override_id} is in force: only its end and note can change"
                     f" (not {', '.join(frozen)})"
                 )
-        draft = await _check(conn, replace(old, **edit), now)
+        draft, names = await _check(conn, replace(old, **edit), locked.now)
+        if phase == "in force":
+            draft = replace(draft, start=current.start)
         await _check_overlap(conn, rotation_id, draft, override_id)
-        async with conn.cursor(row_factory=class_row(Override)) as cur:
-            await cur.execute(Q["update_override"], _args(draft) | {"id": override_id, "now": now})
-            updated = await cur.fetchone()
-    assert updated is not None
-    return updated
+        done.append(await _written(conn, "update_override", draft, override_id, locked.now))
+        return state.Edit.unchanged(
+            locked, overrides=_swapped(locked, override_id, done[0]), names=names
+        )
+
+    await write(conn, rotation_id, apply)
+    return done[0]
 
 
 async def delete(
     conn: AsyncConnection[Any], rotation_id: UUID, override_id: UUID
 ) -> Override | None:
     """Remove a future override (None), or end one in force now (the ended override)."""
-    async with conn.transaction():
-        current, now = await _locked(conn, rotation_id, override_id)
-        phase = current.phase(now)
-        if phase == "ended":
-            raise Conflict(f"override {override_id} has ended: it is history and cannot be deleted")
-        if phase == "future":
-            await conn.execute(Q["delete_override"], {"id": override_id})
-            return None
-        return await _end(conn, current, now)
+    return await _finish(conn, rotation_id, override_id, delete_future=True)
 
 
 async def end(conn: AsyncConnection[Any], rotation_id: UUID, override_id: UUID) -> Override:
     """End an override in force now."""
-    async with conn.transaction():
-        current, now = await _locked(conn, rotation_id, override_id)
-        phase = current.phase(now)
-        if phase != "in force":
-            what = "has ended" if phase == "ended" else "has not started: delete it instead"
-            raise Conflict(f"override {override_id} {what}")
-        return await _end(conn, current, now)
-
-
-async def _end(conn: AsyncConnection[Any], current: Override, now: datetime) -> Override:
-    """Times are whole minutes: "now" is the end of the current minute (never in the past)."""
-    draft = Draft(
-        current.start, ceil_minute(now), current.user_id, current.replaces_user_id, current.note
-    )
-    async with conn.cursor(row_factory=class_row(Override)) as cur:
-        await cur.execute(Q["update_override"], _args(draft) | {"id": current.id, "now": now})
-        ended = await cur.fetchone()
+    ended = await _finish(conn, rotation_id, override_id, delete_future=False)
     assert ended is not None
     return ended
 
 
-async def for_projection(
-    conn: AsyncConnection[Any], rotation_id: UUID, since: datetime
-) -> list[oncall.Override]:
-    """The rotation's overrides that end after `since`, for the pure projection."""
-    async with conn.cursor(row_factory=class_row(Override)) as cur:
-        await cur.execute(Q["rotation_overrides"], {"rotation_id": rotation_id, "since": since})
-        return [o.core() for o in await cur.fetchall()]
+async def _finish(
+    conn: AsyncConnection[Any], rotation_id: UUID, override_id: UUID, *, delete_future: bool
+) -> Override | None:
+    """End an override in force at the request's instant (not rounded: minutes are for the
+    times people type, oncall.md), or delete a future one when `delete_future`."""
+    done: list[Override | None] = []
+
+    async def apply(locked: state.Locked) -> state.Edit:
+        current = await get(conn, rotation_id, override_id)
+        phase = current.phase(locked.now)
+        if phase == "ended":
+            why = ": it is history and cannot be deleted" if delete_future else ""
+            raise Conflict(f"override {override_id} has ended{why}")
+        if phase == "future":
+            if not delete_future:
+                raise Conflict(f"override {override_id} has not started: delete it instead")
+            await conn.execute(Q["delete_override"], {"id": override_id})
+            done.append(None)
+        else:
+            ended = await _end_now(conn, current, locked.now)
+            done.append(replace(current, end=locked.now) if ended is None else ended)
+            return state.Edit.unchanged(locked, overrides=_swapped(locked, override_id, ended))
+        return state.Edit.unchanged(locked, overrides=_swapped(locked, override_id, None))
+
+    await write(conn, rotation_id, apply)
+    return done[0]
 
 
-async def on_user_deleted(conn: AsyncConnection[Any], user_id: UUID) -> None:
-    """What deleting a user does to overrides and pending changes (oncall.md), in the caller's
-    transaction, before the user leaves their rotations.
+async def _end_now(conn: AsyncConnection[Any], current: Override, now: datetime) -> Override | None:
+    """End an override in force at `now`; one that came into force at this very instant
+    goes instead (start < end), its start and end recorded at the same instant."""
+    if current.start >= now:
+        await conn.execute(Q["delete_override"], {"id": current.id})
+        return None
+    draft = Draft(current.start, now, current.user_id, current.replaces_user_id, current.note)
+    return await _written(conn, "update_override", draft, current.id, now)
 
-    Locks every rotation concerned in id order first (one order for every writer). An override
-    in force that names the user and decides who is on call ends now, recorded on the timeline
-    as `user_deleted` (from the override's person to the rotation's own); every override naming
-    the user goes; the user leaves every pending change's participant list.
-    """
+
+async def lock_user_rotations(conn: AsyncConnection[Any], user_id: UUID) -> list[UUID]:
+    """Lock, in id order (one order for every writer), every rotation a user about to be
+    deleted takes part in or an override or a pending change of which names them."""
     async with conn.cursor() as cur:
         await cur.execute(Q["lock_user_rotations"], {"user_id": user_id})
-        args = {"user_id": user_id, "now": await clock.read(conn)}
-        await cur.execute(Q["record_user_deleted"], args)
-        await cur.execute(Q["delete_user_overrides"], args)
-        await cur.execute(C["drop_user"], args)
+        return [row[0] for row in await cur.fetchall()]
 
 
-async def in_force(
-    conn: AsyncConnection[Any], rotation_ids: list[UUID], at: datetime
-) -> dict[UUID, list[oncall.Override]]:
-    """The overrides of the given rotations in force at `at`, by rotation."""
-    found: dict[UUID, list[oncall.Override]] = {}
+async def drop_user(
+    conn: AsyncConnection[Any], locked: state.Locked, user_id: UUID
+) -> tuple[oncall.Override, ...]:
+    """What deleting a user does to a rotation's overrides (oncall.md), within its write:
+    those that name them and have not started go, those in force end now; ended ones are
+    history and stay. Returns the rotation's overrides after it."""
     async with conn.cursor(row_factory=class_row(Override)) as cur:
-        await cur.execute(Q["in_force"], {"ids": rotation_ids, "at": at})
-        for o in await cur.fetchall():
-            found.setdefault(o.rotation_id, []).append(o.core())
-    return found
+        await cur.execute(
+            Q["user_overrides_not_ended"],
+            {"rotation_id": locked.id, "user_id": user_id, "now": locked.now},
+        )
+        named = await cur.fetchall()
+    kept = {o.id: o for o in locked.overrides}
+    for o in named:
+        kept.pop(o.id, None)
+        if o.phase(locked.now) == "future":
+            await conn.execute(Q["delete_override"], {"id": o.id})
+        elif (ended := await _end_now(conn, o, locked.now)) is not None:
+            kept[o.id] = ended.core()
+    return tuple(kept.values())

@@ -111,22 +111,25 @@ async def remove_user(conn: AsyncConnection[Any], rotation_id: UUID, user_id: UU
     """Remove every participation of a user, one at a time by the removal rule."""
 
     async def drop_all(locked: Locked) -> Edit:
-        handoffs: list[rotation.Handoff] = []
-        current = locked
-        while (
-            index := next(
-                (i for i, p in enumerate(current.participants) if p.user_id == user_id), None
-            )
-        ) is not None:
-            edit = removed_at(current, index)
-            handoffs.extend(edit.change.handoffs)
-            assert edit.participants is not None
-            current = dataclasses.replace(
-                current, participants=list(edit.participants), state=edit.change.state
-            )
-        return Edit(rotation.Change(current.state, tuple(handoffs)), current.participants)
+        return without_user(locked, user_id)
 
     await _write(conn, rotation_id, drop_all)
+
+
+def without_user(locked: Locked, user_id: UUID) -> Edit:
+    """The edit removing every participation of a user, one at a time by the removal rule."""
+    handoffs: list[rotation.Handoff] = []
+    current = locked
+    while (
+        index := next((i for i, p in enumerate(current.participants) if p.user_id == user_id), None)
+    ) is not None:
+        edit = removed_at(current, index)
+        handoffs.extend(edit.change.handoffs)
+        assert edit.participants is not None
+        current = dataclasses.replace(
+            current, participants=list(edit.participants), state=edit.change.state
+        )
+    return Edit(rotation.Change(current.state, tuple(handoffs)), current.participants)
 
 
 async def set_active(conn: AsyncConnection[Any], rotation_id: UUID, index: int) -> None:

@@ -1,30 +1,28 @@
 """Shifts, upcoming handoffs and who is on call: recorded history for the past, projection after.
 
-Every projection comes from the pure core (`handoff.oncall` over the rotation's config, state,
-participants, overrides and pending scheduled changes), so the API, the CLI and the calendar
-show exactly what the engine will do. The projection starts at the later of `shift_start` and
-the last recorded change of the rotation's own person (a manual handoff passes the rest of a
-shift on without restarting it). Before that, shifts are read from the recorded timeline: each
-lasts until the next recorded row, and its person is the effective one (an override's person
-while the row says an override decides).
+api.md: the past is the recorded history, the future the projection, split at the request's
+instant (the engine's clock, read with the inputs). The future comes from the pure core
+(`handoff.oncall` over the rotation's `Inputs`, read for any number of rotations by one
+statement, `handoff.store.inputs`), so the API, the CLI, the feeds and the calendar show
+exactly what the engine will do. The past is read from the recorded timeline alone: each
+shift lasts until the next recorded row, its person the one the row recorded as on call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
 from handoff import oncall as core
-from handoff import rotation
-from handoff.store import changes, clock, overrides, rotations, times
-from handoff.store.errors import NotFound, invalid
+from handoff.store import inputs, times
+from handoff.store.errors import NotFound, StoreError, invalid
 from handoff.store.queries import Queries
 
 Q = Queries("projections")
@@ -56,55 +54,21 @@ class OnCall:
     override_id: UUID | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    rotation_id: UUID
-    config: core.Config
-    participants: list[rotation.Participant]
-    state: rotation.State | None
-    current_start: datetime | None
-    overrides: list[core.Override]
-    changes: list[core.ScheduledChange]
-
-
-async def snapshot(conn: AsyncConnection[Any], rotation_id: UUID) -> Snapshot:
-    args = {"rotation_id": rotation_id}
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(Q["snapshot"], args)
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound("rotation", rotation_id)
-        await cur.execute(Q["participants"], args)
-        members = [rotation.Participant(p["id"], p["user_id"]) for p in await cur.fetchall()]
-    config = core.Config(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
-    current: rotation.State | None = None
-    current_start = None
-    if row["participant_id"] is not None and members:
-        current = rotation.State(row["position"], row["participant_id"], row["shift_start"])
-        last = row["last_handoff_at"]
-        current_start = max(current.shift_start, last) if last else current.shift_start
-    covers = await overrides.for_projection(conn, rotation_id, current_start or times.EARLIEST)
-    pending = await changes.for_projection(conn, rotation_id)
-    return Snapshot(rotation_id, config, members, current, current_start, covers, pending)
-
-
-def _projected(snap: Snapshot, since: datetime, until: datetime, field: str) -> list[Shift]:
-    """The pieces of the effective timeline that overlap [since, until), whole, from where
-    the recorded time ends (walked from there, so the walk is bounded by the limit)."""
-    if snap.state is None or snap.current_start is None or not _grid_ok(snap.config):
+def _projected(
+    reading: inputs.Reading, now: datetime, since: datetime, until: datetime, field: str
+) -> list[Shift]:
+    """The pieces of the effective timeline that overlap [since, until), from the request's
+    instant on (before it is the record's), the last one whole (not cut at `until`); at
+    least the piece in force at the request's instant."""
+    begin = now
+    if reading.inputs.state is None or not _grid_ok(reading.inputs.config):
         return []  # a grid written around validation projects nothing
+    # A window in the past still needs the piece in force now: the recorded shift it
+    # continues ends where that piece ends.
+    until = max(until, begin + _INSTANT)
 
     def walk(to: datetime, limit: int) -> list[core.Segment]:
-        return core.segments(
-            snap.config,
-            snap.state,
-            snap.participants,
-            snap.overrides,
-            snap.changes,
-            snap.current_start or since,
-            to,
-            limit=limit,
-        )
+        return core.segments(reading.inputs, begin, to, limit=limit)
 
     try:
         clipped = walk(until, MAX_PROJECTED_SHIFTS + 1)
@@ -114,7 +78,6 @@ def _projected(snap: Snapshot, since: datetime, until: datetime, field: str) -> 
                 f"is too far ahead: at most {MAX_PROJECTED_SHIFTS} shifts of this rotation"
                 " can be projected",
             )
-        # The same pieces again, the last one not cut at `until`.
         walked = walk(times.LATEST, len(clipped))
     except ValueError as exc:
         raise invalid(field, str(exc)) from None
@@ -130,32 +93,61 @@ def _grid_ok(config: core.Config) -> bool:
 
 
 async def _recorded(
-    conn: AsyncConnection[Any], snap: Snapshot, since: datetime, until: datetime
-) -> list[Shift]:
-    """Shifts from recorded handoffs before the current shift (their end is the next handoff)."""
-    if snap.current_start is None:
-        return []
+    conn: AsyncConnection[Any],
+    rotation_ids: Sequence[UUID],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> dict[UUID, list[Shift]]:
+    """The recorded shifts of each rotation before `now`, in one statement: each lasts until
+    the next recorded row (the last one until `now`), its person the one the row recorded as
+    on call after it. A window after `now` still gets the shift in force at `now`, whose
+    start is the record's."""
+    if not rotation_ids:
+        return {}
     async with conn.cursor() as cur:
         await cur.execute(
             Q["recorded"],
-            {
-                "rotation_id": snap.rotation_id,
-                "before": snap.current_start,
-                "since": since,
-                "until": until,
-            },
+            {"rotation_ids": list(rotation_ids), "before": now, "since": since, "until": until},
         )
         rows = await cur.fetchall()
-    if not rows:
-        return []
-    # Several rows at one instant (a boundary and an override edge): the last one says who is
-    # on call from then on.
-    last = [r for i, r in enumerate(rows) if i + 1 == len(rows) or rows[i + 1][0] != r[0]]
-    ends = [r[0] for r in last[1:]] + [snap.current_start]
-    return [
-        Shift(user_id, at, end, override_id)
-        for (at, user_id, override_id), end in zip(last, ends, strict=True)
-    ]
+    by_rotation: dict[UUID, list[tuple[datetime, UUID | None, UUID | None, bool]]] = {}
+    for rotation_id, at, user_id, override_id, edge in rows:
+        by_rotation.setdefault(rotation_id, []).append((at, user_id, override_id, edge))
+    result: dict[UUID, list[Shift]] = {}
+    for rotation_id, found in by_rotation.items():
+        # Several rows at one instant (a boundary and an override edge): the last one says
+        # who is on call from then on; an instant of override edges only that changed
+        # neither who nor which override decides does not split (oncall.segments' rule).
+        last: list[tuple[datetime, UUID | None, UUID | None]] = []
+        for at, group in itertools.groupby(found, key=lambda r: r[0]):
+            rows_at = list(group)
+            _, user_id, override_id, _ = rows_at[-1]
+            only_edges = all(r[3] for r in rows_at)
+            if last and only_edges and last[-1][1:] == (user_id, override_id):
+                continue
+            last.append((at, user_id, override_id))
+        ends = [r[0] for r in last[1:]] + [now]
+        result[rotation_id] = [
+            Shift(user_id, at, end, override_id)
+            for (at, user_id, override_id), end in zip(last, ends, strict=True)
+        ]
+    return result
+
+
+def _joined(past: list[Shift], future: list[Shift]) -> list[Shift]:
+    """The record and the projection, split at the request's instant: the piece in force
+    then is one shift when both sides agree on who and which override."""
+    if past and future:
+        last, first = past[-1], future[0]
+        if (last.user_id, last.override_id, last.end) == (
+            first.user_id,
+            first.override_id,
+            first.start,
+        ):
+            joined = Shift(last.user_id, last.start, first.end, last.override_id)
+            return [*past[:-1], joined, *future[1:]]
+    return [*past, *future]
 
 
 def check_window(since: datetime, until: datetime) -> tuple[datetime, datetime]:
@@ -174,46 +166,78 @@ async def shifts(
     until: datetime,
     *,
     field: str = "until",
+    now: datetime | None = None,
 ) -> list[Shift]:
-    """The shifts that overlap [since, until), oldest first."""
+    """The shifts that overlap [since, until), oldest first (see `shifts_of` for `now`)."""
+    found = await shifts_of(conn, [rotation_id], since, until, field=field, now=now)
+    if rotation_id not in found:
+        raise NotFound("rotation", rotation_id)
+    result = found[rotation_id]
+    if isinstance(result, StoreError):
+        raise result
+    return result
+
+
+async def shifts_of(
+    conn: AsyncConnection[Any],
+    rotation_ids: Sequence[UUID] | None,
+    since: datetime,
+    until: datetime,
+    *,
+    field: str = "until",
+    now: datetime | None = None,
+) -> dict[UUID, list[Shift] | StoreError]:
+    """The shifts of each rotation (None: all) that overlap [since, until), by name: the
+    recorded history before the request's instant, the projection after (api.md), in two
+    statements whatever the number of rotations. `now` is the request's instant when the
+    caller has one (its "now" is where it splits, even a moment before the clock reading of
+    the inputs); by default the engine's clock as read with the inputs. A rotation that
+    cannot be projected has the error instead."""
     since, until = check_window(since, until)
-    snap = await snapshot(conn, rotation_id)
-    past = await _recorded(conn, snap, since, until)
-    future = await asyncio.to_thread(_projected, snap, since, until, field)
-    return [s for s in [*past, *future] if s.start < s.end and s.start < until and s.end > since]
+    readings = await inputs.read(conn, rotation_ids)
+    if not readings:
+        return {}
+    now = now or readings[0].now
+    past = await _recorded(conn, [r.rotation_id for r in readings], since, until, now)
+    result: dict[UUID, list[Shift] | StoreError] = {}
+    for reading in readings:
+        try:
+            future = await asyncio.to_thread(_projected, reading, now, since, until, field)
+        except StoreError as exc:
+            result[reading.rotation_id] = exc
+            continue
+        joined = _joined(past.get(reading.rotation_id, []), future)
+        result[reading.rotation_id] = [
+            s for s in joined if s.start < s.end and s.start < until and s.end > since
+        ]
+    return result
 
 
 async def next_handoffs(
     conn: AsyncConnection[Any], rotation_id: UUID, count: int | None, *, now: datetime
 ) -> list[tuple[datetime, UUID]]:
     """The next `count` handoffs after now (default: one per participant) and who takes over."""
-    snap = await snapshot(conn, rotation_id)
+    readings = await inputs.read(conn, [rotation_id])
+    if not readings:
+        raise NotFound("rotation", rotation_id)
+    own = replace(readings[0].inputs, overrides=())  # overrides do not hand the rotation off
     if count is None:
-        count = min(max(len(snap.participants), 1), MAX_HANDOFFS)
+        count = min(max(len(own.participants), 1), MAX_HANDOFFS)
     if not 1 <= count <= MAX_HANDOFFS:
         raise invalid("count", f"must be between 1 and {MAX_HANDOFFS}")
-    if snap.state is None or not _grid_ok(snap.config):
+    if own.state is None or not _grid_ok(own.config):
         return []
     try:
-        found = await asyncio.to_thread(_own_handoffs, snap, now, count)
+        found = await asyncio.to_thread(_own_handoffs, own, now, count)
     except ValueError as exc:
         raise invalid("count", str(exc)) from None
     return found
 
 
-def _own_handoffs(snap: Snapshot, now: datetime, count: int) -> list[tuple[datetime, UUID]]:
-    """The rotation's own handoffs after `now` with the pending changes applied (overrides do
-    not hand the rotation off): its boundaries, and the changes that move its person."""
-    walked = core.events(
-        snap.config,
-        snap.state,
-        snap.participants,
-        (),
-        snap.changes,
-        now,
-        times.LATEST,
-        limit=count + len(snap.changes),
-    )
+def _own_handoffs(own: core.Inputs, now: datetime, count: int) -> list[tuple[datetime, UUID]]:
+    """The rotation's own handoffs after `now` with the pending changes applied: its
+    boundaries, and the changes that move its person."""
+    walked = core.events(own, now, times.LATEST, limit=count + len(own.changes))
     return [
         (e.at, e.to_user_id)
         for e in walked
@@ -231,30 +255,15 @@ class Effective:
     override_id: UUID | None
 
 
-async def effective(
-    conn: AsyncConnection[Any], found: Sequence[rotations.Rotation]
-) -> dict[UUID, Effective]:
-    """Who is on call now (the engine's clock) in each of the given rotations."""
-    now = await clock.read(conn)
-    covers = await overrides.in_force(conn, [r.id for r in found], now)
-    return {r.id: _effective(r, covers.get(r.id, []), now) for r in found}
-
-
-def _effective(view: rotations.Rotation, covers: list[core.Override], now: datetime) -> Effective:
-    own = Effective(view.on_call_user_id, view.on_call_user_id, None)
-    if view.active_index is None or view.shift_start is None:
-        state = None
-    else:
-        active = view.participants[view.active_index]
-        state = rotation.State(view.active_index, active.id, view.shift_start)
-    config = core.Config(view.type, view.shift_length, view.start, view.time_zone)
-    members = [rotation.Participant(p.id, p.user_id) for p in view.participants]
+def on_call_now(reading: inputs.Reading) -> Effective:
+    """Who is on call in a rotation at the instant it was read, overrides and pending
+    changes applied; nobody when its stored grid cannot be walked."""
     try:
-        found = core.on_call_at(config, state, members, covers, (), now)
-    except ValueError:  # a grid written around validation: its own person, no projection
-        return own
-    if found is None:  # the state is newer than this clock reading
-        return own
+        found = core.on_call_at(reading.inputs, reading.now)
+    except ValueError:  # a grid written around validation
+        found = None
+    if found is None:
+        return Effective(None, None, None)
     return Effective(found.user_id, found.rotation_user_id, found.override_id)
 
 
@@ -264,19 +273,27 @@ async def oncall(
     *,
     rotation_id: UUID | None = None,
     user_id: UUID | None = None,
+    now: datetime | None = None,
 ) -> list[OnCall]:
     """Who is on call at `at` in each rotation (or the one asked for), optionally one user's."""
     at = times.check("at", at)
     if at + _INSTANT > times.LATEST:  # the window [at, at + an instant) must fit, for `at`
         raise invalid("at", f"must be before {times.LATEST:%Y-%m-%d}")
-    async with conn.cursor() as cur:
-        await cur.execute(Q["rotation_ids"], {"rotation_id": rotation_id})
-        ids = [row[0] for row in await cur.fetchall()]
-    if rotation_id is not None and not ids:
+    found = await shifts_of(
+        conn,
+        None if rotation_id is None else [rotation_id],
+        at,
+        at + _INSTANT,
+        field="at",
+        now=now,
+    )
+    if rotation_id is not None and not found:
         raise NotFound("rotation", rotation_id)
     result: list[OnCall] = []
-    for rid in ids:
-        for shift in await shifts(conn, rid, at, at + _INSTANT, field="at"):
+    for rid, pieces in found.items():
+        if isinstance(pieces, StoreError):
+            raise pieces
+        for shift in pieces:
             if shift.user_id is not None and user_id in (None, shift.user_id):
                 result.append(OnCall(rid, shift.user_id, shift.start, shift.end, shift.override_id))
     return result

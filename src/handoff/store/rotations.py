@@ -7,7 +7,8 @@ person on call stays if still listed), then `active_index` (hand the rest of the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,12 @@ from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from handoff import rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
-from handoff.store import participants, state, text, times
+from handoff.store import db, inputs, participants, projections, state, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -47,11 +49,13 @@ class Rotation:
     time_zone: str
     participants: list[ParticipantView]
     active_index: int | None
-    on_call_user_id: UUID | None
+    on_call_user_id: UUID | None  # the effective person now (oncall.md), overrides applied
     shift_start: datetime | None
     next_handoff: datetime | None
     created_at: datetime
     updated_at: datetime
+    rotation_on_call_user_id: UUID | None = None  # the rotation's own on-call person
+    override_id: UUID | None = None  # the override in force that decides, if one does
 
     def grid(self) -> Grid:
         return Grid(self.type, self.shift_length, self.start, self.time_zone)  # type: ignore[arg-type]
@@ -198,7 +202,25 @@ def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
         return None
 
 
-def _view(row: dict[str, Any], members: list[ParticipantView], now: datetime) -> Rotation:
+async def _views(
+    conn: AsyncConnection[Any], rows: Sequence[dict[str, Any]], now: datetime
+) -> list[Rotation]:
+    """The rotations of `rows`, each with who is on call now by the one projection (the
+    inputs of all of them read in one statement)."""
+    read = {r.rotation_id: r for r in await inputs.read(conn, [row["id"] for row in rows])}
+    return [
+        _view(row, _members(row), now, projections.on_call_now(read[row["id"]]))
+        for row in rows
+        if row["id"] in read
+    ]
+
+
+def _view(
+    row: dict[str, Any],
+    members: list[ParticipantView],
+    now: datetime,
+    effective: projections.Effective,
+) -> Rotation:
     on_call = next((p for p in members if p.id == row["participant_id"]), None)
     return Rotation(
         id=row["id"],
@@ -210,21 +232,36 @@ def _view(row: dict[str, Any], members: list[ParticipantView], now: datetime) ->
         time_zone=row["time_zone"],
         participants=members,
         active_index=on_call.position if on_call else None,
-        on_call_user_id=on_call.user_id if on_call else None,
+        on_call_user_id=effective.user_id,
         shift_start=row["shift_start"] if on_call else None,
         next_handoff=_next_handoff(row, now) if members else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        rotation_on_call_user_id=effective.rotation_user_id,
+        override_id=effective.override_id,
     )
 
 
+@contextlib.asynccontextmanager
+async def _one_moment(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
+    """A rotation and who is on call in it are two reads: one snapshot, unless the caller's
+    transaction (a write's) already holds what it reads."""
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        async with db.snapshot(conn):
+            yield
+    else:
+        yield
+
+
 async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -> Rotation:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(Q["rotations_by_id"], {"ids": [rotation_id]})
-        rows = await cur.fetchall()
-    if not rows:
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotations_by_id"], {"ids": [rotation_id]})
+            rows = await cur.fetchall()
+        views = await _views(conn, rows, now)
+    if not views:
         raise NotFound("rotation", rotation_id)
-    return _view(rows[0], _members(rows[0]), now)
+    return views[0]
 
 
 async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:
@@ -259,13 +296,14 @@ async def list_rotations(
     if q is not None:
         text.check("q", q, max_length=MAX_NAME)
     after = decode(cursor, str) or [None]
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            Q["list_rotations"],
-            {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
-        )
-        rows = await cur.fetchall()
-    views = [_view(row, _members(row), now) for row in rows]
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                Q["list_rotations"],
+                {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
+            )
+            rows = await cur.fetchall()
+        views = await _views(conn, rows, now)
     return page(views, limit, lambda r: (r.name,))
 
 

@@ -1,14 +1,16 @@
 """The one write path of a rotation: lock, catch up, apply the rule, save and schedule.
 
-Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, user deletion, the GoAlert
-import) calls `write()`: it locks the rotation (the rotation row, then its state row, then its
-schedule row: the one lock order), reads the engine's clock (the database's `handoff_now()`),
-the rotation's overrides and pending scheduled changes in the same round trip, and catches up
-(engine.md, "Every writer catches up first"; oncall.md): every boundary, scheduled change and
-override edge since the rotation was last brought up to date is recorded, in time order, by
-the one pure projection (`handoff.oncall.catch_up`). Only then is the writer's edit applied to
-the caught-up rotation with the pure rules, and the participants, the state, the history and
-the next run time (the earliest of the next handoff, override edge and pending change) are
+Every writer of who-is-on-call (queue jobs, API, CLI and UI edits, overrides, scheduled
+changes, user deletion, the GoAlert import) calls `write()`: it locks the rotation (the
+rotation row, then its state row, then its schedule row: the one lock order), reads the
+engine's clock (the database's `handoff_now()`), the rotation's overrides and pending
+scheduled changes in the same round trip, and catches up (engine.md, "Every writer catches up
+first"; oncall.md): every boundary, scheduled change and override edge since the rotation was
+last brought up to date is recorded, in time order, by the one pure projection
+(`handoff.oncall.catch_up`). Only then is the writer's edit applied to the caught-up rotation
+with the pure rules (an override that comes into force or stops deciding at this instant is
+recorded at it, `oncall.replace_overrides`), and the participants, the state, the history
+and the next run time (the earliest of the next handoff, override edge and pending change) are
 written. The batch engine, which locks every rotation in one statement, shares `settle()` and
 `commit()`.
 
@@ -33,6 +35,7 @@ from psycopg.rows import dict_row
 
 from handoff import oncall, rotation
 from handoff.grid import Grid
+from handoff.store import inputs
 from handoff.store.queries import Queries
 
 Engine = Literal["queue", "batch", "api"]
@@ -52,15 +55,6 @@ class ParticipantRow:
 
     def core(self) -> rotation.Participant:
         return rotation.Participant(self.id, self.user_id)
-
-
-Inputs = tuple[
-    oncall.Config,
-    rotation.State | None,
-    list[rotation.Participant],
-    tuple[oncall.Override, ...],
-    tuple[oncall.ScheduledChange, ...],
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +84,10 @@ class Locked:
     def core_participants(self) -> list[rotation.Participant]:
         return [p.core() for p in self.participants]
 
-    def inputs(self) -> Inputs:
-        """What the pure projection (`handoff.oncall`) takes, in its order."""
-        return (
-            self.config(),
-            self.state,
-            self.core_participants(),
-            self.overrides,
-            self.changes,
+    def inputs(self) -> oncall.Inputs:
+        """What the pure projection (`handoff.oncall`) takes."""
+        return oncall.Inputs(
+            self.config(), self.state, tuple(self.core_participants()), self.overrides, self.changes
         )
 
     @classmethod
@@ -127,55 +117,12 @@ class Locked:
             description=row.get("description", ""),
             caught_up_at=state.get("caught_up_at"),
             overrides=tuple(
-                _override(o, state.get("caught_up_at") or NEVER)
-                for o in _json(state.get("overrides"), [])
+                inputs.override(o, state.get("caught_up_at") or NEVER)
+                for o in inputs.as_json(state.get("overrides"), [])
             ),
-            changes=tuple(_change(c) for c in _json(state.get("changes"), [])),
-            names={UUID(k): v for k, v in _json(state.get("names"), {}).items()},
+            changes=tuple(inputs.change(c) for c in inputs.as_json(state.get("changes"), [])),
+            names={UUID(k): v for k, v in inputs.as_json(state.get("names"), {}).items()},
         )
-
-
-def _json(value: Any, empty: Any) -> Any:
-    if value is None:
-        return empty
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
-
-
-def _uuid(value: str | None) -> UUID | None:
-    return None if value is None else UUID(value)
-
-
-def _override(o: dict[str, Any], caught_up_at: datetime) -> oncall.Override:
-    """An override as the engine walks it. One created since the rotation was last brought up
-    to date with a start already past begins when it was created: its start is recorded
-    then, once, not backdated into a history that said otherwise."""
-    start, end, created = _time(o["start"]), _time(o["end"]), _time(o["created_at"])
-    assert start is not None and end is not None and created is not None
-    if created > caught_up_at:
-        start = max(start, min(created, end))
-    return oncall.Override(
-        UUID(o["id"]), start, end, _uuid(o["user_id"]), _uuid(o["replaces_user_id"])
-    )
-
-
-def _change(c: dict[str, Any]) -> oncall.ScheduledChange:
-    at = _time(c["effective_at"])
-    assert at is not None
-    people = c["participants"]
-    return oncall.ScheduledChange(
-        UUID(c["id"]),
-        at,
-        type=c["type"],
-        shift_length=c["shift_length"],
-        start=_time(c["start"]),
-        time_zone=c["time_zone"],
-        participants=None if people is None else tuple(UUID(u) for u in people),
-        active_index=c["active_index"],
-    )
 
 
 async def lock(conn: AsyncConnection[Any], rotation_id: UUID) -> Locked | None:
@@ -218,6 +165,9 @@ class HistoryRow:
     effective: bool = True
     override_id: UUID | None = None
     change_id: UUID | None = None
+    on_call_user_id: UUID | None = None  # who is on call after the row (the effective person)
+    on_call_user_name: str | None = None
+    on_call_override_id: UUID | None = None  # the override deciding after the row, if any
 
     def as_json(self) -> dict[str, object]:
         """The row as handoff_save_v1 reads it (jsonb_to_recordset)."""
@@ -233,6 +183,9 @@ class HistoryRow:
             "effective": self.effective,
             "override_id": _text(self.override_id),
             "change_id": _text(self.change_id),
+            "on_call_user_id": _text(self.on_call_user_id),
+            "on_call_user_name": self.on_call_user_name,
+            "on_call_override_id": _text(self.on_call_override_id),
         }
 
 
@@ -263,8 +216,13 @@ def _name(locked: Locked, rows: Sequence[ParticipantRow], user_id: UUID | None) 
 
 
 def _handoff_row(
-    locked: Locked, rows: Sequence[ParticipantRow], h: rotation.Handoff, effective: bool
+    locked: Locked,
+    rows: Sequence[ParticipantRow],
+    h: rotation.Handoff,
+    effective: bool,
+    on_call: OnCall,
 ) -> HistoryRow:
+    """A row of the rotation's own person; `on_call` is who is on call after it."""
     source = h.from_participant
     return HistoryRow(
         h.at,
@@ -276,6 +234,57 @@ def _handoff_row(
         h.to_participant.user_id,
         _name(locked, rows, h.to_participant.user_id),
         effective,
+        on_call_user_id=on_call[0],
+        on_call_user_name=_name(locked, rows, on_call[0]),
+        on_call_override_id=on_call[1],
+    )
+
+
+def _own_rows(
+    before: Locked,
+    after: Locked,
+    rows: Sequence[ParticipantRow],
+    handoffs: Sequence[rotation.Handoff],
+) -> tuple[HistoryRow, ...]:
+    """The rows of a repair or an edit at `now`: without overrides each hands over to its
+    own person; with them the effective person is the projection's, before and after. An
+    edit that leaves nobody taking part (the rules hand over to no one) is recorded too."""
+    if not handoffs and before.state is not None and after.state is None:
+        return _emptied(before, after)
+    if not before.overrides:
+        return tuple(
+            _handoff_row(before, rows, h, True, (h.to_participant.user_id, None)) for h in handoffs
+        )
+    on_call = _on_call(after)
+    effective = _on_call(before)[0] != on_call[0]
+    return tuple(_handoff_row(before, rows, h, effective, on_call) for h in handoffs)
+
+
+def _emptied(before: Locked, after: Locked) -> tuple[HistoryRow, ...]:
+    """The row of the last participant leaving: from the rotation's own person to nobody
+    (named by the state alone when a plain-SQL delete took their participant row)."""
+    assert before.state is not None
+    pid = before.state.participant_id
+    source = next((p for p in before.participants if p.id == pid), None)
+    user_id, user_name = (None, None) if source is None else (source.user_id, source.user_name)
+    on_call: OnCall = _on_call(after) if before.overrides else (None, None)
+    cause = "participant_removed" if len(before.participants) <= 1 else "participants_replaced"
+    effective = (_on_call(before)[0] if before.overrides else user_id) != on_call[0]
+    return (
+        HistoryRow(
+            before.now,
+            cause,
+            pid,
+            user_id,
+            user_name,
+            None,
+            None,
+            None,
+            effective,
+            on_call_user_id=on_call[0],
+            on_call_user_name=_name(before, before.participants, on_call[0]),
+            on_call_override_id=on_call[1],
+        ),
     )
 
 
@@ -292,6 +301,9 @@ def _event_row(locked: Locked, rows: Sequence[ParticipantRow], e: oncall.Event) 
         e.effective,
         e.override_id,
         e.change_id,
+        e.effective_to,
+        _name(locked, rows, e.effective_to),
+        e.deciding_override_id,
     )
 
 
@@ -338,9 +350,7 @@ def _reconciled(locked: Locked) -> Settled:
     if change.state == locked.state and not change.handoffs:
         return Settled(locked)  # nothing to repair: the common case, without a copy
     after = replace(locked, state=change.state)
-    effective = _effective_changed(locked, after)
-    rows = tuple(_handoff_row(locked, locked.participants, h, effective) for h in change.handoffs)
-    return Settled(after, rows)
+    return Settled(after, _own_rows(locked, after, locked.participants, change.handoffs))
 
 
 def _plain(locked: Locked) -> bool:
@@ -365,7 +375,11 @@ def _advanced(locked: Locked) -> Settled:
     rows = tuple(
         # The effective person changes unless the list names the same user twice in a row.
         _handoff_row(
-            locked, locked.participants, h, h.from_participant.user_id != h.to_participant.user_id
+            locked,
+            locked.participants,
+            h,
+            h.from_participant.user_id != h.to_participant.user_id,
+            (h.to_participant.user_id, None),
         )
         for h in change.handoffs
         if h.from_participant is not None
@@ -375,7 +389,7 @@ def _advanced(locked: Locked) -> Settled:
 
 def _walk(locked: Locked) -> Settled:
     """Every boundary, scheduled change and override edge due by `now` (oncall.catch_up)."""
-    result = oncall.catch_up(*locked.inputs(), locked.now, after=locked.caught_up_at or NEVER)
+    result = oncall.catch_up(locked.inputs(), locked.now, after=locked.caught_up_at or NEVER)
     participants = (
         locked.participants
         if list(result.participants) == locked.core_participants()
@@ -415,12 +429,23 @@ class Edit:
 
     `change` is the rule's outcome (its state and handoffs); `participants` the new list when
     the edit changed it (positions in order), and `grid` the new grid when it changed it (the
-    edit writes the rotation's row itself).
+    edit writes the rotation's row itself). `overrides` and `changes`, when the edit wrote
+    them, are the rotation's overrides and pending changes after it: an override that comes
+    into force or stops deciding at `now` is recorded at `now`, in this transaction.
     """
 
     change: rotation.Change
     participants: Sequence[ParticipantRow] | None = None
     grid: Grid | None = None
+    overrides: tuple[oncall.Override, ...] | None = None  # the rotation's, when it changed them
+    changes: tuple[oncall.ScheduledChange, ...] | None = None  # its pending ones, likewise
+    names: Mapping[UUID, str] = field(default_factory=dict)  # of users the edit names
+    ending: oncall.EventCause = "override_ended"  # the cause of the overrides it ends
+
+    @classmethod
+    def unchanged(cls, locked: Locked, **kwargs: Any) -> Edit:
+        """An edit that leaves the rotation's own person as it is (overrides, changes)."""
+        return cls(rotation.Change(locked.state, ()), **kwargs)
 
 
 EditFn = Callable[[Locked], Awaitable[Edit]]
@@ -499,7 +524,12 @@ async def commit(
         new_rows = caught.participants if edited.participants is None else edited.participants
         if edited.participants is not None:
             await write_participants(conn, caught.participants, locked.id, new_rows)
-        final = replace(caught, participants=list(new_rows), state=edited.change.state)
+        final = replace(
+            caught,
+            participants=list(new_rows),
+            state=edited.change.state,
+            names={**caught.names, **edited.names},
+        )
         grid = edited.grid
         if grid is not None:
             final = replace(
@@ -509,8 +539,15 @@ async def commit(
                 start=grid.start,
                 time_zone=grid.time_zone,
             )
-        effective = _effective_changed(caught, final)
-        rows += (_handoff_row(caught, new_rows, h, effective) for h in edited.change.handoffs)
+        rows += _own_rows(caught, final, new_rows, edited.change.handoffs)
+        if edited.overrides is not None:
+            edges = oncall.replace_overrides(
+                final.inputs(), edited.overrides, final.now, ending=edited.ending
+            )
+            final = replace(final, overrides=edited.overrides)
+            rows += (_event_row(final, new_rows, e) for e in edges)
+        if edited.changes is not None:
+            final = replace(final, changes=edited.changes)
     await save(
         conn,
         final,
@@ -523,25 +560,22 @@ async def commit(
     return tuple(rows)
 
 
-def _on_call(locked: Locked) -> UUID | None:
+OnCall = tuple[UUID | None, UUID | None]  # who is on call, and the override that decides
+
+
+def _on_call(locked: Locked) -> OnCall:
     try:
-        found = oncall.on_call_at(*locked.inputs(), locked.now)
+        found = oncall.on_call_at(locked.inputs(), locked.now)
     except ValueError:
         found = None
-    return found.user_id if found else None
-
-
-def _effective_changed(before: Locked, after: Locked) -> bool:
-    """Whether an edit changed the effective person: always without overrides, and with them
-    only if none in force covers the change."""
-    return not before.overrides or _on_call(before) != _on_call(after)
+    return (found.user_id, found.override_id) if found else (None, None)
 
 
 def next_run_at(locked: Locked) -> datetime | None:
     """The earliest of the next handoff, override edge and pending change; at once for a
     grid that cannot be computed (its job then fails alone)."""
     try:
-        return oncall.next_wake(*locked.inputs(), locked.now)
+        return oncall.next_wake(locked.inputs(), locked.now)
     except ValueError:
         return None if locked.state is None else locked.now
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -11,12 +12,13 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from handoff.store import overrides, participants, text
+from handoff.store import clock, overrides, participants, state, text
 from handoff.store.errors import Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
 Q = Queries("users")
+C = Queries("changes")
 MAX_NAME = 200
 MIN_EMAIL, MAX_EMAIL = 3, 320
 
@@ -120,16 +122,25 @@ async def update(
 
 
 async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
-    """Remove the user from every rotation by the removal rule, then delete them (one txn)."""
+    """Delete a user (oncall.md), in one transaction: every rotation they take part in or an
+    override or pending change names is locked in id order, then each goes through the one
+    write path (caught up first, so what is recorded starts from the rotation as it now is):
+    the user leaves its participants by the removal rule, their future overrides go and
+    those in force end now (`user_deleted`); ended overrides stay, as history. They leave
+    every pending change's participant list."""
     async with conn.transaction():
         await get(conn, user_id)
-        await overrides.on_user_deleted(conn, user_id)
-        async with conn.cursor() as cur:
-            await cur.execute(Q["user_rotations"], {"id": user_id})
-            rotation_ids = [row[0] for row in await cur.fetchall()]
+        rotation_ids = await overrides.lock_user_rotations(conn, user_id)
+        await conn.execute(C["drop_user"], {"user_id": user_id, "now": await clock.read(conn)})
         for rotation_id in rotation_ids:
-            await participants.remove_user(conn, rotation_id, user_id)
+            await state.write(conn, rotation_id, partial(_leave, conn, user_id))
         await conn.execute(Q["delete_user"], {"id": user_id})
+
+
+async def _leave(conn: AsyncConnection[Any], user_id: UUID, locked: state.Locked) -> state.Edit:
+    covers = await overrides.drop_user(conn, locked, user_id)
+    left = participants.without_user(locked, user_id)
+    return dataclasses.replace(left, overrides=covers, ending="user_deleted")
 
 
 async def names(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[UUID, str]:

@@ -1,8 +1,8 @@
 """What the rotation page shows of overrides and scheduled changes, gathered from the store.
 
-No rules here: the lists are the store's, who is on call now is the projection's
-(`projections.effective`), and the preview of a scheduled change is the pure projection
-(`oncall.segments`) with the change added to the pending ones, so the form shows what the
+No rules here: the lists are the store's, who is on call now is the projection's (the
+rotation view, `projections.on_call_now`), and the preview of a scheduled change is the pure
+projection (`oncall.segments`) with the change added to the pending ones, so the form shows what the
 engine will do.
 """
 
@@ -19,13 +19,14 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from handoff import oncall
-from handoff.store import changes, history, overrides, projections, rotations, times, users
+from handoff.store import changes, history, inputs, overrides, projections, rotations, times, users
 from handoff.store.errors import NotFound
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views, words
 from handoff.web.oncall_form import zone_or_utc
 
 PREVIEW_SHIFTS = 8
+IDLE_WALK = 1000  # pieces walked to tell a conditional override decides nothing; more: unsaid
 # The id the preview gives a change not yet saved (never a stored id: those are random).
 UNSAVED = UUID(int=0)
 
@@ -36,6 +37,7 @@ class OverrideRow:
     who: str  # the person on call instead, or "nobody"
     replaces: str | None  # only while this person is the rotation's own on-call person
     in_force: bool
+    not_in_effect: str | None = None  # why a conditional override decides nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +79,40 @@ async def plans(conn: AsyncConnection[Any], rotation: rotations.Rotation, now: d
     ids += [u for c in pending.items for u in c.participants or []]
     names = await _names(conn, ids)
     zone = zone_or_utc(rotation.time_zone)
+    readings = await inputs.read(conn, [rotation.id])
+    idle = set() if not readings else await asyncio.to_thread(_idle, readings[0], found.items)
     override_rows = [
         OverrideRow(
             o,
             _name(names, o.user_id),
             None if o.replaces_user_id is None else _name(names, o.replaces_user_id),
             o.phase(now) == "in force",
+            f"not in effect: {_name(names, o.replaces_user_id)} is not on call then"
+            if o.id in idle
+            else None,
         )
         for o in found.items
     ]
     change_rows = [ChangeRow(c, summary(c, names, zone)) for c in pending.items]
     return Plans(override_rows, change_rows)
+
+
+def _idle(reading: inputs.Reading, listed: list[overrides.Override]) -> set[UUID]:
+    """The conditional overrides that decide nothing from now to their end: the person they
+    replace is not the rotation's own on-call person at any time in it (issue 23)."""
+    idle: set[UUID] = set()
+    for o in listed:
+        if o.replaces_user_id is None:
+            continue
+        try:
+            pieces = oncall.segments(
+                reading.inputs, max(o.start, reading.now), o.end, limit=IDLE_WALK
+            )
+        except ValueError:  # a grid written around validation: nothing to say
+            continue
+        if 0 < len(pieces) < IDLE_WALK and all(p.override_id != o.id for p in pieces):
+            idle.add(o.id)
+    return idle
 
 
 def summary(change: changes.Change, names: dict[UUID, str], time_zone: str) -> str:
@@ -116,7 +141,9 @@ class Now:
 
 async def now_and_history(conn: AsyncConnection[Any], detail: views.RotationDetail) -> Now:
     rotation = detail.rotation
-    effective = (await projections.effective(conn, [rotation]))[rotation.id]
+    effective = projections.Effective(
+        rotation.on_call_user_id, rotation.rotation_on_call_user_id, rotation.override_id
+    )
     ends = await _override_ends(conn, rotation.id, detail.history)
     ids = [u for u in (effective.user_id, effective.rotation_user_id) if u is not None]
     names = await _names(conn, ids)
@@ -172,10 +199,13 @@ async def preview(
 ) -> list[PreviewShift]:
     """The shifts from `when` on with this change added to the pending ones (replacing the
     one being edited). Raises ValueError with the reason when the projection cannot run."""
-    snap = await projections.snapshot(conn, rotation_id)
-    if snap.state is None:
+    readings = await inputs.read(conn, [rotation_id])
+    if not readings:
+        raise NotFound("rotation", rotation_id)
+    current = readings[0].inputs
+    if current.state is None:
         raise ValueError("the rotation has nobody on call to project from")
-    if when - snap.state.shift_start > projections.MAX_WINDOW:
+    if when - current.state.shift_start > projections.MAX_WINDOW:
         raise ValueError("the change is too far ahead to preview its shifts")
     change = oncall.ScheduledChange(
         editing or UNSAVED,
@@ -187,10 +217,11 @@ async def preview(
         None if fields.participants is None else tuple(fields.participants),
         fields.active_index,
     )
-    others = [c for c in snap.changes if c.id != change.id]
+    others = [c for c in current.changes if c.id != change.id]
     pending = sorted([*others, change], key=lambda c: c.effective_at)
-    snap = replace(snap, changes=pending)
-    found = await asyncio.to_thread(_segments, snap, change.effective_at)
+    found = await asyncio.to_thread(
+        _segments, replace(current, changes=tuple(pending)), change.effective_at
+    )
     names = await _names(conn, [s.user_id for s in found if s.user_id is not None])
     return [
         PreviewShift(_name(names, s.user_id), s.start, s.end, s.override_id is not None)
@@ -198,14 +229,5 @@ async def preview(
     ]
 
 
-def _segments(snap: projections.Snapshot, since: datetime) -> list[oncall.Segment]:
-    return oncall.segments(
-        snap.config,
-        snap.state,
-        snap.participants,
-        snap.overrides,
-        snap.changes,
-        since,
-        times.LATEST,
-        limit=PREVIEW_SHIFTS,
-    )
+def _segments(current: oncall.Inputs, since: datetime) -> list[oncall.Segment]:
+    return oncall.segments(current, since, times.LATEST, limit=PREVIEW_SHIFTS)

@@ -16,6 +16,7 @@ from handoff.api.deps import Conn
 from handoff.api.problems import responses
 from handoff.api.routes import notify_schemas as s
 from handoff.api.routes.params import Cursor, Limit
+from handoff.notify import channels
 from handoff.notify.probe import send_test
 from handoff.notify.signing import message_id
 from handoff.notify.targets import redacted
@@ -42,7 +43,7 @@ Token = Annotated[tokens.Token, Depends(reader)]
 )
 async def create_channel(body: s.ChannelIn, conn: Conn) -> s.ChannelCreated:
     """Create a channel; a webhook's answer carries its secret, the only time it is shown."""
-    channel, secret = await notify.create_channel(conn, body.name, body.kind, body.target)
+    channel, secret = await channels.create_channel(conn, body.name, body.kind, body.target)
     return s.ChannelCreated(**_channel(channel).model_dump(), secret=secret)
 
 
@@ -62,7 +63,7 @@ async def get_channel(channel_id: UUID, conn: Conn, token: Token) -> s.Channel:
 async def update_channel(channel_id: UUID, body: s.ChannelPatch, conn: Conn) -> s.Channel:
     """Rename, retarget, disable (`enabled: false`) or re-enable a channel."""
     return _channel(
-        await notify.update_channel(
+        await channels.update_channel(
             conn, channel_id, name=body.name, target=body.target, enabled=body.enabled
         )
     )
@@ -85,7 +86,7 @@ async def delete_channel(channel_id: UUID, conn: Conn) -> None:
 )
 async def rotate_secret(channel_id: UUID, conn: Conn) -> s.SecretOut:
     """A new signing secret for a webhook channel, shown this once; the old one stops now."""
-    return s.SecretOut(secret=await notify.rotate_secret(conn, channel_id))
+    return s.SecretOut(secret=await channels.rotate_secret(conn, channel_id))
 
 
 @router.post(CHANNEL + "/test", dependencies=ADMIN, responses=responses(401, 403, 404, 422))

@@ -117,6 +117,6 @@ async def update_override(
     responses=responses(401, 403, 404, 409, 422),
 )
 async def delete_override(rotation_id: UUID, override_id: UUID, conn: Conn) -> None:
-    """Remove a future override, or end one in force now (at the end of the current minute);
+    """Remove a future override, or end one in force now (at the request's instant);
     an ended one is history (409)."""
     await overrides.delete(conn, rotation_id, override_id)

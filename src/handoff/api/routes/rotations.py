@@ -15,7 +15,7 @@ from handoff.api.deps import AppSettings, Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text, in_zone
-from handoff.store import participants, projections, rotations
+from handoff.store import participants, rotations
 from handoff.store.db import snapshot
 from handoff.store.errors import invalid
 from handoff.store.pagination import DEFAULT_LIMIT
@@ -23,20 +23,10 @@ from handoff.store.pagination import DEFAULT_LIMIT
 router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
 
 
-async def out(conn: Conn, found: list[rotations.Rotation]) -> list[schemas.Rotation]:
-    """The rotations as the API shows them, with who is on call now, overrides applied."""
-    on_call = await projections.effective(conn, found)
-    return [
-        schemas.Rotation(
-            **dataclasses.asdict(r)
-            | {
-                "on_call_user_id": on_call[r.id].user_id,
-                "rotation_on_call_user_id": on_call[r.id].rotation_user_id,
-                "override_id": on_call[r.id].override_id,
-            }
-        )
-        for r in found
-    ]
+def out(found: list[rotations.Rotation]) -> list[schemas.Rotation]:
+    """The rotations as the API shows them (who is on call now, overrides applied, is the
+    store's view: the one projection)."""
+    return [schemas.Rotation(**dataclasses.asdict(r)) for r in found]
 
 
 @router.post("", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 409, 413, 422))
@@ -55,7 +45,7 @@ async def create_rotation(
     created = await rotations.create(
         conn, config, body.participants, limit=settings.max_participants
     )
-    return (await out(conn, [created]))[0]
+    return out([created])[0]
 
 
 @router.get("", dependencies=READER, responses=responses(401, 422))
@@ -71,7 +61,7 @@ async def list_rotations(
     """Rotations by name, optionally those whose name contains `q`, a page at a time."""
     async with snapshot(conn):
         found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
-        items = await out(conn, found.items)
+        items = out(found.items)
     return schemas.RotationPage(items=items, next_cursor=found.next_cursor)
 
 
@@ -92,7 +82,7 @@ async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
 async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotation:
     """One rotation, with who is on call and the next handoff (one snapshot)."""
     async with snapshot(conn):
-        return (await out(conn, [await rotations.get(conn, rotation_id, now=now)]))[0]
+        return out([await rotations.get(conn, rotation_id, now=now)])[0]
 
 
 @router.patch(
@@ -125,7 +115,7 @@ async def update_rotation(
         active_index=body.active_index,
     )
     updated = await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
-    return (await out(conn, [updated]))[0]
+    return out([updated])[0]
 
 
 @router.delete(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn
+from handoff.notify import channels
 from handoff.notify.probe import send_test
 from handoff.notify.render import summary
 from handoff.notify.targets import KINDS, redacted
@@ -143,7 +144,7 @@ async def create_channel(request: Request, post: AdminPosted, conn: Conn) -> Res
         _text(post.form, "name"), _text(post.form, "kind"), _text(post.form, "target")
     )
     try:
-        channel, secret = await notify.create_channel(conn, form.name, form.kind, form.target)
+        channel, secret = await channels.create_channel(conn, form.name, form.kind, form.target)
     except Invalid as exc:
         form.add_errors(exc)
         return await _page(request, post.session, conn, form, 422)
@@ -204,7 +205,7 @@ async def switch_channel(
     """Enable (which sends what is pending) or disable a channel."""
     if action not in ("enable", "disable"):
         raise NotFound("action", action)
-    channel = await notify.update_channel(conn, channel_id, enabled=action == "enable")
+    channel = await channels.update_channel(conn, channel_id, enabled=action == "enable")
     response = RedirectResponse(f"/notifications#channel-{channel.id}", status_code=303)
     flash(request, response, f"{channel.name} is {action}d.")
     return response

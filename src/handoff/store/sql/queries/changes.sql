@@ -68,14 +68,6 @@ RETURNING id, rotation_id, effective_at, type, shift_length, start_at AS start, 
 -- Remove a pending change.
 DELETE FROM scheduled_changes WHERE id = %(id)s;
 
--- name: pending
--- A rotation's pending changes in time order (what a projection applies).
-SELECT id, rotation_id, effective_at, type, shift_length, start_at AS start, time_zone,
-       participants, active_index, note, applied_at, skipped, created_at, updated_at
-FROM scheduled_changes
-WHERE rotation_id = %(rotation_id)s AND applied_at IS NULL
-ORDER BY effective_at;
-
 -- name: drop_user
 -- A deleted user leaves every pending change's participant list.
 UPDATE scheduled_changes

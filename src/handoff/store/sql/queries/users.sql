@@ -27,10 +27,6 @@ RETURNING id, name, email, created_at;
 -- The names of the given users (those that exist).
 SELECT id, name FROM users WHERE id = ANY (%(ids)s);
 
--- name: user_rotations
--- The rotations a user takes part in, in a fixed order so concurrent deletes lock alike.
-SELECT DISTINCT rotation_id FROM participants WHERE user_id = %(id)s ORDER BY rotation_id;
-
 -- name: delete_user
 -- Delete a user (after they have left every rotation by the rules).
 DELETE FROM users WHERE id = %(id)s;

@@ -1,0 +1,108 @@
+"""The one read of what decides who is on call: `handoff.oncall.Inputs`, for one rotation or
+many, in one statement whatever their number (`read`).
+
+Every reader of "who is on call" (the rotation object, /oncall, /shifts, /handoffs, the
+feeds, the calendar and the web pages) reads its inputs here and asks the pure projection;
+the write path reads the same overrides and changes under its lock (`state.lock`) and parses
+them with the same functions (`override`, `change`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from handoff import oncall, rotation
+from handoff.store.queries import Queries
+
+Q = Queries("inputs")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One rotation's inputs, as read at `now` (the engine's clock, in the same statement)."""
+
+    rotation_id: UUID
+    inputs: oncall.Inputs
+    now: datetime
+
+
+async def read(conn: AsyncConnection[Any], rotation_ids: Sequence[UUID] | None) -> list[Reading]:
+    """The inputs of the given rotations (None: every rotation), by name, in one statement."""
+    ids = None if rotation_ids is None else list(rotation_ids)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["oncall_inputs"], {"rotation_ids": ids})
+        rows = await cur.fetchall()
+    return [Reading(row["id"], _inputs(row), row["now"]) for row in rows]
+
+
+def _inputs(row: dict[str, Any]) -> oncall.Inputs:
+    members = tuple(
+        rotation.Participant(pid, uid) for pid, uid in zip(row["ids"], row["user_ids"], strict=True)
+    )
+    state = None
+    if row["shift_start"] is not None and members:
+        state = rotation.State(row["position"], row["participant_id"], row["shift_start"])
+    return oncall.Inputs(
+        oncall.Config(row["type"], row["shift_length"], row["start_at"], row["time_zone"]),
+        state,
+        members,
+        tuple(override(o) for o in as_json(row["overrides"], [])),
+        tuple(change(c) for c in as_json(row["changes"], [])),
+    )
+
+
+def as_json(value: Any, empty: Any) -> Any:
+    """A JSON column as Python values (`empty` for SQL null)."""
+    if value is None:
+        return empty
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def override(o: dict[str, Any], caught_up_at: datetime | None = None) -> oncall.Override:
+    """An override of handoff_oncall_inputs_v1's JSON.
+
+    With `caught_up_at` (the engine's walk): one created since the rotation was last brought
+    up to date, with a start already past, begins when it was created. The API's writes
+    record their overrides themselves (their start is never before their making); this keeps
+    a row written by plain SQL from being recorded backdated.
+    """
+    start, end, created = _time(o["start"]), _time(o["end"]), _time(o["created_at"])
+    assert start is not None and end is not None and created is not None
+    if caught_up_at is not None and created > caught_up_at:
+        start = max(start, min(created, end))
+    return oncall.Override(
+        UUID(o["id"]), start, end, _uuid(o["user_id"]), _uuid(o["replaces_user_id"])
+    )
+
+
+def change(c: dict[str, Any]) -> oncall.ScheduledChange:
+    """A pending scheduled change of handoff_oncall_inputs_v1's JSON."""
+    at = _time(c["effective_at"])
+    assert at is not None
+    people = c["participants"]
+    return oncall.ScheduledChange(
+        UUID(c["id"]),
+        at,
+        type=c["type"],
+        shift_length=c["shift_length"],
+        start=_time(c["start"]),
+        time_zone=c["time_zone"],
+        participants=None if people is None else tuple(UUID(u) for u in people),
+        active_index=c["active_index"],
+    )
