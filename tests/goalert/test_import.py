@@ -201,7 +201,7 @@ def test_rerun_follows_goalert_and_leaves_the_rest(
     history = sql(db_url, "SELECT count(*) AS n FROM handoffs")[0]["n"]
     # Changes in handoff meanwhile: someone hands a shift over by hand.
     twice = world.rotations["Twice"]
-    cli_result = cli("rotation", "set-active", str(twice), "1")
+    cli_result = cli("rotation", "set-active", str(twice), "2")
     assert cli_result.exit_code == 0, cli_result.stderr
     handed = sql(db_url, "SELECT participant_id FROM rotation_state WHERE rotation_id = %s", twice)
     # Changes in GoAlert meanwhile: its engine hands Payments on, Database is renamed and gains

@@ -80,20 +80,30 @@ class Problem(BaseModel):
 
 class UserIn(Request):
     name: Name
-    email: Email | None = None
+    email: Email | None = Field(
+        None, description="Unique ignoring case: an email another person has is a 409."
+    )
+    time_zone: TimeZone | None = None
 
 
 class UserPatch(Request):
-    """Absent fields stay; `email: null` removes the email."""
+    """Absent fields stay; `email: null` and `time_zone: null` remove them."""
 
     name: Name | None = None
     email: Email | None = None
+    time_zone: TimeZone | None = None
 
 
 class User(BaseModel):
     id: UUID
     name: str
     email: str | None
+    time_zone: str | None = Field(
+        description="The person's IANA zone (reports, their page); null: the rotation's."
+    )
+    role: Literal["admin", "responder", "reader"] | None = Field(
+        description="null: the person cannot sign in (people made by others or imported)."
+    )
     created_at: UtcTime
 
 

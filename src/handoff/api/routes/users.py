@@ -25,11 +25,11 @@ def _out(user: users.User) -> schemas.User:
     "",
     status_code=201,
     dependencies=ADMIN,
-    responses=responses(401, 403, 413, 422),
+    responses=responses(401, 403, 409, 413, 422),
 )
 async def create_user(body: schemas.UserIn, conn: Conn, now: Now) -> schemas.User:
-    """Create a user."""
-    return _out(await users.create(conn, body.name, body.email, now=now))
+    """Create a user (an email another person has, ignoring case, is a 409 naming them)."""
+    return _out(await users.create(conn, body.name, body.email, now=now, time_zone=body.time_zone))
 
 
 @router.get("", dependencies=READER, responses=responses(401, 422))
@@ -47,12 +47,20 @@ async def get_user(user_id: UUID, conn: Conn) -> schemas.User:
     return _out(await users.get(conn, user_id))
 
 
-@router.patch("/{user_id}", dependencies=ADMIN, responses=responses(401, 403, 404, 413, 422))
+@router.patch("/{user_id}", dependencies=ADMIN, responses=responses(401, 403, 404, 409, 413, 422))
 async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> schemas.User:
-    """Change a user's name or email (`email: null` removes it)."""
-    clear = "email" in body.model_fields_set and body.email is None
+    """Change a user's name, email or time zone (`null` removes the email or the zone)."""
+    given = body.model_fields_set
     return _out(
-        await users.update(conn, user_id, name=body.name, email=body.email, clear_email=clear)
+        await users.update(
+            conn,
+            user_id,
+            name=body.name,
+            email=body.email,
+            clear_email="email" in given and body.email is None,
+            time_zone=body.time_zone,
+            clear_time_zone="time_zone" in given and body.time_zone is None,
+        )
     )
 
 

@@ -1,0 +1,51 @@
+"""What makes a person one account: an email nobody else has (ignoring case) and an optional
+time zone of their own (people.md, reports.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+
+from handoff.grid import load_zone
+from handoff.store.errors import Conflict, invalid
+from handoff.store.queries import Queries
+
+Q = Queries("accounts")
+
+
+def check_time_zone(time_zone: str) -> str:
+    """An IANA zone name (the grid's one check), as stored."""
+    try:
+        load_zone(time_zone)
+    except ValueError as exc:
+        raise invalid("time_zone", str(exc).removeprefix("time_zone ")) from None
+    return time_zone
+
+
+async def check_email_free(
+    conn: AsyncConnection[Any], email: str | None, *, except_id: UUID | None = None
+) -> None:
+    """Refuse (409) an email another person has, naming them.
+
+    The unique index on lower(email) stays the guarantee when two writes race."""
+    if email is None:
+        return
+    async with conn.cursor() as cur:
+        await cur.execute(Q["email_owner"], {"email": email, "except_id": except_id})
+        owner = await cur.fetchone()
+    if owner is not None:
+        raise Conflict(f"email {email!r} belongs to {owner[1]} ({owner[0]})")
+
+
+@asynccontextmanager
+async def email_unique(email: str | None) -> AsyncIterator[None]:
+    """A write that lost the race for an email (the unique index refused it): a Conflict."""
+    try:
+        yield
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(f"email {email!r} belongs to another person") from None
