@@ -56,6 +56,8 @@ TimeZone = Annotated[
         "US/Eastern included), not localtime, posixrules, Factory or a posix/ or right/ copy.",
     ),
 ]
+# The API counts positions from 0; the command line and the UI show them from 1.
+ZERO_BASED = "A position in the participant list, counted from 0 (the CLI and the UI count from 1)."
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
 
 
@@ -132,12 +134,14 @@ class RotationPatch(Request):
     start: Instant | None = None
     time_zone: TimeZone | None = None
     participants: list[UUID] | None = None
-    active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description=ZERO_BASED
+    )
 
 
 class Participant(BaseModel):
     id: UUID
-    position: int
+    position: int = Field(description=ZERO_BASED)
     user_id: UUID
 
 
@@ -154,7 +158,7 @@ class Rotation(BaseModel):
     start: UtcTime
     time_zone: str
     participants: list[Participant]
-    active_index: int | None
+    active_index: int | None = Field(description=ZERO_BASED)
     on_call_user_id: UUID | None = Field(
         description="Who is on call now: an override's person while one decides, else the"
         " rotation's own (null: nobody)."
