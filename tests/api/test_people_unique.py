@@ -43,3 +43,22 @@ def test_time_zone_is_optional_validated_and_removable(api: Api) -> None:
     assert api.admin.patch(path, json={"time_zone": "Nowhere"}).status_code == 422
     assert api.admin.patch(path, json={"name": "Anna"}).json()["time_zone"] == "Asia/Tokyo"
     assert api.admin.patch(path, json={"time_zone": None}).json()["time_zone"] is None
+
+
+def test_admins_set_roles_and_the_last_admin_keeps_theirs(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    made = api.admin.patch(f"/api/v1/users/{ann}", json={"role": "admin"})
+    assert made.status_code == 200 and made.json()["role"] == "admin"
+    last = api.admin.patch(f"/api/v1/users/{ann}", json={"role": "reader", "name": "Anna"})
+    assert last.status_code == 409 and "last admin" in last.json()["detail"]
+    assert api.sql("SELECT name, role FROM users WHERE id = %s", ann) == [
+        {"name": "Ann", "role": "admin"}  # nothing changed, not even the name
+    ]
+    assert api.admin.patch(f"/api/v1/users/{bob}", json={"role": "admin"}).status_code == 200
+    demoted = api.admin.patch(f"/api/v1/users/{ann}", json={"role": "responder"})
+    assert demoted.json()["role"] == "responder"
+    assert api.admin.patch(f"/api/v1/users/{bob}", json={"role": None}).status_code == 409
+    bad = api.admin.patch(f"/api/v1/users/{ann}", json={"role": "owner"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "role"
+    assert api.reader.patch(f"/api/v1/users/{ann}", json={"role": "admin"}).status_code == 403
+    assert api.admin.patch(f"/api/v1/users/{ann}", json={"role": None}).json()["role"] is None

@@ -115,3 +115,22 @@ def test_positions_count_from_one(cli: Cli) -> None:
     assert "position" in cli.refused(
         "change", "add", "primary", "--at", "2030-03-11T09:00Z", "--position", "4"
     )
+
+
+def test_user_edit_sets_the_role_and_keeps_the_last_admin(cli: Cli) -> None:
+    cli.ok("user", "create", "Ann")
+    assert cli.json("user", "edit", "Ann", "--role", "admin")["role"] == "admin"
+    assert "last admin" in cli.refused("user", "edit", "Ann", "--role", "none", "--name", "X")
+    assert cli.json("user", "list")[0] | {"id": None, "created_at": None} == {
+        "id": None,
+        "name": "Ann",
+        "email": None,
+        "time_zone": None,
+        "role": "admin",
+        "created_at": None,
+    }
+    assert "role" in cli.refused("user", "edit", "Ann", "--role", "owner")
+    cli.ok("user", "create", "Bob")
+    cli.ok("user", "edit", "Bob", "--role", "admin")
+    assert cli.json("user", "edit", "Ann", "--role", "none")["role"] is None
+    assert "last admin" in cli.refused("user", "edit", "Bob", "--role", "responder")

@@ -84,3 +84,18 @@ def test_readers_cannot_edit_people(browser: Browser, web: Web) -> None:
     )
     assert posted.status_code == 403
     assert _person(web, ann).name == "Ann"
+
+
+def test_the_edit_page_sets_the_role_and_keeps_the_last_admin(browser: Browser, web: Web) -> None:
+    ann = web.user("Ann")
+    browser.sign_in(web.admin_token)
+    token = {"csrf_token": csrf(browser.client.get(f"/people/{ann}/edit").text)}
+    made = browser.client.post(f"/people/{ann}/edit", data=token | {"name": "Ann", "role": "admin"})
+    assert made.status_code == 303 and _person(web, ann).role == "admin"
+    assert '<option value="admin" selected>' in browser.client.get(f"/people/{ann}/edit").text
+    last = browser.client.post(f"/people/{ann}/edit", data=token | {"name": "Anna", "role": ""})
+    assert last.status_code == 409
+    assert re.search(r'id="error-role"[^>]*>[^<]*last admin', last.text)
+    assert (_person(web, ann).name, _person(web, ann).role) == ("Ann", "admin")
+    bad = browser.client.post(f"/people/{ann}/edit", data=token | {"name": "Ann", "role": "owner"})
+    assert bad.status_code == 422 and _person(web, ann).role == "admin"

@@ -94,6 +94,9 @@ class UserPatch(Request):
     name: Name | None = None
     email: Email | None = None
     time_zone: TimeZone | None = None
+    role: Literal["admin", "responder", "reader"] | None = Field(
+        None, description="null: the person cannot sign in; the last admin keeps theirs (409)."
+    )
 
 
 class User(BaseModel):

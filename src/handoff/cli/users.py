@@ -11,7 +11,7 @@ from handoff.cli import output
 from handoff.cli.common import console
 from handoff.cli.run import run
 from handoff.config import Settings
-from handoff.store import clock, lookup, text, users
+from handoff.store import accounts, clock, lookup, text, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.store.pagination import MAX_LIMIT
 
@@ -88,21 +88,30 @@ def edit(
     time_zone: Annotated[
         str | None, typer.Option("--time-zone", help='New IANA zone ("" removes it).')
     ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="admin, responder, reader or none (cannot sign in)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Rename a user or change their email or time zone."""
+    """Rename a user or change their email, time zone or role."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> users.User:
         found = await users.find(conn, user)
-        return await users.update(
-            conn,
-            found.id,
-            name=name,
-            email=email or None,
-            clear_email=email == "",
-            time_zone=time_zone or None,
-            clear_time_zone=time_zone == "",
-        )
+        async with conn.transaction():
+            edited = await users.update(
+                conn,
+                found.id,
+                name=name,
+                email=email or None,
+                clear_email=email == "",
+                time_zone=time_zone or None,
+                clear_time_zone=time_zone == "",
+            )
+            if role is None:
+                return edited
+            await accounts.set_role(conn, found.id, None if role == "none" else role)
+            return await users.get(conn, found.id)
 
     edited = run(body)
     if as_json:

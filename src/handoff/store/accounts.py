@@ -1,21 +1,46 @@
-"""What makes a person one account: an email nobody else has (ignoring case) and an optional
-time zone of their own (people.md, reports.md)."""
+"""What makes a person an account (people.md, reports.md): an email nobody else has (ignoring
+case), an optional time zone of their own, and a role an admin sets (the last admin keeps
+theirs)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection
 
 from handoff.grid import load_zone
-from handoff.store.errors import Conflict, invalid
+from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.queries import Queries
 
 Q = Queries("accounts")
+Role = Literal["admin", "responder", "reader"]
+ROLES: tuple[Role, ...] = ("admin", "responder", "reader")
+
+
+def check_role(role: str | None) -> Role | None:
+    if role is None:
+        return None
+    for known in ROLES:
+        if role == known:
+            return known
+    raise invalid("role", f"must be one of {', '.join(ROLES)} or null")
+
+
+async def set_role(conn: AsyncConnection[Any], user_id: UUID, role: str | None) -> None:
+    """Give a person a role (None: they cannot sign in); the last admin cannot lose theirs."""
+    checked = check_role(role)
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["lock_admins"])
+        admins = [row[0] for row in await cur.fetchall()]
+        if admins == [user_id] and checked != "admin":
+            raise Conflict("this is the last admin: make someone else an admin first")
+        await cur.execute(Q["set_role"], {"id": user_id, "role": checked})
+        if await cur.fetchone() is None:
+            raise NotFound("user", user_id)
 
 
 def check_time_zone(time_zone: str) -> str:

@@ -11,7 +11,7 @@ from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
-from handoff.store import users
+from handoff.store import accounts, users
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -49,10 +49,11 @@ async def get_user(user_id: UUID, conn: Conn) -> schemas.User:
 
 @router.patch("/{user_id}", dependencies=ADMIN, responses=responses(401, 403, 404, 409, 413, 422))
 async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> schemas.User:
-    """Change a user's name, email or time zone (`null` removes the email or the zone)."""
+    """Change a user's name, email, time zone or role (`null` removes the email, the zone or
+    the role); the last admin cannot lose the role (409)."""
     given = body.model_fields_set
-    return _out(
-        await users.update(
+    async with conn.transaction():
+        user = await users.update(
             conn,
             user_id,
             name=body.name,
@@ -61,7 +62,10 @@ async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> sch
             time_zone=body.time_zone,
             clear_time_zone="time_zone" in given and body.time_zone is None,
         )
-    )
+        if "role" in given:
+            await accounts.set_role(conn, user_id, body.role)
+            user = await users.get(conn, user_id)
+    return _out(user)
 
 
 @router.delete(

@@ -24,7 +24,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from handoff.http.deps import Conn, Now
-from handoff.store import users
+from handoff.store import accounts, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.web import views
 from handoff.web.flash import flash
@@ -33,7 +33,7 @@ from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-FIELDS = ("name", "email", "time_zone")
+FIELDS = ("name", "email", "time_zone", "role")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class PersonForm:
     name: str = ""
     email: str = ""
     time_zone: str = ""
+    role: str = ""  # the edit page's; empty: none (cannot sign in)
     same_name: bool = False  # ticked: create even though someone has this name
     errors: dict[str, str] = field(default_factory=dict)
     namesakes: list[users.User] = field(default_factory=list)
@@ -57,12 +58,18 @@ class PersonForm:
             name=text("name"),
             email=text("email"),
             time_zone=text("time_zone"),
+            role=text("role"),
             same_name=text("same_name") == "yes",
         )
 
     @classmethod
     def of(cls, user: users.User) -> PersonForm:
-        return cls(name=user.name, email=user.email or "", time_zone=user.time_zone or "")
+        return cls(
+            name=user.name,
+            email=user.email or "",
+            time_zone=user.time_zone or "",
+            role=user.role or "",
+        )
 
     @property
     def optional(self) -> tuple[str | None, str | None]:
@@ -145,6 +152,7 @@ def _edit_page(
         form=form,
         max_name=users.MAX_NAME,
         max_email=users.MAX_EMAIL,
+        roles=accounts.ROLES,
     )
 
 
@@ -157,25 +165,35 @@ async def edit_form(request: Request, user_id: UUID, viewer: Viewer, conn: Conn)
 
 @router.post("/people/{user_id}/edit")
 async def edit_person(request: Request, user_id: UUID, post: AdminPosted, conn: Conn) -> Response:
-    """Rename, change or remove the email and the zone; a refusal shows the form again."""
+    """Rename, change or remove the email, the zone and the role, in one transaction; a
+    refusal shows the form again and changes nothing."""
     user = await users.get(conn, user_id)
     form = PersonForm.from_form(post.form)
     email, zone = form.optional
     try:
-        edited = await users.update(
-            conn,
-            user_id,
-            name=form.name,
-            email=email,
-            clear_email=email is None,
-            time_zone=zone,
-            clear_time_zone=zone is None,
-        )
+        async with conn.transaction():
+            try:
+                edited = await users.update(
+                    conn,
+                    user_id,
+                    name=form.name,
+                    email=email,
+                    clear_email=email is None,
+                    time_zone=zone,
+                    clear_time_zone=zone is None,
+                )
+            except Conflict as exc:
+                form.errors["email"] = str(exc)
+                raise
+            try:
+                await accounts.set_role(conn, user_id, form.role or None)
+            except Conflict as exc:
+                form.errors["role"] = str(exc)
+                raise
     except Invalid as exc:
         form.add_errors(exc)
         return _edit_page(request, post.session, user, form, 422)
-    except Conflict as exc:
-        form.errors["email"] = str(exc)
+    except Conflict:
         return _edit_page(request, post.session, user, form, 409)
     response = RedirectResponse(f"/people/{user_id}", status_code=303)
     flash(request, response, f"Saved {edited.name}.")
