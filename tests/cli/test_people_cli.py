@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+from typer.testing import Result
+
+from handoff.cli.main import app
+
 from .conftest import Cli
 
 
@@ -134,3 +138,20 @@ def test_user_edit_sets_the_role_and_keeps_the_last_admin(cli: Cli) -> None:
     cli.ok("user", "edit", "Bob", "--role", "admin")
     assert cli.json("user", "edit", "Ann", "--role", "none")["role"] is None
     assert "last admin" in cli.refused("user", "edit", "Bob", "--role", "responder")
+
+
+def test_set_password_is_prompted_twice_and_stored_as_an_argon2_hash(cli: Cli) -> None:
+    cli.ok("user", "create", "Ann")
+
+    def set_password(typed: str) -> Result:
+        return cli.runner.invoke(app, ["user", "set-password", "ann"], input=typed, env=cli.env)
+
+    done = set_password("a long passphrase\na long passphrase\n")
+    assert done.exit_code == 0 and "a long passphrase" not in done.output
+    assert "cannot sign in without a role and an email" in done.stderr
+    [row] = cli.sql("SELECT hash FROM user_passwords")
+    assert row["hash"].startswith("$argon2id$")
+    short = set_password("short\nshort\n")
+    assert short.exit_code == 2 and "password: must be 10" in short.stderr
+    assert cli.sql("SELECT hash FROM user_passwords") == [row]
+    assert "No such option" in cli("user", "set-password", "Ann", "--password", "x" * 12).stderr

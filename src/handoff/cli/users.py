@@ -8,10 +8,10 @@ import typer
 from psycopg import AsyncConnection
 
 from handoff.cli import output
-from handoff.cli.common import console
+from handoff.cli.common import console, err_console
 from handoff.cli.run import run
 from handoff.config import Settings
-from handoff.store import accounts, clock, lookup, text, users
+from handoff.store import accounts, clock, lookup, passwords, text, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.store.pagination import MAX_LIMIT
 
@@ -133,6 +133,29 @@ async def _refuse_namesake(conn: AsyncConnection[Any], name: str) -> None:
         raise Conflict(
             f"{taken} ({ident}) already has this name: "
             "pass --allow-same-name to create another person named so"
+        )
+
+
+@app.command("set-password")
+def set_password(user: Annotated[str, typer.Argument(help="Name or id.")]) -> None:
+    """Set a person's password for signing in to the web UI as themselves (with their email).
+
+    The password is prompted for, twice, never taken from the command line (where others
+    could read it)."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> users.User:
+        found = await users.find(conn, user)
+        await passwords.set_password(conn, found.id, password, now=await clock.read(conn))
+        return found
+
+    done = run(body)
+    console.print(output.text(f"set the password of {done.name} ({done.id})"))
+    missing = [what for what, has in (("a role", done.role), ("an email", done.email)) if not has]
+    if missing:
+        lacking = " and ".join(missing)
+        err_console.print(
+            output.text(f"note: {done.name} cannot sign in without {lacking} (handoff user edit)")
         )
 
 

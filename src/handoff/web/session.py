@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from handoff.config import Settings
 from handoff.http import deps
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import sessions, tokens
+from handoff.store import sessions
 from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
 
 SESSION_COOKIE = "handoff_session"
@@ -40,12 +40,12 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    token: tokens.Token
+    signer: sessions.Signer  # a token, or a person acting with their role
     secret: str
 
     @property
     def can_write(self) -> bool:
-        return self.token.role == "admin"
+        return self.signer.role == "admin"
 
     @property
     def csrf(self) -> str:
@@ -95,10 +95,10 @@ async def session(request: Request, conn: Conn, now: Now, settings: AppSettings)
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    token = await sessions.authenticate(conn, secret, expiry(settings), now=now)
-    if token is None:
+    signer = await sessions.authenticate(conn, secret, expiry(settings), now=now)
+    if signer is None:
         raise SignInRequired
-    found = Session(token, secret)
+    found = Session(signer, secret)
     request.state.web_session = found  # for error pages rendered outside the route
     return found
 

@@ -22,3 +22,20 @@ CREATE UNIQUE INDEX users_email_key ON users (lower(email)) WHERE email IS NOT N
 ALTER TABLE users
     ADD COLUMN time_zone text CHECK (time_zone IS NULL OR length(time_zone) BETWEEN 1 AND 64),
     ADD COLUMN role text CHECK (role IN ('admin', 'responder', 'reader'));
+
+-- Local passwords (people.md): an Argon2 hash (argon2-cffi's encoded form, with its
+-- parameters and salt), never the password; apart from `users` so no read of people carries it.
+CREATE TABLE user_passwords (
+    user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    hash text NOT NULL CHECK (hash LIKE '$argon2%'),
+    set_at timestamptz NOT NULL
+);
+
+-- A session is opened by a token (a service token, as before) or by a person signing in as
+-- themselves; a person's session acts with their role as it is now, and ends when they lose
+-- it or are deleted.
+ALTER TABLE web_sessions
+    ALTER COLUMN token_id DROP NOT NULL,
+    ADD COLUMN user_id uuid REFERENCES users (id) ON DELETE CASCADE,
+    ADD CONSTRAINT web_sessions_one_signer CHECK (num_nonnulls(token_id, user_id) = 1);
+CREATE INDEX web_sessions_user_idx ON web_sessions (user_id) WHERE user_id IS NOT NULL;

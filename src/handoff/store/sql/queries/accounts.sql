@@ -11,3 +11,14 @@ SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE;
 -- name: set_role
 -- A person's role (null: they cannot sign in).
 UPDATE users SET role = %(role)s WHERE id = %(id)s RETURNING id;
+
+-- name: set_password
+-- A person's password hash (replacing the one they had).
+INSERT INTO user_passwords (user_id, hash, set_at) VALUES (%(id)s, %(hash)s, %(now)s)
+ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at;
+
+-- name: password_of
+-- The person who signs in with this email (ignoring case) and may (has a role), with their
+-- password hash.
+SELECT u.id, p.hash FROM users u JOIN user_passwords p ON p.user_id = u.id
+WHERE lower(u.email) = lower(%(email)s) AND u.role IS NOT NULL;
