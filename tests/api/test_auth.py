@@ -1,4 +1,5 @@
-"""The auth matrix: no token, a bad token, a reader's and an admin's, on every route.
+"""The auth matrix: no token, a bad token, a reader's and an admin's, and the tokens of
+people with each role (people.md), on every route.
 
 The routes come from the app itself, and each must be listed in ACCESS: a new route without
 an entry fails here, so none can be added without deciding who may call it.
@@ -6,18 +7,25 @@ an entry fails here, so none can be added without deciding who may call it.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from fastapi.routing import APIRoute
+from psycopg import AsyncConnection
 
 from handoff.api.app import ROUTERS
+from handoff.store import accounts, tokens, users
 
-from .conftest import Api
+from .conftest import T0, Api
 
-Access = Literal["public", "reader", "admin", "calendar"]
+Access = Literal["public", "reader", "admin", "calendar", "person"]
+# A person's token acts with the person's role: an admin's as the admin token, a responder's and
+# a reader's as the reader token (a responder's own writes are not in the API yet).
+PERSON_ROLES = ("admin", "responder", "reader")
 ACCESS: dict[tuple[str, str], Access] = {
+    ("POST", "/api/v1/tokens"): "person",
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
     ("GET", "/metrics"): "public",
@@ -149,6 +157,21 @@ def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.M
     assert status(bad) == 401
     reader = status(None, "reader")
     admin = status(None, "admin")
+    people = {
+        role: api.anonymous.request(
+            method, path, headers={"Authorization": f"Bearer {secret}"}
+        ).status_code
+        for role, secret in _person_tokens(api).items()
+    }
+    if access == "person":
+        assert (reader, admin) == (403, 403)  # service tokens belong to nobody
+        assert all(code not in (401, 403) for code in people.values()), people
+        return
+    assert people["admin"] not in (401, 403)
+    for role in ("responder", "reader"):
+        assert (people[role] == 403) == (access == "admin"), (role, people)
+        if method == "GET" and access != "admin":
+            assert people[role] == 200
     assert admin not in (401, 403)
     if access == "admin":
         assert reader == 403
@@ -164,6 +187,24 @@ def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.M
     elif method == "GET":
         # only the calendar feed takes ?token=
         assert api.anonymous.get(path, params={"token": api.admin_token}).status_code == 401
+
+
+def _person_tokens(api: Api) -> dict[str, str]:
+    """A token of a person with each role."""
+
+    async def make(conn: Any) -> dict[str, str]:
+        made = {}
+        for role in PERSON_ROLES:
+            person = await users.create(conn, f"Person {role}", None, now=T0)
+            await accounts.set_role(conn, person.id, role)
+            _, made[role] = await tokens.create(conn, f"{role}'s", None, now=T0, user_id=person.id)
+        return made
+
+    async def run() -> dict[str, str]:
+        async with await AsyncConnection.connect(api.db_url, autocommit=True) as conn:
+            return await make(conn)
+
+    return asyncio.run(run())
 
 
 def test_revoked_token_is_refused(api: Api) -> None:

@@ -155,3 +155,18 @@ def test_set_password_is_prompted_twice_and_stored_as_an_argon2_hash(cli: Cli) -
     assert short.exit_code == 2 and "password: must be 10" in short.stderr
     assert cli.sql("SELECT hash FROM user_passwords") == [row]
     assert "No such option" in cli("user", "set-password", "Ann", "--password", "x" * 12).stderr
+
+
+def test_token_create_for_a_person_acts_with_their_role(cli: Cli) -> None:
+    cli.ok("user", "create", "Ann")
+    cli.ok("user", "edit", "Ann", "--role", "responder")
+    secret = cli.ok("token", "create", "--name", "ann's", "--user", "ann", "--quiet").stdout
+    [row] = cli.sql("SELECT t.role, u.name FROM api_tokens t JOIN users u ON u.id = t.user_id")
+    assert row == {"role": None, "name": "Ann"} and secret.startswith("hoff_")
+    assert "responder (a person's)" in cli.ok("token", "list").stdout
+    assert cli.json("token", "list")[0]["role"] == "responder"
+    assert "not both" in cli.refused(
+        "token", "create", "--name", "x", "--user", "Ann", "--role", "admin"
+    )
+    assert "not both" in cli.refused("token", "create", "--name", "x")
+    assert "no user 'Zed'" in cli.refused("token", "create", "--name", "x", "--user", "Zed")

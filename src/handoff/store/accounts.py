@@ -41,6 +41,8 @@ async def set_role(conn: AsyncConnection[Any], user_id: UUID, role: str | None) 
         await cur.execute(Q["set_role"], {"id": user_id, "role": checked})
         if await cur.fetchone() is None:
             raise NotFound("user", user_id)
+        if checked is None:
+            await cur.execute(Q["revoke_person_tokens"], {"id": user_id})
 
 
 def check_time_zone(time_zone: str) -> str:

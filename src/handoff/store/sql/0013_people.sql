@@ -39,3 +39,11 @@ ALTER TABLE web_sessions
     ADD COLUMN user_id uuid REFERENCES users (id) ON DELETE CASCADE,
     ADD CONSTRAINT web_sessions_one_signer CHECK (num_nonnulls(token_id, user_id) = 1);
 CREATE INDEX web_sessions_user_idx ON web_sessions (user_id) WHERE user_id IS NOT NULL;
+
+-- Tokens that belong to a person act with the person's role as it is now (their own role is
+-- null); tokens without a person are service tokens with the role they were made with.
+ALTER TABLE api_tokens
+    ALTER COLUMN role DROP NOT NULL,
+    ADD COLUMN user_id uuid REFERENCES users (id) ON DELETE CASCADE,
+    ADD CONSTRAINT api_tokens_person_or_role CHECK ((user_id IS NULL) = (role IS NOT NULL));
+CREATE INDEX api_tokens_user_idx ON api_tokens (user_id) WHERE user_id IS NOT NULL;

@@ -12,6 +12,10 @@ SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE;
 -- A person's role (null: they cannot sign in).
 UPDATE users SET role = %(role)s WHERE id = %(id)s RETURNING id;
 
+-- name: revoke_person_tokens
+-- A person without a role loses their tokens (people.md).
+UPDATE api_tokens SET revoked_at = handoff_now() WHERE user_id = %(id)s AND revoked_at IS NULL;
+
 -- name: set_password
 -- A person's password hash (replacing the one they had).
 INSERT INTO user_passwords (user_id, hash, set_at) VALUES (%(id)s, %(hash)s, %(now)s)

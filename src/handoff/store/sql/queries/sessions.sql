@@ -16,14 +16,15 @@ WHERE s.last_seen_at <= %(idle_since)s OR s.created_at <= %(born_since)s
 -- Who the live session stands for (a live token, or a person with a role, acting with it as it
 -- is now), marking the session used (at most once a minute, to spare writes).
 WITH found AS (
-    SELECT s.secret_hash, s.last_seen_at, t.id AS token_id, u.id AS user_id,
-           coalesce(t.name, u.name) AS name, coalesce(t.role, u.role) AS role
+    SELECT s.secret_hash, s.last_seen_at, t.id AS token_id, coalesce(u.id, tu.id) AS user_id,
+           coalesce(t.name, u.name) AS name, coalesce(t.role, tu.role, u.role) AS role
     FROM web_sessions s
     LEFT JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL
-    LEFT JOIN users u ON u.id = s.user_id AND u.role IS NOT NULL
+    LEFT JOIN users tu ON tu.id = t.user_id
+    LEFT JOIN users u ON u.id = s.user_id
     WHERE s.secret_hash = %(secret_hash)s
       AND s.last_seen_at > %(idle_since)s AND s.created_at > %(born_since)s
-      AND (t.id IS NOT NULL OR u.id IS NOT NULL)
+      AND coalesce(t.role, tu.role, u.role) IS NOT NULL
 ), touched AS (
     UPDATE web_sessions s SET last_seen_at = %(now)s
     FROM found f
