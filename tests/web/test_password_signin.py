@@ -7,7 +7,9 @@ import re
 from typing import Any
 from uuid import UUID
 
-from handoff.store import accounts, passwords, users
+import pytest
+
+from handoff.store import accounts, notify, passwords, users
 from handoff.store.db import connect
 from handoff.web.limit import MAX_FAILURES
 
@@ -97,3 +99,34 @@ def test_passwords_are_stored_as_argon2_hashes_only(web: Web) -> None:
     ann = _person(web, "Ann", "ann@example.com", "reader")
     [row] = _sql(web, "SELECT hash FROM user_passwords WHERE user_id = %s", ann)
     assert row["hash"].startswith("$argon2id$") and PASSWORD not in row["hash"]
+
+
+def test_a_responder_manages_their_own_reminders_and_feed_only(
+    browser: Browser, web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
+    ann = _person(web, "Ann", "ann@example.com", "responder")
+    bob = web.user("Bob")
+
+    async def channel(conn: Any) -> UUID:
+        made, _ = await notify.create_channel(conn, "pager", "webhook", "http://127.0.0.1:9/pager")
+        return made.id
+
+    channel_id = web.run(channel)
+    assert _sign_in(browser, "ann@example.com", PASSWORD).status_code == 303
+    own = browser.client.get(f"/people/{ann}").text
+    assert f'action="/people/{ann}/reminders"' in own and f'action="/people/{ann}/feed"' in own
+    other = browser.client.get(f"/people/{bob}").text
+    assert f'action="/people/{bob}/reminders"' not in other and "ask one" in other
+    remind = {"csrf_token": browser.csrf, "channel_id": str(channel_id), "before_minutes": "30"}
+    assert browser.client.post(f"/people/{bob}/reminders", data=remind).status_code == 403
+    assert browser.client.post(f"/people/{ann}/reminders", data=remind).status_code == 303
+    [reminder] = _sql(web, "SELECT id, user_id FROM notify_reminders")
+    assert reminder["user_id"] == ann
+    token = {"csrf_token": browser.csrf}
+    assert browser.client.post(f"/people/{bob}/feed", data=token).status_code == 403
+    made = browser.client.post(f"/people/{ann}/feed", data=token)
+    assert made.status_code == 200 and 'id="feed-url"' in made.text
+    removed = browser.client.post(f"/people/{ann}/reminders/{reminder['id']}/remove", data=token)
+    assert removed.status_code == 303
+    assert browser.client.post("/people", data=token | {"name": "Cid"}).status_code == 403

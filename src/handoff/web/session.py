@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
+from uuid import UUID
 
 import psycopg
 from fastapi import Depends, Request, Response
@@ -46,6 +47,13 @@ class Session:
     @property
     def can_write(self) -> bool:
         return self.signer.role == "admin"
+
+    def may_manage(self, user_id: UUID) -> bool:
+        """Whether this session may change a person's own things (reminders, feed): an
+        admin's, or that person's own as a responder."""
+        return self.can_write or (
+            self.signer.role == "responder" and self.signer.user_id == user_id
+        )
 
     @property
     def csrf(self) -> str:
@@ -128,6 +136,14 @@ async def admin_posted(post: Annotated[Post, Depends(posted)]) -> Post:
     return post
 
 
+async def self_or_admin_posted(user_id: UUID, post: Annotated[Post, Depends(posted)]) -> Post:
+    """A POST about a person (`user_id` in the path) by an admin or that responder."""
+    if not post.session.may_manage(user_id):
+        raise Refused("this is for an admin, or the responder it is about")
+    return post
+
+
 Viewer = Annotated[Session, Depends(session)]
 Posted = Annotated[Post, Depends(posted)]
 AdminPosted = Annotated[Post, Depends(admin_posted)]
+SelfOrAdminPosted = Annotated[Post, Depends(self_or_admin_posted)]
