@@ -4,6 +4,7 @@ with their role as it is now; failures are limited per address and per account."
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -130,3 +131,39 @@ def test_a_responder_manages_their_own_reminders_and_feed_only(
     removed = browser.client.post(f"/people/{ann}/reminders/{reminder['id']}/remove", data=token)
     assert removed.status_code == 303
     assert browser.client.post("/people", data=token | {"name": "Cid"}).status_code == 403
+
+
+def test_a_responder_covers_shifts_themselves_in_the_ui(browser: Browser, web: Web) -> None:
+    ann = _person(web, "Ann", "ann@example.com", "responder")
+    cid = _person(web, "Cid", "cid@example.com", "reader")
+    bob = web.user("Bob")
+    start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    rotation = web.rotation("primary", "weekly", start, "UTC", [bob, ann])
+    assert _sign_in(browser, "ann@example.com", PASSWORD).status_code == 303
+    assert "Cover this shift" in browser.client.get(f"/rotations/{rotation.id}").text
+    form = browser.client.get(f"/rotations/{rotation.id}/overrides/new")
+    assert form.status_code == 200
+    [picker] = re.findall(r'<select id="user_id".*?</select>', form.text, re.DOTALL)
+    assert f'<option value="{ann}"' in picker and f'<option value="{bob}"' not in picker
+    assert 'value="nobody"' not in picker
+    day = web.clock.now() + timedelta(days=2)
+    cover = {
+        "csrf_token": browser.csrf,
+        "start": day.strftime("%Y-%m-%dT09:00"),
+        "end": day.strftime("%Y-%m-%dT12:00"),
+    }
+    for someone in (str(bob), "nobody"):
+        theirs = browser.client.post(
+            f"/rotations/{rotation.id}/overrides", data=cover | {"user_id": someone}
+        )
+        assert theirs.status_code == 403
+    mine = browser.client.post(
+        f"/rotations/{rotation.id}/overrides", data=cover | {"user_id": str(ann)}
+    )
+    assert mine.status_code == 303, mine.text
+    assert _sql(web, "SELECT user_id FROM overrides") == [{"user_id": ann}]
+    reader = Browser(web)
+    assert _sign_in(reader, "cid@example.com", PASSWORD).status_code == 303
+    assert cid and "Cover this shift" not in reader.client.get(f"/rotations/{rotation.id}").text
+    assert reader.client.get(f"/rotations/{rotation.id}/overrides/new").status_code == 403
+    reader.client.close()

@@ -48,6 +48,12 @@ class Session:
     def can_write(self) -> bool:
         return self.signer.role == "admin"
 
+    @property
+    def can_cover(self) -> bool:
+        """Whether this session may cover shifts (an admin's anyone's, a responder's their
+        own: the route checks whom)."""
+        return self.signer.role in ("admin", "responder")
+
     def may_manage(self, user_id: UUID) -> bool:
         """Whether this session may change a person's own things (reminders, feed): an
         admin's, or that person's own as a responder."""
@@ -136,6 +142,12 @@ async def admin_posted(post: Annotated[Post, Depends(posted)]) -> Post:
     return post
 
 
+async def cover_posted(post: Annotated[Post, Depends(posted)]) -> Post:
+    if not post.session.can_cover:
+        raise Refused("covering shifts is for admins and responders")
+    return post
+
+
 async def self_or_admin_posted(user_id: UUID, post: Annotated[Post, Depends(posted)]) -> Post:
     """A POST about a person (`user_id` in the path) by an admin or that responder."""
     if not post.session.may_manage(user_id):
@@ -147,3 +159,4 @@ Viewer = Annotated[Session, Depends(session)]
 Posted = Annotated[Post, Depends(posted)]
 AdminPosted = Annotated[Post, Depends(admin_posted)]
 SelfOrAdminPosted = Annotated[Post, Depends(self_or_admin_posted)]
+CoverPosted = Annotated[Post, Depends(cover_posted)]
