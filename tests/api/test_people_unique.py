@@ -62,3 +62,13 @@ def test_admins_set_roles_and_the_last_admin_keeps_theirs(api: Api) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "role"
     assert api.reader.patch(f"/api/v1/users/{ann}", json={"role": "admin"}).status_code == 403
     assert api.admin.patch(f"/api/v1/users/{ann}", json={"role": None}).json()["role"] is None
+
+
+def test_the_last_admin_cannot_be_deleted(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.admin.patch(f"/api/v1/users/{ann}", json={"role": "admin"})
+    refused = api.admin.delete(f"/api/v1/users/{ann}")
+    assert refused.status_code == 409 and "last admin" in refused.json()["detail"]
+    assert api.reader.get(f"/api/v1/users/{ann}").status_code == 200
+    api.admin.patch(f"/api/v1/users/{bob}", json={"role": "admin"})
+    assert api.admin.delete(f"/api/v1/users/{ann}").status_code == 204

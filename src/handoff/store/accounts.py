@@ -30,14 +30,24 @@ def check_role(role: str | None) -> Role | None:
     raise invalid("role", f"must be one of {', '.join(ROLES)} or null")
 
 
+async def keep_an_admin(conn: AsyncConnection[Any], user_id: UUID) -> None:
+    """Refuse (409) to take the last admin's role away (by a role change or by deleting them).
+
+    Locks the admins until the caller's transaction ends, so two such changes cannot both
+    pass."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["lock_admins"])
+        admins = [row[0] for row in await cur.fetchall()]
+    if admins == [user_id]:
+        raise Conflict("this is the last admin: make someone else an admin first")
+
+
 async def set_role(conn: AsyncConnection[Any], user_id: UUID, role: str | None) -> None:
     """Give a person a role (None: they cannot sign in); the last admin cannot lose theirs."""
     checked = check_role(role)
     async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(Q["lock_admins"])
-        admins = [row[0] for row in await cur.fetchall()]
-        if admins == [user_id] and checked != "admin":
-            raise Conflict("this is the last admin: make someone else an admin first")
+        if checked != "admin":
+            await keep_an_admin(conn, user_id)
         await cur.execute(Q["set_role"], {"id": user_id, "role": checked})
         if await cur.fetchone() is None:
             raise NotFound("user", user_id)

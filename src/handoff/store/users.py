@@ -143,6 +143,7 @@ async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
     """Remove the user from every rotation by the removal rule, then delete them (one txn)."""
     async with conn.transaction():
         await get(conn, user_id)
+        await accounts.keep_an_admin(conn, user_id)
         await overrides.on_user_deleted(conn, user_id)
         async with conn.cursor() as cur:
             await cur.execute(Q["user_rotations"], {"id": user_id})

@@ -73,8 +73,9 @@ async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> sch
     status_code=204,
     response_class=Response,
     dependencies=ADMIN,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def delete_user(user_id: UUID, conn: Conn) -> None:
-    """Delete a user: they leave every rotation; where they were on call, the next takes over."""
+    """Delete a user: they leave every rotation; where they were on call, the next takes over.
+    The last admin cannot be deleted (409)."""
     await users.delete(conn, user_id)
