@@ -1,4 +1,5 @@
-"""Finding a person or a rotation by the name someone typed (the CLI's way of naming things).
+"""Finding a person, a rotation or a channel by the name someone typed (the CLI's way of
+naming things).
 
 Names match ignoring case; an exact match wins over others that differ only in case. A name
 that matches nothing is refused with the closest names (difflib) as suggestions, so a typo
@@ -17,7 +18,7 @@ from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
 Q = Queries("lookup")
-Kind = Literal["user", "rotation"]
+Kind = Literal["user", "rotation", "channel"]
 MAX_SUGGESTIONS = 3
 SIMILARITY = 0.6  # difflib's ratio below which a name is not suggested
 
