@@ -75,7 +75,7 @@ async def existing(
     conn: AsyncConnection[Any],
     rotations: dict[UUID, str],
     user_ids: list[UUID],
-    emails: Sequence[str] = (),
+    emails: Sequence[str],
 ) -> Existing:
     """What handoff holds for these GoAlert rotations (id: name) and users, by id, name and
     email."""

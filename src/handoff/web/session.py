@@ -1,10 +1,12 @@
 """Who is looking: a server-side session (store.sessions) named by an HttpOnly cookie, the role
-of the token it was opened with, and the CSRF check on POSTs.
+of the token or the person it was opened by, and the CSRF check on POSTs.
 
-The UI signs in with the same API tokens as the API (store.tokens), so a reader token reads and
-an admin token writes here exactly as there; the cookie holds the session's own secret, never
-the token. Routes take `Viewer` (a live session), or `Posted`/`AdminPosted` for a POST (the
-form, after the CSRF check; admin role for a write).
+The UI signs in with the same API tokens as the API (store.tokens), or as a person with their
+email and password (store.passwords), so a reader reads, a responder covers shifts themselves
+and manages their own reminders and feed, and an admin writes, here exactly as in the API; the
+cookie holds the session's own secret, never the token. Routes take `Viewer` (a live session),
+or `Posted`/`AdminPosted`/`CoverPosted`/`SelfOrAdminPosted` for a POST (the form, after the
+CSRF check, and the role the write needs).
 """
 
 from __future__ import annotations
