@@ -1,4 +1,5 @@
-"""The auth matrix: no token, a bad token, a reader's and an admin's, on every route.
+"""The auth matrix: no token, a bad token, a reader's and an admin's, and the tokens of
+people with each role (people.md), on every route.
 
 The routes come from the app itself, and each must be listed in ACCESS: a new route without
 an entry fails here, so none can be added without deciding who may call it.
@@ -6,18 +7,29 @@ an entry fails here, so none can be added without deciding who may call it.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Literal
+from typing import Any, Literal
+from uuid import UUID
 
 import pytest
 from fastapi.routing import APIRoute
+from psycopg import AsyncConnection
 
 from handoff.api.app import ROUTERS
+from handoff.store import accounts, tokens, users
 
-from .conftest import Api
+from .conftest import T0, Api
 
-Access = Literal["public", "reader", "admin", "calendar"]
+# cover: admins, and responders covering shifts themselves; self: admins, and a responder on
+# their own person (reminders, feed); person: a person's token only (for themselves).
+Access = Literal["public", "reader", "admin", "calendar", "person", "cover", "self"]
+# A person's token acts with the person's role: an admin's as the admin token, a reader's as the
+# reader token, a responder's as a reader's but for covering shifts and their own reminders and
+# feed (the matrix's user is someone else: see test_responders_* for their own).
+PERSON_ROLES = ("admin", "responder", "reader")
 ACCESS: dict[tuple[str, str], Access] = {
+    ("POST", "/api/v1/tokens"): "person",
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
     ("GET", "/metrics"): "public",
@@ -39,11 +51,11 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/rotations/{rotation_id}/history"): "reader",
     ("GET", "/api/v1/rotations/{rotation_id}/calendar.ics"): "calendar",
     ("GET", "/api/v1/users/{user_id}/calendar.ics"): "calendar",
-    ("POST", "/api/v1/users/{user_id}/feed-token"): "admin",
-    ("DELETE", "/api/v1/users/{user_id}/feed-token"): "admin",
+    ("POST", "/api/v1/users/{user_id}/feed-token"): "self",
+    ("DELETE", "/api/v1/users/{user_id}/feed-token"): "self",
     ("GET", "/api/v1/oncall"): "reader",
     ("GET", "/api/v1/overrides"): "reader",
-    ("POST", "/api/v1/rotations/{rotation_id}/overrides"): "admin",
+    ("POST", "/api/v1/rotations/{rotation_id}/overrides"): "cover",
     ("GET", "/api/v1/rotations/{rotation_id}/overrides"): "reader",
     ("GET", "/api/v1/rotations/{rotation_id}/overrides/{override_id}"): "reader",
     ("PATCH", "/api/v1/rotations/{rotation_id}/overrides/{override_id}"): "admin",
@@ -64,8 +76,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/rotations/{rotation_id}/subscriptions"): "admin",
     ("DELETE", "/api/v1/rotations/{rotation_id}/subscriptions/{subscription_id}"): "admin",
     ("GET", "/api/v1/users/{user_id}/reminders"): "reader",
-    ("POST", "/api/v1/users/{user_id}/reminders"): "admin",
-    ("DELETE", "/api/v1/users/{user_id}/reminders/{reminder_id}"): "admin",
+    ("POST", "/api/v1/users/{user_id}/reminders"): "self",
+    ("DELETE", "/api/v1/users/{user_id}/reminders/{reminder_id}"): "self",
     ("GET", "/api/v1/deliveries"): "reader",
     ("POST", "/api/v1/deliveries/{delivery_id}/retry"): "admin",
     ("GET", "/api/v1/engine"): "admin",
@@ -149,8 +161,24 @@ def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.M
     assert status(bad) == 401
     reader = status(None, "reader")
     admin = status(None, "admin")
+    people = {
+        role: api.anonymous.request(
+            method, path, headers={"Authorization": f"Bearer {secret}"}
+        ).status_code
+        for role, secret in _person_tokens(api).items()
+    }
+    if access == "person":
+        assert (reader, admin) == (403, 403)  # service tokens belong to nobody
+        assert all(code not in (401, 403) for code in people.values()), people
+        return
+    assert people["admin"] not in (401, 403)
+    writes = ("admin", "cover", "self")
+    assert (people["reader"] == 403) == (access in writes), people
+    assert (people["responder"] == 403) == (access in ("admin", "self")), people
+    if method == "GET" and access not in writes:
+        assert people["reader"] == people["responder"] == 200
     assert admin not in (401, 403)
-    if access == "admin":
+    if access in writes:
         assert reader == 403
     else:
         assert reader not in (401, 403)
@@ -166,6 +194,24 @@ def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.M
         assert api.anonymous.get(path, params={"token": api.admin_token}).status_code == 401
 
 
+def _person_tokens(api: Api) -> dict[str, str]:
+    """A token of a person with each role."""
+
+    async def make(conn: Any) -> dict[str, str]:
+        made = {}
+        for role in PERSON_ROLES:
+            person = await users.create(conn, f"Person {role}", None, now=T0)
+            await accounts.set_role(conn, person.id, role)
+            _, made[role] = await tokens.create(conn, f"{role}'s", None, now=T0, user_id=person.id)
+        return made
+
+    async def run() -> dict[str, str]:
+        async with await AsyncConnection.connect(api.db_url, autocommit=True) as conn:
+            return await make(conn)
+
+    return asyncio.run(run())
+
+
 def test_revoked_token_is_refused(api: Api) -> None:
     assert api.reader.get("/api/v1/users").status_code == 200
     api.sql("UPDATE api_tokens SET revoked_at = now() WHERE name = 'test-reader'")
@@ -176,3 +222,45 @@ def test_only_a_hash_is_stored(api: Api) -> None:
     rows = api.sql("SELECT token_hash FROM api_tokens WHERE name = 'test-admin'")
     assert len(rows[0]["token_hash"]) == 32
     assert api.admin_token.encode() not in bytes(rows[0]["token_hash"])
+
+
+def test_responders_cover_shifts_themselves_and_manage_their_own_reminders_and_feed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.admin.patch(f"/api/v1/users/{ann}", json={"role": "responder"})
+    rotation = api.rotation("primary", [ann, bob])
+    secret = _token_of(api, "ann's", ann)
+    as_ann = {"Authorization": f"Bearer {secret}"}
+    base = f"/api/v1/rotations/{rotation['id']}/overrides"
+    cover = {"start": "2026-03-03T09:00:00Z", "end": "2026-03-03T12:00:00Z"}
+    for someone in (bob, None):
+        theirs = api.anonymous.post(base, json=cover | {"user_id": someone}, headers=as_ann)
+        assert theirs.status_code == 403
+    mine = api.anonymous.post(base, json=cover | {"user_id": ann}, headers=as_ann)
+    assert mine.status_code == 201 and mine.json()["user_id"] == ann
+    channel = {"name": "pager", "kind": "webhook", "target": "http://127.0.0.1:9/pager"}
+    channel_id = api.admin.post("/api/v1/channels", json=channel).json()["id"]
+    remind = {"channel_id": channel_id, "before_minutes": 30}
+    for user, expected in ((bob, 403), (ann, 201)):
+        made = api.anonymous.post(f"/api/v1/users/{user}/reminders", json=remind, headers=as_ann)
+        assert made.status_code == expected, made.text
+    reminder = made.json()["id"]
+    path = f"/api/v1/users/{ann}/reminders/{reminder}"
+    assert api.anonymous.delete(path, headers=as_ann).status_code == 204
+    assert api.anonymous.post(f"/api/v1/users/{ann}/feed-token", headers=as_ann).status_code == 201
+    assert api.anonymous.post(f"/api/v1/users/{bob}/feed-token", headers=as_ann).status_code == 403
+    assert (
+        api.anonymous.delete(f"/api/v1/users/{ann}/feed-token", headers=as_ann).status_code == 204
+    )
+    assert api.anonymous.post("/api/v1/channels", json=channel, headers=as_ann).status_code == 403
+
+
+def _token_of(api: Api, name: str, user_id: str) -> str:
+    async def make() -> str:
+        async with await AsyncConnection.connect(api.db_url, autocommit=True) as conn:
+            _, secret = await tokens.create(conn, name, None, now=T0, user_id=UUID(user_id))
+            return secret
+
+    return asyncio.run(make())

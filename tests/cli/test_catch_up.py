@@ -15,7 +15,7 @@ BOUNDARY = datetime(2026, 3, 2, 10, tzinfo=UTC)
 EDITS = {
     "add": ("rotation", "add", "ops", "Dan"),
     "remove": ("rotation", "remove", "ops", "Cid"),
-    "set-active": ("rotation", "set-active", "ops", "0"),
+    "set-active": ("rotation", "set-active", "ops", "1"),
     "edit": ("rotation", "edit", "ops", "--length", "2"),
     "user delete": ("user", "delete", "Cid"),
 }

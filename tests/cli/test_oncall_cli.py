@@ -170,8 +170,8 @@ def test_change_mistakes_are_one_line_and_change_nothing(oc: Cli) -> None:
         "change", "add", "primary", "--at", "2026-03-01T09:00", "--length", "3"
     )
     assert "at least one" in oc.refused("change", "add", "primary", "--at", "2026-03-11T09:00")
-    assert "active_index" in oc.refused(
-        "change", "add", "primary", "--at", "2026-03-11T09:00", "--active-index", "5"
+    assert "position" in oc.refused(
+        "change", "add", "primary", "--at", "2026-03-11T09:00", "--position", "5"
     )
     assert "no rotation" in oc.refused(
         "change", "add", "nope", "--at", "2026-03-11T09:00", "--length", "3"

@@ -75,7 +75,7 @@ def test_edit_add_remove_set_active_delete(cli: Cli) -> None:
     assert replaced["active_index"] == 1 and replaced["on_call_user_id"] == ids["Ann"]
     added = cli.ok("rotation", "add", "main", "Cid").stdout
     assert "Cid" in added
-    cli.ok("rotation", "set-active", "main", "2")
+    cli.ok("rotation", "set-active", "main", "3")
     assert cli.json("rotation", "show", "main")["on_call_user_id"] == ids["Cid"]
     cli.ok("rotation", "remove", "main", "Cid")
     after = cli.json("rotation", "show", "main")
@@ -134,7 +134,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(cli: Cli) -> None:
         "rotation", "create", "primary", "--type", "daily", *start, "--zone", "UTC"
     )
     assert "no rotation 'nope'" in cli.refused("rotation", "show", "nope")
-    assert "active_index" in cli.refused("rotation", "set-active", "primary", "5")
+    assert "position" in cli.refused("rotation", "set-active", "primary", "5")
     assert "no user 'Zed'" in cli.refused("rotation", "edit", "primary", "--participants", "Zed")
     assert "unknown time zone" in cli.refused("rotation", "edit", "primary", "--zone", "Nowhere")
     assert "no user" in cli.refused("rotation", "remove", "primary", "Zed")

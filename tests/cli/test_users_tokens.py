@@ -27,7 +27,7 @@ def test_user_create_list_delete(cli: Cli) -> None:
 
 def test_user_refusals_change_nothing(cli: Cli) -> None:
     cli.ok("user", "create", "Ann")
-    cli.ok("user", "create", "Ann")
+    cli.ok("user", "create", "Ann", "--allow-same-name")
     counts = cli.snapshot()
     before = counts()
     assert "no user 'Zed'" in cli.refused("user", "delete", "Zed")

@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 
@@ -201,7 +202,7 @@ def test_rerun_follows_goalert_and_leaves_the_rest(
     history = sql(db_url, "SELECT count(*) AS n FROM handoffs")[0]["n"]
     # Changes in handoff meanwhile: someone hands a shift over by hand.
     twice = world.rotations["Twice"]
-    cli_result = cli("rotation", "set-active", str(twice), "1")
+    cli_result = cli("rotation", "set-active", str(twice), "2")
     assert cli_result.exit_code == 0, cli_result.stderr
     handed = sql(db_url, "SELECT participant_id FROM rotation_state WHERE rotation_id = %s", twice)
     # Changes in GoAlert meanwhile: its engine hands Payments on, Database is renamed and gains
@@ -520,3 +521,37 @@ def test_a_user_deleted_in_handoff_stays_deleted_while_goalert_is_unchanged(
     report = cli.json("import", "goalert", "--from", goalert_url)
     assert report["users"] == {"created": 0, "updated": 0}
     assert sql(db_url, "SELECT 1 FROM users WHERE id = %s", world.users["Cy"]) == []
+
+
+def test_people_handoff_has_are_matched_by_email_and_reported(
+    cli: Cli, db_url: str, goalert_url: str, world: World
+) -> None:
+    ann = cli.json("user", "create", "Ann L.", "--email", "ANN@Example.com")
+    report = cli.json("import", "goalert", "--from", goalert_url)
+    assert report["users"] == {"created": 2, "updated": 0}
+    assert report["matched_users"] == [
+        {
+            "goalert_id": str(world.users["Ann"]),
+            "goalert_name": "Ann Lee",
+            "email": "ann@example.com",
+            "user_id": ann["id"],
+            "name": "Ann L.",
+        }
+    ]
+    assert sql(db_url, "SELECT 1 FROM users WHERE id = %s", world.users["Ann"]) == []
+    payments = world.rotations["Payments"]
+    query = "SELECT user_id FROM participants WHERE rotation_id = %s ORDER BY position"
+    members = sql(db_url, query, payments)
+    assert [m["user_id"] for m in members] == [
+        UUID(ann["id"]),
+        world.users["Bo"],
+        world.users["Cy"],
+    ]
+    assert sql(db_url, "SELECT count(*) AS n FROM users WHERE role IS NOT NULL") == [{"n": 0}]
+    shown = cli("import", "goalert", "--from", goalert_url)
+    assert shown.exit_code == 0 and "matched 1" in shown.stdout and "Ann L." in shown.stdout
+    again = cli.json("import", "goalert", "--from", goalert_url)
+    assert again["counts"]["unchanged"] == 8 and len(again["matched_users"]) == 1
+    assert sql(db_url, "SELECT name, email FROM users WHERE id = %s", UUID(ann["id"])) == [
+        {"name": "Ann L.", "email": "ANN@Example.com"}
+    ]

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from handoff.goalert import model
 from handoff.goalert.plan import plan
-from handoff.store.goalert import Existing
+from handoff.store.goalert import Existing, Person
 
 NOW = datetime(2026, 6, 10, 12, tzinfo=UTC)
 
@@ -65,3 +65,16 @@ def test_an_imported_rotation_is_unchanged_until_goalerts_rows_change() -> None:
     assert plan([rot], users, existing, NOW, 10).items[0].outcome == "unchanged"
     described = replace(rot, description="the ops rotation")
     assert plan([described], users, existing, NOW, 10).items[0].outcome == "updated"
+
+
+def test_a_new_goalert_user_with_a_handoff_persons_email_is_that_person() -> None:
+    rot, users = _rotation("A@Example.com", "b@example.com")
+    ann = Person(uuid4(), "Ann in handoff")
+    item = plan([rot], users, _existing(by_email={"a@example.com": ann}), NOW, 10).items[0]
+    matched, created = item.users
+    assert (matched.action, matched.handoff_id, matched.name) == ("match", ann.id, ann.name)
+    assert matched.goalert_name == "P0" and matched.email == "A@Example.com"
+    assert (created.action, created.handoff_id) == ("create", created.id)
+    known = _existing(by_email={"a@example.com": ann}, users=frozenset({matched.id}))
+    kept = plan([rot], users, known, NOW, 10).items[0].users[0]
+    assert (kept.action, kept.handoff_id) == ("keep", kept.id)  # already imported under its id

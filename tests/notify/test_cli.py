@@ -45,6 +45,8 @@ def test_channels_subscriptions_and_reminders(cli: Cli, receiver: Receiver) -> N
     assert cli.sql("SELECT before_minutes FROM notify_reminders") == [{"before_minutes": 30}]
     assert "before_minutes" in cli.refused("remind", "Ann Lee", "team", "--before", "20000")
     assert "no channel" in cli.refused("subscribe", "payments", "nosuch")
+    assert "did you mean 'team'?" in cli.refused("subscribe", "payments", "tema")
+    assert "subscribed to that channel already" in cli.refused("subscribe", "payments", "TEAM")
 
     receiver.scripts["/h"] = lambda n: (410, {})
     assert "not delivered" in cli.refused("channel", "test", "team")

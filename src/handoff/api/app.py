@@ -11,12 +11,23 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from handoff.api import openapi, problems
-from handoff.api.routes import changes, engine, feeds, ops, overrides, rotations, schedule, users
+from handoff.api.routes import (
+    changes,
+    engine,
+    feeds,
+    ops,
+    overrides,
+    rotations,
+    schedule,
+    tokens,
+    users,
+)
 from handoff.api.routes import notify as notify_routes
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     users.router,
+    tokens.router,
     rotations.router,
     schedule.router,
     overrides.router,

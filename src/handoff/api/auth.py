@@ -9,6 +9,7 @@ needed is a 403.
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
@@ -53,6 +54,23 @@ async def admin(token: Annotated[tokens.Token, Depends(reader)]) -> tokens.Token
     return token
 
 
+async def coverer(token: Annotated[tokens.Token, Depends(reader)]) -> tokens.Token:
+    """An admin, or a responder (people.md: responders cover shifts; the route checks that a
+    responder covers them themselves)."""
+    if token.role not in ("admin", "responder"):
+        raise HTTPException(403, "this needs an admin or a responder; this token is a reader's")
+    return token
+
+
+async def self_or_admin(
+    user_id: UUID, token: Annotated[tokens.Token, Depends(reader)]
+) -> tokens.Token:
+    """An admin, or a responder acting on their own person (their reminders and feed)."""
+    if token.role == "admin" or (token.role == "responder" and token.user_id == user_id):
+        return token
+    raise HTTPException(403, "this needs an admin, or the responder it is about")
+
+
 async def calendar_reader(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     secret: Annotated[str | None, Depends(query_token)],
@@ -77,4 +95,6 @@ async def calendar_reader(
 # query parameters.
 READER = [Depends(reader), Depends(reject_unknown_query)]
 ADMIN = [Depends(admin), Depends(reject_unknown_query)]
+COVER = [Depends(coverer), Depends(reject_unknown_query)]
+SELF_OR_ADMIN = [Depends(self_or_admin), Depends(reject_unknown_query)]
 CALENDAR_READER = [Depends(calendar_reader), Depends(reject_unknown_query)]

@@ -56,6 +56,8 @@ TimeZone = Annotated[
         "US/Eastern included), not localtime, posixrules, Factory or a posix/ or right/ copy.",
     ),
 ]
+# The API counts positions from 0; the command line and the UI show them from 1.
+ZERO_BASED = "A position in the participant list, counted from 0 (the CLI and the UI count from 1)."
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
 
 
@@ -80,20 +82,33 @@ class Problem(BaseModel):
 
 class UserIn(Request):
     name: Name
-    email: Email | None = None
+    email: Email | None = Field(
+        None, description="Unique ignoring case: an email another person has is a 409."
+    )
+    time_zone: TimeZone | None = None
 
 
 class UserPatch(Request):
-    """Absent fields stay; `email: null` removes the email."""
+    """Absent fields stay; `email: null` and `time_zone: null` remove them."""
 
     name: Name | None = None
     email: Email | None = None
+    time_zone: TimeZone | None = None
+    role: Literal["admin", "responder", "reader"] | None = Field(
+        None, description="null: the person cannot sign in; the last admin keeps theirs (409)."
+    )
 
 
 class User(BaseModel):
     id: UUID
     name: str
     email: str | None
+    time_zone: str | None = Field(
+        description="The person's IANA zone (reports, their page); null: the rotation's."
+    )
+    role: Literal["admin", "responder", "reader"] | None = Field(
+        description="null: the person cannot sign in (people made by others or imported)."
+    )
     created_at: UtcTime
 
 
@@ -127,12 +142,14 @@ class RotationPatch(Request):
     start: ZonedStart | None = None  # a wall time: in time_zone, else in the rotation's zone
     time_zone: TimeZone | None = None
     participants: list[UUID] | None = None
-    active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description=ZERO_BASED
+    )
 
 
 class Participant(BaseModel):
     id: UUID
-    position: int
+    position: int = Field(description=ZERO_BASED)
     user_id: UUID
 
 
@@ -149,7 +166,7 @@ class Rotation(BaseModel):
     start: UtcTime
     time_zone: str
     participants: list[Participant]
-    active_index: int | None
+    active_index: int | None = Field(description=ZERO_BASED)
     on_call_user_id: UUID | None = Field(
         description="Who is on call now: an override's person while one decides, else the"
         " rotation's own (null: nobody)."

@@ -13,7 +13,7 @@ from uuid import UUID
 import typer
 from psycopg import AsyncConnection
 
-from handoff.cli import output
+from handoff.cli import output, positions
 from handoff.cli.common import console, fail
 from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.rotations import user_ids
@@ -82,8 +82,9 @@ def add(
         str | None,
         typer.Option("--participants", help="New list: comma-separated names or ids."),
     ] = None,
-    active_index: Annotated[
-        int | None, typer.Option("--active-index", help="Hand the shift to this position.")
+    position: Annotated[
+        int | None,
+        typer.Option("--position", help="Hand the shift to this position (1 is the first)."),
     ] = None,
     note: Annotated[str, typer.Option("--note", help="Why (up to 500 characters).")] = "",
     as_json: JsonFlag = False,
@@ -101,16 +102,17 @@ def add(
             start=None if start is None else instant(start, "--start", zone or found.time_zone),
             time_zone=zone,
             participants=None if names is None else await user_ids(conn, names),
-            active_index=active_index,
+            active_index=None if position is None else positions.index_of(position, None),
         )
-        created = await changes.create(
-            conn,
-            found.id,
-            instant(at, "--at", found.time_zone),
-            fields,
-            note,
-            limit=settings.max_participants,
-        )
+        with positions.counted_from_one("changes.active_index"):
+            created = await changes.create(
+                conn,
+                found.id,
+                instant(at, "--at", found.time_zone),
+                fields,
+                note,
+                limit=settings.max_participants,
+            )
         return [created], await _names(conn, [created]), found.time_zone
 
     made, people, in_zone = run(body)

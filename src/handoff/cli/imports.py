@@ -50,7 +50,10 @@ async def _import(
         except KeyError as exc:
             fail(f"--rotation: GoAlert has no rotation named {exc.args[0]!r}")
         existing = await goalert.existing(
-            conn, {r.id: r.name for r in snapshot.rotations}, list(snapshot.users)
+            conn,
+            {r.id: r.name for r in snapshot.rotations},
+            list(snapshot.users),
+            [u.email for u in snapshot.users.values()],
         )
         gone = await goalert.gone(conn, [r.id for r in snapshot.rotations])
         planned = plan.plan(
@@ -115,10 +118,17 @@ def show(result: report.Report, as_json: bool) -> None:
             ("rotation", "id"),
             [(gone.name, gone.id) for gone in result.gone],
         )
+    if result.matched:
+        output.table(
+            "GoAlert users who are people handoff has (the same email): their shifts are theirs",
+            ("GoAlert user", "email", "handoff person", "id"),
+            [(u.goalert_name, u.email, u.name, u.handoff_id) for u in result.matched],
+        )
     counts = ", ".join(f"{outcome} {n}" for outcome, n in result.counts().items())
     suffix = " (dry run: nothing changed)" if result.dry_run else ""
     console.print(
         f"{counts}; users created {result.users_created}, updated {result.users_updated}"
+        f", matched {len(result.matched)}"
         f"; deleted in GoAlert {len(result.gone)}{suffix}",
         highlight=False,
     )

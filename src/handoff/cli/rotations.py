@@ -12,7 +12,7 @@ from uuid import UUID
 import typer
 from psycopg import AsyncConnection
 
-from handoff.cli import output
+from handoff.cli import output, positions
 from handoff.cli.common import console
 from handoff.cli.run import parse_time, run
 from handoff.config import Settings
@@ -75,7 +75,7 @@ def show_rotation(shown: Described, as_json: bool) -> None:
         ("position", "user", "user id", "participant id", "on call"),
         [
             (
-                p.position,
+                p.position + 1,
                 names.get(p.user_id),
                 output.short(p.user_id),
                 output.short(p.id),
@@ -270,13 +270,16 @@ def remove(
 @app.command("set-active")
 def set_active(
     rotation: RotationArg,
-    index: Annotated[int, typer.Argument(help="Position of the participant to go on call.")],
+    position: Annotated[
+        int, typer.Argument(help="Position (1 is the first) of the participant to go on call.")
+    ],
 ) -> None:
-    """Hand the rest of the current shift to the participant at INDEX."""
+    """Hand the rest of the current shift to the participant at POSITION (as `show` lists)."""
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Described:
         now = await clock.read(conn)
         found = await rotations.find(conn, rotation, now=now)
+        index = positions.index_of(position, len(found.participants))
         await participants.set_active(conn, found.id, index)
         return await described(conn, await rotations.get(conn, found.id, now=now))
 

@@ -41,7 +41,9 @@ from handoff.store.errors import Invalid, invalid
 from handoff.store.goalert import Existing
 
 Outcome = Literal["created", "updated", "unchanged", "conflict", "invalid"]
-UserAction = Literal["create", "update", "keep"]
+# match: a new GoAlert user whose email a handoff person has (ignoring case) is that person,
+# kept as handoff has them (people.md); nothing is written for them.
+UserAction = Literal["create", "update", "keep", "match"]
 # Counting the boundaries a stale state has missed stops here (GoAlert's own engine panics
 # past 10,000 advances).
 MAX_COUNTED = 10_000
@@ -49,11 +51,16 @@ MAX_COUNTED = 10_000
 
 @dataclass(frozen=True, slots=True)
 class UserWrite:
-    id: UUID
-    name: str
+    id: UUID  # GoAlert's
+    name: str  # as handoff holds it (a matched person's own)
     email: str | None
     source: dict[str, Any]
     action: UserAction
+    handoff_id: UUID  # GoAlert's id, or the matched person's
+
+    @property
+    def goalert_name(self) -> str:
+        return str(self.source["name"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +199,20 @@ def _users(
             )
         except Invalid as exc:
             raise invalid(f"user {user.id}", exc.errors[0].message) from None
+        email = _email(user.email)
+        handoff_id = user.id
         if user.id in existing.imported_users:
             action: UserAction = (
                 "keep" if existing.imported_users[user.id] == user.source() else "update"
             )
+        elif user.id in existing.users:
+            action = "keep"
+        elif email is not None and email.lower() in existing.by_email:
+            person = existing.by_email[email.lower()]
+            action, handoff_id, name = "match", person.id, person.name
         else:
-            action = "keep" if user.id in existing.users else "create"
-        writes[user.id] = UserWrite(user.id, name, _email(user.email), user.source(), action)
+            action = "create"
+        writes[user.id] = UserWrite(user.id, name, email, user.source(), action, handoff_id)
     return tuple(writes.values())
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from handoff.goalert.plan import Difference, Item, Outcome, Plan
+from handoff.goalert.plan import Difference, Item, Outcome, Plan, UserWrite
 from handoff.store.goalert import Gone
 
 OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "conflict", "invalid")
@@ -33,6 +33,8 @@ class Report:
     lines: tuple[Line, ...]
     users_created: int
     users_updated: int
+    # New GoAlert users that are people handoff has (the same email, ignoring case).
+    matched: tuple[UserWrite, ...]
     # Imported before, deleted in GoAlert since: handoff keeps them (and hands off on them)
     # until someone deletes them in handoff; every run lists them.
     gone: tuple[Gone, ...]
@@ -63,6 +65,16 @@ class Report:
                     "stale_boundaries": line.stale_boundaries,
                 }
                 for line in self.lines
+            ],
+            "matched_users": [
+                {
+                    "goalert_id": u.id,
+                    "goalert_name": u.goalert_name,
+                    "email": u.email,
+                    "user_id": u.handoff_id,
+                    "name": u.name,
+                }
+                for u in self.matched
             ],
             "gone_from_goalert": [{"id": g.id, "name": g.name} for g in self.gone],
             "differences": [
@@ -104,5 +116,6 @@ def report(
         lines=tuple(lines),
         users_created=sum(1 for u in plan.users.values() if u.action == "create"),
         users_updated=sum(1 for u in plan.users.values() if u.action == "update"),
+        matched=tuple(u for u in plan.users.values() if u.action == "match"),
         gone=tuple(gone),
     )

@@ -46,15 +46,17 @@ async def apply(conn: AsyncConnection[Any], item: Item) -> Applied:
                 await _create(conn, item)
             elif item.outcome == "updated":
                 await _update(conn, item)
-    except psycopg.errors.UniqueViolation:
+    except psycopg.errors.UniqueViolation as exc:
         assert item.config is not None
+        if exc.diag.constraint_name == "users_email_key":
+            return Applied("conflict", "one of its users has the email of another person")
         return Applied("conflict", f"handoff already has a rotation named {item.config.name!r}")
     return Applied(item.outcome, item.message)
 
 
 async def _write_users(conn: AsyncConnection[Any], writes: Sequence[UserWrite]) -> None:
     for user in writes:
-        if user.action != "keep":
+        if user.action in ("create", "update"):
             await goalert.write_user(
                 conn, user.id, user.name, user.email, user.source, create=user.action == "create"
             )
@@ -77,9 +79,10 @@ def _rotation_row(item: Item) -> goalert.RotationRow:
 
 
 def _participant_rows(item: Item) -> list[ParticipantRow]:
-    names = {u.id: u.name for u in item.users}
+    """GoAlert's participants, each the person handoff has for their GoAlert user."""
+    people = {u.id: u for u in item.users}
     return [
-        ParticipantRow(p.id, p.user_id, position, names[p.user_id])
+        ParticipantRow(p.id, people[p.user_id].handoff_id, position, people[p.user_id].name)
         for position, p in enumerate(item.goalert.participants)
     ]
 

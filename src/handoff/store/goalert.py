@@ -6,7 +6,8 @@ rotation's writes in one transaction, is `handoff.goalert`'s (`plan`, `write`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,14 @@ Q = Queries("goalert")
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    """A person handoff has, as the import names them."""
+
+    id: UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Existing:
     """What handoff's database holds for the rotations and users read from GoAlert."""
 
@@ -30,6 +39,8 @@ class Existing:
     names: dict[str, UUID]  # handoff rotations with a GoAlert rotation's name: their ids
     imported_users: dict[UUID, dict[str, Any]]  # user id: GoAlert's row as last imported
     users: frozenset[UUID]  # handoff users with a GoAlert user's id
+    # handoff people with a GoAlert user's email (lowercase): whom a new GoAlert user matches
+    by_email: dict[str, Person] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +72,13 @@ async def _rows(conn: AsyncConnection[Any], name: str, **args: Any) -> list[dict
 
 
 async def existing(
-    conn: AsyncConnection[Any], rotations: dict[UUID, str], user_ids: list[UUID]
+    conn: AsyncConnection[Any],
+    rotations: dict[UUID, str],
+    user_ids: list[UUID],
+    emails: Sequence[str],
 ) -> Existing:
-    """What handoff holds for these GoAlert rotations (id: name) and users, by id and name."""
+    """What handoff holds for these GoAlert rotations (id: name) and users, by id, name and
+    email."""
     ids = list(rotations)
     owners = await _rows(
         conn,
@@ -83,6 +98,12 @@ async def existing(
             for row in await _rows(conn, "imported_users", ids=user_ids)
         },
         users=frozenset(row["id"] for row in await _rows(conn, "users_by_id", ids=user_ids)),
+        by_email={
+            row["email"]: Person(row["id"], row["name"])
+            for row in await _rows(
+                conn, "users_by_email", emails=sorted({e.strip().lower() for e in emails if e})
+            )
+        },
     )
 
 

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
 
-from handoff.store import text
+from handoff.store import lookup, text
 from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -118,13 +118,14 @@ async def get_channel(conn: AsyncConnection[Any], channel_id: UUID) -> Channel:
 
 
 async def find_channel(conn: AsyncConnection[Any], ref: str) -> Channel:
-    """A channel by id or name (the CLI's way of naming one)."""
-    async with conn.cursor(row_factory=class_row(Channel)) as cur:
-        await cur.execute(Q["find_channel"], {"ref": ref})
-        channel = await cur.fetchone()
-    if channel is None:
-        raise NotFound("channel", repr(ref))
-    return channel
+    """A channel by id or by name (store.lookup: any case, suggestions): the CLI's way of
+    naming one."""
+    try:
+        return await get_channel(conn, UUID(ref))
+    except ValueError:
+        pass
+    text.check("channel", ref, max_length=MAX_NAME)
+    return await get_channel(conn, await lookup.by_name(conn, "channel", ref))
 
 
 async def write_channel(

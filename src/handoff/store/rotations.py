@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 
 from handoff import rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
-from handoff.store import db, inputs, participants, projections, state, text, times
+from handoff.store import db, inputs, lookup, participants, projections, state, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -265,18 +265,13 @@ async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -
 
 
 async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:
-    """A rotation by id or by its (unique) name: how the CLI names rotations."""
+    """A rotation by id or by name (store.lookup): how the CLI names rotations."""
     try:
         return await get(conn, UUID(name_or_id), now=now)
     except ValueError:
         pass
     text.check("rotation", name_or_id, max_length=MAX_NAME)
-    async with conn.cursor() as cur:
-        await cur.execute(Q["rotation_id_by_name"], {"name": name_or_id})
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound("rotation", repr(name_or_id))
-    return await get(conn, row[0], now=now)
+    return await get(conn, await lookup.by_name(conn, "rotation", name_or_id), now=now)
 
 
 def _like(q: str) -> str:

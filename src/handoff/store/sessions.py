@@ -1,8 +1,10 @@
 """Web UI sessions, server-side: a random secret in the browser, its SHA-256 here.
 
-A session is opened with a valid API token and then stands for it: it ends when the browser
-signs out (the row is deleted), when it has not been used for the idle timeout, when it
-reaches its absolute lifetime, or when its token is revoked. The browser never holds the API
+A session is opened with a valid API token, or by a person signing in as themselves, and then
+stands for it (a person's session acts with their role as it is at each request): it ends
+when the browser signs out (the row is deleted), when it has not been used for the idle
+timeout, when it reaches its absolute lifetime, when its token is revoked, or when its person
+loses their role or is deleted. The browser never holds the API
 token itself, so a copied cookie is worth one session, not a token.
 
 Failed sign-ins are recorded per client address for the UI's rate limit (`handoff.web.limit`).
@@ -20,10 +22,20 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from handoff.store.queries import Queries
-from handoff.store.tokens import MAX_TOKEN_LENGTH, Token, digest
+from handoff.store.tokens import MAX_TOKEN_LENGTH, digest
 
 Q = Queries("sessions")
 SECRET_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Whom a session stands for: a token, or a person (user_id) with their role."""
+
+    token_id: UUID | None
+    user_id: UUID | None
+    name: str
+    role: str  # "admin" | "responder" | "reader"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,26 +48,31 @@ class Expiry:
 
 
 async def start(
-    conn: AsyncConnection[Any], token_id: UUID, expiry: Expiry, *, now: datetime
+    conn: AsyncConnection[Any],
+    token_id: UUID | None,
+    expiry: Expiry,
+    *,
+    now: datetime,
+    user_id: UUID | None = None,
 ) -> str:
-    """A new session's secret (for the cookie), after deleting every session that has ended."""
+    """A new session's secret (for the cookie) for a token or a person, after deleting every
+    session that has ended."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
+    args = {"secret_hash": digest(secret), "token_id": token_id, "user_id": user_id, "now": now}
     async with conn.transaction():
         await conn.execute(Q["purge_sessions"], expiry.bounds(now))
-        await conn.execute(
-            Q["insert_session"], {"secret_hash": digest(secret), "token_id": token_id, "now": now}
-        )
+        await conn.execute(Q["insert_session"], args)
     return secret
 
 
 async def authenticate(
     conn: AsyncConnection[Any], secret: str, expiry: Expiry, *, now: datetime
-) -> Token | None:
-    """The token of the live session with this secret, or None."""
+) -> Signer | None:
+    """Whom the live session with this secret stands for, or None."""
     if not secret or len(secret) > MAX_TOKEN_LENGTH:
         return None
     params = {"secret_hash": digest(secret), "now": now, **expiry.bounds(now)}
-    async with conn.transaction(), conn.cursor(row_factory=class_row(Token)) as cur:
+    async with conn.transaction(), conn.cursor(row_factory=class_row(Signer)) as cur:
         await cur.execute(Q["authenticate_session"], params)
         return await cur.fetchone()
 

@@ -36,7 +36,10 @@ MAX_TOKEN_LENGTH = 200
 class Token:
     id: UUID
     name: str
-    role: Role
+    # A service token's own role, or its person's as it is now: "admin" | "responder" |
+    # "reader" (None: a person's token while the person has no role; it does not sign in).
+    role: str | None
+    user_id: UUID | None  # the person the token acts as; None: a service token
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -47,19 +50,33 @@ def digest(secret: str) -> bytes:
 
 
 async def create(
-    conn: AsyncConnection[Any], name: str, role: str, *, now: datetime
+    conn: AsyncConnection[Any],
+    name: str,
+    role: str | None,
+    *,
+    now: datetime,
+    user_id: UUID | None = None,
 ) -> tuple[Token, str]:
-    """A new token and its secret; the secret is not stored and cannot be shown again."""
+    """A new token and its secret; the secret is not stored and cannot be shown again.
+
+    With `user_id` the token acts as that person with their role (`role` must be None);
+    without, it is a service token with `role`."""
     name = text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
-    if role not in ROLES:
+    if user_id is not None and role is not None:
+        raise invalid("role", "a person's token has the person's role")
+    if user_id is None and role not in ROLES:
         raise invalid("role", f"must be one of {', '.join(ROLES)}")
     secret = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
+    args = {
+        "name": name,
+        "role": role,
+        "user_id": user_id,
+        "token_hash": digest(secret),
+        "now": now,
+    }
     try:
         async with conn.transaction(), conn.cursor(row_factory=class_row(Token)) as cur:
-            await cur.execute(
-                Q["insert_token"],
-                {"name": name, "role": role, "token_hash": digest(secret), "now": now},
-            )
+            await cur.execute(Q["insert_token"], args)
             token = await cur.fetchone()
     except psycopg.errors.UniqueViolation:
         raise Conflict(f"a token named {name!r} already exists") from None

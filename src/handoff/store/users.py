@@ -12,7 +12,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from handoff.store import clock, overrides, participants, state, text
+from handoff.store import accounts, clock, lookup, overrides, participants, state, text
 from handoff.store.errors import Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -28,19 +28,30 @@ class User:
     id: UUID
     name: str
     email: str | None
+    time_zone: str | None
+    role: str | None  # "admin" | "responder" | "reader"; None: cannot sign in
     created_at: datetime
 
 
-def _checked(name: str, email: str | None) -> tuple[str, str | None]:
-    """The name and email as stored; a refusal names both when both are wrong."""
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A person's fields as stored (checked together: a refusal names every field at fault)."""
+
+    name: str
+    email: str | None
+    time_zone: str | None
+
+
+def _checked(name: str, email: str | None, time_zone: str | None) -> Fields:
     errors = Errors()
     checked = errors.take(
         lambda: text.check("name", name, min_length=1, max_length=MAX_NAME, strip=True)
     )
     checked_email = None if email is None else errors.take(partial(_email, email))
+    zone = None if time_zone is None else errors.take(partial(accounts.check_time_zone, time_zone))
     errors.raise_any()
     assert checked is not None
-    return checked, checked_email
+    return Fields(checked, checked_email, zone)
 
 
 def _email(email: str) -> str:
@@ -51,14 +62,25 @@ def _email(email: str) -> str:
 
 
 async def create(
-    conn: AsyncConnection[Any], name: str, email: str | None, *, now: datetime
+    conn: AsyncConnection[Any],
+    name: str,
+    email: str | None,
+    *,
+    now: datetime,
+    time_zone: str | None = None,
 ) -> User:
-    name, email = _checked(name, email)
-    async with conn.cursor(row_factory=class_row(User)) as cur:
-        await cur.execute(Q["insert_user"], {"name": name, "email": email, "now": now})
+    """Create a person; an email another person has is a Conflict naming them."""
+    fields = _checked(name, email, time_zone)
+    await accounts.check_email_free(conn, fields.email)
+    async with accounts.email_unique(fields.email), conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["insert_user"], {"now": now, **_params(fields)})
         user = await cur.fetchone()
     assert user is not None
     return user
+
+
+def _params(fields: Fields) -> dict[str, Any]:
+    return {"name": fields.name, "email": fields.email, "time_zone": fields.time_zone}
 
 
 async def get(conn: AsyncConnection[Any], user_id: UUID) -> User:
@@ -71,20 +93,13 @@ async def get(conn: AsyncConnection[Any], user_id: UUID) -> User:
 
 
 async def find(conn: AsyncConnection[Any], name_or_id: str) -> User:
-    """A user by id or by exact name (the CLI's way of naming things); ambiguity is an error."""
+    """A user by id or by name (store.lookup: any case, suggestions); ambiguity is an error."""
     try:
         return await get(conn, UUID(name_or_id))
     except ValueError:
         pass
     text.check("user", name_or_id, max_length=MAX_NAME)
-    async with conn.cursor(row_factory=class_row(User)) as cur:
-        await cur.execute(Q["users_by_name"], {"name": name_or_id})
-        found = await cur.fetchall()
-    if not found:
-        raise NotFound("user", repr(name_or_id))
-    if len(found) > 1:
-        raise invalid("user", f"more than one user is named {name_or_id!r}: use the id")
-    return found[0]
+    return await get(conn, await lookup.by_name(conn, "user", name_or_id))
 
 
 async def list_users(
@@ -107,14 +122,19 @@ async def update(
     name: str | None = None,
     email: str | None = None,
     clear_email: bool = False,
+    time_zone: str | None = None,
+    clear_time_zone: bool = False,
 ) -> User:
+    """Change what is given; `clear_*` removes the email or the zone."""
     current = await get(conn, user_id)
-    new_name, new_email = _checked(
+    fields = _checked(
         current.name if name is None else name,
         None if clear_email else (current.email if email is None else email),
+        None if clear_time_zone else (current.time_zone if time_zone is None else time_zone),
     )
-    async with conn.cursor(row_factory=class_row(User)) as cur:
-        await cur.execute(Q["update_user"], {"id": user_id, "name": new_name, "email": new_email})
+    await accounts.check_email_free(conn, fields.email, except_id=user_id)
+    async with accounts.email_unique(fields.email), conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["update_user"], {"id": user_id, **_params(fields)})
         user = await cur.fetchone()
     if user is None:
         raise NotFound("user", user_id)
@@ -130,6 +150,7 @@ async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
     every pending change's participant list."""
     async with conn.transaction():
         await get(conn, user_id)
+        await accounts.keep_an_admin(conn, user_id)
         rotation_ids = await overrides.lock_user_rotations(conn, user_id)
         await conn.execute(C["drop_user"], {"user_id": user_id, "now": await clock.read(conn)})
         for rotation_id in rotation_ids:

@@ -1,10 +1,12 @@
 """Who is looking: a server-side session (store.sessions) named by an HttpOnly cookie, the role
-of the token it was opened with, and the CSRF check on POSTs.
+of the token or the person it was opened by, and the CSRF check on POSTs.
 
-The UI signs in with the same API tokens as the API (store.tokens), so a reader token reads and
-an admin token writes here exactly as there; the cookie holds the session's own secret, never
-the token. Routes take `Viewer` (a live session), or `Posted`/`AdminPosted` for a POST (the
-form, after the CSRF check; admin role for a write).
+The UI signs in with the same API tokens as the API (store.tokens), or as a person with their
+email and password (store.passwords), so a reader reads, a responder covers shifts themselves
+and manages their own reminders and feed, and an admin writes, here exactly as in the API; the
+cookie holds the session's own secret, never the token. Routes take `Viewer` (a live session),
+or `Posted`/`AdminPosted`/`CoverPosted`/`SelfOrAdminPosted` for a POST (the form, after the
+CSRF check, and the role the write needs).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
+from uuid import UUID
 
 import psycopg
 from fastapi import Depends, Request, Response
@@ -22,7 +25,7 @@ from starlette.datastructures import FormData
 from handoff.config import Settings
 from handoff.http import deps
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import sessions, tokens
+from handoff.store import sessions
 from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
 
 SESSION_COOKIE = "handoff_session"
@@ -40,12 +43,25 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    token: tokens.Token
+    signer: sessions.Signer  # a token, or a person acting with their role
     secret: str
 
     @property
     def can_write(self) -> bool:
-        return self.token.role == "admin"
+        return self.signer.role == "admin"
+
+    @property
+    def can_cover(self) -> bool:
+        """Whether this session may cover shifts (an admin's anyone's, a responder's their
+        own: the route checks whom)."""
+        return self.signer.role in ("admin", "responder")
+
+    def may_manage(self, user_id: UUID) -> bool:
+        """Whether this session may change a person's own things (reminders, feed): an
+        admin's, or that person's own as a responder."""
+        return self.can_write or (
+            self.signer.role == "responder" and self.signer.user_id == user_id
+        )
 
     @property
     def csrf(self) -> str:
@@ -95,10 +111,10 @@ async def session(request: Request, conn: Conn, now: Now, settings: AppSettings)
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise SignInRequired
-    token = await sessions.authenticate(conn, secret, expiry(settings), now=now)
-    if token is None:
+    signer = await sessions.authenticate(conn, secret, expiry(settings), now=now)
+    if signer is None:
         raise SignInRequired
-    found = Session(token, secret)
+    found = Session(signer, secret)
     request.state.web_session = found  # for error pages rendered outside the route
     return found
 
@@ -128,6 +144,21 @@ async def admin_posted(post: Annotated[Post, Depends(posted)]) -> Post:
     return post
 
 
+async def cover_posted(post: Annotated[Post, Depends(posted)]) -> Post:
+    if not post.session.can_cover:
+        raise Refused("covering shifts is for admins and responders")
+    return post
+
+
+async def self_or_admin_posted(user_id: UUID, post: Annotated[Post, Depends(posted)]) -> Post:
+    """A POST about a person (`user_id` in the path) by an admin or that responder."""
+    if not post.session.may_manage(user_id):
+        raise Refused("this is for an admin, or the responder it is about")
+    return post
+
+
 Viewer = Annotated[Session, Depends(session)]
 Posted = Annotated[Post, Depends(posted)]
 AdminPosted = Annotated[Post, Depends(admin_posted)]
+SelfOrAdminPosted = Annotated[Post, Depends(self_or_admin_posted)]
+CoverPosted = Annotated[Post, Depends(cover_posted)]

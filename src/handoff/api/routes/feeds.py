@@ -24,7 +24,7 @@ from icalendar import Alarm, Calendar, Event
 from psycopg import AsyncConnection
 from pydantic import BaseModel
 
-from handoff.api.auth import ADMIN, bearer, calendar_reader, query_token
+from handoff.api.auth import SELF_OR_ADMIN, bearer, calendar_reader, query_token
 from handoff.api.calendar import MAX_FEED_EVENTS, PRODID, describe, ical_text
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
@@ -154,7 +154,10 @@ async def _projection(
 
 
 @router.post(
-    "/feed-token", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 404, 409, 422)
+    "/feed-token",
+    status_code=201,
+    dependencies=SELF_OR_ADMIN,
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def create_feed_token(request: Request, user_id: UUID, conn: Conn, now: Now) -> NewFeedToken:
     """A new feed token for the person; the previous one, if any, stops working."""
@@ -173,7 +176,7 @@ async def create_feed_token(request: Request, user_id: UUID, conn: Conn, now: No
     "/feed-token",
     status_code=204,
     response_class=Response,
-    dependencies=ADMIN,
+    dependencies=SELF_OR_ADMIN,
     responses=responses(401, 403, 404, 422),
 )
 async def revoke_feed_token(user_id: UUID, conn: Conn, now: Now) -> None:

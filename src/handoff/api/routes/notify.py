@@ -11,7 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from handoff.api.auth import ADMIN, READER, reader
+from handoff.api.auth import ADMIN, READER, SELF_OR_ADMIN, reader
 from handoff.api.deps import Conn
 from handoff.api.problems import responses
 from handoff.api.routes import notify_schemas as s
@@ -149,7 +149,7 @@ async def list_reminders(user_id: UUID, conn: Conn) -> s.ReminderList:
 @router.post(
     REMINDERS,
     status_code=201,
-    dependencies=ADMIN,
+    dependencies=SELF_OR_ADMIN,
     responses=responses(401, 403, 404, 409, 413, 422),
 )
 async def add_reminder(user_id: UUID, body: s.ReminderIn, conn: Conn) -> s.Reminder:
@@ -162,7 +162,7 @@ async def add_reminder(user_id: UUID, body: s.ReminderIn, conn: Conn) -> s.Remin
     REMINDERS + "/{reminder_id}",
     status_code=204,
     response_class=Response,
-    dependencies=ADMIN,
+    dependencies=SELF_OR_ADMIN,
     responses=responses(401, 403, 404, 422),
 )
 async def remove_reminder(user_id: UUID, reminder_id: UUID, conn: Conn) -> None:

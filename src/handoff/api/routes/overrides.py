@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from handoff.api import schemas_oncall as schemas
-from handoff.api.auth import ADMIN, READER
+from handoff.api.auth import ADMIN, COVER, READER, coverer
 from handoff.api.deps import AppSettings, Conn
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Instant
-from handoff.store import overrides
+from handoff.store import overrides, tokens
 from handoff.store.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1", tags=["overrides"])
@@ -36,14 +36,21 @@ def _page(found: Page[overrides.Override]) -> schemas.OverridePage:
 @router.post(
     "/rotations/{rotation_id}/overrides",
     status_code=201,
-    dependencies=ADMIN,
+    dependencies=COVER,
     responses=responses(401, 403, 404, 409, 413, 422),
 )
 async def create_override(
-    rotation_id: UUID, body: schemas.OverrideIn, conn: Conn, settings: AppSettings
+    rotation_id: UUID,
+    body: schemas.OverrideIn,
+    conn: Conn,
+    settings: AppSettings,
+    caller: Annotated[tokens.Token, Depends(coverer)],
 ) -> schemas.Override:
     """Put someone else (or, with `user_id: null`, nobody) on call during [start, end).
-    409 when it overlaps another override of the rotation, or past HANDOFF_MAX_OVERRIDES."""
+    409 when it overlaps another override of the rotation, or past HANDOFF_MAX_OVERRIDES.
+    A responder covers shifts themselves only (`user_id` theirs)."""
+    if caller.role != "admin" and (caller.user_id is None or body.user_id != caller.user_id):
+        raise HTTPException(403, "a responder covers shifts themselves: user_id must be theirs")
     draft = overrides.Draft(
         start=body.start,
         end=body.end,

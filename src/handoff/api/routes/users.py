@@ -11,7 +11,7 @@ from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
-from handoff.store import users
+from handoff.store import accounts, users
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -25,11 +25,11 @@ def _out(user: users.User) -> schemas.User:
     "",
     status_code=201,
     dependencies=ADMIN,
-    responses=responses(401, 403, 413, 422),
+    responses=responses(401, 403, 409, 413, 422),
 )
 async def create_user(body: schemas.UserIn, conn: Conn, now: Now) -> schemas.User:
-    """Create a user."""
-    return _out(await users.create(conn, body.name, body.email, now=now))
+    """Create a user (an email another person has, ignoring case, is a 409 naming them)."""
+    return _out(await users.create(conn, body.name, body.email, now=now, time_zone=body.time_zone))
 
 
 @router.get("", dependencies=READER, responses=responses(401, 422))
@@ -47,13 +47,25 @@ async def get_user(user_id: UUID, conn: Conn) -> schemas.User:
     return _out(await users.get(conn, user_id))
 
 
-@router.patch("/{user_id}", dependencies=ADMIN, responses=responses(401, 403, 404, 413, 422))
+@router.patch("/{user_id}", dependencies=ADMIN, responses=responses(401, 403, 404, 409, 413, 422))
 async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> schemas.User:
-    """Change a user's name or email (`email: null` removes it)."""
-    clear = "email" in body.model_fields_set and body.email is None
-    return _out(
-        await users.update(conn, user_id, name=body.name, email=body.email, clear_email=clear)
-    )
+    """Change a user's name, email, time zone or role (`null` removes the email, the zone or
+    the role); the last admin cannot lose the role (409)."""
+    given = body.model_fields_set
+    async with conn.transaction():
+        user = await users.update(
+            conn,
+            user_id,
+            name=body.name,
+            email=body.email,
+            clear_email="email" in given and body.email is None,
+            time_zone=body.time_zone,
+            clear_time_zone="time_zone" in given and body.time_zone is None,
+        )
+        if "role" in given:
+            await accounts.set_role(conn, user_id, body.role)
+            user = await users.get(conn, user_id)
+    return _out(user)
 
 
 @router.delete(
@@ -61,8 +73,9 @@ async def update_user(user_id: UUID, body: schemas.UserPatch, conn: Conn) -> sch
     status_code=204,
     response_class=Response,
     dependencies=ADMIN,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 async def delete_user(user_id: UUID, conn: Conn) -> None:
-    """Delete a user: they leave every rotation; where they were on call, the next takes over."""
+    """Delete a user: they leave every rotation; where they were on call, the next takes over.
+    The last admin cannot be deleted (409)."""
     await users.delete(conn, user_id)

@@ -22,7 +22,7 @@ from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routes.person import before, reminders_of
 from handoff.web.routing import WebRoute
-from handoff.web.session import AdminPosted, Refused, Session, Viewer
+from handoff.web.session import AdminPosted, Refused, SelfOrAdminPosted, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CHOOSE = "choose a channel"
@@ -122,8 +122,8 @@ async def _reminders(
     status: int = 200,
     typed: str = "",
 ) -> Response:
-    if not viewer.can_write:
-        raise Refused("you are signed in with a reader token, which cannot change anything")
+    if not viewer.may_manage(user_id):
+        raise Refused("reminders are managed by an admin, or the responder they are for")
     user = await users.get(conn, user_id)
     reminders, channels = await reminders_of(conn, user_id)
     return _render(
@@ -142,12 +142,15 @@ async def _reminders(
 
 @router.get("/people/{user_id}/reminders")
 async def reminders_page(request: Request, user_id: UUID, viewer: Viewer, conn: Conn) -> Response:
-    """Admins manage reminders here and on the person page, which lists them for everyone."""
+    """Admins (and a responder, their own) manage reminders here and on the person page, which
+    lists them for everyone."""
     return await _reminders(request, viewer, conn, user_id)
 
 
 @router.post("/people/{user_id}/reminders")
-async def add_reminder(request: Request, user_id: UUID, post: AdminPosted, conn: Conn) -> Response:
+async def add_reminder(
+    request: Request, user_id: UUID, post: SelfOrAdminPosted, conn: Conn
+) -> Response:
     """Remind the person through a channel some minutes before each shift."""
     user = await users.get(conn, user_id)
     typed = _text(post.form, "before_minutes").strip()
@@ -174,7 +177,7 @@ async def add_reminder(request: Request, user_id: UUID, post: AdminPosted, conn:
 
 @router.post("/people/{user_id}/reminders/{reminder_id}/remove")
 async def remove_reminder(
-    request: Request, user_id: UUID, reminder_id: UUID, post: AdminPosted, conn: Conn
+    request: Request, user_id: UUID, reminder_id: UUID, post: SelfOrAdminPosted, conn: Conn
 ) -> Response:
     await notify.remove_reminder(conn, user_id, reminder_id)
     response = RedirectResponse(f"/people/{user_id}#reminders-heading", status_code=303)

@@ -35,7 +35,7 @@ from handoff.web.render import page
 from handoff.web.routes.forms import ZONES
 from handoff.web.routes.rotations import detail_page
 from handoff.web.routing import WebRoute
-from handoff.web.session import AdminPosted, Posted, Refused, Session, Viewer
+from handoff.web.session import AdminPosted, CoverPosted, Posted, Refused, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 OVERRIDE_FORM = "override_form.html"
@@ -45,6 +45,11 @@ CHANGE_FORM = "change_form.html"
 def _writer(viewer: Session) -> None:
     if not viewer.can_write:
         raise Refused("you are signed in with a reader token, which cannot change anything")
+
+
+def _coverer(viewer: Session) -> None:
+    if not viewer.can_cover:
+        raise Refused("covering shifts is for admins and responders")
 
 
 def _back(request: Request, rotation_id: UUID, message: str) -> Response:
@@ -100,8 +105,9 @@ async def new_override(
     start: str = "",
     end: str = "",
 ) -> Response:
-    """The override form; from "Cover this shift", with the shift's start and end filled."""
-    _writer(viewer)
+    """The override form; from "Cover this shift", with the shift's start and end filled (a
+    responder's puts them on call themselves)."""
+    _coverer(viewer)
     rotation = await rotations.get(conn, rotation_id, now=now)
     begin, until = _instant(start), _instant(end)
     form = OverrideForm()
@@ -114,7 +120,7 @@ async def new_override(
 async def create_override(
     request: Request,
     rotation_id: UUID,
-    post: AdminPosted,
+    post: CoverPosted,
     conn: Conn,
     now: Now,
     settings: AppSettings,
@@ -122,6 +128,9 @@ async def create_override(
     rotation = await rotations.get(conn, rotation_id, now=now)
     form = OverrideForm.from_form(post.form)
     draft = form.draft(rotation.time_zone)
+    signer = post.session.signer
+    if draft is not None and not post.session.can_write and draft.user_id != signer.user_id:
+        raise Refused("a responder covers shifts themselves")
     status = 422
     if draft is not None:
         try:

@@ -3,8 +3,8 @@ overrides that name them, their reminders, and the link to their personal calend
 
 The feed link carries a feed token (store.feeds) because calendar clients cannot send headers.
 Only its hash is stored, so the link is shown once, on the page an admin gets when making it;
-afterwards the page says when the live one was made and last used, and an admin can replace or
-revoke it. Readers see neither the link nor its dates.
+afterwards the page says when the live one was made and last used, and an admin (or the person
+themselves, as a responder) can replace or revoke it. Readers see neither the link nor its dates.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from handoff.web import colours, views
 from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
-from handoff.web.session import AdminPosted, Session, Viewer
+from handoff.web.session import SelfOrAdminPosted, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 UPCOMING = timedelta(days=28)
@@ -81,7 +81,7 @@ async def _page(
     person = await views.person(conn, user_id, now)
     upcoming = await calendar.project(conn, now, now + UPCOMING, user_id=user_id)
     shifts = sorted(upcoming.segments, key=lambda s: (s.start, s.end))
-    feed = await feeds.live(conn, user_id) if session.can_write else None
+    feed = await feeds.live(conn, user_id) if session.may_manage(user_id) else None
     naming = (await overrides.list_overrides(conn, limit=MAX_LIMIT, user_id=user_id)).items
     rotation_names = {
         rid: (await rotations.get(conn, rid, now=now)).name
@@ -127,7 +127,7 @@ async def person_page(
 
 @router.post("/people/{user_id}/feed")
 async def make_feed(
-    request: Request, user_id: UUID, post: AdminPosted, conn: Conn, now: Now
+    request: Request, user_id: UUID, post: SelfOrAdminPosted, conn: Conn, now: Now
 ) -> Response:
     """A new feed link (the last one stops working), shown once, by the page this redirects to."""
     _, secret = await feeds.create(conn, user_id, now=now)
@@ -138,7 +138,7 @@ async def make_feed(
 
 @router.post("/people/{user_id}/feed/revoke")
 async def revoke_feed(
-    request: Request, user_id: UUID, post: AdminPosted, conn: Conn, now: Now
+    request: Request, user_id: UUID, post: SelfOrAdminPosted, conn: Conn, now: Now
 ) -> Response:
     await feeds.revoke(conn, user_id, now=now)
     response = RedirectResponse(f"/people/{user_id}#feed", status_code=303)

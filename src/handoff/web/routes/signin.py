@@ -1,18 +1,21 @@
-"""`/`, sign-in with an API token, and sign-out.
+"""`/`, sign-in with an API token or as a person (email and password), and sign-out.
 
 Signing in opens a server-side session (store.sessions) whose secret goes in the cookie; the
-token itself never does. Signing in also needs a CSRF token (login CSRF would sign a victim
-into an attacker's session): before there is a session, it is derived from a random
-pre-session cookie. Failed sign-ins are rate-limited per client address (web.limit).
+token or password itself never does. Signing in also needs a CSRF token (login CSRF would sign
+a victim into an attacker's session): before there is a session, it is derived from a random
+pre-session cookie. Failed sign-ins are rate-limited per client address (web.limit), and
+password sign-ins also per account (the email), so guessing one person's password from many
+addresses is slowed down all the same.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import sessions, tokens
+from handoff.store import passwords, sessions, tokens
 from handoff.web import limit
 from handoff.web.csrf import check_csrf, csrf_token
 from handoff.web.flash import flash
@@ -46,9 +49,19 @@ def _form(
     error: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    email: str | None = None,
 ) -> Response:
+    """The sign-in page; `email` (even empty) says the error is the password form's."""
     secret, new = presession_secret(request)
-    response = page(request, "signin.html", status_code, csrf=csrf_token(secret), error=error)
+    response = page(
+        request,
+        "signin.html",
+        status_code,
+        csrf=csrf_token(secret),
+        error=error if email is None else None,
+        password_error=error if email is not None else None,
+        email=email or "",
+    )
     response.headers.update(headers or {})
     if new:
         set_cookie(request, response, PRESESSION_COOKIE, secret)
@@ -60,24 +73,79 @@ async def sign_in_form(request: Request) -> Response:
     return _form(request)
 
 
-@router.post("/signin")
-async def sign_in(request: Request, conn: Conn, now: Now, settings: AppSettings) -> Response:
+async def _too_many(conn: Conn, now: Now, counted: str, whose: str) -> tuple[str, int] | None:
+    """The refusal (message, seconds to wait) when `counted` has failed too often."""
+    failures = await sessions.recent_failures(conn, counted, since=now - limit.WINDOW)
+    wait = limit.retry_after(failures, now)
+    if wait is None:
+        return None
+    return f"Too many failed sign-ins {whose}; try again in {wait} s.", wait
+
+
+async def _failed(conn: Conn, now: Now, *counted: str) -> None:
+    for key in counted:
+        await sessions.record_failure(conn, key, now=now, forget_before=now - limit.WINDOW)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else UNKNOWN_CLIENT
+
+
+def _account(email: str) -> str:
+    """The key of an account's failures (apart from client addresses)."""
+    return "account:" + email.casefold()
+
+
+async def _checked_form(request: Request) -> FormData:
     form, submitted = await submitted_csrf(request)
     if not check_csrf(request.cookies.get(PRESESSION_COOKIE), submitted):
         raise Refused("the sign-in form had expired; reload the page and try again")
-    client = request.client.host if request.client else UNKNOWN_CLIENT
-    failures = await sessions.recent_failures(conn, client, since=now - limit.WINDOW)
-    wait = limit.retry_after(failures, now)
-    if wait is not None:
-        message = f"Too many failed sign-ins from your address; try again in {wait} s."
-        return _form(request, message, 429, {"Retry-After": str(wait)})
-    secret = form.get("token")
-    secret = secret.strip() if isinstance(secret, str) else ""
+    return form
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/signin")
+async def sign_in(request: Request, conn: Conn, now: Now, settings: AppSettings) -> Response:
+    form = await _checked_form(request)
+    client = _client(request)
+    refused = await _too_many(conn, now, client, "from your address")
+    if refused is not None:
+        return _form(request, refused[0], 429, {"Retry-After": str(refused[1])})
+    secret = _field(form, "token").strip()
     token = await tokens.authenticate(conn, secret, now=now) if secret else None
     if token is None:
-        await sessions.record_failure(conn, client, now=now, forget_before=now - limit.WINDOW)
+        await _failed(conn, now, client)
         return _form(request, "That token is not valid (or has been revoked).", 401)
     session_secret = await sessions.start(conn, token.id, expiry(settings), now=now)
+    return _signed_in(request, session_secret)
+
+
+@router.post("/signin/password")
+async def sign_in_with_password(
+    request: Request, conn: Conn, now: Now, settings: AppSettings
+) -> Response:
+    """A person signs in as themselves: their email and local password, while they have a
+    role; they then act with that role."""
+    form = await _checked_form(request)
+    client, email = _client(request), _field(form, "email").strip()
+    for counted, whose in ((client, "from your address"), (_account(email), "for this account")):
+        refused = await _too_many(conn, now, counted, whose)
+        if refused is not None:
+            return _form(request, refused[0], 429, {"Retry-After": str(refused[1])}, email)
+    user_id = await passwords.verify(conn, email, _field(form, "password"))
+    if user_id is None:
+        await _failed(conn, now, client, _account(email))
+        message = "That email and password do not match anyone who may sign in."
+        return _form(request, message, 401, email=email)
+    session_secret = await sessions.start(conn, None, expiry(settings), now=now, user_id=user_id)
+    return _signed_in(request, session_secret)
+
+
+def _signed_in(request: Request, session_secret: str) -> Response:
     response = RedirectResponse(HOME, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, session_secret)
     response.delete_cookie(PRESESSION_COOKIE, path="/")

@@ -64,6 +64,10 @@ SELECT user_id, source FROM goalert_imported_users WHERE user_id = ANY (%(ids)s:
 -- handoff users that carry a GoAlert user's id.
 SELECT id FROM users WHERE id = ANY (%(ids)s::uuid[]);
 
+-- name: users_by_email
+-- handoff users whose email is one of the given ones (lowercase), compared ignoring case.
+SELECT id, name, lower(email) AS email FROM users WHERE lower(email) = ANY (%(emails)s::text[]);
+
 -- name: create_user
 -- A GoAlert user, under GoAlert's id (already there from another rotation of this run: kept).
 INSERT INTO users (id, name, email) VALUES (%(id)s, %(name)s, %(email)s)

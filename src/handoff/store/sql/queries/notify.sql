@@ -14,12 +14,6 @@ FROM notify_channels ORDER BY name, id;
 SELECT id, name, kind, target, created_at, disabled_at, last_error
 FROM notify_channels WHERE id = %(id)s;
 
--- name: find_channel
--- A channel by id or by name (the CLI names channels), without its secret.
-SELECT id, name, kind, target, created_at, disabled_at, last_error
-FROM notify_channels WHERE id::text = %(ref)s OR name = %(ref)s
-ORDER BY (id::text = %(ref)s) DESC LIMIT 1;
-
 -- name: channel_for_send
 -- What a test send needs, secret included (used only to sign, never returned).
 SELECT id, kind, target, secret FROM notify_channels WHERE id = %(id)s;

@@ -32,10 +32,6 @@ WHERE (%(pattern)s::text IS NULL OR r.name ILIKE %(pattern)s::text ESCAPE '\')
 ORDER BY r.name
 LIMIT %(limit)s;
 
--- name: rotation_id_by_name
--- A rotation's id from its (unique) name.
-SELECT id FROM rotations WHERE name = %(name)s;
-
 -- name: update_rotation
 -- Write a rotation's config; grid_changed_at is the engine's clock when the grid changed.
 UPDATE rotations
