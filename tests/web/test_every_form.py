@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi.routing import APIRoute
 
+from handoff.store import accounts, passwords
 from handoff.web import ROUTERS
 
-from .client import Browser
+from .client import Browser, csrf
 from .conftest import Web
 from .test_notifications_ui import receiver  # noqa: F401 (the local HTTP receiver fixture)
 
+PASSWORD = "a long enough passphrase"
 FRAGMENTS = {"/rotations/preview", "/rotations/{rotation_id}/changes/preview"}
 
 
@@ -65,6 +67,8 @@ def test_every_form_answers_with_a_redirect(
     ann, bo = web.user("Ann"), web.user("Bo")
     post("/people", "/people", name="Cy", email="")
     cy = next(u for u, n in _names(web).items() if n == "Cy")
+    post("/people/{user_id}/edit", f"/people/{cy}/edit", name="Cy Lee", email="cy@example.com",
+         time_zone="Europe/Berlin", role="responder")  # fmt: skip
     made = post(
         "/rotations/new", "/rotations/new", with_participants="1", name="primary",
         description="", type="weekly", shift_length="1", start="2026-01-05T09:00",
@@ -134,6 +138,15 @@ def test_every_form_answers_with_a_redirect(
     post("/rotations/{rotation_id}/delete", f"{r}/delete")
     post("/people/{user_id}/delete", f"/people/{cy}/delete")
     post("/signout", "/signout")
+
+    async def may_sign_in(conn: Any) -> None:
+        await conn.execute("UPDATE users SET email = 'bo@example.com' WHERE id = %s", (bo,))
+        await accounts.set_role(conn, bo, "reader")
+        await passwords.set_password(conn, bo, PASSWORD, now=web.clock.now())
+
+    web.run(may_sign_in)
+    browser.csrf = csrf(browser.client.get("/signin").text)
+    post("/signin/password", "/signin/password", email="bo@example.com", password=PASSWORD)
 
     assert set(walked) == _web_posts()
 
