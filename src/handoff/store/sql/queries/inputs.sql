@@ -3,11 +3,13 @@
 -- rotations when `rotation_ids` is null), by name, read without locks in one statement
 -- whatever their number: the grid fields, the state, the participants in order, the
 -- overrides that end after the state's shift start and the pending scheduled changes
--- (handoff_oncall_inputs_v1, which the write path reads too), and the engine's clock.
+-- (handoff_oncall_inputs_v1, which the write path reads too), and the engine's clock, read
+-- once for all of them (handoff_now() may move between rows while the test clock runs).
+WITH clock AS MATERIALIZED (SELECT handoff_now() AS now)
 SELECT r.id, r.type, r.shift_length, r.start_at, r.time_zone,
        st.position, st.participant_id, st.shift_start,
-       p.ids, p.user_ids, i.overrides, i.changes, handoff_now() AS now
-FROM rotations r
+       p.ids, p.user_ids, i.overrides, i.changes, clock.now
+FROM clock, rotations r
 LEFT JOIN rotation_state st ON st.rotation_id = r.id
 CROSS JOIN LATERAL (
     SELECT coalesce(array_agg(pp.id ORDER BY pp.position), '{}') AS ids,
