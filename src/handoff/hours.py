@@ -52,10 +52,11 @@ _OPEN_DATES = 9
 
 
 class HoursError(ValueError):
-    """Invalid active hours: every fault found, each naming the window and field."""
+    """Invalid active hours: every fault found, as (field, message), the field naming the
+    window (`active_hours[2].from`)."""
 
-    def __init__(self, faults: Sequence[str]) -> None:
-        super().__init__("; ".join(faults))
+    def __init__(self, faults: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in faults))
         self.faults = tuple(faults)
 
 
@@ -69,44 +70,44 @@ class Window:
     end: int
 
 
-def _minutes(value: object, field: str, *, allow_24: bool) -> tuple[int | None, str | None]:
+def _minutes(value: object, *, allow_24: bool) -> tuple[int | None, str | None]:
     if not isinstance(value, str) or not (match := _TIME.fullmatch(value)):
-        return None, f"{field} must be a time 'HH:MM', got {value!r}"
+        return None, f"must be a time 'HH:MM', got {value!r}"
     hours, minutes = int(match[1]), int(match[2])
     if hours == 24 and minutes == 0 and allow_24:
         return 1440, None
     if hours > 23 or minutes > 59:
         limit = "00:00..24:00" if allow_24 else "00:00..23:59"
-        return None, f"{field} must be between {limit}, got {value!r}"
+        return None, f"must be between {limit}, got {value!r}"
     return hours * 60 + minutes, None
 
 
-def _window(value: object, name: str, faults: list[str]) -> Window | None:
+def _window(value: object, name: str, faults: list[tuple[str, str]]) -> Window | None:
     if not isinstance(value, dict):
-        faults.append(f"{name} must be an object {{days, from, to}}, got {value!r}")
+        faults.append((name, f"must be an object {{days, from, to}}, got {value!r}"))
         return None
     unknown = sorted(str(k) for k in value if k not in ("days", "from", "to"))
     if unknown:
-        faults.append(f"{name} has unknown fields: {', '.join(unknown)}")
+        faults.append((name, f"unknown fields: {', '.join(unknown)}"))
     found = len(faults)
     days = value.get("days")
     indexes: list[int] = []
     if not isinstance(days, list) or not 1 <= len(days) <= 7:
-        faults.append(f"{name}.days must be a list of 1 to 7 day names, got {days!r}")
+        faults.append((f"{name}.days", f"must be a list of 1 to 7 day names, got {days!r}"))
     else:
         for day in days:
             if not isinstance(day, str) or day not in DAY_NAMES:
-                faults.append(f"{name}.days: {day!r} is not one of {', '.join(DAY_NAMES)}")
+                faults.append((f"{name}.days", f"{day!r} is not one of {', '.join(DAY_NAMES)}"))
             elif DAY_NAMES.index(day) in indexes:
-                faults.append(f"{name}.days: {day!r} is listed twice")
+                faults.append((f"{name}.days", f"{day!r} is listed twice"))
             else:
                 indexes.append(DAY_NAMES.index(day))
-    start, fault = _minutes(value.get("from"), f"{name}.from", allow_24=False)
-    faults += [fault] if fault else []
-    end, fault = _minutes(value.get("to"), f"{name}.to", allow_24=True)
-    faults += [fault] if fault else []
+    start, fault = _minutes(value.get("from"), allow_24=False)
+    faults += [(f"{name}.from", fault)] if fault else []
+    end, fault = _minutes(value.get("to"), allow_24=True)
+    faults += [(f"{name}.to", fault)] if fault else []
     if start is not None and end is not None and start == end:
-        faults.append(f"{name}: from and to must differ, got {value.get('from')!r} for both")
+        faults.append((name, f"from and to must differ, got {value.get('from')!r} for both"))
     if len(faults) > found or start is None or end is None:
         return None
     return Window(tuple(sorted(indexes)), start, end)
@@ -118,12 +119,12 @@ def parse_windows(value: object) -> tuple[Window, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise HoursError([f"active_hours must be a list of windows or null, got {value!r}"])
+        raise HoursError([("active_hours", f"must be a list of windows or null, got {value!r}")])
     if not value:
-        raise HoursError(["active_hours must not be empty (use null for always)"])
-    faults: list[str] = []
+        raise HoursError([("active_hours", "must not be empty (use null for always)")])
+    faults: list[tuple[str, str]] = []
     if len(value) > MAX_WINDOWS:
-        faults.append(f"active_hours has {len(value)} windows, at most {MAX_WINDOWS} allowed")
+        faults.append(("active_hours", f"{len(value)} windows, at most {MAX_WINDOWS} allowed"))
     windows = [_window(item, f"active_hours[{i}]", faults) for i, item in enumerate(value)]
     if faults:
         raise HoursError(faults)

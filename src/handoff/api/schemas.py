@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +57,16 @@ TimeZone = Annotated[
     ),
 ]
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
+Turns = Literal["active", "calendar"]
+# Checked by handoff.hours, which names every window and field at fault at once (hours.md).
+ActiveHours = Annotated[
+    list[Any] | None,
+    Field(
+        description="Weekly windows [{days: ['mon'..'sun'], from: 'HH:MM', to: 'HH:MM'}] in"
+        " the rotation's time zone (to <= from: the next day; to may be 24:00); null: always.",
+        max_length=1000,
+    ),
+]
 
 
 class Request(BaseModel):
@@ -110,10 +120,13 @@ class RotationIn(Request):
     start: Instant
     time_zone: TimeZone
     participants: list[UUID] = []
+    active_hours: ActiveHours = None
+    turns: Turns = "active"
 
 
 class RotationPatch(Request):
-    """Absent (or null) fields stay as they are."""
+    """Absent (or null) fields stay as they are, except `active_hours`: null sets it to
+    always."""
 
     name: Name | None = None
     description: Description | None = None
@@ -123,6 +136,8 @@ class RotationPatch(Request):
     time_zone: TimeZone | None = None
     participants: list[UUID] | None = None
     active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    active_hours: ActiveHours = None
+    turns: Turns | None = None
 
 
 class Participant(BaseModel):
@@ -157,6 +172,10 @@ class Rotation(BaseModel):
     next_handoff: UtcTime | None
     created_at: UtcTime
     updated_at: UtcTime
+    active_hours: list[dict[str, Any]] | None = Field(
+        description="Weekly windows in the rotation's time zone; null: always active."
+    )
+    turns: Turns = Field(description="Turns counted over active units or calendar units.")
 
 
 class RotationPage(BaseModel):

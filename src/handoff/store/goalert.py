@@ -27,7 +27,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from handoff import rotation
+from handoff import oncall, rotation
 from handoff.goalert import model
 from handoff.goalert.plan import Existing, Item, Outcome, UserWrite
 from handoff.store import state
@@ -154,7 +154,13 @@ async def _update(conn: AsyncConnection[Any], item: Item) -> None:
     async def edit(locked: Locked) -> Edit:
         caught_up.append(locked)
         await conn.execute(Q["update_rotation"], _config_args(item))
-        return Edit(_goalert_state(item, rows, locked), participants=rows, grid=item.grid)
+        g = item.grid  # GoAlert's grid; the rotation keeps its active hours
+        config = None
+        if g is not None:
+            config = oncall.Config(
+                g.type, g.shift_length, g.start, g.time_zone, locked.active_hours, locked.turns
+            )
+        return Edit(_goalert_state(item, rows, locked), participants=rows, config=config)
 
     await state.write(conn, item.goalert.id, edit)
     before = caught_up[0]

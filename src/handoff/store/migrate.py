@@ -25,9 +25,10 @@ def _config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
-    """Apply every migration not applied yet (a no-op on a current database)."""
-    command.upgrade(_config(url), "head")
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply every migration not applied yet up to `revision` (a no-op on a current
+    database)."""
+    command.upgrade(_config(url), revision)
 
 
 def head_revision() -> str:

@@ -40,6 +40,8 @@ async def create_rotation(
         shift_length=body.shift_length,
         start=body.start,
         time_zone=body.time_zone,
+        active_hours=body.active_hours,
+        turns=body.turns,
     )
     created = await rotations.create(
         conn, config, body.participants, limit=settings.max_participants
@@ -102,6 +104,10 @@ async def update_rotation(
         time_zone=body.time_zone,
         participants=body.participants,
         active_index=body.active_index,
+        active_hours=body.active_hours
+        if "active_hours" in body.model_fields_set
+        else rotations.UNCHANGED,
+        turns=body.turns,
     )
     updated = await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
     return out([updated])[0]

@@ -1,0 +1,146 @@
+"""Active hours through the API and the write path (hours.md): the rotation object, create,
+PATCH, validation with every fault at once, who is on call, /shifts with gaps, and the engine
+recording the edges of the active period once each, in time order after a downtime."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from handoff.store import state
+
+from .conftest import T0, Api
+
+BUSINESS = [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}]
+START = "2026-03-02T09:00:00+01:00"  # Monday 09:00 in Berlin; T0 is 10:30 there
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+OPENS = datetime(2026, 3, 2, 8, tzinfo=UTC)  # 09:00 Berlin (CET) on Monday
+CLOSES = OPENS + 8 * HOUR
+
+
+def _z(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _weekdays(api: Api) -> tuple[dict[str, Any], str, str]:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    body = api.rotation("weekdays", [ann, bob], start=START, active_hours=BUSINESS)
+    return body, ann, bob
+
+
+def _engine(api: Api, rotation_id: str) -> None:
+    async def run() -> None:
+        async with await AsyncConnection.connect(api.db_url) as conn:
+            await state.write(conn, UUID(rotation_id), engine="queue")
+
+    asyncio.run(run())
+
+
+def _history(api: Api, rotation_id: str) -> list[tuple[str, datetime, str | None, str | None]]:
+    rows = api.sql(
+        "SELECT cause, boundary_at, from_user_name, to_user_name FROM handoffs"
+        " WHERE rotation_id = %s ORDER BY boundary_at, id",
+        rotation_id,
+    )
+    return [(r["cause"], r["boundary_at"], r["from_user_name"], r["to_user_name"]) for r in rows]
+
+
+def test_the_rotation_object_carries_active_hours_and_turns(api: Api) -> None:
+    body, ann, _ = _weekdays(api)
+    assert body["active_hours"] == BUSINESS and body["turns"] == "active"
+    assert body["on_call_user_id"] == ann  # 10:30 on a Monday: inside the hours
+    assert body["next_handoff"] == _z(OPENS + DAY)  # Tuesday's first active unit
+    path = f"/api/v1/rotations/{body['id']}"
+    assert api.reader.get(path).json()["active_hours"] == BUSINESS
+    turned = api.admin.patch(path, json={"turns": "calendar"}).json()
+    assert turned["active_hours"] == BUSINESS and turned["turns"] == "calendar"
+    renamed = api.admin.patch(path, json={"name": "business"}).json()
+    assert renamed["active_hours"] == BUSINESS and renamed["turns"] == "calendar"
+    nights = [{"days": ["mon", "tue"], "from": "17:00", "to": "09:00"}]
+    assert api.admin.patch(path, json={"active_hours": nights}).json()["active_hours"] == nights
+    always = api.admin.patch(path, json={"active_hours": None}).json()
+    assert always["active_hours"] is None and always["on_call_user_id"] == ann
+    stored = api.sql("SELECT active_hours, turns FROM rotations WHERE id = %s", body["id"])
+    assert stored == [{"active_hours": None, "turns": "calendar"}]
+
+
+def test_every_fault_is_a_422_and_changes_nothing(api: Api) -> None:
+    base = {"name": "r", "type": "daily", "start": START, "time_zone": "Europe/Berlin"}
+    bad = [
+        {"days": ["mon", "Tue"], "from": "9:00", "to": "17:00"},
+        {"days": ["sat"], "from": "10:00", "to": "10:00"},
+        {"days": [], "from": "24:00", "to": "24:00"},
+    ]
+    response = api.admin.post("/api/v1/rotations", json=base | {"active_hours": bad})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "active_hours[0].days",
+        "active_hours[0].from",
+        "active_hours[1]",
+        "active_hours[2].days",
+        "active_hours[2].from",
+    ]
+    empty = api.admin.post("/api/v1/rotations", json=base | {"active_hours": []})
+    assert empty.status_code == 422 and "null for always" in empty.text
+    assert api.sql("SELECT count(*) AS n FROM rotations")[0]["n"] == 0
+    body, _, _ = _weekdays(api)
+    patched = api.admin.patch(f"/api/v1/rotations/{body['id']}", json={"active_hours": bad})
+    assert patched.status_code == 422
+    stored = api.sql("SELECT active_hours FROM rotations WHERE id = %s", body["id"])
+    assert stored == [{"active_hours": BUSINESS}]
+
+
+def test_nobody_is_on_call_outside_the_hours_and_shifts_have_gaps(api: Api) -> None:
+    body, ann, bob = _weekdays(api)
+    path = f"/api/v1/rotations/{body['id']}"
+    schedule = api.sql(
+        "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", body["id"]
+    )
+    assert schedule == [{"next_run_at": CLOSES}]  # the active_end, before the next turn
+    shifts = api.reader.get(
+        f"{path}/shifts", params={"since": _z(T0), "until": _z(OPENS + 2 * DAY + HOUR)}
+    ).json()["items"]
+    assert [(s["user_id"], s["start"], s["end"]) for s in shifts] == [
+        (ann, _z(T0), _z(CLOSES)),
+        (bob, _z(OPENS + DAY), _z(CLOSES + DAY)),
+        (ann, _z(OPENS + 2 * DAY), _z(CLOSES + 2 * DAY)),
+    ]
+    handoffs = api.reader.get(f"{path}/handoffs", params={"count": 3}).json()["items"]
+    assert handoffs == [
+        {"at": _z(OPENS + DAY), "user_id": bob},
+        {"at": _z(OPENS + 2 * DAY), "user_id": ann},
+        {"at": _z(OPENS + 3 * DAY), "user_id": bob},
+    ]
+    api.clock.set(CLOSES + HOUR)
+    assert api.reader.get(path).json()["on_call_user_id"] is None
+    oncall = api.reader.get("/api/v1/oncall", params={"rotation_id": body["id"]}).json()
+    assert oncall["items"] == []
+
+
+def test_the_engine_records_active_edges_once_across_a_weekend_downtime(api: Api) -> None:
+    body, _, _ = _weekdays(api)
+    friday = OPENS + 4 * DAY
+    api.clock.set(friday + 7 * HOUR)  # Friday 15:00 in Berlin
+    _engine(api, body["id"])
+    api.clock.set(OPENS + 7 * DAY + 2 * HOUR)  # three days later: Monday 11:00
+    _engine(api, body["id"])
+    _engine(api, body["id"])  # a second run adds nothing
+    rows = _history(api, body["id"])
+    expected = [("started", T0, None, "Ann")]
+    names = ["Ann", "Bob"]
+    for day in range(5):
+        person = names[day % 2]
+        if day:
+            expected.append(("boundary", OPENS + day * DAY, None, person))
+        expected.append(("active_end", CLOSES + day * DAY, person, None))
+    expected.append(("boundary", OPENS + 7 * DAY, None, "Bob"))
+    assert rows == expected
+    schedule = api.sql(
+        "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", body["id"]
+    )
+    assert schedule == [{"next_run_at": CLOSES + 7 * DAY}]
