@@ -55,12 +55,12 @@ class OnCall:
 
 
 def _projected(
-    reading: inputs.Reading, since: datetime, until: datetime, field: str
+    reading: inputs.Reading, now: datetime, since: datetime, until: datetime, field: str
 ) -> list[Shift]:
     """The pieces of the effective timeline that overlap [since, until), from the request's
     instant on (before it is the record's), the last one whole (not cut at `until`); at
     least the piece in force at the request's instant."""
-    begin = reading.now
+    begin = now
     if reading.inputs.state is None or not _grid_ok(reading.inputs.config):
         return []  # a grid written around validation projects nothing
     # A window in the past still needs the piece in force now: the recorded shift it
@@ -166,9 +166,10 @@ async def shifts(
     until: datetime,
     *,
     field: str = "until",
+    now: datetime | None = None,
 ) -> list[Shift]:
-    """The shifts that overlap [since, until), oldest first."""
-    found = await shifts_of(conn, [rotation_id], since, until, field=field)
+    """The shifts that overlap [since, until), oldest first (see `shifts_of` for `now`)."""
+    found = await shifts_of(conn, [rotation_id], since, until, field=field, now=now)
     if rotation_id not in found:
         raise NotFound("rotation", rotation_id)
     result = found[rotation_id]
@@ -184,21 +185,24 @@ async def shifts_of(
     until: datetime,
     *,
     field: str = "until",
+    now: datetime | None = None,
 ) -> dict[UUID, list[Shift] | StoreError]:
     """The shifts of each rotation (None: all) that overlap [since, until), by name: the
     recorded history before the request's instant, the projection after (api.md), in two
-    statements whatever the number of rotations. A rotation that cannot be projected has
-    the error instead."""
+    statements whatever the number of rotations. `now` is the request's instant when the
+    caller has one (its "now" is where it splits, even a moment before the clock reading of
+    the inputs); by default the engine's clock as read with the inputs. A rotation that
+    cannot be projected has the error instead."""
     since, until = check_window(since, until)
     readings = await inputs.read(conn, rotation_ids)
     if not readings:
         return {}
-    now = readings[0].now
+    now = now or readings[0].now
     past = await _recorded(conn, [r.rotation_id for r in readings], since, until, now)
     result: dict[UUID, list[Shift] | StoreError] = {}
     for reading in readings:
         try:
-            future = await asyncio.to_thread(_projected, reading, since, until, field)
+            future = await asyncio.to_thread(_projected, reading, now, since, until, field)
         except StoreError as exc:
             result[reading.rotation_id] = exc
             continue
@@ -294,13 +298,19 @@ async def oncall(
     *,
     rotation_id: UUID | None = None,
     user_id: UUID | None = None,
+    now: datetime | None = None,
 ) -> list[OnCall]:
     """Who is on call at `at` in each rotation (or the one asked for), optionally one user's."""
     at = times.check("at", at)
     if at + _INSTANT > times.LATEST:  # the window [at, at + an instant) must fit, for `at`
         raise invalid("at", f"must be before {times.LATEST:%Y-%m-%d}")
     found = await shifts_of(
-        conn, None if rotation_id is None else [rotation_id], at, at + _INSTANT, field="at"
+        conn,
+        None if rotation_id is None else [rotation_id],
+        at,
+        at + _INSTANT,
+        field="at",
+        now=now,
     )
     if rotation_id is not None and not found:
         raise NotFound("rotation", rotation_id)

@@ -100,7 +100,7 @@ async def _timeline(
     if until - now > projections.MAX_WINDOW:
         until = now + projections.MAX_WINDOW
         note = f"Showing the next {projections.MAX_WINDOW.days} days."
-    return await projections.shifts(conn, rotation.id, now, until), note
+    return await projections.shifts(conn, rotation.id, now, until, now=now), note
 
 
 async def rotation_detail(
@@ -178,7 +178,7 @@ async def _on_call_user(
     if not rotation.participants:
         return None
     try:
-        found = await projections.oncall(conn, now, rotation_id=rotation.id)
+        found = await projections.oncall(conn, now, rotation_id=rotation.id, now=now)
     except StoreError:
         return rotation.on_call_user_id
     return found[0].user_id if found else rotation.on_call_user_id
@@ -235,7 +235,7 @@ class OnCallRow:
 async def on_call_now(
     conn: AsyncConnection[Any], now: datetime, user_id: UUID | None
 ) -> list[OnCallRow]:
-    found = await projections.oncall(conn, now, user_id=user_id)
+    found = await projections.oncall(conn, now, user_id=user_id, now=now)
     names = await users.names(conn, list({o.user_id for o in found}))
     rows = [
         OnCallRow(

@@ -56,7 +56,7 @@ async def shifts(
     recorded history for the past, projection for the future."""
     start = since or now
     end = until or start + projections.DEFAULT_WINDOW
-    found = await projections.shifts(conn, rotation_id, start, end)
+    found = await projections.shifts(conn, rotation_id, start, end, now=now)
     return schemas.Shifts(
         items=[
             schemas.Shift(user_id=s.user_id, start=s.start, end=s.end, override_id=s.override_id)
@@ -99,7 +99,7 @@ async def rotation_history(
 async def calendar_feed(rotation_id: UUID, conn: Conn, now: Now) -> CalendarResponse:
     """The projected shifts of the next 90 days as iCalendar, one event per shift."""
     rotation = await rotations.get(conn, rotation_id, now=now)
-    found = await projections.shifts(conn, rotation_id, now, now + CALENDAR_HORIZON)
+    found = await projections.shifts(conn, rotation_id, now, now + CALENDAR_HORIZON, now=now)
     names = await users.names(conn, list({s.user_id for s in found if s.user_id}))
     return CalendarResponse(calendar.feed(rotation.id, rotation.name, found, names, now))
 
@@ -114,7 +114,7 @@ async def oncall(
 ) -> schemas.OnCalls:
     """Who is on call at `at` (default now) in each rotation; the future is projected."""
     when: datetime = at or now
-    found = await projections.oncall(conn, when, rotation_id=rotation_id, user_id=user_id)
+    found = await projections.oncall(conn, when, rotation_id=rotation_id, user_id=user_id, now=now)
     return schemas.OnCalls(
         items=[schemas.OnCall.model_validate(o, from_attributes=True) for o in found]
     )
