@@ -70,6 +70,7 @@ from handoff.rotation import (
 )
 
 _INSTANT = timedelta(microseconds=1)
+_PREVIEW = UUID("6f1c5a7e-0b4e-4d0a-9a57-2d1f0c3e8b11")  # names the preview's turns
 _OWN_CAUSES = frozenset({"boundary", "scheduled_change", "active_start", "active_end"})
 _EDGE_CAUSES = frozenset({"override_started", "override_ended"})
 
@@ -88,6 +89,7 @@ __all__ = [
     "events",
     "next_wake",
     "on_call_at",
+    "preview",
     "replace_overrides",
     "segments",
 ]
@@ -710,6 +712,33 @@ def next_wake(
         due += [] if edge is None else [edge]
     due += (t for o in inputs.overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)
+
+
+def preview(
+    config: Config, at: datetime, count: int
+) -> tuple[list[datetime], list[tuple[datetime, datetime, int]]]:
+    """A rotation whose turn begins at `at`, before it is saved (the forms' live preview): its
+    next `count` turn passes, and its on-call intervals until the last of them, each with the
+    number of its turn (0: the turn begun at `at`). Inactive time is no interval."""
+    passes: list[datetime] = []
+    for _ in range(count):
+        passes.append(config.next_pass(passes[-1] if passes else at))
+    turns = tuple(
+        Participant(uuid5(_PREVIEW, str(i)), uuid5(_PREVIEW, str(i))) for i in range(count + 1)
+    )
+    walked = segments(
+        Inputs(config, State(0, turns[0].id, at), turns), at, passes[-1] if passes else at
+    )
+    intervals: list[tuple[datetime, datetime, int]] = []
+    for piece in walked:
+        if piece.participant is None:
+            continue
+        index = turns.index(piece.participant)
+        if intervals and intervals[-1][1:] == (piece.start, index):
+            intervals[-1] = (intervals[-1][0], piece.end, index)
+        else:
+            intervals.append((piece.start, piece.end, index))
+    return passes, intervals
 
 
 def replace_overrides(

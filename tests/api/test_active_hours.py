@@ -144,3 +144,73 @@ def test_the_engine_records_active_edges_once_across_a_weekend_downtime(api: Api
         "SELECT next_run_at FROM rotation_schedule WHERE rotation_id = %s", body["id"]
     )
     assert schedule == [{"next_run_at": CLOSES + 7 * DAY}]
+
+
+def test_a_scheduled_change_sets_business_hours_at_the_next_boundary(api: Api) -> None:
+    ann, bob = api.user("Ann"), api.user("Bob")
+    body = api.rotation("later", [ann, bob], start=START)
+    path = f"/api/v1/rotations/{body['id']}"
+    tuesday = OPENS + DAY
+    made = api.admin.post(
+        f"{path}/changes",
+        json={"effective_at": _z(tuesday), "changes": {"active_hours": BUSINESS}},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["changes"] == {"active_hours": BUSINESS}
+    bad = api.admin.post(
+        f"{path}/changes",
+        json={
+            "effective_at": _z(tuesday + DAY),
+            "changes": {"active_hours": [{"days": ["mon"], "from": "25:00", "to": "x"}]},
+        },
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == [
+        "changes.active_hours[0].from",
+        "changes.active_hours[0].to",
+    ]
+    always = api.admin.post(
+        f"{path}/changes",
+        json={"effective_at": _z(tuesday + 7 * DAY), "changes": {"active_hours": None}},
+    )
+    assert always.status_code == 201 and always.json()["changes"] == {"active_hours": None}
+    api.clock.set(CLOSES + DAY + HOUR)  # Tuesday 18:00 in Berlin
+    _engine(api, body["id"])
+    _engine(api, body["id"])
+    assert _history(api, body["id"])[1:] == [
+        ("boundary", tuesday, "Ann", "Bob"),
+        ("scheduled_change", tuesday, "Bob", "Bob"),
+        ("active_end", CLOSES + DAY, "Bob", None),
+    ]
+    now = api.reader.get(path).json()
+    assert now["active_hours"] == BUSINESS and now["on_call_user_id"] is None
+    pending = api.reader.get(f"{path}/changes", params={"pending": "true"}).json()["items"]
+    assert [c["changes"] for c in pending] == [{"active_hours": None}]
+
+
+def test_the_preview_shows_turn_passes_and_gaps(api: Api) -> None:
+    body = {
+        "type": "daily",
+        "start": START,
+        "time_zone": "Europe/Berlin",
+        "from": _z(OPENS + 4 * DAY),  # Friday 09:00
+        "count": 2,
+        "active_hours": BUSINESS,
+    }
+    found = api.reader.post("/api/v1/rotations/preview", json=body).json()
+    monday = OPENS + 7 * DAY
+    assert found["handoffs"] == [_z(monday), _z(monday + DAY)]
+    assert found["intervals"] == [
+        {"start": _z(OPENS + 4 * DAY), "end": _z(CLOSES + 4 * DAY), "index": 0},
+        {"start": _z(monday), "end": _z(CLOSES + 7 * DAY), "index": 1},
+    ]
+    calendar = api.reader.post("/api/v1/rotations/preview", json=body | {"turns": "calendar"})
+    assert calendar.json()["handoffs"] == [_z(OPENS + 5 * DAY), _z(OPENS + 6 * DAY)]
+    assert calendar.json()["intervals"] == found["intervals"][:1]
+    bad = api.reader.post(
+        "/api/v1/rotations/preview",
+        json=body | {"active_hours": [{"days": ["xyz"]}]},
+    )
+    assert bad.status_code == 422
+    fields = [e["field"] for e in bad.json()["errors"]]
+    assert fields == ["active_hours[0].days", "active_hours[0].from", "active_hours[0].to"]

@@ -226,10 +226,21 @@ class PreviewIn(Request):
     time_zone: TimeZone
     from_: Instant | None = Field(default=None, alias="from")
     count: Count
+    active_hours: ActiveHours = None
+    turns: Turns = "active"
+
+
+class Interval(BaseModel):
+    start: UtcTime
+    end: UtcTime
+    index: int = Field(description="The turn's number: 0 is the turn begun at `from`.")
 
 
 class Preview(BaseModel):
-    handoffs: list[UtcTime]
+    handoffs: list[UtcTime] = Field(description="The next turn passes after `from`.")
+    intervals: list[Interval] = Field(
+        description="On-call time until the last pass; inactive time is a gap."
+    )
 
 
 class OnCall(BaseModel):

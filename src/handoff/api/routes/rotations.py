@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from handoff import oncall
 from handoff.api import schemas
 from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import AppSettings, Conn, Now
@@ -16,7 +17,7 @@ from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text
 from handoff.store import participants, rotations
 from handoff.store.db import snapshot
-from handoff.store.errors import invalid
+from handoff.store.errors import Errors, invalid
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
@@ -68,13 +69,26 @@ async def list_rotations(
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
 async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
-    """The next handoffs of a grid, saving nothing (the form's live preview)."""
-    grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
+    """The next turn passes of a rotation and its on-call intervals until the last, saving
+    nothing (the form's live preview)."""
+    errors = Errors()
+    grid = errors.take(
+        lambda: rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
+    )
+    windows = errors.take(lambda: rotations.check_hours(body.active_hours, body.turns))
+    errors.raise_any()
+    assert grid is not None
+    config = oncall.Config(
+        grid.type, grid.shift_length, grid.start, grid.time_zone, windows, body.turns
+    )
     try:
-        handoffs = grid.next_handoffs(body.from_ or now, body.count)
+        handoffs, intervals = oncall.preview(config, body.from_ or now, body.count)
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
-    return schemas.Preview(handoffs=handoffs)
+    return schemas.Preview(
+        handoffs=handoffs,
+        intervals=[schemas.Interval(start=s, end=e, index=i) for s, e, i in intervals],
+    )
 
 
 @router.get("/{rotation_id}", dependencies=READER, responses=responses(401, 404, 422))
