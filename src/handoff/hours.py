@@ -31,7 +31,9 @@ __all__ = [
     "HoursError",
     "Turns",
     "Window",
+    "describe",
     "next_pass",
+    "parse_spec",
     "parse_windows",
     "windows_json",
 ]
@@ -143,6 +145,54 @@ def windows_json(windows: Sequence[Window] | None) -> list[dict[str, object]] | 
         {"days": [DAY_NAMES[d] for d in w.days], "from": _clock(w.start), "to": _clock(w.end)}
         for w in windows
     ]
+
+
+_SPEC = re.compile(r"\s*([a-z,\-]+)\s+(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*")
+
+
+def parse_spec(text: str) -> dict[str, object]:
+    """A window as the command line writes it ("mon-fri 09:00-17:00", "mon,wed,fri
+    17:00-09:00", "sat-sun 00:00-24:00"), in the API's form; parse_windows checks the rest.
+    Raises HoursError for text of another shape."""
+    match = _SPEC.fullmatch(text.lower())
+    if match is None:
+        raise HoursError([("active", f"expected 'mon-fri 09:00-17:00', got {text!r}")])
+    days: list[str] = []
+    for part in match[1].split(","):
+        first, _, last = part.partition("-")
+        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+            raise HoursError([("active", f"{part!r} is not a day or a range such as mon-fri")])
+        begin, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
+        span = range(begin, end + 1) if begin <= end else [*range(begin, 7), *range(end + 1)]
+        days += (DAY_NAMES[d] for d in span if DAY_NAMES[d] not in days)
+    return {"days": days, "from": match[2], "to": match[3]}
+
+
+_DAY_WORDS = {(0, 1, 2, 3, 4): "weekdays", (5, 6): "weekends", tuple(range(7)): "every day"}
+
+
+def _days_in_words(days: tuple[int, ...]) -> str:
+    if days in _DAY_WORDS:
+        return _DAY_WORDS[days]
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ",".join(
+        DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs
+    )
+
+
+def describe(windows: Sequence[Window] | None, time_zone: str) -> str:
+    """The hours in words: "weekdays 09:00-17:00 Europe/Berlin", "always"."""
+    if windows is None:
+        return "always"
+    spans = "; ".join(
+        f"{_days_in_words(w.days)} {_clock(w.start)}-{_clock(w.end)}" for w in windows
+    )
+    return f"{spans} {time_zone}"
 
 
 @lru_cache(maxsize=4096)

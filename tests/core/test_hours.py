@@ -482,3 +482,22 @@ def test_active_turns_share_active_units_fairly(case: tuple[oc.Inputs, datetime]
     shares = Counter(owners.values())
     counts = [shares[p.id] for p in given_inputs.participants]
     assert max(counts) - min(counts) <= given_inputs.config.shift_length
+
+
+def test_command_line_windows_and_words() -> None:
+    assert h.parse_spec("mon-fri 09:00-17:00") == {
+        "days": WEEKDAYS,
+        "from": "09:00",
+        "to": "17:00",
+    }
+    assert h.parse_spec("fri-mon 17:00 - 09:00")["days"] == ["fri", "sat", "sun", "mon"]
+    assert h.parse_spec("Mon,wed,fri 00:00-24:00")["days"] == ["mon", "wed", "fri"]
+    for bad in ("weekdays", "mon-xyz 09:00-17:00", "mon 9-17"):
+        with pytest.raises(h.HoursError):
+            h.parse_spec(bad)
+    assert h.describe(BUSINESS, BERLIN) == "weekdays 09:00-17:00 Europe/Berlin"
+    nights = windows(
+        (["mon", "tue", "wed", "fri"], "17:00", "09:00"), (["sat", "sun"], "00:00", "24:00")
+    )
+    assert h.describe(nights, "UTC") == "mon-wed,fri 17:00-09:00; weekends 00:00-24:00 UTC"
+    assert h.describe(None, BERLIN) == "always"

@@ -16,7 +16,13 @@ from psycopg import AsyncConnection
 from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.overrides import TIME_HELP, instant
-from handoff.cli.rotations import user_ids
+from handoff.cli.rotations import (
+    ActiveOption,
+    AlwaysFlag,
+    TurnsOption,
+    active_hours,
+    user_ids,
+)
 from handoff.cli.run import run
 from handoff.config import Settings
 from handoff.store import changes, clock, rotations, users
@@ -84,6 +90,9 @@ def add(
     active_index: Annotated[
         int | None, typer.Option("--active-index", help="Hand the shift to this position.")
     ] = None,
+    active: ActiveOption = None,
+    always: AlwaysFlag = False,
+    turns: TurnsOption = None,
     note: Annotated[str, typer.Option("--note", help="Why (up to 500 characters).")] = "",
     as_json: JsonFlag = False,
 ) -> None:
@@ -91,6 +100,7 @@ def add(
     names = None if participants_ is None else [n.strip() for n in participants_.split(",")]
     if names == [""]:
         names = []
+    windows = active_hours(active, always)
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
@@ -101,6 +111,12 @@ def add(
             time_zone=zone,
             participants=None if names is None else await user_ids(conn, names),
             active_index=active_index,
+            active_hours=None
+            if windows is rotations.UNCHANGED
+            else changes.ALWAYS
+            if windows is None
+            else windows,  # type: ignore[arg-type]
+            turns=turns,
         )
         created = await changes.create(
             conn,
