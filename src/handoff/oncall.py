@@ -221,6 +221,7 @@ class Segment:
     rotation_user_id: UUID | None
     override_id: UUID | None
     change_id: UUID | None
+    turn_start: datetime | None = None  # when the own person's turn began (hours.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,7 +590,16 @@ def _segment(
     own = rot.own()
     own_user = None if own is None else own.user_id
     user = own_user if cover is None else cover.user_id
-    return Segment(start, end, user, own, own_user, None if cover is None else cover.id, change_id)
+    return Segment(
+        start,
+        end,
+        user,
+        own,
+        own_user,
+        None if cover is None else cover.id,
+        change_id,
+        None if rot.state is None else rot.state.shift_start,
+    )
 
 
 def segments(

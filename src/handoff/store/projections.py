@@ -43,6 +43,7 @@ class Shift:
     start: datetime
     end: datetime
     override_id: UUID | None = None
+    turn_start: datetime | None = None  # projected pieces: when the own turn began
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,11 @@ def _projected(
         walked = walk(times.LATEST, len(clipped))
     except ValueError as exc:
         raise invalid(field, str(exc)) from None
-    return [Shift(s.user_id, s.start, s.end, s.override_id) for s in walked if s.end > since]
+    return [
+        Shift(s.user_id, s.start, s.end, s.override_id, s.turn_start)
+        for s in walked
+        if s.end > since
+    ]
 
 
 def _grid_ok(config: core.Config) -> bool:

@@ -132,3 +132,46 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- The edges of the active period are the engine's own rows: they follow the projection, so
+-- they recheck no reminders (as boundaries do not).
+CREATE OR REPLACE FUNCTION handoff_notify_shifts_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    rotation_ids uuid[];
+    user_ids uuid[] := '{}';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM notify_reminders) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'rotations' THEN
+        rotation_ids := ARRAY(SELECT id FROM new_rows);
+    ELSIF TG_TABLE_NAME = 'handoffs' THEN
+        -- A hand edit of who is on call moves the coming shifts; the engine's own rows
+        -- (boundaries, override edges, scheduled changes, active edges) follow the projection.
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM new_rows
+                              WHERE cause NOT IN ('boundary', 'override_started',
+                                                  'override_ended', 'scheduled_change',
+                                                  'active_start', 'active_end'));
+    ELSIF TG_OP = 'INSERT' THEN
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM new_rows);
+    ELSE
+        rotation_ids := ARRAY(SELECT DISTINCT rotation_id FROM old_rows);
+        IF TG_OP = 'UPDATE' THEN
+            rotation_ids := rotation_ids || ARRAY(SELECT DISTINCT rotation_id FROM new_rows);
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'overrides' AND TG_OP <> 'INSERT' THEN
+        user_ids := ARRAY(SELECT user_id FROM old_rows WHERE user_id IS NOT NULL
+                          UNION SELECT replaces_user_id FROM old_rows
+                          WHERE replaces_user_id IS NOT NULL);
+    END IF;
+    IF TG_TABLE_NAME = 'participants' AND TG_OP <> 'INSERT' THEN
+        user_ids := ARRAY(SELECT user_id FROM old_rows);
+    END IF;
+    IF cardinality(rotation_ids) > 0 OR cardinality(user_ids) > 0 THEN
+        PERFORM handoff_notify_recheck(rotation_ids, user_ids);
+    END IF;
+    RETURN NULL;
+END
+$$;
