@@ -142,7 +142,8 @@ async def test_removing_the_last_participant_deletes_the_state(
     await run_jobs(conn, processor)
     assert on_call(conn, rid) is None
     assert schedule(conn, rid) == {"next_run_at": None, "job_id": None}
-    assert len(history(conn, rid)) == 1  # history survives
+    started, ended = history(conn, rid)  # history survives, and says nobody is on call
+    assert (started[0], ended[0], ended[3]) == ("started", "participant_removed", None)
 
 
 async def test_replacing_the_list_keeps_the_person_on_call(

@@ -279,19 +279,22 @@ def _own_rows(
 
 
 def _emptied(before: Locked, after: Locked) -> tuple[HistoryRow, ...]:
-    """The row of the last participant leaving: from the rotation's own person to nobody."""
+    """The row of the last participant leaving: from the rotation's own person to nobody
+    (named by the state alone when a plain-SQL delete took their participant row)."""
     assert before.state is not None
-    source = next(p for p in before.participants if p.id == before.state.participant_id)
+    pid = before.state.participant_id
+    source = next((p for p in before.participants if p.id == pid), None)
+    user_id, user_name = (None, None) if source is None else (source.user_id, source.user_name)
     on_call: OnCall = _on_call(after) if before.overrides else (None, None)
-    cause = "participant_removed" if len(before.participants) == 1 else "participants_replaced"
-    effective = (_on_call(before)[0] if before.overrides else source.user_id) != on_call[0]
+    cause = "participant_removed" if len(before.participants) <= 1 else "participants_replaced"
+    effective = (_on_call(before)[0] if before.overrides else user_id) != on_call[0]
     return (
         HistoryRow(
             before.now,
             cause,
-            source.id,
-            source.user_id,
-            source.user_name,
+            pid,
+            user_id,
+            user_name,
             None,
             None,
             None,
