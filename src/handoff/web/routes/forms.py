@@ -28,7 +28,7 @@ from handoff.store.errors import Conflict, Invalid
 from handoff.web import views, words
 from handoff.web.flash import flash
 from handoff.web.render import page
-from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, RotationForm
+from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, PRESETS, RotationForm
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Posted, Refused, Session, Viewer
 
@@ -116,6 +116,7 @@ def _edit_page(
         rotation=rotation,
         zones=ZONES,
         types=GRID_TYPES,
+        presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
         handoffs=handoffs,
@@ -142,6 +143,7 @@ def _create_page(
         rotation=None,
         zones=ZONES,
         types=GRID_TYPES,
+        presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
         **_create_preview(form, people, now, limit),
@@ -249,6 +251,8 @@ async def update_rotation(
             shift_length=config.shift_length,
             start=config.start,
             time_zone=config.time_zone,
+            active_hours=config.active_hours,
+            turns=config.turns,
         )
         try:
             await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)

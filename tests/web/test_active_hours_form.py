@@ -1,0 +1,67 @@
+"""Active hours in the web form (hours.md): a preset or custom windows, every window's fault
+next to the field, and the rotation page saying the hours in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .client import Browser
+from .conftest import Web
+
+
+def _fields(browser: Browser, **extra: str) -> dict[str, Any]:
+    return {
+        "csrf_token": browser.csrf,
+        "name": "business",
+        "description": "",
+        "type": "daily",
+        "shift_length": "1",
+        "start": "2026-01-05T09:00",
+        "time_zone": "Europe/Berlin",
+        "participant": [],
+    } | extra
+
+
+def test_a_business_hours_rotation_from_a_preset(browser: Browser, web: Web) -> None:
+    ann = web.user("Ann")
+    browser.sign_in(web.admin_token)
+    made = browser.client.post(
+        "/rotations/new", data=_fields(browser, participant=[str(ann)], active="business")
+    )
+    assert made.status_code == 303, made.text
+    page = browser.client.get(made.headers["location"]).text
+    assert "on call weekdays 09:00-17:00 Europe/Berlin (turns count active time)" in page
+    edit = browser.client.get(made.headers["location"] + "/edit").text
+    assert '<option value="business" selected>' in edit
+
+
+def test_custom_windows_and_their_faults(browser: Browser, web: Web) -> None:
+    browser.sign_in(web.admin_token)
+    bad = browser.client.post(
+        "/rotations/new",
+        data=_fields(browser, active="custom", active_custom="mon-fri 09:00-25:00"),
+    )
+    assert bad.status_code == 422
+    assert "active_hours[0].to: must be between 00:00..24:00" in bad.text
+    unreadable = browser.client.post(
+        "/rotations/new", data=_fields(browser, active="custom", active_custom="weekdays")
+    )
+    assert (
+        unreadable.status_code == 422
+        and "expected &#39;mon-fri 09:00-17:00&#39;" in unreadable.text
+    )
+    made = browser.client.post(
+        "/rotations/new",
+        data=_fields(
+            browser,
+            active="custom",
+            active_custom="mon,wed 17:00-09:00\nsat-sun 00:00-24:00",
+            turns="calendar",
+        ),
+    )
+    assert made.status_code == 303, made.text
+    page = browser.client.get(made.headers["location"]).text
+    assert (
+        "on call mon,wed 17:00-09:00; weekends 00:00-24:00 Europe/Berlin"
+        " (turns pass on the calendar)" in page
+    )
