@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import icalendar
 from psycopg import AsyncConnection
 
 from handoff.store import state
@@ -214,3 +215,18 @@ def test_the_preview_shows_turn_passes_and_gaps(api: Api) -> None:
     assert bad.status_code == 422
     fields = [e["field"] for e in bad.json()["errors"]]
     assert fields == ["active_hours[0].days", "active_hours[0].from", "active_hours[0].to"]
+
+
+def test_the_feed_has_one_event_per_on_call_interval(api: Api) -> None:
+    _, ann, _ = _weekdays(api)
+    response = api.reader.get(f"/api/v1/users/{ann}/calendar.ics")
+    assert response.status_code == 200, response.text
+    events = list(icalendar.Calendar.from_ical(response.content).walk("VEVENT"))
+    found = sorted((e.decoded("dtstart"), e.decoded("dtend")) for e in events)
+    # Ann on Mondays, Wednesdays and Fridays of the first week, each 09:00-17:00 Berlin
+    assert found[:3] == [
+        (T0, CLOSES),
+        (OPENS + 2 * DAY, CLOSES + 2 * DAY),
+        (OPENS + 4 * DAY, CLOSES + 4 * DAY),
+    ]
+    assert all(end - start <= 8 * HOUR for start, end in found)  # never across inactive time
