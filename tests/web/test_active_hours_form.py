@@ -4,9 +4,15 @@ next to the field, and the rotation page saying the hours in words."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
 
 from .client import Browser
 from .conftest import Web
+from .screens import shoot
+from .test_browser import ROTATION_URL, sign_in
 
 
 def _fields(browser: Browser, **extra: str) -> dict[str, Any]:
@@ -65,3 +71,34 @@ def test_custom_windows_and_their_faults(browser: Browser, web: Web) -> None:
         "on call mon,wed 17:00-09:00; weekends 00:00-24:00 Europe/Berlin"
         " (turns pass on the calendar)" in page
     )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("width", [1280, 390])
+def test_create_business_hours_from_a_preset_in_the_browser(
+    page: Any, web: Web, console: list[str], width: int
+) -> None:
+    web.user("Ann")
+    web.user("Bo")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, web.admin_token)
+    page.goto("/rotations/new")
+    page.fill("#name", f"Business {width}")
+    page.select_option("#type", "daily")
+    page.fill("#time_zone", "Europe/Berlin")
+    page.select_option("#active", "business")
+    page.select_option("[aria-label='Participant 1']", label="Ann")
+    page.click("[aria-label='Add another person']")
+    page.select_option("[aria-label='Participant 2']", label="Bo")
+    page.click("button:has-text('Create rotation')")
+    expect(page).to_have_url(ROTATION_URL)
+    expect(page.locator(".phrase")).to_contain_text("on call weekdays 09:00-17:00 Europe/Berlin")
+    berlin = web.clock.now().astimezone(ZoneInfo("Europe/Berlin"))
+    inside = berlin.weekday() < 5 and 9 <= berlin.hour < 17
+    expect(page.locator("#on-call")).to_have_text("Ann" if inside else "nobody (off hours)")
+    gaps = page.locator(".timeline .seg.gap")
+    expect(gaps.first).to_be_visible()
+    assert gaps.count() >= 2  # the nights between the days shown
+    if width == 1280:
+        shoot(page, "rotation-business-hours")
+    assert console == []
