@@ -7,7 +7,8 @@ person on call stays if still listed), then `active_index` (hand the rest of the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,12 @@ from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from handoff import hours, oncall, rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
-from handoff.store import inputs, participants, projections, state, text, times
+from handoff.store import db, inputs, participants, projections, state, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -295,11 +297,23 @@ def _view(
     )
 
 
+@contextlib.asynccontextmanager
+async def _one_moment(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
+    """A rotation and who is on call in it are two reads: one snapshot, unless the caller's
+    transaction (a write's) already holds what it reads."""
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        async with db.snapshot(conn):
+            yield
+    else:
+        yield
+
+
 async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -> Rotation:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(Q["rotations_by_id"], {"ids": [rotation_id]})
-        rows = await cur.fetchall()
-    views = await _views(conn, rows, now)
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotations_by_id"], {"ids": [rotation_id]})
+            rows = await cur.fetchall()
+        views = await _views(conn, rows, now)
     if not views:
         raise NotFound("rotation", rotation_id)
     return views[0]
@@ -337,13 +351,14 @@ async def list_rotations(
     if q is not None:
         text.check("q", q, max_length=MAX_NAME)
     after = decode(cursor, str) or [None]
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            Q["list_rotations"],
-            {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
-        )
-        rows = await cur.fetchall()
-    views = await _views(conn, rows, now)
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                Q["list_rotations"],
+                {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
+            )
+            rows = await cur.fetchall()
+        views = await _views(conn, rows, now)
     return page(views, limit, lambda r: (r.name,))
 
 
