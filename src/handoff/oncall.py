@@ -92,6 +92,7 @@ __all__ = [
     "preview",
     "replace_overrides",
     "segments",
+    "turn_passes",
 ]
 
 EventCause = Literal[
@@ -722,6 +723,31 @@ def next_wake(
         due += [] if edge is None else [edge]
     due += (t for o in inputs.overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)
+
+
+def turn_passes(inputs: Inputs, after: datetime, count: int) -> list[tuple[datetime, UUID]]:
+    """The first `count` turn passes after `after` and the user whose turn begins: every
+    boundary, and every scheduled change that gives the turn to another user. A pass outside
+    the active hours counts too (hours.md: `/handoffs` lists turn passes), although nobody is
+    on call then; overrides do not pass turns."""
+    rot = _initial(inputs)
+    holder = _holder(rot)
+    found: list[tuple[datetime, UUID]] = []
+    for moment in _walk(rot, (), inputs.changes):
+        if len(found) >= count:
+            break
+        new = _holder(moment.rotation)
+        crossed = any(e.cause == "boundary" for e in moment.events)
+        if moment.at > after and new is not None and (crossed or new != holder):
+            found.append((moment.at, new))
+        holder = new
+    return found
+
+
+def _holder(rot: _Rotation) -> UUID | None:
+    """The user whose turn it is, active or not."""
+    turn = replace(rot, active=True).own()
+    return None if turn is None else turn.user_id
 
 
 def preview(

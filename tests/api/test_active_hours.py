@@ -230,3 +230,19 @@ def test_the_feed_has_one_event_per_on_call_interval(api: Api) -> None:
         (OPENS + 4 * DAY, CLOSES + 4 * DAY),
     ]
     assert all(end - start <= 8 * HOUR for start, end in found)  # never across inactive time
+
+
+def test_handoffs_list_turn_passes_outside_the_hours_too(api: Api) -> None:
+    """A daily rotation anchored at midnight passes its turn at 00:00, when nobody is on call:
+    /handoffs still lists each pass and whose turn begins."""
+    ann, bob = api.user("Ann"), api.user("Bob")
+    body = api.rotation(
+        "midnight", [ann, bob], start="2026-03-02T00:00:00+01:00", active_hours=BUSINESS
+    )
+    midnight = OPENS - 9 * HOUR + DAY  # Tuesday 00:00 in Berlin
+    found = api.reader.get(f"/api/v1/rotations/{body['id']}/handoffs", params={"count": 3})
+    assert found.json()["items"] == [
+        {"at": _z(midnight), "user_id": bob},
+        {"at": _z(midnight + DAY), "user_id": ann},
+        {"at": _z(midnight + 2 * DAY), "user_id": bob},
+    ]

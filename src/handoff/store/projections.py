@@ -248,31 +248,9 @@ async def next_handoffs(
 
 
 def _own_handoffs(own: core.Inputs, now: datetime, count: int) -> list[tuple[datetime, UUID]]:
-    """The rotation's own handoffs after `now` with the pending changes applied: its
-    boundaries, and the changes that move its person. The walk goes on in batches, since
-    edges of the active period (hours.md) are rows too but no handoff: the turn stays with
-    its person."""
-    found: list[tuple[datetime, UUID]] = []
-    after, batch = now, 4 * count + len(own.changes)
-    while len(found) < count:
-        walked = core.events(own, after, times.LATEST, limit=batch)
-        ended = len(walked) < batch  # the walk has nothing more
-        if not ended and walked[0].at != walked[-1].at:
-            # the last instant may be cut short: walk it again in the next batch
-            walked = [e for e in walked if e.at != walked[-1].at]
-        found += (
-            (e.at, e.to_user_id)
-            for e in walked
-            if e.to_user_id is not None
-            and (
-                e.cause == "boundary"
-                or (e.cause == "scheduled_change" and e.to_user_id != e.from_user_id)
-            )
-        )
-        if ended:
-            break
-        after = walked[-1].at
-    return found[:count]
+    """The rotation's own handoffs after `now` with the pending changes applied: its turn
+    passes (core.turn_passes), outside active hours too."""
+    return core.turn_passes(own, now, count)
 
 
 @dataclass(frozen=True, slots=True)
