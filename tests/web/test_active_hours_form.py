@@ -3,6 +3,8 @@ next to the field, and the rotation page saying the hours in words."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +15,8 @@ from .client import Browser
 from .conftest import Web
 from .screens import shoot
 from .test_browser import ROTATION_URL, sign_in
+
+WHO = re.compile(r'class="who">([^<]*)<')
 
 
 def _fields(browser: Browser, **extra: str) -> dict[str, Any]:
@@ -102,3 +106,19 @@ def test_create_business_hours_from_a_preset_in_the_browser(
     if width == 1280:
         shoot(page, "rotation-business-hours")
     assert console == []
+
+
+def test_the_live_preview_counts_turns_over_active_days(browser: Browser, web: Web) -> None:
+    ann, bo = web.user("Ann"), web.user("Bo")
+    browser.sign_in(web.admin_token)
+    fields = _fields(
+        browser, with_participants="1", participant=[str(ann), str(bo)], active="business"
+    )
+    found = browser.client.post("/rotations/preview", data=fields)
+    assert found.status_code == 200
+    assert "on call weekdays 09:00-17:00 Europe/Berlin" in found.text
+    # the turn passes each weekday morning at 09:00 Berlin, never on a Saturday or Sunday
+    times = re.findall(r'<time datetime="([^"]+)"', found.text)
+    days = [datetime.fromisoformat(t).astimezone(ZoneInfo("Europe/Berlin")) for t in times]
+    assert len(days) == 6 and all(d.weekday() < 5 and d.hour == 9 for d in days)
+    assert WHO.findall(found.text) == ["Bo", "Ann", "Bo", "Ann", "Bo", "Ann"]
