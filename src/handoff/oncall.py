@@ -10,16 +10,21 @@ Everything here is one walk forward from the state's `shift_start` (the projecti
 earlier: that is the history's). The walk stops at *instants*: grid boundaries, scheduled changes
 and override edges. At one instant the steps happen in this order:
 
-1. the boundary is crossed (the rotation's own person moves on);
-2. the scheduled change applies (grid fields, then participants, then `active_index`, as
-   `store.rotations.update` applies a PATCH);
-3. overrides ending at the instant end ([start, end) no longer covers it);
-4. overrides starting at the instant start.
+1. the active period starts or ends (hours.md: outside it the own person is nobody);
+2. the turn passes (the rotation's own person moves on: a grid boundary, or with active turns
+   the start of the next turn's first active unit);
+3. the scheduled change applies (grid fields and active hours, then participants, then
+   `active_index`, as `store.rotations.update` applies a PATCH);
+4. overrides ending at the instant end ([start, end) no longer covers it);
+5. overrides starting at the instant start.
 
-Each step is one `Event` (a history row). Only the net change at an instant counts as an on-call
-change: if the effective person just before the instant differs from the one at it, exactly one
-of its events is `effective` (the last step that changed the effective person), so a boundary
-at the very instant an override starts does not announce someone who is never on call.
+Each step is one `Event` (a history row), except that an edge of the active period makes a row
+(`active_start`, `active_end`) only when no turn passes and no change applies at the instant:
+the own person's change is then one row with the first cause that applies (hours.md). Only the
+net change at an instant counts as an on-call change: if the effective person just before the
+instant differs from the one at it, exactly one of its events is `effective` (the last step
+that changed the effective person), so a boundary at the very instant an override starts does
+not announce someone who is never on call.
 
 Every function raises ValueError when the rotation's stored grid fields are invalid.
 
@@ -47,25 +52,26 @@ Projections (API, UI, feeds) call `segments`, `on_call_at` and `events` with the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal, cast
 from uuid import UUID, uuid5
 
 from handoff.grid import Grid, GridType
+from handoff.hours import ActiveHours, Window, next_pass
 from handoff.rotation import (
     Participant,
     RuleError,
     State,
     edit_grid,
-    first_boundary,
     replace_participants,
     set_active,
 )
 
 _INSTANT = timedelta(microseconds=1)
-_OWN_CAUSES = frozenset({"boundary", "scheduled_change"})
+_PREVIEW = UUID("6f1c5a7e-0b4e-4d0a-9a57-2d1f0c3e8b11")  # names the preview's turns
+_OWN_CAUSES = frozenset({"boundary", "scheduled_change", "active_start", "active_end"})
 _EDGE_CAUSES = frozenset({"override_started", "override_ended"})
 
 __all__ = [
@@ -83,12 +89,20 @@ __all__ = [
     "events",
     "next_wake",
     "on_call_at",
+    "preview",
     "replace_overrides",
     "segments",
+    "turn_passes",
 ]
 
 EventCause = Literal[
-    "boundary", "scheduled_change", "override_started", "override_ended", "user_deleted"
+    "boundary",
+    "scheduled_change",
+    "active_start",
+    "active_end",
+    "override_started",
+    "override_ended",
+    "user_deleted",
 ]
 
 
@@ -109,7 +123,11 @@ class Override:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledChange:
-    """Fields a PATCH would set at `effective_at`; None leaves a field as it is."""
+    """Fields a PATCH would set at `effective_at`; None leaves a field as it is.
+
+    `active_hours` is the one field whose None is also a value (always active): an empty
+    tuple sets it to always, which the API's `null` becomes (an empty list is refused there).
+    """
 
     id: UUID
     effective_at: datetime
@@ -119,20 +137,42 @@ class ScheduledChange:
     time_zone: str | None = None
     participants: tuple[UUID, ...] | None = None  # user ids, in order
     active_index: int | None = None
+    active_hours: tuple[Window, ...] | None = None  # (): set to always
+    turns: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """A rotation's grid fields."""
+    """A rotation's grid fields and active hours (None: always active, hours.md)."""
 
     type: str
     shift_length: int
     start: datetime
     time_zone: str
+    active_hours: tuple[Window, ...] | None = None
+    turns: str = "active"
 
     def grid(self) -> Grid:
         """The handoff grid; raises ValueError for fields the grid refuses."""
         return _grid(self.type, self.shift_length, self.start, self.time_zone)
+
+    def units(self) -> Grid:
+        """The grid with `shift_length` 1: the units active turns count."""
+        return _grid(self.type, 1, self.start, self.time_zone)
+
+    def hours(self) -> ActiveHours | None:
+        """The active period, or None when always active."""
+        if self.active_hours is None:
+            return None
+        return ActiveHours(self.active_hours, self.time_zone)
+
+    def is_active(self, at: datetime) -> bool:
+        hours = self.hours()
+        return hours is None or hours.is_active(at)
+
+    def next_pass(self, shift_start: datetime) -> datetime:
+        """When the turn begun at `shift_start` passes (hours.next_pass)."""
+        return next_pass(self.grid(), self.units(), self.hours(), self.turns, shift_start)
 
 
 @lru_cache(maxsize=1024)
@@ -182,6 +222,7 @@ class Segment:
     rotation_user_id: UUID | None
     override_id: UUID | None
     change_id: UUID | None
+    turn_start: datetime | None = None  # when the own person's turn began (hours.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +290,16 @@ class _Rotation:
     grid: Grid
     state: State | None
     participants: tuple[Participant, ...]
+    active: bool = True  # in the active period (hours.md): outside it the own person is nobody
 
     def own(self) -> Participant | None:
-        if self.state is None or not self.participants:
+        if self.state is None or not self.participants or not self.active:
             return None
         return self.participants[self.state.position % len(self.participants)]
+
+    def at(self, instant: datetime) -> _Rotation:
+        """The rotation with its active flag as it stands at `instant`."""
+        return replace(self, active=self.config.is_active(instant))
 
 
 @dataclass(slots=True)
@@ -385,14 +431,15 @@ def _initial(inputs: Inputs) -> _Rotation:
     if state is not None and not 0 <= state.position < len(ps):
         position = state.position % len(ps)
         state = State(position, ps[position].id, state.shift_start)
-    return _Rotation(config, config.grid(), state, ps)
+    rot = _Rotation(config, config.grid(), state, ps)
+    return rot if state is None else rot.at(state.shift_start)
 
 
 def _cross(rot: _Rotation, boundary: datetime) -> _Rotation:
     assert rot.state is not None
     following = (rot.state.position + 1) % len(rot.participants)
     state = State(following, rot.participants[following].id, boundary)
-    return _Rotation(rot.config, rot.grid, state, rot.participants)
+    return replace(rot, state=state)
 
 
 def _participants_for(
@@ -419,19 +466,23 @@ def _apply(rot: _Rotation, change: ScheduledChange, at: datetime) -> tuple[_Rota
     """Apply a change at `at` as a PATCH would; what could not be done is returned as text."""
     skipped: list[str] = []
     config, grid, state, ps = rot.config, rot.grid, rot.state, rot.participants
-    if (change.type, change.shift_length, change.start, change.time_zone) != (None,) * 4:
+    grid_fields = (change.type, change.shift_length, change.start, change.time_zone)
+    if grid_fields != (None,) * 4 or (change.active_hours, change.turns) != (None, None):
+        hours = config.active_hours if change.active_hours is None else change.active_hours
         edited = Config(
             config.type if change.type is None else change.type,
             config.shift_length if change.shift_length is None else change.shift_length,
             config.start if change.start is None else change.start,
             config.time_zone if change.time_zone is None else change.time_zone,
+            hours or None,
+            config.turns if change.turns is None else change.turns,
         )
         try:
             edited_grid = edited.grid()
         except ValueError as exc:
             skipped.append(f"grid: {exc}")
         else:
-            if edited_grid != grid:
+            if edited_grid != grid or _hours_of(edited) != _hours_of(config):
                 state = edit_grid(state, at).state
             config, grid = edited, edited_grid
     if change.participants is not None:
@@ -443,7 +494,12 @@ def _apply(rot: _Rotation, change: ScheduledChange, at: datetime) -> tuple[_Rota
             state = set_active(state, ps, change.active_index, at).state
         except RuleError as exc:
             skipped.append(f"active_index: {exc}")
-    return _Rotation(config, grid, state, ps), "; ".join(skipped) or None
+    return _Rotation(config, grid, state, ps).at(at), "; ".join(skipped) or None
+
+
+def _hours_of(config: Config) -> tuple[tuple[Window, ...] | None, str | None]:
+    """What decides the active period and the turns: the turns only matter with hours."""
+    return config.active_hours, None if config.active_hours is None else config.turns
 
 
 def _walk(
@@ -477,27 +533,40 @@ def _walk(
         (e for e in edges if origin is None or e[0] >= origin), key=lambda e: (e[0], e[1])
     )
     ci = ei = 0
+    last = origin
     while True:
-        boundary = None if rot.state is None else first_boundary(rot.grid, rot.state.shift_start)
-        due = [] if boundary is None else [boundary]
+        boundary = active_edge = None
+        if rot.state is not None:
+            boundary = rot.config.next_pass(rot.state.shift_start)
+            hours = rot.config.hours()
+            active_edge = None if hours is None or last is None else hours.next_edge(last)
+        due = [t for t in (boundary, active_edge) if t is not None]
         if ci < len(pending):
             due.append(pending[ci][0])
         if ei < len(edges):
             due.append(edges[ei][0])
         if not due:
             return
-        at = min(due)
+        at = last = min(due)
         instant = _Instant(cover, cover.person(rot.own())[1])
+        prior: _Rotation | None = rot  # until a step records the own person's change
+        rot = rot.at(at)
         if boundary == at:
-            before, rot = rot, _cross(rot, at)
+            before, prior, rot = rot if prior is None else prior, None, _cross(rot, at)
             instant.own("boundary", before, rot)
         applied: list[Applied] = []
         while ci < len(pending) and pending[ci][0] == at:
             change = pending[ci][1]
             ci += 1
-            before, (rot, skipped) = rot, _apply(rot, change, at)
+            before, prior, (rot, skipped) = (
+                rot if prior is None else prior,
+                None,
+                _apply(rot, change, at),
+            )
             applied.append(Applied(change.id, at, skipped))
             instant.own("scheduled_change", before, rot, change.id)
+        if prior is not None and prior.own() != rot.own():
+            instant.own("active_start" if rot.active else "active_end", prior, rot)
         while ei < len(edges) and edges[ei][0] == at:
             instant.edge(edges[ei][2], rot, starting=edges[ei][1])
             ei += 1
@@ -522,7 +591,16 @@ def _segment(
     own = rot.own()
     own_user = None if own is None else own.user_id
     user = own_user if cover is None else cover.user_id
-    return Segment(start, end, user, own, own_user, None if cover is None else cover.id, change_id)
+    return Segment(
+        start,
+        end,
+        user,
+        own,
+        own_user,
+        None if cover is None else cover.id,
+        change_id,
+        None if rot.state is None else rot.state.shift_start,
+    )
 
 
 def segments(
@@ -630,18 +708,73 @@ def next_wake(
 ) -> datetime | None:
     """When the rotation next needs the engine, given it is up to date at `after`.
 
-    The earliest of the next handoff, the first pending change (a past one is overdue: run
-    now) and the next override edge after `after`. Every edge counts, even one that changes
-    nobody (a conditional override whose user is not on call): its start and end are history
-    rows too. None when nothing will ever happen.
+    The earliest of the next turn pass, the next edge of the active period, the first pending
+    change (a past one is overdue: run now) and the next override edge after `after`. Every
+    edge counts, even one that changes nobody (a conditional override whose user is not on
+    call): its start and end are history rows too. None when nothing will ever happen.
     """
     rot = _initial(inputs)
     due = [c.effective_at for c in inputs.changes]
     if rot.state is not None:
-        due.append(first_boundary(rot.grid, rot.state.shift_start))
+        due.append(rot.config.next_pass(rot.state.shift_start))
         after = max(after, rot.state.shift_start)
+        hours = rot.config.hours()
+        edge = None if hours is None else hours.next_edge(after)
+        due += [] if edge is None else [edge]
     due += (t for o in inputs.overrides if o.start < o.end for t in (o.start, o.end) if t > after)
     return min(due, default=None)
+
+
+def turn_passes(inputs: Inputs, after: datetime, count: int) -> list[tuple[datetime, UUID]]:
+    """The first `count` turn passes after `after` and the user whose turn begins: every
+    boundary, and every scheduled change that gives the turn to another user. A pass outside
+    the active hours counts too (hours.md: `/handoffs` lists turn passes), although nobody is
+    on call then; overrides do not pass turns."""
+    rot = _initial(inputs)
+    holder = _holder(rot)
+    found: list[tuple[datetime, UUID]] = []
+    for moment in _walk(rot, (), inputs.changes):
+        if len(found) >= count:
+            break
+        new = _holder(moment.rotation)
+        crossed = any(e.cause == "boundary" for e in moment.events)
+        if moment.at > after and new is not None and (crossed or new != holder):
+            found.append((moment.at, new))
+        holder = new
+    return found
+
+
+def _holder(rot: _Rotation) -> UUID | None:
+    """The user whose turn it is, active or not."""
+    turn = replace(rot, active=True).own()
+    return None if turn is None else turn.user_id
+
+
+def preview(
+    config: Config, at: datetime, count: int
+) -> tuple[list[datetime], list[tuple[datetime, datetime, int]]]:
+    """A rotation whose turn begins at `at`, before it is saved (the forms' live preview): its
+    next `count` turn passes, and its on-call intervals until the last of them, each with the
+    number of its turn (0: the turn begun at `at`). Inactive time is no interval."""
+    passes: list[datetime] = []
+    for _ in range(count):
+        passes.append(config.next_pass(passes[-1] if passes else at))
+    turns = tuple(
+        Participant(uuid5(_PREVIEW, str(i)), uuid5(_PREVIEW, str(i))) for i in range(count + 1)
+    )
+    walked = segments(
+        Inputs(config, State(0, turns[0].id, at), turns), at, passes[-1] if passes else at
+    )
+    intervals: list[tuple[datetime, datetime, int]] = []
+    for piece in walked:
+        if piece.participant is None:
+            continue
+        index = turns.index(piece.participant)
+        if intervals and intervals[-1][1:] == (piece.start, index):
+            intervals[-1] = (intervals[-1][0], piece.end, index)
+        else:
+            intervals.append((piece.start, piece.end, index))
+    return passes, intervals
 
 
 def replace_overrides(

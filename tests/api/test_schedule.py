@@ -219,7 +219,10 @@ def test_preview_is_the_grid(api: Api) -> None:
     assert response.status_code == 200
     grid = Grid("monthly", 1, _t(body["start"]), "Asia/Tokyo")
     expected = grid.next_handoffs(_t(body["from"]), 4)
-    assert response.json() == {"handoffs": [_z(t) for t in expected]}
+    assert response.json()["handoffs"] == [_z(t) for t in expected]
+    # always active: one interval per turn, from `from` to the last handoff without a gap
+    assert [i["index"] for i in response.json()["intervals"]] == [0, 1, 2, 3]
+    assert [i["end"] for i in response.json()["intervals"]] == [_z(t) for t in expected]
     assert response.json()["handoffs"][0] == "2026-02-28T01:00:00Z"  # clamped to Feb 28
     without_from = dict(body)
     del without_from["from"]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from handoff.store.clock import ClockSeam
 
@@ -121,3 +122,48 @@ def test_edges_and_changes_once_with_two_workers_a_batch_engine_and_a_kill(
         "SELECT count(*) AS n FROM scheduled_changes WHERE applied_at = %s", (first,)
     ).fetchone()
     assert applied == {"n": len(changed)}
+
+
+def test_active_edges_once_with_two_workers_a_batch_engine_and_a_kill(
+    db_url: str, conn: Conn, spawn: Spawn
+) -> None:
+    """hours.md: the edges of the active period are recorded as boundaries are, at their
+    instants and once, by two workers and a batch engine, one worker killed at the edge."""
+    real = datetime.now(UTC)
+    first = (real + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    later = first + timedelta(minutes=5)
+    ClockSeam(db_url).offset = first - timedelta(minutes=1) - datetime.now(UTC)
+    # Every day from `later` to `first` the next day: the period ends at `first` and starts
+    # again at `later`.
+    hours = [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "from": f"{later:%H:%M}",
+            "to": f"{first:%H:%M}",
+        }
+    ]
+    ann, bob = user(conn, "ann"), user(conn, "bob")
+    for i in range(ROTATIONS):
+        rid = rotation(conn, f"r{i}", first - timedelta(hours=7))
+        conn.execute("UPDATE rotations SET active_hours = %s WHERE id = %s", (Jsonb(hours), rid))
+        add(conn, rid, ann, bob)
+    doomed = spawn("--concurrency", "4")
+    spawn("--concurrency", "4")
+    spawn("--engine", "batch", HANDOFF_BATCH_INTERVAL_SECONDS="1")
+    deadline = time.monotonic() + STARTUP.total_seconds()
+    while _scalar(conn, "SELECT count(*) AS n FROM rotation_state") < ROTATIONS:
+        assert time.monotonic() < deadline, "the rotations did not start"
+        time.sleep(0.1)
+    _stand_before(db_url, first)
+    _sigkill_at(conn, first, doomed)
+    spawn("--concurrency", "4")
+    _wait(conn, "active_end", first, ROTATIONS)
+    _stand_before(db_url, later)
+    _wait(conn, "active_start", later, ROTATIONS)
+    time.sleep(1.5)  # every engine runs again over the same rotations
+    assert _count(conn, "active_end", first) == ROTATIONS
+    assert _count(conn, "active_start", later) == ROTATIONS
+    early = conn.execute(
+        "SELECT count(*) AS n FROM handoffs WHERE processed_at < boundary_at"
+    ).fetchone()
+    assert early == {"n": 0}

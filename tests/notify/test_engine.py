@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from engine.helpers import add, rotation, run_jobs, user
@@ -101,3 +102,34 @@ async def test_a_downtime_is_one_summary_per_rotation(
         assert data["missed"] == 10
         assert data["from_user"]["name"] == "ann"  # who was on call when it went down
         assert data["to_user"]["name"] == "bob"  # who is on call now (10 handoffs on)
+
+
+async def test_an_active_end_is_a_change_to_nobody_and_is_sent(
+    conn: Conn, pool: AsyncConnectionPool[Any], clock: ClockSeam
+) -> None:
+    """hours.md: the end of the active period is an on-call change to nobody, notified like
+    any other; its start is one back to the person."""
+    processor = Processor(pool)
+    base = _hour(clock)
+    closes, opens = base + 2 * HOUR, base + 5 * HOUR
+    rid = rotation(conn, "ops", base - 24 * HOUR)  # daily
+    # every day from `opens` to `closes` the next day: inactive from `closes` to `opens`
+    window = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+               "from": f"{opens:%H:%M}", "to": f"{closes:%H:%M}"}]  # fmt: skip
+    conn.execute("UPDATE rotations SET active_hours = %s WHERE id = %s", (Jsonb(window), rid))
+    subscribe(conn, rid, _channel(conn))
+    add(conn, rid, user(conn, "ann"))
+    await run_jobs(conn, processor)
+    started = len(messages(conn))
+    for at in (closes, opens):
+        await _run_at(conn, pool, processor, clock, at)
+    sent = [m["payload"]["data"] for m in messages(conn)][started:]
+
+    def name(person: dict[str, Any] | None) -> str | None:
+        return None if person is None else person["name"]
+
+    assert [(d["cause"], name(d["from_user"]), name(d["to_user"])) for d in sent] == [
+        ("active_end", "ann", None),
+        ("active_start", None, "ann"),
+    ]
+    assert datetime.fromisoformat(sent[0]["at"]) == closes

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from psycopg_pool import AsyncConnectionPool
 
 from api.conftest import T0, Api
+from handoff import hours, oncall, rotation
 from handoff.notify import reminders
 from handoff.notify.remind import remind_due
 
@@ -32,6 +33,29 @@ def test_touching_pieces_of_one_rotation_are_one_shift() -> None:
     assert sorted((p.rotation_id == R1, p.start, p.end) for p in joined) == [
         (False, T0 + HOUR, T0 + 2 * HOUR),
         (True, T0, T0 + 2 * HOUR),
+    ]
+
+
+def test_a_weekly_business_hours_turn_is_one_shift_to_remind() -> None:
+    """hours.md: a turn's on-call intervals are reminded once, before the first (Monday
+    morning), not every day; the next turn of the same person is a new shift."""
+    monday = datetime(2026, 3, 2, 8, tzinfo=UTC)  # 09:00 in Berlin
+    ann, bob = (rotation.Participant(uuid4(), uuid4()) for _ in range(2))
+    business = hours.parse_windows(
+        [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}]
+    )
+    config = oncall.Config("weekly", 1, monday, "Europe/Berlin", business)
+    given = oncall.Inputs(config, rotation.State(0, ann.id, monday), [ann, bob])
+    pieces = [
+        reminders.Piece(R1, s.start, s.end, s.override_id, s.turn_start)
+        for s in oncall.segments(given, monday, monday + 21 * DAY)
+        if s.user_id == ann.user_id
+    ]
+    assert len(pieces) == 10  # two turns of five days
+    joined = reminders.shifts(pieces)
+    assert [(p.start, p.end) for p in joined] == [
+        (monday, monday + 4 * DAY + 8 * HOUR),
+        (monday + 14 * DAY, monday + 18 * DAY + 8 * HOUR),
     ]
 
 

@@ -50,3 +50,15 @@ def test_now_offset() -> None:
     assert now_offset(SHIFTS, T0 + timedelta(hours=8)) is None
     assert now_offset([], T0) is None
     assert segments([], NAMES, T0) == []
+
+
+def test_off_hours_between_shifts_are_gaps_that_keep_the_proportions() -> None:
+    hour = timedelta(hours=1)
+    shifts = [Shift(ANN, T0, T0 + 2 * hour), Shift(BO, T0 + 4 * hour, T0 + 8 * hour)]
+    found = segments(shifts, NAMES, T0 + 3 * hour)
+    assert [(s.label, s.gap, s.current) for s in found] == [
+        ("Ann", False, False),
+        ("off hours", True, True),
+        ("Bo", False, False),
+    ]
+    assert [s.width for s in found] == pytest.approx([25.0, 25.0, 50.0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -59,6 +59,16 @@ TimeZone = Annotated[
 # The API counts positions from 0; the command line and the UI show them from 1.
 ZERO_BASED = "A position in the participant list, counted from 0 (the CLI and the UI count from 1)."
 Count = Annotated[int, Field(ge=1, le=projections.MAX_HANDOFFS)]
+Turns = Literal["active", "calendar"]
+# Checked by handoff.hours, which names every window and field at fault at once (hours.md).
+ActiveHours = Annotated[
+    list[Any] | None,
+    Field(
+        description="Weekly windows [{days: ['mon'..'sun'], from: 'HH:MM', to: 'HH:MM'}] in"
+        " the rotation's time zone (to <= from: the next day; to may be 24:00); null: always.",
+        max_length=1000,
+    ),
+]
 
 
 class Request(BaseModel):
@@ -125,6 +135,8 @@ class RotationIn(Request):
     start: ZonedStart
     time_zone: TimeZone
     participants: list[UUID] = []
+    active_hours: ActiveHours = None
+    turns: Turns = "active"
 
     @model_validator(mode="after")
     def _start_in_zone(self) -> Self:
@@ -133,7 +145,8 @@ class RotationIn(Request):
 
 
 class RotationPatch(Request):
-    """Absent (or null) fields stay as they are."""
+    """Absent (or null) fields stay as they are, except `active_hours`: null sets it to
+    always."""
 
     name: Name | None = None
     description: Description | None = None
@@ -145,6 +158,8 @@ class RotationPatch(Request):
     active_index: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
         None, description=ZERO_BASED
     )
+    active_hours: ActiveHours = None
+    turns: Turns | None = None
 
 
 class Participant(BaseModel):
@@ -179,6 +194,10 @@ class Rotation(BaseModel):
     next_handoff: UtcTime | None
     created_at: UtcTime
     updated_at: UtcTime
+    active_hours: list[dict[str, Any]] | None = Field(
+        description="Weekly windows in the rotation's time zone; null: always active."
+    )
+    turns: Turns = Field(description="Turns counted over active units or calendar units.")
 
 
 class RotationPage(BaseModel):
@@ -229,6 +248,8 @@ class PreviewIn(Request):
     time_zone: TimeZone
     from_: Instant | None = Field(default=None, alias="from")
     count: Count
+    active_hours: ActiveHours = None
+    turns: Turns = "active"
 
     @model_validator(mode="after")
     def _start_in_zone(self) -> Self:
@@ -236,8 +257,17 @@ class PreviewIn(Request):
         return self
 
 
+class Interval(BaseModel):
+    start: UtcTime
+    end: UtcTime
+    index: int = Field(description="The turn's number: 0 is the turn begun at `from`.")
+
+
 class Preview(BaseModel):
-    handoffs: list[UtcTime]
+    handoffs: list[UtcTime] = Field(description="The next turn passes after `from`.")
+    intervals: list[Interval] = Field(
+        description="On-call time until the last pass; inactive time is a gap."
+    )
 
 
 class OnCall(BaseModel):

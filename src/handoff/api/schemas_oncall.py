@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
-from handoff.api.schemas import GridType, Request, ShiftLength, TimeZone
+from handoff.api.schemas import ActiveHours, GridType, Request, ShiftLength, TimeZone, Turns
 from handoff.api.types import Instant, MultiLine, UtcTime
 from handoff.store import changes, overrides
 
@@ -69,9 +69,14 @@ class ChangeFields(Request):
     time_zone: TimeZone | None = None
     participants: list[UUID] | None = None
     active_index: Position | None = None
+    active_hours: ActiveHours = None  # null sets always; absent leaves the hours
+    turns: Turns | None = None
 
     def fields(self) -> changes.Fields:
-        return changes.Fields(**self.model_dump())
+        given = self.model_dump()
+        if "active_hours" in self.model_fields_set and self.active_hours is None:
+            given["active_hours"] = changes.ALWAYS
+        return changes.Fields(**given)
 
 
 class ChangeIn(Request):
@@ -97,12 +102,19 @@ class ChangesOut(BaseModel):
     time_zone: str | None = None
     participants: list[UUID] | None = None
     active_index: int | None = None
+    active_hours: list[dict[str, Any]] | str | None = Field(
+        default=None, description="The windows it sets; null: it sets always active."
+    )
+    turns: Turns | None = None
 
     # Unannotated on purpose: an annotated return type would replace the fields in the
     # OpenAPI document with a bare object.
     @model_serializer(mode="wrap")
     def _given_only(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
-        return {k: v for k, v in handler(self).items() if v is not None}
+        given = {k: v for k, v in handler(self).items() if v is not None}
+        if given.get("active_hours") == changes.ALWAYS:
+            given["active_hours"] = None  # the API's null: it sets always active
+        return given
 
 
 class Change(BaseModel):

@@ -16,7 +16,13 @@ from psycopg import AsyncConnection
 from handoff.cli import output, positions
 from handoff.cli.common import console, fail
 from handoff.cli.overrides import TIME_HELP, instant
-from handoff.cli.rotations import user_ids
+from handoff.cli.rotations import (
+    ActiveOption,
+    AlwaysFlag,
+    TurnsOption,
+    active_hours,
+    user_ids,
+)
 from handoff.cli.run import run
 from handoff.config import Settings
 from handoff.store import changes, clock, rotations, users
@@ -86,6 +92,9 @@ def add(
         int | None,
         typer.Option("--position", help="Hand the shift to this position (1 is the first)."),
     ] = None,
+    active: ActiveOption = None,
+    always: AlwaysFlag = False,
+    turns: TurnsOption = None,
     note: Annotated[str, typer.Option("--note", help="Why (up to 500 characters).")] = "",
     as_json: JsonFlag = False,
 ) -> None:
@@ -93,6 +102,7 @@ def add(
     names = None if participants_ is None else [n.strip() for n in participants_.split(",")]
     if names == [""]:
         names = []
+    windows = active_hours(active, always)
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
@@ -103,6 +113,12 @@ def add(
             time_zone=zone,
             participants=None if names is None else await user_ids(conn, names),
             active_index=None if position is None else positions.index_of(position, None),
+            active_hours=None
+            if windows is rotations.UNCHANGED
+            else changes.ALWAYS
+            if windows is None
+            else windows,  # type: ignore[arg-type]
+            turns=turns,
         )
         with positions.counted_from_one("changes.active_index"):
             created = await changes.create(

@@ -12,8 +12,9 @@ from uuid import UUID
 import typer
 from psycopg import AsyncConnection
 
+from handoff import hours
 from handoff.cli import output, positions
-from handoff.cli.common import console
+from handoff.cli.common import console, fail
 from handoff.cli.run import parse_time, run
 from handoff.config import Settings
 from handoff.store import clock, participants, rotations, users
@@ -33,6 +34,33 @@ StartOption = Annotated[
 ]
 ZoneOption = Annotated[str, typer.Option("--zone", help="IANA time zone, e.g. Europe/Berlin.")]
 LengthOption = Annotated[int, typer.Option("--length", help="Shift length in type units.")]
+ActiveOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--active",
+        help="Active hours in the zone, e.g. 'mon-fri 09:00-17:00' or 'mon,wed 17:00-09:00'"
+        " (the next day when the end is not after the start); repeatable.",
+    ),
+]
+AlwaysFlag = Annotated[bool, typer.Option("--always", help="Always active (clears --active).")]
+TurnsOption = Annotated[
+    str | None,
+    typer.Option("--turns", help="active (turns count active days; default) or calendar."),
+]
+
+
+def active_hours(active: list[str] | None, always: bool) -> object:
+    """The --active and --always options as a PATCH's `active_hours` (UNCHANGED: neither)."""
+    if active and always:
+        fail("--active and --always: give one of them")
+    if always:
+        return None
+    if not active:
+        return rotations.UNCHANGED
+    try:
+        return [hours.parse_spec(text) for text in active]
+    except hours.HoursError as exc:
+        fail(f"--{exc}")
 
 
 async def user_ids(conn: AsyncConnection[Any], names: list[str]) -> list[UUID]:
@@ -70,6 +98,14 @@ def show_rotation(shown: Described, as_json: bool) -> None:
             f"; next handoff {output.when(rotation.next_handoff, zone)}"
         )
     console.print(output.text(on_call_line), highlight=False)
+    windows = hours.parse_windows(rotation.active_hours)
+    console.print(
+        output.text(
+            f"active: {hours.describe(windows, rotation.time_zone)}"
+            + ("" if windows is None else f", turns counted over {rotation.turns} units")
+        ),
+        highlight=False,
+    )
     output.table(
         "participants",
         ("position", "user", "user id", "participant id", "on call"),
@@ -97,10 +133,13 @@ def create(
     participant: Annotated[
         list[str] | None, typer.Option("--participant", help="User name or id; repeatable.")
     ] = None,
+    active: ActiveOption = None,
+    turns: TurnsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a rotation; the first participant is on call at once."""
     anchor = parse_time(start, "--start", zone)
+    windows = active_hours(active, False)
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
         ids = await user_ids(conn, participant or [])
@@ -111,6 +150,8 @@ def create(
             shift_length=length,
             start=anchor,
             time_zone=zone,
+            active_hours=None if windows is rotations.UNCHANGED else windows,
+            turns=turns or "active",
         )
         created = await rotations.create(conn, config, ids, limit=settings.max_participants)
         return await described(conn, created)
@@ -193,10 +234,14 @@ def edit(
         str | None,
         typer.Option("--participants", help="Replace the list: comma-separated names or ids."),
     ] = None,
+    active: ActiveOption = None,
+    always: AlwaysFlag = False,
+    turns: TurnsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change a rotation; a grid change keeps the person on call and restarts their shift."""
     names = None if participants_ is None else [n.strip() for n in participants_.split(",")]
+    windows = active_hours(active, always)
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Described:
         now = await clock.read(conn)
@@ -210,6 +255,8 @@ def edit(
             start=anchor,
             time_zone=zone,
             participants=None if names is None else await user_ids(conn, names),
+            active_hours=windows,
+            turns=turns,
         )
         updated = await rotations.update(conn, found.id, patch, limit=settings.max_participants)
         return await described(conn, updated)

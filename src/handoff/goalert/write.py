@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
-from handoff import rotation
+from handoff import oncall, rotation
 from handoff.goalert.plan import Item, Outcome, UserWrite
 from handoff.store import goalert, state
 from handoff.store.state import Edit, Locked, ParticipantRow
@@ -123,7 +123,13 @@ async def _update(conn: AsyncConnection[Any], item: Item) -> None:
     async def edit(locked: Locked) -> Edit:
         caught_up.append(locked)
         await goalert.update_rotation(conn, _rotation_row(item))
-        return Edit(_goalert_state(item, rows, locked), participants=rows, grid=item.grid)
+        g = item.grid  # GoAlert's grid; the rotation keeps its active hours
+        config = None
+        if g is not None:
+            config = oncall.Config(
+                g.type, g.shift_length, g.start, g.time_zone, locked.active_hours, locked.turns
+            )
+        return Edit(_goalert_state(item, rows, locked), participants=rows, config=config)
 
     await state.write(conn, item.goalert.id, edit)
     before = caught_up[0]

@@ -43,7 +43,7 @@ async def remind_due(pool: AsyncConnectionPool[Any]) -> int:
                 conn, now, now + reminders.window(settings), user_id=user_id
             )
             pieces = [
-                reminders.Piece(s.rotation_id, s.start, s.end, s.override_id)
+                reminders.Piece(s.rotation_id, s.start, s.end, s.override_id, s.turn_start)
                 for s in projection.segments
             ]
             due, next_look = reminders.decide(settings, pieces, now)

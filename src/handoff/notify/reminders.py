@@ -1,7 +1,9 @@
 """Which reminders are due, from a person's projected shifts: pure.
 
 A shift here is a run of the person's segments in one rotation with no gap (a boundary where
-they stay on call, or a piece cut by a scheduled change, is not a new shift). A reminder is due
+they stay on call, or a piece cut by a scheduled change, is not a new shift), or, with active
+hours, every on-call interval of one turn (hours.md: a weekly business-hours turn is reminded
+once, before Monday's interval, not every day). A reminder is due
 for every shift that starts after `now` and whose reminder time (`before` minutes earlier) has
 come; a shift found after its reminder time (made at short notice) is reminded at once. The
 next look is at the earliest reminder time still ahead, at most HORIZON away.
@@ -23,6 +25,7 @@ class Piece:
     start: datetime
     end: datetime
     override_id: UUID | None
+    turn_start: datetime | None = None  # the rotation's own turn, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +41,29 @@ class Due:
 
 
 def shifts(pieces: Iterable[Piece]) -> list[Piece]:
-    """Join each rotation's touching pieces into shifts (the first piece's override)."""
+    """Join each rotation's touching pieces, and the own pieces of one turn, into shifts (the
+    first piece's override and turn)."""
     ordered = sorted(pieces, key=lambda p: (str(p.rotation_id), p.start))
     joined: list[Piece] = []
     for piece in ordered:
         last = joined[-1] if joined else None
-        if last and last.rotation_id == piece.rotation_id and last.end >= piece.start:
+        same_turn = (
+            last is not None
+            and piece.turn_start is not None
+            and (last.override_id, piece.override_id) == (None, None)
+            and last.turn_start == piece.turn_start
+        )
+        if (
+            last
+            and last.rotation_id == piece.rotation_id
+            and (last.end >= piece.start or same_turn)
+        ):
             joined[-1] = Piece(
-                last.rotation_id, last.start, max(last.end, piece.end), last.override_id
+                last.rotation_id,
+                last.start,
+                max(last.end, piece.end),
+                last.override_id,
+                last.turn_start,
             )
         else:
             joined.append(piece)

@@ -40,6 +40,7 @@ class Segment:
     start: datetime
     end: datetime
     override_id: UUID | None = None
+    turn_start: datetime | None = None  # when the own turn began (projected pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ async def project(
                 continue
             found.append(Rotation(row["id"], row["name"], row["time_zone"]))
             segments.extend(
-                Segment(row["id"], s.user_id, s.start, s.end, s.override_id)
+                Segment(row["id"], s.user_id, s.start, s.end, s.override_id, s.turn_start)
                 for s in shifts
                 if user_id is None or s.user_id == user_id
             )

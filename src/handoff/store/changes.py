@@ -19,8 +19,9 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
+from psycopg.types.json import Jsonb
 
-from handoff import oncall
+from handoff import hours, oncall
 from handoff.store import participants, rotations, state, text, times
 from handoff.store.errors import Conflict, Errors, Invalid, NotFound
 from handoff.store.overrides import check_rotation, minute, write
@@ -31,6 +32,9 @@ Q = Queries("changes")
 U = Queries("users")
 _GRID_FIELDS = ("type", "shift_length", "start", "time_zone")
 MAX_NOTE = 500
+# A change's `active_hours` that sets the rotation to always active (the API's null; None
+# leaves the hours as they are).
+ALWAYS = "always"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class Fields:
     time_zone: str | None = None
     participants: list[UUID] | None = None
     active_index: int | None = None
+    active_hours: list[Any] | str | None = None  # windows as the API writes them, or ALWAYS
+    turns: str | None = None
 
     def given(self) -> dict[str, Any]:
         return {
@@ -61,6 +67,8 @@ class Change:
     time_zone: str | None
     participants: list[UUID] | None
     active_index: int | None
+    active_hours: list[Any] | str | None
+    turns: str | None
     note: str
     applied_at: datetime | None
     skipped: str | None
@@ -76,6 +84,8 @@ class Change:
             self.time_zone,
             self.participants,
             self.active_index,
+            self.active_hours,
+            self.turns,
         )
 
     def core(self) -> oncall.ScheduledChange:
@@ -88,11 +98,27 @@ class Change:
             self.time_zone,
             None if self.participants is None else tuple(self.participants),
             self.active_index,
+            _core_hours(self.active_hours),
+            self.turns,
         )
 
     def has_happened(self, now: datetime) -> bool:
         """Applied, or its instant has come (the engine is about to apply it)."""
         return self.applied_at is not None or self.effective_at <= now
+
+
+def _core_hours(value: list[Any] | str | None) -> tuple[hours.Window, ...] | None:
+    """A stored change's hours as the projection takes them: () sets always, None keeps."""
+    if value is None:
+        return None
+    return () if value == ALWAYS else hours.parse_windows(value)
+
+
+def _stored_hours(value: list[Any] | str | None) -> Jsonb | None:
+    """The column's value: SQL NULL keeps the hours, JSON null sets always."""
+    if value is None:
+        return None
+    return Jsonb(None if value == ALWAYS else value)
 
 
 async def _check(
@@ -130,6 +156,15 @@ async def _check(
     except Invalid as exc:
         for e in exc.errors:
             errors.add(f"changes.{e.field}", e.message)
+    if change.active_hours not in (None, ALWAYS) or change.turns is not None:
+        try:
+            rotations.check_hours(
+                None if change.active_hours == ALWAYS else change.active_hours,
+                change.turns or "active",
+            )
+        except Invalid as exc:
+            for e in exc.errors:
+                errors.add(f"changes.{e.field}", e.message)
     if change.participants is not None:
         members = change.participants
         errors.take(lambda: participants.check_count(len(members), limit, "changes.participants"))
@@ -209,6 +244,8 @@ def _args(effective_at: datetime, change: Fields, note: str) -> dict[str, object
         "time_zone": change.time_zone,
         "participants": change.participants,
         "active_index": change.active_index,
+        "active_hours": _stored_hours(change.active_hours),
+        "turns": change.turns,
         "note": note,
     }
 

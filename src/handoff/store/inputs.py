@@ -18,8 +18,9 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
-from handoff import oncall, rotation
+from handoff import hours, oncall, rotation
 from handoff.store.queries import Queries
 
 Q = Queries("inputs")
@@ -51,12 +52,29 @@ def _inputs(row: dict[str, Any]) -> oncall.Inputs:
     if row["shift_start"] is not None and members:
         state = rotation.State(row["position"], row["participant_id"], row["shift_start"])
     return oncall.Inputs(
-        oncall.Config(row["type"], row["shift_length"], row["start_at"], row["time_zone"]),
+        config(row),
         state,
         members,
         tuple(override(o) for o in as_json(row["overrides"], [])),
         tuple(change(c) for c in as_json(row["changes"], [])),
     )
+
+
+def config(row: dict[str, Any]) -> oncall.Config:
+    """A rotation row's grid fields and active hours (a row read without them: always)."""
+    return oncall.Config(
+        row["type"],
+        row["shift_length"],
+        row["start_at"],
+        row["time_zone"],
+        hours.parse_windows(as_json(row.get("active_hours"), None)),
+        row.get("turns") or "active",
+    )
+
+
+def hours_json(windows: Sequence[hours.Window] | None) -> Jsonb | None:
+    """Windows as the rotation's `active_hours` column stores them (SQL NULL: always)."""
+    return None if windows is None else Jsonb(hours.windows_json(windows))
 
 
 def as_json(value: Any, empty: Any) -> Any:
@@ -105,4 +123,8 @@ def change(c: dict[str, Any]) -> oncall.ScheduledChange:
         time_zone=c["time_zone"],
         participants=None if people is None else tuple(UUID(u) for u in people),
         active_index=c["active_index"],
+        active_hours=(hours.parse_windows(c.get("active_hours")) or ())
+        if c.get("sets_active_hours")
+        else None,
+        turns=c.get("turns"),
     )

@@ -40,17 +40,17 @@ def _config(url: str, pooled: bool = False) -> Config:
     return config
 
 
-def upgrade(url: str, *, pooled: bool = False) -> None:
-    """Apply every migration not applied yet (a no-op on a current database).
+def upgrade(url: str, revision: str = "head", *, pooled: bool = False) -> None:
+    """Apply every migration not applied yet, up to `revision` (a no-op on a current database).
 
     One transaction, serialised by a transaction-level advisory lock (migrations/env.py), so it
     runs through a transaction pooler too (`pooled`: no prepared statements).
     """
-    if applied_revision(url, pooled=pooled) == head_revision():
+    if revision == "head" and applied_revision(url, pooled=pooled) == head_revision():
         return
     from alembic import command
 
-    command.upgrade(_config(url, pooled), "head")
+    command.upgrade(_config(url, pooled), revision)
 
 
 @cache

@@ -43,6 +43,7 @@ class Shift:
     start: datetime
     end: datetime
     override_id: UUID | None = None
+    turn_start: datetime | None = None  # projected pieces: when the own turn began
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,11 @@ def _projected(
         walked = walk(times.LATEST, len(clipped))
     except ValueError as exc:
         raise invalid(field, str(exc)) from None
-    return [Shift(s.user_id, s.start, s.end, s.override_id) for s in walked if s.end > since]
+    return [
+        Shift(s.user_id, s.start, s.end, s.override_id, s.turn_start)
+        for s in walked
+        if s.end > since
+    ]
 
 
 def _grid_ok(config: core.Config) -> bool:
@@ -208,9 +213,17 @@ async def shifts_of(
             continue
         joined = _joined(past.get(reading.rotation_id, []), future)
         result[reading.rotation_id] = [
-            s for s in joined if s.start < s.end and s.start < until and s.end > since
+            s
+            for s in joined
+            if s.start < s.end and s.start < until and s.end > since and not _gap(s)
         ]
     return result
+
+
+def _gap(shift: Shift) -> bool:
+    """Time with nobody on call that no override decides: outside the active hours, or
+    before anyone took part (hours.md: a gap, not a shift)."""
+    return shift.user_id is None and shift.override_id is None
 
 
 async def next_handoffs(
@@ -235,14 +248,9 @@ async def next_handoffs(
 
 
 def _own_handoffs(own: core.Inputs, now: datetime, count: int) -> list[tuple[datetime, UUID]]:
-    """The rotation's own handoffs after `now` with the pending changes applied: its
-    boundaries, and the changes that move its person."""
-    walked = core.events(own, now, times.LATEST, limit=count + len(own.changes))
-    return [
-        (e.at, e.to_user_id)
-        for e in walked
-        if e.to_user_id is not None and (e.cause == "boundary" or e.to_user_id != e.from_user_id)
-    ][:count]
+    """The rotation's own handoffs after `now` with the pending changes applied: its turn
+    passes (core.turn_passes), outside active hours too."""
+    return core.turn_passes(own, now, count)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
-from handoff import rotation
+from handoff import hours, oncall, rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
 from handoff.store import db, inputs, lookup, participants, projections, state, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
@@ -56,6 +56,8 @@ class Rotation:
     updated_at: datetime
     rotation_on_call_user_id: UUID | None = None  # the rotation's own on-call person
     override_id: UUID | None = None  # the override in force that decides, if one does
+    active_hours: list[dict[str, object]] | None = None  # hours.md, as the API writes it
+    turns: str = "active"
 
     def grid(self) -> Grid:
         return Grid(self.type, self.shift_length, self.start, self.time_zone)  # type: ignore[arg-type]
@@ -71,11 +73,16 @@ class Config:
     time_zone: str
     shift_length: int = 1
     description: str = ""
+    active_hours: object = None  # the API's value (a list of windows, or None: always)
+    turns: str = "active"
+
+
+UNCHANGED = object()  # a Patch's `active_hours` when the PATCH does not set it
 
 
 @dataclass(frozen=True, slots=True)
 class Patch:
-    """A PATCH: None means unchanged."""
+    """A PATCH: None means unchanged, except for `active_hours`, where None means always."""
 
     name: str | None = None
     description: str | None = None
@@ -85,6 +92,8 @@ class Patch:
     time_zone: str | None = None
     participants: list[UUID] | None = None
     active_index: int | None = None
+    active_hours: object = UNCHANGED
+    turns: str | None = None
 
 
 _GRID_FIELDS = ("type", "shift_length", "time_zone", "start")
@@ -115,9 +124,25 @@ def check_grid(type_: str, shift_length: int, start: datetime, time_zone: str) -
         raise invalid(name, message) from None
 
 
+def check_hours(value: object, turns: object) -> tuple[hours.Window, ...] | None:
+    """Active hours and turns as hours.md allows them, or every fault at once."""
+    errors = Errors()
+    found = None
+    try:
+        found = hours.parse_windows(value)
+    except hours.HoursError as exc:
+        for field_name, message in exc.faults:
+            errors.add(field_name, message)
+    if turns not in hours.TURNS:
+        errors.add("turns", f"must be one of {', '.join(hours.TURNS)}, got {turns!r}")
+    errors.raise_any()
+    return found
+
+
 def check_config(config: Config) -> tuple[Config, Grid]:
     """The config with its text normalized, and its grid; every field at fault is reported."""
     errors = Errors()
+    windows = errors.take(lambda: check_hours(config.active_hours, config.turns))
     grid = errors.take(
         lambda: check_grid(config.type, config.shift_length, config.start, config.time_zone)
     )
@@ -138,8 +163,28 @@ def check_config(config: Config) -> tuple[Config, Grid]:
         shift_length=config.shift_length,
         start=grid.start,
         time_zone=config.time_zone,
+        active_hours=windows,
+        turns=config.turns,
     )
     return checked, grid
+
+
+def _windows(config: Config) -> tuple[hours.Window, ...] | None:
+    """A checked config's windows (check_config leaves them parsed)."""
+    assert config.active_hours is None or isinstance(config.active_hours, tuple)
+    return config.active_hours
+
+
+def core_config(config: Config) -> oncall.Config:
+    """A checked config as the projection takes it."""
+    return oncall.Config(
+        config.type,
+        config.shift_length,
+        config.start,
+        config.time_zone,
+        _windows(config),
+        config.turns,
+    )
 
 
 def _name_taken(name: str) -> Conflict:
@@ -184,6 +229,8 @@ def _config_args(config: Config) -> dict[str, object]:
         "shift_length": config.shift_length,
         "start": config.start,
         "time_zone": config.time_zone,
+        "active_hours": inputs.hours_json(_windows(config)),
+        "turns": config.turns,
     }
 
 
@@ -193,11 +240,17 @@ def _members(row: dict[str, Any]) -> list[ParticipantView]:
 
 
 def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
-    """The next handoff of the rotation's state (`rotation.next_handoff`); None for a grid
-    written around validation."""
+    """When the next turn begins after `now`: `rotation.next_handoff` without active hours,
+    hours.next_pass after the state's shift start with them; None for a grid written around
+    validation."""
     try:
-        grid = Grid(row["type"], row["shift_length"], row["start_at"], row["time_zone"])
-        return rotation.next_handoff(grid, row["shift_start"] or now, now)
+        config = inputs.config(row)
+        if config.active_hours is None or row["shift_start"] is None:
+            return rotation.next_handoff(config.grid(), row["shift_start"] or now, now)
+        passes = config.next_pass(row["shift_start"])
+        while passes <= now:
+            passes = config.next_pass(passes)
+        return passes
     except ValueError:
         return None
 
@@ -239,6 +292,8 @@ def _view(
         updated_at=row["updated_at"],
         rotation_on_call_user_id=effective.rotation_user_id,
         override_id=effective.override_id,
+        active_hours=inputs.as_json(row["active_hours"], None),
+        turns=row["turns"],
     )
 
 
@@ -309,7 +364,7 @@ async def update(
 
     async def apply(locked: state.Locked) -> state.Edit:
         now = locked.now
-        config, grid = check_config(
+        config, _ = check_config(
             Config(
                 name=locked.name if patch.name is None else patch.name,
                 description=locked.description if patch.description is None else patch.description,
@@ -319,14 +374,15 @@ async def update(
                 else patch.shift_length,
                 start=locked.start if patch.start is None else patch.start,
                 time_zone=locked.time_zone if patch.time_zone is None else patch.time_zone,
+                active_hours=hours.windows_json(locked.active_hours)
+                if patch.active_hours is UNCHANGED
+                else patch.active_hours,
+                turns=locked.turns if patch.turns is None else patch.turns,
             )
         )
-        grid_changed = (config.type, config.shift_length, config.start, config.time_zone) != (
-            locked.type,
-            locked.shift_length,
-            locked.start,
-            locked.time_zone,
-        )
+        edited = core_config(config)
+        # Active hours and turns are grid fields (hours.md: a change of either is a grid edit).
+        grid_changed = edited != locked.config()
         new_state = locked.state
         handoffs: list[rotation.Handoff] = []
         if grid_changed:
@@ -361,7 +417,7 @@ async def update(
         return state.Edit(
             rotation.Change(new_state, tuple(handoffs)),
             rows if patch.participants is not None else None,
-            grid,
+            edited,
         )
 
     written = await state.write(conn, rotation_id, apply)

@@ -34,7 +34,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import oncall, rotation
-from handoff.grid import Grid
+from handoff.hours import Window
 from handoff.store import inputs
 from handoff.store.queries import Queries
 
@@ -77,9 +77,24 @@ class Locked:
     overrides: tuple[oncall.Override, ...] = ()  # those not ended by caught_up_at
     changes: tuple[oncall.ScheduledChange, ...] = ()  # pending, in time order
     names: Mapping[UUID, str] = field(default_factory=dict)  # users they name
+    active_hours: tuple[Window, ...] | None = None  # hours.md; None: always active
+    turns: str = "active"
 
     def config(self) -> oncall.Config:
-        return oncall.Config(self.type, self.shift_length, self.start, self.time_zone)
+        return oncall.Config(
+            self.type, self.shift_length, self.start, self.time_zone, self.active_hours, self.turns
+        )
+
+    def with_config(self, config: oncall.Config) -> Locked:
+        return replace(
+            self,
+            type=config.type,
+            shift_length=config.shift_length,
+            start=config.start,
+            time_zone=config.time_zone,
+            active_hours=config.active_hours,
+            turns=config.turns,
+        )
 
     def core_participants(self) -> list[rotation.Participant]:
         return [p.core() for p in self.participants]
@@ -101,6 +116,7 @@ class Locked:
         """Build from a rotation row and a row with the state's columns (all null: no state)
         and, when read, the rotation's overrides, pending changes and the names they use."""
         shift_start: datetime | None = state["shift_start"]
+        config = inputs.config(row)
         return cls(
             id=row["id"],
             name=row["name"],
@@ -122,6 +138,8 @@ class Locked:
             ),
             changes=tuple(inputs.change(c) for c in inputs.as_json(state.get("changes"), [])),
             names={UUID(k): v for k, v in inputs.as_json(state.get("names"), {}).items()},
+            active_hours=config.active_hours,
+            turns=config.turns,
         )
 
 
@@ -361,6 +379,7 @@ def _plain(locked: Locked) -> bool:
         and bool(locked.participants)
         and not locked.overrides
         and not locked.changes
+        and locked.active_hours is None
     )
 
 
@@ -410,11 +429,7 @@ def _walk(locked: Locked) -> Settled:
                 skipped=a.skipped,
             )
     caught = replace(
-        locked,
-        type=config.type,
-        shift_length=config.shift_length,
-        start=config.start,
-        time_zone=config.time_zone,
+        locked.with_config(config),
         grid_changed_at=grid_changed_at,
         participants=list(participants),
         state=result.state,
@@ -428,15 +443,16 @@ class Edit:
     """What a writer's rule decided on top of the caught-up rotation.
 
     `change` is the rule's outcome (its state and handoffs); `participants` the new list when
-    the edit changed it (positions in order), and `grid` the new grid when it changed it (the
-    edit writes the rotation's row itself). `overrides` and `changes`, when the edit wrote
-    them, are the rotation's overrides and pending changes after it: an override that comes
-    into force or stops deciding at `now` is recorded at `now`, in this transaction.
+    the edit changed it (positions in order), and `config` the new grid fields and active
+    hours when it changed them (the edit writes the rotation's row itself). `overrides` and
+    `changes`, when the edit wrote them, are the rotation's overrides and pending changes after
+    it: an override that comes into force or stops deciding at `now` is recorded at `now`, in
+    this transaction.
     """
 
     change: rotation.Change
     participants: Sequence[ParticipantRow] | None = None
-    grid: Grid | None = None
+    config: oncall.Config | None = None
     overrides: tuple[oncall.Override, ...] | None = None  # the rotation's, when it changed them
     changes: tuple[oncall.ScheduledChange, ...] | None = None  # its pending ones, likewise
     names: Mapping[UUID, str] = field(default_factory=dict)  # of users the edit names
@@ -505,6 +521,8 @@ async def commit(
                 "shift_length": caught.shift_length,
                 "start": caught.start,
                 "time_zone": caught.time_zone,
+                "active_hours": inputs.hours_json(caught.active_hours),
+                "turns": caught.turns,
                 "grid_changed_at": caught.grid_changed_at,
             },
         )
@@ -518,7 +536,7 @@ async def commit(
             },
         )
     rows = list(settled.rows)
-    final, grid = caught, None
+    final = caught
     if edit is not None:
         edited = await edit(caught)
         new_rows = caught.participants if edited.participants is None else edited.participants
@@ -530,15 +548,8 @@ async def commit(
             state=edited.change.state,
             names={**caught.names, **edited.names},
         )
-        grid = edited.grid
-        if grid is not None:
-            final = replace(
-                final,
-                type=grid.type,
-                shift_length=grid.shift_length,
-                start=grid.start,
-                time_zone=grid.time_zone,
-            )
+        if edited.config is not None:
+            final = final.with_config(edited.config)
         rows += _own_rows(caught, final, new_rows, edited.change.handoffs)
         if edited.overrides is not None:
             edges = oncall.replace_overrides(

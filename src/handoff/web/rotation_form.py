@@ -13,7 +13,7 @@ named `action` ("add", "up-2", "down-0", "remove-1") that re-render the form ins
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
+from handoff import hours
 from handoff.grid import Grid
 from handoff.rotation import RuleError, check_participant_count
 from handoff.store import rotations
@@ -31,7 +32,20 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _STAND_IN_LENGTH = 1
 _STAND_IN_START = datetime(2000, 1, 1)
 GRID_FIELDS = ("type", "shift_length", "start", "time_zone")
-FIELDS = ("name", "description", *GRID_FIELDS)
+FIELDS = ("name", "description", *GRID_FIELDS, "active", "active_custom", "turns")
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+# The form's presets of active hours (hours.md), by the value its select posts; "custom" reads
+# the lines of `active_custom` ("mon-fri 09:00-17:00", one window a line).
+PRESETS: dict[str, tuple[str, list[dict[str, object]] | None]] = {
+    "always": ("Always", None),
+    "business": (
+        "Business hours, Mon-Fri 09-17",
+        [{"days": _WEEKDAYS, "from": "09:00", "to": "17:00"}],
+    ),
+    "weekdays": ("Weekdays, all day", [{"days": _WEEKDAYS, "from": "00:00", "to": "24:00"}]),
+    "nights": ("Nights, Mon-Fri 17-09", [{"days": _WEEKDAYS, "from": "17:00", "to": "09:00"}]),
+    "weekends": ("Weekends", [{"days": ["sat", "sun"], "from": "00:00", "to": "24:00"}]),
+}
 CREATE_FIELDS = (*FIELDS, "participants")
 _ACTION = re.compile(r"(up|down|remove)-([0-9]{1,6})")
 T = TypeVar("T")
@@ -45,6 +59,9 @@ class RotationForm:
     shift_length: str = "1"
     start: str = ""
     time_zone: str = "UTC"
+    active: str = "always"  # a key of PRESETS, or "custom"
+    active_custom: str = ""
+    turns: str = "active"
     # The create form's participant pickers, in order: user ids as posted, "" for a blank one.
     participants: list[str] = field(default_factory=lambda: [""])
     errors: dict[str, str] = field(default_factory=dict)
@@ -61,6 +78,9 @@ class RotationForm:
             shift_length=texts.get("shift_length", ""),
             start=texts.get("start", ""),
             time_zone=texts.get("time_zone", ""),
+            active=texts.get("active", "always"),
+            active_custom=texts.get("active_custom", ""),
+            turns=texts.get("turns", "active"),
             participants=picked,
         )
 
@@ -70,6 +90,11 @@ class RotationForm:
             local = rotation.start.astimezone(ZoneInfo(rotation.time_zone))
         except (KeyError, ValueError, OSError):
             local = rotation.start.astimezone(UTC)
+        preset = next((k for k, (_, v) in PRESETS.items() if v == rotation.active_hours), None)
+        custom = "\n".join(
+            f"{','.join(w['days'])} {w['from']}-{w['to']}"  # type: ignore[arg-type]
+            for w in rotation.active_hours or []
+        )
         return cls(
             name=rotation.name,
             description=rotation.description,
@@ -77,11 +102,17 @@ class RotationForm:
             shift_length=str(rotation.shift_length),
             start=local.strftime(LOCAL_FORMAT),
             time_zone=rotation.time_zone,
+            active=preset or "custom",
+            active_custom="" if preset else custom,
+            turns=rotation.turns,
         )
 
     def add_errors(self, exc: Invalid) -> None:
         for error in exc.errors:
             name = error.field.split(".")[0]  # "participants.2": the list's field
+            if name.startswith("active_hours"):  # "active_hours[1].from": the custom windows
+                name = "active_custom"
+                error = replace(error, message=f"{error.field}: {error.message}")
             key = name if name in CREATE_FIELDS else "form"
             self.errors.setdefault(key, error.message)
 
@@ -155,9 +186,27 @@ class RotationForm:
             return None
         return None if any(f in self.errors for f in GRID_FIELDS) else grid
 
+    def active_hours(self) -> list[dict[str, object]] | None:
+        """The chosen preset's windows or the custom lines' (the store checks them); an
+        unreadable line is reported on the field."""
+        if self.active != "custom":
+            return PRESETS.get(self.active, PRESETS["always"])[1]
+        found = []
+        for line in self.active_custom.splitlines():
+            if not line.strip():
+                continue
+            try:
+                found.append(hours.parse_spec(line))
+            except hours.HoursError as exc:
+                self.errors["active_custom"] = exc.faults[0][1]
+        if not found and "active_custom" not in self.errors:
+            self.errors["active_custom"] = "enter at least one window, such as mon-fri 09:00-17:00"
+        return found
+
     def config(self) -> rotations.Config | None:
         grid = self.grid()
-        if grid is None:
+        windows = self.active_hours()
+        if grid is None or "active_custom" in self.errors:
             return None
         return rotations.Config(
             name=self.name,
@@ -166,6 +215,8 @@ class RotationForm:
             shift_length=grid.shift_length,
             start=grid.start,
             time_zone=self.time_zone,
+            active_hours=windows,
+            turns=self.turns,
         )
 
 

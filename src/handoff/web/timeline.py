@@ -20,19 +20,36 @@ class Segment:
     colour: int  # the person's palette index (`colours.of`); 0 for nobody, drawn grey
     current: bool
     override: bool = False  # an override decides who is on call (drawn in its own pattern)
-    nobody: bool = False  # nobody is on call (an override naming nobody)
+    nobody: bool = False  # nobody is on call (an override naming nobody, or off hours)
+    gap: bool = False  # outside the rotation's active hours (hours.md): no shift there
 
 
 def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) -> list[Segment]:
     """One segment per shift, its width proportional to its length; the shift at `now` is marked.
 
-    Each person has their own colour (`colours.of`), the same on every page.
+    Each person has their own colour (`colours.of`), the same on every page. Time between two
+    shifts (outside the active hours, which /shifts leaves out) is a gap segment, so the bar
+    keeps its proportions.
     """
     if not shifts:
         return []
     total = (shifts[-1].end - shifts[0].start).total_seconds()
     result = []
-    for shift in shifts:
+    for before, shift in zip([None, *shifts], shifts, strict=False):
+        if before is not None and before.end < shift.start:
+            off = (shift.start - before.end).total_seconds()
+            result.append(
+                Segment(
+                    label="off hours",
+                    start=before.end,
+                    end=shift.start,
+                    width=100 * off / total,
+                    colour=0,
+                    current=before.end <= now < shift.start,
+                    nobody=True,
+                    gap=True,
+                )
+            )
         colour = 0 if shift.user_id is None else colours.of(shift.user_id)
         length = (shift.end - shift.start).total_seconds()
         result.append(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
+from handoff import hours
 from handoff.store import history, jobs, projections, rotations, status, users
 from handoff.store.errors import NotFound, StoreError
 from handoff.store.pagination import MAX_LIMIT
@@ -29,12 +30,20 @@ JOBS_SHOWN = 50
 
 
 def phrase(rotation: rotations.Rotation) -> str:
+    """How the rotation hands off and, with active hours, when it is on call (hours.md)."""
     try:
-        return words.describe(
+        text = words.describe(
             rotation.type, rotation.shift_length, rotation.start, rotation.time_zone
         )
     except (ValueError, KeyError, OSError):
         return f"{rotation.type} rotation with a time zone this server does not know"
+    windows = hours.parse_windows(rotation.active_hours)
+    if windows is None:
+        return text
+    turns = (
+        "turns pass on the calendar" if rotation.turns == "calendar" else "turns count active time"
+    )
+    return f"{text}; on call {hours.describe(windows, rotation.time_zone)} ({turns})"
 
 
 @dataclass(frozen=True, slots=True)

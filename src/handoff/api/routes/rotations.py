@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from handoff import rotation
+from handoff import oncall
 from handoff.api import schemas
 from handoff.api.auth import ADMIN, READER
 from handoff.api.deps import AppSettings, Conn, Now
@@ -17,7 +17,7 @@ from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text, in_zone
 from handoff.store import participants, rotations
 from handoff.store.db import snapshot
-from handoff.store.errors import invalid
+from handoff.store.errors import Errors, invalid
 from handoff.store.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
@@ -41,6 +41,8 @@ async def create_rotation(
         shift_length=body.shift_length,
         start=body.start,
         time_zone=body.time_zone,
+        active_hours=body.active_hours,
+        turns=body.turns,
     )
     created = await rotations.create(
         conn, config, body.participants, limit=settings.max_participants
@@ -67,15 +69,26 @@ async def list_rotations(
 
 @router.post("/preview", dependencies=READER, responses=responses(401, 413, 422))
 async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
-    """The handoffs of a rotation created now (or at `from`) on this grid, saving nothing (the
-    form's live preview): created before `start`, the first is the end of the first full
-    shift."""
-    grid = rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
+    """The next turn passes of a rotation and its on-call intervals until the last, saving
+    nothing (the form's live preview)."""
+    errors = Errors()
+    grid = errors.take(
+        lambda: rotations.check_grid(body.type, body.shift_length, body.start, body.time_zone)
+    )
+    windows = errors.take(lambda: rotations.check_hours(body.active_hours, body.turns))
+    errors.raise_any()
+    assert grid is not None
+    config = oncall.Config(
+        grid.type, grid.shift_length, grid.start, grid.time_zone, windows, body.turns
+    )
     try:
-        handoffs = rotation.handoffs_after(grid, body.from_ or now, body.count)
+        handoffs, intervals = oncall.preview(config, body.from_ or now, body.count)
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
-    return schemas.Preview(handoffs=handoffs)
+    return schemas.Preview(
+        handoffs=handoffs,
+        intervals=[schemas.Interval(start=s, end=e, index=i) for s, e, i in intervals],
+    )
 
 
 @router.get("/{rotation_id}", dependencies=READER, responses=responses(401, 404, 422))
@@ -113,6 +126,10 @@ async def update_rotation(
         time_zone=body.time_zone,
         participants=body.participants,
         active_index=body.active_index,
+        active_hours=body.active_hours
+        if "active_hours" in body.model_fields_set
+        else rotations.UNCHANGED,
+        turns=body.turns,
     )
     updated = await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
     return out([updated])[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_OID, UUID, uuid5
 
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
 
-from handoff import rotation
+from handoff import hours, oncall, rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, zone_names
 from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import rotations, users
@@ -28,7 +28,7 @@ from handoff.store.errors import Conflict, Invalid
 from handoff.web import views, words
 from handoff.web.flash import flash
 from handoff.web.render import page
-from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, RotationForm
+from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, PRESETS, RotationForm
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Posted, Refused, Session, Viewer
 
@@ -42,15 +42,28 @@ def _require_writer(viewer: Session) -> None:
 
 
 def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | None]:
+    """The next turn passes of the rotation the form describes, from now (the projection's,
+    active hours and turns included), and how it hands off in words."""
     grid = form.grid()
-    if grid is None:
+    chosen = form.active_hours()
+    if grid is None or "active_custom" in form.errors:
         return [], None
     try:
-        handoffs = rotation.handoffs_after(grid, now, views.PREVIEW_COUNT)
+        windows = hours.parse_windows(chosen)
+    except hours.HoursError as exc:
+        form.errors["active_custom"] = str(exc)
+        return [], None
+    turns = form.turns if form.turns in hours.TURNS else "active"
+    config = oncall.Config(grid.type, grid.shift_length, grid.start, grid.time_zone, windows, turns)
+    try:
+        handoffs = oncall.preview(config, now, views.PREVIEW_COUNT)[0]
     except ValueError as exc:
         form.errors["start"] = str(exc)
         return [], None
-    return handoffs, words.describe(grid.type, grid.shift_length, grid.start, form.time_zone)
+    phrase = words.describe(grid.type, grid.shift_length, grid.start, form.time_zone)
+    if windows is not None:
+        phrase += f"; on call {hours.describe(windows, form.time_zone)}"
+    return handoffs, phrase
 
 
 def _label(person: users.User, names: Counter[str]) -> str:
@@ -72,13 +85,11 @@ def _people_context(
     chosen = form.chosen(set(by_id), limit) or []
     counted = Counter(u.name for u in people)
     members = [rotation.Participant(uuid5(NAMESPACE_OID, str(i)), u) for i, u in enumerate(chosen)]
-    started = rotation.start(members, now).state
-    grid = form.grid()
-    takes_over: list[tuple[datetime, str]] = []
-    if started is not None and grid is not None and handoffs:
-        until = handoffs[-1] + timedelta(microseconds=1)
-        shifts = rotation.shifts(grid, started, members, until)[1:]
-        takes_over = [(begin, _label(by_id[p.user_id], counted)) for p, begin, _ in shifts]
+    # Each turn pass moves one position on (engine.md), whatever the hours.
+    takes_over = [
+        (at, _label(by_id[members[(k + 1) % len(members)].user_id], counted))
+        for k, at in enumerate(handoffs if members else [])
+    ]
     return {
         "people": people,
         "on_call_now": _label(by_id[chosen[0]], counted) if chosen else None,
@@ -116,6 +127,7 @@ def _edit_page(
         rotation=rotation,
         zones=ZONES,
         types=GRID_TYPES,
+        presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
         handoffs=handoffs,
@@ -142,6 +154,7 @@ def _create_page(
         rotation=None,
         zones=ZONES,
         types=GRID_TYPES,
+        presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
         **_create_preview(form, people, now, limit),
@@ -249,6 +262,8 @@ async def update_rotation(
             shift_length=config.shift_length,
             start=config.start,
             time_zone=config.time_zone,
+            active_hours=config.active_hours,
+            turns=config.turns,
         )
         try:
             await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)

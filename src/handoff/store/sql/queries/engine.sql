@@ -162,6 +162,7 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now();
 -- The batch engine's read: every rotation with state, both rows locked, skipping any a queue
 -- job holds (same order as state.lock: the rotation row, then its state).
 SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,
+       r.active_hours, r.turns,
        st.position, st.participant_id, st.shift_start
 FROM rotations r
 JOIN rotation_state st ON st.rotation_id = r.id
@@ -187,6 +188,7 @@ CROSS JOIN LATERAL handoff_oncall_inputs_v1(r.id, sc.caught_up_at) i;
 -- name: batch_unstarted
 -- Rotations that have participants but no state yet, locked: the batch engine starts them.
 SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,
+       r.active_hours, r.turns,
        NULL::integer AS position, NULL::uuid AS participant_id,
        NULL::timestamptz AS shift_start
 FROM rotations r

@@ -1,9 +1,9 @@
 -- name: insert_rotation
 -- Create a rotation; its grid is as new as the rotation (both on the engine's clock).
 INSERT INTO rotations (name, description, type, shift_length, start_at, time_zone,
-                       grid_changed_at, created_at, updated_at)
+                       active_hours, turns, grid_changed_at, created_at, updated_at)
 SELECT %(name)s, %(description)s, %(type)s, %(shift_length)s, %(start)s, %(time_zone)s,
-       c.now, c.now, c.now
+       %(active_hours)s, %(turns)s, c.now, c.now, c.now
 FROM (SELECT handoff_now() AS now) c
 RETURNING id, grid_changed_at AS now;
 
@@ -11,7 +11,7 @@ RETURNING id, grid_changed_at AS now;
 -- Rotations with their current state (NULL state columns when nobody is on call) and their
 -- participants in order, in one statement so the three are read from one snapshot.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
-       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
@@ -22,7 +22,7 @@ WHERE r.id = ANY (%(ids)s);
 -- A page of rotations ordered by name (names are unique), optionally filtered by a name
 -- substring, each with its state and participants as in rotations_by_id (one snapshot).
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
-       r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
@@ -37,6 +37,7 @@ LIMIT %(limit)s;
 UPDATE rotations
 SET name = %(name)s, description = %(description)s, type = %(type)s,
     shift_length = %(shift_length)s, start_at = %(start)s, time_zone = %(time_zone)s,
+    active_hours = %(active_hours)s, turns = %(turns)s,
     grid_changed_at = CASE WHEN %(grid_changed)s THEN %(now)s ELSE grid_changed_at END,
     updated_at = %(now)s
 WHERE id = %(id)s;

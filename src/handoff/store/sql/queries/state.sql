@@ -3,7 +3,7 @@
 -- schedule row, then queue rows), and name it as the rotation this transaction writes through
 -- the write path, so the triggers do not enqueue it (handoff_written_rotation()).
 SELECT id, name, description, type, shift_length, start_at, time_zone, grid_changed_at,
-       set_config('handoff.writing', id::text, true) AS writing
+       active_hours, turns, set_config('handoff.writing', id::text, true) AS writing
 FROM rotations WHERE id = %(rotation_id)s
 FOR NO KEY UPDATE;
 
@@ -47,7 +47,7 @@ CROSS JOIN LATERAL handoff_oncall_inputs_v1(%(rotation_id)s, sc.caught_up_at) i;
 -- triggers' handoff_enqueue_rotations), so an unchanged schedule row means unchanged inputs.
 -- Only rotations with both rows are returned; the others take the locked path.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
-       r.grid_changed_at, p.ids, p.user_ids, p.positions, p.user_names,
+       r.grid_changed_at, r.active_hours, r.turns, p.ids, p.user_ids, p.positions, p.user_names,
        st.position, st.participant_id, st.shift_start, st.xmin::text AS state_version,
        sc.caught_up_at, sc.xmin::text AS schedule_version,
        i.overrides, i.changes, i.names, handoff_now() AS now
@@ -85,11 +85,13 @@ SET failed_at = handoff_now(), last_error = left(%(error)s, 2000)
 WHERE rotation_id = %(rotation_id)s;
 
 -- name: write_grid
--- A scheduled change edited the grid: the rotation's new grid fields, and grid_changed_at at
--- the change's instant (not the processing time, or a later reconcile would restart the shift).
+-- A scheduled change edited the grid: the rotation's new grid fields and active hours, and
+-- grid_changed_at at the change's instant (not the processing time, or a later reconcile would
+-- restart the shift).
 UPDATE rotations
 SET type = %(type)s, shift_length = %(shift_length)s, start_at = %(start)s,
-    time_zone = %(time_zone)s, grid_changed_at = %(grid_changed_at)s
+    time_zone = %(time_zone)s, active_hours = %(active_hours)s, turns = %(turns)s,
+    grid_changed_at = %(grid_changed_at)s
 WHERE id = %(rotation_id)s;
 
 -- name: mark_applied
