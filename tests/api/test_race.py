@@ -19,8 +19,8 @@ import pytest
 
 from engine.exactly_once import exactly_once
 from handoff.config import Settings
-from handoff.engine.runner import run_engine
 from handoff.grid import Grid
+from handoff.worker import run_engine
 
 from .conftest import T0, Api
 

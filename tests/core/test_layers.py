@@ -1,5 +1,7 @@
-"""Imports point one way (layout.md): the pure core imports no shell, and the store imports
-only the core (issue 20 item 8: the store did DNS lookups through `notify`). The store's
+"""Imports point one way (layout.md): the pure core imports no shell, the store imports
+only the core (issue 20 item 8: the store did DNS lookups through `notify`), and the engine
+imports nothing of notify (notify uses the engine's shared loops and metrics, not back; the
+process running both is composed above them, in `handoff.worker`). The store's
 GoAlert module is the import's and is left out here (another piece of work moves it)."""
 
 from __future__ import annotations
@@ -8,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import handoff.engine
 import handoff.store
 
 SHELLS = ("handoff.notify", "handoff.engine", "handoff.api", "handoff.web", "handoff.cli")
 STORE = Path(handoff.store.__file__).parent
+ENGINE = Path(handoff.engine.__file__).parent
 
 
 def _loaded(modules: list[str]) -> set[str]:
@@ -42,3 +46,9 @@ def test_the_store_imports_no_shell() -> None:
 def test_the_projection_is_pure() -> None:
     loaded = _loaded(["handoff.oncall"])
     assert _above(loaded, (*SHELLS, "handoff.store")) == set()
+
+
+def test_the_engine_imports_nothing_of_notify() -> None:
+    modules = [f"handoff.engine.{p.stem}" for p in sorted(ENGINE.glob("*.py"))]
+    assert len(modules) > 5
+    assert _above(_loaded(modules), ("handoff.notify",)) == set()

@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 from handoff.engine.app import RETRY_BASE_SECONDS
-from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.store.clock import ClockSeam
+from handoff.worker import WORKERS_PER_PROCESS
 
 from .conftest import Spawn
 from .helpers import Conn, add, rotation, user

@@ -19,8 +19,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.api.routes.ops import ENGINE_CHECK_IN
-from handoff.engine.app import build_app
-from handoff.engine.runner import HEARTBEAT_INTERVAL, WORKERS_PER_PROCESS
+from handoff.engine.runner import HEARTBEAT_INTERVAL
 from handoff.engine.sweep import (
     STALLED_WORKER_TIMEOUT,
     SWEEP_INTERVAL,
@@ -30,6 +29,7 @@ from handoff.engine.sweep import (
 )
 from handoff.store import status
 from handoff.store.clock import ClockSeam
+from handoff.worker import WORKERS_PER_PROCESS, build_app
 
 from .conftest import Spawn
 from .helpers import Conn

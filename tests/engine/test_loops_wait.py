@@ -17,7 +17,6 @@ import procrastinate
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.engine.app import build_app
 from handoff.engine.batch import BATCH_LOCK, BatchEngine
 from handoff.engine.dispatcher import DISPATCHER_LOCK, MAX_SLEEP, Dispatcher
 from handoff.engine.sweep import SWEEP_LOCK, WAKE_INTERVAL, Sweep
@@ -25,6 +24,7 @@ from handoff.notify.sweep import INTERVAL as NOTIFY_INTERVAL
 from handoff.notify.sweep import NotifySweep
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
+from handoff.worker import build_app
 
 from .helpers import Conn, add, rotation, traced, user
 

@@ -15,8 +15,8 @@ from typing import Any
 import psutil
 import pytest
 
-from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.store.db import connect
+from handoff.worker import WORKERS_PER_PROCESS
 
 from .conftest import Spawn
 from .helpers import Conn, user, wait_for_passes

@@ -17,7 +17,7 @@ from procrastinate.jobs import Job
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine import metrics
-from handoff.engine.app import RETRY, RETRY_MAX_WAIT, build_app
+from handoff.engine.app import RETRY, RETRY_MAX_WAIT
 from handoff.engine.batch import BATCH_LOCK, BatchEngine
 from handoff.engine.dispatcher import (
     BATCH_SIZE,
@@ -34,6 +34,7 @@ from handoff.store import status
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 from handoff.store.queries import Queries
+from handoff.worker import build_app
 
 from .helpers import Conn, add, history, on_call, rotation, run_jobs, schedule, user
 

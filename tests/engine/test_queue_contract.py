@@ -20,9 +20,10 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.engine.app import QUEUE, TASK_NAME, build_app
+from handoff.engine.app import QUEUE, TASK_NAME
 from handoff.engine.dispatcher import Dispatcher
 from handoff.store.clock import ClockSeam
+from handoff.worker import build_app
 
 from .helpers import Conn, add, rotation, user
 

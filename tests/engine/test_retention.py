@@ -15,10 +15,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.config import Settings
 from handoff.engine import sweep as sweep_module
-from handoff.engine.app import build_app
 from handoff.engine.process import Processor
 from handoff.engine.sweep import Retention, Sweep
 from handoff.store.clock import ClockSeam
+from handoff.worker import build_app
 
 from .helpers import Conn, add, rotation, run_jobs, user
 

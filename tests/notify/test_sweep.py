@@ -13,12 +13,12 @@ import pytest
 from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
-from handoff.engine.app import build_app
 from handoff.engine.sweep import RETENTION_BATCH, RETENTION_ROUNDS
 from handoff.notify.deliver import line_key
 from handoff.notify.sweep import NotifyRetention, NotifySweep
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
+from handoff.worker import build_app
 
 from .helpers import Conn, record, rotation, slack_channel, subscribe, user
 

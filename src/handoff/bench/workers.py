@@ -22,8 +22,8 @@ from typing import Literal
 import psutil
 import psycopg
 
-from handoff.engine.runner import WORKERS_PER_PROCESS
 from handoff.notify import targets
+from handoff.worker import WORKERS_PER_PROCESS
 
 EngineKind = Literal["queue", "batch"]
 

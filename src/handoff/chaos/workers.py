@@ -24,7 +24,7 @@ from typing import Literal
 
 import psycopg
 
-from handoff.engine.runner import WORKERS_PER_PROCESS
+from handoff.worker import WORKERS_PER_PROCESS
 
 EngineKind = Literal["queue", "batch"]
 

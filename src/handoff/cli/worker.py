@@ -17,7 +17,8 @@ from handoff.cli import common
 from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.loops import jittered
-from handoff.engine.runner import RESTART_BACKOFF, EngineKind, run_engine
+from handoff.engine.runner import RESTART_BACKOFF
+from handoff.worker import EngineKind, run_engine
 
 # How long a worker started while its database is away (a restart, a failover) waits for it
 # before it gives up with the usual one line: a restart must never need a supervisor.

@@ -1,4 +1,5 @@
-"""The Procrastinate app: the `update_rotations` task on the `rotations` queue.
+"""The `update_rotations` task on the `rotations` queue (the app that also runs the
+notifications' task is composed above engine and notify, in `handoff.worker`).
 
 Jobs are inserted by SQL (the schema's triggers and the dispatcher), never deferred from
 Python, so the task's name, queue and argument shape (`{"rotation_ids": [...]}`) are a contract
@@ -18,7 +19,6 @@ from procrastinate.retry import RetryDecision
 from psycopg_pool import PoolTimeout
 
 from handoff.engine.process import Processor
-from handoff.notify import jobs as notify_jobs
 from handoff.store import jobs
 
 TASK_NAME = "update_rotations"
@@ -76,9 +76,9 @@ async def _failed(processor: Processor, job: Job) -> JobFailed:
         return JobFailed(None, superseded=False)
 
 
-def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
-    """An app whose worker runs `update_rotations` with the Processor in its job context."""
-    app = procrastinate.App(connector=connector)
+def register(app: procrastinate.App) -> None:
+    """Add the task to an app; its worker needs the Processor under PROCESSOR_KEY in its
+    context."""
 
     @app.task(name=TASK_NAME, queue=QUEUE, pass_context=True, retry=RETRY)
     async def update_rotations(context: JobContext, rotation_ids: list[str]) -> None:
@@ -88,6 +88,3 @@ def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:
             await processor.run_job(context.job.id, [UUID(r) for r in rotation_ids])
         except Exception as exc:
             raise await _failed(processor, context.job) from exc
-
-    notify_jobs.register(app)
-    return app

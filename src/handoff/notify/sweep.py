@@ -44,7 +44,7 @@ INTERVAL = timedelta(seconds=1)
 # A killed worker's line is free at once (its lock died with it) and the next pass enqueues it;
 # its job row only needs putting back (so it is not shown running forever), less often.
 STALLED_INTERVAL = timedelta(seconds=10)
-# No heartbeat for this long: a delivery worker is dead (two of its heartbeats, engine/runner.py).
+# No heartbeat for this long: a delivery worker is dead (two of its heartbeats, handoff/worker.py).
 NOTIFY_STALLED_WORKER_TIMEOUT = timedelta(seconds=20)
 log = structlog.get_logger("handoff.notify")
 
