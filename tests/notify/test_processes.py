@@ -57,7 +57,7 @@ def _subscribed_due_rotations(conn: Conn, count: int, channel_id: Any) -> dateti
     with conn.transaction():
         conn.execute(
             "WITH r AS (INSERT INTO rotations (name, type, start_at, time_zone, grid_changed_at)"
-            " SELECT 'r' || g, 'hourly', %(b)s, 'UTC', %(since)s"
+            " SELECT 'r' || g, 'hourly', %(since)s, 'UTC', %(since)s"
             " FROM generate_series(1, %(n)s) g RETURNING id),"
             " s AS (INSERT INTO notify_subscriptions (rotation_id, channel_id)"
             " SELECT id, %(channel)s FROM r)"
@@ -65,7 +65,6 @@ def _subscribed_due_rotations(conn: Conn, count: int, channel_id: Any) -> dateti
             " SELECT r.id, u.id, u.pos FROM r CROSS JOIN (VALUES (%(ann)s::uuid, 0),"
             " (%(bob)s::uuid, 1)) AS u(id, pos)",
             {
-                "b": boundary,
                 "since": boundary - HOUR,
                 "n": count,
                 "ann": ann,
