@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from handoff import oncall as oc
 from handoff import rotation as r
-from handoff.grid import wall_instant
+from handoff.grid import Grid, wall_instant
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -128,6 +128,16 @@ def reference_apply(
     return config, state, ps
 
 
+def reference_end(grid: Grid, shift_start: datetime) -> datetime:
+    """When the shift begun at `shift_start` ends (engine.md): at the grid's next boundary,
+    except that a shift begun before the grid's start with no boundary before it (a rotation
+    made at 02:30 for a 09:00 start) runs through the whole first shift after `start`."""
+    end = grid.end_time(shift_start)
+    if shift_start < grid.start and end >= grid.start:
+        return grid.end_time(grid.start)
+    return end
+
+
 def reference(s: Scenario) -> list[Minute]:
     """Who is on call at each minute of [since, until), walking from the state's shift start:
     at each boundary the next participant in the list takes over (wrapping)."""
@@ -137,7 +147,9 @@ def reference(s: Scenario) -> list[Minute]:
     result: list[Minute] = []
     while t < s.until:
         crossed = False
-        while state is not None and (boundary := config.grid().end_time(state.shift_start)) <= t:
+        while (
+            state is not None and (boundary := reference_end(config.grid(), state.shift_start)) <= t
+        ):
             state, crossed = on(ps, (state.position + 1) % len(ps), boundary), True
         while pending and pending[0].effective_at <= t:
             config, state, ps = reference_apply(config, state, ps, pending.pop(0))

@@ -76,6 +76,7 @@ class Up:
     base_url: str
     token: str
     database_url: str
+    log: Path  # what `handoff up` and its worker process printed
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def up(database_url: str, tmp_path: Path) -> Iterator[Up]:
             ).read_text()
             time.sleep(0.2)
         token = (tmp_path / "admin-token").read_text().strip()
-        yield Up(base_url, token, database_url)
+        yield Up(base_url, token, database_url, tmp_path / "up.log")
     finally:
         process.terminate()
         process.wait(timeout=40)
@@ -180,7 +181,8 @@ def test_a_heavy_request_in_flight_does_not_delay_a_due_handoff(up: Up) -> None:
         )
 
     durations = [d for client in asyncio.run(main()) for d in client]
-    deadline = time.monotonic() + 15
+    # Not the goal (asserted below): how long to look before saying it never came.
+    deadline = time.monotonic() + 60
     while True:
         with psycopg.connect(up.database_url) as conn:
             rows = conn.execute(
@@ -191,7 +193,7 @@ def test_a_heavy_request_in_flight_does_not_delay_a_due_handoff(up: Up) -> None:
         if rows or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert rows, "the handoff was not recorded"
+    assert rows, "the handoff was not recorded:\n" + up.log.read_text(errors="replace")[-3000:]
     ((at, processed),) = rows
     assert single > 0.2 and len(durations) >= HEAVY_CLIENTS, (single, durations)
     assert processed - at <= LAG_GOAL, (processed - at, single, durations)
