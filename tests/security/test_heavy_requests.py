@@ -81,7 +81,11 @@ class Up:
 
 @pytest.fixture
 def up(database_url: str, tmp_path: Path) -> Iterator[Up]:
-    """A real `handoff up` on the session's database, its worker checked in."""
+    """A real `handoff up` on the session's database, its worker checked in, on the real
+    clock: an earlier test may have left the engine's clock frozen (tests/conftest.py clears
+    it when the next `db_url` test starts, not when a test ends)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE handoff_clock")
     port = free_port()
     env = os.environ | {
         "HANDOFF_DATABASE_URL": database_url,
