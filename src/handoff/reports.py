@@ -1,0 +1,340 @@
+"""The on-call report: who carried the pager how long, at night and at weekends, and when
+nobody did (shared/spec/reports.md).
+
+Pure: no I/O and no clock. The store reads the recorded history rows, the rotations' `Inputs`
+and the people; this module turns them into one timeline per rotation (the record before the
+request's instant, the projection of `handoff.oncall` from it on) and sums it up.
+
+Every duration is a whole number of seconds: the range and the split instant are cut to the
+second, and every piece edge (grid boundaries, overrides, history rows) falls on one, so a
+rotation's rows and its gaps add up to the range exactly. Night (22:00-07:00) and weekend
+(Saturday and Sunday) are read on the wall clock of the person's zone (the rotation's when
+they have none), as real instants: a DST night counts the hours that really passed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from handoff import oncall
+from handoff.grid import load_zone, wall_instant
+
+__all__ = [
+    "EDGE_CAUSES",
+    "MAX_PIECES",
+    "MAX_RANGE",
+    "Person",
+    "Piece",
+    "Recorded",
+    "Report",
+    "RotationTimeline",
+    "Row",
+    "Total",
+    "build",
+    "night_and_weekend",
+    "projected",
+    "recorded",
+    "timeline",
+    "whole_second",
+]
+
+MAX_RANGE = timedelta(days=400)
+# The projection of one rotation over the range stops here (hourly shifts over 400 days, with
+# overrides and changes, stay well under it).
+MAX_PIECES = 100_000
+# History rows that change the effective person but not the rotation's own (oncall.md).
+EDGE_CAUSES = frozenset({"override_started", "override_ended", "user_deleted"})
+# Rows that change the own person without beginning a turn (hours.md: a turn spans its
+# active periods).
+_ACTIVE_CAUSES = frozenset({"active_start", "active_end"})
+NIGHT_STARTS = time(22)
+NIGHT_ENDS = time(7)
+SATURDAY = 5
+_SECOND = timedelta(seconds=1)
+_DAY = timedelta(days=1)
+
+
+def whole_second(t: datetime) -> datetime:
+    """`t` cut to the second (the report's unit)."""
+    return t.replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One history row as the report reads it: who is on call after it (the effective person
+    and the override deciding, if any) and, unless it is an override edge, the rotation's own
+    person after it (`own_user_id`: the row's `to_user_id`)."""
+
+    at: datetime
+    cause: str
+    own_user_id: UUID | None
+    on_call_user_id: UUID | None
+    on_call_override_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """[start, end) of one rotation in which nothing changes. `user_id` None: nobody on call.
+    `turn` names the own person's turn (when it began); `planned` says the piece is the
+    projection's (after the request's instant) rather than the record's."""
+
+    start: datetime
+    end: datetime
+    user_id: UUID | None
+    own_user_id: UUID | None
+    override_id: UUID | None
+    turn: datetime | None
+    planned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    time_zone: str | None  # None: the rotation's
+
+
+@dataclass(frozen=True, slots=True)
+class RotationTimeline:
+    id: UUID
+    name: str
+    time_zone: str
+    participants: tuple[UUID, ...]  # user ids taking part now: each gets a row, even at zero
+    pieces: tuple[Piece, ...]  # in time order, inside the range; gaps may be left out
+
+
+@dataclass(slots=True)
+class Row:
+    """One person in one rotation; every duration in seconds."""
+
+    user_id: UUID
+    name: str
+    rotation_id: UUID
+    seconds: int = 0
+    past_seconds: int = 0
+    planned_seconds: int = 0
+    intervals: int = 0
+    turns: int = 0
+    night_seconds: int = 0
+    weekend_seconds: int = 0
+    night_weekend_seconds: int = 0  # both at once (the chart stacks them once)
+    covered_for_others_seconds: int = 0
+    covered_by_others_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    rotation_id: UUID
+    name: str
+    seconds: int  # everyone's time on call
+    gap_seconds: int  # nobody on call
+    spread_seconds: int  # most minus fewest among the rotation's rows
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    since: datetime
+    until: datetime
+    now: datetime
+    rows: list[Row] = field(default_factory=list)  # by rotation name, then name
+    totals: list[Total] = field(default_factory=list)  # by rotation name
+
+
+def recorded(rows: Sequence[Recorded], until: datetime) -> list[Piece]:
+    """The recorded timeline: each row's on-call person until the next row (the last until
+    `until`, the request's instant). Rows at one instant: the last says who is on call.
+
+    The own person changes at every row that is not an override edge; a turn begins at every
+    such row but the edges of the active period (outside it the turn goes on, nobody on call).
+    """
+    pieces: list[Piece] = []
+    own: UUID | None = None
+    turn: datetime | None = None
+    for at, group in itertools.groupby(rows, key=lambda r: r.at):
+        at_rows = list(group)
+        for row in at_rows:
+            if row.cause in EDGE_CAUSES:
+                continue
+            if row.cause not in _ACTIVE_CAUSES or turn is None:
+                turn = at
+            own = row.own_user_id
+        last = at_rows[-1]
+        pieces.append(
+            Piece(at, at, last.on_call_user_id, own, last.on_call_override_id, turn, False)
+        )
+    ends = [p.start for p in pieces[1:]] + [until]
+    return [_with_end(p, end) for p, end in zip(pieces, ends, strict=True) if p.start < end]
+
+
+def _with_end(piece: Piece, end: datetime) -> Piece:
+    return Piece(
+        piece.start,
+        end,
+        piece.user_id,
+        piece.own_user_id,
+        piece.override_id,
+        piece.turn,
+        piece.planned,
+    )
+
+
+def projected(inputs: oncall.Inputs, since: datetime, until: datetime) -> list[Piece]:
+    """The planned timeline over [since, until): the one projection (`oncall.segments`).
+    Raises ValueError for a stored grid that cannot be walked or a range too long to walk."""
+    found = oncall.segments(inputs, since, until, limit=MAX_PIECES + 1)
+    if len(found) > MAX_PIECES:
+        raise ValueError(f"at most {MAX_PIECES} pieces of one rotation can be projected")
+    return [
+        Piece(s.start, s.end, s.user_id, s.rotation_user_id, s.override_id, s.turn_start, True)
+        for s in found
+    ]
+
+
+def timeline(
+    rows: Sequence[Recorded],
+    inputs: oncall.Inputs | None,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> list[Piece]:
+    """One rotation over [since, until): the record before `now`, the projection from it on
+    (reports.md: split at the request's instant). `rows` must include the last row at or
+    before the range's start that is not an override edge, so the own person is known."""
+    split = min(max(now, since), until)
+    pieces = _clip(recorded(rows, split), since, split)
+    if inputs is not None and split < until:
+        pieces += projected(inputs, split, until)
+    return pieces
+
+
+def _clip(pieces: Iterable[Piece], since: datetime, until: datetime) -> list[Piece]:
+    result: list[Piece] = []
+    for p in pieces:
+        start, end = max(p.start, since), min(p.end, until)
+        if start < end:
+            result.append(
+                Piece(start, end, p.user_id, p.own_user_id, p.override_id, p.turn, p.planned)
+            )
+    return result
+
+
+def night_and_weekend(start: datetime, end: datetime, time_zone: str) -> tuple[int, int, int]:
+    """Seconds of [start, end) at night (22:00-07:00), at the weekend, and both, on the wall
+    clock of `time_zone`. Each local date's edges are real instants (`grid.wall_instant`), so
+    a 23- or 25-hour day counts what passed."""
+    zone = load_zone(time_zone)
+    night = weekend = both = 0
+    day = start.astimezone(zone).date()
+    while True:
+        midnight = _at(time_zone, day, time(0))
+        if midnight >= end:
+            break
+        nxt = _at(time_zone, day + _DAY, time(0))
+        nights = (
+            (midnight, _at(time_zone, day, NIGHT_ENDS)),
+            (_at(time_zone, day, NIGHT_STARTS), nxt),
+        )
+        at_night = sum(_overlap(start, end, a, b) for a, b in nights)
+        night += at_night
+        if day.weekday() >= SATURDAY:
+            weekend += _overlap(start, end, midnight, nxt)
+            both += at_night
+        day += _DAY
+    return night, weekend, both
+
+
+def _at(time_zone: str, day: date, wall: time) -> datetime:
+    return wall_instant(time_zone, datetime.combine(day, wall))
+
+
+def _overlap(start: datetime, end: datetime, a: datetime, b: datetime) -> int:
+    return max(0, _seconds(min(end, b) - max(start, a)))
+
+
+def _seconds(span: timedelta) -> int:
+    return span // _SECOND
+
+
+def build(
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    rotations: Sequence[RotationTimeline],
+    people: Mapping[UUID, Person],
+    *,
+    user_id: UUID | None = None,
+) -> Report:
+    """The report over [since, until) of the given rotations, with `now` the split instant.
+
+    A row per person and rotation: everyone on call in it during the range, everyone whose
+    turn someone else covered, and every current participant (at zero if need be, so the
+    spread counts them). With `user_id`, only that person's rows (the totals stay whole).
+    """
+    report = Report(since, until, now)
+    length = _seconds(until - since)
+    for rot in sorted(rotations, key=lambda r: (r.name, str(r.id))):
+        rows: dict[UUID, Row] = {}
+
+        def row_of(user: UUID, rot: RotationTimeline = rot, rows: dict[UUID, Row] = rows) -> Row:
+            if user not in rows:
+                person = people.get(user)
+                rows[user] = Row(user, "(deleted user)" if person is None else person.name, rot.id)
+            return rows[user]
+
+        for user in rot.participants:
+            row_of(user)
+        turns: dict[UUID, set[datetime | None]] = {}
+        on_call = 0
+        previous: Piece | None = None
+        for piece in rot.pieces:
+            seconds = _seconds(piece.end - piece.start)
+            if piece.user_id is not None:
+                _count(row_of(piece.user_id), piece, seconds, people, rot.time_zone)
+                on_call += seconds
+                if previous is None or (previous.user_id, previous.end) != (
+                    piece.user_id,
+                    piece.start,
+                ):
+                    row_of(piece.user_id).intervals += 1
+                if piece.user_id == piece.own_user_id:
+                    turns.setdefault(piece.user_id, set()).add(piece.turn)
+            covered = piece.override_id is not None and piece.own_user_id != piece.user_id
+            if covered and piece.own_user_id is not None:
+                row_of(piece.own_user_id).covered_by_others_seconds += seconds
+            previous = piece
+        for user, begun in turns.items():
+            rows[user].turns = len(begun)
+        ordered = sorted(rows.values(), key=lambda r: (r.name, str(r.user_id)))
+        spent = [r.seconds for r in ordered]
+        report.totals.append(
+            Total(
+                rot.id,
+                rot.name,
+                on_call,
+                length - on_call,
+                max(spent) - min(spent) if spent else 0,
+            )
+        )
+        report.rows.extend(r for r in ordered if user_id in (None, r.user_id))
+    return report
+
+
+def _count(
+    row: Row, piece: Piece, seconds: int, people: Mapping[UUID, Person], rotation_zone: str
+) -> None:
+    person = people.get(row.user_id)
+    zone = rotation_zone if person is None or person.time_zone is None else person.time_zone
+    night, weekend, both = night_and_weekend(piece.start, piece.end, zone)
+    row.seconds += seconds
+    if piece.planned:
+        row.planned_seconds += seconds
+    else:
+        row.past_seconds += seconds
+    row.night_seconds += night
+    row.weekend_seconds += weekend
+    row.night_weekend_seconds += both
+    if piece.override_id is not None and piece.own_user_id != piece.user_id:
+        row.covered_for_others_seconds += seconds
