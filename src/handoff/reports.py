@@ -165,7 +165,7 @@ def recorded(rows: Sequence[Recorded], until: datetime) -> list[Piece]:
         pieces.append(
             Piece(at, at, last.on_call_user_id, own, last.on_call_override_id, turn, False)
         )
-    ends = [p.start for p in pieces[1:]] + [until]
+    ends = [p.start for p in pieces[1:]] + [until] if pieces else []
     return [_with_end(p, end) for p, end in zip(pieces, ends, strict=True) if p.start < end]
 
 
@@ -195,7 +195,7 @@ def projected(inputs: oncall.Inputs, since: datetime, until: datetime) -> list[P
 
 def timeline(
     rows: Sequence[Recorded],
-    inputs: oncall.Inputs | None,
+    inputs: oncall.Inputs,
     since: datetime,
     until: datetime,
     now: datetime,
@@ -205,7 +205,7 @@ def timeline(
     before the range's start that is not an override edge, so the own person is known."""
     split = min(max(now, since), until)
     pieces = _clip(recorded(rows, split), since, split)
-    if inputs is not None and split < until:
+    if split < until:
         pieces += projected(inputs, split, until)
     return pieces
 
@@ -271,7 +271,8 @@ def build(
 
     A row per person and rotation: everyone on call in it during the range, everyone whose
     turn someone else covered, and every current participant (at zero if need be, so the
-    spread counts them). With `user_id`, only that person's rows (the totals stay whole).
+    spread counts them). With `user_id`, only that person's rows, and the totals (whole) of
+    the rotations they have rows in.
     """
     report = Report(since, until, now)
     length = _seconds(until - since)
@@ -308,6 +309,8 @@ def build(
         for user, begun in turns.items():
             rows[user].turns = len(begun)
         ordered = sorted(rows.values(), key=lambda r: (r.name, str(r.user_id)))
+        if user_id is not None and user_id not in rows:
+            continue
         spent = [r.seconds for r in ordered]
         report.totals.append(
             Total(

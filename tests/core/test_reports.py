@@ -381,4 +381,5 @@ def test_recorded_rows_make_pieces_until_the_split() -> None:
         (t[4], t[5], BO, BO, t[2]),
     ]
     assert all(not p.planned for p in pieces)
+    assert rp.recorded([], t[5]) == []  # a rotation with no history yet
     assert [(a.end == b.start) for a, b in itertools.pairwise(pieces)] == [True] * 4

@@ -17,6 +17,7 @@ from handoff.api.routes import (
     feeds,
     ops,
     overrides,
+    reports,
     rotations,
     schedule,
     tokens,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     engine.router,
     notify_routes.router,
+    reports.router,
 )
 
 

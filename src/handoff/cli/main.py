@@ -64,6 +64,7 @@ COMMANDS: dict[str, Lazy] = {
         "handoff.cli.notify:remind",
         "Remind a person through a channel before each of their shifts.",
     ),
+    "report": Lazy("handoff.cli.report:app", "Reports: who was on call how long, and the gaps."),
     "rotation": Lazy("handoff.cli.rotations:app", "Rotations and their participants."),
     "subscribe": Lazy(
         "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."

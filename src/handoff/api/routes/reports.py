@@ -1,0 +1,93 @@
+"""The on-call report (reports.md): who carried the pager over a range, and when nobody did."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from handoff import report_table
+from handoff.api.auth import READER
+from handoff.api.deps import Conn, Now
+from handoff.api.problems import responses
+from handoff.api.types import Instant
+from handoff.store import reports
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+
+class ReportRow(BaseModel):
+    """One person in one rotation; hours are effective on-call time, overrides applied, the
+    past recorded and the rest planned; night and weekend on the person's wall clock."""
+
+    user_id: UUID
+    name: str
+    rotation_id: UUID | None
+    rotation: str
+    schedule_id: UUID | None
+    hours: float
+    past_hours: float
+    planned_hours: float
+    intervals: int
+    turns: int
+    night_hours: float
+    weekend_hours: float
+    covered_for_others_hours: float
+    covered_by_others_hours: float
+    seconds: int
+
+
+class ReportTotal(BaseModel):
+    """A rotation's on-call and gap time (they add up to the range) and its spread."""
+
+    rotation_id: UUID | None
+    rotation: str
+    schedule_id: UUID | None
+    hours: float
+    gap_hours: float
+    spread_hours: float
+    seconds: int
+    gap_seconds: int
+
+
+class OnCallReport(BaseModel):
+    since: str
+    until: str
+    now: str
+    items: list[ReportRow]
+    totals: list[ReportTotal]
+
+
+@router.get(
+    "/reports/oncall",
+    dependencies=READER,
+    response_model=OnCallReport,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **responses(401, 404, 422),
+    },
+)
+async def oncall_report(
+    conn: Conn,
+    now: Now,
+    since: Annotated[Instant, Query(description="Start of the range.")],
+    until: Annotated[Instant, Query(description="End of the range (at most 400 days on).")],
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
+) -> object:
+    """Per person and rotation: hours on call, intervals, turns, night and weekend hours,
+    hours covered for and by others; per rotation the total, the gaps and the spread. The
+    past comes from the recorded history, the future from the projection, split now."""
+    report = await reports.oncall(
+        conn, since, until, now=now, rotation_id=rotation_id, user_id=user_id
+    )
+    if format == "csv":
+        return Response(
+            report_table.as_csv(report),
+            media_type=report_table.CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="oncall-report.csv"'},
+        )
+    return report_table.as_json(report)

@@ -1,0 +1,133 @@
+"""Reads the on-call report's inputs and hands them to the pure `handoff.reports`.
+
+Four statements whatever the number of rotations and people, in one repeatable-read snapshot:
+the rotations' `Inputs` (`store.inputs`), their names, the recorded history rows over the range
+and the people named anywhere in it. The request's instant splits the record from the
+projection (reports.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from handoff import reports
+from handoff.store import inputs, times
+from handoff.store.errors import NotFound, invalid
+from handoff.store.queries import Queries
+
+Q = Queries("reports")
+
+
+def check_range(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The range cut to the second; at most `reports.MAX_RANGE` long."""
+    since = reports.whole_second(times.check("since", since))
+    until = reports.whole_second(times.check("until", until))
+    if until <= since:
+        raise invalid("until", "must be after since")
+    if until - since > reports.MAX_RANGE:
+        raise invalid("until", f"the range can be at most {reports.MAX_RANGE.days} days long")
+    return since, until
+
+
+async def oncall(
+    conn: AsyncConnection[Any],
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime,
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+) -> reports.Report:
+    """The on-call report over [since, until) of every rotation (or the one asked for),
+    optionally one person's rows; `now` is the request's instant."""
+    since, until = check_range(since, until)
+    now = reports.whole_second(now)
+    async with conn.transaction():
+        await conn.execute(Q["read_snapshot"])
+        readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
+        if rotation_id is not None and not readings:
+            raise NotFound("rotation", rotation_id)
+        ids = [r.rotation_id for r in readings]
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotation_names"], {"rotation_ids": ids})
+            names = {row["id"]: row["name"] for row in await cur.fetchall()}
+            await cur.execute(
+                Q["recorded"],
+                {"rotation_ids": ids, "since": since, "before": min(now, until)},
+            )
+            recorded = await cur.fetchall()
+            rows: dict[UUID, list[reports.Recorded]] = {}
+            as_recorded: dict[UUID, str] = {}
+            for row in recorded:
+                rows.setdefault(row["rotation_id"], []).append(_recorded(row))
+                for key in ("to_user", "on_call_user"):
+                    if row[f"{key}_id"] is not None and row[f"{key}_name"]:
+                        as_recorded[row[f"{key}_id"]] = row[f"{key}_name"]
+            timelines = await asyncio.to_thread(
+                _timelines, readings, names, rows, since, until, now
+            )
+            named = {
+                u
+                for t in timelines
+                for u in (*t.participants, *(p.user_id for p in t.pieces), *_owners(t))
+                if u is not None
+            }
+            await cur.execute(Q["people"], {"user_ids": list(named)})
+            people = {
+                u: reports.Person(name, None) for u, name in as_recorded.items() if u in named
+            }
+            people |= {
+                row["id"]: reports.Person(row["name"], row["time_zone"])
+                for row in await cur.fetchall()
+            }
+    return await asyncio.to_thread(
+        reports.build, since, until, now, timelines, people, user_id=user_id
+    )
+
+
+def _owners(timeline: reports.RotationTimeline) -> list[UUID | None]:
+    return [p.own_user_id for p in timeline.pieces]
+
+
+def _recorded(row: dict[str, Any]) -> reports.Recorded:
+    return reports.Recorded(
+        row["boundary_at"],
+        row["cause"],
+        row["to_user_id"],
+        row["on_call_user_id"],
+        row["on_call_override_id"],
+    )
+
+
+def _timelines(
+    readings: list[inputs.Reading],
+    names: dict[UUID, str],
+    rows: dict[UUID, list[reports.Recorded]],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> list[reports.RotationTimeline]:
+    result: list[reports.RotationTimeline] = []
+    for reading in readings:
+        try:
+            pieces = reports.timeline(
+                rows.get(reading.rotation_id, []), reading.inputs, since, until, now
+            )
+        except ValueError as exc:  # a grid written around validation, or too long a walk
+            raise invalid("until", f"rotation {reading.rotation_id}: {exc}") from None
+        result.append(
+            reports.RotationTimeline(
+                reading.rotation_id,
+                names.get(reading.rotation_id, ""),
+                reading.inputs.config.time_zone,
+                tuple(dict.fromkeys(p.user_id for p in reading.inputs.participants)),
+                tuple(pieces),
+            )
+        )
+    return result

@@ -1,0 +1,37 @@
+-- name: read_snapshot
+-- Every read of one report sees the same moment, whatever writers commit meanwhile.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+
+-- name: rotation_names
+-- The names of the given rotations.
+SELECT id, name FROM rotations WHERE id = ANY (%(rotation_ids)s::uuid[]);
+
+-- name: recorded
+-- The history rows that shape each given rotation's recorded timeline over a range, in one
+-- statement whatever their number: from the last row at or before `since` that sets the
+-- rotation's own person (not an override's edge) to the last row before `before` (the
+-- request's instant, or the range's end if sooner). Each with the own person after it, who
+-- was recorded on call after it and the override deciding then, and their names as recorded.
+SELECT h.rotation_id, h.boundary_at, h.cause, h.to_user_id, h.to_user_name,
+       -- A row written by plain SQL (the GoAlert import's) names only its own persons: with
+       -- no override deciding, its "to" is who is on call.
+       coalesce(h.on_call_user_id,
+                CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END) AS on_call_user_id,
+       coalesce(h.on_call_user_name,
+                CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_name END)
+           AS on_call_user_name,
+       h.on_call_override_id
+FROM unnest(%(rotation_ids)s::uuid[]) AS wanted (id)
+JOIN handoffs h ON h.rotation_id = wanted.id
+WHERE h.boundary_at < %(before)s
+  AND h.boundary_at >= coalesce((SELECT max(boundary_at) FROM handoffs
+                                 WHERE rotation_id = wanted.id
+                                   AND boundary_at <= %(since)s
+                                   AND cause NOT IN ('override_started', 'override_ended',
+                                                     'user_deleted')), '-infinity')
+ORDER BY h.rotation_id, h.boundary_at, h.id;
+
+-- name: people
+-- The names and time zones of the given users (a deleted one is not found: the report names
+-- them as recorded).
+SELECT id, name, time_zone FROM users WHERE id = ANY (%(user_ids)s::uuid[]);
