@@ -21,6 +21,7 @@ from handoff.web.routes import (
     oncall_forms,
     people,
     person,
+    reports,
     rotations,
     signin,
     static,
@@ -43,6 +44,7 @@ for _part in (
     engine,
     notifications,
     notifications_links,
+    reports,
 ):
     router.include_router(_part.router)
 

@@ -16,8 +16,9 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from handoff import report_table
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds, notify, overrides, rotations, users
+from handoff.store import calendar, feeds, notify, overrides, reports, rotations, users
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import colours, views
 from handoff.web.flash import flash, once, show_once, take_once
@@ -27,6 +28,7 @@ from handoff.web.session import SelfOrAdminPosted, Session, Viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 UPCOMING = timedelta(days=28)
+REPORTED = timedelta(days=30)  # the on-call summary: the last and the next 30 days
 MAX_SHIFTS_SHOWN = 50
 MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
@@ -90,6 +92,13 @@ async def _page(
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
+    summary = [
+        (label, await reports.oncall(conn, since, until, now=now, user_id=user_id))
+        for label, since, until in (
+            ("last", now - REPORTED, now),
+            ("next", now, now + REPORTED),
+        )
+    ]
     return page(
         request,
         "person.html",
@@ -111,6 +120,10 @@ async def _page(
         new_feed_url=new_feed_url,
         now=now,
         colour=colours.of(user_id),
+        summary=summary,
+        summary_days=REPORTED.days,
+        hours=report_table.hours,
+        rotation_names_of=report_table.rotation_names,
     )
 
 
