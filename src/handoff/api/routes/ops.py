@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from psycopg_pool import PoolTimeout
 
-from handoff.api import schemas
-from handoff.api.deps import Conn, Now
+from handoff.api import schemas, staffing
+from handoff.api.deps import Conn, Now, pool
 from handoff.api.problems import problem
 from handoff.api.query import reject_unknown_query
-from handoff.store import status
+from handoff.store import reports, status
 
 router = APIRouter(
     tags=["operations"],
@@ -21,6 +23,8 @@ router = APIRouter(
 )
 # A process that runs the engine is ready only if a worker checked in this recently.
 ENGINE_CHECK_IN = timedelta(seconds=30)
+# How long a scrape waits for a connection to read which rotations are unstaffed.
+STAFFING_TIMEOUT_SECONDS = 2.0
 _NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {"model": schemas.Problem, "description": "Not ready; `detail` says why."}
 }
@@ -58,6 +62,14 @@ async def readyz(request: Request, conn: Conn, now: Now) -> Any:
         }
     },
 )
-async def metrics() -> Response:
-    """Prometheus metrics: the engine's (when it runs here) and the process's."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: the engine's (when it runs here), the process's, and which
+    rotations have nobody on call (`handoff_rotation_unstaffed`; left out while the database
+    cannot answer, so the process's own metrics still come)."""
+    body = generate_latest(REGISTRY)
+    try:
+        async with pool(request).connection(timeout=STAFFING_TIMEOUT_SECONDS) as conn:
+            body += staffing.exposition(await reports.unstaffed(conn))
+    except (psycopg.Error, PoolTimeout):
+        pass
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -35,3 +35,27 @@ ORDER BY h.rotation_id, h.boundary_at, h.id;
 -- The names and time zones of the given users (a deleted one is not found: the report names
 -- them as recorded).
 SELECT id, name, time_zone FROM users WHERE id = ANY (%(user_ids)s::uuid[]);
+
+-- name: without_jit
+-- The unstaffed scan is 100,000 cheap probes: compiling it (JIT) costs more than it saves.
+SET LOCAL jit = off;
+
+-- name: unstaffed
+-- The rotations with nobody on call now by the record: the latest history row at or before
+-- the engine's clock names no one, or there is no row and no state (nobody ever took part).
+-- One index probe per rotation (handoffs_rotation_time_idx); only the unstaffed come back.
+WITH clock AS MATERIALIZED (SELECT handoff_now() AS now)
+SELECT r.id
+FROM clock CROSS JOIN rotations r
+LEFT JOIN rotation_state st ON st.rotation_id = r.id
+LEFT JOIN LATERAL (
+    SELECT coalesce(h.on_call_user_id,
+                    CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END) AS on_call,
+           true AS recorded
+    FROM handoffs h
+    WHERE h.rotation_id = r.id AND h.boundary_at <= clock.now
+    ORDER BY h.boundary_at DESC, h.id DESC
+    LIMIT 1
+) latest ON true
+WHERE CASE WHEN latest.recorded THEN latest.on_call IS NULL ELSE st.rotation_id IS NULL END
+ORDER BY r.id;
