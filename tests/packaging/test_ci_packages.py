@@ -1,6 +1,7 @@
 """`.ci/run` installs the Debian packages the suite needs when they are missing (Chromium for
 the browser tests, faketime for the clock-skew test, PgBouncer and iproute2 for the deployment
-tests, which would otherwise be skipped): one `apt-get update`, one install of all that is
+tests, which would otherwise be skipped, and prometheus for `promtool`, which checks the
+alerting rules): one `apt-get update`, one install of all that is
 missing. Its block runs here as CI runs it, with the paths moved into a temporary directory
 and `apt-get` and `sudo` stubbed (installing for real needs root and the network); the stub
 "installs" by creating the file a package provides."""
@@ -18,7 +19,8 @@ CHROMIUM = "/usr/bin/chromium"
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 PGBOUNCER = "/usr/sbin/pgbouncer"
 IP = "/usr/sbin/ip"
-ALL = {"chromium", "faketime", "pgbouncer", "iproute2"}
+PROMTOOL = "/usr/bin/promtool"
+ALL = {"chromium", "faketime", "pgbouncer", "iproute2", "prometheus"}
 
 APT_GET = """#!/bin/sh
 echo "$*" >> "{log}"
@@ -29,6 +31,7 @@ if [ "$1" = install ]; then
       faketime) {faketime} ;;
       pgbouncer) {pgbouncer} ;;
       iproute2) {iproute2} ;;
+      prometheus) {prometheus} ;;
     esac
   done
 fi
@@ -46,12 +49,14 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
     packages in `provides`; returns the exit code and the apt-get calls."""
     chromium, libfaketime = tmp_path / "chromium", tmp_path / "lib" / "libfaketime.so.1"
     pgbouncer, ip = tmp_path / "pgbouncer", tmp_path / "ip"
+    promtool = tmp_path / "promtool"
     libfaketime.parent.mkdir()
     creates = {
         "chromium": f"touch '{chromium}' && chmod +x '{chromium}'",
         "faketime": f"touch '{libfaketime}'",
         "pgbouncer": f"touch '{pgbouncer}' && chmod +x '{pgbouncer}'",
         "iproute2": f"touch '{ip}' && chmod +x '{ip}'",
+        "prometheus": f"touch '{promtool}' && chmod +x '{promtool}'",
     }
     for package in have:
         subprocess.run(["sh", "-c", creates[package]], check=True)
@@ -70,8 +75,9 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
         .replace(f"LIBFAKETIME={LIBFAKETIME}", f"LIBFAKETIME='{libfaketime}'")
         .replace(f"PGBOUNCER={PGBOUNCER}", f"PGBOUNCER='{pgbouncer}'")
         .replace(f"IP={IP}", f"IP='{ip}'")
+        .replace(f"PROMTOOL={PROMTOOL}", f"PROMTOOL='{promtool}'")
     )
-    for path in (chromium, libfaketime, pgbouncer, ip):
+    for path in (chromium, libfaketime, pgbouncer, ip, promtool):
         assert str(path) in script, "the block's paths moved"
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
@@ -87,11 +93,12 @@ def _run(tmp_path: Path, have: set[str], provides: set[str]) -> tuple[int, list[
 @pytest.mark.parametrize(
     ("have", "installed"),
     [
-        (set(), "chromium faketime pgbouncer iproute2"),
+        (set(), "chromium faketime pgbouncer iproute2 prometheus"),
         (ALL - {"faketime"}, "faketime"),
         (ALL - {"chromium"}, "chromium"),
         (ALL - {"pgbouncer"}, "pgbouncer"),
         (ALL - {"iproute2"}, "iproute2"),
+        (ALL - {"prometheus"}, "prometheus"),
     ],
 )
 def test_what_is_missing_is_installed_in_one_go(
@@ -106,7 +113,7 @@ def test_nothing_is_installed_when_all_are_there(tmp_path: Path) -> None:
     assert _run(tmp_path, ALL, provides=set()) == (0, [])
 
 
-@pytest.mark.parametrize("package", ["faketime", "pgbouncer", "iproute2"])
+@pytest.mark.parametrize("package", ["faketime", "pgbouncer", "iproute2", "prometheus"])
 def test_ci_stops_when_a_package_is_still_missing(tmp_path: Path, package: str) -> None:
     """Rather than run the suite with the clock-skew or pooler tests skipped."""
     code, calls = _run(tmp_path, ALL - {package}, provides=set())
