@@ -136,7 +136,6 @@ def _timelines(
 async def unstaffed(conn: AsyncConnection[Any]) -> list[UUID]:
     """The rotations with nobody on call now, as the engine recorded it (for the
     `handoff_rotation_unstaffed` gauge: a lagging engine has alerts of its own)."""
-    async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(Q["without_jit"])
+    async with conn.cursor() as cur:
         await cur.execute(Q["unstaffed"])
         return [row[0] for row in await cur.fetchall()]

@@ -36,26 +36,32 @@ ORDER BY h.rotation_id, h.boundary_at, h.id;
 -- them as recorded).
 SELECT id, name, time_zone FROM users WHERE id = ANY (%(user_ids)s::uuid[]);
 
--- name: without_jit
--- The unstaffed scan is 100,000 cheap probes: compiling it (JIT) costs more than it saves.
-SET LOCAL jit = off;
-
 -- name: unstaffed
 -- The rotations with nobody on call now by the record: the latest history row at or before
 -- the engine's clock names no one, or there is no row and no state (nobody ever took part).
--- One index probe per rotation (handoffs_rotation_time_idx); only the unstaffed come back.
-WITH clock AS MATERIALIZED (SELECT handoff_now() AS now)
-SELECT r.id
-FROM clock CROSS JOIN rotations r
-LEFT JOIN rotation_state st ON st.rotation_id = r.id
+-- Only candidates are probed: rotations with a row naming nobody (handoffs_nobody_idx) and
+-- rotations without state; each by its latest row (handoffs_rotation_time_idx).
+WITH clock AS MATERIALIZED (SELECT handoff_now() AS now),
+candidates AS (
+    SELECT h.rotation_id AS id FROM handoffs h
+    WHERE h.on_call_user_id IS NULL
+      AND (h.on_call_override_id IS NOT NULL OR h.to_user_id IS NULL)
+    UNION
+    SELECT r.id FROM rotations r
+    WHERE NOT EXISTS (SELECT FROM rotation_state st WHERE st.rotation_id = r.id)
+)
+SELECT c.id
+FROM clock CROSS JOIN candidates c
+JOIN rotations r ON r.id = c.id
+LEFT JOIN rotation_state st ON st.rotation_id = c.id
 LEFT JOIN LATERAL (
     SELECT coalesce(h.on_call_user_id,
                     CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END) AS on_call,
            true AS recorded
     FROM handoffs h
-    WHERE h.rotation_id = r.id AND h.boundary_at <= clock.now
+    WHERE h.rotation_id = c.id AND h.boundary_at <= clock.now
     ORDER BY h.boundary_at DESC, h.id DESC
     LIMIT 1
 ) latest ON true
 WHERE CASE WHEN latest.recorded THEN latest.on_call IS NULL ELSE st.rotation_id IS NULL END
-ORDER BY r.id;
+ORDER BY c.id;

@@ -1,0 +1,96 @@
+"""Migration 0020 (the index of rows naming nobody on call) on a database made by the previous
+release: every row stays as it was, and the unstaffed read finds the same rotations through
+the new index."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from handoff.store import migrate, reports
+from handoff.store.db import connect
+
+PREVIOUS = "0015"  # the head before this migration
+AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
+TABLES = ("users", "rotations", "rotation_state", "handoffs")
+
+
+@pytest.fixture
+def previous_db(server_url: str) -> Iterator[str]:
+    """A database migrated up to the previous head only, dropped afterwards."""
+    name = f"handoff_prev_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+    try:
+        migrate.upgrade(url, PREVIOUS)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _everything(url: str) -> dict[str, list[dict[str, Any]]]:
+    with connect(url, autocommit=True) as conn:
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608
+            for t in TABLES
+        }
+
+
+async def _unstaffed(url: str) -> list[UUID]:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        return await reports.unstaffed(conn)
+
+
+def test_rows_stay_and_the_unstaffed_read_uses_the_new_index(previous_db: str) -> None:
+    with connect(previous_db, autocommit=True) as conn:
+        user = conn.execute("INSERT INTO users (name) VALUES ('ann') RETURNING id").fetchone()
+        assert user is not None
+        ids = {}
+        for name in ("staffed", "covered by nobody", "never staffed"):
+            row = conn.execute(
+                "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
+                " VALUES (%s, 'daily', 1, %s, 'UTC') RETURNING id",
+                (name, AT),
+            ).fetchone()
+            assert row is not None
+            ids[name] = row["id"]
+        for name, on_call in (("staffed", user["id"]), ("covered by nobody", None)):
+            conn.execute(
+                "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+                " to_user_id, to_user_name, on_call_user_id, on_call_override_id)"
+                " VALUES (%s, %s, %s, 'boundary', 'queue', %s, 'ann', %s, %s)",
+                (ids[name], AT, AT, user["id"], on_call, None if on_call else ids[name]),
+            )
+            participant = conn.execute(
+                "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)"
+                " RETURNING id",
+                (ids[name], user["id"]),
+            ).fetchone()
+            assert participant is not None
+            conn.execute(
+                "INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start)"
+                " VALUES (%s, 0, %s, %s) ON CONFLICT (rotation_id) DO NOTHING",
+                (ids[name], participant["id"], AT),
+            )
+    before = _everything(previous_db)
+    migrate.upgrade(previous_db)
+    assert migrate.current_revision(previous_db) == migrate.head_revision()
+    assert _everything(previous_db) == before
+    with connect(previous_db, autocommit=True) as conn:
+        indexed = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'handoffs_nobody_idx'"
+        ).fetchone()
+    assert indexed is not None and "WHERE" in indexed["indexdef"]
+    assert sorted(asyncio.run(_unstaffed(previous_db))) == sorted(
+        [ids["covered by nobody"], ids["never staffed"]]
+    )
