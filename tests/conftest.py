@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,13 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
     """An autocommit connection to the clean database."""
     with connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local TCP port that refuses connections for the whole test: the test holds it bound
+    and never listens, so no other process can take it meanwhile (a fixed "closed" port such
+    as 9 may well be open on some machine)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
