@@ -68,6 +68,19 @@ def drop_owned_database(server_url: str, name: str, role: str | None) -> None:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+# Fixtures through which a test reaches the PostgreSQL server that HANDOFF_TEST_DATABASE_URL
+# names: restartable_context (tests/chaos) reads the variable itself.
+SERVER_FIXTURES = ("server_url", "restartable_context")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `db` every test whose fixture closure reaches the test server: the only tests that
+    a run against another server (.ci/run's second phase) can tell anything new."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SERVER_FIXTURES):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """A URL of the PostgreSQL server the tests use (any database on it)."""
