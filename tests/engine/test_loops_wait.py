@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.batch import BATCH_LOCK, BatchEngine
 from handoff.engine.dispatcher import DISPATCHER_LOCK, MAX_SLEEP, Dispatcher
+from handoff.engine.loops import JITTER, jittered
 from handoff.engine.sweep import SWEEP_LOCK, WAKE_INTERVAL, Sweep
 from handoff.notify.sweep import INTERVAL as NOTIFY_INTERVAL
 from handoff.notify.sweep import NotifySweep
@@ -144,3 +145,12 @@ async def test_a_loop_waits_its_interval_while_another_process_holds_its_lock(
     # Nothing was taken behind the holder's back: the rotation still waits, unowned.
     owner = conn.execute("SELECT job_id FROM rotation_schedule").fetchone()
     assert owner == {"job_id": None}
+
+
+def test_every_pause_is_its_interval_plus_a_jitter_of_up_to_a_tenth() -> None:
+    """The loops above pause through `jittered`: never shorter than the interval, at most
+    JITTER longer, and different from pause to pause, so processes started together drift
+    apart instead of polling in step."""
+    pauses = [jittered(2.0) for _ in range(200)]
+    assert all(2.0 <= p <= 2.0 * (1 + JITTER) for p in pauses)
+    assert max(pauses) - min(pauses) > JITTER  # spread over more than half the range
