@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,19 @@ def drop_owned_database(server_url: str, name: str, role: str | None) -> None:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+# Fixtures through which a test reaches the PostgreSQL server that HANDOFF_TEST_DATABASE_URL
+# names: restartable_context (tests/chaos) reads the variable itself.
+SERVER_FIXTURES = ("server_url", "restartable_context")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `db` every test whose fixture closure reaches the test server: the only tests that
+    a run against another server (.ci/run's second phase) can tell anything new."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SERVER_FIXTURES):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """A URL of the PostgreSQL server the tests use (any database on it)."""
@@ -114,3 +128,13 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
     """An autocommit connection to the clean database."""
     with connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local TCP port that refuses connections for the whole test: the test holds it bound
+    and never listens, so no other process can take it meanwhile (a fixed "closed" port such
+    as 9 may well be open on some machine)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]

@@ -41,6 +41,7 @@ SERVER_USER = "handoff-pg"
 DATABASE = "handoff"
 SOCKET_PORT = 5432
 START_TIMEOUT_SECONDS = 60
+PORT_TRIES = 5  # ports tried when another process takes the free one first
 # Unix socket paths are limited to 107 bytes on Linux.
 MAX_SOCKET_PATH = 107
 
@@ -260,10 +261,9 @@ class EmbeddedPostgres:
             "--locale=C",
         )
 
-    def _write_settings(self) -> None:
+    def _write_settings(self, port: int) -> None:
         """Settings the server must always start with, rewritten at every start."""
         listen = self.listen_host or ""
-        port = _free_port(self.listen_host) if self.listen_host else SOCKET_PORT
         settings = {
             "listen_addresses": f"'{listen}'",
             "port": str(port),
@@ -294,18 +294,33 @@ class EmbeddedPostgres:
             return False
 
     def _start(self) -> None:
-        self._write_settings()
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.pgdata),
-            "-l",
-            str(self.pgdata / "server.log"),
-            "-w",
-            "-t",
-            str(START_TIMEOUT_SECONDS),
-            "start",
-        )
+        """Start the server. Listening on TCP, it takes a port the system found free; as
+        PostgreSQL cannot bind port 0 and say which it got, another process may take that
+        port before the server binds it: then another is tried (PORT_TRIES in all)."""
+        for tries_left in reversed(range(PORT_TRIES if self.listen_host else 1)):
+            self._write_settings(_free_port(self.listen_host) if self.listen_host else SOCKET_PORT)
+            log_file = self.pgdata / "server.log"
+            logged = log_file.stat().st_size if log_file.exists() else 0
+            try:
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(log_file),
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT_SECONDS),
+                    "start",
+                )
+                return
+            except EmbeddedPostgresError:
+                with log_file.open("rb") as handle:
+                    handle.seek(logged)
+                    taken = b"Address already in use" in handle.read()
+                if not (taken and tries_left):
+                    raise
+                log.warning("embedded_postgres.port_taken", tries_left=tries_left)
 
     def _ensure_database(self) -> None:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:

@@ -1,4 +1,4 @@
-"""A real API server (uvicorn on 127.0.0.1, a free port) over the test database.
+"""A real API server (uvicorn on 127.0.0.1, a port it binds) over the test database.
 
 The server runs for the whole session in a background thread with a ClockSeam the tests
 move; each test gets empty tables (the `db_url` fixture) and fresh admin and reader tokens.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -78,18 +77,11 @@ class Api:
             return list(cur.fetchall()) if cur.description else []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def running(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free local port in a background thread; yield its URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    """Serve `app` with uvicorn in a background thread on a local port it binds (port 0: the
+    system's choice, read from its socket, so no other process can hold it); yield its URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -98,6 +90,7 @@ def running(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the API server did not start")
         time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

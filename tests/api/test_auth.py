@@ -105,7 +105,7 @@ def test_every_route_has_an_access_rule() -> None:
     assert set(ROUTES) == set(ACCESS), "add new routes to ACCESS with who may call them"
 
 
-def _path(api: Api, template: str) -> str:
+def _path(api: Api, template: str, closed_port: int) -> str:
     """The route's path with real ids, so permitted reads succeed."""
     user = api.user("Matrix")
     rotation = api.rotation("matrix", [user])
@@ -121,7 +121,8 @@ def _path(api: Api, template: str) -> str:
         values["override_id"] = api.admin.post(f"{base}/overrides", json=cover).json()["id"]
     if any(f"{{{k}}}" in template for k in ("channel_id", "subscription_id", "reminder_id")):
         # a local receiver that is not there: nothing leaves the machine
-        channel = {"name": "matrix", "kind": "webhook", "target": "http://127.0.0.1:9/matrix"}
+        target = f"http://127.0.0.1:{closed_port}/matrix"
+        channel = {"name": "matrix", "kind": "webhook", "target": target}
         made = api.admin.post("/api/v1/channels", json=channel)
         assert made.status_code == 201, made.text
         values["channel_id"] = made.json()["id"]
@@ -141,10 +142,12 @@ def _path(api: Api, template: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "template"), ROUTES)
-def test_auth_matrix(api: Api, method: str, template: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auth_matrix(
+    api: Api, method: str, template: str, monkeypatch: pytest.MonkeyPatch, closed_port: int
+) -> None:
     monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     access = ACCESS[(method, template)]
-    path = _path(api, template)
+    path = _path(api, template, closed_port)
     bad = {"Authorization": "Bearer hoff_not-a-token"}
 
     def status(client_headers: dict[str, str] | None, client: str = "anonymous") -> int:
@@ -225,7 +228,7 @@ def test_only_a_hash_is_stored(api: Api) -> None:
 
 
 def test_responders_cover_shifts_themselves_and_manage_their_own_reminders_and_feed(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     ann, bob = api.user("Ann"), api.user("Bob")
@@ -240,7 +243,8 @@ def test_responders_cover_shifts_themselves_and_manage_their_own_reminders_and_f
         assert theirs.status_code == 403
     mine = api.anonymous.post(base, json=cover | {"user_id": ann}, headers=as_ann)
     assert mine.status_code == 201 and mine.json()["user_id"] == ann
-    channel = {"name": "pager", "kind": "webhook", "target": "http://127.0.0.1:9/pager"}
+    target = f"http://127.0.0.1:{closed_port}/pager"
+    channel = {"name": "pager", "kind": "webhook", "target": target}
     channel_id = api.admin.post("/api/v1/channels", json=channel).json()["id"]
     remind = {"channel_id": channel_id, "before_minutes": 30}
     for user, expected in ((bob, 403), (ann, 201)):

@@ -145,8 +145,8 @@ def test_lost_races_are_409_or_503(database_url: str) -> None:
     _problem(asyncio.run(call("/deadlock")), 503)
 
 
-def test_database_away_is_a_quick_503() -> None:
-    dead = "postgresql://postgres@127.0.0.1:9/nothing"
+def test_database_away_is_a_quick_503(closed_port: int) -> None:
+    dead = f"postgresql://postgres@127.0.0.1:{closed_port}/nothing"
     app = create_app(Settings(), dead)
     with running(app) as url:
         started = time.monotonic()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import uuid
@@ -19,7 +18,6 @@ from handoff.cli.main import COMMANDS, app, load
 
 from .conftest import Cli
 
-HELP = "import sys; from handoff.cli.main import main; sys.argv = ['handoff', '--help']; main()"
 WEB_AND_DATABASE = (
     "fastapi",
     "starlette",
@@ -57,22 +55,32 @@ def test_help_imports_no_web_framework_and_no_database_driver() -> None:
     assert commands == ["handoff.cli.terminal"], "a command module was imported for --help"
 
 
-def _cpu_seconds(code: str) -> float:
-    """The CPU time (user + system) a fresh interpreter spends running `code`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+def _modules_after_help(setup: str) -> set[str]:
+    """The modules a fresh interpreter holds after `setup` defines `main` and runs --help."""
+    code = (
+        f"{setup}\n"
+        "import contextlib, io, sys\n"
+        "sys.argv = ['handoff', '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main()\n"
+        "print(' '.join(sys.modules))\n"
+    )
+    return set(_python(code).stdout.split())
 
 
-def test_help_starts_within_three_times_importing_typer_and_rich() -> None:
-    """CPU time, not wall time, and the best of several interleaved runs: what the command
-    costs, not what other processes on a shared machine cost it."""
-    baseline, help_time = float("inf"), float("inf")
-    for _ in range(7):
-        baseline = min(baseline, _cpu_seconds("import typer, rich"))
-        help_time = min(help_time, _cpu_seconds(HELP))
-    assert help_time <= 3 * baseline, f"--help {help_time:.3f}s, typer+rich {baseline:.3f}s"
+def test_help_loads_what_a_bare_typer_app_loads_and_its_own_few_modules() -> None:
+    """--help starts as fast as typer's own: it imports what the --help of a two-command typer
+    app imports (typer, rich and their help rendering), and only handoff's command table and
+    terminal setup besides. Counted, not timed: a start-up time measured on a shared machine
+    says as much about the other processes as about this one (issue 26, item 7)."""
+    bare = _modules_after_help(
+        "import typer\n"
+        "main = typer.Typer()\n"
+        "main.command('a')(lambda: None)\n"
+        "main.command('b')(lambda: None)"
+    )
+    own = _modules_after_help("from handoff.cli.main import main")
+    assert own - bare == {"handoff", "handoff.cli", "handoff.cli.main", "handoff.cli.terminal"}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

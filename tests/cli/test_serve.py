@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psutil
 
 from handoff import demo
+from handoff.chaos.api import listening_url, wait_for
 
 from .conftest import Cli
 
@@ -24,68 +24,48 @@ HANDOFF = str(Path(sys.executable).parent / "handoff")
 START_TIMEOUT = 60.0
 
 
-PORT_TRIES = 5
+@dataclass
+class Served:
+    """A server process, its stdout and stderr kept in files, and the address it printed."""
+
+    proc: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+    base: str = ""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _listens(proc: subprocess.Popen[str], port: int) -> bool:
-    """Whether `proc` itself (not another process that took the port) listens on `port`."""
-    return any(
-        c.status == psutil.CONN_LISTEN and c.laddr.port == port
-        for c in psutil.Process(proc.pid).net_connections(kind="tcp")
-    )
-
-
-def _wait_for(proc: subprocess.Popen[str], port: int, path: str) -> bool:
-    """Until `path` answers 200 from `proc` itself; False if `proc` exited first (its port
-    was taken)."""
+def _wait_for(served: Served, path: str) -> None:
+    """Until `path` answers 200 at the address the process printed once it listened."""
     deadline = time.monotonic() + START_TIMEOUT
-    while proc.poll() is None:
+    while True:
         try:
-            response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
-            if response.status_code == 200 and _listens(proc, port):
-                return True
+            if httpx.get(f"{served.base}{path}", timeout=5).status_code == 200:
+                return
         except httpx.TransportError:
             pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} on port {port} did not answer 200 in time")
+        assert served.proc.poll() is None, served.stderr.read_text()
+        assert time.monotonic() < deadline, f"{path} at {served.base} did not answer 200 in time"
         time.sleep(0.2)
-    return False
 
 
 @contextmanager
-def serving(
-    cli: Cli, *args: str, path: str = "/healthz"
-) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """`handoff ARGS --port P` answering `path`, and P. The CLI takes no port 0, so a free
-    port is guessed; a guess another process took meanwhile makes the server exit (address
-    in use), and another port is tried. The answer must come from this process, listening:
-    never from whatever else holds the port."""
-    for _ in range(PORT_TRIES):
-        port = _free_port()
-        with process(cli, *args, "--port", str(port)) as proc:
-            if _wait_for(proc, port, path):
-                yield proc, port
-                return
-            _, stderr = proc.communicate(timeout=30)
-            assert "address already in use" in stderr.lower(), stderr
-    raise AssertionError(f"no free port in {PORT_TRIES} tries")
+def serving(cli: Cli, out: Path, *args: str, path: str = "/healthz") -> Iterator[Served]:
+    """`handoff ARGS --port 0` answering `path`: the port is the one the server bound and
+    printed ("handoff is at ..."), so no other process can hold it."""
+    with process(cli, out, *args, "--port", "0") as served:
+        served.base = wait_for(served.stdout, served.proc, listening_url, START_TIMEOUT)
+        _wait_for(served, path)
+        yield served
 
 
 @contextmanager
-def process(cli: Cli, *args: str) -> Iterator[subprocess.Popen[str]]:
+def process(cli: Cli, out: Path, *args: str) -> Iterator[Served]:
     env = os.environ | cli.env | {"HANDOFF_LOG_FORMAT": "json", "HANDOFF_LOG_LEVEL": "info"}
-    proc = subprocess.Popen(
-        [HANDOFF, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "stdout").open("wb") as stdout, (out / "stderr").open("wb") as stderr:
+        proc = subprocess.Popen([HANDOFF, *args], env=env, stdout=stdout, stderr=stderr)
     try:
-        yield proc
+        yield Served(proc, out / "stdout", out / "stderr")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -96,29 +76,31 @@ def process(cli: Cli, *args: str) -> Iterator[subprocess.Popen[str]]:
                 raise
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
+def _stop(served: Served) -> str:
     """SIGTERM, then a graceful exit: the app's shutdown (engine, pool) ran to completion."""
-    proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 0, stderr
+    served.proc.send_signal(signal.SIGTERM)
+    served.proc.wait(timeout=30)
+    stderr = served.stderr.read_text()
+    assert served.proc.returncode == 0, stderr
     assert "Application shutdown complete" in stderr
-    return stdout
+    return served.stdout.read_text()
 
 
-def test_api_serves_until_sigterm(cli: Cli) -> None:
+def test_api_serves_until_sigterm(cli: Cli, tmp_path: Path) -> None:
     token = cli.ok("token", "create", "--name", "t", "--role", "reader", "--quiet").stdout.strip()
-    with serving(cli, "api") as (proc, port):
-        base = f"http://127.0.0.1:{port}"
+    with serving(cli, tmp_path / "api", "api") as served:
+        base = served.base
         assert httpx.get(f"{base}/readyz").status_code == 200
         users = httpx.get(f"{base}/api/v1/users", headers={"Authorization": f"Bearer {token}"})
         assert users.json() == {"items": [], "next_cursor": None}
-        _stop(proc)
+        _stop(served)
 
 
 def test_up_with_demo(cli: Cli, tmp_path: Path) -> None:
-    with serving(cli, "up", "--demo", path="/readyz") as (proc, port):  # the worker checked in
-        base = f"http://127.0.0.1:{port}"
-        stdout = _stop(proc)
+    # /readyz: the worker checked in
+    with serving(cli, tmp_path / "first", "up", "--demo", path="/readyz") as served:
+        base = served.base
+        stdout = _stop(served)
     token_file = tmp_path / "admin-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     token = token_file.read_text().strip()
@@ -126,11 +108,11 @@ def test_up_with_demo(cli: Cli, tmp_path: Path) -> None:
     assert token not in stdout and "hoff_" not in stdout
     assert f"admin token written to {token_file} (mode 0600)" in stdout
     assert base in stdout
-    with serving(cli, "up", "--demo") as (proc, port):
-        base = f"http://127.0.0.1:{port}"
+    with serving(cli, tmp_path / "again", "up", "--demo") as served:
+        base = served.base
         headers = {"Authorization": f"Bearer {token}"}
         rotations = httpx.get(f"{base}/api/v1/rotations", headers=headers).json()["items"]
-        stdout = _stop(proc)
+        stdout = _stop(served)
     assert "hoff_" not in stdout  # the token is printed once, on the first start
     assert len(rotations) == len(demo.ROTATIONS)  # loaded once
     assert {r["type"] for r in rotations} == {"hourly", "daily", "weekly", "monthly"}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import psycopg
 import pytest
 
 from handoff import embedded_pg
+from handoff.chaos.api import listening_url, wait_for
 from handoff.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 
 HANDOFF = str(Path(sys.executable).parent / "handoff")
@@ -82,42 +81,26 @@ def test_a_command_stops_the_server_it_started(data_dir: Path) -> None:
     assert not EmbeddedPostgres(data_dir).is_running()
 
 
-def test_up_stops_its_server_on_sigterm(data_dir: Path) -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [HANDOFF, "up", "--port", str(port)],
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def test_up_stops_its_server_on_sigterm(data_dir: Path, tmp_path: Path) -> None:
+    out, err = tmp_path / "up.out", tmp_path / "up.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr_file:
+        proc = subprocess.Popen(
+            [HANDOFF, "up", "--port", "0"], env=_env(data_dir), stdout=stdout, stderr=stderr_file
+        )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "handoff up did not start"
-            time.sleep(0.3)
+        # Printed once it listens (the port it bound), so the server is up from here on.
+        base = wait_for(out, proc, listening_url, 90)
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
         assert EmbeddedPostgres(data_dir).is_running()
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        stderr = err.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, stderr
     assert "embedded_postgres.stopped" in stderr
     assert not EmbeddedPostgres(data_dir).is_running()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")

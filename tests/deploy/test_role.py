@@ -20,10 +20,11 @@ from psycopg.rows import dict_row
 from conftest import drop_owned_database, owned_database
 from engine import test_processes as processes
 from engine.conftest import HANDOFF, spawner
+from handoff.chaos.api import listening_url, wait_for
 
 from . import pgbouncer
 from .conftest import pgbouncer_required
-from .test_worker_health import _free_port
+from .test_worker_health import START_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -59,14 +60,12 @@ def test_migrate_api_and_workers_as_the_database_owner_through_pgbouncer(
             [HANDOFF, "migrate"], env=env, capture_output=True, text=True, timeout=120
         )
         assert migrated.returncode == 0, migrated.stderr
-        port = _free_port()
-        api = subprocess.Popen(
-            [HANDOFF, "api", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with (tmp_path / "api.log").open("wb") as log:
+            api = subprocess.Popen(
+                [HANDOFF, "api", "--port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         try:
+            base = wait_for(tmp_path / "api.log", api, listening_url, START_SECONDS)
             with spawner(tmp_path, **{k: env[k] for k in env if k.startswith("HANDOFF_")}) as spawn:
                 spawn()
                 spawn()
@@ -80,15 +79,15 @@ def test_migrate_api_and_workers_as_the_database_owner_through_pgbouncer(
                     )
                     processes._assert_all_on_bob_once(conn, STORM, boundary)
             processes._wait(
-                lambda: _status(port) == 200, 30, "the API's readiness as the database owner"
+                lambda: _status(base) == 200, 30, "the API's readiness as the database owner"
             )
         finally:
             api.terminate()
             api.wait(timeout=30)
 
 
-def _status(port: int) -> int | None:
+def _status(base: str) -> int | None:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code
+        return httpx.get(f"{base}/readyz", timeout=5).status_code
     except httpx.HTTPError:
         return None

@@ -8,7 +8,7 @@ connections stay open and hang, as across a network partition; nothing fails fas
 from __future__ import annotations
 
 import signal
-import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 from engine import test_processes as processes
 from engine.conftest import Spawn, spawner
 from engine.helpers import Conn
+from handoff.chaos.api import logged_port, wait_for
 
 from .conftest import server_user
 from .pgbouncer import Bouncer
@@ -27,13 +28,14 @@ from .pgbouncer import Bouncer
 pytestmark = pytest.mark.e2e
 
 SHUTDOWN_SECONDS = 4  # HANDOFF_SHUTDOWN_SECONDS for these workers
+START_SECONDS = 60.0  # for a worker to bind its health port
 EXIT_SLACK = 1.5  # seconds for the interpreter's own exit on a shared machine
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _health_port(tmp_path: Path, worker: subprocess.Popen[bytes]) -> int:
+    """The port the test's first worker, started with port 0, bound: its log says."""
+    found = logged_port("health endpoints served")
+    return wait_for(tmp_path / "worker-0.log", worker, found, START_SECONDS)
 
 
 def _get(port: int, path: str) -> httpx.Response:
@@ -54,9 +56,8 @@ def cut_off_spawn(
         yield start
 
 
-def test_probes_answer_alive_ready_and_not_found(conn: Conn, spawn: Spawn) -> None:
-    port = _free_port()
-    spawn("--health-port", str(port))
+def test_probes_answer_alive_ready_and_not_found(conn: Conn, spawn: Spawn, tmp_path: Path) -> None:
+    port = _health_port(tmp_path, spawn("--health-port", "0"))
     processes._wait_for_workers(conn, 1)
     processes._wait(lambda: _get(port, "/readyz").status_code == 200, 10, "readiness")
     assert _get(port, "/readyz").text == "ready\n"
@@ -65,10 +66,9 @@ def test_probes_answer_alive_ready_and_not_found(conn: Conn, spawn: Spawn) -> No
 
 
 def test_readyz_is_503_while_the_database_hangs_and_200_again_after(
-    conn: Conn, own_bouncer: Bouncer, cut_off_spawn: Spawn
+    conn: Conn, own_bouncer: Bouncer, cut_off_spawn: Spawn, tmp_path: Path
 ) -> None:
-    port = _free_port()
-    cut_off_spawn(HANDOFF_WORKER_HEALTH_PORT=str(port))
+    port = _health_port(tmp_path, cut_off_spawn("--health-port", "0"))
     processes._wait_for_workers(conn, 1)
     processes._wait(lambda: _get(port, "/readyz").status_code == 200, 10, "readiness")
     own_bouncer.process.send_signal(signal.SIGSTOP)

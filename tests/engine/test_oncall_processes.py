@@ -160,7 +160,7 @@ def test_active_edges_once_with_two_workers_a_batch_engine_and_a_kill(
     _wait(conn, "active_end", first, ROTATIONS)
     _stand_before(db_url, later)
     _wait(conn, "active_start", later, ROTATIONS)
-    time.sleep(1.5)  # every engine runs again over the same rotations
+    wait_for_passes(conn, ("batch", "sweep"))  # every engine again over the same rotations
     assert _count(conn, "active_end", first) == ROTATIONS
     assert _count(conn, "active_start", later) == ROTATIONS
     early = conn.execute(

@@ -7,9 +7,6 @@ statement, as the next sweep would (test_outbox tests the two steps apart).
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -117,13 +114,3 @@ def attempts(conn: Conn, message_id: UUID) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT * FROM notify_attempts WHERE message_id = %s ORDER BY id", (message_id,)
     ).fetchall()
-
-
-@contextmanager
-def closed_port() -> Iterator[int]:
-    """A local TCP port that refuses connections for as long as the block runs: the test
-    holds it bound and never listens, so no other process can take it meanwhile (a fixed
-    "closed" port such as 9 may well be open on some machine)."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield held.getsockname()[1]

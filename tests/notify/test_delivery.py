@@ -29,7 +29,6 @@ from .conftest import Receiver
 from .helpers import (
     Conn,
     attempts,
-    closed_port,
     messages,
     record,
     rotation,
@@ -241,16 +240,19 @@ async def test_a_poison_message_fails_after_a_day_and_its_line_moves_on(
 
 
 async def test_an_unreachable_receiver_is_retried(
-    conn: Conn, pool: AsyncConnectionPool[Any], receiver: Receiver, clock: ClockSeam
+    conn: Conn,
+    pool: AsyncConnectionPool[Any],
+    receiver: Receiver,
+    clock: ClockSeam,
+    closed_port: int,
 ) -> None:
     line = await _line(conn, pool, receiver, clock)
-    with closed_port() as port:
-        conn.execute(
-            "UPDATE notify_channels SET target = %s WHERE id = %s",
-            (f"http://127.0.0.1:{port}/closed", line.channel_id),
-        )
-        line.change(clock.now())
-        assert await _deliver(pool, line) == 1
+    conn.execute(
+        "UPDATE notify_channels SET target = %s WHERE id = %s",
+        (f"http://127.0.0.1:{closed_port}/closed", line.channel_id),
+    )
+    line.change(clock.now())
+    assert await _deliver(pool, line) == 1
     (message,) = messages(conn)
     assert message["status"] == "pending" and message["last_error"]
     assert attempts(conn, message["id"])[0]["status_code"] is None

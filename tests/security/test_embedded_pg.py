@@ -17,6 +17,7 @@ import psutil
 import psycopg
 import pytest
 
+from handoff import embedded_pg
 from handoff.embedded_pg import SERVER_USER, EmbeddedPostgres, server_install_dir
 
 OTHER_USER = "nobody"
@@ -92,6 +93,30 @@ def test_data_and_socket_directory_is_private(private_server: EmbeddedPostgres) 
     sock = private_server.pgdata / ".s.PGSQL.5432"
     assert stat.S_ISSOCK(sock.stat().st_mode)
     assert sock.stat().st_uid == _expected_owner()
+
+
+def test_a_port_taken_before_the_server_binds_it_is_traded_for_another(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL cannot bind port 0, so the embedded server takes a port found free; the race
+    that finding loses (another process binds it first) is forced here: the first port offered
+    is one this test listens on."""
+    data_dir = Path(tmp_path_factory.mktemp("pgtaken"))
+    found_free = embedded_pg._free_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        offered = [taken.getsockname()[1]]
+        monkeypatch.setattr(
+            embedded_pg, "_free_port", lambda host: offered.pop() if offered else found_free(host)
+        )
+        server = EmbeddedPostgres(data_dir, listen_host="127.0.0.1")
+        try:
+            with server.running():
+                assert not offered  # the taken port was tried first
+                assert int(_setting(server, "port")) != taken.getsockname()[1]
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_tcp_only_on_loopback_when_asked(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from handoff.chaos.api import free_port
+from handoff.chaos.api import listening_url, wait_for
 from handoff.web.calendar_layout import MAX_LANES
 
 from .conftest import Secured
@@ -86,7 +86,6 @@ def up(database_url: str, tmp_path: Path) -> Iterator[Up]:
     it when the next `db_url` test starts, not when a test ends)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("TRUNCATE handoff_clock")
-    port = free_port()
     env = os.environ | {
         "HANDOFF_DATABASE_URL": database_url,
         "HANDOFF_DATA_DIR": str(tmp_path),
@@ -94,11 +93,9 @@ def up(database_url: str, tmp_path: Path) -> Iterator[Up]:
         "HANDOFF_LOG_LEVEL": "warning",
     }
     log = (tmp_path / "up.log").open("wb")
-    process = subprocess.Popen(
-        [HANDOFF, "up", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([HANDOFF, "up", "--port", "0"], env=env, stdout=log, stderr=log)
     try:
+        base_url = wait_for(tmp_path / "up.log", process, listening_url, 60)
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -1,4 +1,4 @@
-"""A real server for the UI (uvicorn on 127.0.0.1, a free port) over the test database.
+"""A real server for the UI (uvicorn on 127.0.0.1, a port it binds) over the test database.
 
 The engine's clock (the database's, through its seam) runs in real time moved by an offset a
 test may set (`clock.offset`), so a test can stand a few seconds before a boundary and watch
@@ -12,9 +12,6 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +20,9 @@ from uuid import UUID
 
 import psycopg
 import pytest
-import uvicorn
 from psycopg_pool import AsyncConnectionPool
 
+from api.conftest import running
 from handoff.config import Settings
 from handoff.engine.process import Processor
 from handoff.http.app import create_app
@@ -34,7 +31,6 @@ from handoff.store.clock import ClockSeam
 
 from .client import Browser
 
-SERVER_START_TIMEOUT = 20.0
 MAX_PARTICIPANTS = 20
 
 
@@ -42,13 +38,6 @@ def in_thread(main: Any) -> Any:
     """asyncio.run(main()) in a worker thread: Playwright's sync API keeps a loop running here."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(asyncio.run, main()).result()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -62,21 +51,8 @@ def server(database_url: str) -> Iterator[Server]:
     clock = ClockSeam(database_url)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
     app = create_app(settings, database_url)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the UI server did not start")
-        time.sleep(0.02)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", clock)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=15)
+    with running(app) as url:
+        yield Server(url, clock)
 
 
 @dataclass

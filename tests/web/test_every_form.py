@@ -49,6 +49,7 @@ def test_every_form_answers_with_a_redirect(
     browser: Browser,
     web: Web,
     receiver: dict[str, Any],  # noqa: F811
+    closed_port: int,
 ) -> None:
     walked: dict[str, str] = {}  # route path -> where the post redirected
 
@@ -107,7 +108,7 @@ def test_every_form_answers_with_a_redirect(
          effective_at=local(now + timedelta(days=31)), type="daily")  # fmt: skip
     post("/rotations/{rotation_id}/changes/{change_id}/delete", f"{r}/changes/{cid}/delete")
 
-    _channel(web)
+    _channel(web, closed_port)
     ch = _only(web, "SELECT id FROM notify_channels")
     c = f"/notifications/channels/{ch}"
     post("/notifications/channels/{channel_id}/{action}", f"{c}/disable")
@@ -177,14 +178,15 @@ def _rows(web: Web, query: str, *args: object) -> list[dict[str, Any]]:
     return result
 
 
-def _channel(web: Web) -> None:
+def _channel(web: Web, closed_port: int) -> None:
     """A channel written with plain SQL (its target is never reached: the test send is refused
     and says so)."""
 
     async def insert(conn: Any) -> None:
         await conn.execute(
             "INSERT INTO notify_channels (name, kind, target, secret)"
-            " VALUES ('hook', 'webhook', 'http://127.0.0.1:9/never', '\\x00')"
+            " VALUES ('hook', 'webhook', %s, '\\x00')",
+            (f"http://127.0.0.1:{closed_port}/never",),
         )
 
     web.run(insert)

@@ -104,7 +104,7 @@ def test_passwords_are_stored_as_argon2_hashes_only(web: Web) -> None:
 
 
 def test_a_responder_manages_their_own_reminders_and_feed_only(
-    browser: Browser, web: Web, monkeypatch: pytest.MonkeyPatch
+    browser: Browser, web: Web, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
     ann = _person(web, "Ann", "ann@example.com", "responder")
@@ -112,7 +112,7 @@ def test_a_responder_manages_their_own_reminders_and_feed_only(
 
     async def channel(conn: Any) -> UUID:
         made, _ = await channels.create_channel(
-            conn, "pager", "webhook", "http://127.0.0.1:9/pager"
+            conn, "pager", "webhook", f"http://127.0.0.1:{closed_port}/pager"
         )
         return made.id
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -15,13 +17,18 @@ from fastapi import FastAPI
 
 from handoff.cli import common
 from handoff.http.app import create_app
-from handoff.http.server import uvicorn_options
+from handoff.http.server import LISTENING, uvicorn_options
 
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on (default HANDOFF_HOST).")
 ]
 PortOption = Annotated[
-    int | None, typer.Option(min=1, max=65535, help="Port to listen on (default HANDOFF_PORT).")
+    int | None,
+    typer.Option(
+        min=0,
+        max=65535,
+        help="Port to listen on (default HANDOFF_PORT; 0: one the system picks, printed).",
+    ),
 ]
 
 
@@ -29,12 +36,23 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, minus re-raising the stop signal once it has shut down.
+    """uvicorn's server, minus re-raising the stop signal once it has shut down, and saying
+    where it listens once it does.
 
     uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which kills the process before
     the command's own cleanup runs (stopping the embedded PostgreSQL it started). Here a stop
     signal ends `serve()` normally, the cleanup runs, and the command exits 0.
     """
+
+    def __init__(self, config: uvicorn.Config, listening: Callable[[str], None]) -> None:
+        super().__init__(config)
+        self.listening = listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.servers and self.servers[0].sockets:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            self.listening(f"http://{self.config.host}:{port}/")
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -49,8 +67,15 @@ class Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def announce(url: str) -> None:
+    """Print where the server listens (LISTENING), at once, whatever stdout is."""
+    common.console.print(LISTENING.format(url=url), highlight=False)
+    sys.stdout.flush()
+
+
 async def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` until SIGINT or SIGTERM, then shut down gracefully."""
+    """Serve `app` until SIGINT or SIGTERM, then shut down gracefully; print where it listens
+    once it does."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -59,7 +84,7 @@ async def serve(app: FastAPI, host: str, port: int) -> None:
         lifespan="on",
         **uvicorn_options(app.state.settings),
     )
-    await Server(config).serve()
+    await Server(config, announce).serve()
 
 
 def api(host: HostOption = None, port: PortOption = None) -> None:
@@ -67,4 +92,4 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
     loaded = common.settings()
     with common.database(loaded) as url:
         app = create_app(loaded, url)
-        asyncio.run(serve(app, host or loaded.host, port or loaded.port))
+        asyncio.run(serve(app, host or loaded.host, loaded.port if port is None else port))

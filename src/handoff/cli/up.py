@@ -113,11 +113,9 @@ def up(
 ) -> None:
     """Run the API and a queue engine beside it (embedded PostgreSQL by default)."""
     loaded = common.settings()
-    address = f"http://{host or loaded.host}:{port or loaded.port}/"
     with common.database(loaded) as url:
         secret = asyncio.run(_prepare(url, loaded, demo_data))
         if secret is not None:
             _keep(loaded.data_dir / TOKEN_FILE, secret)
             _announce(secret, loaded.data_dir / TOKEN_FILE)
-        common.console.print(f"handoff is at {address}", highlight=False)
-        asyncio.run(_serve(loaded, url, host or loaded.host, port or loaded.port))
+        asyncio.run(_serve(loaded, url, host or loaded.host, loaded.port if port is None else port))

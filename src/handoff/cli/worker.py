@@ -41,14 +41,20 @@ def worker(
         str, typer.Option(help="queue (default) or batch (GoAlert's 5-second cycle).")
     ] = "queue",
     metrics_port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port.")
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Serve Prometheus metrics on this port (0: one the system picks, logged).",
+        ),
     ] = None,
     health_port: Annotated[
         int | None,
         typer.Option(
-            min=1,
+            min=0,
             max=65535,
-            help="Serve /healthz and /readyz on this port (default HANDOFF_WORKER_HEALTH_PORT).",
+            help="Serve /healthz and /readyz on this port (default HANDOFF_WORKER_HEALTH_PORT;"
+            " 0: one the system picks, logged).",
         ),
     ] = None,
 ) -> None:
@@ -58,10 +64,10 @@ def worker(
     kind: EngineKind = "queue" if engine == "queue" else "batch"
     loaded = common.settings()
     if metrics_port is not None:
-        metrics.serve(metrics_port)
+        log.info("metrics served", port=metrics.serve(metrics_port))
     if loaded.database_url:
         _wait_for_database(loaded.database_url)
-    port = health_port or loaded.worker_health_port
+    port = loaded.worker_health_port if health_port is None else health_port
     with common.database(loaded) as url:
         asyncio.run(_run(url, loaded, kind, concurrency or loaded.worker_concurrency, port))
 

@@ -109,7 +109,8 @@ async def serving(health: Health, port: int | None, host: str) -> AsyncIterator[
         await _answer(health, reader, writer)
 
     server = await asyncio.start_server(answer, host=host, port=port)
-    log.info("health endpoints served", host=host, port=port)
+    # The port bound, which is the system's choice when `port` is 0.
+    log.info("health endpoints served", host=host, port=server.sockets[0].getsockname()[1])
     try:
         yield
     finally:

@@ -13,12 +13,18 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from handoff.config import Settings
+
+# The line a server prints once it listens, with the port it bound: with --port 0 the only way
+# to learn it, so that no caller has to guess a free port (which another process may take).
+LISTENING = "handoff is at {url}"
+LISTENING_LINE = re.compile(r"^handoff is at (http://\S+?)/?$", re.MULTILINE)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 
 from handoff.chaos import invariants, population
-from handoff.chaos.api import api_process, free_port
+from handoff.chaos.api import READY_TIMEOUT_SECONDS, api_process, logged_port, wait_for
 from handoff.chaos.context import Context, Profile, boundaries, sleep_until
 from handoff.chaos.report import FaultResult
 from handoff.chaos.workers import Supervisor
@@ -73,13 +73,16 @@ def run(ctx: Context, profile: Profile) -> FaultResult:
     ctx.say(f"{NAME}: {profile.poison_healthy} healthy rotations and one with a bad time zone")
     failures: list[str] = []
     events: dict[str, float | int | str] = {}
-    ports = [free_port() for _ in range(WORKERS)]
     with (
-        Supervisor(ctx.url, ctx.log_dir) as workers,
+        # At info level, so that each logs the metrics port it bound ("metrics served").
+        Supervisor(ctx.url, ctx.log_dir, {"HANDOFF_LOG_LEVEL": "info"}) as workers,
         api_process(ctx.url, ctx.log_dir, NAME) as api,
     ):
-        for port in ports:
-            workers.start("queue", 1, args=("--metrics-port", str(port)))
+        started = workers.start("queue", WORKERS, args=("--metrics-port", "0"))
+        ports = [
+            wait_for(w.log, w.process, logged_port("metrics served"), READY_TIMEOUT_SECONDS)
+            for w in started
+        ]
         sleep_until(boundary)
         attempts = _wait_for_failures(ctx.url, poison_id)
         metric = sum(_failures_metric(port) for port in ports)
