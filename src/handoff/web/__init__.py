@@ -24,6 +24,7 @@ from handoff.web.routes import (
     rotations,
     signin,
     static,
+    swaps,
 )
 from handoff.web.routing import install
 
@@ -43,6 +44,7 @@ for _part in (
     engine,
     notifications,
     notifications_links,
+    swaps,
 ):
     router.include_router(_part.router)
 

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds, notify, overrides, rotations, users
+from handoff.store import calendar, feeds, notify, overrides, rotations, swaps, users
 from handoff.store.pagination import MAX_LIMIT
-from handoff.web import colours, views
+from handoff.web import colours, swaps_view, views
 from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -90,6 +90,7 @@ async def _page(
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
+    theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id)
     return page(
         request,
         "person.html",
@@ -111,6 +112,7 @@ async def _page(
         new_feed_url=new_feed_url,
         now=now,
         colour=colours.of(user_id),
+        swaps=swaps_view.rows(session, theirs.items, now),
     )
 
 
