@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.sweep import Sweep
 from handoff.store import tokens
+from handoff.store.db import connect
 
 from .conftest import T0, Api
 from .test_overrides import _problem, _z, set_now
@@ -204,21 +206,42 @@ def test_two_takers_at_once_one_wins(oc: Api) -> None:
     swap = team.ask(team.ann, start, start + H).json()
     gate = threading.Barrier(2)
     codes: dict[str, int] = {}
+    details: list[str] = []
 
     def take(user: str) -> None:
         gate.wait()
-        codes[user] = team.take(user, swap["id"]).status_code
+        answer = team.take(user, swap["id"])
+        codes[user] = answer.status_code
+        details.extend([answer.json()["detail"]] if answer.status_code == 409 else [])
 
-    racers = [threading.Thread(target=take, args=(u,)) for u in (team.bob, team.cy)]
-    for t in racers:
-        t.start()
+    # Both takes wait behind the rotation's lock, held here, so they truly overlap.
+    with connect(oc.db_url) as holder:
+        holder.execute("SELECT 1 FROM rotations WHERE id = %s FOR UPDATE", (team.rotation["id"],))
+        racers = [threading.Thread(target=take, args=(u,)) for u in (team.bob, team.cy)]
+        for t in racers:
+            t.start()
+        deadline = time.monotonic() + 30
+        while _waiting_on_locks(oc) < 2:
+            assert time.monotonic() < deadline, "the two takes never queued on the lock"
+            time.sleep(0.02)
+        holder.commit()
     for t in racers:
         t.join()
     assert sorted(codes.values()) == [200, 409], codes
+    # the loser saw the swap taken (read under the rotation's lock), not merely an overlap
+    assert details == ["the swap is taken: only an open swap can be taken"]
     winner = next(u for u, code in codes.items() if code == 200)
     made = oc.sql("SELECT user_id FROM overrides")
     assert [str(r["user_id"]) for r in made] == [winner]
     assert oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()["taker_id"] == winner
+
+
+def _waiting_on_locks(api: Api) -> int:
+    rows = api.sql(
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return int(rows[0]["n"])
 
 
 def test_cancel_open_taken_and_started(oc: Api) -> None:
