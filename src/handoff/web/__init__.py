@@ -15,6 +15,7 @@ from handoff.web.routes import (
     docs,
     engine,
     forms,
+    home,
     notifications,
     notifications_links,
     oncall,
@@ -32,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
 for _part in (
     signin,
+    home,
     static,
     docs,
     forms,
