@@ -200,8 +200,10 @@ async def list_swaps(
     status: str | None = None,
     rotation_id: UUID | None = None,
     user_id: UUID | None = None,
+    not_ended: bool = False,
 ) -> Page[Swap]:
-    """Swaps by start, filtered by status as shown, rotation and person (requester or taker)."""
+    """Swaps by start, filtered by status as shown, rotation, person (requester or taker) and
+    (the pages' lists) those whose end has not passed."""
     check_limit(limit)
     if status is not None and status not in rules.STATUSES:
         raise invalid("status", f"must be one of {', '.join(rules.STATUSES)}")
@@ -215,6 +217,7 @@ async def list_swaps(
                 "status": status,
                 "rotation_id": rotation_id,
                 "user_id": user_id,
+                "not_ended": not_ended,
                 "after_start": after[0],
                 "after_id": after[1],
                 "limit": limit + 1,

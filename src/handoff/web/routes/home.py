@@ -34,7 +34,7 @@ async def home(request: Request, viewer: Viewer, conn: Conn, now: Now) -> Respon
     ids = [r.id for r in theirs.rotations]
     every = await calendar.project(conn, now, now + UPCOMING, rotation_ids=ids) if ids else theirs
     reminders, _ = await reminders_of(conn, me)
-    mine = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=me)
+    mine = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=me, not_ended=True)
     still_open = await swaps.list_swaps(conn, limit=MAX_LIMIT, status="open")
     takeable = [s for s in still_open.items if s.rotation_id in ids and s.requester_id != me]
     return page(

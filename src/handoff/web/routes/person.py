@@ -90,7 +90,7 @@ async def _page(
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
-    theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id)
+    theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id, not_ended=True)
     return page(
         request,
         "person.html",

@@ -101,7 +101,9 @@ async def detail_page(
     the swaps."""
     detail = await views.rotation_detail(conn, rotation_id, now)
     in_it = {p.user_id for p in detail.rotation.participants}
-    of_rotation = await swaps.list_swaps(conn, limit=MAX_LIMIT, rotation_id=rotation_id)
+    of_rotation = await swaps.list_swaps(
+        conn, limit=MAX_LIMIT, rotation_id=rotation_id, not_ended=True
+    )
     people = await views.all_users(conn) if viewer.can_write else []
     extra = await oncall_view.now_and_history(conn, detail)
     parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail, o=extra)

@@ -39,7 +39,7 @@ WHERE id = %(id)s;
 
 -- name: list_swaps
 -- A page of swaps by start, then id, filtered by status (as shown: an open one past its start
--- is expired), rotation and person (as requester or taker).
+-- is expired), rotation, person (as requester or taker) and, for the pages, those not ended.
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t)
 SELECT s.id, s.rotation_id, r.name AS rotation_name, s.requester_id, q.name AS requester_name,
        s.start_at AS start, s.end_at AS end, s.note, s.status, s.taker_id,
@@ -59,6 +59,7 @@ WHERE (%(rotation_id)s::uuid IS NULL OR s.rotation_id = %(rotation_id)s::uuid)
        OR (%(status)s::text = 'open' AND s.status = 'open'
            AND s.start_at > (SELECT t FROM now))
        OR (%(status)s::text NOT IN ('open', 'expired') AND s.status = %(status)s::text))
+  AND (NOT %(not_ended)s OR s.end_at > (SELECT t FROM now))
   AND (%(after_start)s::timestamptz IS NULL
        OR (s.start_at, s.id) > (%(after_start)s::timestamptz, %(after_id)s::uuid))
 ORDER BY s.start_at, s.id
