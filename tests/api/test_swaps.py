@@ -291,3 +291,17 @@ def test_an_open_request_past_its_start_is_expired_at_once_and_recorded_by_the_s
     assert asyncio.run(sweep()) == 1
     assert oc.sql("SELECT status FROM swaps")[0]["status"] == "expired"
     assert asyncio.run(sweep()) == 0
+
+
+def test_deleting_the_taker_ends_the_cover_and_deleting_the_requester_the_swaps(oc: Api) -> None:
+    team = Team(oc, with_cy=True)
+    start, _ = team.shift_of(team.ann)
+    swap = team.ask(team.ann, start, start + H).json()
+    assert team.take(team.bob, swap["id"]).status_code == 200
+    assert oc.admin.delete(f"/api/v1/users/{team.bob}").status_code == 204
+    after = oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()
+    assert (after["status"], after["taker_id"], after["override_id"]) == ("taken", None, None)
+    assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 0
+    assert oc.admin.delete(f"/api/v1/users/{team.ann}").status_code == 204
+    _problem(oc.reader.get(f"/api/v1/swaps/{swap['id']}"), 404)
+    assert oc.reader.get("/api/v1/swaps").json()["items"] == []
