@@ -80,6 +80,11 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/v1/users/{user_id}/reminders/{reminder_id}"): "self",
     ("GET", "/api/v1/deliveries"): "reader",
     ("POST", "/api/v1/deliveries/{delivery_id}/retry"): "admin",
+    ("POST", "/api/v1/rotations/{rotation_id}/swaps"): "cover",
+    ("GET", "/api/v1/swaps"): "reader",
+    ("GET", "/api/v1/swaps/{swap_id}"): "reader",
+    ("POST", "/api/v1/swaps/{swap_id}/take"): "cover",
+    ("DELETE", "/api/v1/swaps/{swap_id}"): "self",
     ("GET", "/api/v1/engine"): "admin",
     ("GET", "/api/v1/jobs"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
@@ -135,6 +140,9 @@ def _path(api: Api, template: str, closed_port: int) -> str:
             f"/api/v1/users/{user}/reminders", json=remind
         ).json()["id"]
     values["delivery_id"] = "1"
+    if "{swap_id}" in template:
+        ask = {"start": "2026-03-03T09:00:00Z", "end": "2026-03-03T12:00:00Z", "requester_id": user}
+        values["swap_id"] = api.admin.post(f"{base}/swaps", json=ask).json()["id"]
     if "{change_id}" in template:
         change = {"effective_at": "2026-03-05T09:00:00Z", "changes": {"shift_length": 2}}
         values["change_id"] = api.admin.post(f"{base}/changes", json=change).json()["id"]

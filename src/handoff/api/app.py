@@ -20,6 +20,7 @@ from handoff.api.routes import (
     reports,
     rotations,
     schedule,
+    swaps,
     tokens,
     users,
 )
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     engine.router,
     notify_routes.router,
     reports.router,
+    swaps.router,
 )
 
 

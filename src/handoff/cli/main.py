@@ -69,6 +69,7 @@ COMMANDS: dict[str, Lazy] = {
     "subscribe": Lazy(
         "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
     ),
+    "swap": Lazy("handoff.cli.swaps:app", "Shift swaps: ask for cover, take it, cancel."),
     "token": Lazy("handoff.cli.tokens:app", "API tokens."),
     "unremind": Lazy(
         "handoff.cli.notify:unremind",

@@ -11,6 +11,7 @@ Every SWEEP_INTERVAL (with jitter) it
   the failure, so a rotation that keeps failing costs a bounded amount of work per hour);
 - every PURGE_INTERVAL, deletes finished queue rows past their retention age, and history
   past HANDOFF_HISTORY_RETENTION_DAYS when that is set, a few small batches per pass;
+- records open swap requests whose start has passed as expired;
 - refreshes the queue and overdue gauges;
 - wakes the workers of any queue with a job due and waiting (a retry come due, a dead
   worker's job put back: Procrastinate sends no NOTIFY for those, and its workers poll only
@@ -47,7 +48,7 @@ from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
 from handoff.engine.loops import jittered, pause
-from handoff.store import clock, status
+from handoff.store import clock, status, swaps
 from handoff.store.queries import Queries
 from handoff.store.status import FAILED_JOB_COOLDOWN
 
@@ -179,6 +180,15 @@ class Sweep:
         metrics.DISPATCH_REPAIRS.inc(len(ids))
         return ids
 
+    async def expire_swaps(self) -> int:
+        """Record open swap requests whose start has passed as expired (people.md), at the
+        database's clock; reads only the open ones (a partial index)."""
+        async with self.pool.connection() as conn, conn.transaction():
+            expired = await swaps.expire_due(conn)
+        if expired:
+            log.info("swap requests expired", count=expired)
+        return expired
+
     async def purge(self) -> tuple[int, int]:
         """Delete finished queue rows and, if configured, old history, in small batches.
 
@@ -251,6 +261,7 @@ class Sweep:
                 self._last_orphan_scan = started
             retried = await self.retry_stalled_jobs()
             repaired = await self.repair(scan_unscheduled=scan)
+            await self.expire_swaps()
             jobs_deleted = history_deleted = 0
             if _due(self._last_purge, started, PURGE_INTERVAL):
                 self._last_purge = started

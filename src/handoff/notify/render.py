@@ -40,6 +40,8 @@ def summary(event: Event) -> str:
         return f"Test message from handoff for channel {data['channel']['name']}"
     rotation = data["rotation"]
     zone = rotation["time_zone"]
+    if kind in ("swap.requested", "swap.taken"):
+        return _swap_line(kind, data, zone)
     if kind == "shift.reminder":
         return (
             f"Reminder: {data['user']['name']} is on call for {rotation['name']} "
@@ -52,6 +54,16 @@ def summary(event: Event) -> str:
     if data["missed"]:
         line += f"; {data['missed']} on-call changes while notifications were behind"
     return line
+
+
+def _swap_line(kind: str, data: dict[str, Any], zone: str) -> str:
+    swap = data["swap"]
+    when = f"from {_local(swap['start'], zone)} to {_local(swap['end'], zone)}"
+    rotation = data["rotation"]["name"]
+    if kind == "swap.taken":
+        return f"{rotation}: {_who(data['taker'])} takes {_who(data['requester'])}'s shift {when}"
+    note = f": {swap['note']}" if swap["note"] else ""
+    return f"{rotation}: {_who(data['requester'])} asks for cover {when}{note}"
 
 
 def slack_body(event: Event) -> bytes:

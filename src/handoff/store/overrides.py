@@ -139,20 +139,39 @@ async def create(
     made: list[Override] = []
 
     async def edit(locked: state.Locked) -> state.Edit:
-        checked, names = await _check(conn, draft, locked.now)
-        async with conn.cursor() as cur:
-            await cur.execute(Q["count_not_ended"], {"rotation_id": rotation_id, "now": locked.now})
-            row = await cur.fetchone()
-        assert row is not None
-        if row[0] >= limit:
-            raise Conflict(f"the rotation already has {row[0]} overrides that have not ended")
-        await _check_overlap(conn, rotation_id, checked, None)
-        made.append(await _written(conn, "insert_override", checked, rotation_id, locked.now))
-        covers = (*locked.overrides, made[0].core())
-        return state.Edit.unchanged(locked, overrides=covers, names=names)
+        override, added = await add(conn, locked, draft, limit=limit)
+        made.append(override)
+        return added
 
     await write(conn, rotation_id, edit)
     return made[0]
+
+
+async def add(
+    conn: AsyncConnection[Any], locked: state.Locked, draft: Draft, *, limit: int
+) -> tuple[Override, state.Edit]:
+    """Create an override within a write of its rotation (`locked`): the override, and the
+    edit that records it (a swap taken makes its override this way, in its own write)."""
+    checked, names = await _check(conn, draft, locked.now)
+    async with conn.cursor() as cur:
+        await cur.execute(Q["count_not_ended"], {"rotation_id": locked.id, "now": locked.now})
+        row = await cur.fetchone()
+    assert row is not None
+    if row[0] >= limit:
+        raise Conflict(f"the rotation already has {row[0]} overrides that have not ended")
+    await _check_overlap(conn, locked.id, checked, None)
+    made = await _written(conn, "insert_override", checked, locked.id, locked.now)
+    covers = (*locked.overrides, made.core())
+    return made, state.Edit.unchanged(locked, overrides=covers, names=names)
+
+
+async def remove_future(
+    conn: AsyncConnection[Any], locked: state.Locked, override_id: UUID
+) -> state.Edit:
+    """Delete an override that has not started, within a write of its rotation (a taken swap
+    cancelled in time); the edit that records it."""
+    await conn.execute(Q["delete_override"], {"id": override_id})
+    return state.Edit.unchanged(locked, overrides=_swapped(locked, override_id, None))
 
 
 async def _written(

@@ -15,6 +15,7 @@ from handoff.web.routes import (
     docs,
     engine,
     forms,
+    home,
     notifications,
     notifications_links,
     oncall,
@@ -25,6 +26,7 @@ from handoff.web.routes import (
     rotations,
     signin,
     static,
+    swaps,
 )
 from handoff.web.routing import install
 
@@ -32,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 # forms before rotations: /rotations/new must match before /rotations/{rotation_id}.
 for _part in (
     signin,
+    home,
     static,
     docs,
     forms,
@@ -45,6 +48,7 @@ for _part in (
     notifications,
     notifications_links,
     reports,
+    swaps,
 ):
     router.include_router(_part.router)
 

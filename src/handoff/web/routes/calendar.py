@@ -52,6 +52,7 @@ class Choice:
     person: UUID | None = None
     rotation: UUID | None = None
     errors: list[str] = field(default_factory=list)
+    everyone: bool = False  # a person chose "everyone": their links keep it (not "me" again)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,7 +64,7 @@ class Choice:
             "view": self.view,
             "date": self.anchor.isoformat() if self.anchor else None,
             "tz": self.zone_name if self.zone_given else None,
-            "person": self.person,
+            "person": self.person or ("" if self.everyone else None),
             "rotation": self.rotation,
         } | changed
         return "/calendar?" + urlencode({k: str(v) for k, v in params.items() if v is not None})
@@ -113,10 +114,14 @@ async def calendar_page(
     view: str = "",
     day: Annotated[str, Query(alias="date")] = "",
     tz: str = "",
-    person: str = "",
+    person: str | None = None,
     rotation: str = "",
 ) -> Response:
-    choice = _parse(view, day, tz, person, rotation)
+    """Signed in as a person, the calendar opens on them (people.md); `person=` (empty)
+    shows everyone."""
+    me = viewer.signer.user_id
+    choice = _parse(view, day, tz, str(me or "") if person is None else person, rotation)
+    choice.everyone = person == "" and me is not None
     zone = choice.zone
     today = now.astimezone(zone).date()
     people = await views.all_users(conn)

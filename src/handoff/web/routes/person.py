@@ -18,9 +18,9 @@ from fastapi.responses import RedirectResponse
 
 from handoff import report_table
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, feeds, notify, overrides, reports, rotations, users
+from handoff.store import calendar, feeds, notify, overrides, reports, rotations, swaps, users
 from handoff.store.pagination import MAX_LIMIT
-from handoff.web import colours, views
+from handoff.web import colours, swaps_view, views
 from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -99,6 +99,7 @@ async def _page(
             ("next", now, now + REPORTED),
         )
     ]
+    theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id, not_ended=True)
     return page(
         request,
         "person.html",
@@ -124,6 +125,7 @@ async def _page(
         summary_days=REPORTED.days,
         hours=report_table.hours,
         rotation_names_of=report_table.rotation_names,
+        swaps=swaps_view.rows(session, theirs.items, now),
     )
 
 

@@ -18,9 +18,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import participants, rotations, users
+from handoff.store import participants, rotations, swaps, users
 from handoff.store.errors import Invalid, NotFound, StoreError, invalid
-from handoff.web import oncall_view, views
+from handoff.store.pagination import MAX_LIMIT
+from handoff.web import oncall_view, swaps_view, views
 from handoff.web.flash import flash
 from handoff.web.render import live, page, rendered
 from handoff.web.routing import WebRoute
@@ -93,10 +94,16 @@ async def detail_page(
     error: str | None = None,
     status_code: int = 200,
     plan_error: str | None = None,
+    swap_error: str | None = None,
 ) -> Response:
     """The page, with its live part rendered as the poll renders it (so their ETags agree);
-    `plan_error` is shown next to the overrides and scheduled changes."""
+    `plan_error` is shown next to the overrides and scheduled changes, `swap_error` next to
+    the swaps."""
     detail = await views.rotation_detail(conn, rotation_id, now)
+    in_it = {p.user_id for p in detail.rotation.participants}
+    of_rotation = await swaps.list_swaps(
+        conn, limit=MAX_LIMIT, rotation_id=rotation_id, not_ended=True
+    )
     people = await views.all_users(conn) if viewer.can_write else []
     extra = await oncall_view.now_and_history(conn, detail)
     parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail, o=extra)
@@ -112,6 +119,9 @@ async def detail_page(
         live_etag=etag,
         plans=await oncall_view.plans(conn, detail.rotation, now),
         plan_error=plan_error,
+        swaps=swaps_view.rows(viewer, of_rotation.items, now, in_it),
+        asks_for_cover=swaps_view.asks_for_cover(viewer, in_it),
+        swap_error=swap_error,
     )
 
 

@@ -37,13 +37,6 @@ HOME = "/rotations"
 UNKNOWN_CLIENT = "unknown"
 
 
-@router.get("/")
-async def home(request: Request) -> Response:
-    """The rotations list when there is a session (its page checks it), else sign-in."""
-    target = HOME if request.cookies.get(SESSION_COOKIE) else SIGN_IN
-    return RedirectResponse(target, status_code=303)
-
-
 def _form(
     request: Request,
     error: str | None = None,
