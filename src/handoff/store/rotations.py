@@ -242,14 +242,18 @@ def _members(row: dict[str, Any]) -> list[ParticipantView]:
 def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
     """When the next turn begins after `now`: `rotation.next_handoff` without active hours,
     hours.next_pass after the state's shift start with them; None for a grid written around
-    validation."""
+    validation. Participants without state yet (written around the API) start now, as the
+    engine will start them: a first shift."""
     try:
         config = inputs.config(row)
-        if config.active_hours is None or row["shift_start"] is None:
-            return rotation.next_handoff(config.grid(), row["shift_start"] or now, now)
-        passes = config.next_pass(row["shift_start"])
+        state = inputs.state(row)
+        if state is None:
+            return rotation.first_boundary(config.grid(), now, first_shift=True)
+        if config.active_hours is None:
+            return rotation.next_handoff(config.grid(), state, now)
+        passes = config.next_pass(state.shift_start, state.first_shift)
         while passes <= now:
-            passes = config.next_pass(passes)
+            passes = config.next_pass(passes, False)
         return passes
     except ValueError:
         return None

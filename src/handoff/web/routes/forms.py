@@ -41,9 +41,13 @@ def _require_writer(viewer: Session) -> None:
         raise Refused("you are signed in with a reader token, which cannot change anything")
 
 
-def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | None]:
+def _preview(
+    form: RotationForm, now: datetime, first_shift: bool
+) -> tuple[list[datetime], str | None]:
     """The next turn passes of the rotation the form describes, from now (the projection's,
-    active hours and turns included), and how it hands off in words."""
+    active hours and turns included), and how it hands off in words. `first_shift`: the
+    create form's new rotation (its first participant owns the first whole shift); an edit
+    restarts the shift now (engine.md)."""
     grid = form.grid()
     chosen = form.active_hours()
     if grid is None or "active_custom" in form.errors:
@@ -56,7 +60,7 @@ def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | N
     turns = form.turns if form.turns in hours.TURNS else "active"
     config = oncall.Config(grid.type, grid.shift_length, grid.start, grid.time_zone, windows, turns)
     try:
-        handoffs = oncall.preview(config, now, views.PREVIEW_COUNT)[0]
+        handoffs = oncall.preview(config, now, views.PREVIEW_COUNT, first_shift)[0]
     except ValueError as exc:
         form.errors["start"] = str(exc)
         return [], None
@@ -100,7 +104,7 @@ def _people_context(
 def _create_preview(
     form: RotationForm, people: Sequence[users.User], now: datetime, limit: int
 ) -> dict[str, Any]:
-    handoffs, phrase = _preview(form, now)
+    handoffs, phrase = _preview(form, now, first_shift=True)
     return {
         "handoffs": handoffs,
         "phrase": phrase,
@@ -117,7 +121,7 @@ def _edit_page(
     rotation: rotations.Rotation,
     status_code: int = 200,
 ) -> Response:
-    handoffs, phrase = _preview(form, now)
+    handoffs, phrase = _preview(form, now, first_shift=False)
     return page(
         request,
         "rotation_form.html",
@@ -227,7 +231,7 @@ async def preview(
         people = await views.all_users(conn)
         context = _create_preview(form, people, now, settings.max_participants)
     else:
-        handoffs, phrase = _preview(form, now)
+        handoffs, phrase = _preview(form, now, first_shift=False)
         context = {"handoffs": handoffs, "phrase": phrase, "fields": FIELDS}
     return page(request, "preview.html", form=form, oob=True, **context)
 
