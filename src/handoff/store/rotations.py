@@ -7,6 +7,7 @@ person on call stays if still listed), then `active_index` (hand the rest of the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -265,11 +266,16 @@ async def _views(
     """The rotations of `rows`, each with who is on call now by the one projection (the
     inputs of all of them read in one statement)."""
     read = {r.rotation_id: r for r in await inputs.read(conn, [row["id"] for row in rows])}
-    return [
-        _view(row, _members(row), now, projections.on_call_now(read[row["id"]]))
-        for row in rows
-        if row["id"] in read
-    ]
+
+    def build() -> list[Rotation]:
+        return [
+            _view(row, _members(row), now, projections.on_call_now(read[row["id"]]))
+            for row in rows
+            if row["id"] in read
+        ]
+
+    # A projection per rotation: off the event loop, where a long list would stall it.
+    return await asyncio.to_thread(build)
 
 
 def _view(
