@@ -264,21 +264,29 @@ class ActiveHours:
 
 
 def next_pass(
-    grid: Grid, units: Grid, hours: ActiveHours | None, turns: str, shift_start: datetime
+    grid: Grid,
+    units: Grid,
+    hours: ActiveHours | None,
+    turns: str,
+    shift_start: datetime,
+    first_shift: bool,
 ) -> datetime:
     """The instant the turn begun at `shift_start` passes.
 
-    Calendar turns (or no active hours) pass on the grid, the first from a state begun before
-    the grid's start at the end of the first whole shift (rotation.first_boundary). Active
-    turns count `shift_length` active units from the unit holding `shift_start` (only its part
-    from `shift_start` on) and pass at the start of the next active unit; inactive units are
-    skipped whole, jumping to the unit holding the next period's start.
+    Calendar turns (or no active hours) pass on the grid, a first shift begun before the
+    grid's start at the end of the first whole shift (rotation.first_boundary). Active turns
+    count `shift_length` active units from the unit holding `shift_start` (only its part from
+    `shift_start` on) and pass at the start of the next active unit; inactive units are
+    skipped whole, jumping to the unit holding the next period's start. A first shift begun
+    before the grid's start counts from `start` by the same rule: its participant keeps the
+    time until `start` and a whole first turn after it.
     """
     if hours is None or turns == "calendar":
-        return first_boundary(grid, shift_start)
-    periods = hours.periods(shift_start)
+        return first_boundary(grid, shift_start, first_shift)
+    at = grid.start if first_shift and shift_start < grid.start else shift_start
+    periods = hours.periods(at)
     start, end = next(periods)
-    at, counted = shift_start, 0
+    counted = 0
     while True:
         unit_end = units.end_time(at)
         while end <= at:

@@ -170,9 +170,12 @@ class Config:
         hours = self.hours()
         return hours is None or hours.is_active(at)
 
-    def next_pass(self, shift_start: datetime) -> datetime:
-        """When the turn begun at `shift_start` passes (hours.next_pass)."""
-        return next_pass(self.grid(), self.units(), self.hours(), self.turns, shift_start)
+    def next_pass(self, shift_start: datetime, first_shift: bool) -> datetime:
+        """When the turn begun at `shift_start` passes (hours.next_pass); `first_shift` as in
+        rotation.State."""
+        return next_pass(
+            self.grid(), self.units(), self.hours(), self.turns, shift_start, first_shift
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -430,7 +433,7 @@ def _initial(inputs: Inputs) -> _Rotation:
         state = None
     if state is not None and not 0 <= state.position < len(ps):
         position = state.position % len(ps)
-        state = State(position, ps[position].id, state.shift_start)
+        state = State(position, ps[position].id, state.shift_start, state.first_shift)
     rot = _Rotation(config, config.grid(), state, ps)
     return rot if state is None else rot.at(state.shift_start)
 
@@ -537,7 +540,7 @@ def _walk(
     while True:
         boundary = active_edge = None
         if rot.state is not None:
-            boundary = rot.config.next_pass(rot.state.shift_start)
+            boundary = rot.config.next_pass(rot.state.shift_start, rot.state.first_shift)
             hours = rot.config.hours()
             active_edge = None if hours is None or last is None else hours.next_edge(last)
         due = [t for t in (boundary, active_edge) if t is not None]
@@ -716,7 +719,7 @@ def next_wake(
     rot = _initial(inputs)
     due = [c.effective_at for c in inputs.changes]
     if rot.state is not None:
-        due.append(rot.config.next_pass(rot.state.shift_start))
+        due.append(rot.config.next_pass(rot.state.shift_start, rot.state.first_shift))
         after = max(after, rot.state.shift_start)
         hours = rot.config.hours()
         edge = None if hours is None else hours.next_edge(after)
@@ -751,19 +754,23 @@ def _holder(rot: _Rotation) -> UUID | None:
 
 
 def preview(
-    config: Config, at: datetime, count: int
+    config: Config, at: datetime, count: int, first_shift: bool
 ) -> tuple[list[datetime], list[tuple[datetime, datetime, int]]]:
     """A rotation whose turn begins at `at`, before it is saved (the forms' live preview): its
     next `count` turn passes, and its on-call intervals until the last of them, each with the
-    number of its turn (0: the turn begun at `at`). Inactive time is no interval."""
+    number of its turn (0: the turn begun at `at`). Inactive time is no interval.
+    `first_shift`: the turn is a new rotation's first (rotation.State), not a grid edit's."""
     passes: list[datetime] = []
     for _ in range(count):
-        passes.append(config.next_pass(passes[-1] if passes else at))
+        begun = passes[-1] if passes else at
+        passes.append(config.next_pass(begun, first_shift and not passes))
     turns = tuple(
         Participant(uuid5(_PREVIEW, str(i)), uuid5(_PREVIEW, str(i))) for i in range(count + 1)
     )
     walked = segments(
-        Inputs(config, State(0, turns[0].id, at), turns), at, passes[-1] if passes else at
+        Inputs(config, State(0, turns[0].id, at, first_shift), turns),
+        at,
+        passes[-1] if passes else at,
     )
     intervals: list[tuple[datetime, datetime, int]] = []
     for piece in walked:

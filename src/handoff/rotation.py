@@ -34,9 +34,15 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class State:
+    """Who is on call and since when. `first_shift`: the shift was begun by the first
+    participant becoming active (`start`), so, begun before the grid's start, it runs through
+    the first whole shift (`first_boundary`); written with the state, so the rule is known
+    exactly, not guessed from the instants (engine.md)."""
+
     position: int
     participant_id: UUID
     shift_start: datetime
+    first_shift: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +67,15 @@ class RuleError(ValueError):
     """A requested edit is impossible (an index out of range, too many participants)."""
 
 
-def _state_at(participants: Sequence[Participant], position: int, shift_start: datetime) -> State:
-    return State(position, participants[position].id, shift_start)
+def _state_at(
+    participants: Sequence[Participant], position: int, shift_start: datetime, first_shift: bool
+) -> State:
+    return State(position, participants[position].id, shift_start, first_shift)
+
+
+def _hand_over(state: State, participants: Sequence[Participant], position: int) -> State:
+    """The rest of `state`'s shift, first shift or not, to the participant at `position`."""
+    return _state_at(participants, position, state.shift_start, state.first_shift)
 
 
 def start(participants: Sequence[Participant], now: datetime) -> Change:
@@ -72,32 +85,31 @@ def start(participants: Sequence[Participant], now: datetime) -> Change:
     (`first_boundary`)."""
     if not participants:
         return Change(None)
-    first = _state_at(participants, 0, now)
+    first = _state_at(participants, 0, now, first_shift=True)
     return Change(first, (Handoff(now, "started", None, participants[0]),))
 
 
-def first_boundary(grid: Grid, shift_start: datetime) -> datetime:
+def first_boundary(grid: Grid, shift_start: datetime, first_shift: bool) -> datetime:
     """When the shift that began at `shift_start` ends: the first handoff from a state.
 
-    `end_time(shift_start)`, except for the stub before the grid's start: a shift that began
-    before `start` with no boundary in between (a rotation created, or given a new grid, at
-    02:30 for a 09:00 start) ends at `end_time(start)`, so its participant owns the time until
-    `start` and the whole first shift after it (engine.md, round three). Once that boundary
-    is crossed, `shift_start` is on the grid and this is plain `end_time` again, so a rotation
-    already running is not changed; neither is a state that began further back on the grid (an
-    imported GoAlert state keeps `end_time(shift_start)`, import.md). The engine, the
+    `end_time(shift_start)`, except for a first shift (`State.first_shift`: the first
+    participant became active) begun before the grid's start: it ends at `end_time(start)`, so
+    its participant owns the time until `start` and the whole first shift after it, however
+    long before `start` the rotation was created (engine.md, round three). Any other state
+    keeps `end_time(shift_start)`: a shift restarted by a grid edit (engine.md: the next
+    handoff is `end_time(now)` on the new grid, even when the new `start` is in the future),
+    a state that crossed a boundary, an imported GoAlert state (import.md). The engine, the
     projections and the previews all take their first handoff from here.
     """
-    end = grid.end_time(shift_start)
-    if shift_start < grid.start <= end:
+    if first_shift and shift_start < grid.start:
         return grid.end_time(grid.start)
-    return end
+    return grid.end_time(shift_start)
 
 
-def next_handoff(grid: Grid, shift_start: datetime, now: datetime) -> datetime:
-    """The first handoff after `now` of a state whose shift began at `shift_start` (a state the
-    engine has not caught up yet hands off at the next boundary after `now`)."""
-    return max(first_boundary(grid, shift_start), grid.end_time(now))
+def next_handoff(grid: Grid, state: State, now: datetime) -> datetime:
+    """The first handoff after `now` of `state` (a state the engine has not caught up yet
+    hands off at the next boundary after `now`)."""
+    return max(first_boundary(grid, state.shift_start, state.first_shift), grid.end_time(now))
 
 
 def handoffs_after(grid: Grid, created: datetime, n: int) -> list[datetime]:
@@ -105,7 +117,7 @@ def handoffs_after(grid: Grid, created: datetime, n: int) -> list[datetime]:
     intervening: what the previews show."""
     if n <= 0:
         return grid.next_handoffs(created, n)
-    first = first_boundary(grid, created)
+    first = first_boundary(grid, created, first_shift=True)
     return [first, *grid.next_handoffs(first, n - 1)]
 
 
@@ -121,7 +133,7 @@ def advance(grid: Grid, state: State, participants: Sequence[Participant], now: 
     position = state.position % len(participants)
     shift_start = state.shift_start
     handoffs: list[Handoff] = []
-    boundary = first_boundary(grid, shift_start)
+    boundary = first_boundary(grid, shift_start, state.first_shift)
     while boundary <= now:
         following = (position + 1) % len(participants)
         handoffs.append(
@@ -131,7 +143,9 @@ def advance(grid: Grid, state: State, participants: Sequence[Participant], now: 
         boundary = grid.end_time(boundary)
     if not handoffs and position == state.position:
         return Change(state)
-    return Change(_state_at(participants, position, shift_start), tuple(handoffs))
+    if not handoffs:
+        return Change(_hand_over(state, participants, position))
+    return Change(_state_at(participants, position, shift_start, False), tuple(handoffs))
 
 
 def check_participant_count(count: int, limit: int) -> None:
@@ -169,9 +183,9 @@ def remove_participant(
     if index == state.position:
         position = index % len(remaining)
         handoff = Handoff(now, "participant_removed", participants[index], remaining[position])
-        return Change(_state_at(remaining, position, state.shift_start), (handoff,))
+        return Change(_hand_over(state, remaining, position), (handoff,))
     position = state.position - 1 if index < state.position else state.position
-    return Change(_state_at(remaining, position, state.shift_start))
+    return Change(_hand_over(state, remaining, position))
 
 
 def replace_participants(
@@ -193,10 +207,10 @@ def replace_participants(
     if on_call is not None:
         for position, participant in enumerate(new):
             if participant.user_id == on_call.user_id:
-                return Change(_state_at(new, position, state.shift_start))
+                return Change(_hand_over(state, new, position))
     position = state.position % len(new)
     handoff = Handoff(now, "participants_replaced", on_call, new[position])
-    return Change(_state_at(new, position, state.shift_start), (handoff,))
+    return Change(_hand_over(state, new, position), (handoff,))
 
 
 def set_active(
@@ -211,14 +225,16 @@ def set_active(
         return Change(state)
     current = participants[state.position] if state.position < len(participants) else None
     handoff = Handoff(now, "manual", current, participants[index])
-    return Change(_state_at(participants, index, state.shift_start), (handoff,))
+    return Change(_hand_over(state, participants, index), (handoff,))
 
 
 def edit_grid(state: State | None, now: datetime) -> Change:
-    """A new type, length, start or zone keeps the person on call; their shift restarts now."""
+    """A new type, length, start or zone keeps the person on call; their shift restarts now
+    and is no first shift: it ends at `end_time(now)` on the new grid (engine.md), even when
+    the new `start` is in the future."""
     if state is None:
         return Change(None)
-    return Change(replace(state, shift_start=now))
+    return Change(replace(state, shift_start=now, first_shift=False))
 
 
 def reconcile(
@@ -247,10 +263,10 @@ def reconcile(
         current = state if position == state.position else replace(state, position=position)
     else:
         position = state.position % len(participants)
-        current = _state_at(participants, position, state.shift_start)
+        current = _hand_over(state, participants, position)
         handoffs = (Handoff(now, "participant_removed", None, participants[position]),)
     if grid_changed_at > current.shift_start:
-        current = replace(current, shift_start=grid_changed_at)
+        current = replace(current, shift_start=grid_changed_at, first_shift=False)
     return Change(current, handoffs)
 
 
@@ -270,7 +286,7 @@ def shifts(
     result: list[tuple[Participant, datetime, datetime]] = []
     position = state.position % len(participants)
     begin = state.shift_start
-    end = first_boundary(grid, begin)
+    end = first_boundary(grid, begin, state.first_shift)
     while begin < until and len(result) < limit:
         result.append((participants[position], begin, end))
         position = (position + 1) % len(participants)

@@ -87,6 +87,52 @@ def test_a_rotation_created_after_start_hands_off_at_the_next_boundary(api: Api)
     assert _history(api, rid)[1:] == [("boundary", START + WEEK, "Ann", "Bob")]
 
 
+def _marker(api: Api, rotation_id: str) -> bool:
+    rows = api.sql("SELECT first_shift FROM rotation_state WHERE rotation_id = %s", rotation_id)
+    return bool(rows[0]["first_shift"])
+
+
+def test_a_rotation_created_weeks_before_start_still_owns_the_first_full_shift(api: Api) -> None:
+    """Created two weeks before `start`: the state records its first shift, and the engine
+    crosses none of the grid's boundaries before `start` (the instants alone would say a
+    boundary came first)."""
+    ann, bob = api.user("Ann"), api.user("Bob")
+    created = START - 2 * WEEK + timedelta(days=1)
+    api.clock.set(created)
+    rotation = _weekly(api, [ann, bob])
+    rid = str(rotation["id"])
+    assert _marker(api, rid)
+    assert rotation["next_handoff"] == _z(START + WEEK)
+    api.clock.set(START + timedelta(days=1))
+    _engine(api, rid)
+    assert _history(api, rid) == [("started", created, None, "Ann")]
+    assert _marker(api, rid)
+    api.clock.set(START + WEEK)
+    _engine(api, rid)
+    assert _history(api, rid)[1:] == [("boundary", START + WEEK, "Ann", "Bob")]
+    assert not _marker(api, rid)
+
+
+def test_a_grid_edit_moving_start_ahead_hands_off_at_end_time_of_the_edit(api: Api) -> None:
+    """engine.md: a grid edit keeps the person on call, restarts the shift at the edit, and
+    the next handoff is end_time(now) on the new grid, even with `start` in the future."""
+    ann, bob = api.user("Ann"), api.user("Bob")
+    api.clock.set(START + timedelta(days=1))
+    rid = str(_weekly(api, [ann, bob])["id"])
+    edited_at = START + timedelta(days=2, hours=3)  # Wednesday 12:00 Berlin
+    thursday = START + timedelta(days=3)  # the new start, Thursday 09:00 Berlin
+    api.clock.set(edited_at)
+    moved = api.admin.patch(
+        f"/api/v1/rotations/{rid}", json={"type": "daily", "start": "2026-12-10T09:00"}
+    ).json()
+    # Not the first shift's end_time(start) (Friday): the edit is no first shift.
+    assert moved["next_handoff"] == _z(thursday)
+    assert not _marker(api, rid)
+    api.clock.set(thursday + timedelta(hours=1))
+    _engine(api, rid)
+    assert _history(api, rid)[1:] == [("boundary", thursday, "Ann", "Bob")]
+
+
 def test_the_preview_is_what_a_rotation_created_now_does(api: Api) -> None:
     api.clock.set(CREATED)
     body = {
@@ -104,10 +150,12 @@ def test_the_preview_is_what_a_rotation_created_now_does(api: Api) -> None:
     # `from`: a rotation created then, by the same rule.
     early = api.reader.post("/api/v1/rotations/preview", json=body | {"from": _z(CREATED)})
     assert early.json()["handoffs"] == ["2026-12-14T08:00:00Z", "2026-12-21T08:00:00Z"]
-    before = body | {"from": "2026-11-20T12:00:00Z"}  # two boundaries before start
+    # Created more than a shift before start: the first participant still owns the time until
+    # start and the whole first shift (engine.md), no handoff on the grid before start.
+    before = body | {"from": "2026-11-20T12:00:00Z"}
     assert api.reader.post("/api/v1/rotations/preview", json=before).json()["handoffs"] == [
-        "2026-11-23T08:00:00Z",
-        "2026-11-30T08:00:00Z",
+        "2026-12-14T08:00:00Z",
+        "2026-12-21T08:00:00Z",
     ]
 
 

@@ -52,6 +52,8 @@ def test_tiny_run_of_every_scenario(server_url: str) -> None:
     assert sub.baseline.recorded_once and sub.subscribed.recorded_once
     assert sub.received_messages == TINY.subscribed_size <= sub.received_posts
     assert sub.messages == {"delivered": TINY.subscribed_size}
+    # Active hours opening at the storm's instant: one active_start per rotation, once each.
+    assert results.active is not None and results.active.active.recorded_once
     assert sub.all_delivered and sub.throughput_ratio is not None
 
     assert results.steady is not None

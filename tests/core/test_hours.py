@@ -29,6 +29,7 @@ from handoff.grid import wall_instant
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 WEEK = 7 * DAY
 STEP = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -68,6 +69,7 @@ class Spec:
     position: int
     shift_start: datetime
     overrides: Sequence[oc.Override] = ()
+    first_shift: bool = False  # the first participant's shift (rotation.State.first_shift)
 
 
 def spec_of(given: oc.Inputs) -> Spec:
@@ -88,6 +90,7 @@ def spec_of(given: oc.Inputs) -> Spec:
         state.position,
         state.shift_start,
         given.overrides,
+        state.first_shift,
     )
 
 
@@ -139,11 +142,16 @@ def reference(spec: Spec, until: datetime) -> list[Minute]:
         if t >= spec.shift_start:
             minutes.append((t, wall_active(spec, latest), unit_of(spec, latest, anchor)))
         t += MINUTE
-    first_unit = minutes[0][2]
-    active_units = sorted({u for _, active, u in minutes if active})
+    # A first shift begun before the grid's start (engine.md) holds every unit before `start`
+    # and counts its turn from `start`: the units from `start` on number the turns.
+    first = spec.first_shift and spec.shift_start < spec.start
+    first_unit = 0 if first else minutes[0][2]
+    active_units = sorted({u for _, active, u in minutes if active and (u >= 0 or not first)})
     result = []
     for at, active, unit in minutes:
-        if spec.hours is not None and spec.turns == "active":
+        if first and unit < 0:
+            turn = 0
+        elif spec.hours is not None and spec.turns == "active":
             turn = active_units.index(unit) // spec.length if active else 0
         else:
             turn = unit // spec.length - first_unit // spec.length
@@ -295,6 +303,30 @@ def test_example_1_fourteen_people_on_weekdays(turns: str) -> None:
         local = m.at.astimezone(zone)
         if local.weekday() >= 5 or not 9 <= local.hour < 17:
             assert m.own is None
+
+
+@pytest.mark.parametrize("turns", ["active", "calendar"])
+@pytest.mark.parametrize("length", [1, 2])
+def test_a_first_shift_created_days_before_start_runs_through_the_first_whole_turn(
+    turns: str, length: int
+) -> None:
+    """engine.md's start rule on active hours: a rotation created on the Wednesday before a
+    Monday 09:00 start gives its first participant the time until `start` (its business hours
+    included) and a whole first turn after it; a state that is no first shift (a grid edit
+    then) passes on its own grid from the edit."""
+    ps = people(3)
+    config = oc.Config("daily", length, MONDAY_9, BERLIN, BUSINESS, turns)
+    created = MONDAY_9 - 5 * DAY + 5 * HOUR  # Wednesday 14:00 in Berlin
+    until = MONDAY_9 + 14 * DAY
+    first = oc.Inputs(config, r.State(0, ps[0].id, created, first_shift=True), ps)
+    ref = check_against_reference(first, until)
+    owners = {m.own for m in ref if m.at < MONDAY_9 + (length - 1) * DAY + 8 * HOUR}
+    assert owners == {ps[0].user_id, None}
+    passes = oc.turn_passes(first, created, 2)
+    assert [at for at, _ in passes] == [MONDAY_9 + length * DAY, MONDAY_9 + 2 * length * DAY]
+    edited = oc.Inputs(config, r.State(0, ps[0].id, created), ps)
+    check_against_reference(edited, until)
+    assert oc.turn_passes(edited, created, 1)[0][0] < MONDAY_9
 
 
 def test_example_2_three_day_turns_skip_the_weekend() -> None:

@@ -80,8 +80,10 @@ class Minute:
     boundary: bool  # a boundary was crossed at this minute
 
 
-def on(ps: Sequence[r.Participant], position: int, shift_start: datetime) -> r.State:
-    return r.State(position, ps[position].id, shift_start)
+def on(
+    ps: Sequence[r.Participant], position: int, shift_start: datetime, first_shift: bool = False
+) -> r.State:
+    return r.State(position, ps[position].id, shift_start, first_shift)
 
 
 def reference_apply(
@@ -116,26 +118,26 @@ def reference_apply(
         if not new:
             state = None
         elif state is None:
-            state = on(new, 0, at)
+            state = on(new, 0, at, first_shift=True)
         else:
             person = ps[state.position].user_id
             kept = [i for i, p in enumerate(new) if p.user_id == person]
             position = kept[0] if kept else state.position % len(new)
-            state = on(new, position, state.shift_start)
+            state = on(new, position, state.shift_start, state.first_shift)
         ps = new
     if change.active_index is not None and state is not None and change.active_index < len(ps):
-        state = on(ps, change.active_index, state.shift_start)
+        state = on(ps, change.active_index, state.shift_start, state.first_shift)
     return config, state, ps
 
 
-def reference_end(grid: Grid, shift_start: datetime) -> datetime:
-    """When the shift begun at `shift_start` ends (engine.md): at the grid's next boundary,
-    except that a shift begun before the grid's start with no boundary before it (a rotation
-    made at 02:30 for a 09:00 start) runs through the whole first shift after `start`."""
-    end = grid.end_time(shift_start)
-    if shift_start < grid.start and end >= grid.start:
+def reference_end(grid: Grid, state: r.State) -> datetime:
+    """When the shift of `state` ends (engine.md): at the grid's next boundary, except that a
+    first shift (the first participant became active) begun before the grid's start runs
+    through the whole first shift after `start`, however far before it it began; a shift
+    restarted by a grid edit does not."""
+    if state.first_shift and state.shift_start < grid.start:
         return grid.end_time(grid.start)
-    return end
+    return grid.end_time(state.shift_start)
 
 
 def reference(s: Scenario) -> list[Minute]:
@@ -147,9 +149,7 @@ def reference(s: Scenario) -> list[Minute]:
     result: list[Minute] = []
     while t < s.until:
         crossed = False
-        while (
-            state is not None and (boundary := reference_end(config.grid(), state.shift_start)) <= t
-        ):
+        while state is not None and (boundary := reference_end(config.grid(), state)) <= t:
             state, crossed = on(ps, (state.position + 1) % len(ps), boundary), True
         while pending and pending[0].effective_at <= t:
             config, state, ps = reference_apply(config, state, ps, pending.pop(0))
@@ -180,7 +180,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     window = draw(st.integers(WINDOW, 4 * WINDOW))  # 36 hours to 6 days
     kind = draw(st.sampled_from(["hourly", "daily", "monthly"]))
     length = draw(st.integers(1, {"hourly": 5, "daily": 2, "monthly": 1}[kind]))
-    back = draw(st.integers(0, 4320)) * MINUTE
+    back = draw(st.integers(-2880, 4320)) * MINUTE  # a start ahead too: the first-shift rule
     if kind == "monthly":  # a grid start a month back, so that a boundary falls in the window
         back = timedelta(days=30) - draw(st.integers(0, window)) * MINUTE
     config = oc.Config(kind, length, base - back, zone)
@@ -188,7 +188,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     ps = members(*draw(st.lists(st.sampled_from(USERS), min_size=1, max_size=4)))
     position = draw(st.integers(0, len(ps) - 1))
     shift_start = grid.start_time(base) if draw(st.booleans()) else base
-    state = r.State(position, ps[position].id, shift_start)
+    state = r.State(position, ps[position].id, shift_start, draw(st.booleans()))
     until = shift_start + window * MINUTE
 
     def instant(earliest: datetime, spread: int) -> datetime:

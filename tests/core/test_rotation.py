@@ -12,6 +12,7 @@ from handoff.grid import Grid
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 GRID = Grid("daily", 1, datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "UTC")
 FIRST = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # GRID.end_time(T0)
 
@@ -28,7 +29,7 @@ def at(participants: list[r.Participant], position: int, shift_start: datetime) 
 def test_start_puts_the_first_participant_on_call_now() -> None:
     ps = people("ann", "bob")
     change = r.start(ps, T0)
-    assert change.state == at(ps, 0, T0)
+    assert change.state == first(ps, T0)
     assert change.handoffs == (r.Handoff(T0, "started", None, ps[0]),)
     assert r.start([], T0) == r.Change(None)
 
@@ -76,7 +77,7 @@ def test_participant_limit() -> None:
 
 def test_adding_the_first_participant_starts_and_later_ones_move_nobody() -> None:
     ps = people("ann", "bob")
-    assert r.add_participant(None, ps[:1], T0).state == at(ps, 0, T0)
+    assert r.add_participant(None, ps[:1], T0).state == first(ps, T0)
     state = at(ps, 0, T0)
     assert r.add_participant(state, ps, T0 + DAY) == r.Change(state)
 
@@ -141,7 +142,7 @@ def test_replacing_without_the_person_on_call_gives_the_old_index_wrapping() -> 
 def test_replacing_with_nothing_or_from_nothing() -> None:
     ps = people("ann")
     assert r.replace_participants(at(ps, 0, T0), ps, [], T0) == r.Change(None)
-    assert r.replace_participants(None, [], ps, T0).state == at(ps, 0, T0)
+    assert r.replace_participants(None, [], ps, T0).state == first(ps, T0)
 
 
 def test_set_active_hands_over_the_rest_of_the_shift() -> None:
@@ -185,7 +186,7 @@ def test_reconcile_replaces_a_vanished_participant_by_position() -> None:
 
 def test_reconcile_starts_drops_and_restarts_after_a_grid_edit() -> None:
     ps = people("ann")
-    assert r.reconcile(None, ps, T0, T0).state == at(ps, 0, T0)
+    assert r.reconcile(None, ps, T0, T0).state == first(ps, T0)
     assert r.reconcile(at(ps, 0, T0), [], T0, T0) == r.Change(None)
     edited = T0 + timedelta(hours=1)
     assert r.reconcile(at(ps, 0, T0), ps, edited, edited + DAY).state == at(ps, 0, edited)
@@ -204,57 +205,119 @@ def test_shifts_project_the_engine_s_future() -> None:
     assert r.shifts(GRID, at(ps, 0, T0), ps, T0) == []
 
 
-# The round-three start rule: a rotation created before its `start` (engine.md).
+# The round-three start rule: a rotation created before its `start` (engine.md), known from
+# the state's first-shift marker (State.first_shift), not from the instants.
 WEEKLY = Grid("weekly", 1, datetime(2026, 12, 7, 8, 0, tzinfo=UTC), "Europe/Berlin")  # Mon 09:00
 CREATED = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # 02:30 Berlin, the same Monday
 WEEK = timedelta(days=7)
 
 
+def first(ps: list[r.Participant], shift_start: datetime) -> r.State:
+    """The state `start` makes: participant 0 on call in a first shift."""
+    return r.State(0, ps[0].id, shift_start, first_shift=True)
+
+
 def test_created_before_start_the_first_participant_owns_the_first_full_shift() -> None:
     ps = people("ann", "bob")
     started = r.start(ps, CREATED).state
-    assert started == at(ps, 0, CREATED)
-    assert r.first_boundary(WEEKLY, CREATED) == WEEKLY.start + WEEK
+    assert started == first(ps, CREATED)
+    assert r.first_boundary(WEEKLY, CREATED, first_shift=True) == WEEKLY.start + WEEK
     # Nothing happens at `start`: Ann keeps the 6.5 hours before it and the week after it.
     assert r.advance(WEEKLY, started, ps, WEEKLY.start + WEEK - DAY) == r.Change(started)
     change = r.advance(WEEKLY, started, ps, WEEKLY.start + WEEK)
     assert change.handoffs == (r.Handoff(WEEKLY.start + WEEK, "boundary", ps[0], ps[1]),)
+    # Crossing a boundary ends the first shift: the marker is gone.
     assert change.state == at(ps, 1, WEEKLY.start + WEEK)
     # From there on it is the plain grid: the next handoff one week later.
     later = r.advance(WEEKLY, at(ps, 1, WEEKLY.start + WEEK), ps, WEEKLY.start + 2 * WEEK)
     assert [h.at for h in later.handoffs] == [WEEKLY.start + 2 * WEEK]
 
 
-def test_created_before_start_catch_up_counts_from_the_end_of_the_first_shift() -> None:
+def test_created_more_than_a_shift_before_start_still_owns_the_first_full_shift() -> None:
+    """Created on the Monday for a start on Thursday: Ann is on call until Friday 09:00, no
+    handoff on the grid's boundaries before `start` (the inference from the instants gave Bob
+    Tuesday)."""
+    daily = Grid("daily", 1, datetime(2026, 12, 10, 9, 0, tzinfo=UTC), "UTC")
+    created = datetime(2026, 12, 7, 9, 20, tzinfo=UTC)
+    ps = people("ann", "bob")
+    started = r.start(ps, created).state
+    assert started is not None and started.first_shift
+    assert r.first_boundary(daily, created, first_shift=True) == daily.start + DAY
+    assert r.advance(daily, started, ps, daily.start + DAY - MINUTE) == r.Change(started)
+    change = r.advance(daily, started, ps, daily.start + 2 * DAY)
+    assert [h.at for h in change.handoffs] == [daily.start + DAY, daily.start + 2 * DAY]
+    assert r.handoffs_after(daily, created, 2) == [daily.start + DAY, daily.start + 2 * DAY]
+
+
+def test_a_grid_edit_moving_start_into_the_future_hands_off_at_end_time_now() -> None:
+    """engine.md: editing the grid keeps the person on call, `shift_start = now`, and the next
+    handoff is `end_time(now)` on the new grid, even when the new `start` is ahead."""
+    ps = people("ann", "bob")
+    edited_at = datetime(2026, 12, 7, 9, 20, tzinfo=UTC)
+    for before in (first(ps, CREATED), at(ps, 0, CREATED)):
+        edited = r.edit_grid(before, edited_at).state
+        assert edited == at(ps, 0, edited_at) and not edited.first_shift
+    daily = Grid("daily", 1, datetime(2026, 12, 10, 9, 0, tzinfo=UTC), "UTC")
+    edited = at(ps, 0, edited_at)
+    assert r.first_boundary(daily, edited_at, first_shift=False) == daily.end_time(edited_at)
+    change = r.advance(daily, edited, ps, daily.end_time(edited_at))
+    assert [h.at for h in change.handoffs] == [datetime(2026, 12, 8, 9, 0, tzinfo=UTC)]
+    # Within a shift of `start` too: the stub ends at `start`.
+    stub = datetime(2026, 12, 9, 9, 20, tzinfo=UTC)
+    assert r.first_boundary(daily, stub, first_shift=False) == daily.start
+    assert r.first_boundary(daily, stub, first_shift=True) == daily.start + DAY
+    # reconcile sees a grid edited after the shift began (plain SQL): the same.
+    reconciled = r.reconcile(first(ps, CREATED), ps, edited_at, edited_at).state
+    assert reconciled == at(ps, 0, edited_at)
+
+
+def test_the_first_shift_marker_stays_with_the_rest_of_the_shift() -> None:
+    """Handing the rest of a first shift on (set_active, a removal, a new list) keeps it a
+    first shift: whoever holds it owns it through the first whole shift."""
     ps = people("ann", "bob", "cid")
-    change = r.advance(WEEKLY, at(ps, 0, CREATED), ps, WEEKLY.start + 3 * WEEK + DAY)
-    assert [h.at for h in change.handoffs] == [WEEKLY.start + k * WEEK for k in (1, 2, 3)]
-    assert change.state == at(ps, 0, WEEKLY.start + 3 * WEEK)
+    started = first(ps, CREATED)
+    assert r.set_active(started, ps, 2, CREATED).state == r.State(2, ps[2].id, CREATED, True)
+    assert r.remove_participant(started, ps, 0, CREATED).state == r.State(
+        0, ps[1].id, CREATED, True
+    )
+    assert r.remove_participant(started, ps, 2, CREATED).state == started
+    shuffled = [ps[2], ps[0]]
+    assert r.replace_participants(started, ps, shuffled, CREATED).state == r.State(
+        1, ps[0].id, CREATED, True
+    )
+    gone = r.replace_participants(started, ps, [ps[1]], CREATED).state
+    assert gone == r.State(0, ps[1].id, CREATED, True)
+    assert [s[1:] for s in r.shifts(WEEKLY, gone, [ps[1]], WEEKLY.start + WEEK)] == [
+        (CREATED, WEEKLY.start + WEEK)
+    ]
 
 
 def test_created_at_or_after_start_hands_off_at_the_next_boundary_as_before() -> None:
     for created in (WEEKLY.start, WEEKLY.start + timedelta(hours=1)):
-        assert r.first_boundary(WEEKLY, created) == WEEKLY.end_time(created) == WEEKLY.start + WEEK
+        for marked in (True, False):
+            assert (
+                r.first_boundary(WEEKLY, created, marked)
+                == WEEKLY.end_time(created)
+                == WEEKLY.start + WEEK
+            )
     # A running rotation (shift_start on the grid) is unchanged.
-    assert r.first_boundary(GRID, FIRST) == FIRST + DAY
+    assert r.first_boundary(GRID, FIRST, False) == FIRST + DAY
 
 
-def test_a_state_further_back_on_the_grid_keeps_end_time() -> None:
-    """More than a shift before `start` (an imported GoAlert state, import.md), the grid's own
-    next boundary; the rule covers the stub that would end at `start`."""
+def test_a_state_that_is_no_first_shift_keeps_end_time() -> None:
+    """An imported GoAlert state (import.md) or a restarted shift before `start`: the grid's
+    own next boundary."""
     daily = Grid("daily", 1, datetime(2026, 12, 10, 9, 0, tzinfo=UTC), "UTC")
     for began in (
         datetime(2026, 12, 7, 9, 20, tzinfo=UTC),
         datetime(2026, 12, 8, 9, 0, tzinfo=UTC),
     ):
-        assert r.first_boundary(daily, began) == daily.end_time(began) < daily.start
-    stub = datetime(2026, 12, 9, 9, 20, tzinfo=UTC)
-    assert r.first_boundary(daily, stub) == daily.start + DAY
+        assert r.first_boundary(daily, began, False) == daily.end_time(began) < daily.start
 
 
 def test_projection_and_previews_agree_with_the_engine_before_start() -> None:
     ps = people("ann", "bob")
-    started = at(ps, 0, CREATED)
+    started = first(ps, CREATED)
     shifts = r.shifts(WEEKLY, started, ps, WEEKLY.start + 3 * WEEK)
     assert [(p, b, e) for p, b, e in shifts] == [
         (ps[0], CREATED, WEEKLY.start + WEEK),
@@ -267,6 +330,8 @@ def test_projection_and_previews_agree_with_the_engine_before_start() -> None:
     # Created at or after `start`: the grid's own next boundaries.
     assert r.handoffs_after(WEEKLY, WEEKLY.start + DAY, 2) == expected[:2]
     assert r.handoffs_after(WEEKLY, WEEKLY.start, 2) == expected[:2]
-    assert r.next_handoff(WEEKLY, CREATED, CREATED) == expected[0]
+    assert r.next_handoff(WEEKLY, started, CREATED) == expected[0]
     # A state the engine has not caught up yet: the next boundary after now.
-    assert r.next_handoff(WEEKLY, CREATED, expected[1] + DAY) == expected[2]
+    assert r.next_handoff(WEEKLY, started, expected[1] + DAY) == expected[2]
+    # The same instants without the marker (a grid edit at CREATED): Monday 09:00.
+    assert r.next_handoff(WEEKLY, at(ps, 0, CREATED), CREATED) == WEEKLY.start

@@ -51,7 +51,8 @@ def test_settle_reconciles_then_advances() -> None:
     assert settled.locked.state == at(ps, 0, FIRST + DAY)
     assert settle(GRID, None, [], T0, now).locked.state is None
     started = settle(GRID, None, ps, T0, T0)
-    assert started.locked.state == at(ps, 0, T0) and started.rows[0].cause == "started"
+    first_shift = r.State(0, ps[0].id, T0, first_shift=True)
+    assert started.locked.state == first_shift and started.rows[0].cause == "started"
 
 
 def test_settle_after_a_grid_edit_restarts_at_the_edit() -> None:

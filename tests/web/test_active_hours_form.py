@@ -4,7 +4,7 @@ next to the field, and the rotation page saying the hours in words."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,3 +122,60 @@ def test_the_live_preview_counts_turns_over_active_days(browser: Browser, web: W
     days = [datetime.fromisoformat(t).astimezone(ZoneInfo("Europe/Berlin")) for t in times]
     assert len(days) == 6 and all(d.weekday() < 5 and d.hour == 9 for d in days)
     assert WHO.findall(found.text) == ["Bo", "Ann", "Bo", "Ann", "Bo", "Ann"]
+
+
+def test_the_live_preview_draws_off_hours_as_gaps(browser: Browser, web: Web) -> None:
+    """The preview's bar has a hatched gap for each night between business days, and none for
+    an always-active rotation (hours.md: the live preview showing the gaps)."""
+    ann = web.user("Ann")
+    browser.sign_in(web.admin_token)
+    fields = _fields(browser, with_participants="1", participant=[str(ann)])
+    business = browser.client.post("/rotations/preview", data=fields | {"active": "business"})
+    gaps = re.findall(r'class="seg seg-0 nobody gap"[^>]*title="off hours: ([^"]+)"', business.text)
+    assert len(gaps) >= 5, business.text  # six weekday turns: the evenings between them
+    assert all("17:00" in g.split("–")[0] for g in gaps)
+    assert 'title="Ann: ' in business.text
+    always = browser.client.post("/rotations/preview", data=fields)
+    assert "preview-timeline" in always.text and " gap" not in always.text
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("width", [1280, 390])
+def test_gaps_in_the_live_preview_and_the_calendar_in_the_browser(
+    page: Any, web: Web, console: list[str], width: int
+) -> None:
+    web.user("Ann")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, web.admin_token)
+    page.goto("/rotations/new")
+    page.fill("#name", f"Nights {width}")
+    page.select_option("#type", "daily")
+    page.fill("#time_zone", "Europe/Berlin")
+    page.select_option("[aria-label='Participant 1']", label="Ann")
+    preview = page.locator("#preview .preview-timeline")
+    expect(preview).to_be_visible()
+    expect(preview.locator(".seg.gap")).to_have_count(0)
+    page.select_option("#active", "business")
+    gaps = preview.locator(".seg.gap")
+    expect(gaps.first).to_be_visible()
+    assert gaps.count() >= 5
+    expect(page.locator("#preview-gaps")).to_contain_text("hatched: off hours")
+    hatched = gaps.first.evaluate("e => getComputedStyle(e).backgroundImage")
+    assert "repeating-linear-gradient" in hatched
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.click("button:has-text('Create rotation')")
+    expect(page).to_have_url(ROTATION_URL)
+    next_week = (web.clock.now() + timedelta(days=7)).date().isoformat()  # weekdays in it
+    page.goto(f"/calendar?view=week&tz=Europe%2FBerlin&date={next_week}")
+    if width == 1280:
+        calendar_gaps = page.locator(".cal-lane .cal-gap")
+        expect(calendar_gaps.first).to_be_visible()
+        assert calendar_gaps.count() >= 2
+        style = calendar_gaps.first.evaluate("e => getComputedStyle(e).backgroundImage")
+        assert "repeating-linear-gradient" in style
+        expect(calendar_gaps.first).to_have_attribute("title", re.compile(r"^Off hours: "))
+        shoot(page, "calendar-off-hours")
+    else:  # the phone's list of days: no grid, nothing wider than the phone
+        expect(page.locator(".cal-grid")).to_be_hidden()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert console == []

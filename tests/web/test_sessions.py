@@ -108,7 +108,7 @@ def _attempt(browser: Browser, token: str) -> Any:
     return browser.client.post("/signin", data={"csrf_token": csrf(form.text), "token": token})
 
 
-def test_sign_in_is_rate_limited_per_client_address(browser: Browser, web: Web) -> None:
+def test_sign_in_is_rate_limited_per_browser(browser: Browser, web: Web) -> None:
     for _ in range(limit.MAX_FAILURES):
         assert _attempt(browser, "hoff_wrong").status_code == 401
     # Even the right token waits now: guessing cannot go on until it happens to hit.
@@ -116,11 +116,38 @@ def test_sign_in_is_rate_limited_per_client_address(browser: Browser, web: Web) 
     assert refused.status_code == 429
     wait = int(refused.headers["Retry-After"])
     assert 0 < wait <= limit.WINDOW.total_seconds()
-    assert "Too many failed sign-ins" in refused.text
+    assert "Too many failed sign-ins from this browser" in refused.text
     assert "handoff_session" not in refused.headers.get("set-cookie", "")
     assert _sessions(web) == []
+    # Another browser at the same address (people behind one proxy) is not locked out.
+    other = Browser(web)
+    assert _attempt(other, web.reader_token).status_code == 303
+    other.client.close()
     web.clock.offset = timedelta(seconds=wait)
     assert _attempt(browser, web.admin_token).status_code == 303
+
+
+def test_a_guesser_dropping_the_cookie_meets_the_address_limit(web: Web) -> None:
+    """A new browser for each guess escapes the browser limit, not the address's: after
+    ADDRESS_MAX_FAILURES failures from an address within the window, every browser there
+    waits."""
+
+    async def failed_before(conn: Any) -> None:
+        await conn.execute(
+            "INSERT INTO web_sign_in_failures (client, failed_at)"
+            " SELECT '127.0.0.1', %s FROM generate_series(1, %s)",
+            (web.clock.now(), limit.ADDRESS_MAX_FAILURES - 1),
+        )
+
+    web.run(failed_before)
+    guesser = Browser(web)
+    assert _attempt(guesser, "hoff_wrong").status_code == 401
+    guesser.client.close()
+    fresh = Browser(web)
+    refused = _attempt(fresh, web.admin_token)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins from your address" in refused.text
+    fresh.client.close()
 
 
 def test_successful_sign_ins_are_not_limited(browser: Browser, web: Web) -> None:

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from handoff.store.projections import Shift
-from handoff.web import colours
+from handoff.web import colours, timeline
 from handoff.web.timeline import now_offset, segments
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -62,3 +62,21 @@ def test_off_hours_between_shifts_are_gaps_that_keep_the_proportions() -> None:
         ("Bo", False, False),
     ]
     assert [s.width for s in found] == pytest.approx([25.0, 25.0, 50.0])
+
+
+def test_the_preview_bar_draws_the_time_between_intervals_as_gaps() -> None:
+    since = datetime(2027, 1, 4, 7, tzinfo=UTC)
+    nine, five = since + timedelta(hours=1), since + timedelta(hours=9)
+    intervals = [(nine, five, 0), (nine + timedelta(days=1), five + timedelta(days=1), 1)]
+    bar = timeline.preview(intervals, since, [("Ann", 3), ("Bo", 12)])
+    assert [(s.label, s.gap, s.colour) for s in bar] == [
+        ("off hours", True, 0),
+        ("Ann", False, 3),
+        ("off hours", True, 0),
+        ("Bo", False, 2),
+    ]
+    assert [(s.start, s.end) for s in bar][2] == (five, nine + timedelta(days=1))
+    assert abs(sum(s.width for s in bar) - 100) < 1e-9
+    numbered = timeline.preview(intervals[:1], nine, [])
+    assert [(s.label, s.gap, s.width) for s in numbered] == [("turn 1", False, 100.0)]
+    assert timeline.preview([], since, []) == []

@@ -27,19 +27,21 @@ class Lag:
         }
 
 
-def recorded(conn: psycopg.Connection[Any]) -> int:
+def recorded(conn: psycopg.Connection[Any], cause: str = "boundary") -> int:
+    """The history rows of `cause` (a storm's: boundaries, or the active-hours storm's
+    active_start rows)."""
     row = conn.execute(
-        "SELECT /* bench */ count(*) FROM handoffs WHERE cause = 'boundary'"
+        "SELECT /* bench */ count(*) FROM handoffs WHERE cause = %s", (cause,)
     ).fetchone()
     return int(row[0]) if row else 0
 
 
-def measure(conn: psycopg.Connection[Any]) -> Lag:
+def measure(conn: psycopg.Connection[Any], cause: str = "boundary") -> Lag:
     row = conn.execute(
         """WITH /* bench */ lag AS (
             SELECT extract(epoch FROM h.processed_at - d.due_at) AS seconds
             FROM handoffs h JOIN bench_due d USING (rotation_id)
-            WHERE h.cause = 'boundary'
+            WHERE h.cause = %s
         )
         SELECT count(*),
                coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 0),
@@ -48,7 +50,8 @@ def measure(conn: psycopg.Connection[Any]) -> Lag:
                coalesce(extract(epoch FROM (SELECT max(processed_at) FROM handoffs)
                                          - (SELECT min(due_at) FROM bench_due)), 0)
         FROM lag
-        """
+        """,
+        (cause,),
     ).fetchone()
     assert row is not None
     return Lag(
@@ -60,11 +63,13 @@ def measure(conn: psycopg.Connection[Any]) -> Lag:
     )
 
 
-def rotations_recorded_once(conn: psycopg.Connection[Any]) -> tuple[int, int]:
-    """(boundary handoffs recorded, rotations among them): equal when none was recorded twice."""
+def rotations_recorded_once(
+    conn: psycopg.Connection[Any], cause: str = "boundary"
+) -> tuple[int, int]:
+    """(rows of `cause` recorded, rotations among them): equal when none was recorded twice."""
     row = conn.execute(
-        "SELECT /* bench */ count(*), count(DISTINCT rotation_id) FROM handoffs"
-        " WHERE cause = 'boundary'"
+        "SELECT /* bench */ count(*), count(DISTINCT rotation_id) FROM handoffs WHERE cause = %s",
+        (cause,),
     ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])

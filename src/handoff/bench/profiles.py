@@ -41,6 +41,7 @@ class Profile:
     grid_seconds: float  # per measured function and rotation type
     subscribed_size: int | None  # the storm with every rotation subscribed; None: skip
     subscribed_drain_seconds: float  # after the storm, at most this long for every delivery
+    active_size: int | None = None  # the storm opening every rotation's active hours
 
 
 QUICK = Profile(
@@ -63,6 +64,7 @@ QUICK = Profile(
     grid_seconds=0.2,
     subscribed_size=None,
     subscribed_drain_seconds=0.0,
+    active_size=10_000,
 )
 
 FULL = Profile(
@@ -85,6 +87,7 @@ FULL = Profile(
     grid_seconds=1.0,
     subscribed_size=10_000,
     subscribed_drain_seconds=600.0,
+    active_size=10_000,
 )
 
 # Minuscule sizes for the tests: every code path, in seconds.
@@ -108,4 +111,5 @@ TINY = Profile(
     grid_seconds=0.02,
     subscribed_size=30,
     subscribed_drain_seconds=60.0,
+    active_size=30,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handoff.bench.active import ActiveResult
 from handoff.bench.ceiling import CeilingResult
 from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
@@ -27,6 +28,7 @@ IDLE_FLAT_SMALL, IDLE_FLAT_LARGE = 1_000, 1_000_000
 IDLE_FLAT_GOAL = 1.2  # queue idle DB time at 1,000,000 over at 1,000
 STEADY_GOAL_P99_MS = 50.0
 SUBSCRIBED_GOAL_RATIO = 0.8
+ACTIVE_GOAL_RATIO = 0.9  # the active-hours storm over the plain storm (round three)
 GRID_GOAL_OVER_ZONE_CONVERSION = 0.12
 QUEUE_MEMORY_GOAL_MB = 120.0
 BATCH_MEMORY_GOAL_MB = 150.0
@@ -43,6 +45,8 @@ HEADLINE_KEYS = (
     "monday_recorded_once",
     "subscribed_over_unsubscribed",
     "subscribed_all_delivered",
+    "active_storm_over_storm",
+    "active_storm_recorded_once",
     "steady_p99_lag_ms",
     "ceiling_handoffs_per_second",
     "ceiling_source",
@@ -82,6 +86,7 @@ class Results:
     storm: list[StormRound] = field(default_factory=list)
     monday: StormRound | None = None  # the "Monday 09:00" storm (full run)
     subscribed: SubscribedResult | None = None
+    active: ActiveResult | None = None  # the active-hours storm (round three)
     steady: SteadyResult | None = None
     ceiling: CeilingResult | None = None
     grid: GridRates | None = None
@@ -165,6 +170,8 @@ class Results:
             rss[r.config.split("_")[0]] += r.rss_mb
         if self.subscribed is not None:
             rss["queue"] += self.subscribed.subscribed.rss_mb
+        if self.active is not None:
+            rss["queue"] += self.active.active.rss_mb
         if self.steady is not None:
             rss["queue"] += self.steady.rss_mb
         return rss
@@ -218,6 +225,10 @@ class Results:
             "monday_recorded_once": self.monday.recorded_once if self.monday else None,
             "subscribed_over_unsubscribed": _round(sub_ratio, 3),
             "subscribed_all_delivered": sub.all_delivered if sub else None,
+            "active_storm_over_storm": _round(
+                self.active.throughput_ratio if self.active else None, 3
+            ),
+            "active_storm_recorded_once": self.active.active.recorded_once if self.active else None,
             "steady_p99_lag_ms": round(self.steady.lag.p99_ms, 1) if self.steady else None,
             "ceiling_handoffs_per_second": (
                 round(self.ceiling.per_second, 1) if self.ceiling else None
@@ -250,6 +261,7 @@ class Results:
             *self._idle_goals(),
             self._steady_goal(),
             self._subscribed_goal(),
+            self._active_goal(),
             self._grid_goal(),
             *self._memory_goals(),
         ]
@@ -376,6 +388,22 @@ class Results:
             ratio >= SUBSCRIBED_GOAL_RATIO and sub.all_delivered,
         )
 
+    def _active_goal(self) -> Goal:
+        found = self.active
+        goal = f">= {ACTIVE_GOAL_RATIO} of the plain storm, every change recorded once"
+        ratio = found.throughput_ratio if found else None
+        if found is None or ratio is None:
+            return Goal("active-hours storm / storm", goal, "not run", None)
+        once = found.active.recorded_once
+        return Goal(
+            f"active-hours storm N={found.rotations:,} / storm",
+            goal,
+            f"{ratio:.2f} ({found.active.handoffs_per_second:,.0f}/s vs "
+            f"{found.baseline.handoffs_per_second:,.0f}/s), "
+            + ("each recorded once" if once else f"{found.active.lag.recorded:,} rows recorded"),
+            ratio >= ACTIVE_GOAL_RATIO and once,
+        )
+
     def _grid_goal(self) -> Goal:
         ratios = self.grid.over_zone_conversion() if self.grid else {}
         goal = f">= {GRID_GOAL_OVER_ZONE_CONVERSION} of fromtimestamp(t, ZoneInfo)"
@@ -430,6 +458,7 @@ class Results:
                 "storm": [r.as_json() for r in self.storm] or None,
                 "monday": self.monday.as_json() if self.monday else None,
                 "subscribed": self.subscribed.as_json() if self.subscribed else None,
+                "active": self.active.as_json() if self.active else None,
                 "steady": self.steady.as_json() if self.steady else None,
                 "ceiling": self.ceiling.as_json() if self.ceiling else None,
                 "grid": self.grid.as_json() if self.grid else None,

@@ -17,11 +17,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm, subscribed
+from handoff.bench import active, ceiling, dbwork, grid, idle, server, steady, storm, subscribed
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid")
+SCENARIOS = ("idle", "storm", "subscribed", "active", "steady", "ceiling", "grid")
 
 
 @dataclass
@@ -49,6 +49,7 @@ def _steps(name: str, profile: Profile) -> int:
         "idle": idle.steps,
         "storm": storm.steps,
         "subscribed": subscribed.steps,
+        "active": active.steps,
         "steady": steady.steps,
         "ceiling": ceiling.steps,
         "grid": grid.steps,
@@ -118,6 +119,8 @@ def _run_one(
             results.monday = next((r for r in rounds if storm.is_monday(r, profile)), None)
         elif name == "subscribed":
             results.subscribed = subscribed.run(url, profile, source, step)
+        elif name == "active":
+            results.active = active.run(url, profile, source, step)
         elif name == "steady":
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":

@@ -105,8 +105,10 @@ def one_round(
     meter: Meter,
     step: Callable[[str], None],
     prepare: Callable[[psycopg.Connection[tuple[object, ...]]], None] = lambda _: None,
+    cause: str = "boundary",
 ) -> StormRound:
-    """Populate `size` rotations (then `prepare` the database), release them, wait for all."""
+    """Populate `size` rotations (then `prepare` the database), release them, wait for a
+    history row of `cause` from each."""
     step(f"storm: {workers.label}, {size:,} rotations")
     population.reset(conn)
     layout = population.storm_layout(population.now())
@@ -122,7 +124,7 @@ def one_round(
     started = time.monotonic()
     complete = False
     while time.monotonic() - started < deadline_seconds:
-        if lag.recorded(conn) >= size:
+        if lag.recorded(conn, cause) >= size:
             complete = True
             break
         workers.check_alive()
@@ -130,8 +132,8 @@ def one_round(
         time.sleep(POLL_SECONDS)
     observed = (population.now() - due).total_seconds()
     work = meter.stop()
-    measured = lag.measure(conn)
-    _, rotations_recorded = lag.rotations_recorded_once(conn)
+    measured = lag.measure(conn, cause)
+    _, rotations_recorded = lag.rotations_recorded_once(conn, cause)
     seconds = measured.span_seconds if complete else observed
     return StormRound(
         config_name(workers.engine, workers.processes),

@@ -32,7 +32,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from handoff import rotation
-from handoff.store import state
+from handoff.store import inputs, state
 
 RECOVERY_WINDOW = timedelta(seconds=30)
 SETTLE_POLL_SECONDS = 1.0
@@ -41,7 +41,7 @@ _ROTATIONS = """
 SELECT r.id, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,
        b.position AS base_position, b.participant_id AS base_participant,
        b.shift_start AS base_shift_start,
-       st.position, st.participant_id, st.shift_start,
+       st.position, st.participant_id, st.shift_start, st.first_shift,
        s.rotation_id IS NOT NULL AS scheduled, s.next_run_at, s.job_id
 FROM chaos_baseline b
 JOIN rotations r ON r.id = b.rotation_id
@@ -196,11 +196,7 @@ def _check_rotation(
     result.unexpected += sum(1 for at in seen if at not in expected)
     if unsettled:
         return
-    stored = (
-        None
-        if row["position"] is None
-        else rotation.State(row["position"], row["participant_id"], row["shift_start"])
-    )
+    stored = inputs.state(row)
     if stored != settled.locked.state:
         result.state_mismatches += 1
     if row["job_id"] is None and (

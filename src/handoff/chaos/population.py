@@ -75,11 +75,11 @@ def on_boundaries(boundaries: Sequence[datetime], per_boundary: int) -> list[Pla
         if boundary.second or boundary.microsecond:
             raise ValueError(f"a boundary falls on a whole minute, got {boundary.isoformat()}")
         for i in range(per_boundary):
-            # Anchored a shift before the boundary: a state begun before the grid's start would
-            # own the whole first shift too (rotation.first_boundary), handing off an hour later.
+            # Anchored a shift before the boundary, so the state (no first shift: the COPY
+            # leaves rotation_state.first_shift false) is on the grid from its start.
             grid = Grid("hourly", 1, boundary - HOUR, ZONES[i % len(ZONES)])
             shift_start = grid.start_time(boundary - SECOND)
-            assert first_boundary(grid, shift_start) == boundary
+            assert first_boundary(grid, shift_start, first_shift=False) == boundary
             planned.append(Planned(grid, shift_start))
     return planned
 

@@ -231,7 +231,7 @@ def _timing(
     item: Item, rot: model.Rotation, state: model.State, grid: grids.Grid, now: datetime
 ) -> Item:
     """The next handoff on handoff's grid, the boundaries already missed, and GoAlert's view."""
-    first = rotation.first_boundary(grid, state.shift_start)
+    first = rotation.first_boundary(grid, state.shift_start, first_shift=False)
     stale = 0
     boundary = first
     while boundary <= now and stale < MAX_COUNTED:

@@ -10,7 +10,7 @@ them with the same functions (`override`, `change`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,16 +44,22 @@ async def read(conn: AsyncConnection[Any], rotation_ids: Sequence[UUID] | None) 
     return [Reading(row["id"], _inputs(row), row["now"]) for row in rows]
 
 
+def state(row: Mapping[str, Any]) -> rotation.State | None:
+    """The state from a row with rotation_state's columns (all null: no state)."""
+    if row["shift_start"] is None:
+        return None
+    return rotation.State(
+        row["position"], row["participant_id"], row["shift_start"], row["first_shift"]
+    )
+
+
 def _inputs(row: dict[str, Any]) -> oncall.Inputs:
     members = tuple(
         rotation.Participant(pid, uid) for pid, uid in zip(row["ids"], row["user_ids"], strict=True)
     )
-    state = None
-    if row["shift_start"] is not None and members:
-        state = rotation.State(row["position"], row["participant_id"], row["shift_start"])
     return oncall.Inputs(
         config(row),
-        state,
+        state(row) if members else None,
         members,
         tuple(override(o) for o in as_json(row["overrides"], [])),
         tuple(change(c) for c in as_json(row["changes"], [])),

@@ -206,18 +206,31 @@ async def shifts_of(
     past = await _recorded(conn, [r.rotation_id for r in readings], since, until, now)
     result: dict[UUID, list[Shift] | StoreError] = {}
     for reading in readings:
+        recorded = past.get(reading.rotation_id, [])
         try:
-            future = await asyncio.to_thread(_projected, reading, now, since, until, field)
+            # The projection, the join and the window are CPU work: off the event loop, one
+            # rotation at a time, so other requests are served between them (issue 24).
+            result[reading.rotation_id] = await asyncio.to_thread(
+                _windowed, reading, recorded, now, since, until, field
+            )
         except StoreError as exc:
             result[reading.rotation_id] = exc
-            continue
-        joined = _joined(past.get(reading.rotation_id, []), future)
-        result[reading.rotation_id] = [
-            s
-            for s in joined
-            if s.start < s.end and s.start < until and s.end > since and not _gap(s)
-        ]
     return result
+
+
+def _windowed(
+    reading: inputs.Reading,
+    recorded: list[Shift],
+    now: datetime,
+    since: datetime,
+    until: datetime,
+    field: str,
+) -> list[Shift]:
+    """One rotation's shifts in [since, until): the recorded past joined with the projection."""
+    joined = _joined(recorded, _projected(reading, now, since, until, field))
+    return [
+        s for s in joined if s.start < s.end and s.start < until and s.end > since and not _gap(s)
+    ]
 
 
 def _gap(shift: Shift) -> bool:

@@ -7,6 +7,7 @@ person on call stays if still listed), then `active_index` (hand the rest of the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -242,14 +243,18 @@ def _members(row: dict[str, Any]) -> list[ParticipantView]:
 def _next_handoff(row: dict[str, Any], now: datetime) -> datetime | None:
     """When the next turn begins after `now`: `rotation.next_handoff` without active hours,
     hours.next_pass after the state's shift start with them; None for a grid written around
-    validation."""
+    validation. Participants without state yet (written around the API) start now, as the
+    engine will start them: a first shift."""
     try:
         config = inputs.config(row)
-        if config.active_hours is None or row["shift_start"] is None:
-            return rotation.next_handoff(config.grid(), row["shift_start"] or now, now)
-        passes = config.next_pass(row["shift_start"])
+        state = inputs.state(row)
+        if state is None:
+            return rotation.first_boundary(config.grid(), now, first_shift=True)
+        if config.active_hours is None:
+            return rotation.next_handoff(config.grid(), state, now)
+        passes = config.next_pass(state.shift_start, state.first_shift)
         while passes <= now:
-            passes = config.next_pass(passes)
+            passes = config.next_pass(passes, False)
         return passes
     except ValueError:
         return None
@@ -261,11 +266,16 @@ async def _views(
     """The rotations of `rows`, each with who is on call now by the one projection (the
     inputs of all of them read in one statement)."""
     read = {r.rotation_id: r for r in await inputs.read(conn, [row["id"] for row in rows])}
-    return [
-        _view(row, _members(row), now, projections.on_call_now(read[row["id"]]))
-        for row in rows
-        if row["id"] in read
-    ]
+
+    def build() -> list[Rotation]:
+        return [
+            _view(row, _members(row), now, projections.on_call_now(read[row["id"]]))
+            for row in rows
+            if row["id"] in read
+        ]
+
+    # A projection per rotation: off the event loop, where a long list would stall it.
+    return await asyncio.to_thread(build)
 
 
 def _view(

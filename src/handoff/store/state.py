@@ -115,7 +115,6 @@ class Locked:
     ) -> Locked:
         """Build from a rotation row and a row with the state's columns (all null: no state)
         and, when read, the rotation's overrides, pending changes and the names they use."""
-        shift_start: datetime | None = state["shift_start"]
         config = inputs.config(row)
         return cls(
             id=row["id"],
@@ -126,9 +125,7 @@ class Locked:
             time_zone=row["time_zone"],
             grid_changed_at=row["grid_changed_at"],
             participants=participants,
-            state=None
-            if shift_start is None
-            else rotation.State(state["position"], state["participant_id"], shift_start),
+            state=inputs.state(state),
             now=now,
             description=row.get("description", ""),
             caught_up_at=state.get("caught_up_at"),
@@ -676,6 +673,7 @@ def save_params(
         "position": new.position if new else None,
         "participant_id": _text(new.participant_id if new else None),
         "shift_start": _instant(new.shift_start if new else None),
+        "first_shift": new.first_shift if new else None,
         "processed_at": locked.now.isoformat(),
         "engine": engine,
         "handoffs": [r.as_json() for r in rows],

@@ -12,8 +12,9 @@ two thousand rotations a month view was 160 MB of HTML and two minutes of work.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -167,10 +168,32 @@ def describe(projection: Projection, change: PendingChange) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """Time between two shifts of a rotation, outside its active hours (hours.md): nobody is
+    on call and no shift is there, drawn hatched where it falls in the row."""
+
+    start: datetime
+    end: datetime
+    left: float
+    width: float
+
+
+@dataclass(frozen=True, slots=True)
 class Lane:
     rotation: Rotation
     bars: list[Bar]
     markers: list[Marker]
+    gaps: list[Gap] = field(default_factory=list)
+
+
+def _gaps(segments: Sequence[Segment], ruler: Ruler) -> list[Gap]:
+    """The gaps between consecutive segments of one rotation that fall in the ruler's span."""
+    found = []
+    for before, after in itertools.pairwise(segments):
+        if before.end < after.start and before.end < ruler.end and after.start > ruler.start:
+            left = ruler.at(before.end)
+            found.append(Gap(before.end, after.start, left, ruler.at(after.start) - left))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +258,8 @@ def weeks(
                 for c in projection.changes
                 if c.rotation_id == rotation.id and ruler.start <= c.effective_at < ruler.end
             ]
-            lanes.append(Lane(rotation, bars, markers))
+            own = [s for _, s in by_rotation[rotation.id]]
+            lanes.append(Lane(rotation, bars, markers, _gaps(own, ruler)))
         cells = [DayCell(d, span.shown(d), d == today) for d in week_days]
         inside = ruler.start <= now < ruler.end
         result.append(Week(cells, lanes, ruler.at(now) if inside else None))

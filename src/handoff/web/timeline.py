@@ -37,19 +37,7 @@ def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) 
     result = []
     for before, shift in zip([None, *shifts], shifts, strict=False):
         if before is not None and before.end < shift.start:
-            off = (shift.start - before.end).total_seconds()
-            result.append(
-                Segment(
-                    label="off hours",
-                    start=before.end,
-                    end=shift.start,
-                    width=100 * off / total,
-                    colour=0,
-                    current=before.end <= now < shift.start,
-                    nobody=True,
-                    gap=True,
-                )
-            )
+            result.append(_off_hours(before.end, shift.start, total, now))
         colour = 0 if shift.user_id is None else colours.of(shift.user_id)
         length = (shift.end - shift.start).total_seconds()
         result.append(
@@ -67,6 +55,52 @@ def segments(shifts: Sequence[Shift], names: Mapping[UUID, str], now: datetime) 
             )
         )
     return result
+
+
+def preview(
+    intervals: Sequence[tuple[datetime, datetime, int]],
+    since: datetime,
+    labels: Sequence[tuple[str, int]],
+) -> list[Segment]:
+    """The live preview's bar: each on-call interval of `oncall.preview` (start, end, turn
+    number) from `since` to the last one, with the time between them (outside the active
+    hours) as gap segments. `labels[k % len(labels)]` names turn k and gives its colour (the
+    person's, when the form names participants); without labels turns are numbered."""
+    if not intervals:
+        return []
+    total = (intervals[-1][1] - since).total_seconds()
+    result = []
+    previous_end = since
+    for start, end, index in intervals:
+        if previous_end < start:
+            result.append(_off_hours(previous_end, start, total, None))
+        label, colour = labels[index % len(labels)] if labels else (f"turn {index + 1}", index)
+        result.append(
+            Segment(
+                label=label,
+                start=start,
+                end=end,
+                width=100 * (end - start).total_seconds() / total,
+                colour=colour % colours.PALETTE_SIZE,
+                current=False,
+            )
+        )
+        previous_end = end
+    return result
+
+
+def _off_hours(start: datetime, end: datetime, total: float, now: datetime | None) -> Segment:
+    """Time outside the active hours between two shifts: a gap, nobody on call."""
+    return Segment(
+        label="off hours",
+        start=start,
+        end=end,
+        width=100 * (end - start).total_seconds() / total,
+        colour=0,
+        current=now is not None and start <= now < end,
+        nobody=True,
+        gap=True,
+    )
 
 
 def now_offset(shifts: Sequence[Shift], now: datetime) -> float | None:

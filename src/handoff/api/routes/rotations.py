@@ -82,7 +82,9 @@ async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
         grid.type, grid.shift_length, grid.start, grid.time_zone, windows, body.turns
     )
     try:
-        handoffs, intervals = oncall.preview(config, body.from_ or now, body.count)
+        handoffs, intervals = oncall.preview(
+            config, body.from_ or now, body.count, first_shift=True
+        )
     except ValueError as exc:
         raise invalid("from", str(exc)) from None
     return schemas.Preview(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_OID, UUID, uuid5
@@ -25,7 +26,7 @@ from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, zone_na
 from handoff.http.deps import AppSettings, Conn, Now
 from handoff.store import rotations, users
 from handoff.store.errors import Conflict, Invalid
-from handoff.web import views, words
+from handoff.web import colours, timeline, views, words
 from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.rotation_form import CREATE_FIELDS, FIELDS, PRESETS, RotationForm
@@ -41,29 +42,48 @@ def _require_writer(viewer: Session) -> None:
         raise Refused("you are signed in with a reader token, which cannot change anything")
 
 
-def _preview(form: RotationForm, now: datetime) -> tuple[list[datetime], str | None]:
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What the form's live preview shows: turn passes, on-call intervals, the rule in words."""
+
+    handoffs: list[datetime] = field(default_factory=list)
+    intervals: list[tuple[datetime, datetime, int]] = field(default_factory=list)
+    phrase: str | None = None
+
+    def context(self, now: datetime, labels: Sequence[tuple[str, int]] = ()) -> dict[str, Any]:
+        return {
+            "handoffs": self.handoffs,
+            "phrase": self.phrase,
+            "strip": timeline.preview(self.intervals, now, labels),
+        }
+
+
+def _preview(form: RotationForm, now: datetime, first_shift: bool) -> Preview:
     """The next turn passes of the rotation the form describes, from now (the projection's,
-    active hours and turns included), and how it hands off in words."""
+    active hours and turns included), and how it hands off in words. `first_shift`: the
+    create form's new rotation (its first participant owns the first whole shift); an edit
+    restarts the shift now (engine.md). Its on-call intervals draw the preview's bar, with
+    the time outside the active hours as gaps (hours.md)."""
     grid = form.grid()
     chosen = form.active_hours()
     if grid is None or "active_custom" in form.errors:
-        return [], None
+        return Preview()
     try:
         windows = hours.parse_windows(chosen)
     except hours.HoursError as exc:
         form.errors["active_custom"] = str(exc)
-        return [], None
+        return Preview()
     turns = form.turns if form.turns in hours.TURNS else "active"
     config = oncall.Config(grid.type, grid.shift_length, grid.start, grid.time_zone, windows, turns)
     try:
-        handoffs = oncall.preview(config, now, views.PREVIEW_COUNT)[0]
+        handoffs, intervals = oncall.preview(config, now, views.PREVIEW_COUNT, first_shift)
     except ValueError as exc:
         form.errors["start"] = str(exc)
-        return [], None
+        return Preview()
     phrase = words.describe(grid.type, grid.shift_length, grid.start, form.time_zone)
     if windows is not None:
         phrase += f"; on call {hours.describe(windows, form.time_zone)}"
-    return handoffs, phrase
+    return Preview(handoffs, intervals, phrase)
 
 
 def _label(person: users.User, names: Counter[str]) -> str:
@@ -80,7 +100,8 @@ def _people_context(
     limit: int,
 ) -> dict[str, Any]:
     """The pickers, and who is on call now and from each handoff (for the create form), by the
-    engine's own rules: the first participant starts now, each handoff moves one position on."""
+    engine's own rules: the first participant starts now, each handoff moves one position on;
+    `labels` name each position's person and colour for the preview's bar."""
     by_id = {u.id: u for u in people}
     chosen = form.chosen(set(by_id), limit) or []
     counted = Counter(u.name for u in people)
@@ -94,19 +115,16 @@ def _people_context(
         "people": people,
         "on_call_now": _label(by_id[chosen[0]], counted) if chosen else None,
         "takes_over": takes_over,
+        "labels": [(_label(by_id[m.user_id], counted), colours.of(m.user_id)) for m in members],
     }
 
 
 def _create_preview(
     form: RotationForm, people: Sequence[users.User], now: datetime, limit: int
 ) -> dict[str, Any]:
-    handoffs, phrase = _preview(form, now)
-    return {
-        "handoffs": handoffs,
-        "phrase": phrase,
-        "fields": CREATE_FIELDS,
-        **_people_context(form, people, now, handoffs, limit),
-    }
+    shown = _preview(form, now, first_shift=True)
+    context = _people_context(form, people, now, shown.handoffs, limit)
+    return {**shown.context(now, context.pop("labels")), "fields": CREATE_FIELDS, **context}
 
 
 def _edit_page(
@@ -117,7 +135,7 @@ def _edit_page(
     rotation: rotations.Rotation,
     status_code: int = 200,
 ) -> Response:
-    handoffs, phrase = _preview(form, now)
+    shown = _preview(form, now, first_shift=False)
     return page(
         request,
         "rotation_form.html",
@@ -130,9 +148,8 @@ def _edit_page(
         presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
-        handoffs=handoffs,
-        phrase=phrase,
         fields=FIELDS,
+        **shown.context(now),
     )
 
 
@@ -227,8 +244,7 @@ async def preview(
         people = await views.all_users(conn)
         context = _create_preview(form, people, now, settings.max_participants)
     else:
-        handoffs, phrase = _preview(form, now)
-        context = {"handoffs": handoffs, "phrase": phrase, "fields": FIELDS}
+        context = _preview(form, now, first_shift=False).context(now) | {"fields": FIELDS}
     return page(request, "preview.html", form=form, oob=True, **context)
 
 

@@ -3,12 +3,14 @@
 Signing in opens a server-side session (store.sessions) whose secret goes in the cookie; the
 token or password itself never does. Signing in also needs a CSRF token (login CSRF would sign
 a victim into an attacker's session): before there is a session, it is derived from a random
-pre-session cookie. Failed sign-ins are rate-limited per client address (web.limit), and
-password sign-ins also per account (the email), so guessing one person's password from many
-addresses is slowed down all the same.
+pre-session cookie. Failed sign-ins are rate-limited per browser (that cookie) and, more
+loosely, per client address (web.limit), and password sign-ins also per account (the email),
+so guessing one person's password from many addresses is slowed down all the same.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -66,27 +68,39 @@ async def sign_in_form(request: Request) -> Response:
     return _form(request)
 
 
-async def _too_many(conn: Conn, now: Now, counted: str, whose: str) -> tuple[str, int] | None:
-    """The refusal (message, seconds to wait) when `counted` has failed too often."""
-    failures = await sessions.recent_failures(conn, counted, since=now - limit.WINDOW)
-    wait = limit.retry_after(failures, now)
-    if wait is None:
-        return None
-    return f"Too many failed sign-ins {whose}; try again in {wait} s.", wait
+# What a failed sign-in is counted against: (key, its limit, whose failures in words).
+Counted = tuple[str, int, str]
 
 
-async def _failed(conn: Conn, now: Now, *counted: str) -> None:
-    for key in counted:
+async def _too_many(conn: Conn, now: Now, counted: Sequence[Counted]) -> tuple[str, int] | None:
+    """The refusal (message, seconds to wait) when one of `counted` has failed too often."""
+    for key, most, whose in counted:
+        failures = await sessions.recent_failures(conn, key, since=now - limit.WINDOW)
+        wait = limit.retry_after(failures, now, most)
+        if wait is not None:
+            return f"Too many failed sign-ins {whose}; try again in {wait} s.", wait
+    return None
+
+
+async def _failed(conn: Conn, now: Now, counted: Sequence[Counted]) -> None:
+    for key, _, _ in counted:
         await sessions.record_failure(conn, key, now=now, forget_before=now - limit.WINDOW)
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else UNKNOWN_CLIENT
+def _client(request: Request) -> Sequence[Counted]:
+    """The browser (its pre-session cookie, checked by the CSRF check already; kept as a
+    digest) and the client address."""
+    browser = "browser:" + tokens.digest(request.cookies.get(PRESESSION_COOKIE) or "").hex()
+    address = request.client.host if request.client else UNKNOWN_CLIENT
+    return (
+        (browser, limit.MAX_FAILURES, "from this browser"),
+        (address, limit.ADDRESS_MAX_FAILURES, "from your address"),
+    )
 
 
-def _account(email: str) -> str:
-    """The key of an account's failures (apart from client addresses)."""
-    return "account:" + email.casefold()
+def _account(email: str) -> Counted:
+    """An account's failures (apart from browsers and addresses)."""
+    return "account:" + email.casefold(), limit.MAX_FAILURES, "for this account"
 
 
 async def _checked_form(request: Request) -> FormData:
@@ -105,7 +119,7 @@ def _field(form: FormData, name: str) -> str:
 async def sign_in(request: Request, conn: Conn, now: Now, settings: AppSettings) -> Response:
     form = await _checked_form(request)
     client = _client(request)
-    refused = await _too_many(conn, now, client, "from your address")
+    refused = await _too_many(conn, now, client)
     if refused is not None:
         return _form(request, refused[0], 429, {"Retry-After": str(refused[1])})
     secret = _field(form, "token").strip()
@@ -124,14 +138,14 @@ async def sign_in_with_password(
     """A person signs in as themselves: their email and local password, while they have a
     role; they then act with that role."""
     form = await _checked_form(request)
-    client, email = _client(request), _field(form, "email").strip()
-    for counted, whose in ((client, "from your address"), (_account(email), "for this account")):
-        refused = await _too_many(conn, now, counted, whose)
-        if refused is not None:
-            return _form(request, refused[0], 429, {"Retry-After": str(refused[1])}, email)
+    email = _field(form, "email").strip()
+    counted = (*_client(request), _account(email))
+    refused = await _too_many(conn, now, counted)
+    if refused is not None:
+        return _form(request, refused[0], 429, {"Retry-After": str(refused[1])}, email)
     user_id = await passwords.verify(conn, email, _field(form, "password"))
     if user_id is None:
-        await _failed(conn, now, client, _account(email))
+        await _failed(conn, now, counted)
         message = "That email and password do not match anyone who may sign in."
         return _form(request, message, 401, email=email)
     session_secret = await sessions.start(conn, None, expiry(settings), now=now, user_id=user_id)

@@ -163,7 +163,7 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now();
 -- job holds (same order as state.lock: the rotation row, then its state).
 SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,
        r.active_hours, r.turns,
-       st.position, st.participant_id, st.shift_start
+       st.position, st.participant_id, st.shift_start, st.first_shift
 FROM rotations r
 JOIN rotation_state st ON st.rotation_id = r.id
 ORDER BY r.id
@@ -190,7 +190,7 @@ CROSS JOIN LATERAL handoff_oncall_inputs_v1(r.id, sc.caught_up_at) i;
 SELECT r.id, r.name, r.type, r.shift_length, r.start_at, r.time_zone, r.grid_changed_at,
        r.active_hours, r.turns,
        NULL::integer AS position, NULL::uuid AS participant_id,
-       NULL::timestamptz AS shift_start
+       NULL::timestamptz AS shift_start, NULL::boolean AS first_shift
 FROM rotations r
 WHERE NOT EXISTS (SELECT 1 FROM rotation_state st WHERE st.rotation_id = r.id)
   AND EXISTS (SELECT 1 FROM participants p WHERE p.rotation_id = r.id)

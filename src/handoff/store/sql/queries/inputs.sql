@@ -7,7 +7,7 @@
 -- once for all of them (handoff_now() may move between rows while the test clock runs).
 WITH clock AS MATERIALIZED (SELECT handoff_now() AS now)
 SELECT r.id, r.type, r.shift_length, r.start_at, r.time_zone, r.active_hours, r.turns,
-       st.position, st.participant_id, st.shift_start,
+       st.position, st.participant_id, st.shift_start, st.first_shift,
        p.ids, p.user_ids, i.overrides, i.changes, clock.now
 FROM clock, rotations r
 LEFT JOIN rotation_state st ON st.rotation_id = r.id

@@ -12,6 +12,7 @@ RETURNING id, grid_changed_at AS now;
 -- participants in order, in one statement so the three are read from one snapshot.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       s.first_shift,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
@@ -23,6 +24,7 @@ WHERE r.id = ANY (%(ids)s);
 -- substring, each with its state and participants as in rotations_by_id (one snapshot).
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       s.first_shift,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members

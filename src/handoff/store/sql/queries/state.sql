@@ -16,7 +16,7 @@ FOR NO KEY UPDATE;
 -- rotation lock is held, so it sees every change committed by the writer it may have waited
 -- for (overrides and changes are written under the same rotation lock).
 SELECT p.ids, p.user_ids, p.positions, p.user_names,
-       st.position, st.participant_id, st.shift_start,
+       st.position, st.participant_id, st.shift_start, st.first_shift,
        sc.job_id AS schedule_job_id,  -- selected so that the schedule row's lock is kept
        sc.caught_up_at, i.overrides, i.changes, i.names,
        handoff_now() AS now
@@ -29,7 +29,7 @@ FROM (
     WHERE pp.rotation_id = %(rotation_id)s
 ) p
 LEFT JOIN (
-    SELECT position, participant_id, shift_start
+    SELECT position, participant_id, shift_start, first_shift
     FROM rotation_state WHERE rotation_id = %(rotation_id)s
     FOR UPDATE
 ) st ON true
@@ -48,7 +48,7 @@ CROSS JOIN LATERAL handoff_oncall_inputs_v1(%(rotation_id)s, sc.caught_up_at) i;
 -- Only rotations with both rows are returned; the others take the locked path.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.grid_changed_at, r.active_hours, r.turns, p.ids, p.user_ids, p.positions, p.user_names,
-       st.position, st.participant_id, st.shift_start, st.xmin::text AS state_version,
+       st.position, st.participant_id, st.shift_start, st.first_shift, st.xmin::text AS state_version,
        sc.caught_up_at, sc.xmin::text AS schedule_version,
        i.overrides, i.changes, i.names, handoff_now() AS now
 FROM unnest(%(rotation_ids)s::uuid[]) WITH ORDINALITY AS wanted (id, ord)
