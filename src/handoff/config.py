@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     queue_retention_succeeded_minutes: int = Field(default=60, ge=1, le=525_600)
     queue_retention_failed_days: int = Field(default=7, ge=1, le=3650)
     history_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    audit_days: int = Field(
+        default=400, ge=1, le=36_500, description="Audit log entries are kept this many days."
+    )
     # Notifications (notify.md).
     smtp_url: str | None = Field(
         default=None,

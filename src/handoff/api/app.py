@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from handoff.api import openapi, problems
+from handoff.api.routes import audit as audit_routes
 from handoff.api.routes import (
     changes,
     engine,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     engine.router,
     notify_routes.router,
+    audit_routes.router,
 )
 
 

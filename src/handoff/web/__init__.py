@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from handoff.web.routes import (
+    audit,
     calendar,
     docs,
     engine,
@@ -43,6 +44,7 @@ for _part in (
     engine,
     notifications,
     notifications_links,
+    audit,
 ):
     router.include_router(_part.router)
 
