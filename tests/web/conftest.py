@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import socket
@@ -61,8 +62,14 @@ class Server:
 def server(database_url: str) -> Iterator[Server]:
     clock = ClockSeam(database_url)
     settings = Settings(database_url=database_url, max_participants=MAX_PARTICIPANTS)
-    app = create_app(settings, database_url)
-    port = _free_port()
+    with serving(create_app(settings, database_url)) as url:
+        yield Server(url, clock)
+
+
+@contextlib.contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 (a free port unless given); yield its URL."""
+    port = port or _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -73,7 +80,7 @@ def server(database_url: str) -> Iterator[Server]:
             raise RuntimeError("the UI server did not start")
         time.sleep(0.02)
     try:
-        yield Server(f"http://127.0.0.1:{port}", clock)
+        yield f"http://127.0.0.1:{port}"
     finally:
         uv.should_exit = True
         thread.join(timeout=15)

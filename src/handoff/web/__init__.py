@@ -18,6 +18,7 @@ from handoff.web.routes import (
     forms,
     notifications,
     notifications_links,
+    oidc,
     oncall,
     oncall_forms,
     people,
@@ -45,6 +46,7 @@ for _part in (
     notifications,
     notifications_links,
     audit,
+    oidc,
 ):
     router.include_router(_part.router)
 

@@ -158,3 +158,12 @@ $$;
 CREATE TRIGGER made_by BEFORE INSERT ON handoffs
     FOR EACH ROW EXECUTE FUNCTION handoff_history_made_by();
 
+-- Single sign-on (people.md): what a browser's OpenID Connect sign-in carries between leaving
+-- for the provider and coming back (state, nonce, PKCE verifier), kept here rather than in the
+-- browser; the browser holds only the state, in an HttpOnly cookie, which proves it started
+-- the sign-in it finishes. A row lives until it is used, at most an hour.
+CREATE TABLE web_oidc_states (
+    key text PRIMARY KEY CHECK (length(key) <= 200),
+    value text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
