@@ -256,3 +256,29 @@ def test_the_engine_writes_are_not_audited(api: Api) -> None:
     api.admin.get("/api/v1/rotations")
     api.sql("UPDATE rotations SET description = 'by the engine'")
     assert api.sql("SELECT count(*) AS n FROM audit_log")[0]["n"] == before
+
+
+def test_the_history_names_who_made_each_manual_change(api: Api) -> None:
+    """A history row written by someone's write names them; one the engine writes for an
+    override (its start, its end) names the override's author, from the log."""
+    ann, bo = api.user("Ann"), api.user("Bo")
+    rotation = api.rotation("primary", [ann, bo])
+    base = f"/api/v1/rotations/{rotation['id']}"
+    cover = {"start": "2026-03-03T11:00:00Z", "end": "2026-03-03T12:00:00Z", "user_id": bo}
+    override = api.admin.post(f"{base}/overrides", json=cover).json()["id"]
+    removed = api.admin.delete(f"{base}/participants/{rotation['participants'][0]['id']}")
+    assert removed.status_code == 204, removed.text
+    # the engine's record of the override's start, written as the engine writes (no writer)
+    api.sql(
+        "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+        " override_id, to_user_id, to_user_name)"
+        " VALUES (%s, '2026-03-03T11:00Z', '2026-03-03T11:00Z', 'override_started', 'queue',"
+        " %s, %s, 'Bo')",
+        rotation["id"],
+        override,
+        bo,
+    )
+    history = api.reader.get(f"{base}/history").json()["items"]
+    by_cause = {h["cause"]: h["made_by"] for h in history}
+    assert by_cause["override_started"] == "test-admin"
+    assert by_cause["participant_removed"] == "test-admin"
