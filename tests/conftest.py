@@ -26,7 +26,7 @@ from handoff.store.db import connect
 TABLES = (
     "notify_attempts, notify_messages, notify_staged, notify_reminders, notify_subscriptions, "
     "notify_channels, "
-    "feed_tokens, user_passwords, "
+    "feed_tokens, user_passwords, audit_log, web_oidc_states, "
     "goalert_imported_rotations, goalert_imported_users, "
     "web_sessions, web_sign_in_failures, handoff_worker_starts, "
     "overrides, scheduled_changes, "

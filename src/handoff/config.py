@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     queue_retention_succeeded_minutes: int = Field(default=60, ge=1, le=525_600)
     queue_retention_failed_days: int = Field(default=7, ge=1, le=3650)
     history_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    audit_days: int = Field(
+        default=400, ge=1, le=36_500, description="Audit log entries are kept this many days."
+    )
+    # Single sign-on (people.md): OpenID Connect, on when the issuer, client id and secret are set.
+    oidc_issuer: str | None = Field(default=None, description="The OpenID provider's issuer URL.")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str = Field(default="single sign-on", description='"Sign in with NAME".')
+    oidc_create: Literal["responder", "reader"] | None = Field(
+        default=None,
+        description="Create an unknown verified email's person with this role at first sign-in.",
+    )
     # Notifications (notify.md).
     smtp_url: str | None = Field(
         default=None,
@@ -143,6 +155,10 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (or postgres://)")
         return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @field_validator("smtp_url")
     @classmethod

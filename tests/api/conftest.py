@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -78,19 +79,21 @@ class Api:
 
 
 @contextlib.contextmanager
-def running(app: FastAPI) -> Iterator[str]:
+def running(app: FastAPI, listening: socket.socket | None = None) -> Iterator[str]:
     """Serve `app` with uvicorn in a background thread on a local port it binds (port 0: the
-    system's choice, read from its socket, so no other process can hold it); yield its URL."""
+    system's choice, read from its socket, so no other process can hold it), or on the socket
+    `listening` a test bound before it could make the app; yield its URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    sockets = None if listening is None else [listening]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the API server did not start")
         time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = (listening or server.servers[0].sockets[0]).getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -89,6 +89,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/jobs"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/cancel"): "admin",
+    ("GET", "/api/v1/audit"): "admin",
 }
 
 

@@ -18,7 +18,7 @@ import pytest
 from handoff.store import migrate, reports
 from handoff.store.db import connect
 
-PREVIOUS = "0015"  # the head before this migration
+PREVIOUS = "0019"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "rotation_state", "handoffs")
 

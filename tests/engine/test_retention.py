@@ -128,3 +128,23 @@ async def test_history_is_kept_unless_a_retention_is_set(
     assert await Sweep(pool, app, kept).purge() == (0, 10)
     rows = conn.execute("SELECT min(processed_at) AS oldest FROM handoffs").fetchone()
     assert rows and rows["oldest"] >= clock.now() - timedelta(days=30)
+
+
+async def test_audit_entries_go_after_their_days(
+    conn: Conn, pool: AsyncConnectionPool[Any], app: procrastinate.App, clock: ClockSeam
+) -> None:
+    """HANDOFF_AUDIT_DAYS (default 400): older audit entries are deleted by the sweep, on the
+    engine's clock, the rest stay."""
+    assert Retention.from_settings(Settings()).audit == timedelta(days=400)
+    assert Retention.from_settings(Settings(audit_days=30)).audit == timedelta(days=30)
+    conn.execute(
+        "INSERT INTO audit_log (at, actor_name, via, route, action, object_type, object_id)"
+        " SELECT handoff_now() - n * interval '1 day' - interval '1 minute', 'ops', 'cli',"
+        " 'handoff user create', 'user.create', 'user', n::text"
+        " FROM generate_series(0, 449) n"
+    )
+    assert await Sweep(pool, app, Retention()).purge_audit() == 50
+    assert await Sweep(pool, app, Retention(audit=timedelta(days=400))).purge_audit() == 0
+    row = conn.execute("SELECT min(at) AS oldest, count(*) AS n FROM audit_log").fetchone()
+    assert row and row["n"] == 400
+    assert row["oldest"] >= clock.now() - timedelta(days=400)

@@ -85,6 +85,10 @@ def test_import_keeps_ids_on_call_and_shift_start(
     goalert_before = goalert_rows(goalert_url)
     report = cli.json("import", "goalert", "--from", goalert_url)
     assert report["counts"]["created"] == 8 and report["users"]["created"] == 3
+    # the import is audited as such, each person and rotation it made (people.md)
+    made = sql(db_url, "SELECT DISTINCT via, action FROM audit_log")
+    assert {m["via"] for m in made} == {"import"}
+    assert {"user.create", "rotation.create"} <= {m["action"] for m in made}
     with connect(goalert_url, autocommit=True) as conn:
         for name, rid in world.rotations.items():
             theirs = conn.execute(

@@ -149,9 +149,11 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    """Debian's Chromium driven by Playwright; never a downloaded browser. Playwright's sync
+    API keeps an event loop running in this thread while it is open, so it is closed when the
+    browser tests end: a test of another package run after them may call asyncio.run."""
     if shutil.which(CHROMIUM) is None:
         message = f"{CHROMIUM} is missing: the browser tests need Debian's chromium package"
         if os.environ.get("HANDOFF_REQUIRE_BROWSER"):

@@ -77,7 +77,7 @@ def test_every_form_answers_with_a_redirect(
     )  # fmt: skip
     rid = _uuid_after(made, "/rotations/")
     r = f"/rotations/{rid}"
-    post("/rotations/{rotation_id}/edit", f"{r}/edit", name="primary", description="",
+    post("/rotations/{rotation_id}/edit", f"{r}/edit", name="primary", description="edited",
          type="weekly", shift_length="1", start="2026-01-05T09:00",
          time_zone="Europe/Berlin")  # fmt: skip
     post("/rotations/{rotation_id}/participants", f"{r}/participants", user_id=str(cy))
@@ -155,6 +155,18 @@ def test_every_form_answers_with_a_redirect(
     post("/signin/password", "/signin/password", email="bo@example.com", password=PASSWORD)
 
     assert set(walked) == _web_posts()
+    # Every form that changes something is in the audit log under its route, as the person or
+    # token signed in (people.md); signing in and out change no object, and a channel's test
+    # sends a message straight to it and stores nothing.
+    entries = _rows(web, "SELECT route, via, actor_name FROM audit_log WHERE via = 'web'")
+    assert {e["actor_name"] for e in entries} == {"web-admin"}
+    unaudited = {
+        "/signin",
+        "/signout",
+        "/signin/password",
+        "/notifications/channels/{channel_id}/test",
+    }
+    assert {e["route"] for e in entries} == {f"POST {r}" for r in set(walked) - unaudited}
 
 
 def _names(web: Web) -> dict[UUID, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from handoff.api import openapi, problems
+from handoff.api.routes import audit as audit_routes
 from handoff.api.routes import (
     changes,
     engine,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     notify_routes.router,
     reports.router,
     swaps.router,
+    audit_routes.router,
 )
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from handoff.api.query import reject_unknown_query
-from handoff.http.deps import Conn, Now
+from handoff.http.deps import Conn, Now, act_for
 from handoff.store import tokens
 
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="An API token.")
@@ -29,22 +29,25 @@ query_token = APIKeyQuery(
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-async def _check(secret: str | None, conn: Conn, now: Now) -> tokens.Token:
+async def _check(request: Request, secret: str | None, conn: Conn, now: Now) -> tokens.Token:
+    """The request's token; a writing request's changes are audited as its (store.audit)."""
     if not secret:
         raise HTTPException(401, "an API token is required", headers=_CHALLENGE)
     token = await tokens.authenticate(conn, secret, now=now)
     if token is None:
         raise HTTPException(401, "the API token is not valid", headers=_CHALLENGE)
+    act_for(request, conn, "api", name=token.name, user_id=token.user_id, token_id=token.id)
     return token
 
 
 async def reader(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     conn: Conn,
     now: Now,
 ) -> tokens.Token:
     """Any valid token (reading)."""
-    return await _check(credentials.credentials if credentials else None, conn, now)
+    return await _check(request, credentials.credentials if credentials else None, conn, now)
 
 
 async def admin(token: Annotated[tokens.Token, Depends(reader)]) -> tokens.Token:
@@ -72,6 +75,7 @@ async def self_or_admin(
 
 
 async def calendar_reader(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     secret: Annotated[str | None, Depends(query_token)],
     conn: Conn,
@@ -80,8 +84,8 @@ async def calendar_reader(
     """Any valid token from the header; from `?token=`, a reader's only: a URL ends up in
     proxies' and servers' logs, and an admin token there would let anyone reading them write."""
     if credentials:
-        return await _check(credentials.credentials, conn, now)
-    token = await _check(secret, conn, now)
+        return await _check(request, credentials.credentials, conn, now)
+    token = await _check(request, secret, conn, now)
     if token.role == "admin":
         raise HTTPException(
             401,

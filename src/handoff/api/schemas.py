@@ -234,6 +234,9 @@ class HistoryEntry(BaseModel):
     to_user_id: UUID | None
     override_id: UUID | None
     change_id: UUID | None
+    made_by: str | None = Field(
+        description="Who made the manual change (person, token, or OS user); null: the engine."
+    )
 
 
 class HistoryPage(BaseModel):

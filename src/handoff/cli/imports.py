@@ -154,6 +154,6 @@ def goalert_command(
     async def body(conn: AsyncConnection[Any], settings: Settings) -> report.Report:
         return await _import(conn, settings, url, rotation or [], dry_run=dry_run)
 
-    result = run(body)
+    result = run(body, via="import")
     show(result, as_json)
     raise typer.Exit(result.exit_code)

@@ -36,6 +36,10 @@ class Lazy:
 
 COMMANDS: dict[str, Lazy] = {
     "api": Lazy("handoff.cli.serve:api", "Serve the HTTP API."),
+    "audit": Lazy(
+        "handoff.cli.audit:audit_log",
+        "Every write through the API, the UI, the CLI and the import: who, what, before, after.",
+    ),
     "bench": Lazy(
         "handoff.cli.bench:bench",
         "Benchmark the queue engine against the batch engine and this machine's ceiling.",

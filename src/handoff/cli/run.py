@@ -8,17 +8,19 @@ has rolled back, so bad input changes nothing.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from psycopg import AsyncConnection
+from typer._click.globals import get_current_context
 
 from handoff.cli import common
 from handoff.config import Settings
 from handoff.grid import load_zone, wall_instant
-from handoff.store import db
+from handoff.store import audit, db
 from handoff.store.errors import StoreError
 
 T = TypeVar("T")
@@ -29,17 +31,27 @@ Body = Callable[[AsyncConnection[Any], Settings], Awaitable[T]]
 _UTC_DESIGNATOR = re.compile(r"[Zz]$")
 
 
-async def _call(url: str, loaded: Settings, body: Body[T]) -> T:
+def writer(via: audit.Via = "cli") -> audit.Writer:
+    """The command's writes are audited as the OS user's, naming the command."""
+    context = get_current_context(silent=True)
+    command = context.command_path if context is not None else "handoff"
+    return audit.Writer(via, command, getpass.getuser())
+
+
+async def _call(url: str, loaded: Settings, body: Body[T], via: audit.Via) -> T:
     options = db.connection_options(db.pooled(loaded))
-    async with await AsyncConnection.connect(url, autocommit=True, **options) as conn:
+    async with await audit.Audited.connect(url, autocommit=True, **options) as conn:
+        audit.act_as(conn, writer(via))
         return await body(conn, loaded)
 
 
-def run(body: Body[T]) -> T:
+def run(body: Body[T], *, via: audit.Via = "cli") -> T:
+    """Run `body` on one connection whose writes are audited as this command's (`via`:
+    "import" for the GoAlert import)."""
     loaded = common.settings()
     with common.database(loaded) as url:
         try:
-            return asyncio.run(_call(url, loaded, body))
+            return asyncio.run(_call(url, loaded, body, via))
         except StoreError as exc:
             common.fail(str(exc))
 

@@ -132,7 +132,7 @@ def history(
         return
     output.table(
         "history",
-        ("boundary", "processed", "cause", "from", "to"),
+        ("boundary", "processed", "cause", "from", "to", "by"),
         [
             (
                 output.when(e.boundary_at, zone),
@@ -140,6 +140,7 @@ def history(
                 e.cause,
                 e.from_user_name,
                 e.to_user_name,
+                e.made_by or "the engine",
             )
             for e in entries
         ],

@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from psycopg import AsyncConnection
 
 from handoff import demo
 from handoff.chaos.workers import CLI_ENTRY
-from handoff.cli import common
+from handoff.cli import common, run
 from handoff.cli.serve import HostOption, PortOption, serve
 from handoff.config import Settings
 from handoff.http.app import create_app
-from handoff.store import clock, tokens
+from handoff.store import audit, clock, tokens
 from handoff.store.errors import Conflict
 
 TOKEN_FILE = "admin-token"
@@ -37,7 +36,8 @@ WORKER_STOP_SECONDS = 30.0
 
 async def _prepare(url: str, settings: Settings, load_demo: bool) -> str | None:
     """Load the demo and create the first admin token; the token's secret when new."""
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+    async with await audit.Audited.connect(url, autocommit=True) as conn:
+        audit.act_as(conn, run.writer())
         now = await clock.read(conn)
         if load_demo and await demo.load(conn, now=now):
             common.console.print("loaded the demo rotations")

@@ -48,7 +48,7 @@ from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
 from handoff.engine.loops import jittered, pause
-from handoff.store import clock, status, swaps
+from handoff.store import audit, clock, status, swaps
 from handoff.store.queries import Queries
 from handoff.store.status import FAILED_JOB_COOLDOWN
 
@@ -75,11 +75,12 @@ log = structlog.get_logger("handoff.engine.sweep")
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """How long finished queue rows (and, if set, history rows) are kept."""
+    """How long finished queue rows (and, if set, history rows) and audit entries are kept."""
 
     succeeded: timedelta = timedelta(hours=1)
     failed: timedelta = timedelta(days=7)
     history: timedelta | None = None
+    audit: timedelta = timedelta(days=400)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -88,6 +89,7 @@ class Retention:
             succeeded=timedelta(minutes=settings.queue_retention_succeeded_minutes),
             failed=timedelta(days=settings.queue_retention_failed_days),
             history=None if days is None else timedelta(days=days),
+            audit=timedelta(days=settings.audit_days),
         )
 
 
@@ -116,6 +118,7 @@ class SweepResult:
     history_deleted: int = 0
     # What the queue looked like after the pass, not what the pass did: not compared.
     wake: Wake | None = field(default=None, compare=False)
+    audit_deleted: int = 0
 
 
 @dataclass
@@ -217,6 +220,20 @@ class Sweep:
             log.info("retention", queue_rows_deleted=jobs, history_rows_deleted=history)
         return jobs, history
 
+    async def purge_audit(self) -> int:
+        """Delete audit entries older than their retention, in small batches (each its own
+        transaction); how many went."""
+        deleted = 0
+        for _ in range(RETENTION_ROUNDS):
+            async with self.pool.connection() as conn, conn.transaction():
+                batch = await audit.prune(conn, self.retention.audit, RETENTION_BATCH)
+            deleted += batch
+            if batch < RETENTION_BATCH:
+                break
+        if deleted:
+            log.info("audit retention", audit_entries_deleted=deleted)
+        return deleted
+
     async def _delete(self, query: str, params: dict[str, object]) -> int:
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(Q[query], params | {"limit": RETENTION_BATCH})
@@ -262,13 +279,16 @@ class Sweep:
             retried = await self.retry_stalled_jobs()
             repaired = await self.repair(scan_unscheduled=scan)
             await self.expire_swaps()
-            jobs_deleted = history_deleted = 0
+            jobs_deleted = history_deleted = audit_deleted = 0
             if _due(self._last_purge, started, PURGE_INTERVAL):
                 self._last_purge = started
                 jobs_deleted, history_deleted = await self.purge()
+                audit_deleted = await self.purge_audit()
         await self.refresh_gauges()
         wake = await self.wake_due_jobs()
-        return SweepResult(repaired, retried, jobs_deleted, history_deleted, wake)
+        return SweepResult(
+            repaired, retried, jobs_deleted, history_deleted, wake, audit_deleted=audit_deleted
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every SWEEP_INTERVAL (with jitter); between two passes of this process's,

@@ -24,7 +24,7 @@ from handoff.api import app as api_app
 from handoff.api.limits import BodyLimit
 from handoff.config import Settings
 from handoff.http.headers import SecurityHeaders
-from handoff.store import db, migrate
+from handoff.store import audit, db, migrate
 
 EngineRunner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -53,6 +53,7 @@ def _pool(settings: Settings, url: str) -> AsyncConnectionPool[Any]:
             **db.connection_options(db.pooled(settings)),
         },
         check=AsyncConnectionPool.check_connection,
+        connection_class=audit.Audited,
         open=False,
         name="handoff-api",
     )

@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.config import Settings
-from handoff.store import clock
+from handoff.store import audit, clock
+
+# Requests that may write: their connection is audited as the caller's (store.audit).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def pool(request: Request) -> AsyncConnectionPool[Any]:
@@ -21,9 +25,31 @@ def pool(request: Request) -> AsyncConnectionPool[Any]:
 
 
 async def connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
-    """One autocommit connection per request; store functions open their own transactions."""
+    """One autocommit connection per request; store functions open their own transactions.
+    It goes back to the pool acting for nobody."""
     async with pool(request).connection() as conn:
-        yield conn
+        try:
+            yield conn
+        finally:
+            audit.act_as(conn, None)
+
+
+def act_for(
+    request: Request,
+    conn: AsyncConnection[Any],
+    via: audit.Via,
+    *,
+    name: str,
+    user_id: UUID | None,
+    token_id: UUID | None,
+) -> None:
+    """Audit a writing request's transactions as the caller's, naming the route it took."""
+    if request.method not in WRITE_METHODS:
+        return
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    writer = audit.Writer(via, f"{request.method} {path}", name, user_id, token_id)
+    audit.act_as(conn, writer)
 
 
 async def now(conn: Annotated[AsyncConnection[Any], Depends(connection)]) -> datetime:

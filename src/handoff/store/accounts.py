@@ -79,6 +79,16 @@ async def check_email_free(
         raise Conflict(f"email {email!r} belongs to {owner[1]} ({owner[0]})")
 
 
+async def owner_of(conn: AsyncConnection[Any], email: str) -> UUID:
+    """The person who has this email, ignoring case (single sign-on finds people so)."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["email_owner"], {"email": email, "except_id": None})
+        owner = await cur.fetchone()
+    if owner is None:
+        raise NotFound("user", email)
+    return UUID(str(owner[0]))
+
+
 @asynccontextmanager
 async def email_unique(email: str | None) -> AsyncIterator[None]:
     """A write that lost the race for an email (the unique index refused it): a Conflict."""

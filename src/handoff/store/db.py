@@ -63,8 +63,11 @@ SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 @contextlib.asynccontextmanager
 async def snapshot(conn: AsyncConnection[Any]) -> AsyncIterator[None]:
     """Several reads that see one moment of the database (an answer made of a rotation, its
-    participants and its overrides is never torn by a concurrent edit)."""
-    async with conn.transaction():
+    participants and its overrides is never torn by a concurrent edit).
+
+    Begun by psycopg's own `transaction()`, not an audited connection's: SET TRANSACTION must
+    be the first statement, and a read-only snapshot has no writes to name a writer for."""
+    async with AsyncConnection.transaction(conn):
         await conn.execute(SNAPSHOT)
         yield
 

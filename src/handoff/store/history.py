@@ -35,6 +35,7 @@ class Entry:
     to_user_name: str | None
     override_id: UUID | None
     change_id: UUID | None
+    made_by: str | None  # who made the manual change (the audit log's name); None: the engine
 
 
 async def history(

@@ -10,6 +10,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
+from handoff.store import audit
 from handoff.store.errors import Conflict, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -72,7 +73,11 @@ async def retry(conn: AsyncConnection[Any], job_id: int, *, now: datetime) -> Jo
         if job.status not in ("failed", "doing"):
             raise Conflict(f"job {job_id} is {job.status}: only failed or running jobs can retry")
         await conn.execute(Q["retry_job"], {"id": job_id, "now": now})
-    return await get(conn, job_id)
+        after = await get(conn, job_id)
+        await audit.record(
+            conn, "job.retry", str(job_id), {"status": job.status}, {"status": after.status}
+        )
+    return after
 
 
 async def cancel(conn: AsyncConnection[Any], job_id: int) -> Job:
@@ -84,7 +89,11 @@ async def cancel(conn: AsyncConnection[Any], job_id: int) -> Job:
             row = await cur.fetchone()
         if row is None or row[0] is None:
             raise Conflict(f"job {job_id} is {job.status}: only waiting or running jobs cancel")
-    return await get(conn, job_id)
+        after = await get(conn, job_id)
+        await audit.record(
+            conn, "job.cancel", str(job_id), {"status": job.status}, {"status": after.status}
+        )
+    return after
 
 
 async def retry_basis(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from handoff.web.routes import (
+    audit,
     calendar,
     docs,
     engine,
@@ -18,6 +19,7 @@ from handoff.web.routes import (
     home,
     notifications,
     notifications_links,
+    oidc,
     oncall,
     oncall_forms,
     people,
@@ -49,6 +51,8 @@ for _part in (
     notifications_links,
     reports,
     swaps,
+    audit,
+    oidc,
 ):
     router.include_router(_part.router)
 

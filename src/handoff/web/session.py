@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 
 from handoff.config import Settings
 from handoff.http import deps
-from handoff.http.deps import AppSettings, Conn, Now
+from handoff.http.deps import AppSettings, Conn, Now, act_for
 from handoff.store import sessions
 from handoff.web.csrf import FIELD, HEADER, check_csrf, csrf_token
 
@@ -131,10 +131,18 @@ async def signed_in(request: Request) -> Session | None:
         return None
 
 
-async def posted(request: Request, viewer: Annotated[Session, Depends(session)]) -> Post:
+async def posted(
+    request: Request, viewer: Annotated[Session, Depends(session)], conn: Conn
+) -> Post:
+    """The form of a POST with this session's CSRF token; its writes are audited as the
+    session's person or token (store.audit)."""
     form, submitted = await submitted_csrf(request)
     if not check_csrf(viewer.secret, submitted):
         raise Refused("the form was missing its security token; reload the page and try again")
+    signer = viewer.signer
+    act_for(
+        request, conn, "web", name=signer.name, user_id=signer.user_id, token_id=signer.token_id
+    )
     return Post(viewer, form)
 
 

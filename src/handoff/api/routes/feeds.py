@@ -54,6 +54,7 @@ class CalendarResponse(Response):
 
 
 async def feed_reader(
+    request: Request,
     user_id: UUID,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     secret: Annotated[str | None, Depends(query_token)],
@@ -67,7 +68,7 @@ async def feed_reader(
         and await feeds.authenticate(conn, user_id, secret, now=now) is not None
     ):
         return
-    await calendar_reader(credentials, secret, conn, now)
+    await calendar_reader(request, credentials, secret, conn, now)
 
 
 def personal_feed(

@@ -128,7 +128,7 @@ async def sign_in(request: Request, conn: Conn, now: Now, settings: AppSettings)
         await _failed(conn, now, client)
         return _form(request, "That token is not valid (or has been revoked).", 401)
     session_secret = await sessions.start(conn, token.id, expiry(settings), now=now)
-    return _signed_in(request, session_secret)
+    return signed_in(request, session_secret)
 
 
 @router.post("/signin/password")
@@ -149,10 +149,10 @@ async def sign_in_with_password(
         message = "That email and password do not match anyone who may sign in."
         return _form(request, message, 401, email=email)
     session_secret = await sessions.start(conn, None, expiry(settings), now=now, user_id=user_id)
-    return _signed_in(request, session_secret)
+    return signed_in(request, session_secret)
 
 
-def _signed_in(request: Request, session_secret: str) -> Response:
+def signed_in(request: Request, session_secret: str) -> Response:
     response = RedirectResponse(HOME, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, session_secret)
     response.delete_cookie(PRESESSION_COOKIE, path="/")

@@ -3,7 +3,7 @@
 from handoff.store.migrate import execute_file
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,17 @@
 -- name: history
 -- A rotation's recorded handoffs in a window, newest first (keyset: before the cursor's key).
-SELECT id, boundary_at, processed_at, cause, effective, from_user_id, from_user_name,
-       to_user_id, to_user_name, override_id, change_id
-FROM handoffs
+-- `made_by`: who made the manual change (people.md): the writer recorded with the row, or
+-- the author of the override or scheduled change the engine carried out.
+SELECT h.id, h.boundary_at, h.processed_at, h.cause, h.effective, h.from_user_id,
+       h.from_user_name, h.to_user_id, h.to_user_name, h.override_id, h.change_id,
+       coalesce(h.made_by,
+                (SELECT a.actor_name FROM audit_log a
+                 WHERE a.object_type = 'override' AND a.object_id = h.override_id::text
+                   AND a.action = 'override.create' ORDER BY a.id LIMIT 1),
+                (SELECT a.actor_name FROM audit_log a
+                 WHERE a.object_type = 'change' AND a.object_id = h.change_id::text
+                   AND a.action = 'change.create' ORDER BY a.id LIMIT 1)) AS made_by
+FROM handoffs h
 WHERE rotation_id = %(rotation_id)s
   AND (%(since)s::timestamptz IS NULL OR boundary_at >= %(since)s::timestamptz)
   AND (%(until)s::timestamptz IS NULL OR boundary_at < %(until)s::timestamptz)
