@@ -127,3 +127,17 @@ def closed_port() -> Iterator[int]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield held.getsockname()[1]
+
+
+@contextmanager
+def holding_line(dsn: str, channel_id: UUID, rotation_id: UUID) -> Iterator[None]:
+    """Another job's round on the line: its head message row-locked in an open transaction,
+    as a delivery round holds it while it sends."""
+    with psycopg.connect(dsn) as holder, holder.transaction():
+        held = holder.execute(
+            "SELECT m.id FROM notify_messages m WHERE m.channel_id = %s AND m.rotation_id = %s"
+            " AND m.status = 'pending' ORDER BY m.seq LIMIT 1 FOR UPDATE",
+            (channel_id, rotation_id),
+        ).fetchone()
+        assert held is not None, "the line has no pending message to hold"
+        yield
