@@ -66,4 +66,8 @@ def test_poison_rotation_retried_isolated_and_repaired(chaos_context: Context) -
 def test_jobs_lost_and_database_restored(chaos_context: Context) -> None:
     result = restore.run(chaos_context, BOUNDED)
     assert_survived(result)
+    assert int(result.events["dump bytes"]) > 0
+    assert result.events["handoffs in the dump"] == 0
+    assert int(result.events["summaries (one per rotation that changed)"]) > 0
+    assert str(result.events["client tools"]).startswith("pg_dump/pg_restore")
     assert int(result.events["repaired by the sweep"]) >= int(result.events["needing the sweep"])
