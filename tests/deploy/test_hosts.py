@@ -30,11 +30,12 @@ from psycopg.rows import dict_row
 from engine import test_processes as processes
 from engine.conftest import HANDOFF
 from engine.helpers import Conn, user
+from handoff.chaos import netns, pgbouncer
+from handoff.chaos.faults.hosts import IDLE_IN_TRANSACTION_LIMIT
 from handoff.embedded_pg import EmbeddedPostgres
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
 from handoff.store import migrate
 
-from . import netns, pgbouncer
 from .conftest import pgbouncer_required
 
 pytestmark = pytest.mark.e2e
@@ -170,6 +171,11 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
     pgbouncer_required()
     direct = private_server.url()
     migrate.upgrade(direct)
+    with psycopg.connect(direct, autocommit=True) as setup:  # as README asks of operators
+        setup.execute(
+            f'ALTER DATABASE "{conninfo_to_dict(direct)["dbname"]}"'
+            f" SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_LIMIT}'"
+        )
     with (
         pgbouncer.running(direct, listen_addr=hosts.gateway),
         psycopg.connect(direct, row_factory=dict_row, autocommit=True) as conn,

@@ -20,8 +20,8 @@ from psycopg.rows import dict_row
 from conftest import drop_owned_database, owned_database
 from engine import test_processes as processes
 from engine.conftest import HANDOFF, spawner
+from handoff.chaos import pgbouncer
 
-from . import pgbouncer
 from .conftest import pgbouncer_required
 from .test_worker_health import _free_port
 

@@ -130,6 +130,7 @@ async def _round(
         claimed = await cur.fetchall()
         if not claimed:
             return 0
+        await conn.execute(Q["round_without_idle_limit"])
         heads = await _due_heads(conn, [Line(row[0], row[1]) for row in claimed])
         if not heads:
             return None

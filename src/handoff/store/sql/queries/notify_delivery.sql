@@ -24,6 +24,13 @@ ORDER BY m.next_attempt_at, m.seq
 LIMIT %(limit)s
 FOR UPDATE OF m SKIP LOCKED;
 
+-- name: round_without_idle_limit
+-- A round's transaction waits on its HTTP sends (up to the webhook timeout each), so it is
+-- exempt from idle_in_transaction_session_timeout, which operators set for the engine's role
+-- so that a worker cut off mid-transaction frees its rotations within seconds (README,
+-- "Running in production"). A cut-off round holds only its lines' heads, until TCP gives up.
+SET LOCAL idle_in_transaction_session_timeout = 0;
+
 -- name: heads
 -- For lines this job holds: the channel, the line's oldest pending message now (read under
 -- the lock, in the round's transaction: the head claim_lines locked), when it was first
