@@ -20,9 +20,9 @@ from psycopg.conninfo import conninfo_to_dict
 from engine import test_processes as processes
 from engine.conftest import Spawn, spawner
 from engine.helpers import Conn
+from handoff.chaos.pgbouncer import Bouncer
 
 from .conftest import server_user
-from .pgbouncer import Bouncer
 
 pytestmark = pytest.mark.e2e
 
