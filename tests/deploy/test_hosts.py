@@ -31,7 +31,7 @@ from engine import test_processes as processes
 from engine.conftest import HANDOFF
 from engine.helpers import Conn, user
 from handoff.chaos import netns, pgbouncer
-from handoff.chaos.faults.hosts import IDLE_IN_TRANSACTION_LIMIT
+from handoff.chaos.faults.hosts import IDLE_IN_TRANSACTION_LIMIT, IN_FLIGHT_SETTLE
 from handoff.embedded_pg import EmbeddedPostgres
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
 from handoff.store import migrate
@@ -145,10 +145,12 @@ def _worker_ids(conn: Conn) -> list[int]:
 
 
 def _held(conn: Conn, worker_ids: list[int]) -> list[UUID]:
-    """The rotations of the jobs these workers are running."""
+    """The rotations of the jobs these workers are running, not handed off yet."""
     rows = conn.execute(
-        "SELECT DISTINCT jsonb_array_elements_text(args -> 'rotation_ids')::uuid AS id"
-        " FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = ANY(%s)",
+        "SELECT DISTINCT r::uuid AS id FROM procrastinate_jobs j,"
+        " jsonb_array_elements_text(j.args -> 'rotation_ids') r"
+        " WHERE j.status = 'doing' AND j.worker_id = ANY(%s) AND NOT EXISTS ("
+        "SELECT 1 FROM handoffs h WHERE h.rotation_id = r::uuid AND h.cause = 'boundary')",
         (worker_ids,),
     ).fetchall()
     return [r["id"] for r in rows]
@@ -209,6 +211,9 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
             processes._wait(lambda: bool(_held(conn, host1)), 30, "host 1 to take storm jobs")
             hosts.cut(1)
             cut_at, cut_clock = _server_now(conn), time.monotonic()
+            # Host 1's statements already at the server finish there; what it holds then
+            # (not recorded yet) is what host 2 must take over.
+            time.sleep(IN_FLIGHT_SETTLE)
             held = _held(conn, host1)
             processes._wait(
                 lambda: _recorded_once(conn, "storm") == STORM,
