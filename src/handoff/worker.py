@@ -25,7 +25,7 @@ from handoff.engine.connector import QueueAccess
 from handoff.engine.dispatcher import Dispatcher
 from handoff.engine.health import Health, serving
 from handoff.engine.process import Processor
-from handoff.engine.runner import HEARTBEAT_INTERVAL, SHUTDOWN_GRACE, EngineConnection, Supervised
+from handoff.engine.runner import SHUTDOWN_GRACE, EngineConnection, Heartbeat, Supervised
 from handoff.engine.sweep import Retention, Sweep
 from handoff.notify import jobs as notify_jobs
 from handoff.notify.sweep import NOTIFY_STALLED_WORKER_TIMEOUT, NotifySweep
@@ -33,12 +33,8 @@ from handoff.store import db
 
 EngineKind = Literal["queue", "batch"]
 
-# The notifications worker's heartbeat: deliveries are at least once and a dead worker's lines
-# are free at once (notify/sweep.py), so its job rows are put back at the old pace (the
-# rotations worker's is engine/runner.py's HEARTBEAT_INTERVAL).
-NOTIFY_HEARTBEAT_INTERVAL = timedelta(seconds=10)
-# Procrastinate deletes the rows of workers silent this long when a worker starts: longer than
-# either heartbeat, so it never deletes a live one (the sweeps judge stalled jobs per queue).
+# Procrastinate deletes the rows of workers silent this long when a worker starts: far longer
+# than the process's heartbeat (engine/runner.py), so it never deletes a live one.
 PRUNE_AFTER = NOTIFY_STALLED_WORKER_TIMEOUT
 # Connections beyond the job slots: the worker's listener, fetches and heartbeats, the
 # dispatcher, the sweep.
@@ -144,12 +140,12 @@ async def _run_queue_engine(
             asyncio.create_task(Sweep(pool, app, retention).run(stop), name="sweep"),
             asyncio.create_task(NotifySweep(pool, app).run(stop), name="notify sweep"),
             asyncio.create_task(
-                supervised.run(notify_jobs.QUEUE, NOTIFY_CONCURRENCY, NOTIFY_HEARTBEAT_INTERVAL),
-                name="notification worker",
+                supervised.run(notify_jobs.QUEUE, NOTIFY_CONCURRENCY), name="notification worker"
             ),
+            asyncio.create_task(Heartbeat(pool, health).run(stop), name="heartbeat"),
         ]
         log.info("queue engine started", concurrency=concurrency)
-        await supervised.run(engine_app.QUEUE, concurrency, HEARTBEAT_INTERVAL)
+        await supervised.run(engine_app.QUEUE, concurrency)
         stop.set()
         await asyncio.gather(*loops)
         log.info("queue engine stopped")

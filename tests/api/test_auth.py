@@ -90,6 +90,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
     ("POST", "/api/v1/jobs/{job_id}/cancel"): "admin",
     ("GET", "/api/v1/audit"): "admin",
+    ("GET", "/api/v1/reports/oncall"): "reader",
 }
 
 
@@ -147,6 +148,8 @@ def _path(api: Api, template: str, closed_port: int) -> str:
     if "{change_id}" in template:
         change = {"effective_at": "2026-03-05T09:00:00Z", "changes": {"shift_length": 2}}
         values["change_id"] = api.admin.post(f"{base}/changes", json=change).json()["id"]
+    if template == "/api/v1/reports/oncall":  # its range is required
+        return f"{template}?since=2026-03-01T00:00:00Z&until=2026-03-08T00:00:00Z"
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 

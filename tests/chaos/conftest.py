@@ -35,6 +35,8 @@ BOUNDED = Profile(
     mixed_per_boundary=300,
     poison_healthy=30,
     restore_rotations=90,
+    hosts_rotations=300,
+    hosts_cut=timedelta(seconds=8),
     settle=timedelta(seconds=60),
 )
 

@@ -7,10 +7,13 @@ and the fault's own expectations (503s, retries, repairs) held.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from handoff.chaos import pgbouncer
 from handoff.chaos.context import Context
-from handoff.chaos.faults import downtime, kill, mixed, outage, poison, restore
+from handoff.chaos.faults import downtime, hosts, kill, mixed, outage, poison, restore
 from handoff.chaos.report import FaultResult
 
 from .conftest import BOUNDED
@@ -66,4 +69,26 @@ def test_poison_rotation_retried_isolated_and_repaired(chaos_context: Context) -
 def test_jobs_lost_and_database_restored(chaos_context: Context) -> None:
     result = restore.run(chaos_context, BOUNDED)
     assert_survived(result)
+    assert int(result.events["dump bytes"]) > 0
+    assert result.events["handoffs in the dump"] == 0
+    assert int(result.events["summaries (one per rotation that changed)"]) > 0
+    assert str(result.events["client tools"]).startswith("pg_dump/pg_restore")
     assert int(result.events["repaired by the sweep"]) >= int(result.events["needing the sweep"])
+
+
+@pytest.mark.e2e
+def test_namespaced_hosts_one_cut_off_then_a_database_restart(
+    restartable_context: Context,
+) -> None:
+    """Needs root (network namespaces) and Debian's pgbouncer: skipped with the reason without
+    them, unless HANDOFF_REQUIRE_NETNS is set (CI runs as root and sets it)."""
+    if os.geteuid() != 0 or not pgbouncer.available():
+        reason = "the namespaced-hosts fault needs root and Debian's pgbouncer"
+        if os.environ.get("HANDOFF_REQUIRE_NETNS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    result = hosts.run(restartable_context, BOUNDED)
+    print(result.as_json())
+    assert_survived(result)
+    assert int(result.events["of them taken over by host 2"]) > 0
+    assert float(result.events["takeover lag, max (s)"]) <= hosts.TAKEOVER_GOAL.total_seconds()

@@ -11,8 +11,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from engine.conftest import Spawn, spawn, spawner  # noqa: F401  (spawn: the engine's fixture)
-
-from . import pgbouncer
+from handoff.chaos import pgbouncer
 
 
 def pgbouncer_required() -> None:

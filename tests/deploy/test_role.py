@@ -20,9 +20,9 @@ from psycopg.rows import dict_row
 from conftest import drop_owned_database, owned_database
 from engine import test_processes as processes
 from engine.conftest import HANDOFF, spawner
+from handoff.chaos import pgbouncer
 from handoff.chaos.api import listening_url, wait_for
 
-from . import pgbouncer
 from .conftest import pgbouncer_required
 from .test_worker_health import START_SECONDS
 

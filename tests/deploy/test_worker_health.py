@@ -21,9 +21,9 @@ from engine import test_processes as processes
 from engine.conftest import Spawn, spawner
 from engine.helpers import Conn
 from handoff.chaos.api import logged_port, wait_for
+from handoff.chaos.pgbouncer import Bouncer
 
 from .conftest import server_user
-from .pgbouncer import Bouncer
 
 pytestmark = pytest.mark.e2e
 

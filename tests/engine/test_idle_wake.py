@@ -27,7 +27,6 @@ from handoff.engine.sweep import (
     WAKE_MARGIN,
     Sweep,
 )
-from handoff.notify.sweep import NOTIFY_STALLED_WORKER_TIMEOUT
 from handoff.store import status
 from handoff.store.clock import ClockSeam
 from handoff.worker import WORKERS_PER_PROCESS, build_app
@@ -144,8 +143,8 @@ async def test_a_live_idle_worker_never_looks_dead_nor_unready(
         ).fetchall()
         assert len(rows) == WORKERS_PER_PROCESS, "a live worker was dropped as stalled"
         beats |= {r["last_heartbeat"] for r in rows}
-        # The rotations worker beats every HEARTBEAT_INTERVAL, the notifications worker less
-        # often (NOTIFY_HEARTBEAT_INTERVAL), each judged against its own stalled timeout.
+        # The process beats for both its queue workers every HEARTBEAT_INTERVAL, so neither's
+        # heartbeat is ever as old as the rotations' stalled timeout.
         ages = sorted(r["age"] for r in rows)
         youngest, oldest = max(youngest, ages[0]), max(oldest, ages[-1])
         async with pool.connection() as aconn:
@@ -155,4 +154,4 @@ async def test_a_live_idle_worker_never_looks_dead_nor_unready(
         await asyncio.sleep(0.5)
     assert len(beats) >= WORKERS_PER_PROCESS + 2, "the heartbeat did not advance"
     assert youngest < STALLED_WORKER_TIMEOUT, youngest
-    assert oldest < NOTIFY_STALLED_WORKER_TIMEOUT, oldest
+    assert oldest < STALLED_WORKER_TIMEOUT, oldest

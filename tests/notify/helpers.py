@@ -7,6 +7,8 @@ statement, as the next sweep would (test_outbox tests the two steps apart).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -114,3 +116,17 @@ def attempts(conn: Conn, message_id: UUID) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT * FROM notify_attempts WHERE message_id = %s ORDER BY id", (message_id,)
     ).fetchall()
+
+
+@contextmanager
+def holding_line(dsn: str, channel_id: UUID, rotation_id: UUID) -> Iterator[None]:
+    """Another job's round on the line: its head message row-locked in an open transaction,
+    as a delivery round holds it while it sends."""
+    with psycopg.connect(dsn) as holder, holder.transaction():
+        held = holder.execute(
+            "SELECT m.id FROM notify_messages m WHERE m.channel_id = %s AND m.rotation_id = %s"
+            " AND m.status = 'pending' ORDER BY m.seq LIMIT 1 FOR UPDATE",
+            (channel_id, rotation_id),
+        ).fetchone()
+        assert held is not None, "the line has no pending message to hold"
+        yield

@@ -20,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from standardwebhooks import Webhook
 
 from handoff.notify import channels, deliver, signing
-from handoff.notify.deliver import deliver_backlog, deliver_line, line_key
+from handoff.notify.deliver import deliver_backlog, deliver_line
 from handoff.store import notify
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
@@ -29,6 +29,7 @@ from .conftest import Receiver
 from .helpers import (
     Conn,
     attempts,
+    holding_line,
     messages,
     record,
     rotation,
@@ -302,11 +303,7 @@ async def test_a_job_with_time_left_drains_other_due_lines_but_not_held_ones(
         subscribe(conn, other, line.channel_id)
         record(conn, other, [(clock.now(), (line.ann, "Ann"), (line.bob, "Bob"))])
     line.change(clock.now())
-    with connect(conn.info.dsn, autocommit=True) as holder:
-        holder.execute(
-            "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-            (line_key(line.channel_id, others[0]),),
-        )
+    with holding_line(conn.info.dsn, line.channel_id, others[0]):
         assert await deliver_backlog(pool, line.channel_id, line.rotation_id) == 3
     pending = [m["rotation_id"] for m in messages(conn) if m["status"] == "pending"]
     assert pending == [others[0]]

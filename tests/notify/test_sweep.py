@@ -14,13 +14,12 @@ from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.sweep import RETENTION_BATCH, RETENTION_ROUNDS
-from handoff.notify.deliver import line_key
 from handoff.notify.sweep import NotifyRetention, NotifySweep
 from handoff.store.clock import ClockSeam
 from handoff.store.db import connect
 from handoff.worker import build_app
 
-from .helpers import Conn, record, rotation, slack_channel, subscribe, user
+from .helpers import Conn, holding_line, record, rotation, slack_channel, subscribe, user
 
 
 @pytest.fixture
@@ -58,10 +57,7 @@ async def test_a_due_line_gets_one_job_and_a_held_line_none(
     assert await sweep.sweep() == 0
     assert REGISTRY.get_sample_value("handoff_deliveries_pending") == 1
     clock.advance(timedelta(minutes=1))
-    with connect(conn.info.dsn, autocommit=True) as holder:
-        holder.execute(
-            "SELECT pg_advisory_lock(hashtextextended(%s, 0))", (line_key(channel, rot),)
-        )
+    with holding_line(conn.info.dsn, channel, rot):
         assert await sweep.sweep() == 0, "a line a live job holds was enqueued again"
     assert await sweep.sweep() == 1
     assert await sweep.sweep() == 0  # it has its waiting job

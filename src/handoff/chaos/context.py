@@ -35,6 +35,8 @@ class Profile:
     mixed_per_boundary: int
     poison_healthy: int
     restore_rotations: int
+    hosts_rotations: int  # the namespaced-hosts storm
+    hosts_cut: timedelta  # how long one host's link is down
     settle: timedelta  # how long the checker waits for the engine to catch up after a fault
 
 
@@ -53,6 +55,8 @@ QUICK = Profile(
     mixed_per_boundary=500,
     poison_healthy=200,
     restore_rotations=600,
+    hosts_rotations=1_000,
+    hosts_cut=timedelta(seconds=30),
     settle=timedelta(seconds=60),
 )
 FULL = Profile(
@@ -70,6 +74,8 @@ FULL = Profile(
     mixed_per_boundary=1_000,
     poison_healthy=1_000,
     restore_rotations=3_000,
+    hosts_rotations=2_000,
+    hosts_cut=timedelta(seconds=30),
     settle=timedelta(seconds=120),
 )
 

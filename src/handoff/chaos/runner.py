@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handoff.chaos import server
 from handoff.chaos.context import Context, Profile
-from handoff.chaos.faults import downtime, kill, mixed, outage, poison, restore
+from handoff.chaos.faults import downtime, hosts, kill, mixed, outage, poison, restore
 from handoff.chaos.report import FaultResult, Report
 
 Fault = Callable[[Context, Profile], FaultResult]
@@ -28,7 +28,11 @@ FAULTS: dict[str, Fault] = {
     restore.NAME: restore.run,
     mixed.NAME: mixed.run,
     poison.NAME: poison.run,
+    hosts.NAME: hosts.run,
 }
+# Run when no fault is named: every fault but the namespaced hosts, which need root (network
+# namespaces) and Debian's pgbouncer; `--fault hosts` runs it.
+DEFAULT_FAULTS = tuple(name for name in FAULTS if name != hosts.NAME)
 
 
 def run(

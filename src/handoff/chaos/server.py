@@ -93,23 +93,29 @@ def _admin(server: ChaosServer) -> psycopg.Connection[tuple[object, ...]]:
 
 
 @contextlib.contextmanager
-def fresh_database(server: ChaosServer) -> Iterator[str]:
-    """Create and migrate `handoff_chaos_<random>`, yield its URL, and always drop it."""
+def empty_database(server: ChaosServer) -> Iterator[str]:
+    """Create `handoff_chaos_<random>`, empty, yield its URL, and always drop it."""
     name = DATABASE_PREFIX + secrets.token_hex(4)
     with _admin(server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server.url, name)
     try:
-        migrate.upgrade(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(BASELINE_TABLE)
-        yield url
+        yield with_database(server.url, name)
     finally:
         # The outage fault may have left the server stopped when it failed half-way.
         if server.embedded is not None and not server.embedded.is_running():
             server.start()
         with _admin(server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_database(server: ChaosServer) -> Iterator[str]:
+    """A new database (`empty_database`), migrated, with the suite's baseline table."""
+    with empty_database(server) as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(BASELINE_TABLE)
+        yield url
 
 
 def terminate_connections(url: str) -> int:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 
@@ -40,6 +40,8 @@ _READY_QUEUE = "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat 
 _READY_BATCH = (
     "SELECT count(*) FROM engine_status WHERE key = 'batch' AND updated_at >= to_timestamp(%s)"
 )
+# The supervisor's own connections to `url`, which may lead through a transaction pooler.
+_OWN_CONNECTION: dict[str, Any] = {"prepare_threshold": None}
 _serial = itertools.count(1)  # log file names, unique across the supervisors of a run
 
 
@@ -62,6 +64,8 @@ class Supervisor:
     url: str
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Put before each worker's command line: `ip netns exec NS` to run it on a namespaced host.
+    command_prefix: tuple[str, ...] = ()
     workers: list[Worker] = field(default_factory=list)
     kills: int = 0
     restarts: int = 0  # processes started in place of one that died or exited on its own
@@ -81,7 +85,16 @@ class Supervisor:
         env |= self.extra_env
         with log.open("wb") as handle:
             process = subprocess.Popen(
-                [sys.executable, "-c", CLI_ENTRY, "worker", "--engine", engine, *args],
+                [
+                    *self.command_prefix,
+                    sys.executable,
+                    "-c",
+                    CLI_ENTRY,
+                    "worker",
+                    "--engine",
+                    engine,
+                    *args,
+                ],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
@@ -103,7 +116,7 @@ class Supervisor:
         return started
 
     def _database_now(self) -> float:
-        with psycopg.connect(self.url) as conn:
+        with psycopg.connect(self.url, **_OWN_CONNECTION) as conn:
             row = conn.execute("SELECT extract(epoch FROM now())").fetchone()
         assert row is not None
         return float(row[0])
@@ -112,7 +125,7 @@ class Supervisor:
         """Wait until `count` queue workers (or one batch engine) checked in after `since`."""
         wanted = count * WORKERS_PER_PROCESS if engine == "queue" else 1
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True, **_OWN_CONNECTION) as conn:
             while True:
                 row = conn.execute(
                     _READY_QUEUE if engine == "queue" else _READY_BATCH, (since,)

@@ -36,7 +36,7 @@ def chaos(
     server, or on a private embedded PostgreSQL that it may restart. Exits 1 when any
     fault breaks an invariant.
     """
-    chosen = fault or list(runner.FAULTS)
+    chosen = fault or list(runner.DEFAULT_FAULTS)
     unknown = [name for name in chosen if name not in runner.FAULTS]
     if unknown:
         common.fail(f"unknown fault {unknown[0]!r}; expected one of {', '.join(runner.FAULTS)}")

@@ -25,8 +25,8 @@ from handoff.store.queries import Queries
 
 Q = Queries("health")
 READY_TIMEOUT = timedelta(seconds=2)  # a probe's answer never waits longer on the database
-# Three of the notification worker's heartbeats (handoff/worker.py), twenty of the rotation
-# worker's (engine/runner.py).
+# Twenty of the process's heartbeats (engine/runner.py): a probe that fails takes a worker
+# stuck for that long, not a slow beat.
 READY_HEARTBEAT = timedelta(seconds=30)
 REQUEST_TIMEOUT = 5.0  # seconds to read a probe's request line and headers
 log = structlog.get_logger("handoff.engine")

@@ -1,16 +1,17 @@
 """The delivery job: send the pending messages of (channel, rotation) lines, each line in order.
 
-A line is worked on by one job at a time (a session advisory lock). A job works in rounds: it
-locks up to BATCH_LINES lines whose head (oldest pending message) is due and no other job holds,
-in one statement; reads their heads again under the locks; sends every head concurrently (at
-most SEND_CONCURRENCY at once, over one HTTP client that keeps its connections to a receiver
-alive); records every attempt and its decision in one statement at the engine's clock; and only
-then, once that is committed, unlocks the lines. A line sends one message per round, so its
-messages go in order and the next is read only after the previous one's outcome is recorded.
-The job goes on until no line is due or its budget is spent; the worker's sweep enqueues a job
-again when a line comes due (a retry, a re-enabled channel). A worker killed mid-send leaves its
-messages pending and its locks die with its connection: they are sent again, with the same ids
-and bodies, which is why delivery is at least once.
+A line is worked on by one job at a time: the one whose round holds its head message's row
+lock. A job works in rounds, each one transaction: it locks up to BATCH_LINES heads that are due
+and no other job holds (FOR UPDATE SKIP LOCKED, in one statement); reads them under the locks;
+sends every head concurrently (at most SEND_CONCURRENCY at once, over one HTTP client that keeps
+its connections to a receiver alive); records every attempt and its decision in one statement
+at the engine's clock; and commits, which frees the lines. A line sends one message per round,
+so its messages go in order and the next is read only after the previous one's outcome is
+committed. The job goes on until no line is due or its budget is spent; the worker's sweep
+enqueues a job again when a line comes due (a retry, a re-enabled channel). A worker killed
+mid-send leaves its messages pending and its row locks die with its transaction: they are sent
+again, with the same ids and bodies, which is why delivery is at least once. No lock outlives
+a transaction, so delivery works through a pooler in transaction mode (deploy.md).
 
 Handoffs come first: before each round, while rotation jobs are running or waiting in the queue
 (a storm at a common boundary), the job waits for them, up to YIELD_LIMIT; if they are still
@@ -52,10 +53,6 @@ BATCH_LINES = 64  # lines a round locks at most
 # takes 100 ms per answer at 80 messages/s per job.
 SEND_CONCURRENCY = 8
 _HOUR = timedelta(hours=1)
-
-
-def line_key(channel_id: UUID, rotation_id: UUID | None) -> str:
-    return f"notify:{channel_id}:{rotation_id or '-'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +113,9 @@ async def _round(
     rng: random.Random,
     only: Line | None = None,
 ) -> int | None:
-    """Lock due lines, send their heads, record the attempts, unlock; returns the attempts
-    made: 0 when no line is due that another job does not hold, None when lines were due but
-    none could be sent after all (another job locked or finished them in between: look again)."""
+    """One transaction: lock due lines, send their heads, record the attempts, commit; returns
+    the attempts made: 0 when no line is due that another job does not hold, None when lines
+    were locked but none could be sent after all (a channel disabled in between: look again)."""
     busy = await _yield_to_handoffs(conn)
     async with conn.transaction():
         cur = await conn.execute(
@@ -130,14 +127,10 @@ async def _round(
                 "rotation_id": only.rotation_id if only else None,
             },
         )
-        candidates = await cur.fetchall()
-    if not candidates:
-        return 0
-    claimed = [row for row in candidates if row[3]]
-    if not claimed:
-        return None
-    keys = [row[2] for row in claimed]
-    try:
+        claimed = await cur.fetchall()
+        if not claimed:
+            return 0
+        await conn.execute(Q["round_without_idle_limit"])
         heads = await _due_heads(conn, [Line(row[0], row[1]) for row in claimed])
         if not heads:
             return None
@@ -155,16 +148,13 @@ async def _round(
         now = clock()
         results, disabled = _decide(sent, now, rng)
         recorded_at = await _record(conn, results, disabled)
-    finally:
-        async with conn.transaction():
-            await conn.execute(Q["unlock_lines"], {"keys": keys})
     _observe(sent, results, disabled, recorded_at)
     return len(sent)
 
 
 async def _due_heads(conn: AsyncConnection[Any], lines: list[Line]) -> list[dict[str, Any]]:
     """The heads of locked lines, read under the locks: those still due to an enabled channel."""
-    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             Q["heads"],
             {
@@ -233,12 +223,12 @@ def _decide(
 async def _record(
     conn: AsyncConnection[Any], results: list[dict[str, Any]], disabled: set[UUID]
 ) -> datetime:
-    """Every attempt of a round in one statement; returns the engine's clock it recorded at."""
-    async with conn.transaction():
-        cur = await conn.execute(
-            Q["record_attempts"], {"results": json.dumps(results), "disable": list(disabled)}
-        )
-        row = await cur.fetchone()
+    """Every attempt of a round in one statement, in the round's transaction; returns the
+    engine's clock it recorded at."""
+    cur = await conn.execute(
+        Q["record_attempts"], {"results": json.dumps(results), "disable": list(disabled)}
+    )
+    row = await cur.fetchone()
     assert row is not None
     recorded_at: datetime = row[0]
     return recorded_at

@@ -47,7 +47,8 @@ def connection_options(pooled: bool) -> dict[str, Any]:
     query's fifth run, named `_pg3_0`, ... per client) would be missing on the next server
     connection or collide with another client's of the same name. `prepare_threshold=None`
     never prepares. Session advisory locks and LISTEN are the other session state; the engine
-    uses transaction-level locks only, and listens on a direct URL or not at all.
+    and notification delivery use transaction-level and row locks only (no session lock
+    anywhere), and listen on a direct URL or not at all.
     """
     return {"prepare_threshold": None} if pooled else {}
 

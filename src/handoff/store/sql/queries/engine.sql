@@ -224,3 +224,8 @@ SELECT (SELECT count(*) FROM woken) AS woken,
         LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
         WHERE j.status = 'doing' AND j.queue_name = %(queue)s
           AND (w.id IS NULL OR w.last_heartbeat < now() - %(stalled)s::interval)) AS stalled;
+
+-- name: heartbeat
+-- A process's heartbeat for all its queue workers (one per queue) in one statement: Procrastinate
+-- beats per worker, each through its own function call; this is one plain indexed UPDATE.
+UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = ANY(%(worker_ids)s::bigint[]);

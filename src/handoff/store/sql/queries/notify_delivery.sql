@@ -1,52 +1,39 @@
 -- name: claim_lines
 -- Up to `limit` lines whose head (oldest pending message) is due to an enabled channel, oldest
--- due first, that no job holds (their advisory locks, read once from pg_locks), each locked
--- for this job: a session lock, so it outlives the job's short transactions and dies with its
--- connection (a killed worker's lines are free again at once). Every candidate is returned
--- with whether this job locked it (no LIMIT above the locking, so no lock is taken unseen); one
--- that another job locked in between is not this job's. `only_line` restricts it to the one
--- line (channel_id, rotation_id).
-WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
-held AS MATERIALIZED (
-    SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
-    FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-),
-candidates AS MATERIALIZED (
-    SELECT m.channel_id, m.rotation_id,
-           hashtextextended('notify:' || m.channel_id || ':'
-                            || coalesce(m.rotation_id::text, '-'), 0) AS key
-    FROM notify_messages m
-    JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
-    WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
-      AND (NOT %(only_line)s OR (m.channel_id = %(channel_id)s::uuid
-                                  AND m.rotation_id IS NOT DISTINCT FROM %(rotation_id)s::uuid))
-      AND NOT EXISTS (SELECT 1 FROM notify_messages p
-                      WHERE p.channel_id = m.channel_id AND p.rotation_id = m.rotation_id
-                        AND p.status = 'pending' AND p.seq < m.seq)
-      AND NOT (m.rotation_id IS NULL
-               AND EXISTS (SELECT 1 FROM notify_messages p
-                           WHERE p.channel_id = m.channel_id AND p.rotation_id IS NULL
-                             AND p.status = 'pending' AND p.seq < m.seq))
-      AND hashtextextended('notify:' || m.channel_id || ':'
-                           || coalesce(m.rotation_id::text, '-'), 0)
-          NOT IN (SELECT key FROM held)
-    ORDER BY m.next_attempt_at, m.seq
-    LIMIT %(limit)s
-),
-locked AS MATERIALIZED (
-    SELECT c.*, pg_try_advisory_lock(c.key) AS locked FROM candidates c
-)
-SELECT channel_id, rotation_id, key, locked FROM locked;
+-- due first, that no job holds: each head is locked for this job (FOR UPDATE ... SKIP LOCKED),
+-- by the round's transaction, which sends and records before it commits. A row lock dies with
+-- its transaction, so a job stopped or killed mid-round frees its lines at once, and it needs
+-- no session state: it works through a pooler in transaction mode. A line's later messages are
+-- not candidates while its head is pending, so no other job sends them out of turn.
+-- `only_line` restricts it to the one line (channel_id, rotation_id).
+WITH now AS MATERIALIZED (SELECT handoff_now() AS t)
+SELECT m.channel_id, m.rotation_id
+FROM notify_messages m
+JOIN notify_channels c ON c.id = m.channel_id AND c.disabled_at IS NULL
+WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
+  AND (NOT %(only_line)s OR (m.channel_id = %(channel_id)s::uuid
+                              AND m.rotation_id IS NOT DISTINCT FROM %(rotation_id)s::uuid))
+  AND NOT EXISTS (SELECT 1 FROM notify_messages p
+                  WHERE p.channel_id = m.channel_id AND p.rotation_id = m.rotation_id
+                    AND p.status = 'pending' AND p.seq < m.seq)
+  AND NOT (m.rotation_id IS NULL
+           AND EXISTS (SELECT 1 FROM notify_messages p
+                       WHERE p.channel_id = m.channel_id AND p.rotation_id IS NULL
+                         AND p.status = 'pending' AND p.seq < m.seq))
+ORDER BY m.next_attempt_at, m.seq
+LIMIT %(limit)s
+FOR UPDATE OF m SKIP LOCKED;
 
--- name: unlock_lines
--- The lines' locks, released once what was sent on them is committed.
-SELECT count(*) FILTER (WHERE pg_advisory_unlock(k)) AS unlocked
-FROM unnest(%(keys)s::bigint[]) AS k;
+-- name: round_without_idle_limit
+-- A round's transaction waits on its HTTP sends (up to the webhook timeout each), so it is
+-- exempt from idle_in_transaction_session_timeout, which operators set for the engine's role
+-- so that a worker cut off mid-transaction frees its rotations within seconds (README,
+-- "Running in production"). A cut-off round holds only its lines' heads, until TCP gives up.
+SET LOCAL idle_in_transaction_session_timeout = 0;
 
 -- name: heads
--- For lines this job holds: the channel, the line's oldest pending message now (read after
--- the lock, so a message another job finished just before is not sent again), when it was first
+-- For lines this job holds: the channel, the line's oldest pending message now (read under
+-- the lock, in the round's transaction: the head claim_lines locked), when it was first
 -- attempted (its own 24-hour clock) and the engine's clock. A line whose head is not due, or whose channel was disabled meanwhile, is skipped.
 SELECT l.channel_id, l.rotation_id, c.kind, c.target, c.secret, c.disabled_at,
        c.failing_since, m.id AS message_id, m.payload, m.attempts, m.next_attempt_at,
@@ -120,23 +107,17 @@ SELECT t AS now FROM now;
 -- name: enqueue_due
 -- The worker's sweep: a delivery job for every enabled channel that has no waiting job and a
 -- line due (a retry come due, a job that ran out of time or died) that no live job is working
--- on (its advisory lock, read once from pg_locks). For each such channel it looks for one free
--- due line only, oldest due first, so a backlog of thousands (a storm) costs a few rows per
--- pass, not all of them. Reads only the partial index of pending messages, so an idle outbox
--- costs the same however much it has sent.
+-- on (its head row-locked by a round: SKIP LOCKED passes it by; the sweep's own key-share lock
+-- lasts its statement only). For each such channel it looks for one free due line only, oldest
+-- due first, so a backlog of thousands (a storm) costs a few rows per pass, not all of them.
+-- Reads only the partial index of pending messages, so an idle outbox costs the same however
+-- much it has sent.
 WITH now AS MATERIALIZED (SELECT handoff_now() AS t),
 unqueued AS MATERIALIZED (
     SELECT c.id FROM notify_channels c
     WHERE c.disabled_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
                       WHERE j.queueing_lock = 'notify:' || c.id AND j.status = 'todo')
-),
-held AS MATERIALIZED (
-    SELECT (l.classid::bigint << 32) | l.objid::bigint AS key
-    FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-      AND EXISTS (SELECT 1 FROM notify_messages m
-                  WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now))
 ),
 free AS (
     SELECT u.id AS channel_id, l.rotation_id
@@ -145,11 +126,16 @@ free AS (
         SELECT m.rotation_id FROM notify_messages m
         WHERE m.status = 'pending' AND m.next_attempt_at <= (SELECT t FROM now)
           AND m.channel_id = u.id
-          AND hashtextextended('notify:' || m.channel_id || ':'
-                               || coalesce(m.rotation_id::text, '-'), 0)
-              NOT IN (SELECT key FROM held)
+          AND NOT EXISTS (SELECT 1 FROM notify_messages p
+                          WHERE p.channel_id = m.channel_id AND p.rotation_id = m.rotation_id
+                            AND p.status = 'pending' AND p.seq < m.seq)
+          AND NOT (m.rotation_id IS NULL
+                   AND EXISTS (SELECT 1 FROM notify_messages p
+                               WHERE p.channel_id = m.channel_id AND p.rotation_id IS NULL
+                                 AND p.status = 'pending' AND p.seq < m.seq))
         ORDER BY m.next_attempt_at
         LIMIT 1
+        FOR KEY SHARE OF m SKIP LOCKED
     ) l
 )
 SELECT handoff_notify_enqueue(coalesce(jsonb_agg(jsonb_build_object(

@@ -1,4 +1,5 @@
-"""A private PgBouncer in transaction pooling mode for a test, in front of the test server.
+"""A private PgBouncer in transaction pooling mode in front of a server: the deployment tests'
+and the namespaced-hosts fault of `handoff chaos`.
 
 Debian's `pgbouncer` (installed by .ci/run). It listens on a Unix socket in a directory of its
 own, so no TCP port is taken or raced for; its configuration, user list and log live there too.

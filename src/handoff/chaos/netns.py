@@ -1,5 +1,6 @@
-"""Hosts on one machine: a network namespace per host, each joined by a veth pair to a bridge
-in the root namespace, which holds the "network" address the database side listens on.
+"""Hosts on one machine (`handoff chaos --fault hosts`, tests/deploy/test_hosts.py): a network
+namespace per host, each joined by a veth pair to a bridge in the root namespace, which holds
+the "network" address the database side listens on.
 
 Addresses come from a /24 in 10.0.0.0/8 that no route of the machine uses, picked at random
 and used by the test's own namespaces only; every interface and namespace is named with the
@@ -37,7 +38,7 @@ def _free_subnet() -> ipaddress.IPv4Network:
         if "/" in word and word[0].isdigit()
     ]
     for _ in range(100):
-        candidate = ipaddress.ip_network(
+        candidate = ipaddress.IPv4Network(
             f"10.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
         )
         if not any(candidate.overlaps(u) for u in used):
