@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff.store import projections, users
+from handoff.store import projections, rotations, users
 from handoff.store.errors import StoreError
 from handoff.store.queries import Queries
 
@@ -60,6 +60,7 @@ class Projection:
     segments: list[Segment]  # by rotation (in the order above), then start
     changes: list[PendingChange]  # by instant
     names: dict[UUID, str]  # of everyone named in the segments and the changes
+    hidden: int = 0  # rotations that matched but were left out by the limit
 
     def name(self, user_id: UUID | None) -> str:
         if user_id is None:
@@ -77,9 +78,13 @@ async def project(
     *,
     rotation_ids: list[UUID] | None = None,
     user_id: UUID | None = None,
+    q: str | None = None,
+    limit: int | None = None,
 ) -> Projection:
     """Who is on call in [since, until) and the pending changes then, in every rotation, the
-    ones asked for, or the ones `user_id` may be on call in (then only their segments).
+    ones asked for, or the ones `user_id` may be on call in (then only their segments); with
+    `q` those whose name has it, with `limit` the first so many by name (the rest are counted
+    in `hidden`, never read).
 
     A rotation whose stored grid cannot be projected (written around the API) is kept, with
     the reason, and without segments; the window itself is checked as the API checks it.
@@ -88,7 +93,15 @@ async def project(
     async with conn.transaction():
         await conn.execute(Q["read_snapshot"])
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(Q["rotations"], {"rotation_ids": rotation_ids, "user_id": user_id})
+            await cur.execute(
+                Q["rotations"],
+                {
+                    "rotation_ids": rotation_ids,
+                    "user_id": user_id,
+                    "pattern": rotations.like(q) if q else None,
+                    "limit": limit,
+                },
+            )
             rows = await cur.fetchall()
             ids = [row["id"] for row in rows]
             await cur.execute(
@@ -113,7 +126,8 @@ async def project(
         for change in pending:
             people.update(_participants(change))
         names = await users.names(conn, list(people))
-    return Projection(found, segments, pending, names)
+    hidden = rows[0]["matched"] - len(rows) if rows else 0
+    return Projection(found, segments, pending, names, hidden)
 
 
 # The fields a scheduled change may set, named as in the API.
