@@ -8,6 +8,7 @@ committed half-way through a page cannot show one rotation before it and another
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,9 +81,11 @@ async def project(
     user_id: UUID | None = None,
     q: str | None = None,
     limit: int | None = None,
+    people: Sequence[UUID] | None = None,
 ) -> Projection:
     """Who is on call in [since, until) and the pending changes then, in every rotation, the
-    ones asked for, or the ones `user_id` may be on call in (then only their segments); with
+    ones asked for, or the ones `user_id` (or any of `people`: the reminder pass's batch) may
+    be on call in (then only their segments); with
     `q` those whose name has it, with `limit` the first so many by name (the rest are counted
     in `hidden`, never read).
 
@@ -90,6 +93,7 @@ async def project(
     the reason, and without segments; the window itself is checked as the API checks it.
     """
     since, until = projections.check_window(since, until)
+    wanted = set(people or ()) | ({user_id} if user_id else set())
     async with conn.transaction():
         await conn.execute(Q["read_snapshot"])
         async with conn.cursor(row_factory=dict_row) as cur:
@@ -97,7 +101,7 @@ async def project(
                 Q["rotations"],
                 {
                     "rotation_ids": rotation_ids,
-                    "user_id": user_id,
+                    "user_ids": list(wanted) if wanted else None,
                     "pattern": rotations.like(q) if q else None,
                     "limit": limit,
                 },
@@ -120,12 +124,12 @@ async def project(
             segments.extend(
                 Segment(row["id"], s.user_id, s.start, s.end, s.override_id, s.turn_start)
                 for s in shifts
-                if user_id is None or s.user_id == user_id
+                if not wanted or s.user_id in wanted
             )
-        people = {s.user_id for s in segments if s.user_id}
+        named = {s.user_id for s in segments if s.user_id}
         for change in pending:
-            people.update(_participants(change))
-        names = await users.names(conn, list(people))
+            named.update(_participants(change))
+        names = await users.names(conn, list(named))
     hidden = rows[0]["matched"] - len(rows) if rows else 0
     return Projection(found, segments, pending, names, hidden)
 
