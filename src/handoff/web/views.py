@@ -7,7 +7,6 @@ its projections.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,6 @@ from psycopg import AsyncConnection
 
 from handoff import hours
 from handoff.store import history, jobs, projections, rotations, status, users
-from handoff.store.errors import NotFound
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
@@ -118,7 +116,7 @@ async def rotation_detail(
     rotation = await rotations.get(conn, rotation_id, now=now)
     shifts, note = await _timeline(conn, rotation, now)
     ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts if s.user_id]
-    names = await _told_apart(conn, await users.names(conn, list(set(ids))))
+    names = await told_apart(conn, ids)
     members = [
         Member(p, names.get(p.user_id, "(deleted user)"), p.position == rotation.active_index)
         for p in rotation.participants
@@ -146,14 +144,12 @@ def labels(names: dict[UUID, str], emails: dict[UUID, str | None]) -> dict[UUID,
     }
 
 
-async def _told_apart(conn: AsyncConnection[Any], names: dict[UUID, str]) -> dict[UUID, str]:
-    counts = Counter(names.values())
-    emails: dict[UUID, str | None] = {}
-    for user_id, name in names.items():
-        if counts[name] > 1:
-            with contextlib.suppress(NotFound):  # deleted since: their name alone will do
-                emails[user_id] = (await users.get(conn, user_id)).email
-    return labels(names, emails)
+async def told_apart(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[UUID, str]:
+    """The `labels` of these users (those that still exist), read in one statement."""
+    found = await users.contacts(conn, list(set(user_ids)))
+    return labels(
+        {u: name for u, (name, _) in found.items()}, {u: email for u, (_, email) in found.items()}
+    )
 
 
 async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
