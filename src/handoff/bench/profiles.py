@@ -41,6 +41,8 @@ class Profile:
     grid_seconds: float  # per measured function and rotation type
     subscribed_size: int | None  # the storm with every rotation subscribed; None: skip
     subscribed_drain_seconds: float  # after the storm, at most this long for every delivery
+    reads_size: int = 0  # scenario 6, the reads at R rotations; 0: skip
+    reads_seconds: float = 15.0  # each closed loop of scenario 6 (a)
 
 
 QUICK = Profile(
@@ -63,6 +65,7 @@ QUICK = Profile(
     grid_seconds=0.2,
     subscribed_size=None,
     subscribed_drain_seconds=0.0,
+    reads_size=10_000,
 )
 
 FULL = Profile(
@@ -85,6 +88,7 @@ FULL = Profile(
     grid_seconds=1.0,
     subscribed_size=10_000,
     subscribed_drain_seconds=600.0,
+    reads_size=100_000,
 )
 
 # Minuscule sizes for the tests: every code path, in seconds.

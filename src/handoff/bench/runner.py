@@ -17,11 +17,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm, subscribed
+from handoff.bench import ceiling, dbwork, grid, idle, reads, server, steady, storm, subscribed
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid")
+SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid", "reads")
 
 
 @dataclass
@@ -52,6 +52,7 @@ def _steps(name: str, profile: Profile) -> int:
         "steady": steady.steps,
         "ceiling": ceiling.steps,
         "grid": grid.steps,
+        "reads": reads.steps,
     }
     return counters[name](profile)
 
@@ -122,5 +123,7 @@ def _run_one(
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":
             results.ceiling = ceiling.run(url, profile, step)
+        elif name == "reads":
+            results.reads = reads.run(url, profile, step)
         else:
             raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
