@@ -82,12 +82,13 @@ async def project(
     q: str | None = None,
     limit: int | None = None,
     people: Sequence[UUID] | None = None,
+    after: str | None = None,
 ) -> Projection:
     """Who is on call in [since, until) and the pending changes then, in every rotation, the
     ones asked for, or the ones `user_id` (or any of `people`: the reminder pass's batch) may
     be on call in (then only their segments); with
-    `q` those whose name has it, with `limit` the first so many by name (the rest are counted
-    in `hidden`, never read).
+    `q` those whose name has it, with `after` those named after it, with `limit` the first so
+    many by name (the rest are counted in `hidden`, never read).
 
     A rotation whose stored grid cannot be projected (written around the API) is kept, with
     the reason, and without segments; the window itself is checked as the API checks it.
@@ -104,6 +105,7 @@ async def project(
                     "user_ids": list(wanted) if wanted else None,
                     "pattern": rotations.like(q) if q else None,
                     "limit": limit,
+                    "after": after,
                 },
             )
             rows = await cur.fetchall()

@@ -21,6 +21,9 @@ from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
 LIST_PAGE = 50
+# People a page lists: each brings the rotations they are in (about 30 each with 10,000
+# rotations among 1,000 people), every one with who is on call now.
+PEOPLE_PAGE = 20
 HISTORY_ROWS = 50
 TIMELINE_CYCLES = 2  # the timeline shows at least this many full cycles of the rotation
 PREVIEW_COUNT = 6
@@ -209,7 +212,7 @@ def _memberships(user_id: UUID, found: list[rotations.Rotation]) -> list[Members
 async def people(conn: AsyncConnection[Any], now: datetime, cursor: str | None) -> PeoplePage:
     """A page of people, by name, with the rotations each is in and where each is on call
     now: the page, then the rotations of all of them in one read."""
-    listed = await users.list_users(conn, limit=LIST_PAGE, cursor=cursor)
+    listed = await users.list_users(conn, limit=PEOPLE_PAGE, cursor=cursor)
     found = await rotations.of_members(conn, [u.id for u in listed.items], now=now)
     return PeoplePage(
         [Person(u, _memberships(u.id, found)) for u in listed.items], listed.next_cursor

@@ -5,9 +5,10 @@ the browser; UTC until it does). Every parameter comes from links and a GET form
 the page cannot use (a date that does not exist, an unknown zone, person or rotation) shows a
 message and the nearest sensible calendar instead of an error page.
 
-A page draws at most calendar_layout.MAX_LANES rotations and says how many more there are
+A page draws at most calendar_layout.LANES[view] rotations and says how many more there are
 (a search on the name, a rotation or a person narrows them); only those rotations are read
-and projected, and the rotation picker offers the first page of the search's matches and the
+and projected, the next page of lanes follows the last one drawn (`after`, a rotation
+name), and the rotation picker offers the first page of the search's matches and the
 chosen one, never every rotation. The layout and the HTML are built in a worker thread, off
 the event loop, so a big page delays no other request.
 """
@@ -53,6 +54,7 @@ class Choice:
     person: UUID | None = None
     rotation: UUID | None = None
     q: str = ""  # a search on the rotations' names
+    after: str = ""  # the lanes begin after this rotation name (the next page of lanes)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -68,13 +70,17 @@ class Choice:
             "person": self.person,
             "rotation": self.rotation,
             "q": self.q or None,
+            "after": self.after or None,
         } | changed
         return "/calendar?" + urlencode({k: str(v) for k, v in params.items() if v is not None})
 
 
-def _parse(view: str, day: str, tz: str, person: str, rotation: str, q: str = "") -> Choice:
+def _parse(
+    view: str, day: str, tz: str, person: str, rotation: str, q: str = "", after: str = ""
+) -> Choice:
     view, day, tz, person, rotation = (v[:MAX_PARAMETER] for v in (view, day, tz, person, rotation))
-    choice = Choice(q=q[: rotations.MAX_NAME].replace("\0", "").strip())
+    q, after = (v[: rotations.MAX_NAME].replace("\0", "") for v in (q, after))
+    choice = Choice(q=q.strip(), after=after)
     if view in calendar_layout.VIEWS:
         choice.view = view
     elif view:
@@ -119,8 +125,9 @@ async def calendar_page(
     person: str = "",
     rotation: str = "",
     q: str = "",
+    after: str = "",
 ) -> Response:
-    choice = _parse(view, day, tz, person, rotation, q)
+    choice = _parse(view, day, tz, person, rotation, q, after)
     zone = choice.zone
     today = now.astimezone(zone).date()
     people = await views.all_users(conn)
@@ -140,7 +147,8 @@ async def calendar_page(
         rotation_ids=[choice.rotation] if choice.rotation else None,
         user_id=choice.person,
         q=None if choice.rotation else choice.q or None,
-        limit=calendar_layout.MAX_LANES,
+        after=None if choice.rotation else choice.after or None,
+        limit=calendar_layout.LANES[choice.view],
     )
     hidden = projection.hidden
     # People who share a name are told apart (by email) wherever the calendar names them.

@@ -10,6 +10,7 @@ SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT r.id, r.name, r.time_zone, count(*) OVER () AS matched FROM rotations r
 WHERE (%(rotation_ids)s::uuid[] IS NULL OR r.id = ANY (%(rotation_ids)s::uuid[]))
   AND (%(pattern)s::text IS NULL OR r.name ILIKE %(pattern)s::text ESCAPE '\')
+  AND (%(after)s::text IS NULL OR r.name > %(after)s::text)
   AND (%(user_ids)s::uuid[] IS NULL
        OR EXISTS (SELECT 1 FROM participants p
                   WHERE p.rotation_id = r.id AND p.user_id = ANY (%(user_ids)s::uuid[]))
