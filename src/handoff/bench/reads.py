@@ -7,7 +7,8 @@ rotation in ten, written set-based. Then:
     app served from this process (`bench.statements`);
 (a) `GET /api/v1/rotations/{id}` against one `handoff api` process as shipped, 20 clients in a
     closed loop, beside the minimal endpoint of the same stack, `GET /api/v1/users/{id}` (the
-    same uvicorn, FastAPI, pool and token check, one primary-key row), in the same run;
+    same uvicorn, FastAPI, pool and token check, one primary-key row), in the same run, the
+    two loops taking three turns each in alternation;
 (b) the first page of every list, API and web (`/rotations`, where `/` redirects): time to
     the whole response on 127.0.0.1 (the median of a few, after one to warm up) and its bytes.
 """
@@ -41,6 +42,7 @@ SMALL = 1_000  # the size statements are compared against
 PEOPLE = 1_000
 PARTICIPANTS = 3
 CLIENTS = 20
+SLICES = 3  # turns each closed loop takes, alternating with the other's
 FIRST_PAGE_TRIES = 3
 START_TIMEOUT_SECONDS = 30.0
 API_ROUTES = ("/api/v1/rotations", "/api/v1/oncall", "/api/v1/users")
@@ -241,32 +243,55 @@ class _Api:
                 self._proc.wait()
 
 
-async def _load(base: str, token: str, route: str, targets: list[str], seconds: float) -> Load:
+@dataclass
+class _Loop:
+    """What a route's closed loops measured so far (its slices add up)."""
+
+    route: str
+    latencies: list[float]
+    errors: int = 0
+    seconds: float = 0.0
+
+    def load(self) -> Load:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
+        p50 = statistics.median(ordered) if ordered else 0.0
+        return Load(self.route, len(ordered), self.seconds, p50, p99, self.errors)
+
+
+async def _slice(
+    client: httpx.AsyncClient, loop: _Loop, targets: list[str], seconds: float
+) -> None:
     """CLIENTS clients, each asking for a random target as soon as its last answer came."""
-    latencies: list[float] = []
-    errors = 0
+    stop = time.monotonic() + seconds
+
+    async def one() -> None:
+        while time.monotonic() < stop:
+            began = time.perf_counter()
+            response = await client.get(random.choice(targets))
+            loop.latencies.append((time.perf_counter() - began) * 1000)
+            loop.errors += response.status_code != 200
+
+    began = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(CLIENTS)))
+    loop.seconds += time.monotonic() - began
+
+
+async def _compare(
+    base: str, token: str, routes: dict[str, list[str]], seconds: float
+) -> list[Load]:
+    """Each route's closed loop for `seconds` in all, in SLICES turns taken in alternation, so
+    a change in the shared machine's load falls on both alike."""
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    loops = {route: _Loop(route, []) for route in routes}
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
-        for target in targets[:CLIENTS]:  # warm up: every connection open
-            await c.get(target)
-        stop = time.monotonic() + seconds
-
-        async def client() -> None:
-            nonlocal errors
-            while time.monotonic() < stop:
-                began = time.perf_counter()
-                response = await c.get(random.choice(targets))
-                latencies.append((time.perf_counter() - began) * 1000)
-                errors += response.status_code != 200
-
-        began = time.monotonic()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
-        elapsed = time.monotonic() - began
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
-    p50 = statistics.median(ordered) if ordered else 0.0
-    return Load(route, len(latencies), elapsed, p50, p99, errors)
+        for targets in routes.values():  # warm up: every connection open, each route once
+            await asyncio.gather(*(c.get(t) for t in targets[:CLIENTS]))
+        for _ in range(SLICES):
+            for route, targets in routes.items():
+                await _slice(c, loops[route], targets, seconds / SLICES)
+    return [loop.load() for loop in loops.values()]
 
 
 def _first_pages(base: str, token: str) -> list[FirstPage]:
@@ -314,11 +339,8 @@ def run(url: str, profile: Profile, step: Callable[[str], None]) -> ReadsResult:
         step(f"reads: GET a rotation vs the minimal endpoint, {CLIENTS} clients")
         rotation_ids = [f"/api/v1/rotations/{i}" for i in _ids(url, "rotations", 1000)]
         user_ids = [f"/api/v1/users/{i}" for i in _ids(url, "users", 1000)]
-        seconds = profile.reads_seconds
-        rotation = asyncio.run(
-            _load(api.base, token, "/api/v1/rotations/{id}", rotation_ids, seconds)
-        )
-        minimal = asyncio.run(_load(api.base, token, "/api/v1/users/{id}", user_ids, seconds))
+        routes = {"/api/v1/rotations/{id}": rotation_ids, "/api/v1/users/{id}": user_ids}
+        rotation, minimal = asyncio.run(_compare(api.base, token, routes, profile.reads_seconds))
         step(f"reads: first pages at {size:,} rotations")
         pages = _first_pages(api.base, token)
     return ReadsResult(size, rotation, minimal, pages, counted)
