@@ -9,7 +9,6 @@ engine will do.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -161,12 +160,9 @@ async def _override_ends(
     conn: AsyncConnection[Any], rotation_id: UUID, rows: list[history.Entry]
 ) -> dict[UUID | None, datetime]:
     """When the overrides that history rows started end (those still stored)."""
-    ends: dict[UUID | None, datetime] = {}
-    for override_id in {h.override_id for h in rows if h.cause == "override_started"}:
-        if override_id is not None:
-            with contextlib.suppress(NotFound):  # deleted with its user
-                ends[override_id] = (await overrides.get(conn, rotation_id, override_id)).end
-    return ends
+    started = [h.override_id for h in rows if h.cause == "override_started"]
+    found = await overrides.get_many(conn, rotation_id, [o for o in started if o is not None])
+    return {override_id: o.end for override_id, o in found.items()}  # deleted ones: absent
 
 
 @dataclass(frozen=True, slots=True)
