@@ -112,4 +112,6 @@ TINY = Profile(
     grid_seconds=0.02,
     subscribed_size=30,
     subscribed_drain_seconds=60.0,
+    reads_size=60,
+    reads_seconds=1.0,
 )

@@ -314,6 +314,7 @@ class Results:
             or p.bytes > FIRST_PAGE_GOAL_BYTES
         ]
         small, large = min(reads.statements), max(reads.statements)
+        names = (*names[:3], f"statements per request, at R / at {small:,}")
         grew = [
             f"{route} {n} -> {reads.statements[large].get(route)}"
             for route, n in reads.statements[small].items()
