@@ -16,6 +16,7 @@ from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
 from handoff.bench.lag import Lag
 from handoff.bench.pgbench import PgbenchLevel, PgbenchResult, Run
+from handoff.bench.reads import FirstPage, Load, ReadsResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -141,7 +142,47 @@ def test_goals_follow_the_second_round_table() -> None:
         "grid end_time / zone conversion (slowest type)": False,  # monthly 0.09 < 0.12
         "worker memory, queue engine (largest RSS)": True,
         "worker memory, batch engine, idle R=100,000 (goal stated at 1,000,000: full run)": None,
+        "GET a rotation / minimal endpoint, 20 clients (throughput)": None,  # reads: not run
+        "GET a rotation / minimal endpoint, 20 clients (p99)": None,
+        "first page of every list, API / web": None,
+        "statements per request, at R / at 1,000": None,
     }
+
+
+def _reads(rotation_per_second: float, page_ms: float, statements_at_r: int) -> ReadsResult:
+    return ReadsResult(
+        10_000,
+        Load("/api/v1/rotations/{id}", int(rotation_per_second * 15), 15.0, 50.0, 400.0, 0),
+        Load("/api/v1/users/{id}", 300 * 15, 15.0, 40.0, 300.0, 0),
+        [FirstPage("/api/v1/oncall", 60.0, 10_000), FirstPage("/people", page_ms, 200_000)],
+        {
+            1_000: {"/api/v1/oncall": 5, "/people": 6},
+            10_000: {"/api/v1/oncall": 5, "/people": statements_at_r},
+        },
+    )
+
+
+def test_read_goals_judge_throughput_p99_first_pages_and_statements() -> None:
+    results = _sample()
+    results.reads = _reads(200.0, 250.0, 6)
+    goals = {g.name: g for g in results.goals()}
+    assert goals["GET a rotation / minimal endpoint, 20 clients (throughput)"].passed is True
+    assert goals["GET a rotation / minimal endpoint, 20 clients (p99)"].measured == "1.33"
+    assert goals["first page of every list, API / web, R=10,000"].passed is True
+    assert goals["statements per request, at R / at 1,000, R=10,000"].passed is True
+    headlines = results.headlines()
+    assert headlines["read_rotation_over_minimal"] == 0.667
+    assert headlines["statements_per_request"] == {
+        "/api/v1/oncall": {"1000": 5, "10000": 5},
+        "/people": {"1000": 6, "10000": 6},
+    }
+    results.reads = _reads(100.0, 301.0, 7)  # 0.33 of the minimal, a slow page, one more query
+    goals = {g.name: g for g in results.goals()}
+    assert goals["GET a rotation / minimal endpoint, 20 clients (throughput)"].passed is False
+    page = goals["first page of every list, API / web, R=10,000"]
+    assert page.passed is False and "/people 301 ms" in page.measured
+    grew = goals["statements per request, at R / at 1,000, R=10,000"]
+    assert grew.passed is False and "/people 6 -> 7" in grew.measured
 
 
 def test_monday_storm_fails_when_a_rotation_is_missing_or_slow() -> None:

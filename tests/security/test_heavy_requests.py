@@ -2,7 +2,7 @@
 
 `handoff up` runs the engine in a process of its own: heavy pages keep the server's event loop
 busy across a boundary while the handoff is recorded within engine.md's steady-state lag goal
-(200 ms from the boundary). The calendar draws at most MAX_LANES rotations and says how many
+(200 ms from the boundary). The calendar draws at most LANES[view] rotations and says how many
 it leaves out.
 """
 
@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ import psycopg
 import pytest
 
 from handoff.chaos.api import listening_url, wait_for
-from handoff.web.calendar_layout import MAX_LANES
+from handoff.web.calendar_layout import LANES, MAX_LANES
 
 from .conftest import Secured
 
@@ -61,10 +62,19 @@ def test_a_calendar_draws_a_bounded_number_of_rotations(secured: Secured) -> Non
     total = _rotation_count(secured)
     browser = _signed_in(secured.api.base_url, secured.api.token)
     html = browser.get("/calendar", params={"view": "month"}).text
-    browser.close()
     first_week = html.split('class="cal-week"')[1]
-    assert first_week.count('class="cal-row cal-lane"') == MAX_LANES
-    assert f"{total - MAX_LANES} more rotations not shown" in html
+    assert first_week.count('class="cal-row cal-lane"') == LANES["month"]
+    assert f"{total - LANES['month']} more rotations not shown" in html
+    # The next page of lanes begins after the last one drawn, and counts what is left.
+    link = re.search(r'href="([^"]+)" rel="next">show the next rotations', html)
+    assert link is not None
+    following = browser.get(unescape(link.group(1))).text
+    browser.close()
+    drawn = re.findall(r'<div class="cal-label"><a href="/rotations/[^"]+">([^<]+)</a>', html)
+    then = re.findall(r'<div class="cal-label"><a href="/rotations/[^"]+">([^<]+)</a>', following)
+    assert then and min(then) > max(drawn)
+    left = total - 2 * LANES["month"]
+    assert left <= 0 or f"{left} more rotation" in following
 
 
 def _rotation_count(secured: Secured) -> int:

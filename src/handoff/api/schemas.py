@@ -282,7 +282,11 @@ class OnCall(BaseModel):
 
 
 class OnCalls(BaseModel):
+    """A page of rotations' on-call entries (at most one per rotation); `next_cursor` null
+    on the last page."""
+
     items: list[OnCall]
+    next_cursor: str | None
 
 
 class Worker(BaseModel):

@@ -42,6 +42,8 @@ class Profile:
     subscribed_size: int | None  # the storm with every rotation subscribed; None: skip
     subscribed_drain_seconds: float  # after the storm, at most this long for every delivery
     active_size: int | None = None  # the storm opening every rotation's active hours
+    reads_size: int = 0  # scenario 6, the reads at R rotations; 0: skip
+    reads_seconds: float = 15.0  # each closed loop of scenario 6 (a)
 
 
 QUICK = Profile(
@@ -65,6 +67,7 @@ QUICK = Profile(
     subscribed_size=None,
     subscribed_drain_seconds=0.0,
     active_size=10_000,
+    reads_size=10_000,
 )
 
 FULL = Profile(
@@ -88,6 +91,7 @@ FULL = Profile(
     subscribed_size=10_000,
     subscribed_drain_seconds=600.0,
     active_size=10_000,
+    reads_size=100_000,
 )
 
 # Minuscule sizes for the tests: every code path, in seconds.
@@ -112,4 +116,6 @@ TINY = Profile(
     subscribed_size=30,
     subscribed_drain_seconds=60.0,
     active_size=30,
+    reads_size=60,
+    reads_seconds=1.0,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from handoff.bench import reads
 from handoff.bench.results import Results
 
 FALLBACK_NOTE = (
@@ -56,6 +57,8 @@ def render(results: Results, console: Console) -> None:
         )
     if results.grid:
         console.print(_grid_table(results))
+    if results.reads:
+        console.print(_reads_table(results))
     console.print(_goals_table(results))
 
 
@@ -159,6 +162,16 @@ def _grid_table(results: Results) -> Table:
         table.caption = (
             f"datetime.fromtimestamp(t, ZoneInfo(zone)): {results.grid.zone_conversion:,.0f}/s"
         )
+    return table
+
+
+def _reads_table(results: Results) -> Table:
+    assert results.reads is not None
+    table = Table(title=f"Reads at {results.reads.rotations:,} rotations (scenario 6)")
+    for column in ("figure", "measured"):
+        table.add_column(column)
+    for label, figure in reads.describe(results.reads):
+        table.add_row(label, figure)
     return table
 
 

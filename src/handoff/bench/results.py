@@ -13,6 +13,7 @@ from handoff.bench.active import ActiveResult
 from handoff.bench.ceiling import CeilingResult
 from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
+from handoff.bench.reads import ReadsResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -33,6 +34,10 @@ GRID_GOAL_OVER_ZONE_CONVERSION = 0.12
 QUEUE_MEMORY_GOAL_MB = 120.0
 BATCH_MEMORY_GOAL_MB = 150.0
 BATCH_MEMORY_GOAL_SIZE = 1_000_000
+READ_GOAL_THROUGHPUT = 0.5  # GET a rotation / the minimal endpoint
+READ_GOAL_P99 = 2.0  # GET a rotation's p99 / the minimal endpoint's
+FIRST_PAGE_GOAL_MS = {"api": 100.0, "web": 300.0}
+FIRST_PAGE_GOAL_BYTES = 1_000_000
 HEADLINE_CONFIG = "queue_2"  # the storm goals are stated for the queue engine with 2 workers
 
 HEADLINE_KEYS = (
@@ -57,6 +62,12 @@ HEADLINE_KEYS = (
     "grid_end_time_calls_per_second",
     "grid_over_zone_conversion",
     "worker_max_rss_mb",
+    "read_rotation_over_minimal",
+    "read_rotation_p99_ms",
+    "read_rotation_p99_over_minimal",
+    "list_first_page_ms",
+    "list_first_page_bytes",
+    "statements_per_request",
 )
 
 
@@ -90,6 +101,7 @@ class Results:
     steady: SteadyResult | None = None
     ceiling: CeilingResult | None = None
     grid: GridRates | None = None
+    reads: ReadsResult | None = None
 
     # --- headlines -------------------------------------------------------------------------
 
@@ -247,6 +259,27 @@ class Results:
             ),
             "grid_over_zone_conversion": {k: round(v, 3) for k, v in grid_ratio.items()} or None,
             "worker_max_rss_mb": {engine: max(mb) for engine, mb in rss.items() if mb} or None,
+            **self._read_headlines(),
+        }
+
+    def _read_headlines(self) -> dict[str, object]:
+        reads = self.reads
+        if reads is None:
+            return {
+                key: None
+                for key in HEADLINE_KEYS
+                if key.startswith(("read_", "list_", "statements_"))
+            }
+        return {
+            "read_rotation_over_minimal": _round(reads.throughput_ratio, 3),
+            "read_rotation_p99_ms": round(reads.rotation.p99_ms, 1),
+            "read_rotation_p99_over_minimal": _round(reads.p99_ratio, 3),
+            "list_first_page_ms": {p.route: round(p.ms, 1) for p in reads.first_pages},
+            "list_first_page_bytes": {p.route: p.bytes for p in reads.first_pages},
+            "statements_per_request": {
+                route: {str(size): counts.get(route) for size, counts in reads.statements.items()}
+                for route in reads.statements[min(reads.statements)]
+            },
         }
 
     # --- goals ----------------------------------------------------------------------------
@@ -264,6 +297,67 @@ class Results:
             self._active_goal(),
             self._grid_goal(),
             *self._memory_goals(),
+            *self._read_goals(),
+        ]
+
+    def _read_goals(self) -> list[Goal]:
+        """Round three's reads (scenario 6)."""
+        reads = self.reads
+        names = (
+            "GET a rotation / minimal endpoint, 20 clients (throughput)",
+            "GET a rotation / minimal endpoint, 20 clients (p99)",
+            "first page of every list, API / web",
+            "statements per request, at R / at 1,000",
+        )
+        goals = (
+            f">= {READ_GOAL_THROUGHPUT}",
+            f"<= {READ_GOAL_P99:.0f}",
+            f"<= {FIRST_PAGE_GOAL_MS['api']:.0f} ms / <= {FIRST_PAGE_GOAL_MS['web']:.0f} ms,"
+            " <= 1 MB",
+            "1.0",
+        )
+        if reads is None:
+            return [Goal(n, g, "not run", None) for n, g in zip(names, goals, strict=True)]
+        throughput, p99 = reads.throughput_ratio, reads.p99_ratio
+        slow = [
+            f"{p.route} {p.ms:,.0f} ms, {p.bytes:,} B"
+            for p in reads.first_pages
+            if p.ms > FIRST_PAGE_GOAL_MS["api" if p.route.startswith("/api/") else "web"]
+            or p.bytes > FIRST_PAGE_GOAL_BYTES
+        ]
+        small, large = min(reads.statements), max(reads.statements)
+        names = (*names[:3], f"statements per request, at R / at {small:,}")
+        grew = [
+            f"{route} {n} -> {reads.statements[large].get(route)}"
+            for route, n in reads.statements[small].items()
+            if reads.statements[large].get(route) != n
+        ]
+        worst = max(reads.first_pages, key=lambda p: p.ms)
+        return [
+            Goal(
+                names[0],
+                goals[0],
+                "n/a" if throughput is None else f"{throughput:.2f}",
+                None if throughput is None else throughput >= READ_GOAL_THROUGHPUT,
+            ),
+            Goal(
+                names[1],
+                goals[1],
+                "n/a" if p99 is None else f"{p99:.2f}",
+                None if p99 is None else p99 <= READ_GOAL_P99,
+            ),
+            Goal(
+                f"{names[2]}, R={reads.rotations:,}",
+                goals[2],
+                "; ".join(slow) if slow else f"slowest {worst.route} {worst.ms:,.0f} ms",
+                not slow,
+            ),
+            Goal(
+                f"{names[3]}, R={large:,}",
+                goals[3],
+                "; ".join(grew) if grew else "equal on every list",
+                not grew,
+            ),
         ]
 
     def _minimal_ceiling_goal(self) -> Goal:
@@ -462,6 +556,7 @@ class Results:
                 "steady": self.steady.as_json() if self.steady else None,
                 "ceiling": self.ceiling.as_json() if self.ceiling else None,
                 "grid": self.grid.as_json() if self.grid else None,
+                "reads": self.reads.as_json() if self.reads else None,
             },
         }
 

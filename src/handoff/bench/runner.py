@@ -17,11 +17,22 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from handoff.bench import active, ceiling, dbwork, grid, idle, server, steady, storm, subscribed
+from handoff.bench import (
+    active,
+    ceiling,
+    dbwork,
+    grid,
+    idle,
+    reads,
+    server,
+    steady,
+    storm,
+    subscribed,
+)
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "subscribed", "active", "steady", "ceiling", "grid")
+SCENARIOS = ("idle", "storm", "subscribed", "active", "steady", "ceiling", "grid", "reads")
 
 
 @dataclass
@@ -53,6 +64,7 @@ def _steps(name: str, profile: Profile) -> int:
         "steady": steady.steps,
         "ceiling": ceiling.steps,
         "grid": grid.steps,
+        "reads": reads.steps,
     }
     return counters[name](profile)
 
@@ -125,5 +137,7 @@ def _run_one(
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":
             results.ceiling = ceiling.run(url, profile, step)
+        elif name == "reads":
+            results.reads = reads.run(url, profile, step)
         else:
             raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")

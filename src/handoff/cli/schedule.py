@@ -41,9 +41,10 @@ def oncall(
         rotation_id = None
         if rotation is not None:
             rotation_id = (await rotations.find(conn, rotation, now=now)).id
-        found = await projections.oncall(conn, when, rotation_id=rotation_id)
+        wanted = None if rotation_id is None else [rotation_id]
+        found = await projections.oncall(conn, when, rotation_ids=wanted)
         names = await users.names(conn, [o.user_id for o in found])
-        shown = {o.rotation_id: await rotations.get(conn, o.rotation_id, now=when) for o in found}
+        shown = await rotations.get_many(conn, [o.rotation_id for o in found], now=when)
         return when, found, names, shown
 
     when, found, names, shown = run(body)

@@ -25,51 +25,61 @@ LEASE = timedelta(seconds=60)
 
 
 async def remind_due(pool: AsyncConnectionPool[Any]) -> int:
-    """One pass over the due settings; returns how many reminders it decided to send."""
+    """One pass over the due settings; returns how many reminders it decided to send.
+
+    A fixed number of statements whatever the number of people due: the claim, one
+    projection for all of them (over the longest window any of them needs: a longer window
+    adds only shifts whose reminder time is past the next look), and one transaction that
+    reads the people, writes the messages and reschedules the settings."""
     async with pool.connection() as conn:
         async with db.autocommit(conn), conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(Q["claim_due"], {"limit": BATCH, "lease": LEASE})  # one statement
             claimed = await cur.fetchall()
-        by_user: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+        if not claimed:
+            return 0
+        now: datetime = claimed[0]["now"]  # one statement's clock: the same on every row
+        by_user: dict[UUID, list[reminders.Setting]] = defaultdict(list)
         for row in claimed:
-            by_user[row["user_id"]].append(row)
-        sent = 0
-        for user_id, rows in by_user.items():
-            now: datetime = rows[0]["now"]
-            settings = [
-                reminders.Setting(r["id"], timedelta(minutes=r["before_minutes"])) for r in rows
-            ]
-            projection = await calendar.project(
-                conn, now, now + reminders.window(settings), user_id=user_id
+            setting = reminders.Setting(row["id"], timedelta(minutes=row["before_minutes"]))
+            by_user[row["user_id"]].append(setting)
+        window = max(reminders.window(settings) for settings in by_user.values())
+        projection = await calendar.project(conn, now, now + window, people=list(by_user))
+        pieces: dict[UUID, list[reminders.Piece]] = defaultdict(list)
+        for s in projection.segments:
+            if s.user_id is not None:
+                pieces[s.user_id].append(
+                    reminders.Piece(s.rotation_id, s.start, s.end, s.override_id, s.turn_start)
+                )
+        channels = {r["id"]: r["channel_id"] for r in claimed}
+        messages: list[dict[str, Any]] = []
+        next_look: dict[UUID, datetime] = {}
+        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["people"], {"user_ids": list(by_user)})
+            people = {p["id"]: p for p in await cur.fetchall()}  # deleted meanwhile: absent
+            for user_id, settings in by_user.items():
+                due, looks = reminders.decide(settings, pieces[user_id], now)
+                next_look |= looks
+                if user_id in people:
+                    messages.extend(
+                        _message(d, channels, people[user_id], projection, now) for d in due
+                    )
+            await cur.execute(
+                Q["send"],
+                {
+                    key: [m[key] for m in messages]
+                    for key in ("channel_id", "rotation_id", "event_at", "payload", "dedup_key")
+                },
             )
-            pieces = [
-                reminders.Piece(s.rotation_id, s.start, s.end, s.override_id, s.turn_start)
-                for s in projection.segments
-            ]
-            due, next_look = reminders.decide(settings, pieces, now)
-            async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-                await cur.execute(Q["person"], {"user_id": user_id})
-                person = await cur.fetchone()
-                if person is None:
-                    continue  # deleted meanwhile: its settings went with it
-                channels = {r["id"]: r["channel_id"] for r in rows}
-                messages = [_message(d, channels, person, projection, now) for d in due]
-                await cur.execute(
-                    Q["send"],
-                    {
-                        key: [m[key] for m in messages]
-                        for key in ("channel_id", "rotation_id", "event_at", "payload", "dedup_key")
-                    },
-                )
-                sent += cur.rowcount
-                await cur.execute(
-                    Q["reschedule"],
-                    {
-                        "ids": [r["id"] for r in rows],
-                        "ats": [next_look[r["id"]] for r in rows],
-                        "leases": [r["leased_until"] for r in rows],
-                    },
-                )
+            sent: int = cur.rowcount
+            kept = [r for r in claimed if r["user_id"] in people]
+            await cur.execute(
+                Q["reschedule"],
+                {
+                    "ids": [r["id"] for r in kept],
+                    "ats": [next_look[r["id"]] for r in kept],
+                    "leases": [r["leased_until"] for r in kept],
+                },
+            )
         return sent
 
 

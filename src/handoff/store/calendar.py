@@ -8,6 +8,7 @@ committed half-way through a page cannot show one rotation before it and another
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff.store import projections, users
+from handoff.store import projections, rotations, users
 from handoff.store.errors import StoreError
 from handoff.store.queries import Queries
 
@@ -60,6 +61,7 @@ class Projection:
     segments: list[Segment]  # by rotation (in the order above), then start
     changes: list[PendingChange]  # by instant
     names: dict[UUID, str]  # of everyone named in the segments and the changes
+    hidden: int = 0  # rotations that matched but were left out by the limit
 
     def name(self, user_id: UUID | None) -> str:
         if user_id is None:
@@ -77,18 +79,35 @@ async def project(
     *,
     rotation_ids: list[UUID] | None = None,
     user_id: UUID | None = None,
+    q: str | None = None,
+    limit: int | None = None,
+    people: Sequence[UUID] | None = None,
+    after: str | None = None,
 ) -> Projection:
     """Who is on call in [since, until) and the pending changes then, in every rotation, the
-    ones asked for, or the ones `user_id` may be on call in (then only their segments).
+    ones asked for, or the ones `user_id` (or any of `people`: the reminder pass's batch) may
+    be on call in (then only their segments); with
+    `q` those whose name has it, with `after` those named after it, with `limit` the first so
+    many by name (the rest are counted in `hidden`, never read).
 
     A rotation whose stored grid cannot be projected (written around the API) is kept, with
     the reason, and without segments; the window itself is checked as the API checks it.
     """
     since, until = projections.check_window(since, until)
+    wanted = set(people or ()) | ({user_id} if user_id else set())
     async with conn.transaction():
         await conn.execute(Q["read_snapshot"])
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(Q["rotations"], {"rotation_ids": rotation_ids, "user_id": user_id})
+            await cur.execute(
+                Q["rotations"],
+                {
+                    "rotation_ids": rotation_ids,
+                    "user_ids": list(wanted) if wanted else None,
+                    "pattern": rotations.like(q) if q else None,
+                    "limit": limit,
+                    "after": after,
+                },
+            )
             rows = await cur.fetchall()
             ids = [row["id"] for row in rows]
             await cur.execute(
@@ -107,13 +126,14 @@ async def project(
             segments.extend(
                 Segment(row["id"], s.user_id, s.start, s.end, s.override_id, s.turn_start)
                 for s in shifts
-                if user_id is None or s.user_id == user_id
+                if not wanted or s.user_id in wanted
             )
-        people = {s.user_id for s in segments if s.user_id}
+        named = {s.user_id for s in segments if s.user_id}
         for change in pending:
-            people.update(_participants(change))
-        names = await users.names(conn, list(people))
-    return Projection(found, segments, pending, names)
+            named.update(_participants(change))
+        names = await users.names(conn, list(named))
+    hidden = rows[0]["matched"] - len(rows) if rows else 0
+    return Projection(found, segments, pending, names, hidden)
 
 
 # The fields a scheduled change may set, named as in the API.

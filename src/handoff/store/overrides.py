@@ -12,6 +12,7 @@ ending now ends at the request's instant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -212,6 +213,17 @@ async def get(conn: AsyncConnection[Any], rotation_id: UUID, override_id: UUID) 
         await check_rotation(conn, rotation_id)
         raise NotFound("override", override_id)
     return found
+
+
+async def get_many(
+    conn: AsyncConnection[Any], rotation_id: UUID, override_ids: Sequence[UUID]
+) -> dict[UUID, Override]:
+    """The given overrides of a rotation that are still stored, by id, in one statement."""
+    async with conn.cursor(row_factory=class_row(Override)) as cur:
+        await cur.execute(
+            Q["overrides_by_id"], {"ids": list(override_ids), "rotation_id": rotation_id}
+        )
+        return {o.id: o for o in await cur.fetchall()}
 
 
 async def check_rotation(conn: AsyncConnection[Any], rotation_id: UUID) -> None:

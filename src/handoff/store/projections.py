@@ -23,6 +23,7 @@ from psycopg import AsyncConnection
 from handoff import oncall as core
 from handoff.store import inputs, times
 from handoff.store.errors import NotFound, StoreError, invalid
+from handoff.store.pagination import Page, check_limit, decode, encode
 from handoff.store.queries import Queries
 
 Q = Queries("projections")
@@ -204,15 +205,24 @@ async def shifts_of(
         return {}
     now = now or readings[0].now
     past = await _recorded(conn, [r.rotation_id for r in readings], since, until, now)
+    # The projections, joins and windows are CPU work: off the event loop (issue 24), in one
+    # trip to a worker thread for the whole page, not one per rotation (issue 25).
+    return await asyncio.to_thread(_every_window, readings, past, now, since, until, field)
+
+
+def _every_window(
+    readings: Sequence[inputs.Reading],
+    past: dict[UUID, list[Shift]],
+    now: datetime,
+    since: datetime,
+    until: datetime,
+    field: str,
+) -> dict[UUID, list[Shift] | StoreError]:
     result: dict[UUID, list[Shift] | StoreError] = {}
     for reading in readings:
-        recorded = past.get(reading.rotation_id, [])
         try:
-            # The projection, the join and the window are CPU work: off the event loop, one
-            # rotation at a time, so other requests are served between them (issue 24).
-            result[reading.rotation_id] = await asyncio.to_thread(
-                _windowed, reading, recorded, now, since, until, field
-            )
+            recorded = past.get(reading.rotation_id, [])
+            result[reading.rotation_id] = _windowed(reading, recorded, now, since, until, field)
         except StoreError as exc:
             result[reading.rotation_id] = exc
     return result
@@ -288,28 +298,63 @@ def on_call_now(reading: inputs.Reading) -> Effective:
     return Effective(found.user_id, found.rotation_user_id, found.override_id)
 
 
+async def oncall_page(
+    conn: AsyncConnection[Any],
+    at: datetime,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+    now: datetime | None = None,
+) -> Page[OnCall]:
+    """Who is on call at `at` in a page of rotations by name (`limit` rotations after the
+    cursor's), in a fixed number of statements: the page's ids, their inputs and their record.
+
+    With `user_id` the page runs over the rotations that person may be on call in at all (a
+    participant, named by an override, added by a pending change, or on record), and keeps
+    their entries only: a page holds at most `limit` items, and fewer where such a rotation
+    has someone else on call then.
+    """
+    check_limit(limit)
+    after = decode(cursor, str) or [None]
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["oncall_page"],
+            {
+                "rotation_id": rotation_id,
+                "user_id": user_id,
+                "after_name": after[0],
+                "limit": limit + 1,
+            },
+        )
+        rows = await cur.fetchall()
+    if rotation_id is not None and not rows:
+        raise NotFound("rotation", rotation_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    found = (
+        await oncall(conn, at, rotation_ids=[r[0] for r in rows], user_id=user_id, now=now)
+        if rows
+        else []
+    )
+    return Page(found, encode([rows[-1][1]]) if more else None)
+
+
 async def oncall(
     conn: AsyncConnection[Any],
     at: datetime,
     *,
-    rotation_id: UUID | None = None,
+    rotation_ids: Sequence[UUID] | None = None,
     user_id: UUID | None = None,
     now: datetime | None = None,
 ) -> list[OnCall]:
-    """Who is on call at `at` in each rotation (or the one asked for), optionally one user's."""
+    """Who is on call at `at` in each of the given rotations (None: all), by rotation name,
+    optionally one user's entries only."""
     at = times.check("at", at)
     if at + _INSTANT > times.LATEST:  # the window [at, at + an instant) must fit, for `at`
         raise invalid("at", f"must be before {times.LATEST:%Y-%m-%d}")
-    found = await shifts_of(
-        conn,
-        None if rotation_id is None else [rotation_id],
-        at,
-        at + _INSTANT,
-        field="at",
-        now=now,
-    )
-    if rotation_id is not None and not found:
-        raise NotFound("rotation", rotation_id)
+    found = await shifts_of(conn, rotation_ids, at, at + _INSTANT, field="at", now=now)
     result: list[OnCall] = []
     for rid, pieces in found.items():
         if isinstance(pieces, StoreError):

@@ -329,6 +329,30 @@ async def get(conn: AsyncConnection[Any], rotation_id: UUID, *, now: datetime) -
     return views[0]
 
 
+async def get_many(
+    conn: AsyncConnection[Any], rotation_ids: Sequence[UUID], *, now: datetime
+) -> dict[UUID, Rotation]:
+    """The given rotations that exist, by id, in a fixed number of statements."""
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotations_by_id"], {"ids": list(rotation_ids)})
+            rows = await cur.fetchall()
+        views = await _views(conn, rows, now)
+    return {v.id: v for v in views}
+
+
+async def of_members(
+    conn: AsyncConnection[Any], user_ids: Sequence[UUID], *, now: datetime
+) -> list[Rotation]:
+    """The rotations any of these people take part in, by name (a page of people's
+    memberships, in a fixed number of statements)."""
+    async with _one_moment(conn):
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(Q["rotations_of_members"], {"user_ids": list(user_ids)})
+            rows = await cur.fetchall()
+        return await _views(conn, rows, now)
+
+
 async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:
     """A rotation by id or by name (store.lookup): how the CLI names rotations."""
     try:
@@ -339,7 +363,8 @@ async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) ->
     return await get(conn, await lookup.by_name(conn, "rotation", name_or_id), now=now)
 
 
-def _like(q: str) -> str:
+def like(q: str) -> str:
+    """An ILIKE pattern (ESCAPE '\\') for names that contain `q`."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -351,7 +376,9 @@ async def list_rotations(
     limit: int,
     cursor: str | None = None,
     q: str | None = None,
+    member: UUID | None = None,
 ) -> Page[Rotation]:
+    """A page of rotations by name; `q` a name substring, `member` one participant's."""
     check_limit(limit)
     if q is not None:
         text.check("q", q, max_length=MAX_NAME)
@@ -360,7 +387,12 @@ async def list_rotations(
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 Q["list_rotations"],
-                {"pattern": _like(q) if q else None, "after_name": after[0], "limit": limit + 1},
+                {
+                    "pattern": like(q) if q else None,
+                    "member": member,
+                    "after_name": after[0],
+                    "limit": limit + 1,
+                },
             )
             rows = await cur.fetchall()
         views = await _views(conn, rows, now)

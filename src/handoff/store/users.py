@@ -169,3 +169,12 @@ async def names(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[UUID, 
     async with conn.cursor() as cur:
         await cur.execute(Q["user_names"], {"ids": user_ids})
         return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def contacts(
+    conn: AsyncConnection[Any], user_ids: list[UUID]
+) -> dict[UUID, tuple[str, str | None]]:
+    """The names and emails of those of the given users who still exist."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["user_contacts"], {"ids": user_ids})
+        return {row[0]: (row[1], row[2]) for row in await cur.fetchall()}

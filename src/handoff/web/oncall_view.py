@@ -9,8 +9,6 @@ engine will do.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,7 +17,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from handoff import oncall
-from handoff.store import changes, history, inputs, overrides, projections, rotations, times, users
+from handoff.store import changes, history, inputs, overrides, projections, rotations, times
 from handoff.store.errors import NotFound
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views, words
@@ -54,18 +52,6 @@ class Plans:
     changes: list[ChangeRow]
 
 
-async def _names(conn: AsyncConnection[Any], ids: list[UUID]) -> dict[UUID, str]:
-    """Names as the page shows them: people who share a name get their email after it."""
-    names = await users.names(conn, list(set(ids)))
-    counts = Counter(names.values())
-    emails: dict[UUID, str | None] = {}
-    for user_id, name in names.items():
-        if counts[name] > 1:
-            with contextlib.suppress(NotFound):  # deleted since: their name alone will do
-                emails[user_id] = (await users.get(conn, user_id)).email
-    return views.labels(names, emails)
-
-
 def _name(names: dict[UUID, str], user_id: UUID | None) -> str:
     if user_id is None:
         return words.NOBODY
@@ -77,7 +63,7 @@ async def plans(conn: AsyncConnection[Any], rotation: rotations.Rotation, now: d
     pending = await changes.list_changes(conn, rotation.id, limit=MAX_LIMIT, pending=True)
     ids = [u for o in found.items for u in (o.user_id, o.replaces_user_id) if u is not None]
     ids += [u for c in pending.items for u in c.participants or []]
-    names = await _names(conn, ids)
+    names = await views.told_apart(conn, ids)
     zone = zone_or_utc(rotation.time_zone)
     readings = await inputs.read(conn, [rotation.id])
     idle = set() if not readings else await asyncio.to_thread(_idle, readings[0], found.items)
@@ -146,7 +132,7 @@ async def now_and_history(conn: AsyncConnection[Any], detail: views.RotationDeta
     )
     ends = await _override_ends(conn, rotation.id, detail.history)
     ids = [u for u in (effective.user_id, effective.rotation_user_id) if u is not None]
-    names = await _names(conn, ids)
+    names = await views.told_apart(conn, ids)
     zone = zone_or_utc(rotation.time_zone)
     lines = {
         h.id: words.happened(
@@ -174,12 +160,9 @@ async def _override_ends(
     conn: AsyncConnection[Any], rotation_id: UUID, rows: list[history.Entry]
 ) -> dict[UUID | None, datetime]:
     """When the overrides that history rows started end (those still stored)."""
-    ends: dict[UUID | None, datetime] = {}
-    for override_id in {h.override_id for h in rows if h.cause == "override_started"}:
-        if override_id is not None:
-            with contextlib.suppress(NotFound):  # deleted with its user
-                ends[override_id] = (await overrides.get(conn, rotation_id, override_id)).end
-    return ends
+    started = [h.override_id for h in rows if h.cause == "override_started"]
+    found = await overrides.get_many(conn, rotation_id, [o for o in started if o is not None])
+    return {override_id: o.end for override_id, o in found.items()}  # deleted ones: absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +205,7 @@ async def preview(
     found = await asyncio.to_thread(
         _segments, replace(current, changes=tuple(pending)), change.effective_at
     )
-    names = await _names(conn, [s.user_id for s in found if s.user_id is not None])
+    names = await views.told_apart(conn, [s.user_id for s in found if s.user_id is not None])
     return [
         PreviewShift(_name(names, s.user_id), s.start, s.end, s.override_id is not None)
         for s in found

@@ -7,7 +7,6 @@ its projections.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +17,13 @@ from psycopg import AsyncConnection
 
 from handoff import hours
 from handoff.store import history, jobs, projections, rotations, status, users
-from handoff.store.errors import NotFound, StoreError
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
 LIST_PAGE = 50
+# People a page lists: each brings the rotations they are in (about 30 each with 10,000
+# rotations among 1,000 people), every one with who is on call now.
+PEOPLE_PAGE = 20
 HISTORY_ROWS = 50
 TIMELINE_CYCLES = 2  # the timeline shows at least this many full cycles of the rotation
 PREVIEW_COUNT = 6
@@ -118,7 +119,7 @@ async def rotation_detail(
     rotation = await rotations.get(conn, rotation_id, now=now)
     shifts, note = await _timeline(conn, rotation, now)
     ids = [p.user_id for p in rotation.participants] + [s.user_id for s in shifts if s.user_id]
-    names = await _told_apart(conn, await users.names(conn, list(set(ids))))
+    names = await told_apart(conn, ids)
     members = [
         Member(p, names.get(p.user_id, "(deleted user)"), p.position == rotation.active_index)
         for p in rotation.participants
@@ -146,14 +147,12 @@ def labels(names: dict[UUID, str], emails: dict[UUID, str | None]) -> dict[UUID,
     }
 
 
-async def _told_apart(conn: AsyncConnection[Any], names: dict[UUID, str]) -> dict[UUID, str]:
-    counts = Counter(names.values())
-    emails: dict[UUID, str | None] = {}
-    for user_id, name in names.items():
-        if counts[name] > 1:
-            with contextlib.suppress(NotFound):  # deleted since: their name alone will do
-                emails[user_id] = (await users.get(conn, user_id)).email
-    return labels(names, emails)
+async def told_apart(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[UUID, str]:
+    """The `labels` of these users (those that still exist), read in one statement."""
+    found = await users.contacts(conn, list(set(user_ids)))
+    return labels(
+        {u: name for u, (name, _) in found.items()}, {u: email for u, (_, email) in found.items()}
+    )
 
 
 async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
@@ -166,31 +165,15 @@ async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
     return result
 
 
-async def all_rotations(conn: AsyncConnection[Any], now: datetime) -> list[rotations.Rotation]:
-    """Every rotation, by name (every page of the store's list)."""
-    found = await rotations.list_rotations(conn, now=now, limit=MAX_LIMIT)
-    result = list(found.items)
-    while found.next_cursor is not None:
-        found = await rotations.list_rotations(
-            conn, now=now, limit=MAX_LIMIT, cursor=found.next_cursor
-        )
-        result.extend(found.items)
-    return result
-
-
-async def _on_call_user(
-    conn: AsyncConnection[Any], rotation: rotations.Rotation, now: datetime
-) -> UUID | None:
-    """Who is on call at `now`, as the On call now page says (the grid walked on from the
-    stored state, so a boundary the engine has yet to process counts); the stored state's
-    person for a grid that cannot be projected."""
-    if not rotation.participants:
-        return None
-    try:
-        found = await projections.oncall(conn, now, rotation_id=rotation.id, now=now)
-    except StoreError:
-        return rotation.on_call_user_id
-    return found[0].user_id if found else rotation.on_call_user_id
+async def rotation_choices(
+    conn: AsyncConnection[Any], now: datetime, q: str, chosen: UUID | None
+) -> list[rotations.Rotation]:
+    """A rotation picker's options: the first page of the rotations whose name has `q`, by
+    name, and the chosen one wherever it falls (never every rotation)."""
+    found = (await rotations.list_rotations(conn, now=now, limit=LIST_PAGE, q=q or None)).items
+    if chosen is not None and all(r.id != chosen for r in found):
+        found.extend((await rotations.get_many(conn, [chosen], now=now)).values())
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,33 +186,45 @@ class Membership:
 class Person:
     user: users.User
     memberships: list[Membership]  # each rotation once, by name, however often they are in it
+    more: bool = False  # they are in more rotations than the page lists
 
     @property
     def on_call(self) -> list[rotations.Rotation]:
         return [m.rotation for m in self.memberships if m.on_call]
 
 
-async def people(conn: AsyncConnection[Any], now: datetime) -> list[Person]:
-    """Everyone, by name, with the rotations each is in and where each is on call now."""
-    everyone = await all_users(conn)
-    found = await all_rotations(conn, now)
-    memberships: dict[UUID, list[Membership]] = {}
-    for rotation in found:
-        on_call = await _on_call_user(conn, rotation, now)
-        for user_id in dict.fromkeys(p.user_id for p in rotation.participants):
-            memberships.setdefault(user_id, []).append(Membership(rotation, user_id == on_call))
-    return [Person(u, memberships.get(u.id, [])) for u in everyone]
+@dataclass(frozen=True, slots=True)
+class PeoplePage:
+    people: list[Person]
+    next_cursor: str | None
+
+
+def _memberships(user_id: UUID, found: list[rotations.Rotation]) -> list[Membership]:
+    """The rotations of `found` the person takes part in; on call where the rotation's
+    effective person now (overrides applied, read with it) is they."""
+    return [
+        Membership(r, r.on_call_user_id == user_id)
+        for r in found
+        if any(p.user_id == user_id for p in r.participants)
+    ]
+
+
+async def people(conn: AsyncConnection[Any], now: datetime, cursor: str | None) -> PeoplePage:
+    """A page of people, by name, with the rotations each is in and where each is on call
+    now: the page, then the rotations of all of them in one read."""
+    listed = await users.list_users(conn, limit=PEOPLE_PAGE, cursor=cursor)
+    found = await rotations.of_members(conn, [u.id for u in listed.items], now=now)
+    return PeoplePage(
+        [Person(u, _memberships(u.id, found)) for u in listed.items], listed.next_cursor
+    )
 
 
 async def person(conn: AsyncConnection[Any], user_id: UUID, now: datetime) -> Person:
-    """One user with their rotations (NotFound if there is no such user)."""
+    """One user with their rotations, the first MAX_LIMIT by name (NotFound if there is no
+    such user)."""
     user = await users.get(conn, user_id)
-    memberships: list[Membership] = []
-    for rotation in await all_rotations(conn, now):
-        if any(p.user_id == user_id for p in rotation.participants):
-            on_call = await _on_call_user(conn, rotation, now)
-            memberships.append(Membership(rotation, on_call == user_id))
-    return Person(user, memberships)
+    found = await rotations.list_rotations(conn, now=now, limit=MAX_LIMIT, member=user_id)
+    return Person(user, _memberships(user_id, found.items), found.next_cursor is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,22 +236,34 @@ class OnCallRow:
     shift_end: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OnCallPage:
+    rows: list[OnCallRow]
+    next_cursor: str | None
+
+
 async def on_call_now(
-    conn: AsyncConnection[Any], now: datetime, user_id: UUID | None
-) -> list[OnCallRow]:
-    found = await projections.oncall(conn, now, user_id=user_id, now=now)
-    names = await users.names(conn, list({o.user_id for o in found}))
+    conn: AsyncConnection[Any], now: datetime, user_id: UUID | None, cursor: str | None
+) -> OnCallPage:
+    """Who is on call now in a page of rotations, by rotation name: the page's projection,
+    then its rotations and names, each in one read."""
+    found = await projections.oncall_page(
+        conn, now, limit=LIST_PAGE, cursor=cursor, user_id=user_id, now=now
+    )
+    names = await users.names(conn, list({o.user_id for o in found.items}))
+    shown = await rotations.get_many(conn, [o.rotation_id for o in found.items], now=now)
     rows = [
         OnCallRow(
-            await rotations.get(conn, o.rotation_id, now=now),
+            shown[o.rotation_id],
             o.user_id,
             names.get(o.user_id, "(deleted user)"),
             o.shift_start,
             o.shift_end,
         )
-        for o in found
+        for o in found.items
+        if o.rotation_id in shown
     ]
-    return sorted(rows, key=lambda r: r.rotation.name)
+    return OnCallPage(rows, found.next_cursor)
 
 
 @dataclass(frozen=True, slots=True)

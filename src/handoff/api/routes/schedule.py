@@ -16,7 +16,7 @@ from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Instant
 from handoff.store import history, projections, rotations, users
-from handoff.store.pagination import DEFAULT_LIMIT
+from handoff.store.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["schedule"])
 CALENDAR_HORIZON = timedelta(days=90)
@@ -116,10 +116,29 @@ async def oncall(
     at: Annotated[Instant | None, Query(description="Default: now.")] = None,
     rotation_id: UUID | None = None,
     user_id: UUID | None = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Rotations per page (not items).")
+    ] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> schemas.OnCalls:
-    """Who is on call at `at` (default now) in each rotation; the future is projected."""
+    """Who is on call at `at` (default now) in each rotation; the future is projected.
+
+    Paginated by rotation, by name: a page covers up to `limit` rotations and holds one item
+    for each that has someone on call then, so it can hold fewer than `limit` items (with
+    `user_id`, only that user's entries, among the rotations they may be on call in) while
+    `next_cursor` still leads to more. Follow `next_cursor` until it is null for every
+    rotation."""
     when: datetime = at or now
-    found = await projections.oncall(conn, when, rotation_id=rotation_id, user_id=user_id, now=now)
+    found = await projections.oncall_page(
+        conn,
+        when,
+        limit=limit,
+        cursor=cursor,
+        rotation_id=rotation_id,
+        user_id=user_id,
+        now=now,
+    )
     return schemas.OnCalls(
-        items=[schemas.OnCall.model_validate(o, from_attributes=True) for o in found]
+        items=[schemas.OnCall.model_validate(o, from_attributes=True) for o in found.items],
+        next_cursor=found.next_cursor,
     )

@@ -5,10 +5,12 @@ the browser; UTC until it does). Every parameter comes from links and a GET form
 the page cannot use (a date that does not exist, an unknown zone, person or rotation) shows a
 message and the nearest sensible calendar instead of an error page.
 
-A page draws at most calendar_layout.MAX_LANES rotations and says how many more there are
-(choosing a rotation or a person shows them); without a filter only those rotations are
-projected. The layout and the HTML are built in a worker thread, off the event loop, so a big
-page delays no other request.
+A page draws at most calendar_layout.LANES[view] rotations and says how many more there are
+(a search on the name, a rotation or a person narrows them); only those rotations are read
+and projected, the next page of lanes follows the last one drawn (`after`, a rotation
+name), and the rotation picker offers the first page of the search's matches and the
+chosen one, never every rotation. The layout and the HTML are built in a worker thread, off
+the event loop, so a big page delays no other request.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from handoff.grid import load_zone
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, times
+from handoff.store import calendar, rotations, times
 from handoff.web import calendar_layout, views
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -51,6 +53,8 @@ class Choice:
     zone_given: bool = False  # False until the page's script has sent the browser's zone
     person: UUID | None = None
     rotation: UUID | None = None
+    q: str = ""  # a search on the rotations' names
+    after: str = ""  # the lanes begin after this rotation name (the next page of lanes)
     errors: list[str] = field(default_factory=list)
     everyone: bool = False  # a person chose "everyone": their links keep it (not "me" again)
 
@@ -66,13 +70,18 @@ class Choice:
             "tz": self.zone_name if self.zone_given else None,
             "person": self.person or ("" if self.everyone else None),
             "rotation": self.rotation,
+            "q": self.q or None,
+            "after": self.after or None,
         } | changed
         return "/calendar?" + urlencode({k: str(v) for k, v in params.items() if v is not None})
 
 
-def _parse(view: str, day: str, tz: str, person: str, rotation: str) -> Choice:
+def _parse(
+    view: str, day: str, tz: str, person: str, rotation: str, q: str = "", after: str = ""
+) -> Choice:
     view, day, tz, person, rotation = (v[:MAX_PARAMETER] for v in (view, day, tz, person, rotation))
-    choice = Choice()
+    q, after = (v[: rotations.MAX_NAME].replace("\0", "") for v in (q, after))
+    choice = Choice(q=q.strip(), after=after)
     if view in calendar_layout.VIEWS:
         choice.view = view
     elif view:
@@ -116,35 +125,38 @@ async def calendar_page(
     tz: str = "",
     person: str | None = None,
     rotation: str = "",
+    q: str = "",
+    after: str = "",
 ) -> Response:
     """Signed in as a person, the calendar opens on them (people.md); `person=` (empty)
     shows everyone."""
     me = viewer.signer.user_id
-    choice = _parse(view, day, tz, str(me or "") if person is None else person, rotation)
+    chosen = str(me or "") if person is None else person
+    choice = _parse(view, day, tz, chosen, rotation, q, after)
     choice.everyone = person == "" and me is not None
     zone = choice.zone
     today = now.astimezone(zone).date()
     people = await views.all_users(conn)
-    rotations = await views.all_rotations(conn, now)
+    choices = await views.rotation_choices(conn, now, choice.q, choice.rotation)
     if choice.person and all(p.id != choice.person for p in people):
         choice.errors.append("there is no such person; showing everyone")
         choice.person = None
-    if choice.rotation and all(r.id != choice.rotation for r in rotations):
+    if choice.rotation and all(r.id != choice.rotation for r in choices):
         choice.errors.append("there is no such rotation; showing every rotation")
         choice.rotation = None
     span = calendar_layout.period(choice.view, choice.anchor or today)
     since, until = calendar_layout.bounds(span.days, zone)
-    if choice.rotation:
-        rotation_ids: list[UUID] | None = [choice.rotation]
-    elif choice.person is None:  # the first rotations only: the rest would not be drawn
-        rotation_ids = [r.id for r in rotations[: calendar_layout.MAX_LANES]]
-    else:
-        rotation_ids = None
-    projection, hidden = calendar_layout.bounded(
-        await calendar.project(conn, since, until, rotation_ids=rotation_ids, user_id=choice.person)
+    projection = await calendar.project(
+        conn,
+        since,
+        until,
+        rotation_ids=[choice.rotation] if choice.rotation else None,
+        user_id=choice.person,
+        q=None if choice.rotation else choice.q or None,
+        after=None if choice.rotation else choice.after or None,
+        limit=calendar_layout.LANES[choice.view],
     )
-    if choice.rotation is None and choice.person is None:
-        hidden = max(len(rotations) - calendar_layout.MAX_LANES, 0)
+    hidden = projection.hidden
     # People who share a name are told apart (by email) wherever the calendar names them.
     told_apart = views.labels({p.id: p.name for p in people}, {p.id: p.email for p in people})
     names = {u: told_apart.get(u, name) for u, name in projection.names.items()}
@@ -160,7 +172,7 @@ async def calendar_page(
             span=span,
             today=today,
             people=people,
-            rotations=rotations,
+            rotations=choices,
             projection=projection,
             hidden=hidden,
             weeks=calendar_layout.weeks(projection, span, zone, now, palette),

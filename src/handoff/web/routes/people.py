@@ -100,13 +100,20 @@ async def _list_page(
     now: Now,
     form: PersonForm,
     status_code: int = 200,
+    cursor: str | None = None,
 ) -> Response:
+    try:
+        listed = await views.people(conn, now, cursor)
+    except Invalid:  # a page link from before: the first page
+        cursor, listed = None, await views.people(conn, now, None)
     return page(
         request,
         "people.html",
         status_code,
         session=viewer,
-        people=await views.people(conn, now),
+        people=listed.people,
+        people_cursor=cursor,
+        next_page=f"/people?cursor={listed.next_cursor}" if listed.next_cursor else None,
         form=form,
         max_name=users.MAX_NAME,
         max_email=users.MAX_EMAIL,
@@ -114,8 +121,10 @@ async def _list_page(
 
 
 @router.get("/people")
-async def people_page(request: Request, viewer: Viewer, conn: Conn, now: Now) -> Response:
-    return await _list_page(request, viewer, conn, now, PersonForm())
+async def people_page(
+    request: Request, viewer: Viewer, conn: Conn, now: Now, cursor: str = ""
+) -> Response:
+    return await _list_page(request, viewer, conn, now, PersonForm(), cursor=cursor or None)
 
 
 @router.post("/people")

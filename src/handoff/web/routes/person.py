@@ -85,10 +85,8 @@ async def _page(
     shifts = sorted(upcoming.segments, key=lambda s: (s.start, s.end))
     feed = await feeds.live(conn, user_id) if session.may_manage(user_id) else None
     naming = (await overrides.list_overrides(conn, limit=MAX_LIMIT, user_id=user_id)).items
-    rotation_names = {
-        rid: (await rotations.get(conn, rid, now=now)).name
-        for rid in {o.rotation_id for o in naming}
-    }
+    named_in = await rotations.get_many(conn, [o.rotation_id for o in naming], now=now)
+    rotation_names = {rid: r.name for rid, r in named_in.items()}
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])

@@ -125,7 +125,7 @@ async def reports_page(
         rotation_names=report_table.rotation_names(report),
         hours=report_table.hours,
         people=await views.all_users(conn),
-        rotations=await views.all_rotations(conn, now),
+        rotations=await views.rotation_choices(conn, now, "", choice.rotation),
     )
 
 

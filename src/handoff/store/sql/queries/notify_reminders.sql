@@ -16,9 +16,9 @@ WHERE r.id = ANY (ARRAY(SELECT id FROM due))
 RETURNING r.id, r.user_id, r.channel_id, r.before_minutes, r.next_check_at AS leased_until,
           (SELECT t FROM now) AS now;
 
--- name: person
--- The reminded person as messages name them.
-SELECT id, name, email FROM users WHERE id = %(user_id)s;
+-- name: people
+-- The reminded people as messages name them (one deleted meanwhile is absent).
+SELECT id, name, email FROM users WHERE id = ANY (%(user_ids)s::uuid[]);
 
 -- name: send
 -- The reminders decided now, once each (per setting, rotation and shift start): their

@@ -13,6 +13,12 @@ SELECT id, rotation_id, start_at AS start, end_at AS end, user_id, replaces_user
        created_at, updated_at
 FROM overrides WHERE id = %(id)s AND rotation_id = %(rotation_id)s;
 
+-- name: overrides_by_id
+-- The given overrides of a rotation (those still stored).
+SELECT id, rotation_id, start_at AS start, end_at AS end, user_id, replaces_user_id, note,
+       created_at, updated_at
+FROM overrides WHERE id = ANY (%(ids)s::uuid[]) AND rotation_id = %(rotation_id)s;
+
 -- name: find_override
 -- One override by id alone (the CLI names overrides by id).
 SELECT id, rotation_id, start_at AS start, end_at AS end, user_id, replaces_user_id, note,

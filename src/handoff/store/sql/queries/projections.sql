@@ -21,3 +21,24 @@ WHERE h.boundary_at < %(before)s
                                  WHERE rotation_id = wanted.id
                                    AND boundary_at >= %(until)s), 'infinity')
 ORDER BY h.rotation_id, h.boundary_at, h.id;
+
+-- name: oncall_page
+-- A page of rotation ids and names by name, after `after_name`: the one asked for, or those
+-- `user_id` may be on call in (a participant, named by an override, added by a pending
+-- scheduled change, or recorded on call), or all.
+SELECT r.id, r.name FROM rotations r
+WHERE (%(rotation_id)s::uuid IS NULL OR r.id = %(rotation_id)s::uuid)
+  AND (%(user_id)s::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM participants p
+                  WHERE p.rotation_id = r.id AND p.user_id = %(user_id)s::uuid)
+       OR EXISTS (SELECT 1 FROM overrides o
+                  WHERE o.rotation_id = r.id AND o.user_id = %(user_id)s::uuid)
+       OR EXISTS (SELECT 1 FROM scheduled_changes c
+                  WHERE c.rotation_id = r.id AND c.applied_at IS NULL
+                    AND %(user_id)s::uuid = ANY (c.participants))
+       OR EXISTS (SELECT 1 FROM handoffs h
+                  WHERE h.rotation_id = r.id
+                    AND %(user_id)s::uuid IN (h.on_call_user_id, h.to_user_id)))
+  AND (%(after_name)s::text IS NULL OR r.name > %(after_name)s::text)
+ORDER BY r.name
+LIMIT %(limit)s;

@@ -21,7 +21,8 @@ WHERE r.id = ANY (%(ids)s);
 
 -- name: list_rotations
 -- A page of rotations ordered by name (names are unique), optionally filtered by a name
--- substring, each with its state and participants as in rotations_by_id (one snapshot).
+-- substring and by a participant (`member`), each with its state and participants as in
+-- rotations_by_id (one snapshot).
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
        s.first_shift,
@@ -30,9 +31,24 @@ SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_z
         FROM participants p WHERE p.rotation_id = r.id) AS members
 FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
 WHERE (%(pattern)s::text IS NULL OR r.name ILIKE %(pattern)s::text ESCAPE '\')
+  AND (%(member)s::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM participants m
+                  WHERE m.rotation_id = r.id AND m.user_id = %(member)s::uuid))
   AND (%(after_name)s::text IS NULL OR r.name > %(after_name)s::text)
 ORDER BY r.name
 LIMIT %(limit)s;
+
+-- name: rotations_of_members
+-- The rotations any of the given people take part in, by name, as in rotations_by_id: the
+-- memberships of a page of people in one statement.
+SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
+       r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
+                                 ORDER BY p.position), '[]')
+        FROM participants p WHERE p.rotation_id = r.id) AS members
+FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
+WHERE r.id IN (SELECT m.rotation_id FROM participants m WHERE m.user_id = ANY (%(user_ids)s::uuid[]))
+ORDER BY r.name;
 
 -- name: update_rotation
 -- Write a rotation's config; grid_changed_at is the engine's clock when the grid changed.

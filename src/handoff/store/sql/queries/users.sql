@@ -24,6 +24,10 @@ RETURNING id, name, email, time_zone, role, created_at;
 -- The names of the given users (those that exist).
 SELECT id, name FROM users WHERE id = ANY (%(ids)s);
 
+-- name: user_contacts
+-- The names and emails of the given users (those that exist).
+SELECT id, name, email FROM users WHERE id = ANY (%(ids)s);
+
 -- name: delete_user
 -- Delete a user (after they have left every rotation by the rules).
 DELETE FROM users WHERE id = %(id)s;
