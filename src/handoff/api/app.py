@@ -19,6 +19,7 @@ from handoff.api.routes import (
     overrides,
     rotations,
     schedule,
+    schedules,
     tokens,
     users,
 )
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     feeds.router,
     engine.router,
     notify_routes.router,
+    schedules.router,
 )
 
 
