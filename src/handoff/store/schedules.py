@@ -20,6 +20,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import class_row, dict_row
 
+from handoff import oncall
 from handoff import schedules as core
 from handoff.grid import load_zone
 from handoff.store import inputs, text, times
@@ -130,10 +131,15 @@ async def _read(
         row["layers"] = [LayerRow(UUID(i), p, UUID(r)) for i, p, r in _json(row["layers"])]
     rotation_ids = sorted({layer.rotation_id for row in rows for layer in row["layers"]})
     readings = {r.rotation_id: r.inputs for r in await inputs.read(conn, rotation_ids)}
+    known = await _known(conn, readings, since)
     found: dict[UUID, _Read] = {}
     for row in rows:
         layers = [
-            core.Layer(layer.rotation_id, readings[layer.rotation_id])
+            core.Layer(
+                layer.rotation_id,
+                readings[layer.rotation_id],
+                tuple(known.get(layer.rotation_id, ())),
+            )
             for layer in row["layers"]
             if layer.rotation_id in readings
         ]
@@ -150,6 +156,26 @@ async def _read(
         found[row["id"]] = _Read(
             row, core.ScheduleInputs(row["combine"], tuple(layers), tuple(overrides))
         )
+    return found
+
+
+async def _known(
+    conn: AsyncConnection[Any], readings: dict[UUID, oncall.Inputs], since: datetime
+) -> dict[UUID, list[tuple[datetime, UUID | None]]]:
+    """The history of the layers whose state begins after `since` (their own jobs ran since
+    the schedule was last recorded): what the projection cannot say (core.Layer.known)."""
+    behind = [
+        rotation_id
+        for rotation_id, given in readings.items()
+        if given.state is not None and given.state.shift_start > since
+    ]
+    found: dict[UUID, list[tuple[datetime, UUID | None]]] = {}
+    if not behind:
+        return found
+    async with conn.cursor() as cur:
+        await cur.execute(Q["layer_history"], {"ids": behind, "since": since})
+        for rotation_id, at, user_id, _ in await cur.fetchall():
+            found.setdefault(rotation_id, []).append((at, user_id))
     return found
 
 
@@ -315,6 +341,8 @@ async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, ed
         if locked is None:
             raise NotFound("schedule", schedule_id)
         caught_up_at = locked[1]
+        if caught_up_at is not None:
+            now = max(now, caught_up_at)  # a run that came first recorded up to there
         before = await _catch_up(conn, schedule_id, caught_up_at, now)
         outcome = await edit(before.inputs)
         after = await _one(conn, schedule_id, now)
@@ -325,6 +353,34 @@ async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, ed
             if row is not None:
                 await _record(conn, schedule_id, [row], now)
         await _save(conn, schedule_id, after.inputs, now)
+
+
+async def record(conn: AsyncConnection[Any], schedule_id: UUID) -> None:
+    """The engine's run: record every final change up to the engine's clock, once (under the
+    schedule's lock; the history's unique instant guards the rest), and the next run. A
+    schedule deleted meanwhile is nothing to do."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["engine_now"])
+        row = await cur.fetchone()
+    assert row is not None
+
+    async def nothing(_: core.ScheduleInputs) -> None:
+        return None
+
+    try:
+        await write(conn, schedule_id, row[0], nothing)
+    except NotFound:
+        return
+
+
+async def record_due(conn: AsyncConnection[Any], *, limit: int = 1000) -> int:
+    """Record every schedule whose run time has come (the batch engine's cycle); the count."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["due_schedules"], {"limit": limit})
+        ids = [row[0] for row in await cur.fetchall()]
+    for schedule_id in ids:
+        await record(conn, schedule_id)
+    return len(ids)
 
 
 async def _catch_up(

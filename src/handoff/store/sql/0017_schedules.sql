@@ -54,11 +54,13 @@ CREATE TABLE schedule_history (
     UNIQUE (schedule_id, at)
 );
 
--- Up to when the schedule's history is recorded, and when it next needs recording.
+-- Up to when the schedule's history is recorded, when it next needs recording, and the
+-- queue job that will (set by the dispatcher, cleared by the run that records it).
 CREATE TABLE schedule_state (
     schedule_id uuid PRIMARY KEY REFERENCES schedules (id) ON DELETE CASCADE,
     caught_up_at timestamptz NOT NULL,
-    next_run_at timestamptz
+    next_run_at timestamptz,
+    job_id bigint
 );
 CREATE INDEX schedule_state_due_idx ON schedule_state (next_run_at)
-    WHERE next_run_at IS NOT NULL;
+    WHERE next_run_at IS NOT NULL AND job_id IS NULL;

@@ -85,7 +85,7 @@ SET to_user_ids = excluded.to_user_ids,
 INSERT INTO schedule_state (schedule_id, caught_up_at, next_run_at)
 VALUES (%(id)s, %(caught_up_at)s, %(next_run_at)s)
 ON CONFLICT (schedule_id) DO UPDATE
-SET caught_up_at = excluded.caught_up_at, next_run_at = excluded.next_run_at;
+SET caught_up_at = excluded.caught_up_at, next_run_at = excluded.next_run_at, job_id = NULL;
 
 -- name: history
 -- A page of a schedule's history, newest first.
@@ -151,3 +151,64 @@ SELECT id FROM schedules WHERE lower(name) = lower(%(name)s);
 -- name: schedule_exists
 -- Whether a schedule exists.
 SELECT 1 FROM schedules WHERE id = %(id)s;
+
+-- name: dispatch_due
+-- Schedules due by the horizon become `update_schedules` jobs on the rotations queue, one per
+-- schedule (its queueing lock), scheduled for their exact instant on the queue's time base as
+-- rotations' are (engine.sql dispatch_due); rows a writer or a run holds are skipped. Returns
+-- each job's wake-up in seconds (NULL: due now).
+WITH clock AS MATERIALIZED (
+    SELECT handoff_now() AS now, clock_timestamp() AS real
+),
+picked AS (
+    SELECT schedule_id, next_run_at
+    FROM schedule_state
+    WHERE job_id IS NULL AND next_run_at IS NOT NULL
+      AND next_run_at <= (SELECT now FROM clock) + %(lookahead)s::interval
+    ORDER BY next_run_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+),
+jobs AS (
+    INSERT INTO procrastinate_jobs
+        (queue_name, task_name, priority, queueing_lock, args, scheduled_at)
+    SELECT 'rotations', 'update_schedules', 0, 'schedule:' || p.schedule_id,
+           jsonb_build_object('schedule_ids', jsonb_build_array(p.schedule_id)),
+           CASE WHEN p.next_run_at > k.now THEN k.real + (p.next_run_at - k.now) END
+    FROM picked p CROSS JOIN clock k
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+    RETURNING id, (args->'schedule_ids'->>0)::uuid AS schedule_id, scheduled_at
+)
+UPDATE schedule_state s
+SET job_id = j.id
+FROM jobs j
+WHERE s.schedule_id = j.schedule_id
+RETURNING s.schedule_id, j.id,
+          extract(epoch FROM j.scheduled_at - (SELECT real FROM clock))::float8 AS wake_in;
+
+-- name: due_schedules
+-- Schedules whose run time has come (the batch engine records them every cycle).
+SELECT schedule_id FROM schedule_state
+WHERE next_run_at <= handoff_now()
+ORDER BY next_run_at
+LIMIT %(limit)s;
+
+-- name: engine_now
+-- The engine's clock.
+SELECT handoff_now();
+
+-- name: layer_history
+-- Who the rotations' history says was on call (the effective person after each row) from
+-- `since` on: the last row at or before it, then every later row, in the order written. A
+-- schedule reads its layers here before their state's shift_start (the projection's origin).
+SELECT rotation_id, boundary_at, on_call_user_id, id FROM (
+    SELECT DISTINCT ON (rotation_id) rotation_id, boundary_at, on_call_user_id, id
+    FROM handoffs
+    WHERE rotation_id = ANY(%(ids)s::uuid[]) AND boundary_at <= %(since)s
+    ORDER BY rotation_id, boundary_at DESC, id DESC
+) before_since
+UNION ALL
+SELECT rotation_id, boundary_at, on_call_user_id, id
+FROM handoffs
+WHERE rotation_id = ANY(%(ids)s::uuid[]) AND boundary_at > %(since)s
+ORDER BY rotation_id, boundary_at, id;
