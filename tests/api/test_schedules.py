@@ -212,3 +212,37 @@ def test_follow_the_sun_coverage_over_the_api(sa: Api) -> None:
         ("2026-03-02", ["America/New_York"]),
         ("2026-03-23", ["Europe/London"]),
     ]
+
+
+def test_a_writer_of_a_layer_rotation_runs_its_schedules_in_its_transaction(sa: Api) -> None:
+    """An override of a layer's rotation changes the schedule's timeline: the writer queues
+    the schedule's job now (its waiting job brought forward), never touching the schedule's
+    own rows; a schedule's own write drops its waiting job for the dispatcher to remake."""
+    ann, bo = sa.user("Ann"), sa.user("Bo")
+    primary = sa.rotation("primary", [ann])
+    schedule = _schedule(sa, "Payments", [primary["id"]])
+    lock = f"schedule:{schedule['id']}"
+    jobs = (
+        "SELECT scheduled_at FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'"
+    )
+    assert sa.sql(jobs, lock) == []
+    sa.sql(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at)"
+        " VALUES ('rotations', 'update_schedules', %s, '{}', %s)",
+        lock,
+        T0 + DAY,
+    )
+    covered = sa.admin.post(
+        f"/api/v1/rotations/{primary['id']}/overrides",
+        json={"start": _z(T0 + H), "end": _z(T0 + 2 * H), "user_id": bo},
+    )
+    assert covered.status_code == 201, covered.text
+    assert sa.sql(jobs, lock) == [{"scheduled_at": None}]
+    sa.sql("DELETE FROM procrastinate_jobs WHERE queueing_lock = %s", lock)
+    sa.admin.patch(f"/api/v1/rotations/{primary['id']}", json={"description": "edited"})
+    assert sa.sql(jobs, lock) == [{"scheduled_at": None}]
+    renamed = sa.admin.patch(f"/api/v1/schedules/{schedule['id']}", json={"name": "Pay"})
+    assert renamed.status_code == 200
+    assert sa.sql(jobs, lock) == []
+    state = sa.sql("SELECT next_run_at, job_id FROM schedule_state")
+    assert state == [{"next_run_at": T0 + H, "job_id": None}]

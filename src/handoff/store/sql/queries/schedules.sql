@@ -81,7 +81,12 @@ SET to_user_ids = excluded.to_user_ids,
     override_id = coalesce(h.override_id, excluded.override_id);
 
 -- name: save_state
--- Up to when the history is recorded, and when the schedule next needs the engine.
+-- Up to when the history is recorded, and when the schedule next needs the engine: a job
+-- waiting for an older run time is dropped, so the dispatcher makes one for the new time.
+WITH dropped AS (
+    DELETE FROM procrastinate_jobs
+    WHERE queueing_lock = 'schedule:' || %(id)s::text AND status = 'todo'
+)
 INSERT INTO schedule_state (schedule_id, caught_up_at, next_run_at)
 VALUES (%(id)s, %(caught_up_at)s, %(next_run_at)s)
 ON CONFLICT (schedule_id) DO UPDATE
@@ -212,3 +217,23 @@ SELECT rotation_id, boundary_at, on_call_user_id, id
 FROM handoffs
 WHERE rotation_id = ANY(%(ids)s::uuid[]) AND boundary_at > %(since)s
 ORDER BY rotation_id, boundary_at, id;
+
+-- name: enqueue_for_rotation
+-- A writer changed a rotation: each schedule it is a layer of runs now (its waiting job is
+-- brought forward, or a job is added), in the writer's transaction. Only queue rows are
+-- written, never the schedule's own: the rotation's writer never waits for a schedule.
+WITH layered AS (
+    SELECT 'schedule:' || schedule_id::text AS lock, schedule_id
+    FROM schedule_layers WHERE rotation_id = %(rotation_id)s
+),
+moved AS (
+    UPDATE procrastinate_jobs SET scheduled_at = NULL
+    WHERE status = 'todo' AND queueing_lock IN (SELECT lock FROM layered)
+    RETURNING queueing_lock
+)
+INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
+SELECT 'rotations', 'update_schedules', 0, l.lock,
+       jsonb_build_object('schedule_ids', jsonb_build_array(l.schedule_id))
+FROM layered l
+WHERE l.lock NOT IN (SELECT queueing_lock FROM moved)
+ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING;
