@@ -148,3 +148,18 @@ class Override(BaseModel):
     note: str
     created_at: UtcTime
     updated_at: UtcTime
+
+
+class SubscriptionIn(Request):
+    channel_id: UUID
+
+
+class Subscription(BaseModel):
+    id: UUID
+    schedule_id: UUID
+    channel_id: UUID
+    created_at: UtcTime
+
+
+class SubscriptionList(BaseModel):
+    items: list[Subscription]

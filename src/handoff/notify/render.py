@@ -38,6 +38,8 @@ def summary(event: Event) -> str:
     kind = event["type"]
     if kind == "channel.test":
         return f"Test message from handoff for channel {data['channel']['name']}"
+    if kind == "schedule.oncall_changed":
+        return _schedule_summary(data)
     rotation = data["rotation"]
     zone = rotation["time_zone"]
     if kind == "shift.reminder":
@@ -51,6 +53,22 @@ def summary(event: Event) -> str:
     )
     if data["missed"]:
         line += f"; {data['missed']} on-call changes while notifications were behind"
+    return line
+
+
+def _schedule_summary(data: dict[str, Any]) -> str:
+    """A schedule's final change: its people before and after (nobody: a gap)."""
+    schedule = data["schedule"]
+
+    def people(found: list[dict[str, Any]]) -> str:
+        return ", ".join(str(p["name"] or p["id"]) for p in found) or "nobody"
+
+    line = (
+        f"{schedule['name']}: {people(data['to_users'])} on call "
+        f"(was {people(data['from_users'])}) since {_local(data['at'], schedule['time_zone'])}"
+    )
+    if data["missed"]:
+        line += f"; {data['missed']} on-call changes while the schedule was behind"
     return line
 
 

@@ -396,25 +396,73 @@ async def _catch_up(
 async def _record(
     conn: AsyncConnection[Any], schedule_id: UUID, rows: Sequence[core.Change], now: datetime
 ) -> None:
+    """History rows, and their message to subscribed channels in the same transaction: one
+    per change, or after a catch-up one about who is on call now, with `missed` (notify.md)."""
     if not rows:
         return
+    args = [_change_args(schedule_id, c, now) for c in rows]
     async with conn.cursor() as cur:
-        await cur.executemany(
-            Q["record_change"],
-            [
-                {
-                    "schedule_id": schedule_id,
-                    "at": c.at,
-                    "processed_at": now,
-                    "cause": c.cause,
-                    "from_user_ids": list(c.from_user_ids),
-                    "to_user_ids": list(c.to_user_ids),
-                    "rotation_id": c.rotation_id,
-                    "override_id": c.override_id,
-                }
-                for c in rows
-            ],
+        await cur.executemany(Q["record_change"], args)
+    summary = args[-1] | {"from_user_ids": args[0]["from_user_ids"], "missed": 0}
+    if len(rows) > 1:
+        summary["missed"] = len(rows)
+    await conn.execute(Q["publish_change"], summary)
+
+
+def _change_args(schedule_id: UUID, c: core.Change, now: datetime) -> dict[str, Any]:
+    return {
+        "schedule_id": schedule_id,
+        "at": c.at,
+        "processed_at": now,
+        "cause": c.cause,
+        "from_user_ids": list(c.from_user_ids),
+        "to_user_ids": list(c.to_user_ids),
+        "rotation_id": c.rotation_id,
+        "override_id": c.override_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: UUID
+    schedule_id: UUID
+    channel_id: UUID
+    created_at: datetime
+
+
+async def subscribe(
+    conn: AsyncConnection[Any], schedule_id: UUID, channel_id: UUID
+) -> Subscription:
+    """Tell a channel about every final change of the schedule."""
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
+            await cur.execute(
+                Q["insert_subscription"], {"schedule_id": schedule_id, "channel_id": channel_id}
+            )
+            found = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict("the schedule is subscribed to that channel already") from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        missing = "schedule" if "schedule_id" in str(exc.diag.message_detail) else "channel"
+        raise NotFound(missing, schedule_id if missing == "schedule" else channel_id) from None
+    assert found is not None
+    return found
+
+
+async def list_subscriptions(conn: AsyncConnection[Any], schedule_id: UUID) -> list[Subscription]:
+    await _exists(conn, schedule_id)
+    async with conn.cursor(row_factory=class_row(Subscription)) as cur:
+        await cur.execute(Q["list_subscriptions"], {"schedule_id": schedule_id})
+        return await cur.fetchall()
+
+
+async def unsubscribe(conn: AsyncConnection[Any], schedule_id: UUID, subscription_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(
+            Q["delete_subscription"], {"id": subscription_id, "schedule_id": schedule_id}
         )
+        if await cur.fetchone() is None:
+            raise NotFound("subscription", subscription_id)
 
 
 async def _save(

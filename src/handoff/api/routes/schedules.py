@@ -230,3 +230,39 @@ async def delete_override(schedule_id: UUID, override_id: UUID, conn: Conn, now:
     """A future override is removed; one in force ends now; an ended one is history (409)."""
     await schedules.delete_override(conn, schedule_id, override_id, now=now)
     return Response(status_code=204)
+
+
+SUBSCRIPTIONS = ONE + "/subscriptions"
+
+
+@router.get(SUBSCRIPTIONS, dependencies=READER, responses=responses(401, 404, 422))
+async def list_subscriptions(schedule_id: UUID, conn: Conn) -> schemas.SubscriptionList:
+    """The channels told about this schedule's final changes."""
+    found = await schedules.list_subscriptions(conn, schedule_id)
+    return schemas.SubscriptionList(
+        items=[schemas.Subscription.model_validate(dataclasses.asdict(x)) for x in found]
+    )
+
+
+@router.post(
+    SUBSCRIPTIONS, status_code=201, dependencies=ADMIN, responses=responses(401, 403, 404, 409, 422)
+)
+async def subscribe(
+    schedule_id: UUID, body: schemas.SubscriptionIn, conn: Conn
+) -> schemas.Subscription:
+    """Tell a channel about every final change of this schedule
+    (`schedule.oncall_changed`, signed and retried as rotation messages are)."""
+    found = await schedules.subscribe(conn, schedule_id, body.channel_id)
+    return schemas.Subscription.model_validate(dataclasses.asdict(found))
+
+
+@router.delete(
+    SUBSCRIPTIONS + "/{subscription_id}",
+    status_code=204,
+    dependencies=ADMIN,
+    responses=responses(401, 403, 404, 422),
+)
+async def unsubscribe(schedule_id: UUID, subscription_id: UUID, conn: Conn) -> Response:
+    """Stop telling the channel (messages already written are still sent)."""
+    await schedules.unsubscribe(conn, schedule_id, subscription_id)
+    return Response(status_code=204)

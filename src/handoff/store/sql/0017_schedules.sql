@@ -64,3 +64,21 @@ CREATE TABLE schedule_state (
 );
 CREATE INDEX schedule_state_due_idx ON schedule_state (next_run_at)
     WHERE next_run_at IS NOT NULL AND job_id IS NULL;
+
+-- Channels subscribe to schedules as to rotations (schedules.md, notify.md): a schedule's
+-- final change is written to the outbox in the transaction that records it, on the line
+-- (channel, schedule) that notify_messages.rotation_id keys.
+CREATE TABLE notify_schedule_subscriptions (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    schedule_id uuid NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    channel_id uuid NOT NULL REFERENCES notify_channels (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT notify_schedule_subscriptions_once UNIQUE (schedule_id, channel_id)
+);
+CREATE INDEX notify_schedule_subscriptions_channel_idx
+    ON notify_schedule_subscriptions (channel_id);
+ALTER TABLE notify_messages
+    DROP CONSTRAINT notify_messages_event_type_check,
+    ADD CONSTRAINT notify_messages_event_type_check CHECK (event_type IN
+        ('rotation.oncall_changed', 'shift.reminder', 'channel.test',
+         'schedule.oncall_changed'));

@@ -237,3 +237,51 @@ SELECT 'rotations', 'update_schedules', 0, l.lock,
 FROM layered l
 WHERE l.lock NOT IN (SELECT queueing_lock FROM moved)
 ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING;
+
+-- name: publish_change
+-- The outbox message of a schedule's final change, one per subscribed channel, in the
+-- transaction that records it: the schedule, the instant, from and to (people with their
+-- names and emails as they are now; one deleted since is listed by id with no name), the
+-- cause and `missed` (the changes a catch-up summary covers, 0 for one).
+INSERT INTO notify_messages (channel_id, rotation_id, event_type, event_at, payload)
+SELECT sub.channel_id, sc.id, 'schedule.oncall_changed', %(at)s,
+       jsonb_build_object(
+           'type', 'schedule.oncall_changed',
+           'timestamp', %(processed_at)s::timestamptz,
+           'data', jsonb_build_object(
+               'schedule', jsonb_build_object('id', sc.id, 'name', sc.name,
+                                              'time_zone', sc.time_zone),
+               'at', %(at)s::timestamptz,
+               'cause', %(cause)s::text,
+               'from_users', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                  'id', f.id, 'name', u.name, 'email', u.email) ORDER BY f.k),
+                                  '[]')
+                              FROM unnest(%(from_user_ids)s::uuid[]) WITH ORDINALITY f (id, k)
+                              LEFT JOIN users u ON u.id = f.id),
+               'to_users', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'id', t.id, 'name', u.name, 'email', u.email) ORDER BY t.k),
+                                '[]')
+                            FROM unnest(%(to_user_ids)s::uuid[]) WITH ORDINALITY t (id, k)
+                            LEFT JOIN users u ON u.id = t.id),
+               'rotation_id', %(rotation_id)s::uuid,
+               'override_id', %(override_id)s::uuid,
+               'missed', %(missed)s::int))
+FROM schedules sc
+JOIN notify_schedule_subscriptions sub ON sub.schedule_id = sc.id
+WHERE sc.id = %(schedule_id)s;
+
+-- name: insert_subscription
+-- Subscribe a channel to a schedule.
+INSERT INTO notify_schedule_subscriptions (schedule_id, channel_id)
+VALUES (%(schedule_id)s, %(channel_id)s)
+RETURNING id, schedule_id, channel_id, created_at;
+
+-- name: list_subscriptions
+-- The channels subscribed to a schedule.
+SELECT id, schedule_id, channel_id, created_at FROM notify_schedule_subscriptions
+WHERE schedule_id = %(schedule_id)s ORDER BY created_at, id;
+
+-- name: delete_subscription
+-- Unsubscribe (messages already written are still sent).
+DELETE FROM notify_schedule_subscriptions WHERE id = %(id)s AND schedule_id = %(schedule_id)s
+RETURNING id;
