@@ -65,6 +65,9 @@ COMMANDS: dict[str, Lazy] = {
         "Remind a person through a channel before each of their shifts.",
     ),
     "rotation": Lazy("handoff.cli.rotations:app", "Rotations and their participants."),
+    "schedule": Lazy(
+        "handoff.cli.schedules:app", "Schedules: rotations stacked into one final on-call."
+    ),
     "subscribe": Lazy(
         "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
     ),
