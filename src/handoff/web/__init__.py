@@ -22,6 +22,7 @@ from handoff.web.routes import (
     people,
     person,
     rotations,
+    schedules,
     signin,
     static,
 )
@@ -43,6 +44,7 @@ for _part in (
     engine,
     notifications,
     notifications_links,
+    schedules,
 ):
     router.include_router(_part.router)
 
