@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from handoff.bench.ceiling import CeilingResult
 from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
+from handoff.bench.schedule_storm import ScheduleStormResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -43,6 +44,8 @@ HEADLINE_KEYS = (
     "monday_recorded_once",
     "subscribed_over_unsubscribed",
     "subscribed_all_delivered",
+    "schedule_storm_over_storm",
+    "schedule_storm_every_change_once",
     "steady_p99_lag_ms",
     "ceiling_handoffs_per_second",
     "ceiling_source",
@@ -82,6 +85,7 @@ class Results:
     storm: list[StormRound] = field(default_factory=list)
     monday: StormRound | None = None  # the "Monday 09:00" storm (full run)
     subscribed: SubscribedResult | None = None
+    schedule_storm: ScheduleStormResult | None = None
     steady: SteadyResult | None = None
     ceiling: CeilingResult | None = None
     grid: GridRates | None = None
@@ -218,6 +222,12 @@ class Results:
             "monday_recorded_once": self.monday.recorded_once if self.monday else None,
             "subscribed_over_unsubscribed": _round(sub_ratio, 3),
             "subscribed_all_delivered": sub.all_delivered if sub else None,
+            "schedule_storm_over_storm": _round(
+                self.schedule_storm.throughput_ratio if self.schedule_storm else None, 3
+            ),
+            "schedule_storm_every_change_once": (
+                self.schedule_storm.every_change_once if self.schedule_storm else None
+            ),
             "steady_p99_lag_ms": round(self.steady.lag.p99_ms, 1) if self.steady else None,
             "ceiling_handoffs_per_second": (
                 round(self.ceiling.per_second, 1) if self.ceiling else None
@@ -430,6 +440,7 @@ class Results:
                 "storm": [r.as_json() for r in self.storm] or None,
                 "monday": self.monday.as_json() if self.monday else None,
                 "subscribed": self.subscribed.as_json() if self.subscribed else None,
+                "schedule_storm": (self.schedule_storm.as_json() if self.schedule_storm else None),
                 "steady": self.steady.as_json() if self.steady else None,
                 "ceiling": self.ceiling.as_json() if self.ceiling else None,
                 "grid": self.grid.as_json() if self.grid else None,

@@ -17,11 +17,21 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from handoff.bench import ceiling, dbwork, grid, idle, server, steady, storm, subscribed
+from handoff.bench import (
+    ceiling,
+    dbwork,
+    grid,
+    idle,
+    schedule_storm,
+    server,
+    steady,
+    storm,
+    subscribed,
+)
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid")
+SCENARIOS = ("idle", "storm", "subscribed", "steady", "ceiling", "grid", "schedules")
 
 
 @dataclass
@@ -52,6 +62,7 @@ def _steps(name: str, profile: Profile) -> int:
         "steady": steady.steps,
         "ceiling": ceiling.steps,
         "grid": grid.steps,
+        "schedules": schedule_storm.steps,
     }
     return counters[name](profile)
 
@@ -118,6 +129,8 @@ def _run_one(
             results.monday = next((r for r in rounds if storm.is_monday(r, profile)), None)
         elif name == "subscribed":
             results.subscribed = subscribed.run(url, profile, source, step)
+        elif name == "schedules":
+            results.schedule_storm = schedule_storm.run(url, profile, source, step)
         elif name == "steady":
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":

@@ -345,14 +345,15 @@ async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, ed
             now = max(now, caught_up_at)  # a run that came first recorded up to there
         before = await _catch_up(conn, schedule_id, caught_up_at, now)
         outcome = await edit(before.inputs)
-        after = await _one(conn, schedule_id, now)
+        after = before.inputs  # an engine run edits nothing: its read serves the next run too
         if outcome is not None:
+            after = (await _one(conn, schedule_id, now)).inputs
             cause, override_id = outcome
             was = () if cause == "started" else core.on_call_at(before.inputs, now)
-            row = core.edited(was, after.inputs, now, cause, override_id)
+            row = core.edited(was, after, now, cause, override_id)
             if row is not None:
                 await _record(conn, schedule_id, [row], now)
-        await _save(conn, schedule_id, after.inputs, now)
+        await _save(conn, schedule_id, after, now)
 
 
 async def record(conn: AsyncConnection[Any], schedule_id: UUID) -> None:

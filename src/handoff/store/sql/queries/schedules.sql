@@ -160,8 +160,9 @@ SELECT 1 FROM schedules WHERE id = %(id)s;
 -- name: dispatch_due
 -- Schedules due by the horizon become `update_schedules` jobs on the rotations queue, one per
 -- schedule (its queueing lock), scheduled for their exact instant on the queue's time base as
--- rotations' are (engine.sql dispatch_due); rows a writer or a run holds are skipped. Returns
--- each job's wake-up in seconds (NULL: due now).
+-- rotations' are (engine.sql dispatch_due), at a lower priority than rotation jobs (a
+-- rotation's job never waits behind its schedules'); rows a writer or a run holds are
+-- skipped. Returns each job's wake-up in seconds (NULL: due now).
 WITH clock AS MATERIALIZED (
     SELECT handoff_now() AS now, clock_timestamp() AS real
 ),
@@ -177,7 +178,7 @@ picked AS (
 jobs AS (
     INSERT INTO procrastinate_jobs
         (queue_name, task_name, priority, queueing_lock, args, scheduled_at)
-    SELECT 'rotations', 'update_schedules', 0, 'schedule:' || p.schedule_id,
+    SELECT 'rotations', 'update_schedules', -1, 'schedule:' || p.schedule_id,
            jsonb_build_object('schedule_ids', jsonb_build_array(p.schedule_id)),
            CASE WHEN p.next_run_at > k.now THEN k.real + (p.next_run_at - k.now) END
     FROM picked p CROSS JOIN clock k
@@ -232,7 +233,7 @@ moved AS (
     RETURNING queueing_lock
 )
 INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
-SELECT 'rotations', 'update_schedules', 0, l.lock,
+SELECT 'rotations', 'update_schedules', -1, l.lock,
        jsonb_build_object('schedule_ids', jsonb_build_array(l.schedule_id))
 FROM layered l
 WHERE l.lock NOT IN (SELECT queueing_lock FROM moved)
