@@ -52,6 +52,9 @@ def test_primary_secondary_from_the_command_line(sc: Cli) -> None:
     history = sc.sql("SELECT cause, to_user_ids FROM schedule_history ORDER BY id")
     assert [h["cause"] for h in history] == ["started"]  # every edit at the same frozen instant
     assert _people(sc, [str(u) for u in history[0]["to_user_ids"]]) == ["Bo", "Ann"]
+    paged = sc.json("oncall", "--schedule", "payments", "--at", "2026-03-03T12:00:00Z")
+    assert _people(sc, paged["user_ids"]) == ["Bo", "Ann"]
+    assert "Payments at" in sc.ok("oncall", "--schedule", "Payments").stdout
     covered = sc.json("schedule", "coverage", "Payments", "--weeks", "1")
     assert covered["gaps"] == [] and len(covered["overlaps"]) == 1
     assert "deleted schedule Payments" in sc.ok("schedule", "delete", "Payments").stdout

@@ -7,7 +7,7 @@ functions as the API apply the same rules (one write path, history recorded at t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -280,3 +280,23 @@ def layer_move(
         return await _relayer(conn, schedule, change)
 
     _show(run(body), as_json)
+
+
+def print_oncall(schedule: str, at: datetime | None, as_json: bool) -> None:
+    """`handoff oncall --schedule NAME`: the schedule's final on-call at `at` (default now)."""
+
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[schedules.Schedule, datetime, list[UUID], dict[UUID, str]]:
+        now = await clock.read(conn)
+        found = await schedules.find(conn, schedule, now=now)
+        when = now if at is None else at
+        people = await schedules.oncall_at(conn, found.id, when)
+        return found, when, people, await users.names(conn, people)
+
+    found, when, people, names = run(body)
+    if as_json:
+        output.print_json({"at": when, "user_ids": people})
+        return
+    who = ", ".join(names.get(u, str(u)) for u in people) or "nobody (a gap)"
+    console.print(f"{found.name} at {output.when(when, found.time_zone)}: {who}")
