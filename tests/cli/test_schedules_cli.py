@@ -70,3 +70,34 @@ def test_refusals_are_one_line_and_change_nothing(sc: Cli) -> None:
     sc.ok("schedule", "create", "Payments", "--layer", "primary")
     assert "not a layer" in sc.refused("schedule", "layer", "remove", "Payments", "secondary")
     assert "no schedule" in sc.refused("schedule", "show", "Missing")
+
+
+def test_schedule_overrides_from_the_command_line(sc: Cli) -> None:
+    sc.ok("schedule", "create", "Payments", "--layer", "primary")
+    now = "2026-03-02T09:30:00Z"
+    added = sc.json(
+        "schedule", "override", "add", "Payments", "--start", now,
+        "--end", "2026-03-02T12:00:00Z", "--user", "Bo", "--replaces", "Ann",
+    )  # fmt: skip
+    assert _people(sc, [added[0]["user_id"], added[0]["replaces_user_id"]]) == ["Bo", "Ann"]
+    paged = sc.json("oncall", "--schedule", "Payments")
+    assert _people(sc, paged["user_ids"]) == ["Bo"]
+    later = sc.json(
+        "schedule", "override", "add", "Payments", "--start", "2026-03-03T09:00:00Z",
+        "--end", "2026-03-03T10:00:00Z",
+    )  # fmt: skip
+    assert later[0]["user_id"] is None and later[0]["replaces_user_id"] is None
+    assert len(sc.json("schedule", "override", "list", "Payments")) == 2
+    assert "in force" in sc.refused("schedule", "override", "delete", "Payments", added[0]["id"])
+    assert "not started" in sc.refused("schedule", "override", "end", "Payments", later[0]["id"])
+    assert "overlaps" in sc.refused(
+        "schedule", "override", "add", "Payments", "--start", "2026-03-03T09:30:00Z",
+        "--end", "2026-03-03T11:00:00Z", "--user", "Ann",
+    )  # fmt: skip
+    sc.ok("schedule", "override", "end", "Payments", added[0]["id"])
+    sc.ok("schedule", "override", "delete", "Payments", later[0]["id"])
+    assert sc.json("schedule", "override", "list", "Payments") == []
+    # The override began and ended at the schedule's first instant: one row, Ann's.
+    history = sc.sql("SELECT cause, to_user_ids FROM schedule_history ORDER BY id")
+    assert [h["cause"] for h in history] == ["started"]
+    assert _people(sc, [str(u) for u in history[0]["to_user_ids"]]) == ["Ann"]

@@ -300,3 +300,122 @@ def print_oncall(schedule: str, at: datetime | None, as_json: bool) -> None:
         return
     who = ", ".join(names.get(u, str(u)) for u in people) or "nobody (a gap)"
     console.print(f"{found.name} at {output.when(when, found.time_zone)}: {who}")
+
+
+override_app = typer.Typer(help="A schedule's own overrides.", no_args_is_help=True)
+app.add_typer(override_app, name="override")
+TIME_HELP = "RFC 3339 with an offset (e.g. 2026-03-03T18:00:00+01:00)."
+
+
+def _overrides_table(
+    found: list[schedules.Override], names: dict[UUID, str], as_json: bool
+) -> None:
+    if as_json:
+        output.print_json([output.as_dict(o) for o in found])
+        return
+
+    def who(user_id: UUID | None, default: str) -> str:
+        return default if user_id is None else names.get(user_id, str(user_id))
+
+    output.table(
+        "schedule overrides",
+        ("id", "start", "end", "on call", "instead of", "note"),
+        [
+            (
+                o.id,
+                output.when(o.start),
+                output.when(o.end),
+                who(o.user_id, "—"),
+                who(o.replaces_user_id, "—"),
+                o.note,
+            )
+            for o in found
+        ],
+    )
+
+
+async def _named(
+    conn: AsyncConnection[Any], found: list[schedules.Override]
+) -> tuple[list[schedules.Override], dict[UUID, str]]:
+    people = {u for o in found for u in (o.user_id, o.replaces_user_id) if u is not None}
+    return found, await users.names(conn, list(people))
+
+
+@override_app.command("add")
+def override_add(
+    schedule: ScheduleArg,
+    start: Annotated[str, typer.Option("--start", help=f"When it starts: {TIME_HELP}")],
+    end: Annotated[str, typer.Option("--end", help=f"When it ends: {TIME_HELP}")],
+    user: Annotated[str | None, typer.Option("--user", help="Who is added or on call.")] = None,
+    replaces: Annotated[
+        str | None, typer.Option("--replaces", help="Who is replaced (or, alone, removed).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """--user adds someone (priority: puts them on call instead); with --replaces they replace
+    that person; --replaces alone removes that person; neither: nobody is on call."""
+    begins, ends = parse_time(start, "--start"), parse_time(end, "--end")
+
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[list[schedules.Override], dict[UUID, str]]:
+        now = await clock.read(conn)
+        found = await schedules.find(conn, schedule, now=now)
+        user_id = None if user is None else (await users.find(conn, user)).id
+        replaced = None if replaces is None else (await users.find(conn, replaces)).id
+        draft = schedules.OverrideDraft(begins, ends, user_id, replaced, note)
+        return await _named(conn, [await schedules.create_override(conn, found.id, draft, now=now)])
+
+    _overrides_table(*run(body), as_json)
+
+
+@override_app.command("list")
+def override_list(schedule: ScheduleArg, as_json: JsonFlag = False) -> None:
+    """The schedule's overrides that have not ended."""
+
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[list[schedules.Override], dict[UUID, str]]:
+        now = await clock.read(conn)
+        found = await schedules.find(conn, schedule, now=now)
+        listed = await schedules.list_overrides(conn, found.id, now=now, limit=MAX_LIMIT)
+        return await _named(conn, listed)
+
+    _overrides_table(*run(body), as_json)
+
+
+def _remove(schedule: str, override: str, *, in_force: bool) -> None:
+    try:
+        override_id = UUID(override)
+    except ValueError:
+        fail(f"{override!r} is not an override id")
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> None:
+        now = await clock.read(conn)
+        found = await schedules.find(conn, schedule, now=now)
+        current = await schedules.get_override(conn, found.id, override_id)
+        if in_force and current.start > now:
+            fail("the override has not started: delete it instead")
+        if not in_force and current.start <= now < current.end:
+            fail("the override is in force: end it instead")
+        await schedules.delete_override(conn, found.id, override_id, now=now)
+
+    run(body)
+    console.print(("ended" if in_force else "deleted") + f" override {override_id}")
+
+
+@override_app.command("end")
+def override_end(
+    schedule: ScheduleArg, override: Annotated[str, typer.Argument(help="Override id.")]
+) -> None:
+    """End an override in force now (recorded at this instant)."""
+    _remove(schedule, override, in_force=True)
+
+
+@override_app.command("delete")
+def override_delete(
+    schedule: ScheduleArg, override: Annotated[str, typer.Argument(help="Override id.")]
+) -> None:
+    """Delete an override that has not started."""
+    _remove(schedule, override, in_force=False)

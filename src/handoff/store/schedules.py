@@ -794,9 +794,10 @@ async def delete_override(
         current = await get_override(conn, schedule_id, override_id)
         if current.end <= now:
             raise Conflict("an ended override cannot be deleted: it is history")
-        if current.start > now:
+        if current.start >= now:
+            # Not started, or started at this very instant (ending it now leaves nothing).
             await conn.execute(Q["delete_override"], {"id": override_id})
-            return None
+            return None if current.start > now else _edge(current, None, now)
         ended = replace(current, end=now)
         await conn.execute(
             Q["update_override"],
