@@ -24,6 +24,7 @@ from handoff.store import migrate
 from handoff.store.db import connect
 
 TABLES = (
+    "schedule_history, schedule_state, schedule_overrides, schedule_layers, schedules, "
     "notify_attempts, notify_messages, notify_staged, notify_reminders, notify_subscriptions, "
     "notify_channels, "
     "feed_tokens, user_passwords, audit_log, web_oidc_states, "

@@ -1,4 +1,6 @@
-"""Demo data for `handoff up --demo`: a few people and a rotation of every type in several zones.
+"""Demo data for `handoff up --demo`: a few people and a rotation of every type in several zones,
+and two schedules (schedules.md): the platform's primary over its secondary, and a follow-the-sun
+schedule of three business-hours rotations in Singapore, London and New York.
 
 Loaded through the same store functions as the API, so demo rotations start exactly as real
 ones do. Loading is idempotent: when the first demo rotation exists, nothing is added.
@@ -12,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from handoff.store import rotations, users
+from handoff.store import rotations, schedules, users
 from handoff.store.errors import NotFound
 
 PEOPLE = (
@@ -32,6 +34,18 @@ ROTATIONS = (
     ("Demo: support desk", "daily", 1, (2026, 1, 1, 8), "America/Sao_Paulo", (2, 3, 4, 5)),
     ("Demo: follow the sun", "daily", 3, (2026, 1, 2, 9), "Australia/Sydney", (5, 0)),
     ("Demo: release captain", "monthly", 1, (2026, 1, 31, 10), "Asia/Tokyo", (4, 1, 0)),
+)
+# Follow the sun: each weekday 09:00-17:00 in its own zone (hours.md), stacked by priority.
+WEEKDAYS_9_17 = [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "17:00"}]
+SUN = (
+    ("Demo: APAC", "Asia/Singapore", (2, 5)),
+    ("Demo: EMEA", "Europe/London", (3, 4)),
+    ("Demo: AMER", "America/New_York", (1, 5)),
+)
+# name, zone, layers (rotation names, top first)
+SCHEDULES = (
+    ("Demo: platform", "Europe/Berlin", (ROTATIONS[0][0], ROTATIONS[1][0])),
+    ("Demo: follow the sun (APAC, EMEA, AMER)", "UTC", tuple(name for name, _, _ in SUN)),
 )
 MAX_PARTICIPANTS = 1000
 
@@ -58,4 +72,20 @@ async def load(conn: AsyncConnection[Any], *, now: datetime) -> bool:
             await rotations.create(
                 conn, config, [people[i].id for i in members], limit=MAX_PARTICIPANTS
             )
+        for name, zone, members in SUN:
+            config = rotations.Config(
+                name=name,
+                description=f"Business hours in {zone}: one layer of the follow-the-sun demo.",
+                type="weekly",
+                start=datetime(2026, 1, 5, 9, tzinfo=ZoneInfo(zone)),
+                time_zone=zone,
+                active_hours=WEEKDAYS_9_17,
+            )
+            await rotations.create(
+                conn, config, [people[i].id for i in members], limit=MAX_PARTICIPANTS
+            )
+        for name, zone, layers in SCHEDULES:
+            ids = [(await rotations.find(conn, layer, now=now)).id for layer in layers]
+            draft = schedules.Draft(name=name, time_zone=zone, combine="priority", layers=ids)
+            await schedules.create(conn, draft, now=now)
     return True

@@ -33,7 +33,10 @@ class World:
     ids: dict[str, str]
 
     def path(self, template: str) -> str:
-        return re.sub(r"\{(\w+)\}", lambda m: self.ids[m.group(1)], template)
+        ids = self.ids
+        if template.startswith("/api/v1/schedules/"):  # the schedule's own override, subscription
+            ids = ids | {k: ids[f"schedule_{k}"] for k in ("override_id", "subscription_id")}
+        return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
 
 
 def _world(api: Api) -> World:
@@ -60,6 +63,18 @@ def _world(api: Api) -> World:
     # a swap of a future hour of somebody's own shift, and another hour for a new request
     later, again = _own_hour(api, base, "2026-03-04T09"), _own_hour(api, base, "2026-03-10T09")
     swap = api.admin.post(f"{base}/swaps", json=later).json()["id"]
+    layered = {
+        "name": "walk",
+        "time_zone": "UTC",
+        "combine": "priority",
+        "layers": [rotation["id"]],
+    }
+    schedule = api.admin.post("/api/v1/schedules", json=layered).json()["id"]
+    cover = {"start": "2026-03-06T11:00:00Z", "end": "2026-03-06T12:00:00Z", "user_id": bo}
+    schedule_base = f"/api/v1/schedules/{schedule}"
+    schedule_override = api.admin.post(f"{schedule_base}/overrides", json=cover).json()["id"]
+    told = {"channel_id": channel_id}
+    schedule_subscription = api.admin.post(f"{schedule_base}/subscriptions", json=told).json()["id"]
     api.sql("DELETE FROM procrastinate_jobs")
     api.sql("SELECT handoff_enqueue_rotations(ARRAY[%s::uuid])", rotation["id"])
     [job] = api.sql("SELECT id FROM procrastinate_jobs")
@@ -78,6 +93,9 @@ def _world(api: Api) -> World:
             "delivery_id": str(delivery["id"]),
             "job_id": str(job["id"]),
             "swap_id": swap,
+            "schedule_id": schedule,
+            "schedule_override_id": schedule_override,
+            "schedule_subscription_id": schedule_subscription,
             "swap_taker_id": bo if later["requester_id"] == ann else ann,
             "again_start": again["start"],
             "again_end": again["end"],
@@ -183,6 +201,41 @@ WRITES: dict[tuple[str, str], tuple[str, Body | None]] = {
         lambda w: {"user_id": w.ids["swap_taker_id"]},
     ),
     ("DELETE", "/api/v1/swaps/{swap_id}"): ("swap.update", None),
+    ("POST", "/api/v1/schedules"): (
+        "schedule.create",
+        lambda w: (
+            {"name": "walk 2", "time_zone": "UTC", "combine": "union"}
+            | {"layers": [w.ids["rotation_id"]]}
+        ),
+    ),
+    ("PATCH", "/api/v1/schedules/{schedule_id}"): (
+        "schedule.update",
+        lambda w: {"description": "walked"},
+    ),
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): ("schedule.delete", None),
+    ("POST", "/api/v1/schedules/{schedule_id}/overrides"): (
+        "schedule_override.create",
+        lambda w: (
+            {"start": "2026-03-07T11:00:00Z", "end": "2026-03-07T12:00:00Z"}
+            | {"user_id": w.ids["user_id"]}
+        ),
+    ),
+    ("PATCH", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): (
+        "schedule_override.update",
+        lambda w: {"note": "walked"},
+    ),
+    ("DELETE", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): (
+        "schedule_override.delete",
+        None,
+    ),
+    ("POST", "/api/v1/schedules/{schedule_id}/subscriptions"): (
+        "schedule_subscription.create",
+        lambda w: {"channel_id": w.ids["other_channel_id"]},
+    ),
+    ("DELETE", "/api/v1/schedules/{schedule_id}/subscriptions/{subscription_id}"): (
+        "schedule_subscription.delete",
+        None,
+    ),
 }
 
 WRITE_ROUTES = sorted((m, t) for m, t in ROUTES if m != "GET")

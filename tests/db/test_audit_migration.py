@@ -14,7 +14,7 @@ import pytest
 from handoff.store import migrate
 from handoff.store.db import connect
 
-PREVIOUS = "0016"  # the schema before the audit log
+PREVIOUS = "0017"  # the schema before the audit log
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "participants", "overrides", "handoffs", "api_tokens")
 

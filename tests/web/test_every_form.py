@@ -81,6 +81,8 @@ def test_every_form_answers_with_a_redirect(
          type="weekly", shift_length="1", start="2026-01-05T09:00",
          time_zone="Europe/Berlin")  # fmt: skip
     post("/rotations/{rotation_id}/participants", f"{r}/participants", user_id=str(cy))
+    post("/schedules", "/schedules", name="Payments", time_zone="UTC", combine="priority",
+         layer=[str(rid), ""])  # fmt: skip
     parts = _participants(web, rid)
     p = f"{r}/participants"
     post("/rotations/{rotation_id}/participants/{participant_id}/move",

@@ -21,6 +21,7 @@ from handoff.api.routes import (
     reports,
     rotations,
     schedule,
+    schedules,
     swaps,
     tokens,
     users,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.router,
     swaps.router,
     audit_routes.router,
+    schedules.router,
 )
 
 

@@ -14,6 +14,7 @@ from handoff.bench.ceiling import CeilingResult
 from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
 from handoff.bench.reads import ReadsResult
+from handoff.bench.schedule_storm import ScheduleStormResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -52,6 +53,8 @@ HEADLINE_KEYS = (
     "subscribed_all_delivered",
     "active_storm_over_storm",
     "active_storm_recorded_once",
+    "schedule_storm_over_storm",
+    "schedule_storm_every_change_once",
     "steady_p99_lag_ms",
     "ceiling_handoffs_per_second",
     "ceiling_source",
@@ -98,6 +101,7 @@ class Results:
     monday: StormRound | None = None  # the "Monday 09:00" storm (full run)
     subscribed: SubscribedResult | None = None
     active: ActiveResult | None = None  # the active-hours storm (round three)
+    schedule_storm: ScheduleStormResult | None = None
     steady: SteadyResult | None = None
     ceiling: CeilingResult | None = None
     grid: GridRates | None = None
@@ -241,6 +245,12 @@ class Results:
                 self.active.throughput_ratio if self.active else None, 3
             ),
             "active_storm_recorded_once": self.active.active.recorded_once if self.active else None,
+            "schedule_storm_over_storm": _round(
+                self.schedule_storm.throughput_ratio if self.schedule_storm else None, 3
+            ),
+            "schedule_storm_every_change_once": (
+                self.schedule_storm.every_change_once if self.schedule_storm else None
+            ),
             "steady_p99_lag_ms": round(self.steady.lag.p99_ms, 1) if self.steady else None,
             "ceiling_handoffs_per_second": (
                 round(self.ceiling.per_second, 1) if self.ceiling else None
@@ -553,6 +563,7 @@ class Results:
                 "monday": self.monday.as_json() if self.monday else None,
                 "subscribed": self.subscribed.as_json() if self.subscribed else None,
                 "active": self.active.as_json() if self.active else None,
+                "schedule_storm": (self.schedule_storm.as_json() if self.schedule_storm else None),
                 "steady": self.steady.as_json() if self.steady else None,
                 "ceiling": self.ceiling.as_json() if self.ceiling else None,
                 "grid": self.grid.as_json() if self.grid else None,

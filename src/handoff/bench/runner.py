@@ -24,6 +24,7 @@ from handoff.bench import (
     grid,
     idle,
     reads,
+    schedule_storm,
     server,
     steady,
     storm,
@@ -32,7 +33,17 @@ from handoff.bench import (
 from handoff.bench.profiles import Profile
 from handoff.bench.results import Results
 
-SCENARIOS = ("idle", "storm", "subscribed", "active", "steady", "ceiling", "grid", "reads")
+SCENARIOS = (
+    "idle",
+    "storm",
+    "subscribed",
+    "active",
+    "schedules",
+    "steady",
+    "ceiling",
+    "grid",
+    "reads",
+)
 
 
 @dataclass
@@ -65,6 +76,7 @@ def _steps(name: str, profile: Profile) -> int:
         "ceiling": ceiling.steps,
         "grid": grid.steps,
         "reads": reads.steps,
+        "schedules": schedule_storm.steps,
     }
     return counters[name](profile)
 
@@ -133,6 +145,8 @@ def _run_one(
             results.subscribed = subscribed.run(url, profile, source, step)
         elif name == "active":
             results.active = active.run(url, profile, source, step)
+        elif name == "schedules":
+            results.schedule_storm = schedule_storm.run(url, profile, source, step)
         elif name == "steady":
             results.steady = steady.run(url, profile, source, step)
         elif name == "ceiling":

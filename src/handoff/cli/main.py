@@ -70,6 +70,9 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "report": Lazy("handoff.cli.report:app", "Reports: who was on call how long, and the gaps."),
     "rotation": Lazy("handoff.cli.rotations:app", "Rotations and their participants."),
+    "schedule": Lazy(
+        "handoff.cli.schedules:app", "Schedules: rotations stacked into one final on-call."
+    ),
     "subscribe": Lazy(
         "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
     ),

@@ -28,10 +28,19 @@ def oncall(
     rotation: Annotated[
         str | None, typer.Option("--rotation", help="Only this rotation (name or id).")
     ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option("--schedule", help="Who this schedule pages (name or id), layers combined."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Who is on call now, or at --at (the future is projected)."""
     parsed = None if at is None else parse_time(at, "--at")
+    if schedule is not None:
+        from handoff.cli.schedules import print_oncall  # imported when asked, like commands
+
+        print_oncall(schedule, parsed, as_json)
+        return
 
     async def body(
         conn: AsyncConnection[Any], _: Settings

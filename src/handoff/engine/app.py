@@ -19,9 +19,10 @@ from procrastinate.retry import RetryDecision
 from psycopg_pool import PoolTimeout
 
 from handoff.engine.process import Processor
-from handoff.store import jobs
+from handoff.store import jobs, schedules
 
 TASK_NAME = "update_rotations"
+SCHEDULES_TASK = "update_schedules"
 QUEUE = "rotations"
 PROCESSOR_KEY = "processor"
 
@@ -79,6 +80,19 @@ async def _failed(processor: Processor, job: Job) -> JobFailed:
 def register(app: procrastinate.App) -> None:
     """Add the task to an app; its worker needs the Processor under PROCESSOR_KEY in its
     context."""
+
+    @app.task(name=SCHEDULES_TASK, queue=QUEUE, pass_context=True, retry=RETRY)
+    async def update_schedules(context: JobContext, schedule_ids: list[str]) -> None:
+        """Record schedules' final changes (schedules.md): the schedule reads its layers
+        through the projection and takes no rotation's lock, so neither waits for the other."""
+        processor = context.additional_context[PROCESSOR_KEY]
+        assert isinstance(processor, Processor)
+        try:
+            async with processor.pool.connection() as conn:
+                for schedule_id in schedule_ids:
+                    await schedules.record(conn, UUID(schedule_id))
+        except Exception as exc:
+            raise await _failed(processor, context.job) from exc
 
     @app.task(name=TASK_NAME, queue=QUEUE, pass_context=True, retry=RETRY)
     async def update_rotations(context: JobContext, rotation_ids: list[str]) -> None:

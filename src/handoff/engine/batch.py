@@ -36,7 +36,7 @@ from psycopg_pool import AsyncConnectionPool
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import observe
-from handoff.store import state
+from handoff.store import schedules, state
 from handoff.store.queries import Queries
 
 BATCH_LOCK = 0x68616E646F6668  # the cluster-wide batch engine lock
@@ -87,6 +87,7 @@ class BatchEngine:
                     while rows := await scur.fetchmany(self.fetch_size):
                         rotations += len(rows)
                         await self._apply(conn, rows, now, committed)
+            await schedules.record_due(conn)
             await conn.execute(
                 Q["record_status"],
                 {

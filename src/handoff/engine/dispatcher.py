@@ -46,6 +46,7 @@ DISPATCH_LIMIT = 20_000  # rotations per statement; a bigger backlog takes sever
 DISPATCHER_LOCK = 0x68616E646F6666  # "handoff" in ASCII: the cluster-wide dispatcher lock
 
 Q = Queries("engine")
+S = Queries("schedules")  # schedules are dispatched beside rotations (schedules.md)
 log = structlog.get_logger("handoff.engine.dispatcher")
 
 
@@ -89,9 +90,7 @@ class Dispatcher:
         """
         async with self.pool.connection() as conn:
             async with db.autocommit(conn):
-                cur = await conn.execute(Q["next_due"])
-                due_row = await cur.fetchone()
-            due_in = due_row[0] if due_row else None
+                due_in = await _next_due(conn)
             if due_in is None or due_in > self.lookahead.total_seconds():
                 return Tick(False, 0, frozenset(), due_in)
             return await self._dispatch(conn)
@@ -104,12 +103,15 @@ class Dispatcher:
                 return Tick(False, 0, frozenset(), None)
             cur = await conn.execute(Q["dispatch_due"], self.dispatch_params())
             rows = await cur.fetchall()
-            cur = await conn.execute(Q["next_due"])
-            due_row = await cur.fetchone()
+            cur = await conn.execute(
+                S["dispatch_due"], {"lookahead": self.lookahead, "limit": DISPATCH_LIMIT}
+            )
+            rows += await cur.fetchall()
+            due_in = await _next_due(conn)
         wake_in = frozenset(r[2] for r in rows if r[2] is not None)
         if rows:
             log.debug("dispatched", rotations=len(rows), jobs=len({r[1] for r in rows}))
-        return Tick(True, len(rows), wake_in, due_row[0] if due_row else None)
+        return Tick(True, len(rows), wake_in, due_in)
 
     async def wake_workers(self) -> None:
         async with self.pool.connection() as conn:
@@ -155,3 +157,10 @@ class Dispatcher:
         if wait < MIN_PAUSE.total_seconds():
             return jittered(MIN_PAUSE.total_seconds())
         return wait
+
+
+async def _next_due(conn: AsyncConnection[Any]) -> float | None:
+    """In how many seconds the earliest unowned run time of a rotation or a schedule comes."""
+    cur = await conn.execute(Q["next_due"])
+    row = await cur.fetchone()
+    return row[0] if row else None

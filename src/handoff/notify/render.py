@@ -38,6 +38,8 @@ def summary(event: Event) -> str:
     kind = event["type"]
     if kind == "channel.test":
         return f"Test message from handoff for channel {data['channel']['name']}"
+    if kind == "schedule.oncall_changed":
+        return _schedule_summary(data)
     rotation = data["rotation"]
     zone = rotation["time_zone"]
     if kind in ("swap.requested", "swap.taken"):
@@ -64,6 +66,22 @@ def _swap_line(kind: str, data: dict[str, Any], zone: str) -> str:
         return f"{rotation}: {_who(data['taker'])} takes {_who(data['requester'])}'s shift {when}"
     note = f": {swap['note']}" if swap["note"] else ""
     return f"{rotation}: {_who(data['requester'])} asks for cover {when}{note}"
+
+
+def _schedule_summary(data: dict[str, Any]) -> str:
+    """A schedule's final change: its people before and after (nobody: a gap)."""
+    schedule = data["schedule"]
+
+    def people(found: list[dict[str, Any]]) -> str:
+        return ", ".join(str(p["name"] or p["id"]) for p in found) or "nobody"
+
+    line = (
+        f"{schedule['name']}: {people(data['to_users'])} on call "
+        f"(was {people(data['from_users'])}) since {_local(data['at'], schedule['time_zone'])}"
+    )
+    if data["missed"]:
+        line += f"; {data['missed']} on-call changes while the schedule was behind"
+    return line
 
 
 def slack_body(event: Event) -> bytes:

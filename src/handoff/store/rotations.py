@@ -22,7 +22,18 @@ from psycopg.rows import dict_row
 
 from handoff import hours, oncall, rotation
 from handoff.grid import GRID_TYPES, MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, Grid, load_zone
-from handoff.store import db, inputs, lookup, participants, projections, state, text, times
+from handoff.store import (
+    clock,
+    db,
+    inputs,
+    lookup,
+    participants,
+    projections,
+    schedules,
+    state,
+    text,
+    times,
+)
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -470,6 +481,7 @@ async def update(
 
 async def delete(conn: AsyncConnection[Any], rotation_id: UUID) -> None:
     async with conn.transaction(), conn.cursor() as cur:
+        await schedules.rotation_deleting(conn, rotation_id, await clock.read(conn))
         await cur.execute(Q["delete_rotation"], {"id": rotation_id})
         if await cur.fetchone() is None:
             raise NotFound("rotation", rotation_id)

@@ -41,6 +41,7 @@ from handoff.store.queries import Queries
 Engine = Literal["queue", "batch", "api"]
 Q = Queries("state")
 P = Queries("participants")
+SCHEDULES = Queries("schedules")  # a rotation writer re-runs the schedules it is a layer of
 NEVER = datetime.min.replace(tzinfo=UTC)  # "last brought up to date" of a rotation never run
 
 log = structlog.get_logger("handoff.engine")
@@ -492,6 +493,10 @@ async def write(
             return None
         settled = settle(locked, strict=engine != "api")
         rows = await commit(conn, locked, settled, edit, engine=engine, job_id=job_id)
+        if edit is not None:
+            # Its schedules read it through the projection: a writer's edit re-runs them
+            # (schedules.md); the engine's own runs are what their projections foresaw.
+            await conn.execute(SCHEDULES["enqueue_for_rotation"], {"rotation_id": rotation_id})
     return Written(locked, rows)
 
 

@@ -26,6 +26,7 @@ from handoff.web.routes import (
     person,
     reports,
     rotations,
+    schedules,
     signin,
     static,
     swaps,
@@ -53,6 +54,7 @@ for _part in (
     swaps,
     audit,
     oidc,
+    schedules,
 ):
     router.include_router(_part.router)
 

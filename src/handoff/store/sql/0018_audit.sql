@@ -167,3 +167,13 @@ CREATE TABLE web_oidc_states (
     value text NOT NULL,
     expires_at timestamptz NOT NULL
 );
+
+-- Schedules (0017) are written by people too.
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON schedules
+    FOR EACH ROW EXECUTE FUNCTION handoff_audit_row('schedule', 'id', '', 'updated_at');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON schedule_layers
+    FOR EACH ROW EXECUTE FUNCTION handoff_audit_row('schedule_layer', 'id', '', '');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON schedule_overrides
+    FOR EACH ROW EXECUTE FUNCTION handoff_audit_row('schedule_override', 'id', '', 'updated_at');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON notify_schedule_subscriptions
+    FOR EACH ROW EXECUTE FUNCTION handoff_audit_row('schedule_subscription', 'id', '', '');

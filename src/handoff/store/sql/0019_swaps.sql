@@ -29,7 +29,7 @@ ALTER TABLE notify_messages
     DROP CONSTRAINT notify_messages_event_type_check,
     ADD CONSTRAINT notify_messages_event_type_check CHECK (event_type IN
         ('rotation.oncall_changed', 'shift.reminder', 'channel.test',
-         'swap.requested', 'swap.taken'));
+         'schedule.oncall_changed', 'swap.requested', 'swap.taken'));
 
 -- Swaps are written by people: the audit log records them as it records overrides (0018).
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON swaps

@@ -3,7 +3,7 @@
 from handoff.store.migrate import execute_file
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

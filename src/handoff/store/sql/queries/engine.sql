@@ -73,10 +73,13 @@ RETURNING s.rotation_id, j.id AS job_id,
 
 -- name: next_due
 -- In how many seconds (on the engine's clock) the dispatcher next has work: the earliest
--- unowned run time (due index, one row); negative when it is overdue, NULL when none.
-SELECT extract(epoch FROM min(next_run_at) - handoff_now())::float8 AS due_in
-FROM rotation_schedule
-WHERE job_id IS NULL AND next_run_at IS NOT NULL;
+-- unowned run time of a rotation or a schedule (one probe of each due index); negative when
+-- it is overdue, NULL when none.
+SELECT extract(epoch FROM least((SELECT min(next_run_at) FROM rotation_schedule
+                                 WHERE job_id IS NULL AND next_run_at IS NOT NULL),
+                                (SELECT min(next_run_at) FROM schedule_state
+                                 WHERE job_id IS NULL AND next_run_at IS NOT NULL))
+                     - handoff_now())::float8 AS due_in;
 
 -- name: wake_workers
 -- Wake every listening worker: jobs scheduled for this instant are now due.

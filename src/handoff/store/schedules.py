@@ -1,0 +1,813 @@
+"""Schedules (schedules.md): rows, the reads that feed the pure core, and the one write path.
+
+Every write locks the schedule's row, brings its history up to the request's instant
+(`_catch_up`: the rows `handoff.schedules.changes` finds since it was last recorded), applies
+the edit, records what the edit changed at that instant (`layers_changed`, `started`, or an
+override coming into force or ending: never backdated), and saves when the schedule next
+needs recording. The history's unique (schedule, instant) makes a repeat harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import class_row, dict_row
+
+from handoff import oncall
+from handoff import schedules as core
+from handoff.grid import load_zone
+from handoff.store import inputs, text, times
+from handoff.store.errors import Conflict, Errors, NotFound, invalid
+from handoff.store.overrides import minute
+from handoff.store.pagination import Page, check_limit, decode, page
+from handoff.store.queries import Queries
+
+Q = Queries("schedules")
+U = Queries("users")
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+MAX_NOTE = 500
+MAX_COVERAGE = timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    id: UUID
+    position: int
+    rotation_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    id: UUID
+    name: str
+    description: str
+    time_zone: str
+    combine: str
+    layers: list[LayerRow]
+    on_call_user_ids: list[UUID]
+    next_change_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Every field of a new or edited schedule; `layers` are rotation ids, top first."""
+
+    name: str
+    time_zone: str
+    combine: str
+    layers: list[UUID]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    id: UUID
+    schedule_id: UUID
+    start: datetime
+    end: datetime
+    user_id: UUID | None
+    replaces_user_id: UUID | None
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+    def core(self) -> core.ScheduleOverride:
+        return core.ScheduleOverride(
+            self.id, self.start, self.end, self.user_id, self.replaces_user_id
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideDraft:
+    start: datetime
+    end: datetime
+    user_id: UUID | None
+    replaces_user_id: UUID | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    id: int
+    at: datetime
+    processed_at: datetime
+    cause: str
+    from_user_ids: list[UUID]
+    to_user_ids: list[UUID]
+    rotation_id: UUID | None
+    override_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A schedule's row and the core's inputs, read in one snapshot."""
+
+    row: dict[str, Any]
+    inputs: core.ScheduleInputs
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def _read(
+    conn: AsyncConnection[Any], ids: Sequence[UUID], since: datetime
+) -> dict[UUID, _Read]:
+    """Schedules and their inputs: two statements whatever their number (their rows with
+    layers and overrides, then every layer rotation's projection inputs)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(Q["schedules_by_id"], {"ids": list(ids), "since": since})
+        rows = await cur.fetchall()
+    for row in rows:
+        row["layers"] = [LayerRow(UUID(i), p, UUID(r)) for i, p, r in _json(row["layers"])]
+    rotation_ids = sorted({layer.rotation_id for row in rows for layer in row["layers"]})
+    readings = {r.rotation_id: r.inputs for r in await inputs.read(conn, rotation_ids)}
+    known = await _known(conn, readings, since)
+    found: dict[UUID, _Read] = {}
+    for row in rows:
+        layers = [
+            core.Layer(
+                layer.rotation_id,
+                readings[layer.rotation_id],
+                tuple(known.get(layer.rotation_id, ())),
+            )
+            for layer in row["layers"]
+            if layer.rotation_id in readings
+        ]
+        overrides = [
+            core.ScheduleOverride(
+                UUID(i),
+                _time(start),
+                _time(end),
+                None if u is None else UUID(u),
+                None if r is None else UUID(r),
+            )
+            for i, start, end, u, r in _json(row["overrides"])
+        ]
+        found[row["id"]] = _Read(
+            row, core.ScheduleInputs(row["combine"], tuple(layers), tuple(overrides))
+        )
+    return found
+
+
+async def _known(
+    conn: AsyncConnection[Any], readings: dict[UUID, oncall.Inputs], since: datetime
+) -> dict[UUID, list[tuple[datetime, UUID | None]]]:
+    """The history of the layers whose state begins after `since` (their own jobs ran since
+    the schedule was last recorded): what the projection cannot say (core.Layer.known)."""
+    behind = [
+        rotation_id
+        for rotation_id, given in readings.items()
+        if given.state is not None and given.state.shift_start > since
+    ]
+    found: dict[UUID, list[tuple[datetime, UUID | None]]] = {}
+    if not behind:
+        return found
+    async with conn.cursor() as cur:
+        await cur.execute(Q["layer_history"], {"ids": behind, "since": since})
+        for rotation_id, at, user_id, _ in await cur.fetchall():
+            found.setdefault(rotation_id, []).append((at, user_id))
+    return found
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _time(value: str) -> datetime:
+    return times.check("time", datetime.fromisoformat(value))
+
+
+def _view(read: _Read, now: datetime) -> Schedule:
+    row = read.row
+    return Schedule(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        time_zone=row["time_zone"],
+        combine=row["combine"],
+        layers=row["layers"],
+        on_call_user_ids=list(core.on_call_at(read.inputs, now)),
+        next_change_at=_next_change(read.inputs, now),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _next_change(inputs: core.ScheduleInputs, now: datetime) -> datetime | None:
+    """The next instant the final result changes, within a year (None: none by then)."""
+    found = core.changes(inputs, now, now + MAX_COVERAGE)
+    return found[0].at if found else None
+
+
+async def _one(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime) -> _Read:
+    found = await _read(conn, [schedule_id], now)
+    if schedule_id not in found:
+        raise NotFound("schedule", schedule_id)
+    return found[schedule_id]
+
+
+async def get(conn: AsyncConnection[Any], schedule_id: UUID, *, now: datetime) -> Schedule:
+    return _view(await _one(conn, schedule_id, now), now)
+
+
+async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Schedule:
+    """A schedule by id or by exact name, ignoring case (how the CLI names schedules)."""
+    try:
+        return await get(conn, UUID(name_or_id), now=now)
+    except ValueError:
+        pass
+    text.check("schedule", name_or_id, max_length=MAX_NAME)
+    async with conn.cursor() as cur:
+        await cur.execute(Q["schedule_by_name"], {"name": name_or_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("schedule", name_or_id)
+    return await get(conn, row[0], now=now)
+
+
+async def list_schedules(
+    conn: AsyncConnection[Any],
+    *,
+    now: datetime,
+    limit: int,
+    cursor: str | None = None,
+    q: str | None = None,
+) -> Page[Schedule]:
+    check_limit(limit)
+    if q is not None:
+        text.check("q", q, max_length=MAX_NAME)
+    after = decode(cursor, str) or [None]
+    pattern = None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%") + "%"
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["list_schedules"],
+            {"pattern": pattern, "after_name": after[0], "limit": limit + 1},
+        )
+        ids = [row[0] for row in await cur.fetchall()]
+    found = await _read(conn, ids, now)
+    views = [_view(found[i], now) for i in ids if i in found]
+    return page(views, limit, lambda s: (s.name,))
+
+
+async def oncall_at(conn: AsyncConnection[Any], schedule_id: UUID, at: datetime) -> list[UUID]:
+    read = await _one(conn, schedule_id, at)
+    return list(core.on_call_at(read.inputs, at))
+
+
+def check_range(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    errors = Errors()
+    start = errors.take(lambda: times.check("since", since))
+    end = errors.take(lambda: times.check("until", until))
+    if start is not None and end is not None:
+        if end <= start:
+            errors.add("until", "must be after since")
+        elif end - start > MAX_COVERAGE:
+            errors.add("until", "must be at most 366 days after since")
+    errors.raise_any()
+    assert start is not None and end is not None
+    return start, end
+
+
+async def shifts(
+    conn: AsyncConnection[Any], schedule_id: UUID, since: datetime, until: datetime
+) -> list[core.Shift]:
+    since, until = check_range(since, until)
+    read = await _one(conn, schedule_id, since)
+    return core.shifts(read.inputs, since, until)
+
+
+async def pieces(
+    conn: AsyncConnection[Any], schedule_id: UUID, since: datetime, until: datetime
+) -> tuple[Schedule, list[core.Piece]]:
+    """The schedule now and its timeline with each layer's person (the web page's lanes)."""
+    since, until = check_range(since, until)
+    read = await _one(conn, schedule_id, since)
+    return _view(read, since), core.pieces(read.inputs, since, until)
+
+
+async def coverage(
+    conn: AsyncConnection[Any], schedule_id: UUID, since: datetime, until: datetime
+) -> core.Coverage:
+    since, until = check_range(since, until)
+    read = await _one(conn, schedule_id, since)
+    return core.coverage(read.inputs, since, until, read.row["time_zone"])
+
+
+async def history(
+    conn: AsyncConnection[Any], schedule_id: UUID, *, limit: int, cursor: str | None = None
+) -> Page[HistoryRow]:
+    check_limit(limit)
+    before = decode(cursor, int) or [None]
+    async with conn.cursor(row_factory=class_row(HistoryRow)) as cur:
+        await cur.execute(
+            Q["history"], {"id": schedule_id, "before_id": before[0], "limit": limit + 1}
+        )
+        rows = await cur.fetchall()
+    if not rows:
+        await _exists(conn, schedule_id)
+    return page(rows, limit, lambda h: (h.id,))
+
+
+async def _exists(conn: AsyncConnection[Any], schedule_id: UUID) -> None:
+    async with conn.cursor() as cur:
+        await cur.execute(Q["schedule_exists"], {"id": schedule_id})
+        if await cur.fetchone() is None:
+            raise NotFound("schedule", schedule_id)
+
+
+# --- the write path ----------------------------------------------------------------------------
+
+
+Edit = Callable[[core.ScheduleInputs], Awaitable[tuple[core.ChangeCause, UUID | None] | None]]
+
+
+async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, edit: Edit) -> None:
+    """Lock, catch up to `now`, run `edit` (which says the cause to record for what it
+    changed, or None), record that change at `now`, save the next run. 404 if missing."""
+    async with conn.transaction():
+        async with conn.cursor() as cur:
+            await cur.execute(Q["lock_schedule"], {"id": schedule_id})
+            locked = await cur.fetchone()
+        if locked is None:
+            raise NotFound("schedule", schedule_id)
+        caught_up_at = locked[1]
+        if caught_up_at is not None:
+            now = max(now, caught_up_at)  # a run that came first recorded up to there
+        before = await _catch_up(conn, schedule_id, caught_up_at, now)
+        outcome = await edit(before.inputs)
+        after = before.inputs  # an engine run edits nothing: its read serves the next run too
+        if outcome is not None:
+            after = (await _one(conn, schedule_id, now)).inputs
+            cause, override_id = outcome
+            was = () if cause == "started" else core.on_call_at(before.inputs, now)
+            row = core.edited(was, after, now, cause, override_id)
+            if row is not None:
+                await _record(conn, schedule_id, [row], now)
+        await _save(conn, schedule_id, after, now)
+
+
+async def record(conn: AsyncConnection[Any], schedule_id: UUID) -> None:
+    """The engine's run: record every final change up to the engine's clock, once (under the
+    schedule's lock; the history's unique instant guards the rest), and the next run. A
+    schedule deleted meanwhile is nothing to do."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["engine_now"])
+        row = await cur.fetchone()
+    assert row is not None
+
+    async def nothing(_: core.ScheduleInputs) -> None:
+        return None
+
+    try:
+        await write(conn, schedule_id, row[0], nothing)
+    except NotFound:
+        return
+
+
+async def record_due(conn: AsyncConnection[Any], *, limit: int = 1000) -> int:
+    """Record every schedule whose run time has come (the batch engine's cycle); the count."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["due_schedules"], {"limit": limit})
+        ids = [row[0] for row in await cur.fetchall()]
+    for schedule_id in ids:
+        await record(conn, schedule_id)
+    return len(ids)
+
+
+async def _catch_up(
+    conn: AsyncConnection[Any], schedule_id: UUID, caught_up_at: datetime | None, now: datetime
+) -> _Read:
+    """Record every final change since the history was last brought up to date."""
+    read = await _one(conn, schedule_id, caught_up_at or now)
+    if caught_up_at is not None and caught_up_at < now:
+        await _record(conn, schedule_id, core.changes(read.inputs, caught_up_at, now), now)
+    return read
+
+
+async def _record(
+    conn: AsyncConnection[Any], schedule_id: UUID, rows: Sequence[core.Change], now: datetime
+) -> None:
+    """History rows, and their message to subscribed channels in the same transaction: one
+    per change, or after a catch-up one about who is on call now, with `missed` (notify.md)."""
+    if not rows:
+        return
+    args = [_change_args(schedule_id, c, now) for c in rows]
+    async with conn.cursor() as cur:
+        await cur.executemany(Q["record_change"], args)
+    summary = args[-1] | {"from_user_ids": args[0]["from_user_ids"], "missed": 0}
+    if len(rows) > 1:
+        summary["missed"] = len(rows)
+    await conn.execute(Q["publish_change"], summary)
+
+
+def _change_args(schedule_id: UUID, c: core.Change, now: datetime) -> dict[str, Any]:
+    return {
+        "schedule_id": schedule_id,
+        "at": c.at,
+        "processed_at": now,
+        "cause": c.cause,
+        "from_user_ids": list(c.from_user_ids),
+        "to_user_ids": list(c.to_user_ids),
+        "rotation_id": c.rotation_id,
+        "override_id": c.override_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: UUID
+    schedule_id: UUID
+    channel_id: UUID
+    created_at: datetime
+
+
+async def subscribe(
+    conn: AsyncConnection[Any], schedule_id: UUID, channel_id: UUID
+) -> Subscription:
+    """Tell a channel about every final change of the schedule."""
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
+            await cur.execute(
+                Q["insert_subscription"], {"schedule_id": schedule_id, "channel_id": channel_id}
+            )
+            found = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict("the schedule is subscribed to that channel already") from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        missing = "schedule" if "schedule_id" in str(exc.diag.message_detail) else "channel"
+        raise NotFound(missing, schedule_id if missing == "schedule" else channel_id) from None
+    assert found is not None
+    return found
+
+
+async def list_subscriptions(conn: AsyncConnection[Any], schedule_id: UUID) -> list[Subscription]:
+    await _exists(conn, schedule_id)
+    async with conn.cursor(row_factory=class_row(Subscription)) as cur:
+        await cur.execute(Q["list_subscriptions"], {"schedule_id": schedule_id})
+        return await cur.fetchall()
+
+
+async def unsubscribe(conn: AsyncConnection[Any], schedule_id: UUID, subscription_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(
+            Q["delete_subscription"], {"id": subscription_id, "schedule_id": schedule_id}
+        )
+        if await cur.fetchone() is None:
+            raise NotFound("subscription", subscription_id)
+
+
+async def _save(
+    conn: AsyncConnection[Any], schedule_id: UUID, inputs_: core.ScheduleInputs, now: datetime
+) -> None:
+    await conn.execute(
+        Q["save_state"],
+        {"id": schedule_id, "caught_up_at": now, "next_run_at": core.next_wake(inputs_, now)},
+    )
+
+
+async def _check(conn: AsyncConnection[Any], draft: Draft) -> Draft:
+    """The draft checked, reporting every field at fault."""
+    errors = Errors()
+    name = errors.take(
+        lambda: text.check("name", draft.name, min_length=1, max_length=MAX_NAME, strip=True)
+    )
+    description = errors.take(
+        lambda: text.check(
+            "description", draft.description, max_length=MAX_DESCRIPTION, multiline=True
+        )
+    )
+    try:
+        load_zone(draft.time_zone)
+    except ValueError as exc:
+        errors.add("time_zone", str(exc))
+    if draft.combine not in core.COMBINES:
+        errors.add("combine", f"must be one of {', '.join(core.COMBINES)}")
+    if not 1 <= len(draft.layers) <= core.MAX_LAYERS:
+        errors.add("layers", f"must list 1 to {core.MAX_LAYERS} rotations")
+    elif len(set(draft.layers)) != len(draft.layers):
+        errors.add("layers", "must not list a rotation twice")
+    else:
+        async with conn.cursor() as cur:
+            await cur.execute(Q["existing_rotations"], {"ids": draft.layers})
+            known = {row[0] for row in await cur.fetchall()}
+        missing = [str(r) for r in draft.layers if r not in known]
+        if missing:
+            errors.add("layers", f"no rotation {', '.join(missing)}")
+    errors.raise_any()
+    assert name is not None and description is not None
+    return replace(draft, name=name, description=description)
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a schedule named {name!r} already exists")
+
+
+def _fields(draft: Draft) -> dict[str, object]:
+    return {
+        "name": draft.name,
+        "description": draft.description,
+        "time_zone": draft.time_zone,
+        "combine": draft.combine,
+    }
+
+
+async def create(conn: AsyncConnection[Any], draft: Draft, *, now: datetime) -> Schedule:
+    """Create a schedule; its first result, if anyone is on call, is recorded `started`."""
+    checked = await _check(conn, draft)
+    async with conn.transaction():
+        try:
+            async with conn.cursor() as cur:
+                await cur.execute(Q["insert_schedule"], _fields(checked) | {"now": now})
+                row = await cur.fetchone()
+        except psycopg.errors.UniqueViolation:
+            raise _name_taken(checked.name) from None
+        assert row is not None
+        schedule_id: UUID = row[0]
+        await conn.execute(Q["insert_layers"], {"id": schedule_id, "rotation_ids": checked.layers})
+
+        async def started(_: core.ScheduleInputs) -> tuple[core.ChangeCause, None]:
+            return "started", None
+
+        await write(conn, schedule_id, now, started)
+    return await get(conn, schedule_id, now=now)
+
+
+async def update(
+    conn: AsyncConnection[Any],
+    schedule_id: UUID,
+    *,
+    now: datetime,
+    name: str | None = None,
+    description: str | None = None,
+    time_zone: str | None = None,
+    combine: str | None = None,
+    layers: list[UUID] | None = None,
+) -> Schedule:
+    """A PATCH: fields not given stay; new `layers` or `combine` that change who is on call
+    now are recorded `layers_changed` at the request."""
+    current = await get(conn, schedule_id, now=now)
+    draft = await _check(
+        conn,
+        Draft(
+            name=current.name if name is None else name,
+            time_zone=current.time_zone if time_zone is None else time_zone,
+            combine=current.combine if combine is None else combine,
+            layers=[layer.rotation_id for layer in current.layers] if layers is None else layers,
+            description=current.description if description is None else description,
+        ),
+    )
+
+    async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, None]:
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    Q["update_schedule"], _fields(draft) | {"id": schedule_id, "now": now}
+                )
+        except psycopg.errors.UniqueViolation:
+            raise _name_taken(draft.name) from None
+        if layers is not None:
+            await conn.execute(Q["delete_layers"], {"id": schedule_id})
+            await conn.execute(
+                Q["insert_layers"], {"id": schedule_id, "rotation_ids": draft.layers}
+            )
+        return "layers_changed", None
+
+    await write(conn, schedule_id, now, edit)
+    return await get(conn, schedule_id, now=now)
+
+
+async def delete(conn: AsyncConnection[Any], schedule_id: UUID) -> None:
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["delete_schedule"], {"id": schedule_id})
+        if await cur.fetchone() is None:
+            raise NotFound("schedule", schedule_id)
+
+
+async def rotation_deleting(conn: AsyncConnection[Any], rotation_id: UUID, now: datetime) -> None:
+    """Before a rotation is deleted, in its transaction: each schedule it is a layer of loses
+    the layer (schedules.md), recorded `layers_changed` if that changes who is on call."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["schedules_of_rotation"], {"rotation_id": rotation_id})
+        ids = [row[0] for row in await cur.fetchall()]
+    for schedule_id in ids:
+        await write(conn, schedule_id, now, _remover(conn, schedule_id, rotation_id))
+
+
+def _remover(conn: AsyncConnection[Any], schedule_id: UUID, rotation_id: UUID) -> Edit:
+    async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, None]:
+        await conn.execute(Q["remove_layer"], {"id": schedule_id, "rotation_id": rotation_id})
+        return "layers_changed", None
+
+    return edit
+
+
+async def rotation_schedules(conn: AsyncConnection[Any], rotation_id: UUID) -> list[UUID]:
+    """The schedules a rotation is a layer of (the rotation object's `schedule_ids`)."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["schedules_of_rotation"], {"rotation_id": rotation_id})
+        return [row[0] for row in await cur.fetchall()]
+
+
+# --- schedule overrides ------------------------------------------------------------------------
+
+
+async def _check_override(
+    conn: AsyncConnection[Any], draft: OverrideDraft, now: datetime
+) -> OverrideDraft:
+    errors = Errors()
+    start = errors.take(lambda: minute(times.check("start", draft.start)))
+    end = errors.take(lambda: minute(times.check("end", draft.end)))
+    if start is not None and end is not None and end <= start:
+        errors.add("end", "must be after start")
+    elif end is not None and end <= now:
+        errors.add("end", "must be in the future")
+    if draft.user_id is not None and draft.user_id == draft.replaces_user_id:
+        errors.add("replaces_user_id", "must differ from user_id")
+    named = {f: getattr(draft, f) for f in ("user_id", "replaces_user_id")}
+    async with conn.cursor() as cur:
+        await cur.execute(U["user_names"], {"ids": [u for u in named.values() if u is not None]})
+        known = {row[0] for row in await cur.fetchall()}
+    for field, user_id in named.items():
+        if user_id is not None and user_id not in known:
+            errors.add(field, f"no user {user_id}")
+    note = errors.take(lambda: text.check("note", draft.note, max_length=MAX_NOTE, multiline=True))
+    errors.raise_any()
+    assert start is not None and end is not None and note is not None
+    return replace(draft, start=max(start, now), end=end, note=note)
+
+
+async def _check_overlap(
+    conn: AsyncConnection[Any], schedule_id: UUID, draft: OverrideDraft, exclude: UUID | None
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["overlapping"],
+            {
+                "schedule_id": schedule_id,
+                "start": draft.start,
+                "end": draft.end,
+                "exclude": exclude,
+            },
+        )
+        row = await cur.fetchone()
+    if row is not None:
+        other, start, end = row
+        raise Conflict(
+            f"overlaps override {other} ({start.isoformat()} to {end.isoformat()})"
+            " of the same schedule"
+        )
+
+
+def _override_args(draft: OverrideDraft) -> dict[str, object]:
+    return {
+        "start": draft.start,
+        "end": draft.end,
+        "user_id": draft.user_id,
+        "replaces_user_id": draft.replaces_user_id,
+        "note": draft.note,
+    }
+
+
+def _edge(
+    before: Override | None, after: Override | None, now: datetime
+) -> tuple[core.ChangeCause, UUID] | None:
+    """What a write of an override records at `now`: started if it comes into force, ended
+    if it stops being in force (the final result decides whether a row is written)."""
+    was = before is not None and before.start <= now < before.end
+    is_ = after is not None and after.start <= now < after.end
+    if is_ and after is not None and (not was or before != after):
+        return "override_started", after.id
+    if was and not is_ and before is not None:
+        return "override_ended", before.id
+    return None
+
+
+async def create_override(
+    conn: AsyncConnection[Any], schedule_id: UUID, draft: OverrideDraft, *, now: datetime
+) -> Override:
+    made: list[Override] = []
+
+    async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, UUID] | None:
+        checked = await _check_override(conn, draft, now)
+        await _check_overlap(conn, schedule_id, checked, None)
+        async with conn.cursor(row_factory=class_row(Override)) as cur:
+            await cur.execute(
+                Q["insert_override"],
+                _override_args(checked) | {"schedule_id": schedule_id, "now": now},
+            )
+            found = await cur.fetchone()
+        assert found is not None
+        made.append(found)
+        return _edge(None, found, now)
+
+    await write(conn, schedule_id, now, edit)
+    return made[0]
+
+
+async def get_override(
+    conn: AsyncConnection[Any], schedule_id: UUID, override_id: UUID
+) -> Override:
+    async with conn.cursor(row_factory=class_row(Override)) as cur:
+        await cur.execute(Q["get_override"], {"id": override_id, "schedule_id": schedule_id})
+        found = await cur.fetchone()
+    if found is None:
+        await _exists(conn, schedule_id)
+        raise NotFound("override", override_id)
+    return found
+
+
+async def list_overrides(
+    conn: AsyncConnection[Any],
+    schedule_id: UUID,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int,
+) -> list[Override]:
+    """Overrides overlapping [since, until); without since, those that have not ended."""
+    check_limit(limit)
+    await _exists(conn, schedule_id)
+    async with conn.cursor(row_factory=class_row(Override)) as cur:
+        await cur.execute(
+            Q["list_overrides"],
+            {"schedule_id": schedule_id, "since": since or now, "until": until, "limit": limit},
+        )
+        return await cur.fetchall()
+
+
+async def update_override(
+    conn: AsyncConnection[Any],
+    schedule_id: UUID,
+    override_id: UUID,
+    draft: OverrideDraft,
+    *,
+    now: datetime,
+) -> Override:
+    """A future override can change anything; one in force only its end (not to the past)
+    and note; an ended one nothing (409), as rotation overrides (oncall.md)."""
+    done: list[Override] = []
+
+    async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, UUID] | None:
+        current = await get_override(conn, schedule_id, override_id)
+        if current.end <= now:
+            raise Conflict("an ended override cannot change: it is history")
+        if current.start <= now and (
+            minute(draft.start) != current.start
+            or (draft.user_id, draft.replaces_user_id)
+            != (current.user_id, current.replaces_user_id)
+        ):
+            raise invalid("start", "an override in force can change only its end and note")
+        checked = await _check_override(conn, draft, now)
+        if current.start <= now:
+            checked = replace(checked, start=current.start)
+        await _check_overlap(conn, schedule_id, checked, override_id)
+        async with conn.cursor(row_factory=class_row(Override)) as cur:
+            await cur.execute(
+                Q["update_override"], _override_args(checked) | {"id": override_id, "now": now}
+            )
+            found = await cur.fetchone()
+        assert found is not None
+        done.append(found)
+        return _edge(current, found, now)
+
+    await write(conn, schedule_id, now, edit)
+    return done[0]
+
+
+async def delete_override(
+    conn: AsyncConnection[Any], schedule_id: UUID, override_id: UUID, *, now: datetime
+) -> None:
+    """A future override is removed; one in force ends now; an ended one is history (409)."""
+
+    async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, UUID] | None:
+        current = await get_override(conn, schedule_id, override_id)
+        if current.end <= now:
+            raise Conflict("an ended override cannot be deleted: it is history")
+        if current.start >= now:
+            # Not started, or started at this very instant (ending it now leaves nothing).
+            await conn.execute(Q["delete_override"], {"id": override_id})
+            return None if current.start > now else _edge(current, None, now)
+        ended = replace(current, end=now)
+        await conn.execute(
+            Q["update_override"],
+            _override_args(
+                OverrideDraft(
+                    current.start, now, current.user_id, current.replaces_user_id, current.note
+                )
+            )
+            | {"id": override_id, "now": now},
+        )
+        return _edge(current, ended, now)
+
+    await write(conn, schedule_id, now, edit)
