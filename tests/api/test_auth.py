@@ -91,6 +91,23 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/jobs/{job_id}/cancel"): "admin",
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/api/v1/reports/oncall"): "reader",
+    ("GET", "/api/v1/schedules"): "reader",
+    ("POST", "/api/v1/schedules"): "admin",
+    ("GET", "/api/v1/schedules/{schedule_id}"): "reader",
+    ("PATCH", "/api/v1/schedules/{schedule_id}"): "admin",
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): "admin",
+    ("GET", "/api/v1/schedules/{schedule_id}/oncall"): "reader",
+    ("GET", "/api/v1/schedules/{schedule_id}/shifts"): "reader",
+    ("GET", "/api/v1/schedules/{schedule_id}/coverage"): "reader",
+    ("GET", "/api/v1/schedules/{schedule_id}/history"): "reader",
+    ("GET", "/api/v1/schedules/{schedule_id}/overrides"): "reader",
+    ("POST", "/api/v1/schedules/{schedule_id}/overrides"): "admin",
+    ("GET", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): "reader",
+    ("PATCH", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): "admin",
+    ("DELETE", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): "admin",
+    ("GET", "/api/v1/schedules/{schedule_id}/subscriptions"): "reader",
+    ("POST", "/api/v1/schedules/{schedule_id}/subscriptions"): "admin",
+    ("DELETE", "/api/v1/schedules/{schedule_id}/subscriptions/{subscription_id}"): "admin",
 }
 
 
@@ -148,6 +165,18 @@ def _path(api: Api, template: str, closed_port: int) -> str:
     if "{change_id}" in template:
         change = {"effective_at": "2026-03-05T09:00:00Z", "changes": {"shift_length": 2}}
         values["change_id"] = api.admin.post(f"{base}/changes", json=change).json()["id"]
+    if template.startswith("/api/v1/schedules/"):  # the schedule's own override, subscription
+        layered = {"name": "matrix", "time_zone": "UTC", "combine": "priority"}
+        made = api.admin.post("/api/v1/schedules", json=layered | {"layers": [rotation["id"]]})
+        values["schedule_id"] = made.json()["id"]
+        schedule_base = f"/api/v1/schedules/{values['schedule_id']}"
+        cover = {"start": "2026-03-06T11:00:00Z", "end": "2026-03-06T12:00:00Z", "user_id": user}
+        made = api.admin.post(f"{schedule_base}/overrides", json=cover)
+        values["override_id"] = made.json()["id"]
+        if "channel_id" in values:
+            told = {"channel_id": values["channel_id"]}
+            made = api.admin.post(f"{schedule_base}/subscriptions", json=told)
+            values["subscription_id"] = made.json()["id"]
     if template == "/api/v1/reports/oncall":  # its range is required
         return f"{template}?since=2026-03-01T00:00:00Z&until=2026-03-08T00:00:00Z"
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)

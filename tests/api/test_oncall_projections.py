@@ -170,6 +170,7 @@ def test_history_items_carry_cause_effective_and_override(api: Api) -> None:
             "to_user_id": people["Ann"],
             "override_id": covers,
             "change_id": None,
+            "made_by": "test-admin",  # the deletion's writer (people.md)
         }
     ]
 

@@ -154,6 +154,7 @@ def test_history_newest_first_with_window_and_cursor(api: Api) -> None:
         "to_user_id": ann,
         "override_id": None,
         "change_id": None,
+        "made_by": None,  # the engine's: nobody made it
     }
     assert items[-1]["cause"] == "started" and items[-1]["from_user_id"] is None
     window = api.reader.get(

@@ -50,7 +50,7 @@ def _sign_in(browser: Browser, email: str, password: str) -> Any:
 def test_a_reader_signs_in_as_themselves_and_reads(browser: Browser, web: Web) -> None:
     _person(web, "Ann", "ann@example.com", "reader")
     signed = _sign_in(browser, "ANN@example.com", PASSWORD)
-    assert signed.status_code == 303 and signed.headers["location"] == "/rotations"
+    assert signed.status_code == 303 and signed.headers["location"] == "/"  # their own shifts
     page = browser.client.get("/rotations")
     assert page.status_code == 200 and "Signed in as Ann (reader)" in page.text
     refused = browser.client.post("/people", data={"csrf_token": browser.csrf, "name": "Bob"})

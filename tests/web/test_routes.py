@@ -33,7 +33,7 @@ def _participants(web: Web, rotation_id: Any) -> list[Any]:
 def test_root_goes_to_sign_in_then_to_the_rotations(browser: Browser, web: Web) -> None:
     assert browser.client.get("/").headers["location"] == "/signin"
     assert browser.client.get("/rotations").headers["location"] == "/signin"
-    assert browser.sign_in(web.admin_token).headers["location"] == "/rotations"
+    assert browser.sign_in(web.admin_token).headers["location"] == "/"
     assert browser.client.get("/").headers["location"] == "/rotations"
 
 

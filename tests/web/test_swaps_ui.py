@@ -50,7 +50,7 @@ def _sign_in(page: Any, name: str) -> None:
     page.fill("#email", f"{name.lower()}@example.com")
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign in as yourself')")
-    expect(page).to_have_url(re.compile(r"/rotations$"))
+    expect(page).to_have_url(re.compile(r"/$"))  # a person lands on their own shifts
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff.store import projections, rotations, users
+from handoff.store import db, projections, rotations, users
 from handoff.store.errors import StoreError
 from handoff.store.queries import Queries
 
@@ -95,8 +95,7 @@ async def project(
     """
     since, until = projections.check_window(since, until)
     wanted = set(people or ()) | ({user_id} if user_id else set())
-    async with conn.transaction():
-        await conn.execute(Q["read_snapshot"])
+    async with db.snapshot(conn):
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 Q["rotations"],

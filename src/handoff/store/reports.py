@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import reports
-from handoff.store import inputs, times
+from handoff.store import db, inputs, times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
@@ -48,8 +48,7 @@ async def oncall(
     optionally one person's rows; `now` is the request's instant."""
     since, until = check_range(since, until)
     now = reports.whole_second(now)
-    async with conn.transaction():
-        await conn.execute(Q["read_snapshot"])
+    async with db.snapshot(conn):
         readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
         if rotation_id is not None and not readings:
             raise NotFound("rotation", rotation_id)

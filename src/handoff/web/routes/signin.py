@@ -35,7 +35,7 @@ from handoff.web.session import (
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-HOME = "/rotations"
+HOME = "/"  # a person's own shifts first (people.md); a service token's session: the rotations
 UNKNOWN_CLIENT = "unknown"
 
 

@@ -1,7 +1,3 @@
--- name: read_snapshot
--- Every read of one calendar sees the same moment, whatever writers commit meanwhile.
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-
 -- name: rotations
 -- The rotations a calendar shows, by name: all, the ones asked for, or the ones any of the given
 -- people may be on call in (a participant, named by an override, or added by a pending scheduled

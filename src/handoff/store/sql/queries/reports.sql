@@ -1,7 +1,3 @@
--- name: read_snapshot
--- Every read of one report sees the same moment, whatever writers commit meanwhile.
-SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-
 -- name: rotation_names
 -- The names of the given rotations.
 SELECT id, name FROM rotations WHERE id = ANY (%(rotation_ids)s::uuid[]);

@@ -43,6 +43,7 @@ LIMIT %(limit)s;
 -- memberships of a page of people in one statement.
 SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
+       s.first_shift,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
