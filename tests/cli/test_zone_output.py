@@ -9,9 +9,12 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from .conftest import Cli
 
+BERLIN = ZoneInfo("Europe/Berlin")
 HEAVY = ("fastapi", "starlette", "uvicorn", "procrastinate", "sqlalchemy", "alembic", "jinja2")
 
 
@@ -57,9 +60,19 @@ def test_history_and_oncall_speak_the_rotation_s_zone(cli: Cli) -> None:
     history = cli.ok("history", "payments").stdout
     assert re.search(r"\d\d:\d\d(:\d\d)?\+0[12]:00", history), history
     assert not re.search(r"\d\d:\d\d(:\d\d)?Z", history), history
-    oncall = cli.ok("oncall", "--rotation", "payments", "--at", "2026-12-08T03:00Z").stdout
-    assert "on call at 2026-12-08 04:00+01:00" in oncall
-    assert "2026-12-07 09:00+01:00" in oncall and "2026-12-08 09:00+01:00" in oncall
+    # Two days on, past the first shift the rotation's creation began (it runs from the real
+    # clock's now): the day's shift runs from the day before's 09:00 to the day's, in Berlin.
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    at = datetime.combine(day, time(3), UTC)
+    oncall = cli.ok("oncall", "--rotation", "payments", "--at", f"{day}T03:00Z").stdout
+
+    def wall(moment: datetime) -> str:
+        local = moment.astimezone(BERLIN)
+        return local.strftime("%Y-%m-%d %H:%M") + local.strftime("%z")[:3] + ":00"
+
+    assert f"on call at {wall(at)}" in oncall, oncall
+    ends = datetime.combine(day, time(9), BERLIN)
+    assert wall(ends - timedelta(days=1)) in oncall and wall(ends) in oncall, oncall
 
 
 def test_a_plain_rotation_list_imports_none_of_the_heavy_modules(cli: Cli) -> None:

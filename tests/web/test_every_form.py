@@ -109,7 +109,7 @@ def test_every_form_answers_with_a_redirect(
     post("/rotations/{rotation_id}/changes/{change_id}/edit", f"{r}/changes/{cid}/edit",
          effective_at=local(now + timedelta(days=31)), type="daily")  # fmt: skip
     post("/rotations/{rotation_id}/changes/{change_id}/delete", f"{r}/changes/{cid}/delete")
-    post("/rotations/{rotation_id}/swaps", f"{r}/swaps", user_id=str(bo), back=r, note="",
+    post("/rotations/{rotation_id}/swaps", f"{r}/swaps", requester_id=str(bo), back=r, note="",
          start=local(now + timedelta(days=1)), end=local(now + timedelta(days=30)))  # fmt: skip
     swap = _only(web, "SELECT id FROM swaps")
     post("/swaps/{swap_id}/take", f"/swaps/{swap}/take", user_id=str(cy), back=r)

@@ -92,7 +92,7 @@ def _person(web: Web, name: str, email: str, role: str | None) -> None:
 def test_a_known_person_signs_in_through_the_provider(chromium: Any, web: Web, sso: Sso) -> None:
     _person(web, "Ann Lee", "Ann@Example.com", "responder")
     page = _sign_in_through_the_provider(chromium, sso, "ann@example.com")
-    assert page.url == f"{sso.url}/rotations"
+    assert page.url == f"{sso.url}/"  # their own shifts first
     assert "Ann Lee" in page.content()  # signed in as herself
     # the same provider cannot be replayed: the state is used up
     again = page.request.get(f"{sso.url}/signin/oidc/callback?code=x&state=y")
@@ -126,7 +126,7 @@ def test_a_first_sign_in_creates_the_person_when_allowed(
     chromium: Any, web: Web, sso_creating: Sso
 ) -> None:
     page = _sign_in_through_the_provider(chromium, sso_creating, "fay@example.com")
-    assert page.url == f"{sso_creating.url}/rotations"
+    assert page.url == f"{sso_creating.url}/"
     page.context.close()
 
     async def made(conn: Any) -> list[Any]:

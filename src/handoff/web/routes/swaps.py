@@ -68,12 +68,12 @@ async def request_swap(
     request: Request, rotation_id: UUID, post: CoverPosted, conn: Conn, now: Now
 ) -> Response:
     rotation = await rotations.get(conn, rotation_id, now=now)
-    requester = _person(post, _field(post, "user_id"))
+    requester = _person(post, _field(post, "requester_id"))
     start = read_wall(_field(post, "start"), rotation.time_zone)
     end = read_wall(_field(post, "end"), rotation.time_zone)
     try:
         if requester is None:
-            raise invalid("user_id", "choose who asks for cover")
+            raise invalid("requester_id", "choose who asks for cover")
         if start is None or end is None:
             raise invalid("start" if start is None else "end", "give a date and time")
         await swaps.request(conn, rotation_id, requester, start, end, _field(post, "note"))
