@@ -61,22 +61,11 @@ async def oncall(
                 {"rotation_ids": ids, "since": since, "before": min(now, until)},
             )
             recorded = await cur.fetchall()
-            rows: dict[UUID, list[reports.Recorded]] = {}
-            as_recorded: dict[UUID, str] = {}
-            for row in recorded:
-                rows.setdefault(row["rotation_id"], []).append(_recorded(row))
-                for key in ("to_user", "on_call_user"):
-                    if row[f"{key}_id"] is not None and row[f"{key}_name"]:
-                        as_recorded[row[f"{key}_id"]] = row[f"{key}_name"]
-            timelines = await asyncio.to_thread(
-                _timelines, readings, names, rows, since, until, now
+            # Everything between the reads is CPU work over every recorded row and piece: off
+            # the event loop, where a person in hundreds of rotations would stall it (issue 24).
+            timelines, as_recorded, named = await asyncio.to_thread(
+                _timelines_of, readings, names, recorded, since, until, now
             )
-            named = {
-                u
-                for t in timelines
-                for u in (*t.participants, *(p.user_id for p in t.pieces), *_owners(t))
-                if u is not None
-            }
             await cur.execute(Q["people"], {"user_ids": list(named)})
             people = {
                 u: reports.Person(name, None) for u, name in as_recorded.items() if u in named
@@ -88,6 +77,33 @@ async def oncall(
     return await asyncio.to_thread(
         reports.build, since, until, now, timelines, people, user_id=user_id
     )
+
+
+def _timelines_of(
+    readings: list[inputs.Reading],
+    names: dict[UUID, str],
+    recorded: list[dict[str, Any]],
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> tuple[list[reports.RotationTimeline], dict[UUID, str], set[UUID]]:
+    """The rotations' timelines from their recorded rows, the names people had as recorded,
+    and everyone the timelines name."""
+    rows: dict[UUID, list[reports.Recorded]] = {}
+    as_recorded: dict[UUID, str] = {}
+    for row in recorded:
+        rows.setdefault(row["rotation_id"], []).append(_recorded(row))
+        for key in ("to_user", "on_call_user"):
+            if row[f"{key}_id"] is not None and row[f"{key}_name"]:
+                as_recorded[row[f"{key}_id"]] = row[f"{key}_name"]
+    timelines = _timelines(readings, names, rows, since, until, now)
+    named = {
+        u
+        for t in timelines
+        for u in (*t.participants, *(p.user_id for p in t.pieces), *_owners(t))
+        if u is not None
+    }
+    return timelines, as_recorded, named
 
 
 def _owners(timeline: reports.RotationTimeline) -> list[UUID | None]:
