@@ -31,7 +31,7 @@ from engine import test_processes as processes
 from engine.conftest import HANDOFF
 from engine.helpers import Conn, user
 from handoff.chaos import netns, pgbouncer
-from handoff.chaos.faults.hosts import IDLE_IN_TRANSACTION_LIMIT, IN_FLIGHT_SETTLE
+from handoff.chaos.faults.hosts import CHECK_IN_WAIT, IDLE_IN_TRANSACTION_LIMIT, IN_FLIGHT_SETTLE
 from handoff.embedded_pg import EmbeddedPostgres
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
 from handoff.store import migrate
@@ -232,7 +232,10 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
             time.sleep(max(0.0, cut_clock + CUT.total_seconds() - time.monotonic()))
             healed = _server_now(conn)
             hosts.heal(1)
-            processes._wait(lambda: _beat_since(conn, healed) >= 4, 30, "host 1 to check in again")
+            # as the hosts fault waits: PgBouncer retries a failed server login only so often
+            processes._wait(
+                lambda: _beat_since(conn, healed) >= 4, CHECK_IN_WAIT, "host 1 to check in again"
+            )
             assert [w.poll() for w in workers] == [None, None]
 
             # The database restarts under both hosts; another storm.
@@ -241,7 +244,9 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
             conn = psycopg.connect(direct, row_factory=dict_row, autocommit=True)
             restarted = _server_now(conn)
             processes._wait(
-                lambda: _beat_since(conn, restarted) >= 4, 30, "both hosts after the restart"
+                lambda: _beat_since(conn, restarted) >= 4,
+                CHECK_IN_WAIT,
+                "both hosts after the restart",
             )
             _storm(conn, "after", STORM // 2)
             processes._wait(
