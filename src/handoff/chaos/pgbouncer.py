@@ -95,6 +95,8 @@ def running(
         "max_client_conn = 1000\n"
         f"default_pool_size = {POOL_SIZE}\n"
         "ignore_startup_parameters = extra_float_digits,options\n"
+        # a login refused while the database restarts is retried after 1 s, not the default 15
+        "server_login_retry = 1\n"
         f"logfile = {directory / 'pgbouncer.log'}\n"
     )
     if user is not None:
