@@ -206,7 +206,14 @@ def test_a_heavy_request_in_flight_does_not_delay_a_due_handoff(up: Up) -> None:
         time.sleep(0.2)
     assert rows, "the handoff was not recorded:\n" + up.log.read_text(errors="replace")[-3000:]
     ((at, processed),) = rows
-    assert single > 0.2 and len(durations) >= HEAVY_CLIENTS, (single, durations)
+    # The pages in flight across the boundary were each slower than the lag goal, so one served
+    # on the engine's event loop would have delayed the handoff (alone the page may take less:
+    # 0.198 s was seen in CI, 0.35-0.65 s under the three clients).
+    median = sorted(durations)[len(durations) // 2]
+    assert len(durations) >= HEAVY_CLIENTS and median > LAG_GOAL.total_seconds(), (
+        single,
+        durations,
+    )
     assert processed - at <= LAG_GOAL, (processed - at, single, durations)
     admin.close()
     browser.close()
