@@ -41,12 +41,17 @@ def check_request(
 ) -> None:
     """The requester must be the rotation's own on-call person for some of [start, end)
     (`segments`: the rotation's projection over that range)."""
-    if not any(s.rotation_user_id == requester_id and s.start < s.end for s in segments):
+    if not on_call_in(segments, requester_id):
         raise Refusal(
             "invalid",
             "the requester is not on call in this rotation at any time in [start, end)",
             "start",
         )
+
+
+def on_call_in(segments: Iterable[oncall.Segment], person_id: UUID) -> bool:
+    """Whether `person_id` is the rotation's own on-call person anywhere in `segments`."""
+    return any(s.rotation_user_id == person_id and s.start < s.end for s in segments)
 
 
 def check_take(
@@ -80,11 +85,36 @@ def check_cancel(
     if shown == "open":
         return "cancel"
     if shown == "taken":
-        began = override_start if override_start is not None else start
-        if began <= now:
+        if cover_started(start, override_start, now):
             raise Refusal("conflict", "the swap has started: its cover is history")
         return "cancel_and_remove_override"
     raise Refusal("conflict", f"the swap is {shown} already")
+
+
+def cover_started(start: datetime, override_start: datetime | None, now: datetime) -> bool:
+    """Whether a taken swap's cover has begun: its override's start or, the override gone,
+    the swap's own."""
+    return (override_start if override_start is not None else start) <= now
+
+
+Release = Literal["keep", "reopen", "cancel"]
+
+
+def released(
+    start: datetime,
+    override_start: datetime | None,
+    now: datetime,
+    requester_on_call: bool,
+) -> Release:
+    """What a taken swap becomes when its taker is deleted (people.md is silent; this is what a
+    requester expects: the need for cover outlives the colleague who promised it). A cover
+    that has begun is history and stays taken (its override ends now with the person's
+    others); one not begun loses its override with the person's other future overrides, and
+    the request is open again while the requester is still on call for some of it (the
+    removal rule may have moved their shifts), else cancelled: nothing is left to cover."""
+    if cover_started(start, override_start, now):
+        return "keep"
+    return "reopen" if requester_on_call else "cancel"
 
 
 def may_act(role: str | None, caller_id: UUID | None, person_id: UUID) -> bool:

@@ -293,15 +293,86 @@ def test_an_open_request_past_its_start_is_expired_at_once_and_recorded_by_the_s
     assert asyncio.run(sweep()) == 0
 
 
-def test_deleting_the_taker_ends_the_cover_and_deleting_the_requester_the_swaps(oc: Api) -> None:
+def test_deleting_the_taker_before_the_cover_opens_the_request_again(
+    oc: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The taker is deleted before their cover begins: their override goes with their other
+    future ones and the request is open again (told again to the rotation's channels), so
+    another participant may take it; deleting the requester takes their swaps with them."""
+    monkeypatch.setenv("HANDOFF_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8")
+    team = Team(oc)
+    channel = _subscribed_channel(oc, team.rotation["id"])
+    start, _ = team.shift_of(team.ann)
+    swap = team.ask(team.ann, start, start + H).json()
+    assert team.take(team.bob, swap["id"]).status_code == 200
+    assert oc.admin.delete(f"/api/v1/users/{team.bob}").status_code == 204
+    after = oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()
+    assert (after["status"], after["taker_id"], after["override_id"]) == ("open", None, None)
+    assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 0
+    rows = oc.sql("SELECT channel_id, event_type FROM notify_messages ORDER BY seq")
+    assert [(str(r["channel_id"]), r["event_type"]) for r in rows] == [
+        (channel, "swap.requested"),
+        (channel, "swap.taken"),
+        (channel, "swap.requested"),
+    ]
+    [entry] = oc.sql(
+        "SELECT before ->> 'status' AS was, after ->> 'status' AS now, route FROM audit_log"
+        " WHERE action = 'swap.update' AND after ->> 'status' = 'open'"
+    )
+    assert entry == {"was": "taken", "now": "open", "route": "DELETE /api/v1/users/{user_id}"}
+    oc.admin.post(f"{team.base}/participants", json={"user_id": team.cy})
+    taken = team.take(team.cy, swap["id"])
+    assert (taken.status_code, taken.json()["taker_id"]) == (200, team.cy), taken.text
+    assert oc.admin.delete(f"/api/v1/users/{team.ann}").status_code == 204
+    _problem(oc.reader.get(f"/api/v1/swaps/{swap['id']}"), 404)
+    assert oc.reader.get("/api/v1/swaps").json()["items"] == []
+
+
+def test_deleting_a_taker_who_has_left_the_rotation_still_opens_their_swap(oc: Api) -> None:
+    """The swap's override was deleted by hand and the taker left the rotation since: the
+    rotation is still visited when the taker is deleted, so the swap does not stay taken."""
+    team = Team(oc)
+    start, _ = team.shift_of(team.ann)
+    swap = team.ask(team.ann, start, start + H).json()
+    override_id = team.take(team.bob, swap["id"]).json()["override_id"]
+    assert oc.admin.delete(f"{team.base}/overrides/{override_id}").status_code == 204
+    [bob] = [p for p in team.rotation["participants"] if p["user_id"] == team.bob]
+    assert oc.admin.delete(f"{team.base}/participants/{bob['id']}").status_code == 204
+    assert oc.admin.delete(f"/api/v1/users/{team.bob}").status_code == 204
+    after = oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()
+    assert (after["status"], after["taker_id"]) == ("open", None)
+
+
+def test_deleting_the_taker_cancels_a_request_left_with_nothing_to_cover(oc: Api) -> None:
+    """The taker leaves and the removal rule moves the requester's shifts: the request no longer
+    holds any of their own time, so it is cancelled rather than offered again."""
     team = Team(oc, with_cy=True)
     start, _ = team.shift_of(team.ann)
     swap = team.ask(team.ann, start, start + H).json()
     assert team.take(team.bob, swap["id"]).status_code == 200
     assert oc.admin.delete(f"/api/v1/users/{team.bob}").status_code == 204
     after = oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()
-    assert (after["status"], after["taker_id"], after["override_id"]) == ("taken", None, None)
-    assert oc.sql("SELECT count(*) AS n FROM overrides")[0]["n"] == 0
-    assert oc.admin.delete(f"/api/v1/users/{team.ann}").status_code == 204
-    _problem(oc.reader.get(f"/api/v1/swaps/{swap['id']}"), 404)
-    assert oc.reader.get("/api/v1/swaps").json()["items"] == []
+    shifts = oc.reader.get(
+        f"{team.base}/shifts", params={"since": _z(start), "until": _z(start + H)}
+    ).json()["items"]
+    assert [s["user_id"] for s in shifts] == [team.cy], shifts
+    assert (after["status"], after["override_id"]) == ("cancelled", None)
+
+
+def test_deleting_the_taker_during_the_cover_keeps_the_swap_taken(oc: Api) -> None:
+    """A cover that has begun is history: its override ends at the deletion (the requester is
+    on call again for the rest) and the swap stays taken."""
+    team = Team(oc)
+    start, _ = team.shift_of(team.ann)
+    swap = team.ask(team.ann, start, start + 2 * H).json()
+    override_id = team.take(team.bob, swap["id"]).json()["override_id"]
+    set_now(oc, start + H)
+    assert oc.admin.delete(f"/api/v1/users/{team.bob}").status_code == 204
+    after = oc.reader.get(f"/api/v1/swaps/{swap['id']}").json()
+    assert (after["status"], after["taker_id"], after["override_id"]) == (
+        "taken",
+        None,
+        override_id,
+    )
+    ended = oc.reader.get(f"{team.base}/overrides/{override_id}").json()
+    assert ended["end"] == _z(start + H)

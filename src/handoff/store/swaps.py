@@ -9,13 +9,14 @@ taking one swap at once are served in turn: the second finds it taken (409). The
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 
 from handoff import oncall
 from handoff import swaps as rules
@@ -190,6 +191,40 @@ async def cancel(conn: AsyncConnection[Any], swap_id: UUID) -> Swap:
 
     await _write(conn, rotation_id, edit)
     return await get(conn, swap_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A swap taken by a person about to be deleted, with its cover's start."""
+
+    id: UUID
+    requester_id: UUID
+    start: datetime
+    end: datetime
+    override_start: datetime | None
+
+
+async def taken_by(conn: AsyncConnection[Any], rotation_id: UUID, user_id: UUID) -> list[Taken]:
+    """The rotation's swaps taken by a person about to be deleted, read before their overrides
+    go (a deleted override no longer says when the cover began)."""
+    async with conn.cursor(row_factory=class_row(Taken)) as cur:
+        await cur.execute(Q["taken_by"], {"rotation_id": rotation_id, "user_id": user_id})
+        return await cur.fetchall()
+
+
+async def release(conn: AsyncConnection[Any], taken: Sequence[Taken], after: state.Locked) -> None:
+    """Within the rotation's write deleting their taker, each of `taken` as `rules.released`
+    says; `after` is the rotation once the taker has left it. A request open again is told
+    again (`swap.requested`), so another participant may take it."""
+    for swap in taken:
+        segments = oncall.segments(after.inputs(), swap.start, swap.end)
+        on_call = rules.on_call_in(segments, swap.requester_id)
+        outcome = rules.released(swap.start, swap.override_start, after.now, on_call)
+        if outcome == "reopen":
+            await conn.execute(Q["mark_reopened"], {"id": swap.id, "now": after.now})
+            await _notify(conn, swap.id, "swap.requested")
+        elif outcome == "cancel":
+            await conn.execute(Q["mark_cancelled"], {"id": swap.id, "now": after.now})
 
 
 async def list_swaps(

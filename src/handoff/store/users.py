@@ -12,7 +12,16 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
-from handoff.store import accounts, clock, lookup, overrides, participants, state, text
+from handoff.store import (
+    accounts,
+    clock,
+    lookup,
+    overrides,
+    participants,
+    state,
+    swaps,
+    text,
+)
 from handoff.store.errors import Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -146,8 +155,9 @@ async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
     override or pending change names is locked in id order, then each goes through the one
     write path (caught up first, so what is recorded starts from the rotation as it now is):
     the user leaves its participants by the removal rule, their future overrides go and
-    those in force end now (`user_deleted`); ended overrides stay, as history. They leave
-    every pending change's participant list."""
+    those in force end now (`user_deleted`); ended overrides stay, as history; a swap they took
+    whose cover has not begun is open again (or cancelled, with nothing left to cover). They
+    leave every pending change's participant list."""
     async with conn.transaction():
         await get(conn, user_id)
         await accounts.keep_an_admin(conn, user_id)
@@ -159,8 +169,16 @@ async def delete(conn: AsyncConnection[Any], user_id: UUID) -> None:
 
 
 async def _leave(conn: AsyncConnection[Any], user_id: UUID, locked: state.Locked) -> state.Edit:
+    """The user leaves one rotation: its participants, its overrides, and the swaps they took
+    (`swaps.release`, judged on the rotation as it is once they have left)."""
+    taken = await swaps.taken_by(conn, locked.id, user_id)
     covers = await overrides.drop_user(conn, locked, user_id)
     left = participants.without_user(locked, user_id)
+    assert left.participants is not None
+    after = dataclasses.replace(
+        locked, participants=list(left.participants), state=left.change.state, overrides=covers
+    )
+    await swaps.release(conn, taken, after)
     return dataclasses.replace(left, overrides=covers, ending="user_deleted")
 
 

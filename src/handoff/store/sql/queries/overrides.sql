@@ -68,13 +68,16 @@ DELETE FROM overrides WHERE id = %(id)s;
 
 -- name: lock_user_rotations
 -- With a user about to be deleted: lock, in id order, every rotation they take part in or an
--- override or a pending change names (one order for every writer, so deletes do not deadlock).
+-- override, a pending change or a swap they took names (one order for every writer, so
+-- deletes do not deadlock).
 SELECT r.id FROM rotations r
 WHERE r.id IN (SELECT rotation_id FROM participants WHERE user_id = %(user_id)s
                UNION SELECT rotation_id FROM overrides
                      WHERE user_id = %(user_id)s OR replaces_user_id = %(user_id)s
                UNION SELECT rotation_id FROM scheduled_changes
-                     WHERE applied_at IS NULL AND %(user_id)s = ANY (participants))
+                     WHERE applied_at IS NULL AND %(user_id)s = ANY (participants)
+               UNION SELECT rotation_id FROM swaps
+                     WHERE taker_id = %(user_id)s AND status = 'taken')
 ORDER BY r.id
 FOR NO KEY UPDATE;
 

@@ -37,6 +37,21 @@ WHERE id = %(id)s;
 UPDATE swaps SET status = 'cancelled', override_id = NULL, updated_at = %(now)s
 WHERE id = %(id)s;
 
+-- name: taken_by
+-- A rotation's swaps taken by a person about to be deleted, with their covers' starts, locked.
+SELECT s.id, s.requester_id, s.start_at AS start, s.end_at AS end,
+       o.start_at AS override_start
+FROM swaps s
+LEFT JOIN overrides o ON o.id = s.override_id
+WHERE s.rotation_id = %(rotation_id)s AND s.taker_id = %(user_id)s AND s.status = 'taken'
+ORDER BY s.id
+FOR UPDATE OF s;
+
+-- name: mark_reopened
+-- A taken swap open again: its taker was deleted before the cover began (its override is gone).
+UPDATE swaps SET status = 'open', taker_id = NULL, override_id = NULL, updated_at = %(now)s
+WHERE id = %(id)s;
+
 -- name: list_swaps
 -- A page of swaps by start, then id, filtered by status (as shown: an open one past its start
 -- is expired), rotation, person (as requester or taker) and, for the pages, those not ended.
