@@ -158,16 +158,11 @@ def test_every_form_answers_with_a_redirect(
 
     assert set(walked) == _web_posts()
     # Every form that changes something is in the audit log under its route, as the person or
-    # token signed in (people.md); signing in and out change no object, and a channel's test
-    # sends a message straight to it and stores nothing.
+    # token signed in (people.md), and so are signing in and out; a channel's test sends a
+    # message straight to it and stores nothing.
     entries = _rows(web, "SELECT route, via, actor_name FROM audit_log WHERE via = 'web'")
-    assert {e["actor_name"] for e in entries} == {"web-admin"}
-    unaudited = {
-        "/signin",
-        "/signout",
-        "/signin/password",
-        "/notifications/channels/{channel_id}/test",
-    }
+    assert {e["actor_name"] for e in entries} == {"web-admin", "Bo"}
+    unaudited = {"/notifications/channels/{channel_id}/test"}
     assert {e["route"] for e in entries} == {f"POST {r}" for r in set(walked) - unaudited}
 
 

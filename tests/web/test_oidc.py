@@ -94,6 +94,18 @@ def test_a_known_person_signs_in_through_the_provider(chromium: Any, web: Web, s
     page = _sign_in_through_the_provider(chromium, sso, "ann@example.com")
     assert page.url == f"{sso.url}/"  # their own shifts first
     assert "Ann Lee" in page.content()  # signed in as herself
+
+    async def signed_in(conn: Any) -> list[Any]:
+        cur = await conn.execute(
+            "SELECT a.action, a.route, a.actor_name, a.after ->> 'method' FROM audit_log a"
+            " JOIN users u ON u.id = a.actor_user_id WHERE a.object_type = 'session'"
+        )
+        return list(await cur.fetchall())
+
+    # in the audit log as herself, saying how
+    assert web.run(signed_in) == [
+        ("session.sign_in", "GET /signin/oidc/callback", "Ann Lee", "oidc")
+    ]
     # the same provider cannot be replayed: the state is used up
     again = page.request.get(f"{sso.url}/signin/oidc/callback?code=x&state=y")
     assert again.status == 400

@@ -82,6 +82,29 @@ def test_wrong_passwords_and_unknown_emails_are_refused_alike(browser: Browser, 
     assert 'value="nobody@example.com"' in unknown.text  # the email stays typed
 
 
+def test_a_password_sign_in_is_in_the_log_as_the_person(browser: Browser, web: Web) -> None:
+    """Signing in as oneself is the person's entry (how: "password"), under their own name;
+    a refused sign-in is nobody's write and leaves none (the rate limit counts it)."""
+    ann = _person(web, "Ann Lee", "ann@example.com", "reader")
+    assert _sign_in(browser, "ann@example.com", "not the password").status_code == 401
+    assert _sql(web, "SELECT count(*) AS n FROM audit_log WHERE object_type = 'session'") == [
+        {"n": 0}
+    ]
+    assert _sign_in(browser, "Ann@Example.com", PASSWORD).status_code == 303
+    assert browser.client.post("/signout", data={"csrf_token": browser.csrf}).status_code == 303
+    entries = _sql(
+        web,
+        "SELECT action, route, actor_user_id, actor_token_id, actor_name, after ->> 'method' AS how"
+        " FROM audit_log WHERE object_type = 'session' ORDER BY id",
+    )
+    assert entries == [
+        {"action": "session.sign_in", "route": "POST /signin/password", "actor_user_id": ann,
+         "actor_token_id": None, "actor_name": "Ann Lee", "how": "password"},
+        {"action": "session.sign_out", "route": "POST /signout", "actor_user_id": ann,
+         "actor_token_id": None, "actor_name": "Ann Lee", "how": None},
+    ]  # fmt: skip
+
+
 def test_an_account_is_limited_whatever_the_address(browser: Browser, web: Web) -> None:
     _person(web, "Ann", "ann@example.com", "reader")
     for _ in range(MAX_FAILURES):  # failures from other addresses, within the window

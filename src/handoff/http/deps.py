@@ -44,12 +44,22 @@ def act_for(
     token_id: UUID | None,
 ) -> None:
     """Audit a writing request's transactions as the caller's, naming the route it took."""
-    if request.method not in WRITE_METHODS:
-        return
+    if request.method in WRITE_METHODS:
+        audit.act_as(conn, writer(request, via, name=name, user_id=user_id, token_id=token_id))
+
+
+def writer(
+    request: Request,
+    via: audit.Via,
+    *,
+    name: str,
+    user_id: UUID | None,
+    token_id: UUID | None,
+) -> audit.Writer:
+    """The caller as the audit log names them, with the route the request took."""
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    writer = audit.Writer(via, f"{request.method} {path}", name, user_id, token_id)
-    audit.act_as(conn, writer)
+    return audit.Writer(via, f"{request.method} {path}", name, user_id, token_id)
 
 
 async def now(conn: Annotated[AsyncConnection[Any], Depends(connection)]) -> datetime:

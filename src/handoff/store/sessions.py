@@ -7,25 +7,35 @@ timeout, when it reaches its absolute lifetime, when its token is revoked, or wh
 loses their role or is deleted. The browser never holds the API
 token itself, so a copied cookie is worth one session, not a token.
 
-Failed sign-ins are recorded per client address for the UI's rate limit (`handoff.web.limit`).
+Signing in and signing out are recorded in the audit log (`session.sign_in`, with how:
+"token", "password" or "oidc"; `session.sign_out`) as the signer's, in the transaction that
+opens or ends the session, when the connection acts for them (store.audit); the session is
+named there by a digest of its stored hash, which opens nothing. A session that merely lapses
+(idle, lifetime, a revoked token, a lost role) is no one's act and is not recorded: the
+revocation or the role's loss is. Failed sign-ins are recorded per client address for the UI's
+rate limit (`handoff.web.limit`), not in the audit log: they are nobody's write.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
+from handoff.store import audit
 from handoff.store.queries import Queries
 from handoff.store.tokens import MAX_TOKEN_LENGTH, digest
 
 Q = Queries("sessions")
 SECRET_BYTES = 32
+REF_CHARS = 16
+Method = Literal["token", "password", "oidc"]  # how a session was opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +63,32 @@ async def start(
     expiry: Expiry,
     *,
     now: datetime,
+    method: Method,
     user_id: UUID | None = None,
 ) -> str:
-    """A new session's secret (for the cookie) for a token or a person, after deleting every
-    session that has ended."""
+    """A new session's secret (for the cookie) for a token or a person, opened by `method`,
+    after deleting every session that has ended."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
     args = {"secret_hash": digest(secret), "token_id": token_id, "user_id": user_id, "now": now}
     async with conn.transaction():
         await conn.execute(Q["purge_sessions"], expiry.bounds(now))
         await conn.execute(Q["insert_session"], args)
+        signer = {"method": method} | _signer(token_id, user_id)
+        await audit.record(conn, "session.sign_in", _ref(secret), None, signer)
     return secret
+
+
+def _ref(secret: str) -> str:
+    """A session's name in the audit log (its sign-in and sign-out alike): a digest of the
+    hash kept here, so it can neither open the session nor be matched to its cookie."""
+    return hashlib.sha256(digest(secret)).hexdigest()[:REF_CHARS]
+
+
+def _signer(token_id: UUID | None, user_id: UUID | None) -> dict[str, str | None]:
+    return {
+        "token_id": None if token_id is None else str(token_id),
+        "user_id": None if user_id is None else str(user_id),
+    }
 
 
 async def authenticate(
@@ -78,8 +104,16 @@ async def authenticate(
 
 
 async def end(conn: AsyncConnection[Any], secret: str) -> None:
-    if secret and len(secret) <= MAX_TOKEN_LENGTH:
-        await conn.execute(Q["delete_session"], {"secret_hash": digest(secret)})
+    """Sign out: the session is deleted, and its end recorded as the signer's."""
+    if not secret or len(secret) > MAX_TOKEN_LENGTH:
+        return
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(Q["delete_session"], {"secret_hash": digest(secret)})
+        row = await cur.fetchone()
+        if row is not None:
+            token_id, user_id, created_at = row
+            ended = _signer(token_id, user_id) | {"signed_in_at": created_at.isoformat()}
+            await audit.record(conn, "session.sign_out", _ref(secret), ended, None)
 
 
 async def recent_failures(

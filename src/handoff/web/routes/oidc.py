@@ -22,13 +22,13 @@ from fastapi.responses import RedirectResponse
 
 from handoff.config import Settings
 from handoff.http.deps import AppSettings, Conn, Now, pool
-from handoff.store import accounts, audit, sessions, users
+from handoff.store import accounts, audit, users
 from handoff.store.errors import NotFound
 from handoff.store.oidc_states import StateCache
 from handoff.web.render import page
-from handoff.web.routes.signin import signed_in
+from handoff.web.routes.signin import open_session
 from handoff.web.routing import WebRoute
-from handoff.web.session import expiry, set_cookie
+from handoff.web.session import set_cookie
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CLIENT = "idp"
@@ -96,8 +96,9 @@ async def callback(request: Request, conn: Conn, now: Now, settings: AppSettings
     if person.role is None:
         message = f"{person.name} may not sign in here yet; ask an admin for a role."
         return _refused(request, message, 403)
-    secret = await sessions.start(conn, None, expiry(settings), now=now, user_id=user_id)
-    response = signed_in(request, secret)
+    response = await open_session(
+        request, conn, now, settings, "oidc", name=person.name, user_id=user_id
+    )
     response.delete_cookie(STATE_COOKIE, path="/")
     return response
 

@@ -5,19 +5,21 @@ token or password itself never does. Signing in also needs a CSRF token (login C
 a victim into an attacker's session): before there is a session, it is derived from a random
 pre-session cookie. Failed sign-ins are rate-limited per browser (that cookie) and, more
 loosely, per client address (web.limit), and password sign-ins also per account (the email),
-so guessing one person's password from many addresses is slowed down all the same.
+so guessing one person's password from many addresses is slowed down all the same. Signing in
+and out are in the audit log as the signer's (store.sessions), naming how and the route.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from handoff.http.deps import AppSettings, Conn, Now
-from handoff.store import passwords, sessions, tokens
+from handoff.http.deps import AppSettings, Conn, Now, writer
+from handoff.store import audit, passwords, sessions, tokens
 from handoff.web import limit
 from handoff.web.csrf import check_csrf, csrf_token
 from handoff.web.flash import flash
@@ -127,8 +129,10 @@ async def sign_in(request: Request, conn: Conn, now: Now, settings: AppSettings)
     if token is None:
         await _failed(conn, now, client)
         return _form(request, "That token is not valid (or has been revoked).", 401)
-    session_secret = await sessions.start(conn, token.id, expiry(settings), now=now)
-    return signed_in(request, session_secret)
+    name, user_id = token.name, token.user_id
+    return await open_session(
+        request, conn, now, settings, "token", name=name, user_id=user_id, token_id=token.id
+    )
 
 
 @router.post("/signin/password")
@@ -148,11 +152,32 @@ async def sign_in_with_password(
         await _failed(conn, now, counted)
         message = "That email and password do not match anyone who may sign in."
         return _form(request, message, 401, email=email)
-    session_secret = await sessions.start(conn, None, expiry(settings), now=now, user_id=user_id)
-    return signed_in(request, session_secret)
+    return await open_session(request, conn, now, settings, "password", name=email, user_id=user_id)
 
 
-def signed_in(request: Request, session_secret: str) -> Response:
+async def open_session(
+    request: Request,
+    conn: Conn,
+    now: Now,
+    settings: AppSettings,
+    method: sessions.Method,
+    *,
+    name: str,
+    user_id: UUID | None,
+    token_id: UUID | None = None,
+) -> Response:
+    """Sign in: a session for the token (a token's session stands for the token, whoever it
+    acts as) or else the person, recorded in the audit log as theirs (`name` is the log's
+    fallback: a person's own name is looked up), then home with the cookie."""
+    audit.act_as(conn, writer(request, "web", name=name, user_id=user_id, token_id=token_id))
+    session_secret = await sessions.start(
+        conn,
+        token_id,
+        expiry(settings),
+        now=now,
+        method=method,
+        user_id=None if token_id is not None else user_id,
+    )
     response = RedirectResponse(HOME, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, session_secret)
     response.delete_cookie(PRESESSION_COOKIE, path="/")

@@ -33,8 +33,9 @@ WITH found AS (
 SELECT token_id, user_id, name, role FROM found;
 
 -- name: delete_session
--- End a session (sign-out).
-DELETE FROM web_sessions WHERE secret_hash = %(secret_hash)s;
+-- End a session (sign-out): whom it stood for and when it began, for the audit log.
+DELETE FROM web_sessions WHERE secret_hash = %(secret_hash)s
+RETURNING token_id, user_id, created_at;
 
 -- name: recent_failures
 -- A client's failed sign-ins since an instant, oldest first.
