@@ -95,17 +95,23 @@ def test_a_known_person_signs_in_through_the_provider(chromium: Any, web: Web, s
     assert page.url == f"{sso.url}/"  # their own shifts first
     assert "Ann Lee" in page.content()  # signed in as herself
 
-    async def signed_in(conn: Any) -> list[Any]:
+    async def sessions_logged(conn: Any) -> list[Any]:
         cur = await conn.execute(
             "SELECT a.action, a.route, a.actor_name, a.after ->> 'method' FROM audit_log a"
             " JOIN users u ON u.id = a.actor_user_id WHERE a.object_type = 'session'"
+            " ORDER BY a.id"
         )
         return list(await cur.fetchall())
 
     # in the audit log as herself, saying how
-    assert web.run(signed_in) == [
-        ("session.sign_in", "GET /signin/oidc/callback", "Ann Lee", "oidc")
-    ]
+    signed_in = ("session.sign_in", "GET /signin/oidc/callback", "Ann Lee", "oidc")
+    assert web.run(sessions_logged) == [signed_in]
+    # signing out ends her session here (and is logged); the provider's own is its business
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{sso.url}/signin")
+    signed_out = ("session.sign_out", "POST /signout", "Ann Lee", None)
+    assert web.run(sessions_logged) == [signed_in, signed_out]
+    assert page.request.get(f"{sso.url}/", max_redirects=0).status == 303
     # the same provider cannot be replayed: the state is used up
     again = page.request.get(f"{sso.url}/signin/oidc/callback?code=x&state=y")
     assert again.status == 400
