@@ -77,6 +77,15 @@ def test_cancel_an_open_or_a_not_yet_started_taken_swap() -> None:
         assert refused.value.kind == "conflict"
 
 
+def test_a_swap_whose_taker_is_deleted_reopens_only_before_its_cover_begins() -> None:
+    assert swaps.released(NOW + H, NOW + H, NOW, requester_on_call=True) == "reopen"
+    assert swaps.released(NOW + H, None, NOW, requester_on_call=True) == "reopen"
+    assert swaps.released(NOW + H, NOW + H, NOW, requester_on_call=False) == "cancel"
+    # begun (the override's start decides while it exists): history, kept whatever the rota
+    assert swaps.released(NOW + H, NOW, NOW, requester_on_call=True) == "keep"
+    assert swaps.released(NOW - H, None, NOW, requester_on_call=False) == "keep"
+
+
 def test_responders_act_for_themselves_and_admins_for_anyone() -> None:
     assert swaps.may_act("admin", None, ANN)
     assert swaps.may_act("responder", ANN, ANN)
