@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import reports
+from handoff.oncall import Inputs
 from handoff.store import clock, db, inputs, schedules, times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
@@ -60,6 +61,8 @@ async def oncall(
             readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
         if rotation_id is not None and not readings:
             raise NotFound("rotation", rotation_id)
+        if user_id is not None:
+            readings = await _naming(conn, readings, user_id, until)
         stacked = (
             [] if schedule_id is None else await schedules.readings(conn, [schedule_id], since)
         )
@@ -96,6 +99,26 @@ async def oncall(
             }
     return await asyncio.to_thread(
         reports.build, since, until, now, timelines, people, user_id=user_id
+    )
+
+
+async def _naming(
+    conn: AsyncConnection[Any], readings: list[inputs.Reading], user_id: UUID, until: datetime
+) -> list[inputs.Reading]:
+    """The rotations in which the person can have a row: their history names them, or their
+    inputs do (a participant, an override's person, a scheduled change's participant). A
+    person's report then costs what their rotations cost, not what every rotation does."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["rotations_naming"], {"user_id": user_id, "until": until})
+        named = {row[0] for row in await cur.fetchall()}
+    return [r for r in readings if r.rotation_id in named or _names(r.inputs, user_id)]
+
+
+def _names(given: Inputs, user_id: UUID) -> bool:
+    return (
+        any(p.user_id == user_id for p in given.participants)
+        or any(user_id in (o.user_id, o.replaces_user_id) for o in given.overrides)
+        or any(user_id in (c.participants or ()) for c in given.changes)
     )
 
 
