@@ -15,8 +15,10 @@ import io
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from handoff import reports as core
+from handoff.cli.main import app
 
 from .conftest import Api
 from .test_overrides import _z, oc
@@ -69,6 +71,19 @@ def test_a_schedules_rows_are_its_final_on_call_past_and_planned(oc: Api) -> Non
     )
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_the_cli_reports_a_schedule_by_name_as_the_api_does(oc: Api) -> None:
+    s = _setup(oc)
+    schedule = _schedule(oc, "team", [s["rotation"]["id"]])
+    api_csv = _report(oc, schedule_id=schedule["id"], format="csv").content
+    env = {"HANDOFF_DATABASE_URL": oc.db_url, "HANDOFF_LOG_LEVEL": "warning", "COLUMNS": "200"}
+    args = ["report", "oncall", "--since", _z(SINCE), "--until", _z(UNTIL), "--schedule", "team"]
+    result = CliRunner().invoke(app, [*args, "--csv"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == api_csv
+    unknown = CliRunner().invoke(app, [*args[:-1], "no such schedule"], env=env)
+    assert unknown.exit_code == 2 and len(unknown.stderr.strip().splitlines()) == 1
 
 
 @pytest.fixture

@@ -158,7 +158,8 @@ async def _report(conn: Conn, now: datetime, choice: Choice) -> Report:
             user_id=choice.person,
         )
     except StoreError as exc:
-        choice.errors.append(f"{exc}; showing the last {DEFAULT_DAYS} days of everyone")
+        refused = str(exc)
+        choice.errors.append(f"{refused}; showing the last {DEFAULT_DAYS} days of everyone")
     default = _parse(now, choice.zone, "", "", {})
     choice.since, choice.until = default.since, default.until
     choice.rotation = choice.schedule = choice.person = None
@@ -166,7 +167,7 @@ async def _report(conn: Conn, now: datetime, choice: Choice) -> Report:
     try:
         return await reports.oncall(conn, since, until, now=now)
     except StoreError as exc:
-        choice.errors[-1] = f"{exc}"
+        choice.errors[-1:] = [refused, f"the last {DEFAULT_DAYS} days of everyone: {exc}"]
         return Report(since, until, now)
 
 
