@@ -43,14 +43,20 @@ def hours(seconds: int) -> float:
     return round(seconds / _SECONDS_PER_HOUR, 6)
 
 
+def _ids(timeline_id: UUID, schedule: bool) -> tuple[str | None, str | None]:
+    """(rotation_id, schedule_id): a row or total is one rotation's or one schedule's."""
+    return (None, str(timeline_id)) if schedule else (str(timeline_id), None)
+
+
 def row_fields(row: Row, rotation: str) -> dict[str, object]:
-    """A row as JSON values, in COLUMNS order (schedules are not built yet: always null)."""
+    """A row as JSON values, in COLUMNS order; `rotation` names its rotation or schedule."""
+    rotation_id, schedule_id = _ids(row.rotation_id, row.schedule)
     return {
         "user_id": str(row.user_id),
         "name": row.name,
-        "rotation_id": str(row.rotation_id),
+        "rotation_id": rotation_id,
         "rotation": rotation,
-        "schedule_id": None,
+        "schedule_id": schedule_id,
         "hours": hours(row.seconds),
         "past_hours": hours(row.past_seconds),
         "planned_hours": hours(row.planned_seconds),
@@ -65,10 +71,11 @@ def row_fields(row: Row, rotation: str) -> dict[str, object]:
 
 
 def total_fields(total: Total) -> dict[str, object]:
+    rotation_id, schedule_id = _ids(total.rotation_id, total.schedule)
     return {
-        "rotation_id": str(total.rotation_id),
+        "rotation_id": rotation_id,
         "rotation": total.name,
-        "schedule_id": None,
+        "schedule_id": schedule_id,
         "hours": hours(total.seconds),
         "gap_hours": hours(total.gap_seconds),
         "spread_hours": hours(total.spread_seconds),
@@ -78,6 +85,7 @@ def total_fields(total: Total) -> dict[str, object]:
 
 
 def rotation_names(report: Report) -> dict[UUID, str]:
+    """The rotations' and schedules' names by id."""
     return {t.rotation_id: t.name for t in report.totals}
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from handoff import oncall
+from handoff import oncall, schedules
 from handoff.grid import load_zone, wall_instant
 
 __all__ = [
@@ -35,17 +35,23 @@ __all__ = [
     "Row",
     "Total",
     "build",
+    "next_gap_seconds",
     "night_and_weekend",
     "projected",
     "recorded",
+    "schedule_pieces",
     "timeline",
     "whole_second",
 ]
 
 MAX_RANGE = timedelta(days=400)
-# The projection of one rotation over the range stops here (hourly shifts over 400 days, with
-# overrides and changes, stay well under it).
+# The work of one report, over all its rotations and schedules: recorded rows read plus pieces
+# projected stop here (hourly shifts of one rotation over 400 days, with overrides and changes,
+# stay well under it). A wider report is refused, so no range over thousands of rotations runs
+# unbounded (issue 24: bound what any request does).
 MAX_PIECES = 100_000
+# handoff_schedule_next_gap_seconds looks this far ahead (reports.md).
+GAP_HORIZON = timedelta(days=7)
 # History rows that change the effective person but not the rotation's own (oncall.md).
 EDGE_CAUSES = frozenset({"override_started", "override_ended", "user_deleted"})
 # Rows that change the own person without beginning a turn (hours.md: a turn spans its
@@ -99,11 +105,15 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class RotationTimeline:
+    """A rotation's (or, with `schedule`, a schedule's) pieces. A rotation's never overlap; a
+    `union` schedule's overlap where more than one person is on call at once."""
+
     id: UUID
     name: str
     time_zone: str
     participants: tuple[UUID, ...]  # user ids taking part now: each gets a row, even at zero
-    pieces: tuple[Piece, ...]  # in time order, inside the range; gaps may be left out
+    pieces: tuple[Piece, ...]  # by start, inside the range; gaps may be left out
+    schedule: bool = False
 
 
 @dataclass(slots=True)
@@ -112,7 +122,8 @@ class Row:
 
     user_id: UUID
     name: str
-    rotation_id: UUID
+    rotation_id: UUID  # the schedule's id when `schedule`
+    schedule: bool = False
     seconds: int = 0
     past_seconds: int = 0
     planned_seconds: int = 0
@@ -127,11 +138,12 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Total:
-    rotation_id: UUID
+    rotation_id: UUID  # the schedule's id when `schedule`
     name: str
-    seconds: int  # everyone's time on call
+    seconds: int  # the time someone was on call (with `gap_seconds`, the range's length)
     gap_seconds: int  # nobody on call
     spread_seconds: int  # most minus fewest among the rotation's rows
+    schedule: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +193,26 @@ def _with_end(piece: Piece, end: datetime) -> Piece:
     )
 
 
-def projected(inputs: oncall.Inputs, since: datetime, until: datetime) -> list[Piece]:
-    """The planned timeline over [since, until): the one projection (`oncall.segments`).
-    Raises ValueError for a stored grid that cannot be walked or a range too long to walk."""
-    found = oncall.segments(inputs, since, until, limit=MAX_PIECES + 1)
-    if len(found) > MAX_PIECES:
-        raise ValueError(f"at most {MAX_PIECES} pieces of one rotation can be projected")
+def projected(
+    inputs: oncall.Inputs, since: datetime, until: datetime, *, budget: int = MAX_PIECES
+) -> list[Piece]:
+    """The planned timeline over [since, until): the one projection (`oncall.segments`), of
+    at most `budget` pieces (what is left of the report's MAX_PIECES). Raises ValueError for
+    a stored grid that cannot be walked or a walk over the budget."""
+    found = oncall.segments(inputs, since, until, limit=budget + 1)
+    if len(found) > budget:
+        raise ValueError(over_budget())
     return [
         Piece(s.start, s.end, s.user_id, s.rotation_user_id, s.override_id, s.turn_start, True)
         for s in found
     ]
+
+
+def over_budget() -> str:
+    return (
+        f"the report would take over {MAX_PIECES} shifts and changes to work out:"
+        " choose a shorter range, a rotation, a schedule or a person"
+    )
 
 
 def timeline(
@@ -199,15 +221,75 @@ def timeline(
     since: datetime,
     until: datetime,
     now: datetime,
+    *,
+    budget: int = MAX_PIECES,
 ) -> list[Piece]:
     """One rotation over [since, until): the record before `now`, the projection from it on
-    (reports.md: split at the request's instant). `rows` must include the last row at or
-    before the range's start that is not an override edge, so the own person is known."""
+    (reports.md: split at the request's instant), projecting at most `budget` pieces. `rows`
+    must include the last row at or before the range's start that is not an override edge,
+    so the own person is known."""
     split = min(max(now, since), until)
     pieces = _clip(recorded(rows, split), since, split)
     if split < until:
-        pieces += projected(inputs, split, until)
+        pieces += projected(inputs, split, until, budget=budget)
     return pieces
+
+
+def schedule_pieces(
+    inputs: schedules.ScheduleInputs, since: datetime, until: datetime, now: datetime
+) -> list[Piece]:
+    """A schedule's final on-call over [since, until) as the report's pieces, split at `now`.
+
+    `schedules.pieces` is the record where the layers' histories say who was on call (the
+    store reads them from `since`: `schedules.Layer.known`) and the projection after. Each
+    person in the final result gets a piece (a `union` schedule's overlap); under a schedule
+    override, a person it puts on call covers for the one it removed (`own_user_id`), and one
+    it removes with no one in their place is covered by nobody. A turn is a stretch on call
+    in one's own right (by the layers, not an override).
+    """
+    split = min(max(now, since), until)
+    runs: dict[UUID, tuple[datetime, datetime]] = {}  # each own-right stretch: start, end
+    found: list[Piece] = []
+    for p in schedules.pieces(inputs, since, until):
+        for start, end in ((p.start, min(p.end, split)), (max(p.start, split), p.end)):
+            if start < end:
+                found += _schedule_people(inputs.combine, p, start, end, start >= split, runs)
+    return found
+
+
+def _schedule_people(
+    how: schedules.Combine,
+    p: schedules.Piece,
+    start: datetime,
+    end: datetime,
+    planned: bool,
+    runs: dict[UUID, tuple[datetime, datetime]],
+) -> list[Piece]:
+    base = schedules.combine(how, p.layer_user_ids)
+    # Without an override the result is the layers' (`base`): everyone is there by right.
+    pairs: list[tuple[UUID | None, UUID | None]] = [(u, u) for u in p.user_ids if u in base]
+    added = [u for u in p.user_ids if u not in base]
+    removed = [u for u in base if u not in p.user_ids]
+    pairs += itertools.zip_longest(added, removed)
+    found: list[Piece] = []
+    for user, own in pairs:
+        turn = None
+        if user is not None and user == own:
+            began, ended = runs.get(user, (start, start))
+            turn = began if ended == start else start
+            runs[user] = (turn, end)
+        override = None if user == own else p.override_id
+        found.append(Piece(start, end, user, own, override, turn, planned))
+    return found
+
+
+def next_gap_seconds(inputs: schedules.ScheduleInputs, now: datetime) -> int | None:
+    """Seconds from `now` to the schedule's next gap within GAP_HORIZON (0: nobody is on call
+    now), or None if there is none by then (`handoff_schedule_next_gap_seconds`)."""
+    for p in schedules.pieces(inputs, now, now + GAP_HORIZON):
+        if not p.user_ids:
+            return _seconds(p.start - now)
+    return None
 
 
 def _clip(pieces: Iterable[Piece], since: datetime, until: datetime) -> list[Piece]:
@@ -267,7 +349,8 @@ def build(
     *,
     user_id: UUID | None = None,
 ) -> Report:
-    """The report over [since, until) of the given rotations, with `now` the split instant.
+    """The report over [since, until) of the given rotations (and schedules), with `now` the
+    split instant.
 
     A row per person and rotation: everyone on call in it during the range, everyone whose
     turn someone else covered, and every current participant (at zero if need be, so the
@@ -282,30 +365,30 @@ def build(
         def row_of(user: UUID, rot: RotationTimeline = rot, rows: dict[UUID, Row] = rows) -> Row:
             if user not in rows:
                 person = people.get(user)
-                rows[user] = Row(user, "(deleted user)" if person is None else person.name, rot.id)
+                name = "(deleted user)" if person is None else person.name
+                rows[user] = Row(user, name, rot.id, rot.schedule)
             return rows[user]
 
         for user in rot.participants:
             row_of(user)
         turns: dict[UUID, set[datetime | None]] = {}
+        last_end: dict[UUID, datetime] = {}  # where each person's latest piece ended
         on_call = 0
-        previous: Piece | None = None
+        staffed_until = since  # the pieces with someone, merged (a union's overlap once)
         for piece in rot.pieces:
             seconds = _seconds(piece.end - piece.start)
             if piece.user_id is not None:
                 _count(row_of(piece.user_id), piece, seconds, people, rot.time_zone)
-                on_call += seconds
-                if previous is None or (previous.user_id, previous.end) != (
-                    piece.user_id,
-                    piece.start,
-                ):
+                on_call += _seconds(max(piece.end, staffed_until) - max(piece.start, staffed_until))
+                staffed_until = max(staffed_until, piece.end)
+                if last_end.get(piece.user_id) != piece.start:
                     row_of(piece.user_id).intervals += 1
+                last_end[piece.user_id] = piece.end
                 if piece.user_id == piece.own_user_id:
                     turns.setdefault(piece.user_id, set()).add(piece.turn)
             covered = piece.override_id is not None and piece.own_user_id != piece.user_id
             if covered and piece.own_user_id is not None:
                 row_of(piece.own_user_id).covered_by_others_seconds += seconds
-            previous = piece
         for user, begun in turns.items():
             rows[user].turns = len(begun)
         ordered = sorted(rows.values(), key=lambda r: (r.name, str(r.user_id)))
@@ -319,6 +402,7 @@ def build(
                 on_call,
                 length - on_call,
                 max(spent) - min(spent) if spent else 0,
+                rot.schedule,
             )
         )
         report.rows.extend(r for r in ordered if user_id in (None, r.user_id))

@@ -13,7 +13,7 @@ from handoff.cli import output
 from handoff.cli.run import parse_time, run
 from handoff.config import Settings
 from handoff.reports import Report
-from handoff.store import clock, reports, rotations, users
+from handoff.store import clock, reports, rotations, schedules, users
 
 app = typer.Typer(no_args_is_help=True, help="Reports: who was on call how long, and the gaps.")
 
@@ -30,6 +30,10 @@ def oncall(
     rotation: Annotated[
         str | None, typer.Option("--rotation", help="Only this rotation (name or id).")
     ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option("--schedule", help="This schedule's final on-call (name or id)."),
+    ] = None,
     user: Annotated[
         str | None, typer.Option("--user", help="Only this person (name or id).")
     ] = None,
@@ -38,7 +42,8 @@ def oncall(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)] = False,
 ) -> None:
-    """Hours on call per person and rotation (night, weekend, covered), and the gaps."""
+    """Hours on call per person and rotation or schedule (night, weekend, covered), and the
+    gaps. Every rotation unless --rotation or --schedule says which."""
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Report:
@@ -46,9 +51,18 @@ def oncall(
         rotation_id = (
             None if rotation is None else (await rotations.find(conn, rotation, now=now)).id
         )
+        schedule_id = (
+            None if schedule is None else (await schedules.find(conn, schedule, now=now)).id
+        )
         user_id = None if user is None else (await users.find(conn, user)).id
         return await reports.oncall(
-            conn, start, end, now=now, rotation_id=rotation_id, user_id=user_id
+            conn,
+            start,
+            end,
+            now=now,
+            rotation_id=rotation_id,
+            schedule_id=schedule_id,
+            user_id=user_id,
         )
 
     report = run(body)
@@ -62,7 +76,16 @@ def oncall(
     names = report_table.rotation_names(report)
     output.table(
         f"on call {output.when(report.since)} to {output.when(report.until)}",
-        ("rotation", "person", "hours", "planned", "night", "weekend", "covered for", "covered by"),
+        (
+            "rotation or schedule",
+            "person",
+            "hours",
+            "planned",
+            "night",
+            "weekend",
+            "covered for",
+            "covered by",
+        ),
         [
             (
                 names[r.rotation_id],
@@ -83,8 +106,8 @@ def oncall(
         ],
     )
     output.table(
-        "per rotation",
-        ("rotation", "hours", "gap hours", "spread hours"),
+        "per rotation or schedule",
+        ("rotation or schedule", "hours", "gap hours", "spread hours"),
         [
             (
                 t.name,

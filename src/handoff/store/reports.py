@@ -17,7 +17,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import reports
-from handoff.store import db, inputs, times
+from handoff.oncall import Inputs
+from handoff.store import clock, db, inputs, schedules, times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
@@ -42,29 +43,51 @@ async def oncall(
     *,
     now: datetime,
     rotation_id: UUID | None = None,
+    schedule_id: UUID | None = None,
     user_id: UUID | None = None,
 ) -> reports.Report:
-    """The on-call report over [since, until) of every rotation (or the one asked for),
-    optionally one person's rows; `now` is the request's instant."""
+    """The on-call report over [since, until) of every rotation, or of the rotation and the
+    schedule asked for, optionally one person's rows; `now` is the request's instant.
+
+    Refused (422) when the recorded rows read and the pieces projected would pass
+    `reports.MAX_PIECES`: the work of one request is bounded whatever the number of
+    rotations (issue 24)."""
     since, until = check_range(since, until)
     now = reports.whole_second(now)
+    everything = rotation_id is None and schedule_id is None
     async with db.snapshot(conn):
-        readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
+        readings: list[inputs.Reading] = []
+        if rotation_id is not None or everything:
+            readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
         if rotation_id is not None and not readings:
             raise NotFound("rotation", rotation_id)
+        if user_id is not None:
+            readings = await _naming(conn, readings, user_id, until)
+        stacked = (
+            [] if schedule_id is None else await schedules.readings(conn, [schedule_id], since)
+        )
+        if schedule_id is not None and not stacked:
+            raise NotFound("schedule", schedule_id)
         ids = [r.rotation_id for r in readings]
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(Q["rotation_names"], {"rotation_ids": ids})
             names = {row["id"]: row["name"] for row in await cur.fetchall()}
             await cur.execute(
                 Q["recorded"],
-                {"rotation_ids": ids, "since": since, "before": min(now, until)},
+                {
+                    "rotation_ids": ids,
+                    "since": since,
+                    "before": min(now, until),
+                    "limit": reports.MAX_PIECES + 1,
+                },
             )
             recorded = await cur.fetchall()
+            if len(recorded) > reports.MAX_PIECES:
+                raise invalid("until", reports.over_budget())
             # Everything between the reads is CPU work over every recorded row and piece: off
             # the event loop, where a person in hundreds of rotations would stall it (issue 24).
             timelines, as_recorded, named = await asyncio.to_thread(
-                _timelines_of, readings, names, recorded, since, until, now
+                _timelines_of, readings, names, recorded, stacked, since, until, now
             )
             await cur.execute(Q["people"], {"user_ids": list(named)})
             people = {
@@ -79,16 +102,37 @@ async def oncall(
     )
 
 
+async def _naming(
+    conn: AsyncConnection[Any], readings: list[inputs.Reading], user_id: UUID, until: datetime
+) -> list[inputs.Reading]:
+    """The rotations in which the person can have a row: their history names them, or their
+    inputs do (a participant, an override's person, a scheduled change's participant). A
+    person's report then costs what their rotations cost, not what every rotation does."""
+    async with conn.cursor() as cur:
+        await cur.execute(Q["rotations_naming"], {"user_id": user_id, "until": until})
+        named = {row[0] for row in await cur.fetchall()}
+    return [r for r in readings if r.rotation_id in named or _names(r.inputs, user_id)]
+
+
+def _names(given: Inputs, user_id: UUID) -> bool:
+    return (
+        any(p.user_id == user_id for p in given.participants)
+        or any(user_id in (o.user_id, o.replaces_user_id) for o in given.overrides)
+        or any(user_id in (c.participants or ()) for c in given.changes)
+    )
+
+
 def _timelines_of(
     readings: list[inputs.Reading],
     names: dict[UUID, str],
     recorded: list[dict[str, Any]],
+    stacked: list[schedules.Reading],
     since: datetime,
     until: datetime,
     now: datetime,
 ) -> tuple[list[reports.RotationTimeline], dict[UUID, str], set[UUID]]:
-    """The rotations' timelines from their recorded rows, the names people had as recorded,
-    and everyone the timelines name."""
+    """The rotations' timelines from their recorded rows and the schedules', the names people
+    had as recorded, and everyone the timelines name."""
     rows: dict[UUID, list[reports.Recorded]] = {}
     as_recorded: dict[UUID, str] = {}
     for row in recorded:
@@ -96,7 +140,12 @@ def _timelines_of(
         for key in ("to_user", "on_call_user"):
             if row[f"{key}_id"] is not None and row[f"{key}_name"]:
                 as_recorded[row[f"{key}_id"]] = row[f"{key}_name"]
-    timelines = _timelines(readings, names, rows, since, until, now)
+    budget = reports.MAX_PIECES - len(recorded)
+    timelines = _timelines(readings, names, rows, since, until, now, budget)
+    budget -= sum(p.planned for t in timelines for p in t.pieces)
+    for schedule in stacked:
+        timelines.append(_schedule_timeline(schedule, since, until, now, budget))
+        budget -= len(timelines[-1].pieces)
     named = {
         u
         for t in timelines
@@ -127,15 +176,23 @@ def _timelines(
     since: datetime,
     until: datetime,
     now: datetime,
+    budget: int,
 ) -> list[reports.RotationTimeline]:
+    """Each rotation's timeline; `budget` is how many pieces all their projections may take."""
     result: list[reports.RotationTimeline] = []
     for reading in readings:
         try:
             pieces = reports.timeline(
-                rows.get(reading.rotation_id, []), reading.inputs, since, until, now
+                rows.get(reading.rotation_id, []),
+                reading.inputs,
+                since,
+                until,
+                now,
+                budget=budget,
             )
-        except ValueError as exc:  # a grid written around validation, or too long a walk
+        except ValueError as exc:  # a grid written around validation, or over the budget
             raise invalid("until", f"rotation {reading.rotation_id}: {exc}") from None
+        budget -= sum(p.planned for p in pieces)
         result.append(
             reports.RotationTimeline(
                 reading.rotation_id,
@@ -148,9 +205,48 @@ def _timelines(
     return result
 
 
+def _schedule_timeline(
+    schedule: schedules.Reading, since: datetime, until: datetime, now: datetime, budget: int
+) -> reports.RotationTimeline:
+    """A schedule's final on-call as a timeline; everyone in its layers' rotations now gets a
+    row, as a rotation's participants do."""
+    pieces = reports.schedule_pieces(schedule.inputs, since, until, now)
+    if len(pieces) > budget:
+        raise invalid("until", reports.over_budget())
+    return reports.RotationTimeline(
+        schedule.id,
+        schedule.name,
+        schedule.time_zone,
+        tuple(
+            dict.fromkeys(
+                p.user_id for layer in schedule.inputs.layers for p in layer.inputs.participants
+            )
+        ),
+        tuple(pieces),
+        schedule=True,
+    )
+
+
 async def unstaffed(conn: AsyncConnection[Any]) -> list[UUID]:
     """The rotations with nobody on call now, as the engine recorded it (for the
     `handoff_rotation_unstaffed` gauge: a lagging engine has alerts of its own)."""
     async with conn.cursor() as cur:
         await cur.execute(Q["unstaffed"])
         return [row[0] for row in await cur.fetchall()]
+
+
+async def next_gaps(conn: AsyncConnection[Any]) -> list[tuple[UUID, int]]:
+    """Each schedule with a gap within `reports.GAP_HORIZON` of the engine's clock, and the
+    seconds until it (for the `handoff_schedule_next_gap_seconds` gauge)."""
+    async with db.snapshot(conn):
+        now = await clock.read(conn)
+        async with conn.cursor() as cur:
+            await cur.execute(Q["schedule_ids"])
+            ids = [row[0] for row in await cur.fetchall()]
+        stacked = await schedules.readings(conn, ids, now)
+    return await asyncio.to_thread(_next_gaps, stacked, now)
+
+
+def _next_gaps(stacked: list[schedules.Reading], now: datetime) -> list[tuple[UUID, int]]:
+    found = ((s.id, reports.next_gap_seconds(s.inputs, now)) for s in stacked)
+    return [(schedule_id, seconds) for schedule_id, seconds in found if seconds is not None]

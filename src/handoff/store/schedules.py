@@ -179,6 +179,26 @@ async def _known(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A schedule's name, zone and the core's inputs (for the report and the gap gauge)."""
+
+    id: UUID
+    name: str
+    time_zone: str
+    inputs: core.ScheduleInputs
+
+
+async def readings(
+    conn: AsyncConnection[Any], ids: Sequence[UUID], since: datetime
+) -> list[Reading]:
+    """The given schedules' inputs read as of `since` (the layers' history from it on), by id."""
+    found = await _read(conn, ids, since)
+    return [
+        Reading(i, r.row["name"], r.row["time_zone"], r.inputs) for i, r in sorted(found.items())
+    ]
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 

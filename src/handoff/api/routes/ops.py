@@ -63,13 +63,16 @@ async def readyz(request: Request, conn: Conn, now: Now) -> Any:
     },
 )
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics: the engine's (when it runs here), the process's, and which
-    rotations have nobody on call (`handoff_rotation_unstaffed`; left out while the database
-    cannot answer, so the process's own metrics still come)."""
+    """Prometheus metrics: the engine's (when it runs here), the process's, which rotations
+    have nobody on call (`handoff_rotation_unstaffed`) and when each schedule's next gap is
+    (`handoff_schedule_next_gap_seconds`); the last two are left out while the database
+    cannot answer, so the process's own metrics still come."""
     body = generate_latest(REGISTRY)
     try:
         async with pool(request).connection(timeout=STAFFING_TIMEOUT_SECONDS) as conn:
-            body += staffing.exposition(await reports.unstaffed(conn))
+            body += staffing.exposition(
+                await reports.unstaffed(conn), await reports.next_gaps(conn)
+            )
     except (psycopg.Error, PoolTimeout):
         pass
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,7 @@ themselves, as a responder) can replace or revoke it. Readers see neither the li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -18,7 +18,9 @@ from fastapi.responses import RedirectResponse
 
 from handoff import report_table
 from handoff.http.deps import Conn, Now
+from handoff.reports import Report
 from handoff.store import calendar, feeds, notify, overrides, reports, rotations, swaps, users
+from handoff.store.errors import StoreError
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import colours, swaps_view, views
 from handoff.web.flash import flash, once, show_once, take_once
@@ -72,6 +74,17 @@ def feed_url(request: Request, user_id: UUID, secret: str) -> str:
     )
 
 
+async def _summary(
+    conn: Conn, since: datetime, until: datetime, now: datetime, user_id: UUID
+) -> Report | str:
+    """The person's report over 30 days, or why it is not worked out (too many rotations:
+    the report's bound on work, reports.MAX_PIECES)."""
+    try:
+        return await reports.oncall(conn, since, until, now=now, user_id=user_id)
+    except StoreError as exc:
+        return str(exc)
+
+
 async def _page(
     request: Request,
     session: Session,
@@ -91,7 +104,7 @@ async def _page(
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
     summary = [
-        (label, await reports.oncall(conn, since, until, now=now, user_id=user_id))
+        (label, await _summary(conn, since, until, now, user_id))
         for label, since, until in (
             ("last", now - REPORTED, now),
             ("next", now, now + REPORTED),

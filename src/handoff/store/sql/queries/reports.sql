@@ -6,7 +6,8 @@ SELECT id, name FROM rotations WHERE id = ANY (%(rotation_ids)s::uuid[]);
 -- The history rows that shape each given rotation's recorded timeline over a range, in one
 -- statement whatever their number: from the last row at or before `since` that sets the
 -- rotation's own person (not an override's edge) to the last row before `before` (the
--- request's instant, or the range's end if sooner). Each with the own person after it, who
+-- request's instant, or the range's end if sooner), at most `limit` of them (the report's
+-- budget: more is refused). Each with the own person after it, who
 -- was recorded on call after it and the override deciding then, and their names as recorded.
 SELECT h.rotation_id, h.boundary_at, h.cause, h.to_user_id, h.to_user_name,
        -- A row written by plain SQL (the GoAlert import's) names only its own persons: with
@@ -25,7 +26,8 @@ WHERE h.boundary_at < %(before)s
                                    AND boundary_at <= %(since)s
                                    AND cause NOT IN ('override_started', 'override_ended',
                                                      'user_deleted')), '-infinity')
-ORDER BY h.rotation_id, h.boundary_at, h.id;
+ORDER BY h.rotation_id, h.boundary_at, h.id
+LIMIT %(limit)s;
 
 -- name: people
 -- The names and time zones of the given users (a deleted one is not found: the report names
@@ -61,3 +63,14 @@ LEFT JOIN LATERAL (
 ) latest ON true
 WHERE CASE WHEN latest.recorded THEN latest.on_call IS NULL ELSE st.rotation_id IS NULL END
 ORDER BY c.id;
+
+-- name: schedule_ids
+-- Every schedule (handoff_schedule_next_gap_seconds has a series for each with a gap ahead).
+SELECT id FROM schedules ORDER BY id;
+
+-- name: rotations_naming
+-- The rotations whose history before `until` names the user (as the own person or on call):
+-- with the rotations whose inputs name them, every rotation a person's report can have a row
+-- in, so a person's report works out only those.
+SELECT DISTINCT rotation_id FROM handoffs
+WHERE boundary_at < %(until)s AND %(user_id)s::uuid IN (to_user_id, on_call_user_id);
