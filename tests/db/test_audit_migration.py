@@ -3,13 +3,7 @@ as it was, the history's rows made by nobody say so, and the log starts empty.""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff.store import migrate
 from handoff.store.db import connect
@@ -17,20 +11,6 @@ from handoff.store.db import connect
 PREVIOUS = "0017"  # the schema before the audit log
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "participants", "overrides", "handoffs", "api_tokens")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rows(url: str) -> dict[str, list[dict[str, object]]]:

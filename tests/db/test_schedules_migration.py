@@ -3,13 +3,7 @@ state and its history stay as they were, and the new tables start empty."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff.store import migrate
 from handoff.store.db import connect
@@ -17,20 +11,6 @@ from handoff.store.db import connect
 PREVIOUS, THIS = "0016", "0017"  # the schema before schedules, and with them
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
 KEPT = ("rotations", "rotation_state", "participants", "handoffs", "users")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rows(url: str) -> dict[str, list[dict[str, object]]]:

@@ -5,15 +5,11 @@ the new index."""
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
-import pytest
 
 from handoff.store import migrate, reports
 from handoff.store.db import connect
@@ -21,21 +17,6 @@ from handoff.store.db import connect
 PREVIOUS = "0019"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "rotation_state", "handoffs")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    """A database migrated up to the previous head only, dropped afterwards."""
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _everything(url: str) -> dict[str, list[dict[str, Any]]]:
