@@ -15,7 +15,6 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output, positions
 from handoff.cli.common import console, fail
-from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.rotations import (
     ActiveOption,
     AlwaysFlag,
@@ -24,6 +23,7 @@ from handoff.cli.rotations import (
     user_ids,
 )
 from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, instant
 from handoff.config import Settings
 from handoff.store import changes, clock, rotations, users
 from handoff.store.pagination import MAX_LIMIT

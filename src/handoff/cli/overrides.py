@@ -7,7 +7,6 @@ people by name or id. The same store functions as the API apply the same rules.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,8 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output
 from handoff.cli.common import console, fail
-from handoff.cli.run import parse_time, run
+from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, instant, window
 from handoff.config import Settings
 from handoff.store import clock, overrides, rotations, users
 from handoff.store.pagination import MAX_LIMIT
@@ -25,17 +25,6 @@ app = typer.Typer(help="Overrides: who covers whom, when.", no_args_is_help=True
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 RotationArg = Annotated[str, typer.Argument(help="Rotation name or id.")]
 OverrideArg = Annotated[str, typer.Argument(help="Override id.")]
-TIME_HELP = "RFC 3339, or a wall time in the rotation's zone (e.g. 2026-03-03T18:00)."
-
-
-def instant(value: str, option: str, zone: str | None) -> datetime:
-    """An instant with any offset, or a wall time read in `zone` (without one, an offset is
-    required)."""
-    try:
-        naive = datetime.fromisoformat(value).tzinfo is None
-    except ValueError:
-        naive = False  # parse_time reports it
-    return parse_time(value, option, zone if naive else None)
 
 
 def override_id(value: str) -> UUID:
@@ -108,9 +97,10 @@ def add(
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
+        begin, finish = window(start, end, found.time_zone)
         draft = overrides.Draft(
-            start=instant(start, "--start", found.time_zone),
-            end=instant(end, "--end", found.time_zone),
+            start=begin,
+            end=finish,
             user_id=await _user(conn, user),
             replaces_user_id=await _user(conn, replaces),
             note=note,

@@ -15,8 +15,8 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output
 from handoff.cli.common import fail
-from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, window
 from handoff.config import Settings
 from handoff.store import clock, rotations, swaps, users
 from handoff.store.pagination import MAX_LIMIT
@@ -71,8 +71,7 @@ def request(
     async def body(conn: AsyncConnection[Any], _: Settings) -> list[swaps.Swap]:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
         requester = (await users.find(conn, user)).id
-        begin = instant(start, "--start", found.time_zone)
-        finish = instant(end, "--end", found.time_zone)
+        begin, finish = window(start, end, found.time_zone)
         return [await swaps.request(conn, found.id, requester, begin, finish, note)]
 
     show(run(body), as_json)
