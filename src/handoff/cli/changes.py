@@ -26,7 +26,7 @@ from handoff.cli.run import run
 from handoff.cli.times import TIME_HELP, instant
 from handoff.config import Settings
 from handoff.store import changes, clock, rotations, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Scheduled changes to rotations.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -148,16 +148,12 @@ def list_(
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
-        listed: list[changes.Change] = []
-        cursor = None
-        while True:
-            page = await changes.list_changes(
+        listed = await every(
+            lambda cursor: changes.list_changes(
                 conn, found.id, limit=MAX_LIMIT, cursor=cursor, pending=pending
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return listed, await _names(conn, listed), found.time_zone
-            cursor = page.next_cursor
+        )
+        return listed, await _names(conn, listed), found.time_zone
 
     listed, people, in_zone = run(body)
     show(listed, people, in_zone, as_json)

@@ -19,7 +19,7 @@ from handoff.cli.run import run
 from handoff.cli.times import TIME_HELP, instant, window
 from handoff.config import Settings
 from handoff.store import clock, overrides, rotations, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Overrides: who covers whom, when.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -134,22 +134,21 @@ def list_(
         if rotation is not None:
             found = await rotations.find(conn, rotation, now=await clock.read(conn))
             rotation_id, zone = found.id, found.time_zone
-        listed: list[overrides.Override] = []
-        cursor = None
-        while True:
-            page = await overrides.list_overrides(
+        user_id = await _user(conn, user)
+        after = None if since is None else instant(since, "--since", zone)
+        before = None if until is None else instant(until, "--until", zone)
+        listed = await every(
+            lambda cursor: overrides.list_overrides(
                 conn,
                 limit=MAX_LIMIT,
                 cursor=cursor,
                 rotation_id=rotation_id,
-                user_id=await _user(conn, user),
-                since=None if since is None else instant(since, "--since", zone),
-                until=None if until is None else instant(until, "--until", zone),
+                user_id=user_id,
+                since=after,
+                until=before,
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return await _named(conn, listed)
-            cursor = page.next_cursor
+        )
+        return await _named(conn, listed)
 
     show(run(body), as_json)
 

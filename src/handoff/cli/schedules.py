@@ -20,7 +20,7 @@ from handoff.cli.run import parse_time, run
 from handoff.config import Settings
 from handoff.schedules import Coverage
 from handoff.store import clock, rotations, schedules, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Schedules: rotations stacked into one final on-call.", no_args_is_help=True)
 layer_app = typer.Typer(help="The layers of a schedule, top first.", no_args_is_help=True)
@@ -99,14 +99,9 @@ def list_(as_json: JsonFlag = False) -> None:
         conn: AsyncConnection[Any], _: Settings
     ) -> tuple[list[schedules.Schedule], dict[UUID, str]]:
         now = await clock.read(conn)
-        found: list[schedules.Schedule] = []
-        cursor = None
-        while True:
-            page = await schedules.list_schedules(conn, now=now, limit=MAX_LIMIT, cursor=cursor)
-            found.extend(page.items)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        found = await every(
+            lambda cursor: schedules.list_schedules(conn, now=now, limit=MAX_LIMIT, cursor=cursor)
+        )
         people = {u for s in found for u in s.on_call_user_ids}
         return found, await users.names(conn, list(people))
 

@@ -19,7 +19,7 @@ from handoff.cli.run import run
 from handoff.cli.times import TIME_HELP, window
 from handoff.config import Settings
 from handoff.store import clock, rotations, swaps, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Shift swaps: ask for cover, take it, cancel.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -120,10 +120,8 @@ def list_(
         if rotation is not None:
             rotation_id = (await rotations.find(conn, rotation, now=await clock.read(conn))).id
         user_id = None if user is None else (await users.find(conn, user)).id
-        listed: list[swaps.Swap] = []
-        cursor = None
-        while True:
-            page = await swaps.list_swaps(
+        return await every(
+            lambda cursor: swaps.list_swaps(
                 conn,
                 limit=MAX_LIMIT,
                 cursor=cursor,
@@ -131,9 +129,6 @@ def list_(
                 rotation_id=rotation_id,
                 user_id=user_id,
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return listed
-            cursor = page.next_cursor
+        )
 
     show(run(body), as_json)
