@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -14,17 +13,11 @@ import psycopg
 from handoff.store import migrate, reports
 from handoff.store.db import connect
 
+from .conftest import every_row
+
 PREVIOUS = "0019"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "rotation_state", "handoffs")
-
-
-def _everything(url: str) -> dict[str, list[dict[str, Any]]]:
-    with connect(url, autocommit=True) as conn:
-        return {
-            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608
-            for t in TABLES
-        }
 
 
 async def _unstaffed(url: str) -> list[UUID]:
@@ -63,10 +56,10 @@ def test_rows_stay_and_the_unstaffed_read_uses_the_new_index(previous_db: str) -
                 " VALUES (%s, 0, %s, %s) ON CONFLICT (rotation_id) DO NOTHING",
                 (ids[name], participant["id"], AT),
             )
-    before = _everything(previous_db)
+    before = every_row(previous_db, TABLES)
     migrate.upgrade(previous_db)
     assert migrate.current_revision(previous_db) == migrate.head_revision()
-    assert _everything(previous_db) == before
+    assert every_row(previous_db, TABLES) == before
     with connect(previous_db, autocommit=True) as conn:
         indexed = conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'handoffs_nobody_idx'"
