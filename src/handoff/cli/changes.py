@@ -49,23 +49,19 @@ def _describe(change: changes.Change, names: dict[UUID, str], zone: str) -> str:
 
 def show(found: list[changes.Change], names: dict[UUID, str], zone: str, as_json: bool) -> None:
     """The changes, their times in the rotation's zone `zone`."""
-    if as_json:
-        output.print_json([output.as_dict(c) for c in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "scheduled changes",
         ("id", "effective at", "changes", "note", "applied at", "skipped"),
-        [
-            (
-                c.id,
-                output.when(c.effective_at, zone),
-                _describe(c, names, zone),
-                c.note,
-                output.when(c.applied_at, zone),
-                c.skipped,
-            )
-            for c in found
-        ],
+        lambda c: (
+            c.id,
+            output.when(c.effective_at, zone),
+            _describe(c, names, zone),
+            c.note,
+            output.when(c.applied_at, zone),
+            c.skipped,
+        ),
     )
 
 

@@ -52,28 +52,20 @@ async def _named(conn: AsyncConnection[Any], found: list[overrides.Override]) ->
 
 def show(shown: Shown, as_json: bool) -> None:
     found, names, in_rotation = shown
-    if as_json:
-        output.print_json([output.as_dict(o) for o in found])
-        return
-
-    def who(user_id: UUID | None, default: str) -> str:
-        return default if user_id is None else names.get(user_id, str(user_id))
-
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "overrides",
         ("id", "rotation", "start", "end", "on call", "instead of", "note"),
-        [
-            (
-                o.id,
-                in_rotation[o.rotation_id].name,
-                output.when(o.start, in_rotation[o.rotation_id].time_zone),
-                output.when(o.end, in_rotation[o.rotation_id].time_zone),
-                who(o.user_id, "nobody"),
-                who(o.replaces_user_id, "anyone"),
-                o.note,
-            )
-            for o in found
-        ],
+        lambda o: (
+            o.id,
+            in_rotation[o.rotation_id].name,
+            output.when(o.start, in_rotation[o.rotation_id].time_zone),
+            output.when(o.end, in_rotation[o.rotation_id].time_zone),
+            output.person(names, o.user_id, "nobody"),
+            output.person(names, o.replaces_user_id, "anyone"),
+            o.note,
+        ),
     )
 
 

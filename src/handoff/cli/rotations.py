@@ -181,23 +181,19 @@ def list_(
         return found, await users.names(conn, on_call)
 
     found, names = run(body)
-    if as_json:
-        output.print_json([output.as_dict(r) for r in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "rotations",
         ("name", "shift", "zone", "people", "on call", "next handoff"),
-        [
-            (
-                r.name,
-                r.type if r.shift_length == 1 else f"{r.type} x{r.shift_length}",
-                r.time_zone,
-                len(r.participants),
-                names.get(r.on_call_user_id, "") if r.on_call_user_id else "",
-                output.when(r.next_handoff, r.time_zone),
-            )
-            for r in found
-        ],
+        lambda r: (
+            r.name,
+            r.type if r.shift_length == 1 else f"{r.type} x{r.shift_length}",
+            r.time_zone,
+            len(r.participants),
+            names.get(r.on_call_user_id, "") if r.on_call_user_id else "",
+            output.when(r.next_handoff, r.time_zone),
+        ),
     )
 
 

@@ -35,25 +35,21 @@ def swap_id(value: str) -> UUID:
 
 
 def show(found: list[swaps.Swap], as_json: bool) -> None:
-    if as_json:
-        output.print_json([output.as_dict(s) for s in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "swaps",
         ("id", "rotation", "start", "end", "requester", "status", "taken by", "note"),
-        [
-            (
-                s.id,
-                s.rotation_name,
-                output.when(s.start),
-                output.when(s.end),
-                s.requester_name,
-                s.status,
-                s.taker_name or "",
-                s.note,
-            )
-            for s in found
-        ],
+        lambda s: (
+            s.id,
+            s.rotation_name,
+            output.when(s.start),
+            output.when(s.end),
+            s.requester_name,
+            s.status,
+            s.taker_name or "",
+            s.note,
+        ),
     )
 
 

@@ -63,13 +63,12 @@ def list_(as_json: JsonFlag = False) -> None:
         return await all_users(conn)
 
     found = run(body)
-    if as_json:
-        output.print_json([output.as_dict(u) for u in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "users",
         ("name", "email", "id", "created"),
-        [(u.name, u.email, output.short(u.id), output.when(u.created_at)) for u in found],
+        lambda u: (u.name, u.email, output.short(u.id), output.when(u.created_at)),
     )
 
 
