@@ -23,7 +23,7 @@ from psycopg.rows import class_row, dict_row
 from handoff import oncall
 from handoff import schedules as core
 from handoff.grid import load_zone
-from handoff.store import inputs, overrides, text, times
+from handoff.store import inputs, notify, overrides, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -427,19 +427,15 @@ async def subscribe(
     conn: AsyncConnection[Any], schedule_id: UUID, channel_id: UUID
 ) -> Subscription:
     """Tell a channel about every final change of the schedule."""
-    try:
-        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
-            await cur.execute(
-                Q["insert_subscription"], {"schedule_id": schedule_id, "channel_id": channel_id}
-            )
-            found = await cur.fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("the schedule is subscribed to that channel already") from None
-    except psycopg.errors.ForeignKeyViolation as exc:
-        missing = "schedule" if "schedule_id" in str(exc.diag.message_detail) else "channel"
-        raise NotFound(missing, schedule_id if missing == "schedule" else channel_id) from None
-    assert found is not None
-    return found
+    return await notify.link(
+        conn,
+        Q["insert_subscription"],
+        Subscription,
+        "schedule",
+        schedule_id,
+        channel_id,
+        taken="the schedule is subscribed to that channel already",
+    )
 
 
 async def list_subscriptions(conn: AsyncConnection[Any], schedule_id: UUID) -> list[Subscription]:
