@@ -9,6 +9,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from api.conftest import T0, Api
+from api.test_schedules import _schedule
 from handoff.engine import app as engine_app
 from handoff.notify import jobs as notify_jobs
 from handoff.store import status
@@ -225,16 +226,7 @@ def test_a_channel_link_names_what_is_missing_or_taken(api: Api, receiver: Recei
     channel = _webhook(api, receiver)
     ann = api.user("Ann")
     rotation = api.rotation("primary", [ann])
-    made = api.admin.post(
-        "/api/v1/schedules",
-        json={
-            "name": "Payments",
-            "time_zone": "UTC",
-            "combine": "union",
-            "layers": [rotation["id"]],
-        },
-    )
-    assert made.status_code == 201, made.text
+    schedule = _schedule(api, "Payments", [rotation["id"]])
     missing = "00000000-0000-4000-8000-000000000000"
     for owner, path, body, taken in [
         (
@@ -256,7 +248,7 @@ def test_a_channel_link_names_what_is_missing_or_taken(api: Api, receiver: Recei
             "that reminder exists already",
         ),
     ]:
-        owner_id = {"rotation": rotation["id"], "schedule": made.json()["id"], "user": ann}[owner]
+        owner_id = {"rotation": rotation["id"], "schedule": schedule["id"], "user": ann}[owner]
         linked = {"channel_id": channel["id"]} | body
         nowhere = api.admin.post(path.format(missing), json=linked)
         assert (nowhere.status_code, nowhere.json()["detail"]) == (404, f"no {owner} {missing}")
