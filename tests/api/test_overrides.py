@@ -164,7 +164,8 @@ def test_overlap_is_409_naming_the_other_override(oc: Api) -> None:
     overlapping = oc.admin.post(
         _path(rotation), json={"start": _z(T0 + 2 * H), "end": _z(T0 + 4 * H), "user_id": None}
     )
-    assert first["id"] in _problem(overlapping, 409)["detail"]
+    detail = _problem(overlapping, 409)["detail"]
+    assert first["id"] in detail and detail.endswith(" of the same rotation")
     # touching is not overlapping, and another rotation's overrides do not count
     _add(oc, rotation, T0 + 3 * H, T0 + 4 * H)
     _add(oc, other_rotation, T0 + 2 * H, T0 + 4 * H)

@@ -111,7 +111,19 @@ def test_schedule_overrides_record_their_edges(sa: Api) -> None:
     overlap = sa.admin.post(
         path, json={"start": _z(T0 + 4 * H), "end": _z(T0 + 6 * H), "user_id": None}
     )
-    assert later.json()["id"] in _problem(overlap, 409)["detail"]
+    detail = _problem(overlap, 409)["detail"]
+    assert later.json()["id"] in detail and detail.endswith(" of the same schedule")
+    # A schedule override's fields are checked as a rotation override's, every one reported.
+    wrong = sa.admin.post(
+        path,
+        json={
+            "start": _z(T0 + 9 * H),
+            "end": _z(T0 + 8 * H),
+            "user_id": bo,
+            "replaces_user_id": bo,
+        },
+    )
+    assert _fields(wrong) == ["end", "replaces_user_id"]
     shifts = sa.reader.get(
         f"/api/v1/schedules/{schedule['id']}/shifts",
         params={"since": _z(T0), "until": _z(T0 + 6 * H)},

@@ -27,6 +27,8 @@ def test_disable_and_enable_a_channel(cli: Cli) -> None:
     _world(cli)
     assert "disabled channel 'ops'" in cli.ok("channel", "disable", "ops").stdout
     assert cli.json("channel", "list")[0]["disabled_at"] is not None
+    table = cli.ok("channel", "list").stdout
+    assert "ops" in table and "channels" in table
     assert "enabled channel 'ops'" in cli.ok("channel", "enable", "ops").stdout
     assert cli.json("channel", "list")[0]["disabled_at"] is None
     assert "no channel" in cli.refused("channel", "disable", "nosuch")

@@ -8,6 +8,7 @@ import re
 from typer.testing import Result
 
 from handoff.cli.main import app
+from handoff.store.pagination import MAX_LIMIT
 
 from .conftest import Cli
 
@@ -170,3 +171,14 @@ def test_token_create_for_a_person_acts_with_their_role(cli: Cli) -> None:
     )
     assert "not both" in cli.refused("token", "create", "--name", "x")
     assert "no user 'Zed'" in cli.refused("token", "create", "--name", "x", "--user", "Zed")
+
+
+def test_user_list_shows_every_page(cli: Cli) -> None:
+    """The command line follows the store's cursors to the end (`pagination.every`)."""
+    cli.sql(
+        "INSERT INTO users (name) SELECT 'user ' || lpad(i::text, 4, '0')"
+        " FROM generate_series(1, %s) AS i",
+        MAX_LIMIT + 1,
+    )
+    listed = [u["name"] for u in cli.json("user", "list")]
+    assert listed == [f"user {i:04d}" for i in range(1, MAX_LIMIT + 2)]

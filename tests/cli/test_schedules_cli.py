@@ -88,6 +88,8 @@ def test_schedule_overrides_from_the_command_line(sc: Cli) -> None:
     )  # fmt: skip
     assert later[0]["user_id"] is None and later[0]["replaces_user_id"] is None
     assert len(sc.json("schedule", "override", "list", "Payments")) == 2
+    table = sc.ok("schedule", "override", "list", "Payments").stdout
+    assert added[0]["id"] in table and "Bo" in table and "Ann" in table and "—" in table
     assert "in force" in sc.refused("schedule", "override", "delete", "Payments", added[0]["id"])
     assert "not started" in sc.refused("schedule", "override", "end", "Payments", later[0]["id"])
     assert "overlaps" in sc.refused(

@@ -56,3 +56,26 @@ def test_swap_mistakes_are_one_line_and_change_nothing(sw: Cli) -> None:
     assert "cancelled already" in sw.refused("swap", "cancel", asked["id"])
     assert sw.sql("SELECT status FROM swaps") == [{"status": "cancelled"}]
     assert sw.sql("SELECT count(*) AS n FROM overrides") == [{"n": 0}]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "line"),
+    [
+        ("soon", "later", "error: --start: 'soon' is not a time like 2026-03-01T09:00:00+01:00"),
+        (
+            "2026-03-03T09:00",
+            "later",
+            "error: --end: 'later' is not a time like 2026-03-01T09:00:00+01:00",
+        ),
+    ],
+)
+def test_a_mistaken_time_is_the_same_line_as_for_an_override(
+    sw: Cli, start: str, end: str, line: str
+) -> None:
+    """`swap request` and `override add` read --start and --end alike (`cli.times.window`)."""
+    window = ("--start", start, "--end", end)
+    assert sw.refused("swap", "request", "primary", "--user", "Ann", *window) == line
+    assert sw.refused("override", "add", "primary", "--user", "Bo", *window) == line
+    assert sw.sql(
+        "SELECT (SELECT count(*) FROM swaps) + (SELECT count(*) FROM overrides) AS n"
+    ) == [{"n": 0}]

@@ -3,13 +3,7 @@ rotation keeps exactly its behaviour (hours.md: `null` is always active)."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff import oncall
 from handoff import rotation as rotation_core
@@ -18,21 +12,6 @@ from handoff.store.db import connect
 
 PREVIOUS = "0012"  # the schema of the last release (round two)
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    """A database migrated up to the previous release only, dropped afterwards."""
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_existing_rotations_stay_always_active(previous_db: str) -> None:

@@ -3,39 +3,16 @@ as it was, the history's rows made by nobody say so, and the log starts empty.""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff.store import migrate
 from handoff.store.db import connect
 
+from .conftest import every_row
+
 PREVIOUS = "0017"  # the schema before the audit log
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "participants", "overrides", "handoffs", "api_tokens")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _rows(url: str) -> dict[str, list[dict[str, object]]]:
-    with connect(url, autocommit=True) as conn:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in TABLES}  # noqa: S608
 
 
 def test_existing_rows_stay_and_the_log_starts_empty(previous_db: str) -> None:
@@ -61,10 +38,10 @@ def test_existing_rows_stay_and_the_log_starts_empty(previous_db: str) -> None:
             " to_user_id, to_user_name) VALUES (%s, %s, %s, 'manual', 'queue', %s, 'ann')",
             (rotation["id"], START, START, user["id"]),
         )
-    before = _rows(previous_db)
+    before = every_row(previous_db, TABLES)
     migrate.upgrade(previous_db)
     assert migrate.current_revision(previous_db) == migrate.head_revision()
-    after = _rows(previous_db)
+    after = every_row(previous_db, TABLES)
     assert [r["made_by"] for r in after["handoffs"]] == [None]
     after["handoffs"] = [{k: v for k, v in r.items() if k != "made_by"} for r in after["handoffs"]]
     assert after == before

@@ -5,13 +5,7 @@ whole shift); the migration marks exactly those states."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff import rotation
 from handoff.grid import Grid
@@ -21,21 +15,6 @@ from handoff.store.db import connect
 PREVIOUS = "0015"  # the schema of the release before the marker
 START = datetime(2026, 12, 10, 9, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    """A database migrated up to the previous release only, dropped afterwards."""
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def previous_release_end(grid: Grid, shift_start: datetime) -> datetime:

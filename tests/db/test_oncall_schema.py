@@ -6,34 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-Conn = psycopg.Connection[dict[str, object]]
+from .conftest import Conn, add_rotation, add_user, waiting_jobs
 
 ONE_HOUR = ("2026-01-06 09:00Z", "2026-01-06 10:00Z")
-
-
-def _user(conn: Conn, name: str) -> object:
-    row = conn.execute("INSERT INTO users (name) VALUES (%s) RETURNING id", (name,)).fetchone()
-    assert row
-    return row["id"]
-
-
-def _rotation(conn: Conn, name: str = "ops") -> object:
-    row = conn.execute(
-        "INSERT INTO rotations (name, type, start_at, time_zone)"
-        " VALUES (%s, 'daily', '2026-01-05 09:00Z', 'Europe/Berlin') RETURNING id",
-        (name,),
-    ).fetchone()
-    assert row
-    return row["id"]
-
-
-def _waiting_jobs(conn: Conn, rotation_id: object) -> int:
-    row = conn.execute(
-        "SELECT count(*) AS n FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
-        (f"rotation:{rotation_id}",),
-    ).fetchone()
-    assert row
-    return int(str(row["n"]))
 
 
 def _override(conn: Conn, rotation_id: object, **fields: object) -> object:
@@ -74,7 +49,7 @@ def _forget_jobs(conn: Conn) -> None:
 )
 def test_override_invariants(conn: Conn, fields: dict[str, object]) -> None:
     with pytest.raises(psycopg.errors.CheckViolation):
-        _override(conn, _rotation(conn), **fields)
+        _override(conn, add_rotation(conn), **fields)
 
 
 @pytest.mark.parametrize(
@@ -89,46 +64,46 @@ def test_override_invariants(conn: Conn, fields: dict[str, object]) -> None:
 )
 def test_change_invariants(conn: Conn, at: str, fields: dict[str, object]) -> None:
     with pytest.raises(psycopg.errors.CheckViolation):
-        _change(conn, _rotation(conn), at, **fields)
+        _change(conn, add_rotation(conn), at, **fields)
 
 
 def test_one_change_per_rotation_and_instant(conn: Conn) -> None:
-    rotation_id = _rotation(conn)
+    rotation_id = add_rotation(conn)
     _change(conn, rotation_id, shift_length=2)
-    _change(conn, _rotation(conn, "other"), shift_length=2)
+    _change(conn, add_rotation(conn, "other"), shift_length=2)
     with pytest.raises(psycopg.errors.UniqueViolation):
         _change(conn, rotation_id, type="weekly")
 
 
 def test_writes_enqueue_the_rotation_but_bookkeeping_does_not(conn: Conn) -> None:
-    rotation_id = _rotation(conn)
+    rotation_id = add_rotation(conn)
     _forget_jobs(conn)
     override_id = _override(conn, rotation_id)
-    assert _waiting_jobs(conn, rotation_id) == 1
+    assert waiting_jobs(conn, rotation_id) == 1
     _forget_jobs(conn)
     conn.execute("UPDATE overrides SET note = 'n' WHERE id = %s", (override_id,))
-    assert _waiting_jobs(conn, rotation_id) == 0
+    assert waiting_jobs(conn, rotation_id) == 0
     conn.execute("UPDATE overrides SET end_at = '2026-01-06 11:00Z' WHERE id = %s", (override_id,))
-    assert _waiting_jobs(conn, rotation_id) == 1
+    assert waiting_jobs(conn, rotation_id) == 1
     _forget_jobs(conn)
     change_id = _change(conn, rotation_id, shift_length=2)
-    assert _waiting_jobs(conn, rotation_id) == 1
+    assert waiting_jobs(conn, rotation_id) == 1
     _forget_jobs(conn)
     conn.execute(
         "UPDATE scheduled_changes SET applied_at = now(), skipped = 'x' WHERE id = %s",
         (change_id,),
     )
-    assert _waiting_jobs(conn, rotation_id) == 0  # the engine's own write
+    assert waiting_jobs(conn, rotation_id) == 0  # the engine's own write
     conn.execute("UPDATE scheduled_changes SET shift_length = 3 WHERE id = %s", (change_id,))
-    assert _waiting_jobs(conn, rotation_id) == 1
+    assert waiting_jobs(conn, rotation_id) == 1
     _forget_jobs(conn)
     conn.execute("DELETE FROM scheduled_changes WHERE id = %s", (change_id,))
-    assert _waiting_jobs(conn, rotation_id) == 1
+    assert waiting_jobs(conn, rotation_id) == 1
 
 
 def test_deleting_a_rotation_leaves_no_dangling_reference(conn: Conn) -> None:
-    ann, bo = _user(conn, "ann"), _user(conn, "bo")
-    rotation_id = _rotation(conn)
+    ann, bo = add_user(conn, "ann"), add_user(conn, "bo")
+    rotation_id = add_rotation(conn)
     _override(conn, rotation_id, user_id=ann)
     kept = _override(conn, rotation_id, user_id=bo, start_at="2026-01-06 10:00Z",
                      end_at="2026-01-06 11:00Z")  # fmt: skip
@@ -144,7 +119,7 @@ def test_deleting_a_rotation_leaves_no_dangling_reference(conn: Conn) -> None:
 
 
 def test_each_timeline_change_is_recorded_once(conn: Conn) -> None:
-    rotation_id = _rotation(conn)
+    rotation_id = add_rotation(conn)
     override_id = _override(conn, rotation_id)
     change_id = _change(conn, rotation_id, shift_length=2)
 

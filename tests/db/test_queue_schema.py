@@ -6,11 +6,8 @@ earlier pin and migrated holds the same; and the installed release is the pinned
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -43,20 +40,6 @@ CATALOG = {
 def catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as conn:
         return {name: conn.execute(query).fetchall() for name, query in CATALOG.items()}
-
-
-@pytest.fixture
-def scratch(server_url: str) -> Iterator[str]:
-    """An empty database of its own, dropped afterwards."""
-    name = f"handoff_queue_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_the_installed_release_is_the_pinned_one() -> None:

@@ -3,39 +3,16 @@ state and its history stay as they were, and the new tables start empty."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-import pytest
 
 from handoff.store import migrate
 from handoff.store.db import connect
 
+from .conftest import every_row
+
 PREVIOUS, THIS = "0016", "0017"  # the schema before schedules, and with them
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
 KEPT = ("rotations", "rotation_state", "participants", "handoffs", "users")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _rows(url: str) -> dict[str, list[dict[str, object]]]:
-    with connect(url, autocommit=True) as conn:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in KEPT}  # noqa: S608
 
 
 def test_rotations_and_their_history_are_kept(previous_db: str) -> None:
@@ -52,10 +29,10 @@ def test_rotations_and_their_history_are_kept(previous_db: str) -> None:
             " to_user_id, to_user_name) VALUES (%s, %s, %s, 'boundary', 'queue', %s, 'ann')",
             (rotation["id"], START, START, user["id"]),
         )
-    before = _rows(previous_db)
+    before = every_row(previous_db, KEPT)
     migrate.upgrade(previous_db, THIS)
     assert migrate.current_revision(previous_db) == THIS
-    assert _rows(previous_db) == before
+    assert every_row(previous_db, KEPT) == before
     with connect(previous_db, autocommit=True) as conn:
         for table in ("schedules", "schedule_layers", "schedule_overrides", "schedule_history"):
             found = conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()  # noqa: S608

@@ -8,33 +8,15 @@ import pytest
 from handoff.store import migrate
 from handoff.store.db import connect
 
-Conn = psycopg.Connection[dict[str, object]]
+from .conftest import Conn, add_rotation, add_user, waiting_jobs
 
 
-def _user(conn: Conn, name: str = "ann") -> object:
-    row = conn.execute("INSERT INTO users (name) VALUES (%s) RETURNING id", (name,)).fetchone()
-    assert row
-    return row["id"]
-
-
-def _rotation(conn: Conn, name: str = "ops", **fields: object) -> object:
-    values = {"type": "daily", "shift_length": 1, "start_at": "2026-01-05 09:00Z"} | fields
-    row = conn.execute(
-        "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
-        " VALUES (%s, %s, %s, %s, 'Europe/Berlin') RETURNING id",
-        (name, values["type"], values["shift_length"], values["start_at"]),
-    ).fetchone()
-    assert row
-    return row["id"]
-
-
-def _waiting_jobs(conn: Conn, rotation_id: object) -> int:
-    row = conn.execute(
-        "SELECT count(*) AS n FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
-        (f"rotation:{rotation_id}",),
-    ).fetchone()
-    assert row
-    return int(str(row["n"]))
+def _join(conn: Conn, rotation: object, user: object, position: int = 0) -> None:
+    """The user joins the rotation at `position`, in the connection's transaction."""
+    conn.execute(
+        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, %s)",
+        (rotation, user, position),
+    )
 
 
 def test_migrations_are_current_and_idempotent(db_url: str) -> None:
@@ -46,30 +28,29 @@ def test_migrations_are_current_and_idempotent(db_url: str) -> None:
 @pytest.mark.parametrize("length", [0, 9001, -1])
 def test_shift_length_range_is_enforced(conn: Conn, length: int) -> None:
     with pytest.raises(psycopg.errors.CheckViolation):
-        _rotation(conn, shift_length=length)
+        add_rotation(conn, shift_length=length)
 
 
 def test_start_must_be_whole_minutes(conn: Conn) -> None:
     with pytest.raises(psycopg.errors.CheckViolation):
-        _rotation(conn, start_at="2026-01-05 09:00:30Z")
+        add_rotation(conn, start_at="2026-01-05 09:00:30Z")
 
 
 def test_rotation_names_are_unique(conn: Conn) -> None:
-    _rotation(conn, "ops")
+    add_rotation(conn, "ops")
     with pytest.raises(psycopg.errors.UniqueViolation):
-        _rotation(conn, "ops")
+        add_rotation(conn, "ops")
 
 
 def test_positions_are_unique_per_rotation(conn: Conn) -> None:
-    rotation, user = _rotation(conn), _user(conn)
-    sql = "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)"
-    conn.execute(sql, (rotation, user))
+    rotation, user = add_rotation(conn), add_user(conn)
+    _join(conn, rotation, user)
     with pytest.raises(psycopg.errors.UniqueViolation):
-        conn.execute(sql, (rotation, user))
+        _join(conn, rotation, user)
 
 
 def test_one_state_row_per_rotation(conn: Conn) -> None:
-    rotation = _rotation(conn)
+    rotation = add_rotation(conn)
     sql = (
         "INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start)"
         " VALUES (%s, 0, gen_random_uuid(), now())"
@@ -80,7 +61,7 @@ def test_one_state_row_per_rotation(conn: Conn) -> None:
 
 
 def test_one_history_row_per_boundary(conn: Conn) -> None:
-    rotation = _rotation(conn)
+    rotation = add_rotation(conn)
     sql = (
         "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
         " to_participant_id, to_user_id, to_user_name)"
@@ -96,15 +77,12 @@ def test_one_history_row_per_boundary(conn: Conn) -> None:
 
 def test_adding_a_participant_enqueues_in_the_same_transaction(db_url: str) -> None:
     with connect(db_url) as conn:
-        rotation, user = _rotation(conn), _user(conn)
+        rotation, user = add_rotation(conn), add_user(conn)
         conn.commit()
-        conn.execute(
-            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-            (rotation, user),
-        )
-        assert _waiting_jobs(conn, rotation) == 1
+        _join(conn, rotation, user)
+        assert waiting_jobs(conn, rotation) == 1
         conn.rollback()
-        assert _waiting_jobs(conn, rotation) == 0
+        assert waiting_jobs(conn, rotation) == 0
         schedule = conn.execute(
             "SELECT count(*) AS n FROM rotation_schedule WHERE rotation_id = %s", (rotation,)
         ).fetchone()
@@ -114,19 +92,16 @@ def test_adding_a_participant_enqueues_in_the_same_transaction(db_url: str) -> N
 def test_dedup_holds_on_a_reused_connection_across_transactions(db_url: str) -> None:
     """GoAlert dedups per transaction and misfires on pooled connections; this must not."""
     with connect(db_url) as conn:
-        rotation, user = _rotation(conn), _user(conn)
+        rotation, user = add_rotation(conn), add_user(conn)
         conn.commit()
         for position in range(5):
-            conn.execute(
-                "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, %s)",
-                (rotation, user, position),
-            )
+            _join(conn, rotation, user, position)
             conn.execute(
                 "UPDATE rotations SET shift_length = shift_length + 1 WHERE id = %s",
                 (rotation,),
             )
             conn.commit()
-        assert _waiting_jobs(conn, rotation) == 1
+        assert waiting_jobs(conn, rotation) == 1
         row = conn.execute(
             "SELECT s.job_id, j.id AS waiting FROM rotation_schedule s"
             " JOIN procrastinate_jobs j ON j.queueing_lock = 'rotation:' || s.rotation_id"
@@ -137,25 +112,22 @@ def test_dedup_holds_on_a_reused_connection_across_transactions(db_url: str) -> 
 
 
 def test_a_job_already_running_gets_a_new_waiting_job(conn: Conn) -> None:
-    rotation, user = _rotation(conn), _user(conn)
-    conn.execute(
-        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-        (rotation, user),
-    )
+    rotation, user = add_rotation(conn), add_user(conn)
+    _join(conn, rotation, user)
     conn.execute("UPDATE procrastinate_jobs SET status = 'doing'")
     conn.execute("UPDATE rotations SET time_zone = 'Asia/Tokyo' WHERE id = %s", (rotation,))
-    assert _waiting_jobs(conn, rotation) == 1
+    assert waiting_jobs(conn, rotation) == 1
 
 
 def test_renaming_does_not_enqueue_but_a_grid_edit_does(conn: Conn) -> None:
-    rotation = _rotation(conn)
+    rotation = add_rotation(conn)
     conn.execute("UPDATE rotations SET name = 'renamed' WHERE id = %s", (rotation,))
-    assert _waiting_jobs(conn, rotation) == 0
+    assert waiting_jobs(conn, rotation) == 0
     before = conn.execute(
         "SELECT grid_changed_at FROM rotations WHERE id = %s", (rotation,)
     ).fetchone()
     conn.execute("UPDATE rotations SET type = 'weekly' WHERE id = %s", (rotation,))
-    assert _waiting_jobs(conn, rotation) == 1
+    assert waiting_jobs(conn, rotation) == 1
     after = conn.execute(
         "SELECT grid_changed_at FROM rotations WHERE id = %s", (rotation,)
     ).fetchone()
@@ -163,35 +135,29 @@ def test_renaming_does_not_enqueue_but_a_grid_edit_does(conn: Conn) -> None:
 
 
 def test_state_writes_do_not_enqueue(conn: Conn) -> None:
-    rotation = _rotation(conn)
+    rotation = add_rotation(conn)
     conn.execute(
         "INSERT INTO rotation_state (rotation_id, position, participant_id, shift_start)"
         " VALUES (%s, 0, gen_random_uuid(), now())",
         (rotation,),
     )
     conn.execute("UPDATE rotation_state SET position = 0 WHERE rotation_id = %s", (rotation,))
-    assert _waiting_jobs(conn, rotation) == 0
+    assert waiting_jobs(conn, rotation) == 0
 
 
 def test_deleting_a_user_enqueues_their_rotations(conn: Conn) -> None:
-    rotation, user = _rotation(conn), _user(conn)
-    conn.execute(
-        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-        (rotation, user),
-    )
+    rotation, user = add_rotation(conn), add_user(conn)
+    _join(conn, rotation, user)
     conn.execute("DELETE FROM procrastinate_jobs")
     conn.execute("DELETE FROM users WHERE id = %s", (user,))
-    assert _waiting_jobs(conn, rotation) == 1
+    assert waiting_jobs(conn, rotation) == 1
 
 
 def test_deleting_a_rotation_removes_its_waiting_job(conn: Conn) -> None:
-    rotation, user = _rotation(conn), _user(conn)
-    conn.execute(
-        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-        (rotation, user),
-    )
+    rotation, user = add_rotation(conn), add_user(conn)
+    _join(conn, rotation, user)
     conn.execute("DELETE FROM rotations WHERE id = %s", (rotation,))
-    assert _waiting_jobs(conn, rotation) == 0
+    assert waiting_jobs(conn, rotation) == 0
     left = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
     assert left and left["n"] == 0
 
@@ -216,13 +182,10 @@ def _batch_job(conn: Conn, rotation_ids: list[object], *, attempts: int = 0) -> 
 
 
 def test_a_rotation_in_a_waiting_batch_job_gets_no_second_job(conn: Conn) -> None:
-    first, second, user = _rotation(conn, "a"), _rotation(conn, "b"), _user(conn)
+    first, second, user = add_rotation(conn, "a"), add_rotation(conn, "b"), add_user(conn)
     job_id = _batch_job(conn, [first, second])
-    conn.execute(
-        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-        (first, user),
-    )
-    assert _waiting_jobs(conn, first) == 0
+    _join(conn, first, user)
+    assert waiting_jobs(conn, first) == 0
     jobs = conn.execute("SELECT count(*) AS n FROM procrastinate_jobs").fetchone()
     assert jobs and jobs["n"] == 1
     owner = conn.execute(
@@ -232,13 +195,10 @@ def test_a_rotation_in_a_waiting_batch_job_gets_no_second_job(conn: Conn) -> Non
 
 
 def test_a_change_brings_a_waiting_retry_forward(conn: Conn) -> None:
-    rotation, user = _rotation(conn), _user(conn)
+    rotation, user = add_rotation(conn), add_user(conn)
     retrying = _batch_job(conn, [rotation], attempts=3)
-    fresh = _batch_job(conn, [_rotation(conn, "other")])
-    conn.execute(
-        "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-        (rotation, user),
-    )
+    fresh = _batch_job(conn, [add_rotation(conn, "other")])
+    _join(conn, rotation, user)
     rows = conn.execute(
         "SELECT id, scheduled_at FROM procrastinate_jobs WHERE id = ANY(%s)", ([retrying, fresh],)
     ).fetchall()
@@ -250,23 +210,17 @@ def test_a_change_brings_a_waiting_retry_forward(conn: Conn) -> None:
 def test_a_plain_sql_change_waits_for_a_job_holding_the_rotation(db_url: str) -> None:
     """The enqueue locks the rotation like every state writer, so no job can read it halfway."""
     with connect(db_url) as job, connect(db_url) as writer:
-        rotation, user = _rotation(job), _user(job)
+        rotation, user = add_rotation(job), add_user(job)
         job.commit()
         job.execute("SELECT 1 FROM rotations WHERE id = %s FOR NO KEY UPDATE", (rotation,))
         writer.execute("SET lock_timeout = '200ms'")
         with pytest.raises(psycopg.errors.LockNotAvailable):
-            writer.execute(
-                "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-                (rotation, user),
-            )
+            _join(writer, rotation, user)
         writer.rollback()
         job.commit()
-        writer.execute(
-            "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)",
-            (rotation, user),
-        )
+        _join(writer, rotation, user)
         writer.commit()
-        assert _waiting_jobs(writer, rotation) == 1
+        assert waiting_jobs(writer, rotation) == 1
 
 
 def test_the_head_read_from_the_files_is_alembic_s(db_url: str) -> None:

@@ -4,10 +4,7 @@ written beside them."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -17,21 +14,6 @@ from handoff.store.db import connect
 
 PREVIOUS = "0012"  # the schema of the last release (round two)
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    """A database migrated up to the previous release only, dropped afterwards."""
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_overrides_and_messages_are_kept_and_swaps_fit_beside_them(previous_db: str) -> None:

@@ -5,45 +5,19 @@ the new index."""
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
-import pytest
 
 from handoff.store import migrate, reports
 from handoff.store.db import connect
 
+from .conftest import every_row
+
 PREVIOUS = "0019"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
 TABLES = ("users", "rotations", "rotation_state", "handoffs")
-
-
-@pytest.fixture
-def previous_db(server_url: str) -> Iterator[str]:
-    """A database migrated up to the previous head only, dropped afterwards."""
-    name = f"handoff_prev_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        migrate.upgrade(url, PREVIOUS)
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _everything(url: str) -> dict[str, list[dict[str, Any]]]:
-    with connect(url, autocommit=True) as conn:
-        return {
-            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()  # noqa: S608
-            for t in TABLES
-        }
 
 
 async def _unstaffed(url: str) -> list[UUID]:
@@ -82,10 +56,10 @@ def test_rows_stay_and_the_unstaffed_read_uses_the_new_index(previous_db: str) -
                 " VALUES (%s, 0, %s, %s) ON CONFLICT (rotation_id) DO NOTHING",
                 (ids[name], participant["id"], AT),
             )
-    before = _everything(previous_db)
+    before = every_row(previous_db, TABLES)
     migrate.upgrade(previous_db)
     assert migrate.current_revision(previous_db) == migrate.head_revision()
-    assert _everything(previous_db) == before
+    assert every_row(previous_db, TABLES) == before
     with connect(previous_db, autocommit=True) as conn:
         indexed = conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'handoffs_nobody_idx'"

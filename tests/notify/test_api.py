@@ -9,6 +9,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from api.conftest import T0, Api
+from api.test_schedules import _schedule
 from handoff.engine import app as engine_app
 from handoff.notify import jobs as notify_jobs
 from handoff.store import status
@@ -218,3 +219,41 @@ def test_the_engine_status_counts_deliveries_apart_from_rotation_updates(
 def test_the_status_counts_name_the_queues_the_jobs_run_on() -> None:
     assert status.ROTATIONS_QUEUE == engine_app.QUEUE
     assert status.NOTIFICATIONS_QUEUE == notify_jobs.QUEUE
+
+
+def test_a_channel_link_names_what_is_missing_or_taken(api: Api, receiver: Receiver) -> None:
+    """Rotation and schedule subscriptions and reminders refuse alike (store.notify.link)."""
+    channel = _webhook(api, receiver)
+    ann = api.user("Ann")
+    rotation = api.rotation("primary", [ann])
+    schedule = _schedule(api, "Payments", [rotation["id"]])
+    missing = "00000000-0000-4000-8000-000000000000"
+    for owner, path, body, taken in [
+        (
+            "rotation",
+            "/api/v1/rotations/{}/subscriptions",
+            {},
+            "the rotation is subscribed to that channel already",
+        ),
+        (
+            "schedule",
+            "/api/v1/schedules/{}/subscriptions",
+            {},
+            "the schedule is subscribed to that channel already",
+        ),
+        (
+            "user",
+            "/api/v1/users/{}/reminders",
+            {"before_minutes": 30},
+            "that reminder exists already",
+        ),
+    ]:
+        owner_id = {"rotation": rotation["id"], "schedule": schedule["id"], "user": ann}[owner]
+        linked = {"channel_id": channel["id"]} | body
+        nowhere = api.admin.post(path.format(missing), json=linked)
+        assert (nowhere.status_code, nowhere.json()["detail"]) == (404, f"no {owner} {missing}")
+        nothing = api.admin.post(path.format(owner_id), json=linked | {"channel_id": missing})
+        assert (nothing.status_code, nothing.json()["detail"]) == (404, f"no channel {missing}")
+        assert api.admin.post(path.format(owner_id), json=linked).status_code == 201
+        again = api.admin.post(path.format(owner_id), json=linked)
+        assert (again.status_code, again.json()["detail"]) == (409, taken)

@@ -40,21 +40,17 @@ def audit_log(
         return (await audit.entries(conn, filters, limit=limit)).items
 
     entries = run(body)
-    if as_json:
-        output.print_json([output.as_dict(e) for e in entries])
-        return
-    output.table(
+    output.listing(
+        entries,
+        as_json,
         "audit",
         ("at", "who", "via", "action", "object", "route"),
-        [
-            (
-                output.when(e.at),
-                e.actor_name,
-                e.via,
-                e.action,
-                e.object_id,
-                e.route,
-            )
-            for e in entries
-        ],
+        lambda e: (
+            output.when(e.at),
+            e.actor_name,
+            e.via,
+            e.action,
+            e.object_id,
+            e.route,
+        ),
     )

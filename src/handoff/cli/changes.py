@@ -15,7 +15,6 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output, positions
 from handoff.cli.common import console, fail
-from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.rotations import (
     ActiveOption,
     AlwaysFlag,
@@ -24,9 +23,10 @@ from handoff.cli.rotations import (
     user_ids,
 )
 from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, instant
 from handoff.config import Settings
 from handoff.store import changes, clock, rotations, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Scheduled changes to rotations.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -49,23 +49,19 @@ def _describe(change: changes.Change, names: dict[UUID, str], zone: str) -> str:
 
 def show(found: list[changes.Change], names: dict[UUID, str], zone: str, as_json: bool) -> None:
     """The changes, their times in the rotation's zone `zone`."""
-    if as_json:
-        output.print_json([output.as_dict(c) for c in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "scheduled changes",
         ("id", "effective at", "changes", "note", "applied at", "skipped"),
-        [
-            (
-                c.id,
-                output.when(c.effective_at, zone),
-                _describe(c, names, zone),
-                c.note,
-                output.when(c.applied_at, zone),
-                c.skipped,
-            )
-            for c in found
-        ],
+        lambda c: (
+            c.id,
+            output.when(c.effective_at, zone),
+            _describe(c, names, zone),
+            c.note,
+            output.when(c.applied_at, zone),
+            c.skipped,
+        ),
     )
 
 
@@ -148,16 +144,12 @@ def list_(
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
-        listed: list[changes.Change] = []
-        cursor = None
-        while True:
-            page = await changes.list_changes(
+        listed = await every(
+            lambda cursor: changes.list_changes(
                 conn, found.id, limit=MAX_LIMIT, cursor=cursor, pending=pending
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return listed, await _names(conn, listed), found.time_zone
-            cursor = page.next_cursor
+        )
+        return listed, await _names(conn, listed), found.time_zone
 
     listed, people, in_zone = run(body)
     show(listed, people, in_zone, as_json)

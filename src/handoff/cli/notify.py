@@ -55,23 +55,19 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)
         return await notify.list_channels(conn)
 
     found = run(body)
-    if as_json:
-        output.print_json([output.as_dict(c) for c in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "channels",
         ("id", "name", "kind", "target", "disabled", "last error"),
-        [
-            (
-                output.short(c.id),
-                c.name,
-                c.kind,
-                c.target,
-                output.when(c.disabled_at),
-                c.last_error or "",
-            )
-            for c in found
-        ],
+        lambda c: (
+            output.short(c.id),
+            c.name,
+            c.kind,
+            c.target,
+            output.when(c.disabled_at),
+            c.last_error or "",
+        ),
     )
 
 

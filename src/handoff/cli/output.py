@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import typer
@@ -25,6 +25,7 @@ from handoff.cli.terminal import visible
 from handoff.grid import load_zone
 
 JSON_HELP = "Print JSON instead of a table."
+T = TypeVar("T")
 _UNBOUNDED = 100_000
 
 
@@ -86,6 +87,27 @@ def short(value: UUID | str | None) -> str:
 def text(value: object) -> Text:
     """A value as plain text for the terminal: no markup, no raw control characters."""
     return Text("" if value is None else visible(value))
+
+
+def person(names: dict[UUID, str], user_id: UUID | None, default: str) -> str:
+    """A person's name in a table: `default` where the field names nobody, the id where the
+    name is unknown."""
+    return default if user_id is None else names.get(user_id, str(user_id))
+
+
+def listing(
+    found: Sequence[T],
+    as_json: bool,
+    title: str,
+    columns: Sequence[str],
+    row: Callable[[T], Sequence[object]],
+) -> None:
+    """What a list command prints: every field of each item with `--json`, else a table of
+    `columns` whose cells `row` makes from an item."""
+    if as_json:
+        print_json([as_dict(item) for item in found])
+        return
+    table(title, columns, [row(item) for item in found])
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -7,7 +7,6 @@ people by name or id. The same store functions as the API apply the same rules.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,26 +15,16 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output
 from handoff.cli.common import console, fail
-from handoff.cli.run import parse_time, run
+from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, instant, window
 from handoff.config import Settings
 from handoff.store import clock, overrides, rotations, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Overrides: who covers whom, when.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 RotationArg = Annotated[str, typer.Argument(help="Rotation name or id.")]
 OverrideArg = Annotated[str, typer.Argument(help="Override id.")]
-TIME_HELP = "RFC 3339, or a wall time in the rotation's zone (e.g. 2026-03-03T18:00)."
-
-
-def instant(value: str, option: str, zone: str | None) -> datetime:
-    """An instant with any offset, or a wall time read in `zone` (without one, an offset is
-    required)."""
-    try:
-        naive = datetime.fromisoformat(value).tzinfo is None
-    except ValueError:
-        naive = False  # parse_time reports it
-    return parse_time(value, option, zone if naive else None)
 
 
 def override_id(value: str) -> UUID:
@@ -63,28 +52,20 @@ async def _named(conn: AsyncConnection[Any], found: list[overrides.Override]) ->
 
 def show(shown: Shown, as_json: bool) -> None:
     found, names, in_rotation = shown
-    if as_json:
-        output.print_json([output.as_dict(o) for o in found])
-        return
-
-    def who(user_id: UUID | None, default: str) -> str:
-        return default if user_id is None else names.get(user_id, str(user_id))
-
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "overrides",
         ("id", "rotation", "start", "end", "on call", "instead of", "note"),
-        [
-            (
-                o.id,
-                in_rotation[o.rotation_id].name,
-                output.when(o.start, in_rotation[o.rotation_id].time_zone),
-                output.when(o.end, in_rotation[o.rotation_id].time_zone),
-                who(o.user_id, "nobody"),
-                who(o.replaces_user_id, "anyone"),
-                o.note,
-            )
-            for o in found
-        ],
+        lambda o: (
+            o.id,
+            in_rotation[o.rotation_id].name,
+            output.when(o.start, in_rotation[o.rotation_id].time_zone),
+            output.when(o.end, in_rotation[o.rotation_id].time_zone),
+            output.person(names, o.user_id, "nobody"),
+            output.person(names, o.replaces_user_id, "anyone"),
+            o.note,
+        ),
     )
 
 
@@ -108,9 +89,10 @@ def add(
 
     async def body(conn: AsyncConnection[Any], settings: Settings) -> Shown:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
+        begin, finish = window(start, end, found.time_zone)
         draft = overrides.Draft(
-            start=instant(start, "--start", found.time_zone),
-            end=instant(end, "--end", found.time_zone),
+            start=begin,
+            end=finish,
             user_id=await _user(conn, user),
             replaces_user_id=await _user(conn, replaces),
             note=note,
@@ -144,22 +126,21 @@ def list_(
         if rotation is not None:
             found = await rotations.find(conn, rotation, now=await clock.read(conn))
             rotation_id, zone = found.id, found.time_zone
-        listed: list[overrides.Override] = []
-        cursor = None
-        while True:
-            page = await overrides.list_overrides(
+        user_id = await _user(conn, user)
+        after = None if since is None else instant(since, "--since", zone)
+        before = None if until is None else instant(until, "--until", zone)
+        listed = await every(
+            lambda cursor: overrides.list_overrides(
                 conn,
                 limit=MAX_LIMIT,
                 cursor=cursor,
                 rotation_id=rotation_id,
-                user_id=await _user(conn, user),
-                since=None if since is None else instant(since, "--since", zone),
-                until=None if until is None else instant(until, "--until", zone),
+                user_id=user_id,
+                since=after,
+                until=before,
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return await _named(conn, listed)
-            cursor = page.next_cursor
+        )
+        return await _named(conn, listed)
 
     show(run(body), as_json)
 

@@ -19,7 +19,7 @@ from handoff.cli.run import parse_time, run
 from handoff.config import Settings
 from handoff.store import clock, participants, rotations, users
 from handoff.store.errors import NotFound
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Rotations and their participants.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -171,36 +171,29 @@ def list_(
     async def body(
         conn: AsyncConnection[Any], _: Settings
     ) -> tuple[list[rotations.Rotation], dict[UUID, str]]:
-        found: list[rotations.Rotation] = []
-        cursor = None
-        while True:
-            page = await rotations.list_rotations(
-                conn, now=await clock.read(conn), limit=MAX_LIMIT, cursor=cursor, q=search
+        now = await clock.read(conn)
+        found = await every(
+            lambda cursor: rotations.list_rotations(
+                conn, now=now, limit=MAX_LIMIT, cursor=cursor, q=search
             )
-            found.extend(page.items)
-            if page.next_cursor is None:
-                on_call = [r.on_call_user_id for r in found if r.on_call_user_id]
-                return found, await users.names(conn, on_call)
-            cursor = page.next_cursor
+        )
+        on_call = [r.on_call_user_id for r in found if r.on_call_user_id]
+        return found, await users.names(conn, on_call)
 
     found, names = run(body)
-    if as_json:
-        output.print_json([output.as_dict(r) for r in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "rotations",
         ("name", "shift", "zone", "people", "on call", "next handoff"),
-        [
-            (
-                r.name,
-                r.type if r.shift_length == 1 else f"{r.type} x{r.shift_length}",
-                r.time_zone,
-                len(r.participants),
-                names.get(r.on_call_user_id, "") if r.on_call_user_id else "",
-                output.when(r.next_handoff, r.time_zone),
-            )
-            for r in found
-        ],
+        lambda r: (
+            r.name,
+            r.type if r.shift_length == 1 else f"{r.type} x{r.shift_length}",
+            r.time_zone,
+            len(r.participants),
+            names.get(r.on_call_user_id, "") if r.on_call_user_id else "",
+            output.when(r.next_handoff, r.time_zone),
+        ),
     )
 
 

@@ -58,21 +58,17 @@ def oncall(
 
     when, found, names, shown = run(body)
     zones = {r.time_zone for r in shown.values()}
-    if as_json:
-        output.print_json([output.as_dict(o) for o in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         f"on call at {output.when(when, zones.pop() if len(zones) == 1 else None)}",
         ("rotation", "user", "shift start", "shift end"),
-        [
-            (
-                shown[o.rotation_id].name,
-                names.get(o.user_id, o.user_id),
-                output.when(o.shift_start, shown[o.rotation_id].time_zone),
-                output.when(o.shift_end, shown[o.rotation_id].time_zone),
-            )
-            for o in found
-        ],
+        lambda o: (
+            shown[o.rotation_id].name,
+            names.get(o.user_id, o.user_id),
+            output.when(o.shift_start, shown[o.rotation_id].time_zone),
+            output.when(o.shift_end, shown[o.rotation_id].time_zone),
+        ),
     )
 
 
@@ -137,21 +133,17 @@ def history(
         return found.time_zone, page.items
 
     zone, entries = run(body)
-    if as_json:
-        output.print_json([output.as_dict(e) for e in entries])
-        return
-    output.table(
+    output.listing(
+        entries,
+        as_json,
         "history",
         ("boundary", "processed", "cause", "from", "to", "by"),
-        [
-            (
-                output.when(e.boundary_at, zone),
-                output.when(e.processed_at, zone),
-                e.cause,
-                e.from_user_name,
-                e.to_user_name,
-                e.made_by or "the engine",
-            )
-            for e in entries
-        ],
+        lambda e: (
+            output.when(e.boundary_at, zone),
+            output.when(e.processed_at, zone),
+            e.cause,
+            e.from_user_name,
+            e.to_user_name,
+            e.made_by or "the engine",
+        ),
     )

@@ -20,7 +20,7 @@ from handoff.cli.run import parse_time, run
 from handoff.config import Settings
 from handoff.schedules import Coverage
 from handoff.store import clock, rotations, schedules, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Schedules: rotations stacked into one final on-call.", no_args_is_help=True)
 layer_app = typer.Typer(help="The layers of a schedule, top first.", no_args_is_help=True)
@@ -99,34 +99,25 @@ def list_(as_json: JsonFlag = False) -> None:
         conn: AsyncConnection[Any], _: Settings
     ) -> tuple[list[schedules.Schedule], dict[UUID, str]]:
         now = await clock.read(conn)
-        found: list[schedules.Schedule] = []
-        cursor = None
-        while True:
-            page = await schedules.list_schedules(conn, now=now, limit=MAX_LIMIT, cursor=cursor)
-            found.extend(page.items)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        found = await every(
+            lambda cursor: schedules.list_schedules(conn, now=now, limit=MAX_LIMIT, cursor=cursor)
+        )
         people = {u for s in found for u in s.on_call_user_ids}
         return found, await users.names(conn, list(people))
 
     found, people = run(body)
-    if as_json:
-        output.print_json([output.as_dict(s) for s in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "schedules",
         ("name", "combine", "layers", "on call now", "next change"),
-        [
-            (
-                s.name,
-                s.combine,
-                len(s.layers),
-                ", ".join(people.get(u, str(u)) for u in s.on_call_user_ids) or "nobody",
-                output.when(s.next_change_at, s.time_zone),
-            )
-            for s in found
-        ],
+        lambda s: (
+            s.name,
+            s.combine,
+            len(s.layers),
+            ", ".join(people.get(u, str(u)) for u in s.on_call_user_ids) or "nobody",
+            output.when(s.next_change_at, s.time_zone),
+        ),
     )
 
 
@@ -310,27 +301,19 @@ TIME_HELP = "RFC 3339 with an offset (e.g. 2026-03-03T18:00:00+01:00)."
 def _overrides_table(
     found: list[schedules.Override], names: dict[UUID, str], as_json: bool
 ) -> None:
-    if as_json:
-        output.print_json([output.as_dict(o) for o in found])
-        return
-
-    def who(user_id: UUID | None, default: str) -> str:
-        return default if user_id is None else names.get(user_id, str(user_id))
-
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "schedule overrides",
         ("id", "start", "end", "on call", "instead of", "note"),
-        [
-            (
-                o.id,
-                output.when(o.start),
-                output.when(o.end),
-                who(o.user_id, "—"),
-                who(o.replaces_user_id, "—"),
-                o.note,
-            )
-            for o in found
-        ],
+        lambda o: (
+            o.id,
+            output.when(o.start),
+            output.when(o.end),
+            output.person(names, o.user_id, "—"),
+            output.person(names, o.replaces_user_id, "—"),
+            o.note,
+        ),
     )
 
 

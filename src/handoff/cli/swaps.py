@@ -15,11 +15,11 @@ from psycopg import AsyncConnection
 
 from handoff.cli import output
 from handoff.cli.common import fail
-from handoff.cli.overrides import TIME_HELP, instant
 from handoff.cli.run import run
+from handoff.cli.times import TIME_HELP, window
 from handoff.config import Settings
 from handoff.store import clock, rotations, swaps, users
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="Shift swaps: ask for cover, take it, cancel.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
@@ -35,25 +35,21 @@ def swap_id(value: str) -> UUID:
 
 
 def show(found: list[swaps.Swap], as_json: bool) -> None:
-    if as_json:
-        output.print_json([output.as_dict(s) for s in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "swaps",
         ("id", "rotation", "start", "end", "requester", "status", "taken by", "note"),
-        [
-            (
-                s.id,
-                s.rotation_name,
-                output.when(s.start),
-                output.when(s.end),
-                s.requester_name,
-                s.status,
-                s.taker_name or "",
-                s.note,
-            )
-            for s in found
-        ],
+        lambda s: (
+            s.id,
+            s.rotation_name,
+            output.when(s.start),
+            output.when(s.end),
+            s.requester_name,
+            s.status,
+            s.taker_name or "",
+            s.note,
+        ),
     )
 
 
@@ -71,8 +67,7 @@ def request(
     async def body(conn: AsyncConnection[Any], _: Settings) -> list[swaps.Swap]:
         found = await rotations.find(conn, rotation, now=await clock.read(conn))
         requester = (await users.find(conn, user)).id
-        begin = instant(start, "--start", found.time_zone)
-        finish = instant(end, "--end", found.time_zone)
+        begin, finish = window(start, end, found.time_zone)
         return [await swaps.request(conn, found.id, requester, begin, finish, note)]
 
     show(run(body), as_json)
@@ -121,10 +116,8 @@ def list_(
         if rotation is not None:
             rotation_id = (await rotations.find(conn, rotation, now=await clock.read(conn))).id
         user_id = None if user is None else (await users.find(conn, user)).id
-        listed: list[swaps.Swap] = []
-        cursor = None
-        while True:
-            page = await swaps.list_swaps(
+        return await every(
+            lambda cursor: swaps.list_swaps(
                 conn,
                 limit=MAX_LIMIT,
                 cursor=cursor,
@@ -132,9 +125,6 @@ def list_(
                 rotation_id=rotation_id,
                 user_id=user_id,
             )
-            listed.extend(page.items)
-            if page.next_cursor is None:
-                return listed
-            cursor = page.next_cursor
+        )
 
     show(run(body), as_json)

@@ -58,22 +58,18 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help=output.JSON_HELP)
         return await tokens.list_tokens(conn)
 
     found = run(body)
-    if as_json:
-        output.print_json([output.as_dict(t) for t in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "tokens",
         ("name", "role", "created", "last used", "revoked"),
-        [
-            (
-                t.name,
-                t.role if t.user_id is None else f"{t.role or 'none'} (a person's)",
-                output.when(t.created_at),
-                output.when(t.last_used_at),
-                output.when(t.revoked_at),
-            )
-            for t in found
-        ],
+        lambda t: (
+            t.name,
+            t.role if t.user_id is None else f"{t.role or 'none'} (a person's)",
+            output.when(t.created_at),
+            output.when(t.last_used_at),
+            output.when(t.revoked_at),
+        ),
     )
 
 

@@ -13,21 +13,14 @@ from handoff.cli.run import run
 from handoff.config import Settings
 from handoff.store import accounts, clock, lookup, passwords, text, users
 from handoff.store.errors import Conflict, Invalid
-from handoff.store.pagination import MAX_LIMIT
+from handoff.store.pagination import MAX_LIMIT, every
 
 app = typer.Typer(help="People who go on call.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help=output.JSON_HELP)]
 
 
 async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
-    found: list[users.User] = []
-    cursor = None
-    while True:
-        page = await users.list_users(conn, limit=MAX_LIMIT, cursor=cursor)
-        found.extend(page.items)
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
+    return await every(lambda cursor: users.list_users(conn, limit=MAX_LIMIT, cursor=cursor))
 
 
 TimeZoneOption = Annotated[
@@ -70,13 +63,12 @@ def list_(as_json: JsonFlag = False) -> None:
         return await all_users(conn)
 
     found = run(body)
-    if as_json:
-        output.print_json([output.as_dict(u) for u in found])
-        return
-    output.table(
+    output.listing(
+        found,
+        as_json,
         "users",
         ("name", "email", "id", "created"),
-        [(u.name, u.email, output.short(u.id), output.when(u.created_at)) for u in found],
+        lambda u: (u.name, u.email, output.short(u.id), output.when(u.created_at)),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -188,22 +188,49 @@ async def list_subscriptions(conn: AsyncConnection[Any], rotation_id: UUID) -> l
         return await cur.fetchall()
 
 
+Linked = TypeVar("Linked")
+
+
+async def link(
+    conn: AsyncConnection[Any],
+    insert: str,
+    made: type[Linked],
+    owner: Literal["rotation", "schedule", "user"],
+    owner_id: UUID,
+    channel_id: UUID,
+    *,
+    taken: str,
+    **more: object,
+) -> Linked:
+    """Insert a row tying a channel to its owner (a subscription, a reminder): `insert` takes
+    `<owner>_id`, `channel_id` and `more`. 409 `taken` when the row exists already; 404 for
+    whichever of the two is missing (the foreign key's detail names its column)."""
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=class_row(made)) as cur:
+            await cur.execute(insert, {f"{owner}_id": owner_id, "channel_id": channel_id} | more)
+            found = await cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(taken) from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        if f"{owner}_id" in str(exc.diag.message_detail):
+            raise NotFound(owner, owner_id) from None
+        raise NotFound("channel", channel_id) from None
+    assert found is not None
+    return found
+
+
 async def subscribe(
     conn: AsyncConnection[Any], rotation_id: UUID, channel_id: UUID
 ) -> Subscription:
-    try:
-        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
-            await cur.execute(
-                Q["insert_subscription"], {"rotation_id": rotation_id, "channel_id": channel_id}
-            )
-            found = await cur.fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("the rotation is subscribed to that channel already") from None
-    except psycopg.errors.ForeignKeyViolation as exc:
-        missing = "rotation" if "rotation" in str(exc.diag.constraint_name) else "channel"
-        raise NotFound(missing, rotation_id if missing == "rotation" else channel_id) from None
-    assert found is not None
-    return found
+    return await link(
+        conn,
+        Q["insert_subscription"],
+        Subscription,
+        "rotation",
+        rotation_id,
+        channel_id,
+        taken="the rotation is subscribed to that channel already",
+    )
 
 
 async def unsubscribe(conn: AsyncConnection[Any], rotation_id: UUID, subscription_id: UUID) -> None:
@@ -227,20 +254,16 @@ async def add_reminder(
 ) -> Reminder:
     if not 0 <= before_minutes <= MAX_BEFORE_MINUTES:
         raise invalid("before_minutes", f"must be between 0 and {MAX_BEFORE_MINUTES}")
-    try:
-        async with conn.transaction(), conn.cursor(row_factory=class_row(Reminder)) as cur:
-            await cur.execute(
-                Q["insert_reminder"],
-                {"user_id": user_id, "channel_id": channel_id, "before_minutes": before_minutes},
-            )
-            found = await cur.fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("that reminder exists already") from None
-    except psycopg.errors.ForeignKeyViolation as exc:
-        missing = "user" if "user" in str(exc.diag.constraint_name) else "channel"
-        raise NotFound(missing, user_id if missing == "user" else channel_id) from None
-    assert found is not None
-    return found
+    return await link(
+        conn,
+        Q["insert_reminder"],
+        Reminder,
+        "user",
+        user_id,
+        channel_id,
+        taken="that reminder exists already",
+        before_minutes=before_minutes,
+    )
 
 
 async def remove_reminder(conn: AsyncConnection[Any], user_id: UUID, reminder_id: UUID) -> None:

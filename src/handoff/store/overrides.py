@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -76,12 +76,12 @@ def ceil_minute(value: datetime) -> datetime:
     return floor if floor == value else floor + _MINUTE
 
 
-async def _check(
+async def check(
     conn: AsyncConnection[Any], draft: Draft, now: datetime
 ) -> tuple[Draft, dict[UUID, str]]:
     """The draft with its times truncated to the minute (a start at or before `now` is `now`:
     the override comes into force at this request), and the names of the users it names;
-    every field at fault is reported."""
+    every field at fault is reported. A schedule's overrides follow the same rules."""
     errors = Errors()
     start = errors.take(lambda: minute(times.check("start", draft.start)))
     end = errors.take(lambda: minute(times.check("end", draft.end)))
@@ -111,14 +111,21 @@ async def write(conn: AsyncConnection[Any], rotation_id: UUID, edit: state.EditF
         raise NotFound("rotation", rotation_id)
 
 
-async def _check_overlap(
-    conn: AsyncConnection[Any], rotation_id: UUID, draft: Draft, exclude: UUID | None
+async def check_overlap(
+    conn: AsyncConnection[Any],
+    overlapping: str,
+    owner: Literal["rotation", "schedule"],
+    owner_id: UUID,
+    draft: Draft,
+    exclude: UUID | None,
 ) -> None:
+    """409 naming the first other override (not `exclude`) of the same rotation or schedule
+    that the draft overlaps: `overlapping` is the owner's statement, taking `<owner>_id`."""
     async with conn.cursor() as cur:
         await cur.execute(
-            Q["overlapping"],
+            overlapping,
             {
-                "rotation_id": rotation_id,
+                f"{owner}_id": owner_id,
                 "start": draft.start,
                 "end": draft.end,
                 "exclude": exclude,
@@ -129,7 +136,7 @@ async def _check_overlap(
         other, start, end = row
         raise Conflict(
             f"overlaps override {other} ({start.isoformat()} to {end.isoformat()})"
-            " of the same rotation"
+            f" of the same {owner}"
         )
 
 
@@ -153,14 +160,14 @@ async def add(
 ) -> tuple[Override, state.Edit]:
     """Create an override within a write of its rotation (`locked`): the override, and the
     edit that records it (a swap taken makes its override this way, in its own write)."""
-    checked, names = await _check(conn, draft, locked.now)
+    checked, names = await check(conn, draft, locked.now)
     async with conn.cursor() as cur:
         await cur.execute(Q["count_not_ended"], {"rotation_id": locked.id, "now": locked.now})
         row = await cur.fetchone()
     assert row is not None
     if row[0] >= limit:
         raise Conflict(f"the rotation already has {row[0]} overrides that have not ended")
-    await _check_overlap(conn, locked.id, checked, None)
+    await check_overlap(conn, Q["overlapping"], "rotation", locked.id, checked, None)
     made = await _written(conn, "insert_override", checked, locked.id, locked.now)
     covers = (*locked.overrides, made.core())
     return made, state.Edit.unchanged(locked, overrides=covers, names=names)
@@ -181,7 +188,7 @@ async def _written(
     """Insert (`id_` the rotation's) or update (`id_` the override's) an override's row."""
     key = "rotation_id" if query == "insert_override" else "id"
     async with conn.cursor(row_factory=class_row(Override)) as cur:
-        await cur.execute(Q[query], _args(draft) | {key: id_, "now": now})
+        await cur.execute(Q[query], args(draft) | {key: id_, "now": now})
         found = await cur.fetchone()
     assert found is not None
     return found
@@ -195,7 +202,8 @@ def _swapped(
     return kept if new is None else (*kept, new.core())
 
 
-def _args(draft: Draft) -> dict[str, object]:
+def args(draft: Draft) -> dict[str, object]:
+    """The draft as a statement's parameters (a schedule override's row has the same)."""
     return {
         "start": draft.start,
         "end": draft.end,
@@ -317,10 +325,10 @@ async def update(
                     f"override {override_id} is in force: only its end and note can change"
                     f" (not {', '.join(frozen)})"
                 )
-        draft, names = await _check(conn, replace(old, **edit), locked.now)
+        draft, names = await check(conn, replace(old, **edit), locked.now)
         if phase == "in force":
             draft = replace(draft, start=current.start)
-        await _check_overlap(conn, rotation_id, draft, override_id)
+        await check_overlap(conn, Q["overlapping"], "rotation", rotation_id, draft, override_id)
         done.append(await _written(conn, "update_override", draft, override_id, locked.now))
         return state.Edit.unchanged(
             locked, overrides=_swapped(locked, override_id, done[0]), names=names

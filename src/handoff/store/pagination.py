@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -92,3 +92,16 @@ def page(rows: list[T], limit: int, key: Callable[[T], Sequence[object]]) -> Pag
         return Page(rows, None)
     items = rows[:limit]
     return Page(items, encode(key(items[-1])))
+
+
+async def every(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    """Every item of a list, following its cursors: `fetch` reads the page after a cursor (None:
+    the first). For callers that show a whole list (the command line), not for the API."""
+    found: list[T] = []
+    cursor = None
+    while True:
+        fetched = await fetch(cursor)
+        found.extend(fetched.items)
+        if fetched.next_cursor is None:
+            return found
+        cursor = fetched.next_cursor

@@ -23,17 +23,14 @@ from psycopg.rows import class_row, dict_row
 from handoff import oncall
 from handoff import schedules as core
 from handoff.grid import load_zone
-from handoff.store import inputs, text, times
+from handoff.store import inputs, notify, overrides, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
-from handoff.store.overrides import minute
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
 
 Q = Queries("schedules")
-U = Queries("users")
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
-MAX_NOTE = 500
 MAX_COVERAGE = timedelta(days=366)
 
 
@@ -87,13 +84,8 @@ class Override:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OverrideDraft:
-    start: datetime
-    end: datetime
-    user_id: UUID | None
-    replaces_user_id: UUID | None = None
-    note: str = ""
+# A schedule override's fields and their rules are a rotation override's (schedules.md).
+OverrideDraft = overrides.Draft
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,19 +447,15 @@ async def subscribe(
     conn: AsyncConnection[Any], schedule_id: UUID, channel_id: UUID
 ) -> Subscription:
     """Tell a channel about every final change of the schedule."""
-    try:
-        async with conn.transaction(), conn.cursor(row_factory=class_row(Subscription)) as cur:
-            await cur.execute(
-                Q["insert_subscription"], {"schedule_id": schedule_id, "channel_id": channel_id}
-            )
-            found = await cur.fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("the schedule is subscribed to that channel already") from None
-    except psycopg.errors.ForeignKeyViolation as exc:
-        missing = "schedule" if "schedule_id" in str(exc.diag.message_detail) else "channel"
-        raise NotFound(missing, schedule_id if missing == "schedule" else channel_id) from None
-    assert found is not None
-    return found
+    return await notify.link(
+        conn,
+        Q["insert_subscription"],
+        Subscription,
+        "schedule",
+        schedule_id,
+        channel_id,
+        taken="the schedule is subscribed to that channel already",
+    )
 
 
 async def list_subscriptions(conn: AsyncConnection[Any], schedule_id: UUID) -> list[Subscription]:
@@ -641,63 +629,6 @@ async def rotation_schedules(conn: AsyncConnection[Any], rotation_id: UUID) -> l
 # --- schedule overrides ------------------------------------------------------------------------
 
 
-async def _check_override(
-    conn: AsyncConnection[Any], draft: OverrideDraft, now: datetime
-) -> OverrideDraft:
-    errors = Errors()
-    start = errors.take(lambda: minute(times.check("start", draft.start)))
-    end = errors.take(lambda: minute(times.check("end", draft.end)))
-    if start is not None and end is not None and end <= start:
-        errors.add("end", "must be after start")
-    elif end is not None and end <= now:
-        errors.add("end", "must be in the future")
-    if draft.user_id is not None and draft.user_id == draft.replaces_user_id:
-        errors.add("replaces_user_id", "must differ from user_id")
-    named = {f: getattr(draft, f) for f in ("user_id", "replaces_user_id")}
-    async with conn.cursor() as cur:
-        await cur.execute(U["user_names"], {"ids": [u for u in named.values() if u is not None]})
-        known = {row[0] for row in await cur.fetchall()}
-    for field, user_id in named.items():
-        if user_id is not None and user_id not in known:
-            errors.add(field, f"no user {user_id}")
-    note = errors.take(lambda: text.check("note", draft.note, max_length=MAX_NOTE, multiline=True))
-    errors.raise_any()
-    assert start is not None and end is not None and note is not None
-    return replace(draft, start=max(start, now), end=end, note=note)
-
-
-async def _check_overlap(
-    conn: AsyncConnection[Any], schedule_id: UUID, draft: OverrideDraft, exclude: UUID | None
-) -> None:
-    async with conn.cursor() as cur:
-        await cur.execute(
-            Q["overlapping"],
-            {
-                "schedule_id": schedule_id,
-                "start": draft.start,
-                "end": draft.end,
-                "exclude": exclude,
-            },
-        )
-        row = await cur.fetchone()
-    if row is not None:
-        other, start, end = row
-        raise Conflict(
-            f"overlaps override {other} ({start.isoformat()} to {end.isoformat()})"
-            " of the same schedule"
-        )
-
-
-def _override_args(draft: OverrideDraft) -> dict[str, object]:
-    return {
-        "start": draft.start,
-        "end": draft.end,
-        "user_id": draft.user_id,
-        "replaces_user_id": draft.replaces_user_id,
-        "note": draft.note,
-    }
-
-
 def _edge(
     before: Override | None, after: Override | None, now: datetime
 ) -> tuple[core.ChangeCause, UUID] | None:
@@ -718,12 +649,14 @@ async def create_override(
     made: list[Override] = []
 
     async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, UUID] | None:
-        checked = await _check_override(conn, draft, now)
-        await _check_overlap(conn, schedule_id, checked, None)
+        checked = (await overrides.check(conn, draft, now))[0]
+        await overrides.check_overlap(
+            conn, Q["overlapping"], "schedule", schedule_id, checked, None
+        )
         async with conn.cursor(row_factory=class_row(Override)) as cur:
             await cur.execute(
                 Q["insert_override"],
-                _override_args(checked) | {"schedule_id": schedule_id, "now": now},
+                overrides.args(checked) | {"schedule_id": schedule_id, "now": now},
             )
             found = await cur.fetchone()
         assert found is not None
@@ -783,18 +716,20 @@ async def update_override(
         if current.end <= now:
             raise Conflict("an ended override cannot change: it is history")
         if current.start <= now and (
-            minute(draft.start) != current.start
+            overrides.minute(draft.start) != current.start
             or (draft.user_id, draft.replaces_user_id)
             != (current.user_id, current.replaces_user_id)
         ):
             raise invalid("start", "an override in force can change only its end and note")
-        checked = await _check_override(conn, draft, now)
+        checked = (await overrides.check(conn, draft, now))[0]
         if current.start <= now:
             checked = replace(checked, start=current.start)
-        await _check_overlap(conn, schedule_id, checked, override_id)
+        await overrides.check_overlap(
+            conn, Q["overlapping"], "schedule", schedule_id, checked, override_id
+        )
         async with conn.cursor(row_factory=class_row(Override)) as cur:
             await cur.execute(
-                Q["update_override"], _override_args(checked) | {"id": override_id, "now": now}
+                Q["update_override"], overrides.args(checked) | {"id": override_id, "now": now}
             )
             found = await cur.fetchone()
         assert found is not None
@@ -821,7 +756,7 @@ async def delete_override(
         ended = replace(current, end=now)
         await conn.execute(
             Q["update_override"],
-            _override_args(
+            overrides.args(
                 OverrideDraft(
                     current.start, now, current.user_id, current.replaces_user_id, current.note
                 )
