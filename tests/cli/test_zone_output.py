@@ -1,7 +1,8 @@
 """The command line speaks the rotation's zone and fits a terminal (issue 23, item 3): times on
 the rotation's wall clock with their offset (`--utc` for UTC), the person on call by name,
 tables within 80 columns with short ids (`--wide` for whole ones), and a plain
-`handoff rotation list` that imports no web framework, queue or migration machinery."""
+`handoff rotation list` that imports no web framework, queue or migration machinery, and no
+structlog (with its tracebacks, rich's and pygments'): it logs nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from zoneinfo import ZoneInfo
 from .conftest import Cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
-HEAVY = ("fastapi", "starlette", "uvicorn", "procrastinate", "sqlalchemy", "alembic", "jinja2")
+HEAVY = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "procrastinate",
+    "sqlalchemy",
+    "alembic",
+    "jinja2",
+    "structlog",
+)
 
 
 def _setup(cli: Cli) -> None:
