@@ -33,9 +33,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
-import structlog
 
-log = structlog.get_logger(__name__)
+from handoff import logs
+
+log = logs.Logger(__name__)
 
 SERVER_USER = "handoff-pg"
 DATABASE = "handoff"

@@ -15,9 +15,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import procrastinate
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.config import Settings
 from handoff.engine import app as engine_app
 from handoff.engine.batch import BatchEngine
@@ -46,7 +46,7 @@ NOTIFY_CONCURRENCY = 4
 # notifications): what counts a process as ready in procrastinate_workers.
 WORKERS_PER_PROCESS = 2
 
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 
 
 def build_app(connector: procrastinate.PsycopgConnector) -> procrastinate.App:

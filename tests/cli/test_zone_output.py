@@ -1,7 +1,9 @@
 """The command line speaks the rotation's zone and fits a terminal (issue 23, item 3): times on
 the rotation's wall clock with their offset (`--utc` for UTC), the person on call by name,
 tables within 80 columns with short ids (`--wide` for whole ones), and a plain
-`handoff rotation list` that imports no web framework, queue or migration machinery."""
+`handoff rotation list` that imports no web framework, queue or migration machinery, no
+structlog (with its tracebacks, rich's and pygments': it logs nothing) and no schedules (only a
+rotation's deletion needs them)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ from zoneinfo import ZoneInfo
 from .conftest import Cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
-HEAVY = ("fastapi", "starlette", "uvicorn", "procrastinate", "sqlalchemy", "alembic", "jinja2")
+HEAVY = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "procrastinate",
+    "sqlalchemy",
+    "alembic",
+    "jinja2",
+    "structlog",
+)
 
 
 def _setup(cli: Cli) -> None:
@@ -96,6 +107,7 @@ def test_a_plain_rotation_list_imports_none_of_the_heavy_modules(cli: Cli) -> No
     assert "next handoff" in result.stdout
     loaded = sorted(m for m in imported if m.split(".")[0] in HEAVY)
     assert loaded == []
+    assert {"handoff.schedules", "handoff.store.schedules"} & imported == set()
 
 
 def test_overrides_and_changes_are_listed_in_the_rotation_s_zone(cli: Cli) -> None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 
 import anyio
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handoff import logs
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
-log = structlog.get_logger("handoff.http")
+log = logs.Logger("handoff.http")
 
 
 class BodyTooLarge(Exception):

@@ -13,18 +13,18 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
+from handoff import logs
 from handoff.api.schemas import FieldProblem, Problem
 from handoff.store.errors import Conflict, Invalid, NotFound
 
 MEDIA_TYPE = "application/problem+json"
-log = structlog.get_logger("handoff.api")
+log = logs.Logger("handoff.api")
 
 
 class ProblemResponse(JSONResponse):

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import psycopg
-import structlog
 
-log = structlog.get_logger("handoff.bench")
+from handoff import logs
+
+log = logs.Logger("handoff.bench")
 MARKER = "/* bench */"  # written literally into every statement the bench runs
 TOP_STATEMENTS = 8
 QUERY_TEXT_CHARS = 160

@@ -10,9 +10,9 @@ import time
 from typing import Annotated
 
 import psycopg
-import structlog
 import typer
 
+from handoff import logs
 from handoff.cli import common
 from handoff.config import Settings
 from handoff.engine import metrics
@@ -29,7 +29,7 @@ EXIT_MARGIN = 0.5
 # or the server starting up or shutting down.
 TRANSIENT = (None, "57P01", "57P03")
 
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 
 
 def worker(

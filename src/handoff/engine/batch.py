@@ -27,12 +27,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
 from handoff.engine.process import observe
@@ -45,7 +45,7 @@ BATCH_LOCK = 0x68616E646F6668  # the cluster-wide batch engine lock
 FETCH_SIZE = 1_000
 
 Q = Queries("engine")
-log = structlog.get_logger("handoff.engine.batch")
+log = logs.Logger("handoff.engine.batch")
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine.loops import jittered, pause
 from handoff.store import db
 from handoff.store.queries import Queries
@@ -47,7 +47,7 @@ DISPATCHER_LOCK = 0x68616E646F6666  # "handoff" in ASCII: the cluster-wide dispa
 
 Q = Queries("engine")
 S = Queries("schedules")  # schedules are dispatched beside rotations (schedules.md)
-log = structlog.get_logger("handoff.engine.dispatcher")
+log = logs.Logger("handoff.engine.dispatcher")
 
 
 @dataclass(frozen=True, slots=True)

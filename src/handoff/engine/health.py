@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.store.queries import Queries
 
 Q = Queries("health")
@@ -29,7 +29,7 @@ READY_TIMEOUT = timedelta(seconds=2)  # a probe's answer never waits longer on t
 # stuck for that long, not a slow beat.
 READY_HEARTBEAT = timedelta(seconds=30)
 REQUEST_TIMEOUT = 5.0  # seconds to read a probe's request line and headers
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 
 
 @dataclass

@@ -20,10 +20,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-import structlog
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine import metrics
 from handoff.store import batched, db, state
 from handoff.store.queries import Queries
@@ -34,7 +34,7 @@ LATE_WARNING = timedelta(minutes=1)
 TIMED = frozenset({"boundary", "scheduled_change", "override_started", "override_ended"})
 
 Q = Queries("engine")
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 
 
 def observe(

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 import procrastinate
 import psycopg
-import structlog
 from procrastinate.worker import Worker
 from psycopg import AsyncConnection
 from psycopg.abc import PQGen
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine.connector import QueueAccess
 from handoff.engine.health import Health
 from handoff.engine.loops import jittered, pause
@@ -49,7 +49,7 @@ OWN_HEARTBEAT_OFF = timedelta(days=1)
 SHUTDOWN_GRACE = timedelta(seconds=10)
 RESTART_BACKOFF = (timedelta(seconds=1), timedelta(seconds=30))  # first and longest wait
 
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 Q = Queries("engine")
 
 RV = TypeVar("RV")

@@ -39,11 +39,11 @@ from typing import Any
 from uuid import UUID
 
 import procrastinate
-import structlog
 from procrastinate.exceptions import ConnectorException
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.config import Settings
 from handoff.engine import metrics
 from handoff.engine.app import QUEUE
@@ -70,7 +70,7 @@ WAKE_INTERVAL = timedelta(seconds=1)  # how often the sweeping process looks for
 SWEEP_LOCK = 0x68616E646F6667  # the cluster-wide sweep lock: one sweep at a time
 
 Q = Queries("engine")
-log = structlog.get_logger("handoff.engine.sweep")
+log = logs.Logger("handoff.engine.sweep")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp
 
-from handoff import web
+from handoff import logs, web
 from handoff.api import app as api_app
 from handoff.api.limits import BodyLimit
 from handoff.config import Settings
@@ -30,7 +29,7 @@ EngineRunner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 POOL_TIMEOUT_SECONDS = 3.0  # a request waits this long for a connection, then gets a 503
 CONNECT_TIMEOUT_SECONDS = 3
-log = structlog.get_logger("handoff.http")
+log = logs.Logger("handoff.http")
 
 
 class App(FastAPI):

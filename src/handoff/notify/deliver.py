@@ -32,17 +32,17 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine import metrics
 from handoff.notify import policy, send, signing
 from handoff.store.queries import Queries
 
 Q = Queries("notify_delivery")
-log = structlog.get_logger("handoff.notify")
+log = logs.Logger("handoff.notify")
 YIELD_PAUSE = 0.25  # seconds between looks at the rotation queue while it is busy
 YIELD_LIMIT = 5.0  # seconds a round waits for handoffs at most
 BACKLOG_BUDGET = 20.0  # seconds a job goes on taking rounds of due lines

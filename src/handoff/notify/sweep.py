@@ -26,10 +26,10 @@ from datetime import timedelta
 from typing import Any
 
 import procrastinate
-import structlog
 from procrastinate.exceptions import ConnectorException
 from psycopg_pool import AsyncConnectionPool
 
+from handoff import logs
 from handoff.engine import metrics
 from handoff.engine.loops import jittered, pause
 from handoff.engine.sweep import PURGE_INTERVAL, RETENTION_BATCH, RETENTION_ROUNDS
@@ -46,7 +46,7 @@ INTERVAL = timedelta(seconds=1)
 STALLED_INTERVAL = timedelta(seconds=10)
 # No heartbeat for this long: a delivery worker is dead (two of its heartbeats, handoff/worker.py).
 NOTIFY_STALLED_WORKER_TIMEOUT = timedelta(seconds=20)
-log = structlog.get_logger("handoff.notify")
+log = logs.Logger("handoff.notify")
 
 
 @dataclass(frozen=True, slots=True)

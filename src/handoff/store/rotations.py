@@ -29,7 +29,6 @@ from handoff.store import (
     lookup,
     participants,
     projections,
-    schedules,
     state,
     text,
     times,
@@ -480,6 +479,12 @@ async def update(
 
 
 async def delete(conn: AsyncConnection[Any], rotation_id: UUID) -> None:
+    """Delete a rotation, first taking it out of the schedules it is a layer of.
+
+    The schedules' store (and their core) is imported here, the only place it is needed: a
+    command that reads rotations (`handoff rotation list`) does not load it (issue 23)."""
+    from handoff.store import schedules
+
     async with conn.transaction(), conn.cursor() as cur:
         await schedules.rotation_deleting(conn, rotation_id, await clock.read(conn))
         await cur.execute(Q["delete_rotation"], {"id": rotation_id})

@@ -29,11 +29,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-import structlog
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff import oncall, rotation
+from handoff import logs, oncall, rotation
 from handoff.hours import Window
 from handoff.store import inputs
 from handoff.store.queries import Queries
@@ -44,7 +43,7 @@ P = Queries("participants")
 SCHEDULES = Queries("schedules")  # a rotation writer re-runs the schedules it is a layer of
 NEVER = datetime.min.replace(tzinfo=UTC)  # "last brought up to date" of a rotation never run
 
-log = structlog.get_logger("handoff.engine")
+log = logs.Logger("handoff.engine")
 
 
 @dataclass(frozen=True, slots=True)
