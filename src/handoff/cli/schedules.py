@@ -14,6 +14,7 @@ from uuid import UUID
 import typer
 from psycopg import AsyncConnection
 
+from handoff import schedule_layers
 from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import parse_time, run
@@ -235,8 +236,7 @@ def layer_add(
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (added,) = await _rotation_ids(conn, [rotation])
-        at = len(layers) if position is None else position
-        return [*layers[:at], added, *layers[at:]]
+        return schedule_layers.added(layers, added, position)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)
@@ -250,9 +250,7 @@ def layer_remove(schedule: ScheduleArg, rotation: RotationArg, as_json: JsonFlag
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (gone,) = await _rotation_ids(conn, [rotation])
-        if gone not in layers:
-            fail(f"{rotation} is not a layer of {schedule}")
-        return [r for r in layers if r != gone]
+        return schedule_layers.removed(layers, gone)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)
@@ -271,10 +269,7 @@ def layer_move(
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (moved,) = await _rotation_ids(conn, [rotation])
-        if moved not in layers:
-            fail(f"{rotation} is not a layer of {schedule}")
-        rest = [r for r in layers if r != moved]
-        return [*rest[:position], moved, *rest[position:]]
+        return schedule_layers.moved(layers, moved, position)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)

@@ -762,8 +762,10 @@ async def update_override(
         current = await get_override(conn, schedule_id, override_id)
         if current.end <= now:
             raise Conflict("an ended override cannot change: it is history")
+        # An override made from the past starts at the instant of the request, seconds and
+        # all: its exact start is as good as its minute (as for rotation overrides).
         if current.start <= now and (
-            minute(draft.start) != current.start
+            current.start not in (draft.start, minute(draft.start))
             or (draft.user_id, draft.replaces_user_id)
             != (current.user_id, current.replaces_user_id)
         ):
