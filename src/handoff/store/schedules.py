@@ -23,7 +23,7 @@ from psycopg.rows import class_row, dict_row
 from handoff import oncall
 from handoff import schedules as core
 from handoff.grid import load_zone
-from handoff.store import inputs, text, times
+from handoff.store import db, inputs, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.overrides import minute
 from handoff.store.pagination import Page, check_limit, decode, page
@@ -247,7 +247,7 @@ async def list_schedules(
     if q is not None:
         text.check("q", q, max_length=MAX_NAME)
     after = decode(cursor, str) or [None]
-    pattern = None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%") + "%"
+    pattern = _pattern(q)
     async with conn.cursor() as cur:
         await cur.execute(
             Q["list_schedules"],
@@ -257,6 +257,53 @@ async def list_schedules(
     found = await _read(conn, ids, now)
     views = [_view(found[i], now) for i in ids if i in found]
     return page(views, limit, lambda s: (s.name,))
+
+
+def _pattern(q: str | None) -> str | None:
+    """An ILIKE pattern (ESCAPE '\\') for names that contain `q`; None for no search."""
+    return None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%") + "%"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    """A schedule as the calendar draws it: its final intervals over the calendar's range."""
+
+    id: UUID
+    name: str
+    time_zone: str
+    shifts: list[core.Shift]
+
+
+async def calendar(
+    conn: AsyncConnection[Any],
+    since: datetime,
+    until: datetime,
+    *,
+    limit: int,
+    q: str | None = None,
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+) -> tuple[list[CalendarRow], int]:
+    """The first `limit` schedules by name (those whose name has `q`, those `rotation_id` is a
+    layer of, those `user_id` may be on call in: then only the intervals they are on call)
+    with their final intervals in [since, until), and how many more matched (not read).
+    Three statements whatever their number, in one snapshot as the calendar's rotations."""
+    since, until = check_range(since, until)
+    args = {"pattern": _pattern(q), "rotation_id": rotation_id, "user_id": user_id}
+    async with db.snapshot(conn):
+        async with conn.cursor() as cur:
+            await cur.execute(Q["calendar_schedules"], args | {"limit": limit})
+            rows = await cur.fetchall()
+        found = await _read(conn, [row[0] for row in rows], since)
+    drawn = []
+    for schedule_id, _ in rows:
+        read = found[schedule_id]
+        shifts = core.shifts(read.inputs, since, until)
+        if user_id is not None:
+            shifts = [s for s in shifts if user_id in s.user_ids]
+        row = read.row
+        drawn.append(CalendarRow(schedule_id, row["name"], row["time_zone"], shifts))
+    return drawn, (rows[0][1] - len(rows) if rows else 0)
 
 
 async def oncall_at(conn: AsyncConnection[Any], schedule_id: UUID, at: datetime) -> list[UUID]:
