@@ -658,11 +658,14 @@ def _remover(conn: AsyncConnection[Any], schedule_id: UUID, rotation_id: UUID) -
     return edit
 
 
-async def rotation_schedules(conn: AsyncConnection[Any], rotation_id: UUID) -> list[UUID]:
-    """The schedules a rotation is a layer of (the rotation object's `schedule_ids`)."""
+async def schedule_ids(
+    conn: AsyncConnection[Any], rotation_ids: Sequence[UUID]
+) -> dict[UUID, list[UUID]]:
+    """The schedules each rotation is a layer of (the rotation object's `schedule_ids`), one
+    statement for a page of rotations; a rotation in no schedule is absent."""
     async with conn.cursor() as cur:
-        await cur.execute(Q["schedules_of_rotation"], {"rotation_id": rotation_id})
-        return [row[0] for row in await cur.fetchall()]
+        await cur.execute(Q["schedules_of_rotations"], {"ids": list(rotation_ids)})
+        return {row[0]: list(row[1]) for row in await cur.fetchall()}
 
 
 # --- schedule overrides ------------------------------------------------------------------------

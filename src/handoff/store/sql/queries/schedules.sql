@@ -62,6 +62,12 @@ LIMIT %(limit)s;
 SELECT schedule_id FROM schedule_layers WHERE rotation_id = %(rotation_id)s
 ORDER BY schedule_id;
 
+-- name: schedules_of_rotations
+-- The schedules each of these rotations is a layer of (a rotation object's schedule_ids).
+SELECT rotation_id, array_agg(schedule_id ORDER BY schedule_id) FROM schedule_layers
+WHERE rotation_id = ANY (%(ids)s::uuid[])
+GROUP BY rotation_id;
+
 -- name: record_change
 -- One history row per instant: a second change at an instant already recorded (a writer's
 -- edit at the very instant of another) keeps the row's `from`, takes the new `to`, and keeps
