@@ -123,6 +123,7 @@ def test_every_form_answers_with_a_redirect(
          end=local(now + timedelta(days=3)), user_id="nobody", note="longer")  # fmt: skip
     post("/schedules/{schedule_id}/overrides/{override_id}/delete",
          f"{sched}/overrides/{soid}/delete")  # fmt: skip
+    post("/schedules/{schedule_id}/delete", f"{sched}/delete")
     post("/rotations/{rotation_id}/changes", f"{r}/changes",
          effective_at=local(now + timedelta(days=30)), type="daily")  # fmt: skip
     cid = _only(web, "SELECT id FROM scheduled_changes")

@@ -205,3 +205,16 @@ def test_an_override_in_force_ends_now_and_is_recorded(
     assert "Ended the override now." in browser.client.get(base).text
     assert _read(web, s.id).on_call_user_ids == [made["ann"]]
     assert _causes(web, s.id)[0] == "override_ended"
+
+
+def test_a_schedule_is_deleted_and_its_rotations_stay(
+    web: Web, browser: Browser, made: dict[str, Any]
+) -> None:
+    base = f"/schedules/{made['s'].id}"
+    assert "Delete schedule" in browser.client.get(base).text
+    deleted = _post(browser, f"{base}/delete")
+    assert deleted.status_code == 303 and deleted.headers["location"] == "/schedules"
+    assert "Deleted schedule Payments; its rotations stay." in browser.client.get("/schedules").text
+    assert browser.client.get(base).status_code == 404
+    assert _post(browser, f"{base}/delete").status_code == 404
+    assert browser.client.get(f"/rotations/{made['primary']}").status_code == 200

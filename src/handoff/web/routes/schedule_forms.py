@@ -1,5 +1,5 @@
 """A schedule's writes from its page: its layers (add, remove, move up or down), how they
-combine, and its own overrides (add, edit, delete or end).
+combine, its own overrides (add, edit, delete or end), and its deletion.
 
 Each form is a plain POST (it works without JavaScript) that calls the store function the API
 calls (`store.schedules`: one write path, recorded `layers_changed` or `override_started` at
@@ -152,6 +152,18 @@ async def set_combine(
     except StoreError as exc:
         return await _refused(request, post.session, conn, now, schedule_id, exc)
     return _back(request, schedule_id, "Saved how the layers combine.")
+
+
+@router.post("/schedules/{schedule_id}/delete")
+async def delete_schedule(
+    request: Request, schedule_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
+    """Delete the schedule (its rotations stay), then to the Schedules page."""
+    found = await schedules.get(conn, schedule_id, now=now)
+    await schedules.delete(conn, schedule_id)
+    response = RedirectResponse("/schedules", status_code=303)
+    flash(request, response, f"Deleted schedule {found.name}; its rotations stay.")
+    return response
 
 
 # ---- Schedule overrides ---------------------------------------------------------------------
