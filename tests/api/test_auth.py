@@ -100,6 +100,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/schedules/{schedule_id}/shifts"): "reader",
     ("GET", "/api/v1/schedules/{schedule_id}/coverage"): "reader",
     ("GET", "/api/v1/schedules/{schedule_id}/history"): "reader",
+    ("GET", "/api/v1/schedules/{schedule_id}/calendar.ics"): "calendar",
     ("GET", "/api/v1/schedules/{schedule_id}/overrides"): "reader",
     ("POST", "/api/v1/schedules/{schedule_id}/overrides"): "admin",
     ("GET", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): "reader",

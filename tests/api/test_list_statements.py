@@ -12,7 +12,7 @@ import httpx
 from psycopg import AsyncConnection
 
 from handoff.bench import statements
-from handoff.store import changes, overrides, rotations, users
+from handoff.store import changes, overrides, rotations, schedules, users
 from web.client import csrf
 
 from .conftest import Api, Server
@@ -23,7 +23,8 @@ SIZES = (3, 30)
 
 async def _populate(url: str, first: int, last: int, now: datetime) -> None:
     """People first..last-1 and as many rotations, each with two of them; every other one
-    with an override ahead and every third with a pending change of its people."""
+    with an override ahead and every third with a pending change of its people; each the
+    layer of a schedule of its own, every other one with a schedule override ahead."""
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
         people = [await users.create(conn, f"P{n:03}", None, now=T0) for n in range(first, last)]
         everyone = [u.id for u in (await users.list_users(conn, limit=500)).items]
@@ -38,6 +39,11 @@ async def _populate(url: str, first: int, last: int, now: datetime) -> None:
             if n % 3 == 0:
                 fields = changes.Fields(participants=[other, person.id])
                 await changes.create(conn, made.id, soon, fields, "", limit=10)
+            plan = schedules.Draft(f"s{n:03}", "UTC", "priority", [made.id])
+            schedule = await schedules.create(conn, plan, now=now)
+            if n % 2:
+                cover = schedules.OverrideDraft(soon, soon + timedelta(hours=1), other)
+                await schedules.create_override(conn, schedule.id, cover, now=now)
 
 
 def _counted(counts: statements.Counts, client: httpx.Client, target: str) -> int:
@@ -79,6 +85,9 @@ def _targets(person: str, now: datetime) -> list[tuple[str, str]]:
         ("web", "/calendar?view=month"),
         ("web", f"/calendar?view=week&person={person}"),
         ("web", "/calendar?view=week&q=r0"),
+        ("web", "/calendar?view=week&q=s0"),
+        ("web", "/schedules"),
+        ("api", "/api/v1/schedules"),
     ]
 
 

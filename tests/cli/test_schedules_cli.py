@@ -103,3 +103,42 @@ def test_schedule_overrides_from_the_command_line(sc: Cli) -> None:
     history = sc.sql("SELECT cause, to_user_ids FROM schedule_history ORDER BY id")
     assert [h["cause"] for h in history] == ["started"]
     assert _people(sc, [str(u) for u in history[0]["to_user_ids"]]) == ["Ann"]
+
+
+def test_schedule_override_edit(sc: Cli) -> None:
+    sc.ok("schedule", "create", "Payments", "--layer", "primary", "--combine", "union")
+    [later] = sc.json(
+        "schedule", "override", "add", "Payments", "--start", "2026-03-03T09:00:00Z",
+        "--end", "2026-03-03T10:00:00Z", "--user", "Bo", "--note", "cover",
+    )  # fmt: skip
+    # What is not given stays: here only the end moves.
+    [longer] = sc.json(
+        "schedule", "override", "edit", "Payments", later["id"], "--end", "2026-03-03T12:00:00Z"
+    )
+    assert (longer["start"], longer["end"]) == ("2026-03-03T09:00:00Z", "2026-03-03T12:00:00Z")
+    assert _people(sc, [longer["user_id"]]) == ["Bo"] and longer["note"] == "cover"
+    [swapped] = sc.json(
+        "schedule", "override", "edit", "Payments", later["id"], "--replaces", "Ann",
+        "--note", "Bo for Ann",
+    )  # fmt: skip
+    assert _people(sc, [swapped["user_id"], swapped["replaces_user_id"]]) == ["Bo", "Ann"]
+    at = sc.json("oncall", "--schedule", "Payments", "--at", "2026-03-03T11:00:00Z")
+    assert _people(sc, at["user_ids"]) == ["Bo"]
+    [removal] = sc.json("schedule", "override", "edit", "Payments", later["id"], "--nobody")
+    assert removal["user_id"] is None and removal["replaces_user_id"] == swapped["replaces_user_id"]
+    [nobody] = sc.json("schedule", "override", "edit", "Payments", later["id"], "--unconditional")
+    assert (nobody["user_id"], nobody["replaces_user_id"]) == (None, None)
+    assert "nothing to change" in sc.refused(
+        "schedule", "override", "edit", "Payments", later["id"]
+    )
+    assert "either --user or --nobody" in sc.refused(
+        "schedule", "override", "edit", "Payments", later["id"], "--user", "Ann", "--nobody"
+    )
+    assert "must be after start" in sc.refused(
+        "schedule", "override", "edit", "Payments", later["id"], "--end", "2026-03-03T08:00:00Z"
+    )
+    assert "not an override id" in sc.refused(
+        "schedule", "override", "edit", "Payments", "nope", "--note", "x"
+    )
+    listed = sc.json("schedule", "override", "list", "Payments")
+    assert [(o["end"], o["note"]) for o in listed] == [("2026-03-03T12:00:00Z", "Bo for Ann")]

@@ -81,8 +81,19 @@ def test_every_form_answers_with_a_redirect(
          type="weekly", shift_length="1", start="2026-01-05T09:00",
          time_zone="Europe/Berlin")  # fmt: skip
     post("/rotations/{rotation_id}/participants", f"{r}/participants", user_id=str(cy))
-    post("/schedules", "/schedules", name="Payments", time_zone="UTC", combine="priority",
-         layer=[str(rid), ""])  # fmt: skip
+    made = post("/schedules", "/schedules", name="Payments", time_zone="UTC", combine="priority",
+                layer=[str(rid), ""])  # fmt: skip
+    sched = f"/schedules/{_uuid_after(made, '/schedules/')}"
+    other = _uuid_after(post("/rotations/new", "/rotations/new", with_participants="1",
+                             name="secondary", description="", type="weekly", shift_length="1",
+                             start="2026-01-05T09:00", time_zone="UTC", participant=[str(bo)]),
+                        "/rotations/")  # fmt: skip
+    post("/schedules/{schedule_id}/layers", f"{sched}/layers", rotation_id=str(other))
+    post("/schedules/{schedule_id}/layers/{rotation_id}/move", f"{sched}/layers/{other}/move",
+         direction="up")  # fmt: skip
+    post("/schedules/{schedule_id}/layers/{rotation_id}/remove",
+         f"{sched}/layers/{other}/remove")  # fmt: skip
+    post("/schedules/{schedule_id}/combine", f"{sched}/combine", combine="union")
     parts = _participants(web, rid)
     p = f"{r}/participants"
     post("/rotations/{rotation_id}/participants/{participant_id}/move",
@@ -103,6 +114,16 @@ def test_every_form_answers_with_a_redirect(
          start=local(now + timedelta(days=1)), end=local(now + timedelta(days=3)),
          user_id=str(bo), replaces_user_id="", note="longer")  # fmt: skip
     post("/rotations/{rotation_id}/overrides/{override_id}/delete", f"{r}/overrides/{oid}/delete")
+    post("/schedules/{schedule_id}/overrides", f"{sched}/overrides",
+         start=local(now + timedelta(days=1)), end=local(now + timedelta(days=2)),
+         user_id="nobody", replaces_user_id="", note="")  # fmt: skip
+    soid = _only(web, "SELECT id FROM schedule_overrides")
+    post("/schedules/{schedule_id}/overrides/{override_id}/edit",
+         f"{sched}/overrides/{soid}/edit", start=local(now + timedelta(days=1)),
+         end=local(now + timedelta(days=3)), user_id="nobody", note="longer")  # fmt: skip
+    post("/schedules/{schedule_id}/overrides/{override_id}/delete",
+         f"{sched}/overrides/{soid}/delete")  # fmt: skip
+    post("/schedules/{schedule_id}/delete", f"{sched}/delete")
     post("/rotations/{rotation_id}/changes", f"{r}/changes",
          effective_at=local(now + timedelta(days=30)), type="daily")  # fmt: skip
     cid = _only(web, "SELECT id FROM scheduled_changes")

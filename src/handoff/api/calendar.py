@@ -1,4 +1,5 @@
-"""A rotation's projected shifts as an iCalendar feed (RFC 5545), one VEVENT per shift.
+"""A rotation's projected shifts, or a schedule's final intervals, as an iCalendar feed (RFC
+5545), one VEVENT per shift.
 
 Feeds are bounded: at most MAX_FEED_EVENTS events, the earliest, as the feed's description
 says (a feed token must not make the service build megabytes), here and in a person's feed
@@ -8,6 +9,7 @@ says (a feed token must not make the service build megabytes), here and in a per
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -38,38 +40,55 @@ def describe(calendar: Calendar, what: str, cut_at: datetime | None) -> None:
     calendar.add("description", ical_text(said + "."))
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One interval of a feed: who is on call (a rotation's one person, or a schedule's final
+    result, which may hold several), and whether an override decides it."""
+
+    start: datetime
+    end: datetime
+    user_ids: list[UUID]
+    covering: bool
+
+
+def rotation_entries(shifts: list[Shift]) -> list[Entry]:
+    return [
+        Entry(s.start, s.end, [] if s.user_id is None else [s.user_id], s.override_id is not None)
+        for s in shifts
+    ]
+
+
 def feed(
-    rotation_id: UUID,
-    rotation_name: str,
-    shifts: list[Shift],
+    owner_id: UUID,
+    owner_name: str,
+    entries: list[Entry],
     names: dict[UUID, str],
     now: datetime,
     days: int,
 ) -> bytes:
-    """The rotation's shifts of the next `days` days with someone on call, the earliest
-    MAX_FEED_EVENTS of them."""
-    staffed = [shift for shift in shifts if shift.user_id is not None]  # nobody: no one's shift
+    """The rotation's (or schedule's) intervals of the next `days` days with someone on call,
+    the earliest MAX_FEED_EVENTS of them."""
+    staffed = [e for e in entries if e.user_ids]  # nobody: no one's shift
     shown, hidden = staffed[:MAX_FEED_EVENTS], staffed[MAX_FEED_EVENTS:]
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", ical_text(f"{rotation_name} on call"))
-    describe(calendar, f"Shifts of {rotation_name} in the next {days} days", _first(hidden))
-    for shift in shown:
-        assert shift.user_id is not None
-        name = names.get(shift.user_id, str(shift.user_id))
-        covering = ", covering" if shift.override_id else ""
+    calendar.add("x-wr-calname", ical_text(f"{owner_name} on call"))
+    describe(calendar, f"Shifts of {owner_name} in the next {days} days", _first(hidden))
+    for entry in shown:
+        who = ", ".join(names.get(u, str(u)) for u in entry.user_ids)
+        covering = ", covering" if entry.covering else ""
         event = Event()
-        event.add("uid", f"{rotation_id}-{int(shift.start.timestamp())}@handoff")
+        event.add("uid", f"{owner_id}-{int(entry.start.timestamp())}@handoff")
         event.add("dtstamp", now)
-        event.add("dtstart", shift.start)
-        event.add("dtend", shift.end)
-        event.add("summary", ical_text(f"{name} on call ({rotation_name}{covering})"))
-        event.add("description", f"user_id: {shift.user_id}")
+        event.add("dtstart", entry.start)
+        event.add("dtend", entry.end)
+        event.add("summary", ical_text(f"{who} on call ({owner_name}{covering})"))
+        event.add("description", "user_id: " + ", ".join(str(u) for u in entry.user_ids))
         calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical
 
 
-def _first(hidden: list[Shift]) -> datetime | None:
+def _first(hidden: list[Entry]) -> datetime | None:
     return hidden[0].start if hidden else None

@@ -198,6 +198,9 @@ class Rotation(BaseModel):
         description="Weekly windows in the rotation's time zone; null: always active."
     )
     turns: Turns = Field(description="Turns counted over active units or calendar units.")
+    schedule_ids: list[UUID] = Field(
+        description="The schedules this rotation is a layer of (schedules.md)."
+    )
 
 
 class RotationPage(BaseModel):

@@ -14,6 +14,7 @@ from uuid import UUID
 import typer
 from psycopg import AsyncConnection
 
+from handoff import schedule_layers
 from handoff.cli import output
 from handoff.cli.common import console, fail
 from handoff.cli.run import parse_time, run
@@ -226,8 +227,7 @@ def layer_add(
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (added,) = await _rotation_ids(conn, [rotation])
-        at = len(layers) if position is None else position
-        return [*layers[:at], added, *layers[at:]]
+        return schedule_layers.added(layers, added, position)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)
@@ -241,9 +241,7 @@ def layer_remove(schedule: ScheduleArg, rotation: RotationArg, as_json: JsonFlag
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (gone,) = await _rotation_ids(conn, [rotation])
-        if gone not in layers:
-            fail(f"{rotation} is not a layer of {schedule}")
-        return [r for r in layers if r != gone]
+        return schedule_layers.removed(layers, gone)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)
@@ -262,10 +260,7 @@ def layer_move(
 
     async def change(conn: AsyncConnection[Any], layers: list[UUID]) -> list[UUID]:
         (moved,) = await _rotation_ids(conn, [rotation])
-        if moved not in layers:
-            fail(f"{rotation} is not a layer of {schedule}")
-        rest = [r for r in layers if r != moved]
-        return [*rest[:position], moved, *rest[position:]]
+        return schedule_layers.moved(layers, moved, position)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> Shown:
         return await _relayer(conn, schedule, change)
@@ -368,11 +363,77 @@ def override_list(schedule: ScheduleArg, as_json: JsonFlag = False) -> None:
     _overrides_table(*run(body), as_json)
 
 
-def _remove(schedule: str, override: str, *, in_force: bool) -> None:
+def _override_id(override: str) -> UUID:
     try:
-        override_id = UUID(override)
+        return UUID(override)
     except ValueError:
         fail(f"{override!r} is not an override id")
+
+
+async def _person(
+    conn: AsyncConnection[Any], name: str | None, clear: bool, kept: UUID | None
+) -> UUID | None:
+    """An edited override's person: the one named, none if cleared, else the one it had."""
+    if name is not None:
+        return (await users.find(conn, name)).id
+    return None if clear else kept
+
+
+@override_app.command("edit")
+def override_edit(
+    schedule: ScheduleArg,
+    override: Annotated[str, typer.Argument(help="Override id.")],
+    start: Annotated[str | None, typer.Option("--start", help=f"New start: {TIME_HELP}")] = None,
+    end: Annotated[str | None, typer.Option("--end", help=f"New end: {TIME_HELP}")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who is added or on call (name or id).")
+    ] = None,
+    nobody: Annotated[
+        bool, typer.Option("--nobody", help="No one added or put on call (no --user).")
+    ] = False,
+    replaces: Annotated[
+        str | None, typer.Option("--replaces", help="Who is replaced (or, alone, removed).")
+    ] = None,
+    unconditional: Annotated[
+        bool, typer.Option("--unconditional", help="Nobody in particular replaced.")
+    ] = False,
+    note: Annotated[str | None, typer.Option("--note", help="New note.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change an override: a future one anything, one in force only --end and --note; what
+    is not given stays."""
+    if user is not None and nobody:
+        fail("give either --user or --nobody, not both")
+    if replaces is not None and unconditional:
+        fail("give either --replaces or --unconditional, not both")
+    given = (start, end, user, replaces, note)
+    if all(v is None for v in given) and not (nobody or unconditional):
+        fail("nothing to change: give --start, --end, --user, --nobody, --replaces, ...")
+    ident = _override_id(override)
+    begins = None if start is None else parse_time(start, "--start")
+    ends = None if end is None else parse_time(end, "--end")
+
+    async def body(
+        conn: AsyncConnection[Any], _: Settings
+    ) -> tuple[list[schedules.Override], dict[UUID, str]]:
+        now = await clock.read(conn)
+        found = await schedules.find(conn, schedule, now=now)
+        current = await schedules.get_override(conn, found.id, ident)
+        draft = schedules.OverrideDraft(
+            current.start if begins is None else begins,
+            current.end if ends is None else ends,
+            await _person(conn, user, nobody, current.user_id),
+            await _person(conn, replaces, unconditional, current.replaces_user_id),
+            current.note if note is None else note,
+        )
+        edited = await schedules.update_override(conn, found.id, ident, draft, now=now)
+        return await _named(conn, [edited])
+
+    _overrides_table(*run(body), as_json)
+
+
+def _remove(schedule: str, override: str, *, in_force: bool) -> None:
+    override_id = _override_id(override)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> None:
         now = await clock.read(conn)

@@ -23,7 +23,7 @@ from psycopg.rows import class_row, dict_row
 from handoff import oncall
 from handoff import schedules as core
 from handoff.grid import load_zone
-from handoff.store import inputs, notify, overrides, text, times
+from handoff.store import db, inputs, notify, overrides, text, times
 from handoff.store.errors import Conflict, Errors, NotFound, invalid
 from handoff.store.pagination import Page, check_limit, decode, page
 from handoff.store.queries import Queries
@@ -259,7 +259,7 @@ async def list_schedules(
     if q is not None:
         text.check("q", q, max_length=MAX_NAME)
     after = decode(cursor, str) or [None]
-    pattern = None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%") + "%"
+    pattern = _pattern(q)
     async with conn.cursor() as cur:
         await cur.execute(
             Q["list_schedules"],
@@ -269,6 +269,53 @@ async def list_schedules(
     found = await _read(conn, ids, now)
     views = [_view(found[i], now) for i in ids if i in found]
     return page(views, limit, lambda s: (s.name,))
+
+
+def _pattern(q: str | None) -> str | None:
+    """An ILIKE pattern (ESCAPE '\\') for names that contain `q`; None for no search."""
+    return None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%") + "%"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    """A schedule as the calendar draws it: its final intervals over the calendar's range."""
+
+    id: UUID
+    name: str
+    time_zone: str
+    shifts: list[core.Shift]
+
+
+async def calendar(
+    conn: AsyncConnection[Any],
+    since: datetime,
+    until: datetime,
+    *,
+    limit: int,
+    q: str | None = None,
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+) -> tuple[list[CalendarRow], int]:
+    """The first `limit` schedules by name (those whose name has `q`, those `rotation_id` is a
+    layer of, those `user_id` may be on call in: then only the intervals they are on call)
+    with their final intervals in [since, until), and how many more matched (not read).
+    Three statements whatever their number, in one snapshot as the calendar's rotations."""
+    since, until = check_range(since, until)
+    args = {"pattern": _pattern(q), "rotation_id": rotation_id, "user_id": user_id}
+    async with db.snapshot(conn):
+        async with conn.cursor() as cur:
+            await cur.execute(Q["calendar_schedules"], args | {"limit": limit})
+            rows = await cur.fetchall()
+        found = await _read(conn, [row[0] for row in rows], since)
+    drawn = []
+    for schedule_id, _ in rows:
+        read = found[schedule_id]
+        shifts = core.shifts(read.inputs, since, until)
+        if user_id is not None:
+            shifts = [s for s in shifts if user_id in s.user_ids]
+        row = read.row
+        drawn.append(CalendarRow(schedule_id, row["name"], row["time_zone"], shifts))
+    return drawn, (rows[0][1] - len(rows) if rows else 0)
 
 
 async def oncall_at(conn: AsyncConnection[Any], schedule_id: UUID, at: datetime) -> list[UUID]:
@@ -619,11 +666,14 @@ def _remover(conn: AsyncConnection[Any], schedule_id: UUID, rotation_id: UUID) -
     return edit
 
 
-async def rotation_schedules(conn: AsyncConnection[Any], rotation_id: UUID) -> list[UUID]:
-    """The schedules a rotation is a layer of (the rotation object's `schedule_ids`)."""
+async def schedule_ids(
+    conn: AsyncConnection[Any], rotation_ids: Sequence[UUID]
+) -> dict[UUID, list[UUID]]:
+    """The schedules each rotation is a layer of (the rotation object's `schedule_ids`), one
+    statement for a page of rotations; a rotation in no schedule is absent."""
     async with conn.cursor() as cur:
-        await cur.execute(Q["schedules_of_rotation"], {"rotation_id": rotation_id})
-        return [row[0] for row in await cur.fetchall()]
+        await cur.execute(Q["schedules_of_rotations"], {"ids": list(rotation_ids)})
+        return {row[0]: list(row[1]) for row in await cur.fetchall()}
 
 
 # --- schedule overrides ------------------------------------------------------------------------
@@ -715,8 +765,10 @@ async def update_override(
         current = await get_override(conn, schedule_id, override_id)
         if current.end <= now:
             raise Conflict("an ended override cannot change: it is history")
+        # An override made from the past starts at the instant of the request, seconds and
+        # all: its exact start is as good as its minute (as for rotation overrides).
         if current.start <= now and (
-            overrides.minute(draft.start) != current.start
+            current.start not in (draft.start, overrides.minute(draft.start))
             or (draft.user_id, draft.replaces_user_id)
             != (current.user_id, current.replaces_user_id)
         ):

@@ -26,6 +26,7 @@ from handoff.web.routes import (
     person,
     reports,
     rotations,
+    schedule_forms,
     schedules,
     signin,
     static,
@@ -55,6 +56,7 @@ for _part in (
     audit,
     oidc,
     schedules,
+    schedule_forms,
 ):
     router.include_router(_part.router)
 

@@ -16,7 +16,7 @@ from uuid import UUID
 from starlette.datastructures import FormData
 
 from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, load_zone, wall_instant
-from handoff.store import changes, overrides
+from handoff.store import changes, overrides, schedules
 from handoff.store.errors import Invalid
 from handoff.web.rotation_form import LOCAL_FORMAT
 
@@ -80,7 +80,10 @@ class OverrideForm:
         return cls(start=wall_text(begin, time_zone), end=wall_text(end, time_zone))
 
     @classmethod
-    def from_override(cls, override: overrides.Override, time_zone: str) -> OverrideForm:
+    def from_override(
+        cls, override: overrides.Override | schedules.Override, time_zone: str
+    ) -> OverrideForm:
+        """A rotation's override or a schedule's: the form reads the same fields of both."""
         return cls(
             start=wall_text(override.start, time_zone),
             end=wall_text(override.end, time_zone),

@@ -15,7 +15,7 @@ from handoff.api.deps import AppSettings, Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
 from handoff.api.types import Text, in_zone
-from handoff.store import participants, rotations
+from handoff.store import participants, rotations, schedules
 from handoff.store.db import snapshot
 from handoff.store.errors import Errors, invalid
 from handoff.store.pagination import DEFAULT_LIMIT
@@ -23,10 +23,14 @@ from handoff.store.pagination import DEFAULT_LIMIT
 router = APIRouter(prefix="/api/v1/rotations", tags=["rotations"])
 
 
-def out(found: list[rotations.Rotation]) -> list[schemas.Rotation]:
+async def out(conn: Conn, found: list[rotations.Rotation]) -> list[schemas.Rotation]:
     """The rotations as the API shows them (who is on call now, overrides applied, is the
-    store's view: the one projection)."""
-    return [schemas.Rotation(**dataclasses.asdict(r)) for r in found]
+    store's view: the one projection), each with the schedules it is a layer of (one
+    statement for the page)."""
+    layered = await schedules.schedule_ids(conn, [r.id for r in found])
+    return [
+        schemas.Rotation(**dataclasses.asdict(r), schedule_ids=layered.get(r.id, [])) for r in found
+    ]
 
 
 @router.post("", status_code=201, dependencies=ADMIN, responses=responses(401, 403, 409, 413, 422))
@@ -47,7 +51,7 @@ async def create_rotation(
     created = await rotations.create(
         conn, config, body.participants, limit=settings.max_participants
     )
-    return out([created])[0]
+    return (await out(conn, [created]))[0]
 
 
 @router.get("", dependencies=READER, responses=responses(401, 422))
@@ -63,7 +67,7 @@ async def list_rotations(
     """Rotations by name, optionally those whose name contains `q`, a page at a time."""
     async with snapshot(conn):
         found = await rotations.list_rotations(conn, now=now, limit=limit, cursor=cursor, q=q)
-        items = out(found.items)
+        items = await out(conn, found.items)
     return schemas.RotationPage(items=items, next_cursor=found.next_cursor)
 
 
@@ -97,7 +101,7 @@ async def preview(body: schemas.PreviewIn, now: Now) -> schemas.Preview:
 async def get_rotation(rotation_id: UUID, conn: Conn, now: Now) -> schemas.Rotation:
     """One rotation, with who is on call and the next handoff (one snapshot)."""
     async with snapshot(conn):
-        return out([await rotations.get(conn, rotation_id, now=now)])[0]
+        return (await out(conn, [await rotations.get(conn, rotation_id, now=now)]))[0]
 
 
 @router.patch(
@@ -134,7 +138,7 @@ async def update_rotation(
         turns=body.turns,
     )
     updated = await rotations.update(conn, rotation_id, patch, limit=settings.max_participants)
-    return out([updated])[0]
+    return (await out(conn, [updated]))[0]
 
 
 @router.delete(

@@ -104,7 +104,13 @@ async def calendar_feed(rotation_id: UUID, conn: Conn, now: Now) -> CalendarResp
     found = await projections.shifts(conn, rotation_id, now, now + CALENDAR_HORIZON, now=now)
     names = await users.names(conn, list({s.user_id for s in found if s.user_id}))
     body = await anyio.to_thread.run_sync(
-        calendar.feed, rotation.id, rotation.name, found, names, now, CALENDAR_HORIZON.days
+        calendar.feed,
+        rotation.id,
+        rotation.name,
+        calendar.rotation_entries(found),
+        names,
+        now,
+        CALENDAR_HORIZON.days,
     )
     return CalendarResponse(body)
 

@@ -7,16 +7,19 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 
 from handoff import schedules as core
+from handoff.api import calendar
 from handoff.api import schemas_schedules as schemas
-from handoff.api.auth import ADMIN, READER
+from handoff.api.auth import ADMIN, CALENDAR_READER, READER
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.routes.params import Cursor, Limit
+from handoff.api.routes.schedule import CALENDAR_HORIZON, CALENDAR_MEDIA_TYPE, CalendarResponse
 from handoff.api.types import Instant, Text
-from handoff.store import schedules
+from handoff.store import schedules, users
 from handoff.store.db import snapshot
 from handoff.store.pagination import DEFAULT_LIMIT
 
@@ -160,6 +163,35 @@ async def schedule_history(
         items=[schemas.HistoryItem.model_validate(dataclasses.asdict(h)) for h in found.items],
         next_cursor=found.next_cursor,
     )
+
+
+@router.get(
+    ONE + "/calendar.ics",
+    dependencies=CALENDAR_READER,
+    response_class=CalendarResponse,
+    responses={
+        200: {
+            "description": "An iCalendar feed of the next 90 days' final intervals with someone"
+            f" on call (at most {calendar.MAX_FEED_EVENTS}, the earliest).",
+            "content": {CALENDAR_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        **responses(401, 404, 422),
+    },
+)
+async def schedule_calendar(schedule_id: UUID, conn: Conn, now: Now) -> CalendarResponse:
+    """The final on-call of the next 90 days as iCalendar, one event per final interval (the
+    people of a `union` schedule's interval in one event), as a rotation's feed is."""
+    async with snapshot(conn):
+        found = await schedules.get(conn, schedule_id, now=now)
+        shifts = await schedules.shifts(conn, schedule_id, now, now + CALENDAR_HORIZON)
+        names = await users.names(conn, list({u for s in shifts for u in s.user_ids}))
+    entries = [
+        calendar.Entry(s.start, s.end, list(s.user_ids), s.override_id is not None) for s in shifts
+    ]
+    body = await anyio.to_thread.run_sync(
+        calendar.feed, found.id, found.name, entries, names, now, CALENDAR_HORIZON.days
+    )
+    return CalendarResponse(body)
 
 
 def _override(found: schedules.Override) -> schemas.Override:

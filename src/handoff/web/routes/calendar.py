@@ -5,6 +5,9 @@ the browser; UTC until it does). Every parameter comes from links and a GET form
 the page cannot use (a date that does not exist, an unknown zone, person or rotation) shows a
 message and the nearest sensible calendar instead of an error page.
 
+Schedules the filters match are drawn above, one row each (their final on-call), at most
+calendar_schedules.LANES[view] of them, said the same way.
+
 A page draws at most calendar_layout.LANES[view] rotations and says how many more there are
 (a search on the name, a rotation or a person narrows them); only those rotations are read
 and projected, the next page of lanes follows the last one drawn (`after`, a rotation
@@ -29,8 +32,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from handoff.grid import load_zone
 from handoff.http.deps import Conn, Now
-from handoff.store import calendar, rotations, times
-from handoff.web import calendar_layout, views
+from handoff.store import calendar, rotations, schedules, times
+from handoff.web import calendar_layout, calendar_schedules, views
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
 from handoff.web.session import Viewer
@@ -157,6 +160,15 @@ async def calendar_page(
         limit=calendar_layout.LANES[choice.view],
     )
     hidden = projection.hidden
+    plans, plans_hidden = await schedules.calendar(
+        conn,
+        since,
+        until,
+        limit=calendar_schedules.LANES[choice.view],
+        q=choice.q or None,
+        rotation_id=choice.rotation,
+        user_id=choice.person,
+    )
     # People who share a name are told apart (by email) wherever the calendar names them.
     told_apart = views.labels({p.id: p.name for p in people}, {p.id: p.email for p in people})
     names = {u: told_apart.get(u, name) for u, name in projection.names.items()}
@@ -178,6 +190,10 @@ async def calendar_page(
             weeks=calendar_layout.weeks(projection, span, zone, now, palette),
             days=calendar_layout.day_list(projection, span, zone, now, palette),
             when=functools.partial(calendar_layout.wall, zone),
+            plans=plans,
+            plans_hidden=plans_hidden,
+            plan_weeks=calendar_schedules.weeks(plans, span, zone, now, told_apart, palette),
+            plan_days=calendar_schedules.day_list(plans, span, zone, now, told_apart, palette),
         )
 
     response: Response = await anyio.to_thread.run_sync(draw)

@@ -26,6 +26,7 @@ LAYER_SLOTS = 4  # layers the create form offers; the API and CLI take up to 20
 SHOWN = timedelta(days=7)
 COVERAGE = timedelta(weeks=4)
 HISTORY = 20
+OVERRIDES = 50  # the overrides that have not ended, soonest first
 
 
 async def _list_page(
@@ -83,26 +84,53 @@ async def create_schedule(request: Request, post: AdminPosted, conn: Conn, now: 
 async def schedule_page(
     request: Request, schedule_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
+    return await detail_page(request, viewer, conn, now, schedule_id)
+
+
+async def detail_page(
+    request: Request,
+    viewer: Session,
+    conn: Conn,
+    now: Now,
+    schedule_id: UUID,
+    *,
+    error: str | None = None,
+    override_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The page; a refused layer or combine edit shows `error` by the layers, a refused
+    override delete `override_error` by the overrides."""
     found, pieces = await schedules.pieces(conn, schedule_id, now, now + SHOWN)
     coverage = await schedules.coverage(conn, schedule_id, now, now + COVERAGE)
     history = (await schedules.history(conn, schedule_id, limit=HISTORY)).items
+    upcoming = await schedules.list_overrides(conn, schedule_id, now=now, limit=OVERRIDES)
     layered = await rotation_store.get_many(
         conn, [layer.rotation_id for layer in found.layers], now=now
     )
     people = {u for p in pieces for u in (*p.user_ids, *(x for x in p.layer_user_ids if x))}
     people |= {u for h in history for u in (*h.from_user_ids, *h.to_user_ids)}
+    people |= {u for o in upcoming for u in (o.user_id, o.replaces_user_id) if u is not None}
     names = await users.names(conn, list(people))
     layer_names = [
         layered[layer.rotation_id].name if layer.rotation_id in layered else "?"
         for layer in found.layers
     ]
+    in_use = {layer.rotation_id for layer in found.layers}
+    choices = await views.rotation_choices(conn, now, "", None) if viewer.can_write else []
     return page(
         request,
         "schedule.html",
+        status_code,
         session=viewer,
         s=found,
         names=names,
         lanes=schedule_lanes.lanes(pieces, layer_names, names),
+        layer_names=layer_names,
+        addable=[r for r in choices if r.id not in in_use],
+        overrides=upcoming,
+        now=now,
         coverage=coverage,
         history=history,
+        error=error,
+        override_error=override_error,
     )

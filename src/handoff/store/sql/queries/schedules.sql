@@ -62,6 +62,12 @@ LIMIT %(limit)s;
 SELECT schedule_id FROM schedule_layers WHERE rotation_id = %(rotation_id)s
 ORDER BY schedule_id;
 
+-- name: schedules_of_rotations
+-- The schedules each of these rotations is a layer of (a rotation object's schedule_ids).
+SELECT rotation_id, array_agg(schedule_id ORDER BY schedule_id) FROM schedule_layers
+WHERE rotation_id = ANY (%(ids)s::uuid[])
+GROUP BY rotation_id;
+
 -- name: record_change
 -- One history row per instant: a second change at an instant already recorded (a writer's
 -- edit at the very instant of another) keeps the row's `from`, takes the new `to`, and keeps
@@ -286,3 +292,21 @@ WHERE schedule_id = %(schedule_id)s ORDER BY created_at, id;
 -- Unsubscribe (messages already written are still sent).
 DELETE FROM notify_schedule_subscriptions WHERE id = %(id)s AND schedule_id = %(schedule_id)s
 RETURNING id;
+
+-- name: calendar_schedules
+-- The schedules a calendar shows, by name: those with `rotation_id` as a layer, those in which
+-- `user_id` may be on call (a participant of a layer's rotation, or put on call by one of the
+-- schedule's overrides), those whose name has `pattern`; the first `limit` and how many matched.
+SELECT s.id, count(*) OVER () AS matched FROM schedules s
+WHERE (%(pattern)s::text IS NULL OR s.name ILIKE %(pattern)s::text ESCAPE '\')
+  AND (%(rotation_id)s::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM schedule_layers l
+                  WHERE l.schedule_id = s.id AND l.rotation_id = %(rotation_id)s::uuid))
+  AND (%(user_id)s::uuid IS NULL
+       OR EXISTS (SELECT 1 FROM schedule_layers l JOIN participants p USING (rotation_id)
+                  WHERE l.schedule_id = s.id AND p.user_id = %(user_id)s::uuid)
+       OR EXISTS (SELECT 1 FROM schedule_overrides o
+                  WHERE o.schedule_id = s.id
+                    AND o.user_id = %(user_id)s::uuid))
+ORDER BY s.name
+LIMIT %(limit)s;
