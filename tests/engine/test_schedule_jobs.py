@@ -5,11 +5,13 @@ number of statements, whatever their number; every change is still recorded once
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.dispatcher import SPREAD, Dispatcher
@@ -145,3 +147,30 @@ async def test_schedules_due_at_one_instant_share_jobs_each_change_recorded_once
         (clock.now(),),
     ).fetchone()
     assert state and state["n"] == count
+
+
+async def test_a_run_leaves_a_waiting_job_someone_holds(
+    conn: Conn, db_url: str, processor: Processor, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+) -> None:
+    """A run drops its schedules' waiting jobs, but not one a rotation's writer (or a worker)
+    holds: it does not wait for it, so it cannot deadlock with a writer holding two."""
+    held, free = await _stack(conn, processor, clock, 2, 1, "held")
+    _at_boundary(clock)
+    for schedule_id in (held, free):
+        conn.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args,"
+            " scheduled_at) VALUES ('rotations', 'update_schedules', %s, '{}', %s)",
+            (f"schedule:{schedule_id}", clock.now() + HOUR),
+        )
+    with psycopg.connect(db_url) as writer:
+        writer.execute(
+            "SELECT id FROM procrastinate_jobs WHERE queueing_lock = %s FOR UPDATE",
+            (f"schedule:{held}",),
+        )
+        async with pool.connection() as c:
+            await asyncio.wait_for(schedules.record(c, [held, free]), timeout=10)
+    waiting = conn.execute(
+        "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = 'update_schedules'"
+    ).fetchall()
+    assert waiting == [{"queueing_lock": f"schedule:{held}"}]
+    assert sorted(s for s, _, _ in _history(conn, [held, free])) == sorted([held, free])

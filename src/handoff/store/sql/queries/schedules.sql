@@ -92,14 +92,19 @@ SET to_user_ids = excluded.to_user_ids,
 -- name: save_states
 -- Up to when each schedule's history is recorded, and when it next needs the engine, in one
 -- statement for all the schedules of a run: a job waiting for an older run time is dropped, so
--- the dispatcher makes one for the new time.
+-- the dispatcher makes one for the new time. A job row someone holds is left: a rotation's
+-- writer bringing it forward or a worker taking it, it runs now (a run records nothing twice),
+-- and waiting for it while holding others' could deadlock with a writer holding two of them.
 WITH saved AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(caught_up_at)s::timestamptz[],
                          %(next_run_at)s::timestamptz[]) AS v (id, caught_up_at, next_run_at)
 ),
 dropped AS (
     DELETE FROM procrastinate_jobs
-    WHERE queueing_lock IN (SELECT 'schedule:' || id::text FROM saved) AND status = 'todo'
+    WHERE id IN (SELECT id FROM procrastinate_jobs
+                 WHERE queueing_lock IN (SELECT 'schedule:' || id::text FROM saved)
+                   AND status = 'todo'
+                 FOR UPDATE SKIP LOCKED)
 )
 INSERT INTO schedule_state (schedule_id, caught_up_at, next_run_at)
 SELECT id, caught_up_at, next_run_at FROM saved
