@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from handoff.engine.dispatcher import SPREAD, Dispatcher
@@ -174,3 +175,21 @@ async def test_a_run_leaves_a_waiting_job_someone_holds(
     ).fetchall()
     assert waiting == [{"queueing_lock": f"schedule:{held}"}]
     assert sorted(s for s, _, _ in _history(conn, [held, free])) == sorted([held, free])
+
+
+async def test_a_schedule_that_cannot_be_walked_fails_alone(
+    conn: Conn, processor: Processor, clock: ClockSeam, pool: AsyncConnectionPool[Any]
+) -> None:
+    """A layer whose grid was written around validation (a zone that does not exist) fails
+    its schedule's run, not the others' of the same job; the job then fails, to be retried."""
+    bad, good = await _stack(conn, processor, clock, 2, 1, "walk")
+    _at_boundary(clock)
+    conn.execute(
+        "UPDATE rotations SET time_zone = 'Mars/Olympus_Mons' WHERE id ="
+        " (SELECT rotation_id FROM schedule_layers WHERE schedule_id = %s)",
+        (bad,),
+    )
+    async with pool.connection() as c:
+        with pytest.raises(ValueError, match="Mars/Olympus_Mons"):
+            await schedules.record(c, [bad, good])
+    assert [s for s, _, _ in _history(conn, [bad, good])] == [good]
