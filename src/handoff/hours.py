@@ -53,8 +53,9 @@ _TIME = re.compile(r"(\d\d):(\d\d)")
 # at most two wall dates earlier; a period still open after this many dates never closes.
 _LOOK_BACK = 2
 _OPEN_DATES = 9
-# The periods kept per rotation's windows and date (_Merged); later ones are found again.
-_KEPT = 64
+# The periods kept per windows and date (_Merged; at most 4,096 such, so a few MB at worst):
+# an engine run asks for one to three, a walk over a month a few more; later ones are found again.
+_KEPT = 16
 
 
 class HoursError(ValueError):
