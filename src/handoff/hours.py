@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from threading import Lock
 from typing import Literal, get_args
 
 from handoff.grid import Grid, load_zone, wall_instant
@@ -52,6 +53,9 @@ _TIME = re.compile(r"(\d\d):(\d\d)")
 # at most two wall dates earlier; a period still open after this many dates never closes.
 _LOOK_BACK = 2
 _OPEN_DATES = 9
+# The periods kept per windows and date (_Merged; at most 4,096 such, so a few MB at worst):
+# an engine run asks for one to three, a walk over a month a few more; later ones are found again.
+_KEPT = 16
 
 
 class HoursError(ValueError):
@@ -214,6 +218,82 @@ def _occurrences(
     return tuple(sorted(found))
 
 
+def _merge(
+    windows: tuple[Window, ...], time_zone: str, day: date
+) -> Iterator[tuple[datetime, datetime]]:
+    """The merged active periods found from the wall date `day` on, in order; FOREVER ends one
+    still open after _OPEN_DATES dates."""
+    current: list[datetime] | None = None
+    open_dates = 0
+    while True:
+        for start, end in _occurrences(windows, time_zone, day):
+            if current is not None and start <= current[1]:
+                current[1] = max(current[1], end)
+                continue
+            if current is not None:
+                yield current[0], current[1]
+            current, open_dates = [start, end], 0
+        day += _DAY
+        if current is None:
+            continue
+        if current[1] < wall_instant(time_zone, datetime.combine(day, time())):
+            yield current[0], current[1]
+            current = None
+        else:
+            open_dates += 1
+            if open_dates > _OPEN_DATES:
+                yield current[0], FOREVER
+                return
+
+
+class _Merged:
+    """The periods `_merge` finds from one date, found as far as they are asked for and kept
+    (at most _KEPT of them: `cut` then says that more follow).
+
+    One engine run asks for a rotation's periods from the same date some twenty times (the
+    active flag at each instant, the turn's pass, the next edge, the next run time), and a
+    storm's rotations share their windows: merging the same days again each time was most of
+    an active-hours rotation's update. Shared between threads (the API's projections run on
+    worker threads), hence the lock around the one generator.
+    """
+
+    def __init__(self, windows: tuple[Window, ...], time_zone: str, day: date) -> None:
+        self._source = _merge(windows, time_zone, day)
+        self._found: list[tuple[datetime, datetime]] = []
+        self._done = False
+        self._lock = Lock()
+
+    def __iter__(self) -> Iterator[tuple[datetime, datetime]]:
+        index = 0
+        while index < _KEPT and self._find(index):
+            yield self._found[index]
+            index += 1
+
+    def _find(self, index: int) -> bool:
+        """Whether there is a period `index`, finding the periods up to it if need be."""
+        with self._lock:
+            while len(self._found) <= index and not self._done:
+                found = next(self._source, None)
+                if found is None:
+                    self._done = True
+                else:
+                    self._found.append(found)
+            return index < len(self._found)
+
+    @property
+    def cut(self) -> bool:
+        return len(self._found) == _KEPT and self._found[-1][1] != FOREVER
+
+    def last_end(self) -> datetime:
+        return self._found[-1][1]
+
+
+@lru_cache(maxsize=4096)
+def _merged(windows: tuple[Window, ...], time_zone: str, day: date) -> _Merged:
+    """The memo of the periods from a wall date (the look-back before an instant's date)."""
+    return _Merged(windows, time_zone, day)
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveHours:
     """A rotation's windows in its time zone: the active period as instants."""
@@ -225,30 +305,16 @@ class ActiveHours:
         """The merged active periods that end after t, in order; FOREVER ends one that never
         ends. The first may start earlier than its true start when it began long before t
         (only its part from t on is exact)."""
-        zone_day = t.astimezone(load_zone(self.time_zone)).date()
-        day = zone_day - _LOOK_BACK * _DAY
-        current: list[datetime] | None = None
-        open_dates = 0
+        zone = load_zone(self.time_zone)
         while True:
-            for start, end in _occurrences(self.windows, self.time_zone, day):
-                if current is not None and start <= current[1]:
-                    current[1] = max(current[1], end)
-                    continue
-                if current is not None and current[1] > t:
-                    yield current[0], current[1]
-                current, open_dates = [start, end], 0
-            day += _DAY
-            if current is None:
-                continue
-            if current[1] < wall_instant(self.time_zone, datetime.combine(day, time())):
-                if current[1] > t:
-                    yield current[0], current[1]
-                current = None
-            else:
-                open_dates += 1
-                if open_dates > _OPEN_DATES:
-                    yield current[0], FOREVER
-                    return
+            day = t.astimezone(zone).date() - _LOOK_BACK * _DAY
+            merged = _merged(self.windows, self.time_zone, day)
+            for period in merged:
+                if period[1] > t:
+                    yield period
+            if not merged.cut:
+                return
+            t = merged.last_end()  # the memo keeps the first periods; the rest follow them
 
     def is_active(self, t: datetime) -> bool:
         """Whether t lies in the active period."""
@@ -283,6 +349,15 @@ def next_pass(
     """
     if hours is None or turns == "calendar":
         return first_boundary(grid, shift_start, first_shift)
+    return _active_pass(grid, units, hours, shift_start, first_shift)
+
+
+@lru_cache(maxsize=4096)
+def _active_pass(
+    grid: Grid, units: Grid, hours: ActiveHours, shift_start: datetime, first_shift: bool
+) -> datetime:
+    """next_pass with active turns, kept: one engine run asks for the same turn's pass at
+    each instant of its walk and again for the next run time, each a walk over the units."""
     at = grid.start if first_shift and shift_start < grid.start else shift_start
     periods = hours.periods(at)
     start, end = next(periods)

@@ -30,7 +30,8 @@ LAYERS = 3
 DRAIN_POLL_SECONDS = 0.5
 DRAIN_SECONDS = 120.0
 # Due a little after the storm's release (storm.QUEUE_LEAD after `prepare`): a schedule run
-# before the release would find nothing to record and wait an hour.
+# before the release would find nothing to record and wait an hour. All at one instant, as
+# schedules whose layers share a grid come due (a clock read per row made each its own instant).
 DUE_AFTER = storm.QUEUE_LEAD + timedelta(seconds=1)
 
 _SCHEDULES = """INSERT /* bench */ INTO schedules (id, name, time_zone, combine)
@@ -44,7 +45,7 @@ FROM generate_series(1, %(n)s) g;
 
 INSERT /* bench */ INTO schedule_state (schedule_id, caught_up_at, next_run_at)
 SELECT id, (SELECT min(shift_start) FROM rotation_state) - interval '1 second',
-       clock_timestamp() + %(due_after)s
+       (SELECT clock_timestamp() + %(due_after)s)
 FROM schedules;
 """
 _RESET = "TRUNCATE /* bench */ schedule_history, schedule_state, schedule_layers, schedules CASCADE"

@@ -89,8 +89,7 @@ def register(app: procrastinate.App) -> None:
         assert isinstance(processor, Processor)
         try:
             async with processor.pool.connection() as conn:
-                for schedule_id in schedule_ids:
-                    await schedules.record(conn, UUID(schedule_id))
+                await schedules.record(conn, [UUID(s) for s in schedule_ids])
         except Exception as exc:
             raise await _failed(processor, context.job) from exc
 

@@ -103,9 +103,7 @@ class Dispatcher:
                 return Tick(False, 0, frozenset(), None)
             cur = await conn.execute(Q["dispatch_due"], self.dispatch_params())
             rows = await cur.fetchall()
-            cur = await conn.execute(
-                S["dispatch_due"], {"lookahead": self.lookahead, "limit": DISPATCH_LIMIT}
-            )
+            cur = await conn.execute(S["dispatch_due"], self.dispatch_params())
             rows += await cur.fetchall()
             due_in = await _next_due(conn)
         wake_in = frozenset(r[2] for r in rows if r[2] is not None)

@@ -402,9 +402,10 @@ async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, ed
         caught_up_at = locked[1]
         if caught_up_at is not None:
             now = max(now, caught_up_at)  # a run that came first recorded up to there
-        before = await _catch_up(conn, schedule_id, caught_up_at, now)
+        before = await _one(conn, schedule_id, caught_up_at or now)
+        await _catch_up(conn, schedule_id, before, caught_up_at, now)
         outcome = await edit(before.inputs)
-        after = before.inputs  # an engine run edits nothing: its read serves the next run too
+        after = before.inputs  # an edit that records nothing keeps what was read
         if outcome is not None:
             after = (await _one(conn, schedule_id, now)).inputs
             cause, override_id = outcome
@@ -412,25 +413,57 @@ async def write(conn: AsyncConnection[Any], schedule_id: UUID, now: datetime, ed
             row = core.edited(was, after, now, cause, override_id)
             if row is not None:
                 await _record(conn, schedule_id, [row], now)
-        await _save(conn, schedule_id, after, now)
+        await _save(conn, [(schedule_id, after, now)])
 
 
-async def record(conn: AsyncConnection[Any], schedule_id: UUID) -> None:
-    """The engine's run: record every final change up to the engine's clock, once (under the
-    schedule's lock; the history's unique instant guards the rest), and the next run. A
-    schedule deleted meanwhile is nothing to do."""
-    async with conn.cursor() as cur:
-        await cur.execute(Q["engine_now"])
-        row = await cur.fetchone()
-    assert row is not None
+async def record(conn: AsyncConnection[Any], schedule_ids: Sequence[UUID]) -> None:
+    """The engine's run of a job's schedules: record every final change of each up to the
+    engine's clock, once (under the schedules' locks; the history's unique instant guards the
+    rest), and each one's next run. Schedules deleted meanwhile are nothing to do.
 
-    async def nothing(_: core.ScheduleInputs) -> None:
-        return None
-
+    All of them are one transaction whose reads are one statement each (locks and clock,
+    schedules, layer inputs, layer history) whatever the number of schedules and layers: a
+    storm's schedules come due together, and a run per schedule cost ten round trips. If that
+    fails, each schedule is run alone, so that one whose layers cannot be walked fails alone;
+    the first failure is raised after the others ran (the job is retried: a repeat records
+    nothing twice).
+    """
     try:
-        await write(conn, schedule_id, row[0], nothing)
-    except NotFound:
+        await _record_together(conn, schedule_ids)
+    except Exception:
+        if len(schedule_ids) <= 1:
+            raise
+    else:
         return
+    failed: Exception | None = None
+    for schedule_id in schedule_ids:
+        try:
+            await _record_together(conn, [schedule_id])
+        except Exception as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+
+
+async def _record_together(conn: AsyncConnection[Any], schedule_ids: Sequence[UUID]) -> None:
+    async with conn.transaction():
+        async with conn.cursor() as cur:
+            await cur.execute(Q["lock_schedules"], {"ids": sorted(set(schedule_ids))})
+            locked: list[tuple[UUID, datetime | None, datetime]] = await cur.fetchall()
+        # A run that came first recorded up to its caught_up_at; schedules are read from the
+        # instant their history is recorded to, so those recorded to one instant share reads.
+        since: dict[datetime, list[tuple[UUID, datetime | None, datetime]]] = {}
+        for schedule_id, caught_up_at, clock in locked:
+            now = clock if caught_up_at is None else max(clock, caught_up_at)
+            since.setdefault(caught_up_at or now, []).append((schedule_id, caught_up_at, now))
+        saves: list[tuple[UUID, core.ScheduleInputs, datetime]] = []
+        for origin, group in since.items():
+            found = await _read(conn, [schedule_id for schedule_id, _, _ in group], origin)
+            for schedule_id, caught_up_at, now in group:
+                read = found[schedule_id]
+                await _catch_up(conn, schedule_id, read, caught_up_at, now)
+                saves.append((schedule_id, read.inputs, now))
+        await _save(conn, saves)
 
 
 async def record_due(conn: AsyncConnection[Any], *, limit: int = 1000) -> int:
@@ -438,19 +471,22 @@ async def record_due(conn: AsyncConnection[Any], *, limit: int = 1000) -> int:
     async with conn.cursor() as cur:
         await cur.execute(Q["due_schedules"], {"limit": limit})
         ids = [row[0] for row in await cur.fetchall()]
-    for schedule_id in ids:
-        await record(conn, schedule_id)
+    if ids:
+        await record(conn, ids)
     return len(ids)
 
 
 async def _catch_up(
-    conn: AsyncConnection[Any], schedule_id: UUID, caught_up_at: datetime | None, now: datetime
-) -> _Read:
-    """Record every final change since the history was last brought up to date."""
-    read = await _one(conn, schedule_id, caught_up_at or now)
+    conn: AsyncConnection[Any],
+    schedule_id: UUID,
+    read: _Read,
+    caught_up_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Record every final change since the history was last brought up to date (`read` is
+    the schedule read from then)."""
     if caught_up_at is not None and caught_up_at < now:
         await _record(conn, schedule_id, core.changes(read.inputs, caught_up_at, now), now)
-    return read
 
 
 async def _record(
@@ -522,11 +558,18 @@ async def unsubscribe(conn: AsyncConnection[Any], schedule_id: UUID, subscriptio
 
 
 async def _save(
-    conn: AsyncConnection[Any], schedule_id: UUID, inputs_: core.ScheduleInputs, now: datetime
+    conn: AsyncConnection[Any], saves: Sequence[tuple[UUID, core.ScheduleInputs, datetime]]
 ) -> None:
+    """Each schedule's history recorded up to its `now`, and its next run, in one statement."""
+    if not saves:
+        return
     await conn.execute(
-        Q["save_state"],
-        {"id": schedule_id, "caught_up_at": now, "next_run_at": core.next_wake(inputs_, now)},
+        Q["save_states"],
+        {
+            "ids": [schedule_id for schedule_id, _, _ in saves],
+            "caught_up_at": [now for _, _, now in saves],
+            "next_run_at": [core.next_wake(inputs_, now) for _, inputs_, now in saves],
+        },
     )
 
 

@@ -18,6 +18,15 @@ FROM schedules s LEFT JOIN schedule_state st ON st.schedule_id = s.id
 WHERE s.id = %(id)s
 FOR UPDATE OF s;
 
+-- name: lock_schedules
+-- Lock the schedules of an engine run in id order (the one lock order), with their states and
+-- the engine's clock (read in the same round trip as the locks, engine.md "One clock").
+SELECT s.id, st.caught_up_at, handoff_now() AS now
+FROM schedules s LEFT JOIN schedule_state st ON st.schedule_id = s.id
+WHERE s.id = ANY(%(ids)s::uuid[])
+ORDER BY s.id
+FOR UPDATE OF s;
+
 -- name: delete_schedule
 -- Delete a schedule (its layers, overrides, state and history go with it).
 DELETE FROM schedules WHERE id = %(id)s RETURNING id;
@@ -86,15 +95,25 @@ SET to_user_ids = excluded.to_user_ids,
     rotation_id = coalesce(h.rotation_id, excluded.rotation_id),
     override_id = coalesce(h.override_id, excluded.override_id);
 
--- name: save_state
--- Up to when the history is recorded, and when the schedule next needs the engine: a job
--- waiting for an older run time is dropped, so the dispatcher makes one for the new time.
-WITH dropped AS (
+-- name: save_states
+-- Up to when each schedule's history is recorded, and when it next needs the engine, in one
+-- statement for all the schedules of a run: a job waiting for an older run time is dropped, so
+-- the dispatcher makes one for the new time. A job row someone holds is left: a rotation's
+-- writer bringing it forward or a worker taking it, it runs now (a run records nothing twice),
+-- and waiting for it while holding others' could deadlock with a writer holding two of them.
+WITH saved AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(caught_up_at)s::timestamptz[],
+                         %(next_run_at)s::timestamptz[]) AS v (id, caught_up_at, next_run_at)
+),
+dropped AS (
     DELETE FROM procrastinate_jobs
-    WHERE queueing_lock = 'schedule:' || %(id)s::text AND status = 'todo'
+    WHERE id IN (SELECT id FROM procrastinate_jobs
+                 WHERE queueing_lock IN (SELECT 'schedule:' || id::text FROM saved)
+                   AND status = 'todo'
+                 FOR UPDATE SKIP LOCKED)
 )
 INSERT INTO schedule_state (schedule_id, caught_up_at, next_run_at)
-VALUES (%(id)s, %(caught_up_at)s, %(next_run_at)s)
+SELECT id, caught_up_at, next_run_at FROM saved
 ON CONFLICT (schedule_id) DO UPDATE
 SET caught_up_at = excluded.caught_up_at, next_run_at = excluded.next_run_at, job_id = NULL;
 
@@ -164,11 +183,13 @@ SELECT id FROM schedules WHERE lower(name) = lower(%(name)s);
 SELECT 1 FROM schedules WHERE id = %(id)s;
 
 -- name: dispatch_due
--- Schedules due by the horizon become `update_schedules` jobs on the rotations queue, one per
--- schedule (its queueing lock), scheduled for their exact instant on the queue's time base as
--- rotations' are (engine.sql dispatch_due), at a lower priority than rotation jobs (a
--- rotation's job never waits behind its schedules'); rows a writer or a run holds are
--- skipped. Returns each job's wake-up in seconds (NULL: due now).
+-- Schedules due by the horizon become `update_schedules` jobs on the rotations queue, those due
+-- at one instant sharing jobs as rotations do (engine.sql dispatch_due: up to batch_size each,
+-- spread over at least `spread` jobs), so that a job's reads serve all its schedules; a job of
+-- one schedule carries its queueing lock. Jobs are scheduled for their exact instant on the
+-- queue's time base, at a lower priority than rotation jobs (a rotation's job never waits
+-- behind its schedules'); rows a writer or a run holds are skipped. Returns each schedule's
+-- job and wake-up in seconds (NULL: due now).
 WITH clock AS MATERIALIZED (
     SELECT handoff_now() AS now, clock_timestamp() AS real
 ),
@@ -181,20 +202,40 @@ picked AS (
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ),
+numbered AS (
+    SELECT schedule_id, next_run_at,
+           (row_number() OVER w - 1)
+             / greatest(1, least(%(batch_size)s,
+                                 ceil((count(*) OVER w)::numeric / %(spread)s)::int)) AS chunk
+    FROM picked
+    WINDOW w AS (PARTITION BY next_run_at)
+),
+chunks AS (
+    SELECT nextval(pg_get_serial_sequence('procrastinate_jobs', 'id')) AS job_id,
+           next_run_at, chunk, ids
+    FROM (
+        SELECT next_run_at, chunk, array_agg(schedule_id ORDER BY schedule_id) AS ids
+        FROM numbered
+        GROUP BY next_run_at, chunk
+    ) grouped
+),
 jobs AS (
     INSERT INTO procrastinate_jobs
-        (queue_name, task_name, priority, queueing_lock, args, scheduled_at)
-    SELECT 'rotations', 'update_schedules', -1, 'schedule:' || p.schedule_id,
-           jsonb_build_object('schedule_ids', jsonb_build_array(p.schedule_id)),
-           CASE WHEN p.next_run_at > k.now THEN k.real + (p.next_run_at - k.now) END
-    FROM picked p CROSS JOIN clock k
+        (id, queue_name, task_name, priority, queueing_lock, args, scheduled_at)
+    SELECT c.job_id, 'rotations', 'update_schedules', -1,
+           CASE WHEN cardinality(c.ids) = 1 THEN 'schedule:' || c.ids[1] END,
+           jsonb_build_object('schedule_ids', to_jsonb(c.ids)),
+           CASE WHEN c.next_run_at > k.now THEN k.real + (c.next_run_at - k.now) END
+    FROM chunks c CROSS JOIN clock k
     ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
-    RETURNING id, (args->'schedule_ids'->>0)::uuid AS schedule_id, scheduled_at
+    RETURNING id, scheduled_at
 )
 UPDATE schedule_state s
 SET job_id = j.id
-FROM jobs j
-WHERE s.schedule_id = j.schedule_id
+FROM numbered n
+JOIN chunks c ON c.next_run_at = n.next_run_at AND c.chunk = n.chunk
+JOIN jobs j ON j.id = c.job_id
+WHERE s.schedule_id = n.schedule_id
 RETURNING s.schedule_id, j.id,
           extract(epoch FROM j.scheduled_at - (SELECT real FROM clock))::float8 AS wake_in;
 
@@ -204,10 +245,6 @@ SELECT schedule_id FROM schedule_state
 WHERE next_run_at <= handoff_now()
 ORDER BY next_run_at
 LIMIT %(limit)s;
-
--- name: engine_now
--- The engine's clock.
-SELECT handoff_now();
 
 -- name: layer_history
 -- Who the rotations' history says was on call (the effective person after each row) from
