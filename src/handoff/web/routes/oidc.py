@@ -12,11 +12,12 @@ role, otherwise the sign-in is refused and says why. A person without a role can
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+from authlib.deprecate import AuthlibDeprecationWarning
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -29,6 +30,13 @@ from handoff.web.render import page
 from handoff.web.routes.signin import open_session
 from handoff.web.routing import WebRoute
 from handoff.web.session import set_cookie
+
+with warnings.catch_warnings():
+    # authlib warns at import that it falls back to httpx when httpx2 is not installed; it works
+    # with httpx (tests/web/test_oidc.py signs in through a real provider), and a warning on
+    # every start of the service would tell its operator nothing they could act on.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CLIENT = "idp"
