@@ -10,11 +10,14 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_OID, NAMESPACE_URL, UUID, uuid5
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import handoff.grid as grid_module
 from handoff import oncall as oc
 from handoff import rotation as r
 from handoff.grid import Grid, wall_instant
@@ -771,3 +774,59 @@ def test_segments_are_bounded_by_limit() -> None:
         oc.Inputs(hourly, on(TEAM, 0, utc(3, 2)), TEAM, [], []), utc(3, 2), utc(4, 2), limit=5
     )
     assert [s.start for s in found] == [utc(3, 2, h) for h in range(5)]
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.floats(0, 1))
+def test_a_window_that_starts_later_skips_to_it_and_matches_the_reference(
+    s: Scenario, part: float
+) -> None:
+    """The walk starts at the last boundary before `since` that no edge or change precedes
+    (rotation.skip_to): the pieces are those of the reference from `since` on, and with
+    `ends_by` those of the walk from `shift_start`, whole."""
+    since = s.since + (s.until - s.since) * part // MINUTE * MINUTE
+    if since >= s.until:
+        return
+    pieces = oc.segments(*s.args(), since, s.until)
+    by_minute = {m.at: m for m in reference(s)}
+    for piece in pieces:
+        t = piece.start
+        while t < piece.end:
+            m = by_minute[t]
+            assert (piece.user_id, piece.rotation_user_id, piece.override_id) == (
+                m.user,
+                m.own,
+                m.override,
+            ), t
+            t += MINUTE
+    assert pieces[0].start == since and pieces[-1].end == s.until
+    whole = oc.segments(*s.args(), since, s.until, ends_by=s.until + 400 * DAY)
+    walked = oc.segments(*s.args(), s.since, whole[-1].end)
+    assert whole == [p for p in walked if p.end > since]
+
+
+def test_on_call_three_centuries_ahead_does_not_walk_each_shift(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Who is on call in 2300 in an hourly rotation: the projection counts the 2.4 million
+    boundaries on the way (grid.handoffs_between) instead of crossing each. Counted, not
+    timed: at most a few boundaries are resolved, where walking resolves one per hour (the
+    count stops such a walk at 1,000)."""
+    resolved = [0]
+    original = grid_module._resolve
+
+    def counting(*args: Any) -> datetime:
+        resolved[0] += 1
+        if resolved[0] > 1000:
+            raise AssertionError("the projection walks the grid")
+        return original(*args)
+
+    monkeypatch.setattr(grid_module, "_resolve", counting)
+    hourly = oc.Config("hourly", 1, utc(1, 1), "UTC")
+    at = datetime(2300, 1, 1, 12, 30, tzinfo=UTC)
+    cover = oc.Override(uid("past"), utc(3, 2, 1), utc(3, 2, 2), COVER)  # walked, then skipped
+    found = oc.on_call_at(oc.Inputs(hourly, on(TEAM, 0, utc(3, 2)), TEAM, [cover], []), at)
+    crossed = (at - utc(3, 2)) // HOUR  # every whole hour in UTC
+    person = TEAM[crossed % len(TEAM)]
+    assert found == oc.OnCall(person.user_id, person, person.user_id, None)
+    assert resolved[0] <= 20
