@@ -303,8 +303,12 @@ class _Rotation:
         return self.participants[self.state.position % len(self.participants)]
 
     def at(self, instant: datetime) -> _Rotation:
-        """The rotation with its active flag as it stands at `instant`."""
-        return replace(self, active=self.config.is_active(instant))
+        """The rotation with its active flag as it stands at `instant` (itself when the flag
+        stays: the walk asks at every instant, and `replace` costs a third of a shift)."""
+        active = self.config.active_hours is None or self.config.is_active(instant)
+        if active == self.active:
+            return self
+        return _Rotation(self.config, self.grid, self.state, self.participants, active)
 
 
 @dataclass(slots=True)
@@ -444,7 +448,7 @@ def _cross(rot: _Rotation, boundary: datetime) -> _Rotation:
     assert rot.state is not None
     following = (rot.state.position + 1) % len(rot.participants)
     state = State(following, rot.participants[following].id, boundary)
-    return replace(rot, state=state)
+    return _Rotation(rot.config, rot.grid, state, rot.participants, rot.active)
 
 
 def _participants_for(

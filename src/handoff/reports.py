@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
@@ -40,6 +40,7 @@ __all__ = [
     "recorded",
     "timeline",
     "whole_second",
+    "within",
 ]
 
 MAX_RANGE = timedelta(days=400)
@@ -208,6 +209,12 @@ def timeline(
     if split < until:
         pieces += projected(inputs, split, until)
     return pieces
+
+
+def within(timeline: RotationTimeline, since: datetime, until: datetime) -> RotationTimeline:
+    """The timeline cut to [since, until): one timeline over a span serves each range in it
+    (a timeline's pieces split wherever something changes, so a cut one is the range's own)."""
+    return replace(timeline, pieces=tuple(_clip(timeline.pieces, since, until)))
 
 
 def _clip(pieces: Iterable[Piece], since: datetime, until: datetime) -> list[Piece]:

@@ -335,6 +335,17 @@ async def oncall_page(
     return Page(found, encode([rows[-1][1]]) if more else None)
 
 
+async def rotations_of(conn: AsyncConnection[Any], user_id: UUID) -> list[UUID]:
+    """The rotations `user_id` may be on call in at all, by name (`oncall_page`'s rule and
+    statement, unpaged): what a person's report needs to read, whatever the other rotations."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["oncall_page"],
+            {"rotation_id": None, "user_id": user_id, "after_name": None, "limit": None},
+        )
+        return [row[0] for row in await cur.fetchall()]
+
+
 async def oncall(
     conn: AsyncConnection[Any],
     at: datetime,

@@ -1,14 +1,15 @@
 """Reads the on-call report's inputs and hands them to the pure `handoff.reports`.
 
-Four statements whatever the number of rotations and people, in one repeatable-read snapshot:
-the rotations' `Inputs` (`store.inputs`), their names, the recorded history rows over the range
-and the people named anywhere in it. The request's instant splits the record from the
-projection (reports.md).
+Four statements (five for a person's: their rotations first) whatever the number of rotations
+and people, in one repeatable-read snapshot: the rotations' `Inputs` (`store.inputs`), their
+names, the recorded history rows over the range and the people named anywhere in it. The
+request's instant splits the record from the projection (reports.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import reports
-from handoff.store import db, inputs, times
+from handoff.store import db, inputs, projections, times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
@@ -46,10 +47,34 @@ async def oncall(
 ) -> reports.Report:
     """The on-call report over [since, until) of every rotation (or the one asked for),
     optionally one person's rows; `now` is the request's instant."""
-    since, until = check_range(since, until)
+    found = await oncall_ranges(
+        conn, [(since, until)], now=now, rotation_id=rotation_id, user_id=user_id
+    )
+    return found[0]
+
+
+async def oncall_ranges(
+    conn: AsyncConnection[Any],
+    ranges: Sequence[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    rotation_id: UUID | None = None,
+    user_id: UUID | None = None,
+) -> list[reports.Report]:
+    """The report over each range (the person page's last and next 30 days), from one read
+    and one timeline per rotation over their span: each rotation is projected once, however
+    many ranges. With `user_id` only the rotations that person may be in are read (the
+    others could give them no row), so their page costs their rotations, not everyone's."""
+    checked = [check_range(since, until) for since, until in ranges]
+    since, until = min(r[0] for r in checked), max(r[1] for r in checked)
     now = reports.whole_second(now)
     async with db.snapshot(conn):
-        readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
+        wanted: list[UUID] | None = None
+        if rotation_id is not None:
+            wanted = [rotation_id]
+        elif user_id is not None:
+            wanted = await projections.rotations_of(conn, user_id)
+        readings = await inputs.read(conn, wanted)
         if rotation_id is not None and not readings:
             raise NotFound("rotation", rotation_id)
         ids = [r.rotation_id for r in readings]
@@ -74,9 +99,27 @@ async def oncall(
                 row["id"]: reports.Person(row["name"], row["time_zone"])
                 for row in await cur.fetchall()
             }
-    return await asyncio.to_thread(
-        reports.build, since, until, now, timelines, people, user_id=user_id
-    )
+    return await asyncio.to_thread(_built, checked, now, timelines, people, user_id)
+
+
+def _built(
+    ranges: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    timelines: Sequence[reports.RotationTimeline],
+    people: dict[UUID, reports.Person],
+    user_id: UUID | None,
+) -> list[reports.Report]:
+    return [
+        reports.build(
+            since,
+            until,
+            now,
+            [reports.within(t, since, until) for t in timelines],
+            people,
+            user_id=user_id,
+        )
+        for since, until in ranges
+    ]
 
 
 def _timelines_of(

@@ -90,13 +90,16 @@ async def _page(
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
-    summary = [
-        (label, await reports.oncall(conn, since, until, now=now, user_id=user_id))
-        for label, since, until in (
-            ("last", now - REPORTED, now),
-            ("next", now, now + REPORTED),
+    # One read and one projection of each of their rotations serve both summaries.
+    summary = list(
+        zip(
+            ("last", "next"),
+            await reports.oncall_ranges(
+                conn, [(now - REPORTED, now), (now, now + REPORTED)], now=now, user_id=user_id
+            ),
+            strict=True,
         )
-    ]
+    )
     theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id, not_ended=True)
     return page(
         request,
