@@ -115,6 +115,7 @@ async def reports_page(
 ) -> Response:
     choice = _parse(now, since, until, rotation, person)
     report = await _report(conn, now, choice)
+    choices = await views.person_choices(conn, views.who(request), [choice.person])
     return page(
         request,
         "reports.html",
@@ -124,7 +125,8 @@ async def reports_page(
         chart=report_chart.chart(report.rows),
         rotation_names=report_table.rotation_names(report),
         hours=report_table.hours,
-        people=await views.all_users(conn),
+        people=choices.people,
+        choices=choices,
         rotations=await views.rotation_choices(conn, now, "", choice.rotation),
     )
 
