@@ -392,10 +392,9 @@ class _Instant:
         cause: EventCause = "override_started" if starting else ending
         self.steps.append(_Step(cause, source, target, target[1], override.id))
 
-    def events(self, at: datetime, own: Participant | None) -> tuple[Event, ...]:
+    def events(self, at: datetime, deciding: Override | None) -> tuple[Event, ...]:
         """The rows; the last step that changed the effective person is the effective one.
-        `own` is the rotation's own person after the instant."""
-        deciding = self.cover.cover(own)
+        `deciding` is the override deciding after the instant, if any."""
         last = self.steps[-1].effective_after
         mark = -1
         if last != self.first:
@@ -423,13 +422,23 @@ class _Instant:
 
 @dataclass(frozen=True, slots=True)
 class _Moment:
-    """One instant of the walk and how the rotation stands after it."""
+    """One instant of the walk and how the rotation stands after it. Its history rows are
+    made when asked for: a projection (`segments`) asks only for their causes, and making
+    the rows cost a quarter of a shift's walk."""
 
     at: datetime
-    events: tuple[Event, ...]
+    instant: _Instant
     rotation: _Rotation
-    cover: Override | None
+    cover: Override | None  # the override deciding after the instant
     applied: tuple[Applied, ...]
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return self.instant.events(self.at, self.cover)
+
+    @property
+    def causes(self) -> frozenset[EventCause]:
+        return frozenset(step.cause for step in self.instant.steps)
 
 
 def _initial(inputs: Inputs) -> _Rotation:
@@ -590,9 +599,7 @@ def _walk(
         while ei < len(edges) and edges[ei][0] == at:
             instant.edge(edges[ei][2], rot, starting=edges[ei][1])
             ei += 1
-        yield _Moment(
-            at, instant.events(at, rot.own()), rot, cover.cover(rot.own()), tuple(applied)
-        )
+        yield _Moment(at, instant, rot, cover.cover(rot.own()), tuple(applied))
 
 
 def _skipped(
@@ -683,7 +690,7 @@ def _changes_nothing(moment: _Moment, before: _Rotation, cover: Override | None)
     decides for the same own person: a conditional override whose person is not on call
     starting or ending (oncall.md: shifts are split where something changes)."""
     return (
-        all(e.cause in _EDGE_CAUSES for e in moment.events)
+        moment.causes <= _EDGE_CAUSES
         and moment.cover == cover
         and moment.rotation.own() == before.own()
     )
@@ -852,4 +859,4 @@ def replace_overrides(
     for o in after.values():
         if o.id not in before or who(before[o.id]) != who(o):
             instant.edge(o, rot, starting=True)
-    return list(instant.events(at, rot.own())) if instant.steps else []
+    return list(instant.events(at, cover.cover(rot.own()))) if instant.steps else []
