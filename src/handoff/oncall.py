@@ -565,7 +565,7 @@ def _walk(
         boundary = active_edge = None
         if rot.state is not None:
             boundary = rot.config.next_pass(rot.state.shift_start, rot.state.first_shift)
-            if skip_before is not None and boundary < skip_before and not rot.config.active_hours:
+            if skip_before is not None and boundary < skip_before and rot.config.hours() is None:
                 rot, boundary = _skipped(rot, pending[ci : ci + 1], edges[ei : ei + 1], skip_before)
             hours = rot.config.hours()
             active_edge = None if hours is None or last is None else hours.next_edge(last)
@@ -615,7 +615,9 @@ def _skipped(
     stop = min([until, *(c[0] for c in change), *(e[0] for e in edge)])
     last = rot.grid.start_time(stop - _INSTANT)
     skipped = skip_to(rot.grid, rot.state, rot.participants, last)
-    return replace(rot, state=skipped), first_boundary(rot.grid, skipped.shift_start, False)
+    return replace(rot, state=skipped), first_boundary(
+        rot.grid, skipped.shift_start, skipped.first_shift
+    )
 
 
 def _start(inputs: Inputs) -> tuple[_Rotation, Override | None]:

@@ -830,3 +830,23 @@ def test_on_call_three_centuries_ahead_does_not_walk_each_shift(
     person = TEAM[crossed % len(TEAM)]
     assert found == oc.OnCall(person.user_id, person, person.user_id, None)
     assert resolved[0] <= 20
+
+
+def test_a_window_after_a_first_shift_begun_before_start_counts_from_its_end() -> None:
+    """A first shift begun before the grid's start runs to the end of the first whole shift
+    (rotation.first_boundary): a window inside it, or in the shift after it, sees the
+    handoffs counted from that end (the skip keeps the first-shift rule)."""
+    daily = oc.Config("daily", 1, utc(3, 5, 9), "UTC")
+    pair = members(ANN, BO)
+    state = on(pair, 0, utc(3, 2, 12), first_shift=True)  # created three days before start
+    first_end, second_end = utc(3, 6, 9), utc(3, 7, 9)
+    inside = oc.segments(oc.Inputs(daily, state, pair, [], []), utc(3, 5, 10), utc(3, 7))
+    assert [(p.participant, p.start, p.end) for p in inside] == [
+        (pair[0], utc(3, 5, 10), first_end),
+        (pair[1], first_end, utc(3, 7)),
+    ]
+    after = oc.segments(oc.Inputs(daily, state, pair, [], []), utc(3, 6, 12), utc(3, 8))
+    assert [(p.participant, p.start, p.end) for p in after] == [
+        (pair[1], utc(3, 6, 12), second_end),
+        (pair[0], second_end, utc(3, 8)),
+    ]
