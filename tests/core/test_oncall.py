@@ -850,3 +850,34 @@ def test_a_window_after_a_first_shift_begun_before_start_counts_from_its_end() -
         (pair[1], utc(3, 6, 12), second_end),
         (pair[0], second_end, utc(3, 8)),
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["hourly", "daily", "weekly"]),
+    st.integers(1, 3),
+    st.sampled_from(ZONES),
+    st.integers(-5 * 24 * 60, 5 * 24 * 60),
+    st.booleans(),
+    st.integers(1, 3),
+    st.integers(-2 * 24 * 60, 9 * 24 * 60),
+)
+def test_a_later_window_is_the_walk_from_shift_start_cut_to_it(
+    kind: str, length: int, zone: str, ahead: int, first: bool, count: int, later: int
+) -> None:
+    """With first shifts begun before or after the grid's start: the pieces from `since`
+    (boundaries before it skipped) are those walked from `shift_start`, cut at `since`;
+    `since` is drawn around the first handoff (`later` minutes after it)."""
+    shift_start = datetime(2026, 3, 20, 10, 17, tzinfo=UTC)
+    config = oc.Config(kind, length, shift_start + ahead * MINUTE, zone)
+    team = members(*USERS[:count])
+    inputs = oc.Inputs(config, on(team, 0, shift_start, first), team, [], [])
+    handoff = r.first_boundary(config.grid(), shift_start, first)
+    since = max(shift_start, handoff + later * MINUTE)
+    until = since + 3 * DAY
+    walked = [
+        (p.participant, max(p.start, since), p.end)
+        for p in oc.segments(inputs, shift_start, until)
+        if p.end > since
+    ]
+    assert [(p.participant, p.start, p.end) for p in oc.segments(inputs, since, until)] == walked
