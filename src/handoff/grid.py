@@ -12,9 +12,10 @@ Pure: no I/O, stdlib only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -40,6 +41,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _MINUTE = timedelta(minutes=1)
 _SECOND = timedelta(seconds=1)
+# Two boundaries resolve to one instant only inside a spring-forward gap at least a step long.
+# The tz database's longest gap is a day (Pacific/Apia, 2011; Asia/Manila, 1844), so only grids
+# whose step is at most a day can have such pairs. An offset increase and the transition next
+# to it are never closer than about four days (Africa/Freetown, 1935: 95.7 hours), so reading
+# the offset every two days misses no gap. tests/core/test_grid.py checks both over the
+# installed tz database.
+_LONGEST_GAP = timedelta(days=1)
+_GAP_SCAN = timedelta(days=2)
 # Days per month, index 1..12; February is corrected for leap years in _month_days.
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -306,6 +315,73 @@ class Grid:
         except OverflowError:
             raise _out_of_range(t) from None
         return handoffs if n else []
+
+    def handoffs_between(self, after: datetime, until: datetime) -> int:
+        """How many handoffs lie in (after, until]: the boundary instants there, boundaries
+        that resolve to one instant counted once (as next_handoffs counts them).
+
+        Computed from the two boundary indices, not by walking the grid between them: a
+        projection far ahead (who is on call in 2300) jumps to its shift with this. The
+        indices count every boundary; the pairs that share an instant lie in spring-forward
+        gaps, which are found from the zone's offsets only for grids whose step fits in one.
+        """
+        if until <= after:
+            return 0
+        step = self._step
+        try:
+            first, _ = self._first_after(after)
+            beyond, _ = self._first_after(until)
+            if step is None or step > _LONGEST_GAP:
+                return beyond - first
+            shared = sum(self._shared_in_gap(step, *gap) for gap in _gaps(self._zone, after, until))
+        except OverflowError:
+            raise _out_of_range(until) from None
+        return beyond - first - shared
+
+    def _shared_in_gap(self, step: timedelta, lo: datetime, hi: datetime) -> int:
+        """How many boundaries k in the gap of wall times [lo, hi) resolve to the instant
+        boundary k + 1 resolves to: those with lo <= wall_k <= hi - step (wall_k + step is in
+        the gap too, or its end, which is the gap's instant)."""
+        first = -((self._wall_start - lo) // step)  # the first k with wall_k >= lo
+        last = (hi - step - self._wall_start) // step
+        return max(0, last - first + 1)
+
+
+def _gaps(zone: ZoneInfo, after: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The spring-forward gaps whose transition instant is in (after, until], as naive wall
+    times [lo, hi)."""
+    first, last = (t.astimezone(UTC).replace(tzinfo=None) for t in (after, until))
+    for year in range(first.year, last.year + 1):
+        for transition, lo, hi in _year_gaps(zone, year):
+            if first < transition <= last:
+                yield lo, hi
+
+
+@lru_cache(maxsize=16_384)
+def _year_gaps(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, datetime, datetime], ...]:
+    """A zone's spring-forward transitions in (1 January of `year`, 1 January of the next]
+    (naive UTC) and their gaps' wall times: the offset read every `_GAP_SCAN`, each change
+    found to the second (the tz database's transitions are whole seconds). Kept per year, so
+    a long projection scans each year of its zone once."""
+    at = datetime(year, 1, 1)
+    end = datetime(year + 1, 1, 1) if year < datetime.max.year else datetime.max
+    offset = _local_offset(zone, at)
+    found: list[tuple[datetime, datetime, datetime]] = []
+    while at < end:
+        nxt = min(at + _GAP_SCAN, end)
+        nxt_offset = _local_offset(zone, nxt)
+        if nxt_offset != offset:
+            lo, hi = at, nxt
+            while hi - lo > _SECOND:
+                mid = lo + (hi - lo) // _SECOND // 2 * _SECOND
+                if _local_offset(zone, mid) == offset:
+                    lo = mid
+                else:
+                    hi = mid
+            if nxt_offset > offset:
+                found.append((hi, hi + offset, hi + nxt_offset))
+        at, offset = nxt, nxt_offset
+    return tuple(found)
 
 
 def _out_of_range(t: datetime) -> ValueError:

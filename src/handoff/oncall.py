@@ -65,8 +65,10 @@ from handoff.rotation import (
     RuleError,
     State,
     edit_grid,
+    first_boundary,
     replace_participants,
     set_active,
+    skip_to,
 )
 
 _INSTANT = timedelta(microseconds=1)
@@ -301,8 +303,12 @@ class _Rotation:
         return self.participants[self.state.position % len(self.participants)]
 
     def at(self, instant: datetime) -> _Rotation:
-        """The rotation with its active flag as it stands at `instant`."""
-        return replace(self, active=self.config.is_active(instant))
+        """The rotation with its active flag as it stands at `instant` (itself when the flag
+        stays: the walk asks at every instant, and `replace` costs a third of a shift)."""
+        active = self.config.active_hours is None or self.config.is_active(instant)
+        if active == self.active:
+            return self
+        return _Rotation(self.config, self.grid, self.state, self.participants, active)
 
 
 @dataclass(slots=True)
@@ -386,10 +392,9 @@ class _Instant:
         cause: EventCause = "override_started" if starting else ending
         self.steps.append(_Step(cause, source, target, target[1], override.id))
 
-    def events(self, at: datetime, own: Participant | None) -> tuple[Event, ...]:
+    def events(self, at: datetime, deciding: Override | None) -> tuple[Event, ...]:
         """The rows; the last step that changed the effective person is the effective one.
-        `own` is the rotation's own person after the instant."""
-        deciding = self.cover.cover(own)
+        `deciding` is the override deciding after the instant, if any."""
         last = self.steps[-1].effective_after
         mark = -1
         if last != self.first:
@@ -417,13 +422,23 @@ class _Instant:
 
 @dataclass(frozen=True, slots=True)
 class _Moment:
-    """One instant of the walk and how the rotation stands after it."""
+    """One instant of the walk and how the rotation stands after it. Its history rows are
+    made when asked for: a projection (`segments`) asks only for their causes, and making
+    the rows cost a quarter of a shift's walk."""
 
     at: datetime
-    events: tuple[Event, ...]
+    instant: _Instant
     rotation: _Rotation
-    cover: Override | None
+    cover: Override | None  # the override deciding after the instant
     applied: tuple[Applied, ...]
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return self.instant.events(self.at, self.cover)
+
+    @property
+    def causes(self) -> frozenset[EventCause]:
+        return frozenset(step.cause for step in self.instant.steps)
 
 
 def _initial(inputs: Inputs) -> _Rotation:
@@ -442,7 +457,7 @@ def _cross(rot: _Rotation, boundary: datetime) -> _Rotation:
     assert rot.state is not None
     following = (rot.state.position + 1) % len(rot.participants)
     state = State(following, rot.participants[following].id, boundary)
-    return replace(rot, state=state)
+    return _Rotation(rot.config, rot.grid, state, rot.participants, rot.active)
 
 
 def _participants_for(
@@ -506,9 +521,18 @@ def _hours_of(config: Config) -> tuple[tuple[Window, ...] | None, str | None]:
 
 
 def _walk(
-    rot: _Rotation, overrides: Sequence[Override], changes: Sequence[ScheduledChange]
+    rot: _Rotation,
+    overrides: Sequence[Override],
+    changes: Sequence[ScheduledChange],
+    *,
+    skip_before: datetime | None = None,
 ) -> Iterator[_Moment]:
     """Every instant from the state's `shift_start` on, in time order; endless while rotating.
+
+    With `skip_before`, boundaries before it are not instants when no override edge, change
+    or active-hours edge comes before them: the state jumps over them (rotation.skip_to, the
+    boundaries counted, not crossed) to the last one of the run, which is crossed as usual.
+    A projection far ahead (who is on call in 2300) costs what one near does.
 
     With state, the walk starts just after the boundary (or edit) at `shift_start`: the
     overrides in force across it are the starting cover, and edges from `shift_start` on are
@@ -541,6 +565,8 @@ def _walk(
         boundary = active_edge = None
         if rot.state is not None:
             boundary = rot.config.next_pass(rot.state.shift_start, rot.state.first_shift)
+            if skip_before is not None and boundary < skip_before and rot.config.hours() is None:
+                rot, boundary = _skipped(rot, pending[ci : ci + 1], edges[ei : ei + 1], skip_before)
             hours = rot.config.hours()
             active_edge = None if hours is None or last is None else hours.next_edge(last)
         due = [t for t in (boundary, active_edge) if t is not None]
@@ -573,9 +599,25 @@ def _walk(
         while ei < len(edges) and edges[ei][0] == at:
             instant.edge(edges[ei][2], rot, starting=edges[ei][1])
             ei += 1
-        yield _Moment(
-            at, instant.events(at, rot.own()), rot, cover.cover(rot.own()), tuple(applied)
-        )
+        yield _Moment(at, instant, rot, cover.cover(rot.own()), tuple(applied))
+
+
+def _skipped(
+    rot: _Rotation,
+    change: Sequence[tuple[datetime, ScheduledChange]],
+    edge: Sequence[tuple[datetime, bool, Override]],
+    until: datetime,
+) -> tuple[_Rotation, datetime]:
+    """The rotation in the shift that ends at its last boundary before `until` and before
+    the next change and override edge (`change`, `edge`: the next one, if any), and that
+    boundary, which the walk crosses as usual."""
+    assert rot.state is not None
+    stop = min([until, *(c[0] for c in change), *(e[0] for e in edge)])
+    last = rot.grid.start_time(stop - _INSTANT)
+    skipped = skip_to(rot.grid, rot.state, rot.participants, last)
+    return replace(rot, state=skipped), first_boundary(
+        rot.grid, skipped.shift_start, skipped.first_shift
+    )
 
 
 def _start(inputs: Inputs) -> tuple[_Rotation, Override | None]:
@@ -612,30 +654,36 @@ def segments(
     until: datetime,
     *,
     limit: int = 100_000,
+    ends_by: datetime | None = None,
 ) -> list[Segment]:
     """The effective on-call timeline over [since, until), at most `limit` pieces.
 
     A piece ends at every instant of the walk (boundary, scheduled change, override edge),
     even when the next piece has the same person: a shift is split where an override or a
-    change begins (oncall.md). Pieces are clipped to the window, and the timeline starts at
-    the state's `shift_start` (before it is the history's), so asking from `shift_start`
-    gives every piece its true start. Raises ValueError if the stored grid is invalid.
+    change begins (oncall.md). Pieces are clipped to the window; with `ends_by` they keep
+    their own start and end instead (the last one walked to its end, or `ends_by` at the
+    latest). The timeline starts at the state's `shift_start` (before it is the history's).
+    The walk skips the boundaries before `since` that nothing else comes between, so a window
+    far ahead costs what one near does. Raises ValueError if the stored grid is invalid.
     """
     rot, cover = _start(inputs)
-    begin = since if rot.state is None else max(since, rot.state.shift_start)
+    origin = None if rot.state is None else rot.state.shift_start
+    begin = since if origin is None else max(since, origin)
+    first = begin if ends_by is None or origin is None else origin  # the first piece's start
+    stop = until if ends_by is None else ends_by
     result: list[Segment] = []
-    opened, change_id = begin, None
-    for moment in _walk(rot, inputs.overrides, inputs.changes):
-        if moment.at >= until or len(result) >= limit:
+    opened, change_id = first, None
+    for moment in _walk(rot, inputs.overrides, inputs.changes, skip_before=since):
+        if moment.at >= stop or opened >= until or len(result) >= limit:
             break
         if _changes_nothing(moment, rot, cover):
             continue  # the edge of an override that decides nothing: no split
         if moment.at > begin:
-            result.append(_segment(rot, cover, change_id, max(opened, begin), moment.at))
+            result.append(_segment(rot, cover, change_id, max(opened, first), moment.at))
         rot, cover, opened = moment.rotation, moment.cover, moment.at
         change_id = moment.applied[-1].change_id if moment.applied else None
-    if begin < until and len(result) < limit:
-        result.append(_segment(rot, cover, change_id, max(opened, begin), until))
+    if begin < until and opened < until and len(result) < limit:
+        result.append(_segment(rot, cover, change_id, max(opened, first), stop))
     return result
 
 
@@ -644,7 +692,7 @@ def _changes_nothing(moment: _Moment, before: _Rotation, cover: Override | None)
     decides for the same own person: a conditional override whose person is not on call
     starting or ending (oncall.md: shifts are split where something changes)."""
     return (
-        all(e.cause in _EDGE_CAUSES for e in moment.events)
+        moment.causes <= _EDGE_CAUSES
         and moment.cover == cover
         and moment.rotation.own() == before.own()
     )
@@ -813,4 +861,4 @@ def replace_overrides(
     for o in after.values():
         if o.id not in before or who(before[o.id]) != who(o):
             instant.edge(o, rot, starting=True)
-    return list(instant.events(at, rot.own())) if instant.steps else []
+    return list(instant.events(at, cover.cover(rot.own()))) if instant.steps else []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
@@ -42,6 +42,7 @@ __all__ = [
     "schedule_pieces",
     "timeline",
     "whole_second",
+    "within",
 ]
 
 MAX_RANGE = timedelta(days=400)
@@ -290,6 +291,12 @@ def next_gap_seconds(inputs: schedules.ScheduleInputs, now: datetime) -> int | N
         if not p.user_ids:
             return _seconds(p.start - now)
     return None
+
+
+def within(timeline: RotationTimeline, since: datetime, until: datetime) -> RotationTimeline:
+    """The timeline cut to [since, until): one timeline over a span serves each range in it
+    (a timeline's pieces split wherever something changes, so a cut one is the range's own)."""
+    return replace(timeline, pieces=tuple(_clip(timeline.pieces, since, until)))
 
 
 def _clip(pieces: Iterable[Piece], since: datetime, until: datetime) -> list[Piece]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -24,6 +24,9 @@ Cause = Literal[
     "participant_removed",  # the active participant left; the next one took over
     "participants_replaced",  # the list was replaced without the person on call
 ]
+
+
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,21 @@ def advance(grid: Grid, state: State, participants: Sequence[Participant], now: 
     if not handoffs:
         return Change(_hand_over(state, participants, position))
     return Change(_state_at(participants, position, shift_start, False), tuple(handoffs))
+
+
+def skip_to(
+    grid: Grid, state: State, participants: Sequence[Participant], until: datetime
+) -> State:
+    """The state after every boundary before `until` is crossed, as `advance` would leave it
+    a moment before `until`, but computed from the number of boundaries (the grid counts
+    them) instead of crossing each: a projection far ahead starts from here."""
+    boundary = first_boundary(grid, state.shift_start, state.first_shift)
+    if boundary >= until or not participants:
+        return state
+    last = grid.start_time(until - _INSTANT)
+    crossed = 1 + grid.handoffs_between(boundary, last)
+    position = (state.position + crossed) % len(participants)
+    return _state_at(participants, position, last, False)
 
 
 def check_participant_count(count: int, limit: int) -> None:

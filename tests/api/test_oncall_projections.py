@@ -98,6 +98,19 @@ def test_oncall_at_any_time_applies_overrides(api: Api) -> None:
     ]
     assert at(DAY1 + 3 * H) == []  # nobody is on call
     assert [o["user_id"] for o in at(DAY1 + 5 * H)] == [people["Bo"]]
+    # Far ahead the projection jumps to the shift (its boundaries counted, not crossed): the
+    # daily handoffs at 09:00 in Berlin alternate Bo (DAY1), Ann, Bo, ... every day.
+    far = datetime(2300, 6, 15, 12, tzinfo=UTC)
+    crossed = (far.date() - DAY1.date()).days + 1
+    assert at(far) == [
+        {
+            "rotation_id": rotation["id"],
+            "user_id": people["Bo" if crossed % 2 else "Ann"],
+            "shift_start": _z(datetime(2300, 6, 15, 7, tzinfo=UTC)),  # 09:00 summer time
+            "shift_end": _z(datetime(2300, 6, 16, 7, tzinfo=UTC)),
+            "override_id": None,
+        }
+    ]
     mine = api.reader.get("/api/v1/oncall", params={"at": _z(T0 + 2 * H), "user_id": people["Cy"]})
     assert [o["override_id"] for o in mine.json()["items"]] == [covers]
 

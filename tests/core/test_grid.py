@@ -365,6 +365,85 @@ def test_next_handoffs_iterates_end_time(case: tuple[Grid, datetime], n: int) ->
     assert all(a < b for a, b in itertools.pairwise(handoffs))
 
 
+def walked_handoffs(grid: Grid, after: datetime, until: datetime) -> int:
+    """The handoffs in (after, until], counted by applying end_time one by one."""
+    count, t = 0, grid.end_time(after)
+    while t <= until:
+        count, t = count + 1, grid.end_time(t)
+    return count
+
+
+@PROPERTY_SETTINGS
+@given(grid_and_instant(huge=False), st.integers(0, 3 * 24 * 3600), st.integers(0, 40 * 24 * 3600))
+def test_handoffs_between_counts_what_end_time_walks(
+    case: tuple[Grid, datetime], back: int, ahead: int
+) -> None:
+    """The count from boundary indices, pairs that share an instant in a gap taken out,
+    equals the walk: the case is drawn around a transition half the time, with hourly
+    grids of one to three hours among them (the ones whose boundaries share instants)."""
+    grid, t = case
+    after = t.astimezone(UTC) - timedelta(seconds=back)
+    until = t.astimezone(UTC) + timedelta(seconds=ahead)
+    assert grid.handoffs_between(after, until) == walked_handoffs(grid, after, until)
+    assert grid.handoffs_between(until, after) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "length", "zone", "after", "until"),
+    [
+        ("hourly", 1, "America/Chicago", utc(2026, 1, 1), utc(2027, 1, 1)),  # 02:00, 03:00: one
+        ("daily", 1, "Pacific/Apia", utc(2011, 12, 1), utc(2012, 1, 10)),  # 30 Dec 2011 skipped
+        ("hourly", 24, "Pacific/Apia", utc(2011, 12, 1), utc(2012, 1, 10)),
+        ("hourly", 5, "Pacific/Apia", utc(2011, 12, 1), utc(2012, 1, 10)),
+        ("hourly", 1, "Australia/Lord_Howe", utc(2025, 1, 1), utc(2027, 1, 1)),  # 30-minute gaps
+        ("daily", 1, "America/Sao_Paulo", utc(2010, 1, 1), utc(2019, 1, 1)),  # midnight DST
+    ],
+)
+def test_handoffs_between_over_whole_years_and_a_skipped_day(
+    kind: GridType, length: int, zone: str, after: datetime, until: datetime
+) -> None:
+    grid = Grid(kind, length, utc(2010, 3, 3, 3), zone)
+    assert grid.handoffs_between(after, until) == walked_handoffs(grid, after, until)
+
+
+def test_handoffs_between_does_not_walk_the_grid(resolve_calls: list[int]) -> None:
+    """A count three centuries long resolves four boundaries, not one per hour (2.4 million)."""
+    grid = Grid("hourly", 1, utc(2026, 3, 3, 2, 30), "Europe/Berlin")
+    assert grid.handoffs_between(utc(2026, 12, 1), utc(2300, 1, 1)) > 2_390_000
+    assert resolve_calls[0] <= 6
+
+
+def _python_zone(name: str) -> Any:
+    """The pure-Python zoneinfo, whose transition table is readable (a private attribute:
+    used here only to check the assumptions grid.py states about the tz database)."""
+    from zoneinfo import _zoneinfo
+
+    return _zoneinfo.ZoneInfo.no_cache(name)  # type: ignore[attr-defined]
+
+
+def test_the_tz_database_fits_the_gap_scan() -> None:
+    """grid.py counts shared boundaries only for steps up to the longest gap, and finds gaps
+    by reading the offset every `_GAP_SCAN`: no gap is longer, and no transition is that
+    close to an offset increase, in any zone's table or in its yearly rule after the table."""
+    for name in sorted(grid_module.zone_names()):
+        zone = _python_zone(name)
+        offsets = [zone._tti_before.utcoff] + [t.utcoff for t in zone._ttinfos]
+        instants = list(zone._trans_utc)
+        for i, (before, after) in enumerate(itertools.pairwise(offsets)):
+            assert after - before <= grid_module._LONGEST_GAP, (name, i)
+            increase = after > before or (i + 1 < len(instants) and offsets[i + 2] > after)
+            if increase and i + 1 < len(instants):
+                close = timedelta(seconds=instants[i + 1] - instants[i])
+                assert close > grid_module._GAP_SCAN, (name, i)
+        rule = zone._tz_after
+        if hasattr(rule, "transitions"):
+            assert rule.dst_diff <= grid_module._LONGEST_GAP.total_seconds(), name
+            for year in (2040, 2100):
+                on, off = rule.transitions(year)
+                apart = timedelta(seconds=abs(off - on))
+                assert grid_module._GAP_SCAN < apart < timedelta(days=365) - grid_module._GAP_SCAN
+
+
 @pytest.mark.parametrize("zone_name", [z for z in ZONES if transitions(z)])
 @pytest.mark.parametrize("edge", ["after", "before", "middle"])
 def test_hourly_grids_across_every_recent_transition(zone_name: str, edge: str) -> None:

@@ -10,11 +10,14 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_OID, NAMESPACE_URL, UUID, uuid5
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import handoff.grid as grid_module
 from handoff import oncall as oc
 from handoff import rotation as r
 from handoff.grid import Grid, wall_instant
@@ -771,3 +774,110 @@ def test_segments_are_bounded_by_limit() -> None:
         oc.Inputs(hourly, on(TEAM, 0, utc(3, 2)), TEAM, [], []), utc(3, 2), utc(4, 2), limit=5
     )
     assert [s.start for s in found] == [utc(3, 2, h) for h in range(5)]
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.floats(0, 1))
+def test_a_window_that_starts_later_skips_to_it_and_matches_the_reference(
+    s: Scenario, part: float
+) -> None:
+    """The walk starts at the last boundary before `since` that no edge or change precedes
+    (rotation.skip_to): the pieces are those of the reference from `since` on, and with
+    `ends_by` those of the walk from `shift_start`, whole."""
+    since = s.since + (s.until - s.since) * part // MINUTE * MINUTE
+    if since >= s.until:
+        return
+    pieces = oc.segments(*s.args(), since, s.until)
+    by_minute = {m.at: m for m in reference(s)}
+    for piece in pieces:
+        t = piece.start
+        while t < piece.end:
+            m = by_minute[t]
+            assert (piece.user_id, piece.rotation_user_id, piece.override_id) == (
+                m.user,
+                m.own,
+                m.override,
+            ), t
+            t += MINUTE
+    assert pieces[0].start == since and pieces[-1].end == s.until
+    whole = oc.segments(*s.args(), since, s.until, ends_by=s.until + 400 * DAY)
+    walked = oc.segments(*s.args(), s.since, whole[-1].end)
+    assert whole == [p for p in walked if p.end > since]
+
+
+def test_on_call_three_centuries_ahead_does_not_walk_each_shift(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Who is on call in 2300 in an hourly rotation: the projection counts the 2.4 million
+    boundaries on the way (grid.handoffs_between) instead of crossing each. Counted, not
+    timed: at most a few boundaries are resolved, where walking resolves one per hour (the
+    count stops such a walk at 1,000)."""
+    resolved = [0]
+    original = grid_module._resolve
+
+    def counting(*args: Any) -> datetime:
+        resolved[0] += 1
+        if resolved[0] > 1000:
+            raise AssertionError("the projection walks the grid")
+        return original(*args)
+
+    monkeypatch.setattr(grid_module, "_resolve", counting)
+    hourly = oc.Config("hourly", 1, utc(1, 1), "UTC")
+    at = datetime(2300, 1, 1, 12, 30, tzinfo=UTC)
+    cover = oc.Override(uid("past"), utc(3, 2, 1), utc(3, 2, 2), COVER)  # walked, then skipped
+    found = oc.on_call_at(oc.Inputs(hourly, on(TEAM, 0, utc(3, 2)), TEAM, [cover], []), at)
+    crossed = (at - utc(3, 2)) // HOUR  # every whole hour in UTC
+    person = TEAM[crossed % len(TEAM)]
+    assert found == oc.OnCall(person.user_id, person, person.user_id, None)
+    assert resolved[0] <= 20
+
+
+def test_a_window_after_a_first_shift_begun_before_start_counts_from_its_end() -> None:
+    """A first shift begun before the grid's start runs to the end of the first whole shift
+    (rotation.first_boundary): a window inside it, or in the shift after it, sees the
+    handoffs counted from that end (the skip keeps the first-shift rule)."""
+    daily = oc.Config("daily", 1, utc(3, 5, 9), "UTC")
+    pair = members(ANN, BO)
+    state = on(pair, 0, utc(3, 2, 12), first_shift=True)  # created three days before start
+    first_end, second_end = utc(3, 6, 9), utc(3, 7, 9)
+    inside = oc.segments(oc.Inputs(daily, state, pair, [], []), utc(3, 5, 10), utc(3, 7))
+    assert [(p.participant, p.start, p.end) for p in inside] == [
+        (pair[0], utc(3, 5, 10), first_end),
+        (pair[1], first_end, utc(3, 7)),
+    ]
+    after = oc.segments(oc.Inputs(daily, state, pair, [], []), utc(3, 6, 12), utc(3, 8))
+    assert [(p.participant, p.start, p.end) for p in after] == [
+        (pair[1], utc(3, 6, 12), second_end),
+        (pair[0], second_end, utc(3, 8)),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["hourly", "daily", "weekly"]),
+    st.integers(1, 3),
+    st.sampled_from(ZONES),
+    st.integers(-5 * 24 * 60, 5 * 24 * 60),
+    st.booleans(),
+    st.integers(1, 3),
+    st.integers(-2 * 24 * 60, 9 * 24 * 60),
+)
+def test_a_later_window_is_the_walk_from_shift_start_cut_to_it(
+    kind: str, length: int, zone: str, ahead: int, first: bool, count: int, later: int
+) -> None:
+    """With first shifts begun before or after the grid's start: the pieces from `since`
+    (boundaries before it skipped) are those walked from `shift_start`, cut at `since`;
+    `since` is drawn around the first handoff (`later` minutes after it)."""
+    shift_start = datetime(2026, 3, 20, 10, 17, tzinfo=UTC)
+    config = oc.Config(kind, length, shift_start + ahead * MINUTE, zone)
+    team = members(*USERS[:count])
+    inputs = oc.Inputs(config, on(team, 0, shift_start, first), team, [], [])
+    handoff = r.first_boundary(config.grid(), shift_start, first)
+    since = max(shift_start, handoff + later * MINUTE)
+    until = since + 3 * DAY
+    walked = [
+        (p.participant, max(p.start, since), p.end)
+        for p in oc.segments(inputs, shift_start, until)
+        if p.end > since
+    ]
+    assert [(p.participant, p.start, p.end) for p in oc.segments(inputs, since, until)] == walked

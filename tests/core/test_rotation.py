@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import NAMESPACE_OID, uuid4, uuid5
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handoff import rotation as r
-from handoff.grid import Grid
+from handoff.grid import Grid, GridType
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -335,3 +337,39 @@ def test_projection_and_previews_agree_with_the_engine_before_start() -> None:
     assert r.next_handoff(WEEKLY, started, expected[1] + DAY) == expected[2]
     # The same instants without the marker (a grid edit at CREATED): Monday 09:00.
     assert r.next_handoff(WEEKLY, at(ps, 0, CREATED), CREATED) == WEEKLY.start
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["hourly", "daily", "weekly", "monthly"]),
+    st.integers(1, 3),
+    st.sampled_from(["UTC", "America/Chicago", "Australia/Lord_Howe", "America/Sao_Paulo"]),
+    st.integers(-3 * 24 * 60, 3 * 365 * 24 * 60),
+    st.integers(1, 4),
+    st.integers(0, 120 * 24 * 60),
+    st.booleans(),
+)
+def test_skip_to_lands_where_advance_walks(
+    kind: GridType, length: int, zone: str, offset: int, count: int, ahead: int, first: bool
+) -> None:
+    """Counting the boundaries lands on the state crossing each of them leaves, a moment
+    before `until`: the same position and shift start, however far ahead."""
+    grid = Grid(kind, length, datetime(2024, 1, 31, 9, 30, tzinfo=UTC), zone)
+    ps = people(*"abcd"[:count])
+    shift_start = grid.start + offset * MINUTE
+    state = r.State(offset % count, ps[offset % count].id, shift_start, first)
+    until = shift_start + ahead * MINUTE
+    walked = r.advance(grid, state, ps, until - timedelta(microseconds=1)).state
+    assert r.skip_to(grid, state, ps, until) == walked
+
+
+def test_skip_to_across_a_skipped_day_and_three_centuries() -> None:
+    apia = Grid("hourly", 5, datetime(2011, 12, 1, tzinfo=UTC), "Pacific/Apia")
+    ps = people("ann", "bob", "cy")
+    state = at(ps, 0, datetime(2011, 12, 1, tzinfo=UTC))
+    until = datetime(2012, 1, 10, tzinfo=UTC)  # 30 December 2011 never happened in Apia
+    walked = r.advance(apia, state, ps, until - timedelta(microseconds=1)).state
+    assert r.skip_to(apia, state, ps, until) == walked
+    far = r.skip_to(GRID, at(ps, 1, T0), ps, datetime(2300, 1, 1, 12, tzinfo=UTC))
+    days = (datetime(2300, 1, 1, 9, tzinfo=UTC) - FIRST).days + 1  # daily at 09:00 UTC
+    assert far == at(ps, (1 + days) % 3, datetime(2300, 1, 1, 9, tzinfo=UTC))

@@ -1,6 +1,7 @@
 """Migration 0021 (the history rows naming a person, indexed) on a database made by the previous
-release: every row stays as it was, and the read of the rotations naming a person finds them
-through the new indexes rather than by reading the whole history."""
+release: every row stays as it was, and the read of the rotations a person may be on call in
+(their page, their report) finds those their history names through the new indexes rather
+than by reading the whole history."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from handoff.store import migrate
 from handoff.store.db import connect
-from handoff.store.reports import Q
+from handoff.store.projections import Q
 
 from .conftest import every_row
 
@@ -22,12 +23,12 @@ def _naming(url: str, user_id: Any, settings: str = "") -> list[Any]:
     with connect(url, autocommit=True) as conn:
         if settings:
             conn.execute(settings)
-        query = Q["rotations_naming"]
-        params = {"user_id": user_id, "until": AT + timedelta(days=30)}
+        query = Q["oncall_page"]
+        params = {"rotation_id": None, "user_id": user_id, "after_name": None, "limit": None}
         rows = conn.execute(query, params).fetchall()
         plan = conn.execute("EXPLAIN " + query, params).fetchall()
     text = "\n".join(str(next(iter(row.values()))) for row in plan)
-    return [sorted(row["rotation_id"] for row in rows), text]
+    return [sorted(row["id"] for row in rows), text]
 
 
 def test_rows_stay_and_a_persons_rotations_are_read_through_the_new_indexes(

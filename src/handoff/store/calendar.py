@@ -17,7 +17,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from handoff.store import db, projections, rotations, users
+from handoff.store import db, projections, text, users
 from handoff.store.errors import StoreError
 from handoff.store.queries import Queries
 
@@ -102,7 +102,7 @@ async def project(
                 {
                     "rotation_ids": rotation_ids,
                     "user_ids": list(wanted) if wanted else None,
-                    "pattern": rotations.like(q) if q else None,
+                    "pattern": text.like(q) if q else None,
                     "limit": limit,
                     "after": after,
                 },

@@ -29,7 +29,7 @@ from handoff.store.queries import Queries
 Q = Queries("projections")
 MAX_WINDOW = timedelta(days=366)
 DEFAULT_WINDOW = timedelta(days=7)
-# A projection walks the grid shift by shift; this bounds the walk (2.3 years of hourly shifts).
+# The pieces one window may hold (a window is at most 366 days: 8,784 hourly shifts).
 MAX_PROJECTED_SHIFTS = 20_000
 MAX_HANDOFFS = 50
 _INSTANT = timedelta(microseconds=1)
@@ -61,33 +61,27 @@ def _projected(
 ) -> list[Shift]:
     """The pieces of the effective timeline that overlap [since, until), from the request's
     instant on (before it is the record's), the last one whole (not cut at `until`); at
-    least the piece in force at the request's instant."""
-    begin = now
+    least the piece in force at the request's instant. The projection starts at the window
+    (core.segments skips the shifts before it), so a window far ahead is as cheap as today."""
     if reading.inputs.state is None or not _grid_ok(reading.inputs.config):
         return []  # a grid written around validation projects nothing
     # A window in the past still needs the piece in force now: the recorded shift it
     # continues ends where that piece ends.
+    begin = max(since, now)
     until = max(until, begin + _INSTANT)
-
-    def walk(to: datetime, limit: int) -> list[core.Segment]:
-        return core.segments(reading.inputs, begin, to, limit=limit)
-
     try:
-        clipped = walk(until, MAX_PROJECTED_SHIFTS + 1)
-        if len(clipped) > MAX_PROJECTED_SHIFTS:
-            raise invalid(
-                field,
-                f"is too far ahead: at most {MAX_PROJECTED_SHIFTS} shifts of this rotation"
-                " can be projected",
-            )
-        walked = walk(times.LATEST, len(clipped))
+        found = core.segments(
+            reading.inputs, begin, until, limit=MAX_PROJECTED_SHIFTS + 1, ends_by=times.LATEST
+        )
     except ValueError as exc:
         raise invalid(field, str(exc)) from None
-    return [
-        Shift(s.user_id, s.start, s.end, s.override_id, s.turn_start)
-        for s in walked
-        if s.end > since
-    ]
+    if len(found) > MAX_PROJECTED_SHIFTS:
+        raise invalid(
+            field,
+            f"is too far ahead: at most {MAX_PROJECTED_SHIFTS} shifts of this rotation"
+            " can be projected",
+        )
+    return [Shift(s.user_id, max(s.start, now), s.end, s.override_id, s.turn_start) for s in found]
 
 
 def _grid_ok(config: core.Config) -> bool:
@@ -339,6 +333,17 @@ async def oncall_page(
         else []
     )
     return Page(found, encode([rows[-1][1]]) if more else None)
+
+
+async def rotations_of(conn: AsyncConnection[Any], user_id: UUID) -> list[UUID]:
+    """The rotations `user_id` may be on call in at all, by name (`oncall_page`'s rule and
+    statement, unpaged): what a person's report needs to read, whatever the other rotations."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            Q["oncall_page"],
+            {"rotation_id": None, "user_id": user_id, "after_name": None, "limit": None},
+        )
+        return [row[0] for row in await cur.fetchall()]
 
 
 async def oncall(

@@ -1,14 +1,15 @@
 """Reads the on-call report's inputs and hands them to the pure `handoff.reports`.
 
-Four statements whatever the number of rotations and people, in one repeatable-read snapshot:
-the rotations' `Inputs` (`store.inputs`), their names, the recorded history rows over the range
-and the people named anywhere in it. The request's instant splits the record from the
-projection (reports.md).
+Four statements (five for a person's: their rotations first) whatever the number of rotations
+and people, in one repeatable-read snapshot: the rotations' `Inputs` (`store.inputs`), their
+names, the recorded history rows over the range and the people named anywhere in it. The
+request's instant splits the record from the projection (reports.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,8 +18,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from handoff import reports
-from handoff.oncall import Inputs
-from handoff.store import clock, db, inputs, schedules, times
+from handoff.store import clock, db, inputs, projections, schedules, times
 from handoff.store.errors import NotFound, invalid
 from handoff.store.queries import Queries
 
@@ -47,22 +47,50 @@ async def oncall(
     user_id: UUID | None = None,
 ) -> reports.Report:
     """The on-call report over [since, until) of every rotation, or of the rotation and the
-    schedule asked for, optionally one person's rows; `now` is the request's instant.
+    schedule asked for, optionally one person's rows; `now` is the request's instant."""
+    found = await oncall_ranges(
+        conn,
+        [(since, until)],
+        now=now,
+        rotation_id=rotation_id,
+        schedule_id=schedule_id,
+        user_id=user_id,
+    )
+    return found[0]
+
+
+async def oncall_ranges(
+    conn: AsyncConnection[Any],
+    ranges: Sequence[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    rotation_id: UUID | None = None,
+    schedule_id: UUID | None = None,
+    user_id: UUID | None = None,
+) -> list[reports.Report]:
+    """The report over each range (the person page's last and next 30 days), from one read
+    and one timeline per rotation over their span: each rotation is projected once, however
+    many ranges. With `user_id` only the rotations that person may be in are read (the
+    others could give them no row), so their page costs their rotations, not everyone's.
 
     Refused (422) when the recorded rows read and the pieces projected would pass
     `reports.MAX_PIECES`: the work of one request is bounded whatever the number of
     rotations (issue 24)."""
-    since, until = check_range(since, until)
+    checked = [check_range(since, until) for since, until in ranges]
+    since, until = min(r[0] for r in checked), max(r[1] for r in checked)
     now = reports.whole_second(now)
     everything = rotation_id is None and schedule_id is None
     async with db.snapshot(conn):
         readings: list[inputs.Reading] = []
         if rotation_id is not None or everything:
-            readings = await inputs.read(conn, None if rotation_id is None else [rotation_id])
+            wanted: list[UUID] | None = None
+            if rotation_id is not None:
+                wanted = [rotation_id]
+            elif user_id is not None:
+                wanted = await projections.rotations_of(conn, user_id)
+            readings = await inputs.read(conn, wanted)
         if rotation_id is not None and not readings:
             raise NotFound("rotation", rotation_id)
-        if user_id is not None:
-            readings = await _naming(conn, readings, user_id, until)
         stacked = (
             [] if schedule_id is None else await schedules.readings(conn, [schedule_id], since)
         )
@@ -97,29 +125,27 @@ async def oncall(
                 row["id"]: reports.Person(row["name"], row["time_zone"])
                 for row in await cur.fetchall()
             }
-    return await asyncio.to_thread(
-        reports.build, since, until, now, timelines, people, user_id=user_id
-    )
+    return await asyncio.to_thread(_built, checked, now, timelines, people, user_id)
 
 
-async def _naming(
-    conn: AsyncConnection[Any], readings: list[inputs.Reading], user_id: UUID, until: datetime
-) -> list[inputs.Reading]:
-    """The rotations in which the person can have a row: their history names them, or their
-    inputs do (a participant, an override's person, a scheduled change's participant). A
-    person's report then costs what their rotations cost, not what every rotation does."""
-    async with conn.cursor() as cur:
-        await cur.execute(Q["rotations_naming"], {"user_id": user_id, "until": until})
-        named = {row[0] for row in await cur.fetchall()}
-    return [r for r in readings if r.rotation_id in named or _names(r.inputs, user_id)]
-
-
-def _names(given: Inputs, user_id: UUID) -> bool:
-    return (
-        any(p.user_id == user_id for p in given.participants)
-        or any(user_id in (o.user_id, o.replaces_user_id) for o in given.overrides)
-        or any(user_id in (c.participants or ()) for c in given.changes)
-    )
+def _built(
+    ranges: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    timelines: Sequence[reports.RotationTimeline],
+    people: dict[UUID, reports.Person],
+    user_id: UUID | None,
+) -> list[reports.Report]:
+    return [
+        reports.build(
+            since,
+            until,
+            now,
+            [reports.within(t, since, until) for t in timelines],
+            people,
+            user_id=user_id,
+        )
+        for since, until in ranges
+    ]
 
 
 def _timelines_of(

@@ -373,12 +373,6 @@ async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) ->
     return await get(conn, await lookup.by_name(conn, "rotation", name_or_id), now=now)
 
 
-def like(q: str) -> str:
-    """An ILIKE pattern (ESCAPE '\\') for names that contain `q`."""
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def list_rotations(
     conn: AsyncConnection[Any],
     *,
@@ -398,7 +392,7 @@ async def list_rotations(
             await cur.execute(
                 Q["list_rotations"],
                 {
-                    "pattern": like(q) if q else None,
+                    "pattern": text.like(q) if q else None,
                     "member": member,
                     "after_name": after[0],
                     "limit": limit + 1,

@@ -68,3 +68,9 @@ def check(
             raise invalid(field, "must not be empty")
         raise invalid(field, f"must be {min_length} to {max_length} characters long")
     return value
+
+
+def like(q: str) -> str:
+    """An ILIKE pattern (ESCAPE '\\') for text that contains `q` (names searched)."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -112,16 +112,33 @@ async def find(conn: AsyncConnection[Any], name_or_id: str) -> User:
 
 
 async def list_users(
-    conn: AsyncConnection[Any], *, limit: int, cursor: str | None = None
+    conn: AsyncConnection[Any], *, limit: int, cursor: str | None = None, q: str | None = None
 ) -> Page[User]:
+    """A page of users by name; with `q` those whose name or email has it (the pickers'
+    search; text no name can hold, a NUL say, matches nobody)."""
     check_limit(limit)
+    if q and text.unstorable(q):
+        return Page([], None)
     after = decode(cursor, str, UUID) or [None, None]
     async with conn.cursor(row_factory=class_row(User)) as cur:
         await cur.execute(
-            Q["list_users"], {"after_name": after[0], "after_id": after[1], "limit": limit + 1}
+            Q["list_users"],
+            {
+                "after_name": after[0],
+                "after_id": after[1],
+                "limit": limit + 1,
+                "pattern": text.like(q) if q else None,
+            },
         )
         rows = await cur.fetchall()
     return page(rows, limit, lambda u: (u.name, u.id))
+
+
+async def get_many(conn: AsyncConnection[Any], user_ids: list[UUID]) -> list[User]:
+    """Those of the given users who exist, by name, in one statement."""
+    async with conn.cursor(row_factory=class_row(User)) as cur:
+        await cur.execute(Q["users_by_id"], {"ids": user_ids})
+        return await cur.fetchall()
 
 
 async def update(

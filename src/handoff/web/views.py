@@ -8,11 +8,13 @@ its projections.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request
 from psycopg import AsyncConnection
 
 from handoff import hours
@@ -21,6 +23,7 @@ from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
 LIST_PAGE = 50
+MAX_WHO = 100  # a picker's search text, cut
 # People a page lists: each brings the rotations they are in (about 30 each with 10,000
 # rotations among 1,000 people), every one with who is on call now.
 PEOPLE_PAGE = 20
@@ -155,14 +158,45 @@ async def told_apart(conn: AsyncConnection[Any], user_ids: list[UUID]) -> dict[U
     )
 
 
-async def all_users(conn: AsyncConnection[Any]) -> list[users.User]:
-    """Everyone, for the pickers (every page of the store's list)."""
-    found = await users.list_users(conn, limit=MAX_LIMIT)
-    result = list(found.items)
-    while found.next_cursor is not None:
-        found = await users.list_users(conn, limit=MAX_LIMIT, cursor=found.next_cursor)
-        result.extend(found.items)
-    return result
+@dataclass(frozen=True, slots=True)
+class PersonChoices:
+    """A person picker's options: the first `LIST_PAGE` people by name whose name or email
+    has `who`, and the chosen ones wherever they fall; `more` says others match too (the
+    picker then offers its search, `find_people.html`)."""
+
+    people: list[users.User]
+    who: str
+    more: bool
+
+
+async def person_choices(
+    conn: AsyncConnection[Any], who: str, chosen: Iterable[UUID | str | None] = ()
+) -> PersonChoices:
+    """The options of a person picker (never everyone: ten thousand people make a page of
+    megabytes), in at most two statements. `chosen` may hold ids as typed (a malformed or
+    unknown one is left out, as the picker's own check then says)."""
+    who = who.strip()[:MAX_WHO]
+    found = await users.list_users(conn, limit=LIST_PAGE, q=who or None)
+    listed = {u.id: u for u in found.items}
+    wanted = [u for u in map(_uuid, chosen) if u is not None and u not in listed]
+    if wanted:
+        listed |= {u.id: u for u in await users.get_many(conn, wanted)}
+    people = sorted(listed.values(), key=lambda u: (u.name, str(u.id)))
+    return PersonChoices(people, who, found.next_cursor is not None)
+
+
+def who(request: Request) -> str:
+    """The picker's search text from the page's address (`?who=`)."""
+    return request.query_params.get("who", "")
+
+
+def _uuid(value: UUID | str | None) -> UUID | None:
+    if value is None or isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 async def rotation_choices(

@@ -139,9 +139,9 @@ async def calendar_page(
     choice.everyone = person == "" and me is not None
     zone = choice.zone
     today = now.astimezone(zone).date()
-    people = await views.all_users(conn)
+    people = await views.person_choices(conn, views.who(request), [choice.person])
     choices = await views.rotation_choices(conn, now, choice.q, choice.rotation)
-    if choice.person and all(p.id != choice.person for p in people):
+    if choice.person and all(p.id != choice.person for p in people.people):
         choice.errors.append("there is no such person; showing everyone")
         choice.person = None
     if choice.rotation and all(r.id != choice.rotation for r in choices):
@@ -170,10 +170,11 @@ async def calendar_page(
         user_id=choice.person,
     )
     # People who share a name are told apart (by email) wherever the calendar names them.
-    told_apart = views.labels({p.id: p.name for p in people}, {p.id: p.email for p in people})
+    listed = people.people
+    told_apart = views.labels({p.id: p.name for p in listed}, {p.id: p.email for p in listed})
     names = {u: told_apart.get(u, name) for u, name in projection.names.items()}
     projection = dataclasses.replace(projection, names=names)
-    palette = calendar_layout.colours([p.id for p in people])
+    palette = calendar_layout.colours([p.id for p in listed])
 
     def draw() -> Response:
         return page(
@@ -183,7 +184,8 @@ async def calendar_page(
             choice=choice,
             span=span,
             today=today,
-            people=people,
+            people=listed,
+            choices=people,
             rotations=choices,
             projection=projection,
             hidden=hidden,

@@ -157,7 +157,7 @@ def _create_page(
     request: Request,
     viewer: Session,
     form: RotationForm,
-    people: Sequence[users.User],
+    choices: views.PersonChoices,
     now: datetime,
     limit: int,
     status_code: int = 200,
@@ -174,7 +174,8 @@ def _create_page(
         presets=PRESETS,
         min_length=MIN_SHIFT_LENGTH,
         max_length=MAX_SHIFT_LENGTH,
-        **_create_preview(form, people, now, limit),
+        choices=choices,
+        **_create_preview(form, choices.people, now, limit),
     )
 
 
@@ -184,8 +185,8 @@ async def new_rotation(
 ) -> Response:
     _require_writer(viewer)
     form = RotationForm(start=now.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"))
-    people = await views.all_users(conn)
-    return _create_page(request, viewer, form, people, now, settings.max_participants)
+    choices = await views.person_choices(conn, views.who(request), form.participants)
+    return _create_page(request, viewer, form, choices, now, settings.max_participants)
 
 
 @router.post("/rotations/new")
@@ -194,16 +195,19 @@ async def create_rotation(
 ) -> Response:
     """Create, or (a participant list button was pressed) show the form with the list changed."""
     form = RotationForm.from_form(post.form)
-    people = await views.all_users(conn)
+    who = post.form.get("who")
+    choices = await views.person_choices(
+        conn, who if isinstance(who, str) else "", form.participants
+    )
     limit = settings.max_participants
     action = post.form.get("action")
     if isinstance(action, str) and action:
         form.change_list(action, limit)
-        return _create_page(request, post.session, form, people, now, limit)
-    saved = await _create(request, conn, form, people, limit)
+        return _create_page(request, post.session, form, choices, now, limit)
+    saved = await _create(request, conn, form, choices.people, limit)
     if saved is not None:
         return saved
-    return _create_page(request, post.session, form, people, now, limit, 422)
+    return _create_page(request, post.session, form, choices, now, limit, 422)
 
 
 async def _create(
@@ -241,8 +245,8 @@ async def preview(
     """
     form = RotationForm.from_form(post.form)
     if post.form.get("with_participants"):
-        people = await views.all_users(conn)
-        context = _create_preview(form, people, now, settings.max_participants)
+        chosen = await views.person_choices(conn, "", form.participants)
+        context = _create_preview(form, chosen.people, now, settings.max_participants)
     else:
         context = _preview(form, now, first_shift=False).context(now) | {"fields": FIELDS}
     return page(request, "preview.html", form=form, oob=True, **context)

@@ -23,8 +23,8 @@ async def on_call(
 ) -> Response:
     """`user` is a user id from the picker; an unknown or malformed one shows a message.
     A page of rotations at a time, by name (`cursor`: the next page's, from its link)."""
-    people = await views.all_users(conn)
-    chosen = next((p for p in people if str(p.id) == user), None)
+    people = await views.person_choices(conn, views.who(request), [user])
+    chosen = next((p for p in people.people if str(p.id) == user), None)
     error = f"there is no user {user!r}; showing everyone" if user and chosen is None else None
     chosen_id: UUID | None = chosen.id if chosen else None
     try:
@@ -38,7 +38,8 @@ async def on_call(
         session=viewer,
         rows=found.rows,
         next_page=_next_link(chosen_id, found.next_cursor),
-        people=people,
+        people=people.people,
+        choices=people,
         chosen=chosen,
         error=error,
         now=now,

@@ -81,6 +81,9 @@ async def _override_page(
     in_force: bool = False,
     status_code: int = 200,
 ) -> Response:
+    choices = await views.person_choices(
+        conn, views.who(request), [form.user, form.replaces, viewer.signer.user_id]
+    )
     return page(
         request,
         OVERRIDE_FORM,
@@ -91,7 +94,8 @@ async def _override_page(
         form=form,
         override=override,
         in_force=in_force,
-        people=await views.all_users(conn),
+        people=choices.people,
+        choices=choices,
     )
 
 
@@ -233,6 +237,8 @@ async def _change_page(
     status_code: int = 200,
 ) -> Response:
     shifts, problem = await _preview(conn, rotation, form, change)
+    slots = form.slots([p.user_id for p in rotation.participants])
+    choices = await views.person_choices(conn, views.who(request), slots)
     return page(
         request,
         CHANGE_FORM,
@@ -241,8 +247,9 @@ async def _change_page(
         r=rotation,
         form=form,
         change=change,
-        people=await views.all_users(conn),
-        slots=form.slots([p.user_id for p in rotation.participants]),
+        people=choices.people,
+        choices=choices,
+        slots=slots,
         zones=ZONES,
         types=GRID_TYPES,
         min_length=MIN_SHIFT_LENGTH,

@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 from handoff.http.deps import Conn, Now
 from handoff.store import accounts, users
 from handoff.store.errors import Conflict, Invalid
+from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views
 from handoff.web.flash import flash
 from handoff.web.render import page
@@ -82,10 +83,18 @@ class PersonForm:
             self.errors.setdefault(where, error.message)
 
 
-def namesakes(everyone: list[users.User], name: str) -> list[users.User]:
-    """The people whose name is `name`, ignoring case and surrounding spaces."""
-    wanted = name.strip().casefold()
-    return [u for u in everyone if u.name.casefold() == wanted] if wanted else []
+async def namesakes(conn: Conn, name: str) -> list[users.User]:
+    """The people whose name is `name`, ignoring case and surrounding spaces: read among
+    those whose name or email has it, never everyone."""
+    wanted = name.strip()
+    if not wanted:
+        return []
+    found = await users.list_users(conn, limit=MAX_LIMIT, q=wanted)
+    matches = list(found.items)
+    while found.next_cursor is not None:
+        found = await users.list_users(conn, limit=MAX_LIMIT, q=wanted, cursor=found.next_cursor)
+        matches.extend(found.items)
+    return [u for u in matches if u.name.casefold() == wanted.casefold()]
 
 
 def _require_writer(viewer: Session) -> None:
@@ -132,7 +141,7 @@ async def create_person(request: Request, post: AdminPosted, conn: Conn, now: No
     """Create through the store; its refusal re-renders the form with each field's message."""
     form = PersonForm.from_form(post.form)
     if not form.same_name:
-        form.namesakes = namesakes(await views.all_users(conn), form.name)
+        form.namesakes = await namesakes(conn, form.name)
         if form.namesakes:
             return await _list_page(request, post.session, conn, now, form, 409)
     email, zone = form.optional

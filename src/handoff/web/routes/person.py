@@ -74,15 +74,18 @@ def feed_url(request: Request, user_id: UUID, secret: str) -> str:
     )
 
 
-async def _summary(
-    conn: Conn, since: datetime, until: datetime, now: datetime, user_id: UUID
-) -> Report | str:
-    """The person's report over 30 days, or why it is not worked out (too many rotations:
-    the report's bound on work, reports.MAX_PIECES)."""
+async def _summaries(conn: Conn, now: datetime, user_id: UUID) -> list[tuple[str, Report | str]]:
+    """The person's reports over the last and the next 30 days, from one read and one
+    projection of each of their rotations; or, for both, why they are not worked out (too
+    many rotations: the report's bound on work, reports.MAX_PIECES)."""
+    labels = ("last", "next")
     try:
-        return await reports.oncall(conn, since, until, now=now, user_id=user_id)
+        found = await reports.oncall_ranges(
+            conn, [(now - REPORTED, now), (now, now + REPORTED)], now=now, user_id=user_id
+        )
     except StoreError as exc:
-        return str(exc)
+        return [(label, str(exc)) for label in labels]
+    return list(zip(labels, found, strict=True))
 
 
 async def _page(
@@ -103,13 +106,7 @@ async def _page(
     others = {o.user_id for o in naming} | {o.replaces_user_id for o in naming}
     reminders, channels = await reminders_of(conn, user_id)
     names = await users.names(conn, [u for u in others if u is not None])
-    summary = [
-        (label, await _summary(conn, since, until, now, user_id))
-        for label, since, until in (
-            ("last", now - REPORTED, now),
-            ("next", now, now + REPORTED),
-        )
-    ]
+    summary = await _summaries(conn, now, user_id)
     theirs = await swaps.list_swaps(conn, limit=MAX_LIMIT, user_id=user_id, not_ended=True)
     return page(
         request,

@@ -186,6 +186,7 @@ async def reports_page(
     ids = {"rotation": rotation, "schedule": schedule, "person": person}
     choice = await _choice(conn, viewer, now, since, until, ids)
     report = await _report(conn, now, choice)
+    choices = await views.person_choices(conn, views.who(request), [choice.person])
     return page(
         request,
         "reports.html",
@@ -195,7 +196,8 @@ async def reports_page(
         chart=report_chart.chart(report.rows),
         rotation_names=report_table.rotation_names(report),
         hours=report_table.hours,
-        people=await views.all_users(conn),
+        people=choices.people,
+        choices=choices,
         rotations=await views.rotation_choices(conn, now, "", choice.rotation),
         schedules=await _schedule_choices(conn, now, choice.schedule),
     )

@@ -104,7 +104,7 @@ async def detail_page(
     of_rotation = await swaps.list_swaps(
         conn, limit=MAX_LIMIT, rotation_id=rotation_id, not_ended=True
     )
-    people = await views.all_users(conn) if viewer.can_write else []
+    choices = await views.person_choices(conn, views.who(request)) if viewer.can_write else None
     extra = await oncall_view.now_and_history(conn, detail)
     parts, etag = rendered(request, LIVE_PARTS, session=viewer, d=detail, o=extra)
     return page(
@@ -113,7 +113,8 @@ async def detail_page(
         status_code,
         session=viewer,
         d=detail,
-        people=people,
+        people=choices.people if choices else [],
+        choices=choices,
         error=error,
         live=parts,
         live_etag=etag,

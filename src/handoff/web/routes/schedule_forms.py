@@ -181,6 +181,9 @@ async def _override_page(
     status_code: int = 200,
 ) -> Response:
     zone = zone_or_utc(schedule.time_zone)
+    choices = await views.person_choices(
+        conn, views.who(request), [form.user, form.replaces, viewer.signer.user_id]
+    )
     return page(
         request,
         "override_form.html",
@@ -194,7 +197,8 @@ async def _override_page(
         form=form,
         override=override,
         in_force=in_force,
-        people=await views.all_users(conn),
+        people=choices.people,
+        choices=choices,
     )
 
 

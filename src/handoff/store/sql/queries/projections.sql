@@ -36,9 +36,11 @@ WHERE (%(rotation_id)s::uuid IS NULL OR r.id = %(rotation_id)s::uuid)
        OR EXISTS (SELECT 1 FROM scheduled_changes c
                   WHERE c.rotation_id = r.id AND c.applied_at IS NULL
                     AND %(user_id)s::uuid = ANY (c.participants))
-       OR EXISTS (SELECT 1 FROM handoffs h
+       OR EXISTS (SELECT 1 FROM handoffs h  -- as migration 0021's two indexes read it
                   WHERE h.rotation_id = r.id
-                    AND %(user_id)s::uuid IN (h.on_call_user_id, h.to_user_id)))
+                    AND (h.to_user_id = %(user_id)s::uuid
+                         OR (h.on_call_user_id = %(user_id)s::uuid
+                             AND h.on_call_user_id IS DISTINCT FROM h.to_user_id))))
   AND (%(after_name)s::text IS NULL OR r.name > %(after_name)s::text)
 ORDER BY r.name
 LIMIT %(limit)s;

@@ -67,14 +67,3 @@ ORDER BY c.id;
 -- name: schedule_ids
 -- Every schedule (handoff_schedule_next_gap_seconds has a series for each with a gap ahead).
 SELECT id FROM schedules ORDER BY id;
-
--- name: rotations_naming
--- The rotations whose history before `until` names the user (as the own person or on call):
--- with the rotations whose inputs name them, every rotation a person's report can have a row
--- in, so a person's report works out only those.
--- Written as the two indexes of migration 0021 read it: the rows handed to them, or those where
--- they were on call for someone else.
-SELECT DISTINCT rotation_id FROM handoffs
-WHERE boundary_at < %(until)s
-  AND (to_user_id = %(user_id)s::uuid
-       OR (on_call_user_id = %(user_id)s::uuid AND on_call_user_id IS DISTINCT FROM to_user_id));

@@ -9,11 +9,20 @@ RETURNING id, name, email, time_zone, role, created_at;
 SELECT id, name, email, time_zone, role, created_at FROM users WHERE id = %(id)s;
 
 -- name: list_users
--- A page of users ordered by name, then id (keyset: after the cursor's name and id).
+-- A page of users ordered by name, then id (keyset: after the cursor's name and id), those
+-- whose name or email matches `pattern` (an ILIKE pattern) when one is given.
 SELECT id, name, email, time_zone, role, created_at FROM users
-WHERE %(after_name)s::text IS NULL OR (name, id) > (%(after_name)s::text, %(after_id)s::uuid)
+WHERE (%(after_name)s::text IS NULL OR (name, id) > (%(after_name)s::text, %(after_id)s::uuid))
+  AND (%(pattern)s::text IS NULL
+       OR name ILIKE %(pattern)s::text ESCAPE '\' OR email ILIKE %(pattern)s::text ESCAPE '\')
 ORDER BY name, id
 LIMIT %(limit)s;
+
+-- name: users_by_id
+-- The given users (those that exist), by name.
+SELECT id, name, email, time_zone, role, created_at FROM users
+WHERE id = ANY (%(ids)s::uuid[])
+ORDER BY name, id;
 
 -- name: update_user
 -- Change a user's name, email and time zone.
