@@ -18,7 +18,7 @@ from fastapi import Request
 from psycopg import AsyncConnection
 
 from handoff import hours
-from handoff.store import history, jobs, projections, rotations, status, users
+from handoff.store import history, jobs, projections, rotations, status, text, users
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import timeline, words
 
@@ -199,15 +199,37 @@ def _uuid(value: UUID | str | None) -> UUID | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class RotationChoices:
+    """A rotation picker's options: the first `LIST_PAGE` rotations by name whose name has
+    `named`, and the chosen one wherever it falls; `more` says others match too (the picker
+    then offers its search, `find_people.html`'s `ROTATIONS`)."""
+
+    rotations: list[rotations.Rotation]
+    named: str
+    more: bool
+
+
 async def rotation_choices(
     conn: AsyncConnection[Any], now: datetime, q: str, chosen: UUID | None
-) -> list[rotations.Rotation]:
-    """A rotation picker's options: the first page of the rotations whose name has `q`, by
-    name, and the chosen one wherever it falls (never every rotation)."""
-    found = (await rotations.list_rotations(conn, now=now, limit=LIST_PAGE, q=q or None)).items
+) -> RotationChoices:
+    """The options of a rotation picker (never every rotation), in at most two statements.
+    `q` comes from an address as typed: it is cut, and text no name can hold (a control
+    character) matches nobody rather than failing the page."""
+    q = q.strip()[: rotations.MAX_NAME]
+    found: list[rotations.Rotation] = []
+    more = False
+    if not text.problem(q):
+        page = await rotations.list_rotations(conn, now=now, limit=LIST_PAGE, q=q or None)
+        found, more = page.items, page.next_cursor is not None
     if chosen is not None and all(r.id != chosen for r in found):
         found.extend((await rotations.get_many(conn, [chosen], now=now)).values())
-    return found
+    return RotationChoices(found, q, more)
+
+
+def named(request: Request) -> str:
+    """A rotation picker's search text from the page's address (`?named=`)."""
+    return request.query_params.get("named", "")
 
 
 @dataclass(frozen=True, slots=True)

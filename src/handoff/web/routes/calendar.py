@@ -140,7 +140,7 @@ async def calendar_page(
     zone = choice.zone
     today = now.astimezone(zone).date()
     people = await views.person_choices(conn, views.who(request), [choice.person])
-    choices = await views.rotation_choices(conn, now, choice.q, choice.rotation)
+    choices = (await views.rotation_choices(conn, now, choice.q, choice.rotation)).rotations
     if choice.person and all(p.id != choice.person for p in people.people):
         choice.errors.append("there is no such person; showing everyone")
         choice.person = None

@@ -111,7 +111,7 @@ async def _zone(conn: Conn, viewer: Viewer, now: datetime, rotation: str, schedu
         chosen_rotation, chosen_schedule = _uuid(rotation), _uuid(schedule)
         if chosen_rotation is not None:
             found = await views.rotation_choices(conn, now, "", chosen_rotation)
-            return next(r.time_zone for r in found if r.id == chosen_rotation)
+            return next(r.time_zone for r in found.rotations if r.id == chosen_rotation)
         if chosen_schedule is not None:
             return (await schedules.get(conn, chosen_schedule, now=now)).time_zone
     except (StoreError, StopIteration):
@@ -198,7 +198,7 @@ async def reports_page(
         hours=report_table.hours,
         people=choices.people,
         choices=choices,
-        rotations=await views.rotation_choices(conn, now, "", choice.rotation),
+        rotations=(await views.rotation_choices(conn, now, "", choice.rotation)).rotations,
         schedules=await _schedule_choices(conn, now, choice.schedule),
     )
 

@@ -34,6 +34,7 @@ async def _list_page(
 ) -> Response:
     found = await schedules.list_schedules(conn, now=now, limit=200)
     people = {u for s in found.items for u in s.on_call_user_ids}
+    choices = await views.rotation_choices(conn, now, views.named(request), None)
     return page(
         request,
         "schedules.html",
@@ -41,7 +42,7 @@ async def _list_page(
         session=session,
         schedules=found.items,
         names=await users.names(conn, list(people)),
-        rotations=await views.rotation_choices(conn, now, "", None),
+        choices=choices,
         layer_slots=LAYER_SLOTS,
         error=error,
     )
@@ -116,7 +117,11 @@ async def detail_page(
         for layer in found.layers
     ]
     in_use = {layer.rotation_id for layer in found.layers}
-    choices = await views.rotation_choices(conn, now, "", None) if viewer.can_write else []
+    choices = (
+        await views.rotation_choices(conn, now, views.named(request), None)
+        if viewer.can_write
+        else None
+    )
     return page(
         request,
         "schedule.html",
@@ -126,7 +131,8 @@ async def detail_page(
         names=names,
         lanes=schedule_lanes.lanes(pieces, layer_names, names),
         layer_names=layer_names,
-        addable=[r for r in choices if r.id not in in_use],
+        addable=[r for r in choices.rotations if r.id not in in_use] if choices else [],
+        choices=choices,
         overrides=upcoming,
         now=now,
         coverage=coverage,
