@@ -53,3 +53,28 @@ def test_unremind_one_or_all(cli: Cli) -> None:
     cli.ok("remind", "Ann Lee", "ops", "--before", "15")
     assert "removed 2 reminder(s)" in cli.ok("unremind", "Ann Lee", "ops").stdout
     assert cli.sql("SELECT count(*) AS n FROM notify_reminders") == [{"n": 0}]
+
+
+def test_subscribe_and_unsubscribe_a_schedule(cli: Cli) -> None:
+    """`--schedule` names a schedule instead of the rotation: its own subscription, beside the
+    rotation's, and the same one-line refusals."""
+    _world(cli)
+    cli.ok("schedule", "create", "Payments team", "--layer", "payments")
+    made = cli.ok("subscribe", "--schedule", "payments team", "ops").stdout
+    assert "subscribed: payments team -> ops" in made
+    told = cli.sql(
+        "SELECT s.name FROM notify_schedule_subscriptions t"
+        " JOIN schedules s ON s.id = t.schedule_id"
+    )
+    assert told == [{"name": "Payments team"}]
+    assert cli.sql("SELECT count(*) AS n FROM notify_subscriptions") == [{"n": 1}]
+    twice = cli.refused("subscribe", "--schedule", "Payments team", "ops")
+    assert twice == "error: the schedule is subscribed to that channel already"
+    assert "no schedule" in cli.refused("subscribe", "--schedule", "nosuch", "ops")
+    both = cli.refused("subscribe", "payments", "ops", "--schedule", "Payments team")
+    assert both == "error: give a ROTATION and a CHANNEL, or --schedule SCHEDULE and a CHANNEL"
+    cli.ok("unsubscribe", "--schedule", "Payments team", "ops")
+    assert cli.sql("SELECT count(*) AS n FROM notify_schedule_subscriptions") == [{"n": 0}]
+    assert cli.sql("SELECT count(*) AS n FROM notify_subscriptions") == [{"n": 1}]
+    line = cli.refused("unsubscribe", "--schedule", "Payments team", "ops")
+    assert line == "error: no subscription of Payments team to ops"

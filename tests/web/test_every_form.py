@@ -123,6 +123,12 @@ def test_every_form_answers_with_a_redirect(
          end=local(now + timedelta(days=3)), user_id="nobody", note="longer")  # fmt: skip
     post("/schedules/{schedule_id}/overrides/{override_id}/delete",
          f"{sched}/overrides/{soid}/delete")  # fmt: skip
+    _channel(web, closed_port)
+    ch = _only(web, "SELECT id FROM notify_channels")
+    post("/schedules/{schedule_id}/subscriptions", f"{sched}/subscriptions", channel_id=str(ch))
+    ssid = _only(web, "SELECT id FROM notify_schedule_subscriptions")
+    post("/schedules/{schedule_id}/subscriptions/{subscription_id}/remove",
+         f"{sched}/subscriptions/{ssid}/remove")  # fmt: skip
     post("/schedules/{schedule_id}/delete", f"{sched}/delete")
     post("/rotations/{rotation_id}/changes", f"{r}/changes",
          effective_at=local(now + timedelta(days=30)), type="daily")  # fmt: skip
@@ -136,8 +142,6 @@ def test_every_form_answers_with_a_redirect(
     post("/swaps/{swap_id}/take", f"/swaps/{swap}/take", user_id=str(cy), back=r)
     post("/swaps/{swap_id}/cancel", f"/swaps/{swap}/cancel", back=f"/people/{bo}")
 
-    _channel(web, closed_port)
-    ch = _only(web, "SELECT id FROM notify_channels")
     c = f"/notifications/channels/{ch}"
     post("/notifications/channels/{channel_id}/{action}", f"{c}/disable")
     post("/rotations/{rotation_id}/subscriptions", f"{r}/subscriptions", channel_id=str(ch))

@@ -74,7 +74,8 @@ COMMANDS: dict[str, Lazy] = {
         "handoff.cli.schedules:app", "Schedules: rotations stacked into one final on-call."
     ),
     "subscribe": Lazy(
-        "handoff.cli.notify:subscribe", "Post every on-call change of a rotation to a channel."
+        "handoff.cli.notify:subscribe",
+        "Post every on-call change of a rotation (or a --schedule) to a channel.",
     ),
     "swap": Lazy("handoff.cli.swaps:app", "Shift swaps: ask for cover, take it, cancel."),
     "token": Lazy("handoff.cli.tokens:app", "API tokens."),
@@ -83,7 +84,8 @@ COMMANDS: dict[str, Lazy] = {
         "Remove a person's reminders through a channel (all of them, or the one --before).",
     ),
     "unsubscribe": Lazy(
-        "handoff.cli.notify:unsubscribe", "Stop posting a rotation's on-call changes to a channel."
+        "handoff.cli.notify:unsubscribe",
+        "Stop posting a rotation's (or a --schedule's) on-call changes to a channel.",
     ),
     "up": Lazy(
         "handoff.cli.up:up",

@@ -1,5 +1,6 @@
-"""`handoff channel add|list|test|enable|disable|delete`, `handoff subscribe|unsubscribe`,
-`handoff remind|unremind` (notify.md): what the web UI's notification pages can do.
+"""`handoff channel add|list|test|enable|disable|delete`, `handoff subscribe|unsubscribe` (a
+rotation, or a --schedule), `handoff remind|unremind` (notify.md): what the web UI's
+notification pages can do.
 
 Channels, rotations and users are named by name or id. A webhook channel's secret is printed
 once, by `channel add`; nothing else shows it.
@@ -19,7 +20,7 @@ from handoff.config import Settings
 from handoff.notify import channels, send
 from handoff.notify.probe import send_test
 from handoff.notify.targets import KINDS
-from handoff.store import clock, notify, rotations, users
+from handoff.store import clock, notify, subscribed, users
 from handoff.store.errors import NotFound
 
 app = typer.Typer(help="Notification channels: webhooks, Slack and email.", no_args_is_help=True)
@@ -120,33 +121,55 @@ def delete(channel: str) -> None:
     console.print(output.text(f"deleted channel {found.name!r}"))
 
 
-def subscribe(rotation: str, channel: str) -> None:
-    """Post every on-call change of a rotation to a channel."""
+Targets = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="[ROTATION] CHANNEL",
+        help="A rotation and a channel (names or ids); only the channel with --schedule.",
+    ),
+]
+ScheduleOption = Annotated[
+    str | None,
+    typer.Option("--schedule", help="A schedule (name or id) instead of a rotation."),
+]
 
-    async def body(conn: AsyncConnection[Any], _: Settings) -> notify.Subscription:
-        found = await rotations.find(conn, rotation, now=await clock.read(conn))
+
+def _owner(targets: list[str], schedule: str | None) -> tuple[subscribed.Subscribed, str, str]:
+    """What subscribes (a rotation, or the --schedule), its name as typed, and the channel's."""
+    if schedule is not None and len(targets) == 1:
+        return subscribed.SCHEDULE, schedule, targets[0]
+    if schedule is None and len(targets) == 2:
+        return subscribed.ROTATION, targets[0], targets[1]
+    fail("give a ROTATION and a CHANNEL, or --schedule SCHEDULE and a CHANNEL")
+
+
+def subscribe(targets: Targets, schedule: ScheduleOption = None) -> None:
+    """Post every on-call change of a rotation (or a --schedule) to a channel."""
+    owned, owner, channel = _owner(targets, schedule)
+
+    async def body(conn: AsyncConnection[Any], _: Settings) -> subscribed.Link:
+        found = await owned.find(conn, owner, await clock.read(conn))
         target = await notify.find_channel(conn, channel)
-        return await notify.subscribe(conn, found.id, target.id)
+        return await owned.subscribe(conn, found.id, target.id)
 
     made = run(body)
-    console.print(output.text(f"subscribed: {rotation} -> {channel} ({made.id})"))
+    console.print(output.text(f"subscribed: {owner} -> {channel} ({made.id})"))
 
 
-def unsubscribe(rotation: str, channel: str) -> None:
-    """Stop posting a rotation's on-call changes to a channel."""
+def unsubscribe(targets: Targets, schedule: ScheduleOption = None) -> None:
+    """Stop posting a rotation's (or a --schedule's) on-call changes to a channel."""
+    owned, owner, channel = _owner(targets, schedule)
 
     async def body(conn: AsyncConnection[Any], _: Settings) -> None:
-        found = await rotations.find(conn, rotation, now=await clock.read(conn))
+        found = await owned.find(conn, owner, await clock.read(conn))
         target = await notify.find_channel(conn, channel)
-        made = [
-            s for s in await notify.list_subscriptions(conn, found.id) if s.channel_id == target.id
-        ]
+        made = [s for s in await owned.listed(conn, found.id) if s.channel_id == target.id]
         if not made:
             raise NotFound(f"subscription of {found.name} to", target.name)
-        await notify.unsubscribe(conn, found.id, made[0].id)
+        await owned.unsubscribe(conn, found.id, made[0].id)
 
     run(body)
-    console.print(output.text(f"unsubscribed: {rotation} -> {channel}"))
+    console.print(output.text(f"unsubscribed: {owner} -> {channel}"))
 
 
 def remind(

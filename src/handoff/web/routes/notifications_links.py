@@ -1,9 +1,10 @@
-"""A rotation's subscriptions and a person's reminders, managed on their own pages (notify.md).
+"""A rotation's or a schedule's subscriptions and a person's reminders (notify.md).
 
 The rotation page loads its subscriptions as a fragment (htmx, on load) and links to them; the
-person page includes the reminders' template itself (one list, with an admin's controls). Both
+schedule page and the person page include the card's template themselves (`subscription_card`
+for a schedule; one list, with an admin's controls). Both
 work without JavaScript too: a mistake answers with the full page here, the store's message
-next to the field at fault, and a change goes back to the rotation or person page.
+next to the field at fault, and a change goes back to the rotation, schedule or person page.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
-from handoff.store import notify, users
+from handoff.store import notify, subscribed, users
 from handoff.store.errors import Conflict, Invalid, NotFound
-from handoff.web import views
 from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routes.person import before, reminders_of
 from handoff.web.routing import WebRoute
-from handoff.web.session import AdminPosted, Refused, SelfOrAdminPosted, Session, Viewer
+from handoff.web.session import (
+    AdminPosted,
+    Post,
+    Refused,
+    SelfOrAdminPosted,
+    Session,
+    Viewer,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CHOOSE = "choose a channel"
@@ -49,68 +56,108 @@ def _render(
     return page(request, template, status, errors=errors, **ctx)
 
 
+async def subscription_card(
+    conn: Conn,
+    owned: subscribed.Subscribed,
+    owner: subscribed.Named,
+) -> dict[str, Any]:
+    """The Notifications card's context (notifications_subscriptions.html), for the owner's page
+    and for the page that shows a mistake: its channels, and the ones it may still subscribe."""
+    channels = await notify.list_channels(conn)
+    names = {c.id: c for c in channels}
+    found = await owned.listed(conn, owner.id)
+    taken = {s.channel_id for s in found}
+    return {
+        "owner": owner,
+        "base": f"/{owned.kind}s/{owner.id}",
+        "section": (f"{owned.kind.capitalize()}s", f"/{owned.kind}s"),
+        "subscriptions": [(s, names[s.channel_id]) for s in found],
+        "choices": [c for c in channels if c.id not in taken],
+    }
+
+
 async def _subscriptions(
     request: Request,
     viewer: Session,
     conn: Conn,
     now: Now,
-    rotation_id: UUID,
+    owned: subscribed.Subscribed,
+    owner_id: UUID,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    detail = await views.rotation_detail(conn, rotation_id, now)
-    channels = await notify.list_channels(conn)
-    names = {c.id: c for c in channels}
-    found = await notify.list_subscriptions(conn, rotation_id)
-    subscribed = {s.channel_id for s in found}
-    return _render(
-        request,
-        "subscriptions",
-        errors or {},
-        status,
-        session=viewer,
-        r=detail.rotation,
-        subscriptions=[(s, names[s.channel_id]) for s in found],
-        choices=[c for c in channels if c.id not in subscribed],
-    )
+    owner = await owned.get(conn, owner_id, now)
+    card = await subscription_card(conn, owned, owner)
+    return _render(request, "subscriptions", errors or {}, status, session=viewer, **card)
 
 
 @router.get("/rotations/{rotation_id}/subscriptions")
 async def subscriptions_page(
     request: Request, rotation_id: UUID, viewer: Viewer, conn: Conn, now: Now
 ) -> Response:
-    return await _subscriptions(request, viewer, conn, now, rotation_id)
+    return await _subscriptions(request, viewer, conn, now, subscribed.ROTATION, rotation_id)
+
+
+async def _subscribe(
+    request: Request, post: Post, conn: Conn, now: Now, owned: subscribed.Subscribed, owner_id: UUID
+) -> Response:
+    """Subscribe a channel; a missing or already subscribed channel is said next to the list."""
+    await owned.get(conn, owner_id, now)  # a missing rotation or schedule is the 404 page
+    channel_id = _channel_id(post.form)
+    if channel_id is None:
+        errors = {"channel_id": CHOOSE}
+        return await _subscriptions(request, post.session, conn, now, owned, owner_id, errors, 422)
+    try:
+        channel = await notify.get_channel(conn, channel_id)
+        await owned.subscribe(conn, owner_id, channel_id)
+    except (Conflict, NotFound) as exc:
+        errors = {"channel_id": str(exc)}
+        return await _subscriptions(request, post.session, conn, now, owned, owner_id, errors, 409)
+    response = RedirectResponse(f"/{owned.kind}s/{owner_id}#subscriptions", status_code=303)
+    flash(request, response, f"{channel.name} is told about every change of who is on call.")
+    return response
+
+
+async def _unsubscribe(
+    request: Request,
+    conn: Conn,
+    owned: subscribed.Subscribed,
+    owner_id: UUID,
+    subscription_id: UUID,
+) -> Response:
+    await owned.unsubscribe(conn, owner_id, subscription_id)
+    response = RedirectResponse(f"/{owned.kind}s/{owner_id}#subscriptions", status_code=303)
+    flash(request, response, "Unsubscribed; messages already written are still sent.")
+    return response
 
 
 @router.post("/rotations/{rotation_id}/subscriptions")
 async def subscribe(
     request: Request, rotation_id: UUID, post: AdminPosted, conn: Conn, now: Now
 ) -> Response:
-    """Subscribe a channel; a missing or already subscribed channel is said next to the list."""
-    await views.rotation_detail(conn, rotation_id, now)  # a missing rotation is the 404 page
-    channel_id = _channel_id(post.form)
-    if channel_id is None:
-        errors = {"channel_id": CHOOSE}
-        return await _subscriptions(request, post.session, conn, now, rotation_id, errors, 422)
-    try:
-        channel = await notify.get_channel(conn, channel_id)
-        await notify.subscribe(conn, rotation_id, channel_id)
-    except (Conflict, NotFound) as exc:
-        errors = {"channel_id": str(exc)}
-        return await _subscriptions(request, post.session, conn, now, rotation_id, errors, 409)
-    response = RedirectResponse(f"/rotations/{rotation_id}#subscriptions", status_code=303)
-    flash(request, response, f"{channel.name} is told about every change of who is on call.")
-    return response
+    return await _subscribe(request, post, conn, now, subscribed.ROTATION, rotation_id)
 
 
 @router.post("/rotations/{rotation_id}/subscriptions/{subscription_id}/remove")
 async def unsubscribe(
     request: Request, rotation_id: UUID, subscription_id: UUID, post: AdminPosted, conn: Conn
 ) -> Response:
-    await notify.unsubscribe(conn, rotation_id, subscription_id)
-    response = RedirectResponse(f"/rotations/{rotation_id}#subscriptions", status_code=303)
-    flash(request, response, "Unsubscribed; messages already written are still sent.")
-    return response
+    return await _unsubscribe(request, conn, subscribed.ROTATION, rotation_id, subscription_id)
+
+
+@router.post("/schedules/{schedule_id}/subscriptions")
+async def subscribe_schedule(
+    request: Request, schedule_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
+    """The schedule page's Notifications card: `schedule.oncall_changed` to a channel."""
+    return await _subscribe(request, post, conn, now, subscribed.SCHEDULE, schedule_id)
+
+
+@router.post("/schedules/{schedule_id}/subscriptions/{subscription_id}/remove")
+async def unsubscribe_schedule(
+    request: Request, schedule_id: UUID, subscription_id: UUID, post: AdminPosted, conn: Conn
+) -> Response:
+    return await _unsubscribe(request, conn, subscribed.SCHEDULE, schedule_id, subscription_id)
 
 
 async def _reminders(

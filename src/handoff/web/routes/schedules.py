@@ -13,11 +13,12 @@ from fastapi.responses import RedirectResponse
 
 from handoff.http.deps import Conn, Now
 from handoff.store import rotations as rotation_store
-from handoff.store import schedules, users
+from handoff.store import schedules, subscribed, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.web import schedule_lanes, views
 from handoff.web.flash import flash
 from handoff.web.render import page
+from handoff.web.routes.notifications_links import subscription_card
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Session, Viewer
 
@@ -139,4 +140,5 @@ async def detail_page(
         history=history,
         error=error,
         override_error=override_error,
+        **await subscription_card(conn, subscribed.SCHEDULE, found),
     )
