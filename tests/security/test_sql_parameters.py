@@ -33,6 +33,8 @@ REVIEWED = {
     ("chaos/faults/hosts.py", "sql"),  # _scalar(url, "SELECT ...", params)
     ("store/audit.py", "query"),  # the audited cursor, naming the writer first
     ("bench/statements.py", "query"),  # the bench's counting cursor
+    ("store/notify.py", "insert"),  # subscriptions and reminders (notify.link)
+    ("store/overrides.py", "overlapping"),  # rotation and schedule overrides (check_overlap)
 }
 
 
