@@ -72,7 +72,7 @@ async def subscription_card(
         "base": f"/{owned.kind}s/{owner.id}",
         "section": (f"{owned.kind.capitalize()}s", f"/{owned.kind}s"),
         "subscriptions": [(s, names[s.channel_id]) for s in found],
-        "choices": [c for c in channels if c.id not in taken],
+        "channel_choices": [c for c in channels if c.id not in taken],
     }
 
 
