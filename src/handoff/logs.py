@@ -66,11 +66,23 @@ def _configured() -> None:
 
 
 class _Handler(logging.StreamHandler[TextIO]):
-    """stderr, through structlog's ProcessorFormatter, built at the first record."""
+    """stderr, through structlog's ProcessorFormatter, built at the first record.
+
+    The stream is stderr as it is when each record is written, not as it was at `configure`:
+    whatever swaps stderr for a while (a test runner's capture, click's CliRunner) closes its
+    stand-in afterwards, and a handler holding that would fail on every later record."""
 
     def __init__(self, json_output: bool) -> None:
-        super().__init__(sys.stderr)
+        super().__init__()
         self.json_output = json_output
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        """StreamHandler sets its stream; this handler has none of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
         if self.formatter is None:

@@ -58,3 +58,21 @@ def test_a_logger_used_before_the_configuration_follows_it_afterwards() -> None:
     )
     assert "before" in result.stdout  # structlog's own default, as without a configuration
     assert _events(result.stderr) == [("info", "after"), ("warning", "from logging")]
+
+
+def test_records_go_to_stderr_as_it_is_when_written_not_as_it_was_at_configure() -> None:
+    result = _run(
+        "import io\n"
+        "real = sys.stderr\n"
+        "sys.stderr = io.StringIO()\n"  # a test runner's capture, say, during configure
+        "logs.configure(load_settings())\n"
+        "sys.stderr.close()\n"
+        "sys.stderr = real\n"
+        "log.info('after the stand-in closed')\n"
+        "logging.getLogger('a.library').warning('from logging')\n"
+    )
+    assert "Logging error" not in result.stderr, result.stderr
+    assert _events(result.stderr) == [
+        ("info", "after the stand-in closed"),
+        ("warning", "from logging"),
+    ]
