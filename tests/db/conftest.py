@@ -63,6 +63,24 @@ def add_rotation(conn: Conn, name: str = "ops", **fields: object) -> object:
     return row["id"]
 
 
+def add_handoff(
+    conn: Conn,
+    rotation_id: object,
+    at: object,
+    to_user: object,
+    on_call: object,
+    override_id: object = None,
+) -> None:
+    """A history row of a handoff at a boundary by the queue engine: handed to `to_user`,
+    `on_call` on call (None: nobody, with the override that covered the shift by nobody)."""
+    conn.execute(
+        "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
+        " to_user_id, to_user_name, on_call_user_id, on_call_override_id)"
+        " VALUES (%s, %s, %s, 'boundary', 'queue', %s, 'x', %s, %s)",
+        (rotation_id, at, at, to_user, on_call, override_id),
+    )
+
+
 def waiting_jobs(conn: Conn, rotation_id: object) -> int:
     """How many jobs wait to run the rotation (its queueing lock, status todo)."""
     row = conn.execute(

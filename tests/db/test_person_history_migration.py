@@ -12,7 +12,7 @@ from handoff.store import migrate
 from handoff.store.db import connect
 from handoff.store.projections import Q
 
-from .conftest import every_row
+from .conftest import add_handoff, add_rotation, add_user, every_row
 
 PREVIOUS = "0020"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -35,38 +35,18 @@ def test_rows_stay_and_a_persons_rotations_are_read_through_the_new_indexes(
     previous_db: str,
 ) -> None:
     with connect(previous_db, autocommit=True) as conn:
-        ann, bob = (
-            conn.execute("INSERT INTO users (name) VALUES (%s) RETURNING id", (name,)).fetchone()
-            for name in ("ann", "bob")
-        )
-        assert ann is not None and bob is not None
-        ids = {}
-        for name in ("handed to ann", "ann covered bob", "only bob"):
-            row = conn.execute(
-                "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
-                " VALUES (%s, 'daily', 1, %s, 'UTC') RETURNING id",
-                (name, AT),
-            ).fetchone()
-            assert row is not None
-            ids[name] = row["id"]
+        ann, bob = add_user(conn, "ann"), add_user(conn, "bob")
+        ids = {
+            name: add_rotation(conn, name, start_at=AT)
+            for name in ("handed to ann", "ann covered bob", "only bob")
+        }
         for name, to_user, on_call in (
             ("handed to ann", ann, ann),
             ("ann covered bob", bob, ann),
             ("only bob", bob, bob),
         ):
             for day in range(3):
-                conn.execute(
-                    "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause,"
-                    " engine, to_user_id, to_user_name, on_call_user_id)"
-                    " VALUES (%s, %s, %s, 'boundary', 'queue', %s, 'x', %s)",
-                    (
-                        ids[name],
-                        AT + timedelta(days=day),
-                        AT + timedelta(days=day),
-                        to_user["id"],
-                        on_call["id"],
-                    ),
-                )
+                add_handoff(conn, ids[name], AT + timedelta(days=day), to_user, on_call)
         # Everyone else's history: the read of one person's must not go through it all.
         conn.execute(
             "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
@@ -79,7 +59,7 @@ def test_rows_stay_and_a_persons_rotations_are_read_through_the_new_indexes(
     migrate.upgrade(previous_db)
     assert migrate.current_revision(previous_db) == migrate.head_revision()
     assert every_row(previous_db, TABLES) == before
-    found, plan = _naming(previous_db, ann["id"], "ANALYZE handoffs")
+    found, plan = _naming(previous_db, ann, "ANALYZE handoffs")
     assert found == sorted([ids["handed to ann"], ids["ann covered bob"]])
     assert "handoffs_to_user_idx" in plan and "handoffs_on_call_user_idx" in plan, plan
-    assert _naming(previous_db, bob["id"])[0] == sorted([ids["ann covered bob"], ids["only bob"]])
+    assert _naming(previous_db, bob)[0] == sorted([ids["ann covered bob"], ids["only bob"]])

@@ -13,7 +13,7 @@ import psycopg
 from handoff.store import migrate, reports
 from handoff.store.db import connect
 
-from .conftest import every_row
+from .conftest import add_handoff, add_rotation, add_user, every_row
 
 PREVIOUS = "0019"  # the head before this migration
 AT = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -27,28 +27,17 @@ async def _unstaffed(url: str) -> list[UUID]:
 
 def test_rows_stay_and_the_unstaffed_read_uses_the_new_index(previous_db: str) -> None:
     with connect(previous_db, autocommit=True) as conn:
-        user = conn.execute("INSERT INTO users (name) VALUES ('ann') RETURNING id").fetchone()
-        assert user is not None
-        ids = {}
-        for name in ("staffed", "covered by nobody", "never staffed"):
-            row = conn.execute(
-                "INSERT INTO rotations (name, type, shift_length, start_at, time_zone)"
-                " VALUES (%s, 'daily', 1, %s, 'UTC') RETURNING id",
-                (name, AT),
-            ).fetchone()
-            assert row is not None
-            ids[name] = row["id"]
-        for name, on_call in (("staffed", user["id"]), ("covered by nobody", None)):
-            conn.execute(
-                "INSERT INTO handoffs (rotation_id, boundary_at, processed_at, cause, engine,"
-                " to_user_id, to_user_name, on_call_user_id, on_call_override_id)"
-                " VALUES (%s, %s, %s, 'boundary', 'queue', %s, 'ann', %s, %s)",
-                (ids[name], AT, AT, user["id"], on_call, None if on_call else ids[name]),
-            )
+        user = add_user(conn)
+        ids = {
+            name: add_rotation(conn, name, start_at=AT)
+            for name in ("staffed", "covered by nobody", "never staffed")
+        }
+        for name, on_call in (("staffed", user), ("covered by nobody", None)):
+            add_handoff(conn, ids[name], AT, user, on_call, None if on_call else ids[name])
             participant = conn.execute(
                 "INSERT INTO participants (rotation_id, user_id, position) VALUES (%s, %s, 0)"
                 " RETURNING id",
-                (ids[name], user["id"]),
+                (ids[name], user),
             ).fetchone()
             assert participant is not None
             conn.execute(
