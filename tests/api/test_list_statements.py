@@ -13,6 +13,7 @@ from psycopg import AsyncConnection
 
 from handoff.bench import statements
 from handoff.store import changes, overrides, rotations, schedules, users
+from handoff.web.views import PEOPLE_ROTATIONS
 from web.client import csrf
 
 from .conftest import Api, Server
@@ -22,16 +23,19 @@ SIZES = (3, 30)
 
 
 async def _populate(url: str, first: int, last: int, now: datetime) -> None:
-    """People first..last-1 and as many rotations, each with two of them; every other one
-    with an override ahead and every third with a pending change of its people; each the
-    layer of a schedule of its own, every other one with a schedule override ahead."""
+    """People first..last-1 and as many rotations, each with two of them and the first
+    person (who is then in more rotations than the People page shows, PEOPLE_ROTATIONS, at
+    the larger size); every other one with an override ahead and every third with a pending
+    change of its people; each the layer of a schedule of its own, every other one with a
+    schedule override ahead."""
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
         people = [await users.create(conn, f"P{n:03}", None, now=T0) for n in range(first, last)]
         everyone = [u.id for u in (await users.list_users(conn, limit=500)).items]
         for n, person in enumerate(people, start=first):
             other = everyone[(n + 1) % len(everyone)]
             config = rotations.Config(f"r{n:03}", "daily", T0, "UTC")
-            made = await rotations.create(conn, config, [person.id, other], limit=10)
+            members = list(dict.fromkeys([person.id, other, everyone[0]]))
+            made = await rotations.create(conn, config, members, limit=10)
             soon = now + timedelta(hours=1)
             if n % 2:
                 draft = overrides.Draft(soon, soon + timedelta(hours=1), other)
@@ -110,5 +114,7 @@ def test_every_list_runs_the_same_statements_for_3_and_30_rotations(
             by_size.append({t: _counted(counts, clients[kind], t) for kind, t in targets})
     small, large = by_size
     assert small == large, {t: (small[t], large[t]) for t in small if small[t] != large[t]}
+    bounded = SIZES[-1] - PEOPLE_ROTATIONS  # the first person's rotations the page leaves out
+    assert f"and {bounded} more</a>" in web.get("/people").text
     oncall = api.reader.get("/api/v1/oncall").json()
     assert len(oncall["items"]) == SIZES[-1]  # the page holds them all: every row was shown

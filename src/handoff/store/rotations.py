@@ -351,16 +351,36 @@ async def get_many(
     return {v.id: v for v in views}
 
 
+@dataclass(frozen=True, slots=True)
+class Memberships:
+    """Some of one person's rotations (`of_members`) and how many they are in altogether."""
+
+    rotations: list[Rotation]
+    total: int
+
+
 async def of_members(
-    conn: AsyncConnection[Any], user_ids: Sequence[UUID], *, now: datetime
-) -> list[Rotation]:
-    """The rotations any of these people take part in, by name (a page of people's
-    memberships, in a fixed number of statements)."""
+    conn: AsyncConnection[Any], user_ids: Sequence[UUID], *, now: datetime, shown: int
+) -> dict[UUID, Memberships]:
+    """At most `shown` rotations of each of these people, those they are on call in now as
+    stored first, then by name, and the count of all of theirs (a page of people's
+    memberships: a fixed number of statements, and a bounded read and projection whatever
+    the number each is in). People in no rotation are left out."""
     async with _one_moment(conn):
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(Q["rotations_of_members"], {"user_ids": list(user_ids)})
+            await cur.execute(
+                Q["rotations_of_members"],
+                {"user_ids": list(user_ids), "now": now, "shown": shown},
+            )
             rows = await cur.fetchall()
-        return await _views(conn, rows, now)
+        once = {row["id"]: row for row in rows}  # a rotation two of them are in: read once
+        views = {v.id: v for v in await _views(conn, list(once.values()), now)}
+    found: dict[UUID, Memberships] = {}
+    for row in rows:
+        theirs = found.setdefault(row["member"], Memberships([], row["total"]))
+        if row["id"] in views:
+            theirs.rotations.append(views[row["id"]])
+    return found
 
 
 async def find(conn: AsyncConnection[Any], name_or_id: str, *, now: datetime) -> Rotation:

@@ -24,9 +24,11 @@ from handoff.web import timeline, words
 
 LIST_PAGE = 50
 MAX_WHO = 100  # a picker's search text, cut
-# People a page lists: each brings the rotations they are in (about 30 each with 10,000
-# rotations among 1,000 people), every one with who is on call now.
+# People a page lists: each brings at most PEOPLE_ROTATIONS of the rotations they are in
+# (hundreds each with 100,000 rotations among 1,000 people), every one with who is on call now,
+# and the count of the others.
 PEOPLE_PAGE = 20
+PEOPLE_ROTATIONS = 5
 HISTORY_ROWS = 50
 TIMELINE_CYCLES = 2  # the timeline shows at least this many full cycles of the rotation
 PREVIEW_COUNT = 6
@@ -241,8 +243,11 @@ class Membership:
 @dataclass(frozen=True, slots=True)
 class Person:
     user: users.User
-    memberships: list[Membership]  # each rotation once, by name, however often they are in it
+    # Each rotation once, however often they are in it; by name (the people page: those they
+    # are on call in first).
+    memberships: list[Membership]
     more: bool = False  # they are in more rotations than the page lists
+    others: int = 0  # the rotations they are in beyond `memberships`, counted (the people page)
 
     @property
     def on_call(self) -> list[rotations.Rotation]:
@@ -266,13 +271,21 @@ def _memberships(user_id: UUID, found: list[rotations.Rotation]) -> list[Members
 
 
 async def people(conn: AsyncConnection[Any], now: datetime, cursor: str | None) -> PeoplePage:
-    """A page of people, by name, with the rotations each is in and where each is on call
-    now: the page, then the rotations of all of them in one read."""
+    """A page of people, by name, each with at most PEOPLE_ROTATIONS of the rotations they
+    are in, those they are on call in now first, then by name, and the count of the others:
+    the page, then those rotations of all of them in one read."""
     listed = await users.list_users(conn, limit=PEOPLE_PAGE, cursor=cursor)
-    found = await rotations.of_members(conn, [u.id for u in listed.items], now=now)
-    return PeoplePage(
-        [Person(u, _memberships(u.id, found)) for u in listed.items], listed.next_cursor
+    found = await rotations.of_members(
+        conn, [u.id for u in listed.items], now=now, shown=PEOPLE_ROTATIONS
     )
+    shown: list[Person] = []
+    for u in listed.items:
+        theirs = found.get(u.id, rotations.Memberships([], 0))
+        memberships = sorted(
+            _memberships(u.id, theirs.rotations), key=lambda m: (not m.on_call, m.rotation.name)
+        )
+        shown.append(Person(u, memberships, others=theirs.total - len(memberships)))
+    return PeoplePage(shown, listed.next_cursor)
 
 
 async def person(conn: AsyncConnection[Any], user_id: UUID, now: datetime) -> Person:

@@ -39,17 +39,46 @@ ORDER BY r.name
 LIMIT %(limit)s;
 
 -- name: rotations_of_members
--- The rotations any of the given people take part in, by name, as in rotations_by_id: the
--- memberships of a page of people in one statement.
-SELECT r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
+-- The first `shown` rotations of each of the given people, as in rotations_by_id, with the
+-- person (`member`) and how many rotations they are in (`total`, each rotation once however
+-- often they take part): those where they are on call now as stored first (the state names
+-- them and no override in force takes their turn, or an override in force names them), then by
+-- name. The page of people's memberships in one statement, bounded whatever the number each
+-- is in (issue 25); the projection of the rows read has the last word on who is on call.
+WITH theirs AS (
+    SELECT m.user_id, m.rotation_id, bool_or(s.rotation_id IS NOT NULL) AS stored
+    FROM participants m
+    LEFT JOIN rotation_state s ON s.rotation_id = m.rotation_id AND s.participant_id = m.id
+    WHERE m.user_id = ANY (%(user_ids)s::uuid[])
+    GROUP BY m.user_id, m.rotation_id
+), flagged AS (
+    SELECT t.user_id, t.rotation_id,
+           coalesce(bool_or(o.user_id = t.user_id), false)
+           OR (t.stored AND NOT coalesce(bool_or(o.id IS NOT NULL
+                                                 AND o.user_id IS DISTINCT FROM t.user_id
+                                                 AND coalesce(o.replaces_user_id = t.user_id,
+                                                              true)), false)) AS on_call
+    FROM theirs t
+    LEFT JOIN overrides o ON o.rotation_id = t.rotation_id
+                         AND o.start_at <= %(now)s AND o.end_at > %(now)s
+    GROUP BY t.user_id, t.rotation_id, t.stored
+), ranked AS (
+    SELECT f.user_id, f.rotation_id, count(*) OVER (PARTITION BY f.user_id) AS total,
+           row_number() OVER (PARTITION BY f.user_id ORDER BY f.on_call DESC, r.name) AS rank
+    FROM flagged f JOIN rotations r ON r.id = f.rotation_id
+)
+SELECT k.user_id AS member, k.total,
+       r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
        s.first_shift,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
-FROM rotations r LEFT JOIN rotation_state s ON s.rotation_id = r.id
-WHERE r.id IN (SELECT m.rotation_id FROM participants m WHERE m.user_id = ANY (%(user_ids)s::uuid[]))
-ORDER BY r.name;
+FROM ranked k
+JOIN rotations r ON r.id = k.rotation_id
+LEFT JOIN rotation_state s ON s.rotation_id = r.id
+WHERE k.rank <= %(shown)s
+ORDER BY k.user_id, k.rank;
 
 -- name: update_rotation
 -- Write a rotation's config; grid_changed_at is the engine's clock when the grid changed.
