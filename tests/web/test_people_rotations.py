@@ -47,7 +47,7 @@ def test_people_page_bounds_each_persons_rotations_on_call_first(
     web.rotation("y own turn", "daily", start, "UTC", [ann, bo])
     covered = web.rotation("x covering", "daily", start, "UTC", [bo, ann])
     _override(web, covered.id, ann)
-    # Her turn as stored, but an override of Bo's takes it: not on call, and named last.
+    # Her turn by the grid, but an override of Bo's takes it (recorded): not on call, named last.
     displaced = web.rotation("z displaced", "daily", start, "UTC", [ann, bo])
     _override(web, displaced.id, bo)
     browser.sign_in(web.reader_token)

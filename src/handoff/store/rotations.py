@@ -362,8 +362,8 @@ class Memberships:
 async def of_members(
     conn: AsyncConnection[Any], user_ids: Sequence[UUID], *, now: datetime, shown: int
 ) -> dict[UUID, Memberships]:
-    """At most `shown` rotations of each of these people, those they are on call in now as
-    stored first, then by name, and the count of all of theirs (a page of people's
+    """At most `shown` rotations of each of these people, those the history records them on
+    call in at `now` first, then by name, and the count of all of theirs (a page of people's
     memberships: a fixed number of statements, and a bounded read and projection whatever
     the number each is in). People in no rotation are left out."""
     async with _one_moment(conn):

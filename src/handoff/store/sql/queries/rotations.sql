@@ -41,27 +41,23 @@ LIMIT %(limit)s;
 -- name: rotations_of_members
 -- The first `shown` rotations of each of the given people, as in rotations_by_id, with the
 -- person (`member`) and how many rotations they are in (`total`, each rotation once however
--- often they take part): those where they are on call now as stored first (the state names
--- them and no override in force takes their turn, or an override in force names them), then by
+-- often they take part): those the history records them on call in at `now` first (the
+-- rotation's last row at or before it, read as projections.sql `recorded` reads it), then by
 -- name. The page of people's memberships in one statement, bounded whatever the number each
 -- is in (issue 25); the projection of the rows read has the last word on who is on call.
 WITH theirs AS (
-    SELECT m.user_id, m.rotation_id, bool_or(s.rotation_id IS NOT NULL) AS stored
+    SELECT DISTINCT m.user_id, m.rotation_id
     FROM participants m
-    LEFT JOIN rotation_state s ON s.rotation_id = m.rotation_id AND s.participant_id = m.id
     WHERE m.user_id = ANY (%(user_ids)s::uuid[])
-    GROUP BY m.user_id, m.rotation_id
 ), flagged AS (
     SELECT t.user_id, t.rotation_id,
-           coalesce(bool_or(o.user_id = t.user_id), false)
-           OR (t.stored AND NOT coalesce(bool_or(o.id IS NOT NULL
-                                                 AND o.user_id IS DISTINCT FROM t.user_id
-                                                 AND coalesce(o.replaces_user_id = t.user_id,
-                                                              true)), false)) AS on_call
+           coalesce((SELECT coalesce(h.on_call_user_id,
+                                     CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END)
+                     FROM handoffs h
+                     WHERE h.rotation_id = t.rotation_id AND h.boundary_at <= %(now)s
+                     ORDER BY h.boundary_at DESC, h.id DESC
+                     LIMIT 1) = t.user_id, false) AS on_call
     FROM theirs t
-    LEFT JOIN overrides o ON o.rotation_id = t.rotation_id
-                         AND o.start_at <= %(now)s AND o.end_at > %(now)s
-    GROUP BY t.user_id, t.rotation_id, t.stored
 ), ranked AS (
     SELECT f.user_id, f.rotation_id, count(*) OVER (PARTITION BY f.user_id) AS total,
            row_number() OVER (PARTITION BY f.user_id ORDER BY f.on_call DESC, r.name) AS rank
