@@ -20,11 +20,11 @@ from fastapi.responses import RedirectResponse
 
 from handoff import schedule_layers
 from handoff.http.deps import Conn, Now
-from handoff.store import schedules
+from handoff.store import overrides, schedules
 from handoff.store.errors import Conflict, Invalid, NotFound, StoreError, invalid
 from handoff.web import views
 from handoff.web.flash import flash
-from handoff.web.oncall_form import OverrideForm, zone_or_utc
+from handoff.web.oncall_form import OverrideForm, save_override, zone_or_utc
 from handoff.web.render import page
 from handoff.web.routes.schedules import detail_page
 from handoff.web.routing import WebRoute
@@ -228,33 +228,33 @@ async def _save(
     """Read the form in the schedule's zone and write it; its page again with the errors."""
     found = await schedules.get(conn, schedule_id, now=now)
     form = OverrideForm.from_form(post.form)
-    in_force = override is not None and override.start <= now < override.end
-    if override is not None and in_force:
-        kept = OverrideForm.from_override(override, found.time_zone)
-        form.start, form.user, form.replaces = kept.start, kept.user, kept.replaces
-    typed = form.draft(found.time_zone)
-    status = 422
-    if typed is not None:
+    frozen = override if override is not None and override.start <= now < override.end else None
+
+    async def save(typed: overrides.Draft) -> None:
         draft = schedules.OverrideDraft(
             typed.start, typed.end, typed.user_id, typed.replaces_user_id, typed.note
         )
-        if override is not None and in_force:  # exactly as stored, not as the form shows it
+        if frozen is not None:  # exactly as stored, not as the form shows it
             draft = replace(
                 draft,
-                start=override.start,
-                user_id=override.user_id,
-                replaces_user_id=override.replaces_user_id,
+                start=frozen.start,
+                user_id=frozen.user_id,
+                replaces_user_id=frozen.replaces_user_id,
             )
-        try:
-            await write(draft)
-        except Invalid as exc:
-            form.add_errors(exc)
-        except Conflict as exc:
-            form.errors["form"], status = str(exc), 409
-        else:
-            return _back(request, schedule_id, "Saved the override.")
+        await write(draft)
+
+    status = await save_override(form, found.time_zone, save, frozen)
+    if status is None:
+        return _back(request, schedule_id, "Saved the override.")
     return await _override_page(
-        request, post.session, conn, found, form, override, in_force=in_force, status_code=status
+        request,
+        post.session,
+        conn,
+        found,
+        form,
+        override,
+        in_force=frozen is not None,
+        status_code=status,
     )
 
 
