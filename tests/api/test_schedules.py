@@ -88,6 +88,13 @@ def test_reordering_layers_is_recorded_at_the_edit_and_deleting_a_layer_rotation
     assert sa.admin.delete(f"/api/v1/rotations/{primary['id']}").status_code == 204
     empty = sa.reader.get(f"/api/v1/schedules/{schedule['id']}").json()
     assert empty["layers"] == [] and empty["on_call_user_ids"] == []
+    # Its other fields still change (the layers it no longer has are not checked again)...
+    renamed = sa.admin.patch(f"/api/v1/schedules/{schedule['id']}", json={"name": "Payments 2"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Payments 2" and renamed.json()["layers"] == []
+    # ...and layers given are checked as ever.
+    none = sa.admin.patch(f"/api/v1/schedules/{schedule['id']}", json={"layers": []})
+    assert none.status_code == 422
 
 
 def test_schedule_overrides_record_their_edges(sa: Api) -> None:

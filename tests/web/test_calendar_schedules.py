@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from handoff.store import schedules
+from handoff.web import calendar_layout
 
 from .client import Browser
 from .conftest import Web
@@ -110,3 +111,24 @@ def test_the_filters_narrow_the_schedules(web: Web, browser: Browser) -> None:
     of_ann = browser.client.get(WEEK + f"&person={made['ann']}").text
     titles = _titles(of_ann, made["s"].id)
     assert titles and all(t.split(" · ")[0] in ("Ann", "Ann, Cy") for t in titles), titles
+
+
+def test_a_schedule_is_drawn_on_the_first_page_of_lanes_only(web: Web, browser: Browser) -> None:
+    """The next page of lanes continues the rotations; a schedule is not drawn again there,
+    even one whose layer is on that page."""
+    ann = web.user("Ann")
+    lanes = calendar_layout.LANES["month"]
+    made = [web.rotation(f"R{i:02}", "weekly", START, "UTC", [ann]) for i in range(lanes + 1)]
+    s = make_schedule(web, "Payments", "priority", [made[-1].id])
+    assert browser.sign_in(web.admin_token).status_code == 303
+    first = browser.client.get("/calendar?view=month&date=2026-12-09&tz=UTC").text
+    assert f'data-schedule="{s.id}"' in first and 'id="cal-schedules-first"' not in first
+    assert "1 more rotation not shown" in first
+    [following] = re.findall(r'href="([^"]+)" rel="next">show the next rotations', first)
+    second = browser.client.get(html.unescape(following)).text
+    assert f'data-rotation="{made[-1].id}"' in second
+    assert f'data-rotation="{made[0].id}"' not in second
+    assert "data-schedule=" not in second and "more schedules not shown" not in second
+    [back] = re.findall(r'id="cal-schedules-first">[^<]*<a href="([^"]+)"', second)
+    again = browser.client.get(html.unescape(back)).text
+    assert f'data-schedule="{s.id}"' in again and f'data-rotation="{made[0].id}"' in again

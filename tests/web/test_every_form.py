@@ -84,6 +84,8 @@ def test_every_form_answers_with_a_redirect(
     made = post("/schedules", "/schedules", name="Payments", time_zone="UTC", combine="priority",
                 layer=[str(rid), ""])  # fmt: skip
     sched = f"/schedules/{_uuid_after(made, '/schedules/')}"
+    post("/schedules/{schedule_id}/edit", f"{sched}/edit", name="Payments", description="edited",
+         time_zone="Europe/Berlin")  # fmt: skip
     other = _uuid_after(post("/rotations/new", "/rotations/new", with_participants="1",
                              name="secondary", description="", type="weekly", shift_length="1",
                              start="2026-01-05T09:00", time_zone="UTC", participant=[str(bo)]),

@@ -1,7 +1,8 @@
-"""The schedule page's forms, posted as a browser posts them (cookies and CSRF token): layers
-added, moved and removed, the combine changed, and schedule overrides added, edited and
-deleted, each through the store the API uses (the history shows it) and each refusal shown on
-the page as the other forms show theirs."""
+"""The schedule page's forms, posted as a browser posts them (cookies and CSRF token): its
+name, description and time zone edited, layers added, moved and removed, the combine changed,
+and schedule overrides added, edited and deleted, each through the store the API uses (the
+history and the audit log show it) and each refusal shown on the page as the other forms show
+theirs."""
 
 from __future__ import annotations
 
@@ -61,6 +62,83 @@ def _post(browser: Browser, url: str, **data: Any) -> Any:
 
 def _layers(web: Web, schedule_id: UUID) -> list[UUID]:
     return [layer.rotation_id for layer in _read(web, schedule_id).layers]
+
+
+def _audited(web: Web, schedule_id: UUID) -> list[dict[str, Any]]:
+    async def read(conn: Any) -> list[dict[str, Any]]:
+        cur = await conn.execute(
+            "SELECT action, route, via, actor_name, before, after FROM audit_log"
+            " WHERE object_id = %s::text AND action = 'schedule.update' ORDER BY id",
+            (str(schedule_id),),
+        )
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+
+    found: list[dict[str, Any]] = web.run(read)
+    return found
+
+
+def test_name_description_and_zone_edited_and_audited(
+    web: Web, browser: Browser, made: dict[str, Any]
+) -> None:
+    s, base = made["s"], f"/schedules/{made['s'].id}"
+    assert f'href="{base}/edit">Edit</a>' in browser.client.get(base).text
+    form = browser.client.get(f"{base}/edit")
+    assert form.status_code == 200
+    assert f'action="{base}/edit"' in form.text and 'value="Europe/Berlin"' in form.text
+    causes = _causes(web, s.id)
+    saved = _post(browser, f"{base}/edit", name="  Payments EU ", description="Card payments",
+                  time_zone="Asia/Singapore")  # fmt: skip
+    assert saved.status_code == 303 and saved.headers["location"] == base
+    found = _read(web, s.id)
+    assert (found.name, found.description, found.time_zone) == (
+        "Payments EU", "Card payments", "Asia/Singapore"
+    )  # fmt: skip
+    assert _layers(web, s.id) == [made["primary"], made["secondary"]]
+    assert found.combine == "priority" and _causes(web, s.id) == causes  # nobody else on call
+    page = browser.client.get(base).text
+    assert "Saved." in page and "<h1>Payments EU</h1>" in page
+    assert '<p class="description">Card payments</p>' in page and "· Asia/Singapore ·" in page
+    # Audited as the API's PATCH is: the same action, before and after, the form's route.
+    [entry] = _audited(web, s.id)
+    assert (entry["route"], entry["via"], entry["actor_name"]) == (
+        "POST /schedules/{schedule_id}/edit", "web", "web-admin"
+    )  # fmt: skip
+    assert (entry["before"]["name"], entry["after"]["name"]) == ("Payments", "Payments EU")
+    assert entry["after"]["time_zone"] == "Asia/Singapore"
+
+
+def test_a_refused_edit_shows_each_message_and_changes_nothing(
+    web: Web, browser: Browser, made: dict[str, Any]
+) -> None:
+    s, base = made["s"], f"/schedules/{made['s'].id}"
+
+    async def other(conn: Any) -> None:
+        draft = schedules.Draft("Storage", "UTC", "union", [made["spare"]])
+        await schedules.create(conn, draft, now=web.clock.now())
+
+    web.run(other)
+    bad = _post(browser, f"{base}/edit", name=" ", description="x" * 2001,
+                time_zone="Mars/Olympus")  # fmt: skip
+    assert bad.status_code == 422
+    errors = dict(re.findall(r'id="error-(\w+)" role="status">([^<]*)<', bad.text))
+    assert errors["name"] and errors["description"] and "Mars/Olympus" in errors["time_zone"]
+    assert 'value="Mars/Olympus"' in bad.text  # the form keeps what was typed
+    taken = _post(browser, f"{base}/edit", name="Storage", description="",
+                  time_zone="UTC")  # fmt: skip
+    assert taken.status_code == 409
+    assert "already exists" in taken.text.split('id="error-name"')[1].split("<")[0]
+    found = _read(web, s.id)
+    assert (found.name, found.description, found.time_zone) == ("Payments", "", ZONE)
+    assert _audited(web, s.id) == []
+    reader = Browser(web)
+    assert reader.sign_in(web.reader_token).status_code == 303
+    assert f'href="{base}/edit"' not in reader.client.get(base).text
+    assert reader.client.get(f"{base}/edit").status_code == 403
+    refused = _post(reader, f"{base}/edit", name="Mine", description="", time_zone="UTC")
+    assert refused.status_code == 403
+    reader.client.close()
+    assert _read(web, s.id).name == "Payments"
 
 
 def test_layers_added_moved_removed_and_combine_changed(

@@ -1,6 +1,7 @@
-"""In Debian's Chromium at 1280 and 390 px: a schedule's layers reordered, removed, added and
-recombined from its page, a schedule override added, edited and deleted from it, and the
-calendar showing the schedule as a row (the grid at 1280, the list of days at 390)."""
+"""In Debian's Chromium at 1280 and 390 px: a schedule's name, description and time zone
+edited, its layers reordered, removed, added and recombined from its page, a schedule override
+added, edited and deleted from it, and the calendar showing the schedule as a row (the grid at
+1280, the list of days at 390)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,37 @@ def test_layers_and_overrides_edited_from_the_schedule_page(
     item.locator("button:has-text('Delete')").click()
     expect(page.locator("#overrides li[data-override]")).to_have_count(0)
     expect(page.locator("#overrides .empty")).to_be_visible()
+    assert console == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_name_description_and_zone_edited_from_the_schedule_page(
+    page: Any, web: Web, console: list[str], width: int
+) -> None:
+    ann = web.user("Ann")
+    primary = web.rotation("Primary", "daily", START, "UTC", [ann])
+    s = make_schedule(web, "Payments", "priority", [primary.id])
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, web.admin_token)
+    page.goto(f"/schedules/{s.id}")
+    page.click(".heading a:has-text('Edit')")
+    expect(page.locator("h1")).to_have_text("Edit Payments")
+    _fits(page)
+    page.fill("#time_zone", "Moon/Base")
+    page.click("button:has-text('Save changes')")
+    expect(page.locator("#error-time_zone")).to_contain_text("Moon/Base")
+    expect(page.locator("#time_zone")).to_have_attribute("aria-invalid", "true")
+    assert [m for m in console if "status of 422" not in m] == []  # the refusal's answer
+    console.clear()
+    page.fill("#name", "Payments EU")
+    page.fill("#description", "Cards and transfers")
+    page.fill("#time_zone", "Europe/Dublin")
+    page.click("button:has-text('Save changes')")
+    expect(page).to_have_url(re.compile(rf"/schedules/{s.id}$"))
+    expect(page.locator("h1")).to_have_text("Payments EU")
+    expect(page.locator("p.description")).to_have_text("Cards and transfers")
+    expect(page.locator("p.hint").first).to_contain_text("Europe/Dublin")
+    _fits(page)
     assert console == []
 
 

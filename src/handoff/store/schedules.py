@@ -573,8 +573,9 @@ async def _save(
     )
 
 
-async def _check(conn: AsyncConnection[Any], draft: Draft) -> Draft:
-    """The draft checked, reporting every field at fault."""
+async def _check(conn: AsyncConnection[Any], draft: Draft, *, layers: bool = True) -> Draft:
+    """The draft checked, reporting every field at fault; its layers only if `layers` (an
+    edit that leaves them keeps them as they are, even none: the last one's rotation deleted)."""
     errors = Errors()
     name = errors.take(
         lambda: text.check("name", draft.name, min_length=1, max_length=MAX_NAME, strip=True)
@@ -590,20 +591,25 @@ async def _check(conn: AsyncConnection[Any], draft: Draft) -> Draft:
         errors.add("time_zone", str(exc))
     if draft.combine not in core.COMBINES:
         errors.add("combine", f"must be one of {', '.join(core.COMBINES)}")
-    if not 1 <= len(draft.layers) <= core.MAX_LAYERS:
-        errors.add("layers", f"must list 1 to {core.MAX_LAYERS} rotations")
-    elif len(set(draft.layers)) != len(draft.layers):
-        errors.add("layers", "must not list a rotation twice")
-    else:
-        async with conn.cursor() as cur:
-            await cur.execute(Q["existing_rotations"], {"ids": draft.layers})
-            known = {row[0] for row in await cur.fetchall()}
-        missing = [str(r) for r in draft.layers if r not in known]
-        if missing:
-            errors.add("layers", f"no rotation {', '.join(missing)}")
+    if layers:
+        await _check_layers(conn, draft.layers, errors)
     errors.raise_any()
     assert name is not None and description is not None
     return replace(draft, name=name, description=description)
+
+
+async def _check_layers(conn: AsyncConnection[Any], layers: list[UUID], errors: Errors) -> None:
+    if not 1 <= len(layers) <= core.MAX_LAYERS:
+        errors.add("layers", f"must list 1 to {core.MAX_LAYERS} rotations")
+    elif len(set(layers)) != len(layers):
+        errors.add("layers", "must not list a rotation twice")
+    else:
+        async with conn.cursor() as cur:
+            await cur.execute(Q["existing_rotations"], {"ids": layers})
+            known = {row[0] for row in await cur.fetchall()}
+        missing = [str(r) for r in layers if r not in known]
+        if missing:
+            errors.add("layers", f"no rotation {', '.join(missing)}")
 
 
 def _name_taken(name: str) -> Conflict:
@@ -663,6 +669,7 @@ async def update(
             layers=[layer.rotation_id for layer in current.layers] if layers is None else layers,
             description=current.description if description is None else description,
         ),
+        layers=layers is not None,
     )
 
     async def edit(_: core.ScheduleInputs) -> tuple[core.ChangeCause, None]:

@@ -3,8 +3,8 @@
 same `calendar_layout.Ruler` as the rotations' lanes (pure).
 
 A bar is one final interval: everyone on call in it (a `union` schedule may have several), or
-nobody (a gap, drawn grey as a rotation's nobody). The page draws at most LANES[view]
-schedules and says how many more there are, as it does for rotations.
+nobody (a gap, drawn grey as a rotation's nobody). The first page of lanes draws at most
+LANES[view] schedules and says how many more there are, as it does for rotations.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ field it names.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -17,7 +18,7 @@ from starlette.datastructures import FormData
 
 from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, load_zone, wall_instant
 from handoff.store import changes, overrides, schedules
-from handoff.store.errors import Invalid
+from handoff.store.errors import Conflict, Invalid
 from handoff.web.rotation_form import LOCAL_FORMAT
 
 NOBODY = "nobody"
@@ -122,6 +123,34 @@ class OverrideForm:
 
 
 _OVERRIDE_FIELDS = ("start", "end", "user_id", "replaces_user_id", "note")
+
+
+async def save_override(
+    form: OverrideForm,
+    time_zone: str,
+    write: Callable[[overrides.Draft], Awaitable[object]],
+    frozen: overrides.Override | schedules.Override | None = None,
+) -> int | None:
+    """The override form's save, for a rotation's override and a schedule's alike: the form
+    read in `time_zone` and handed to `write`. None once written; else the status to show the
+    form again with (422, or 409 for a conflict), its errors filled in. `frozen` is an
+    override in force: the form shows its start and people as stored whatever was posted (only
+    its end and note may change, and `write` keeps the rest)."""
+    if frozen is not None:
+        kept = OverrideForm.from_override(frozen, time_zone)
+        form.start, form.user, form.replaces = kept.start, kept.user, kept.replaces
+    draft = form.draft(time_zone)
+    if draft is None:
+        return 422
+    try:
+        await write(draft)
+    except Invalid as exc:
+        form.add_errors(exc)
+        return 422
+    except Conflict as exc:
+        form.errors["form"] = str(exc)
+        return 409
+    return None
 
 
 @dataclass

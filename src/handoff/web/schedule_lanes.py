@@ -26,6 +26,18 @@ class Segment:
     gap: bool  # nobody (a gap in the final lane)
     override: bool
 
+    # What the timeline macro (timeline_parts.html) asks of a rotation's segments too.
+    @property
+    def current(self) -> bool:
+        """Never marked: a rotation's page marks the shift at now, a schedule's lanes do not."""
+        return False
+
+    @property
+    def nobody(self) -> bool:
+        """Unlabelled, drawn grey: a stretch of the overrides lane with no override (a gap or
+        an empty layer is labelled "nobody")."""
+        return not self.label
+
 
 @dataclass(frozen=True, slots=True)
 class Lane:

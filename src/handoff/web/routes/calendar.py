@@ -6,7 +6,9 @@ the page cannot use (a date that does not exist, an unknown zone, person or rota
 message and the nearest sensible calendar instead of an error page.
 
 Schedules the filters match are drawn above, one row each (their final on-call), at most
-calendar_schedules.LANES[view] of them, said the same way.
+calendar_schedules.LANES[view] of them, said the same way; on the first page of lanes only,
+so that paging on through the rotations never draws a schedule again (the schedules left out
+are counted there, and a search on the name finds them).
 
 A page draws at most calendar_layout.LANES[view] rotations and says how many more there are
 (a search on the name, a rotation or a person narrows them); only those rotations are read
@@ -160,15 +162,19 @@ async def calendar_page(
         limit=calendar_layout.LANES[choice.view],
     )
     hidden = projection.hidden
-    plans, plans_hidden = await schedules.calendar(
-        conn,
-        since,
-        until,
-        limit=calendar_schedules.LANES[choice.view],
-        q=choice.q or None,
-        rotation_id=choice.rotation,
-        user_id=choice.person,
-    )
+    first_page = choice.rotation is not None or not choice.after
+    plans: list[schedules.CalendarRow] = []
+    plans_hidden = 0
+    if first_page:
+        plans, plans_hidden = await schedules.calendar(
+            conn,
+            since,
+            until,
+            limit=calendar_schedules.LANES[choice.view],
+            q=choice.q or None,
+            rotation_id=choice.rotation,
+            user_id=choice.person,
+        )
     # People who share a name are told apart (by email) wherever the calendar names them.
     listed = people.people
     told_apart = views.labels({p.id: p.name for p in listed}, {p.id: p.email for p in listed})
@@ -194,6 +200,7 @@ async def calendar_page(
             when=functools.partial(calendar_layout.wall, zone),
             plans=plans,
             plans_hidden=plans_hidden,
+            first_page=first_page,
             plan_weeks=calendar_schedules.weeks(plans, span, zone, now, told_apart, palette),
             plan_days=calendar_schedules.day_list(plans, span, zone, now, told_apart, palette),
         )

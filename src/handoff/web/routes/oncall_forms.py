@@ -28,6 +28,7 @@ from handoff.web.oncall_form import (
     CHANGE_FIELDS,
     ChangeForm,
     OverrideForm,
+    save_override,
     wall_text,
     zone_or_utc,
 )
@@ -131,20 +132,16 @@ async def create_override(
 ) -> Response:
     rotation = await rotations.get(conn, rotation_id, now=now)
     form = OverrideForm.from_form(post.form)
-    draft = form.draft(rotation.time_zone)
-    signer = post.session.signer
-    if draft is not None and not post.session.can_write and draft.user_id != signer.user_id:
-        raise Refused("a responder covers shifts themselves")
-    status = 422
-    if draft is not None:
-        try:
-            await overrides.create(conn, rotation_id, draft, limit=settings.max_overrides)
-        except Invalid as exc:
-            form.add_errors(exc)
-        except Conflict as exc:
-            form.errors["form"], status = str(exc), 409
-        else:
-            return _back(request, rotation_id, "Saved the override.")
+
+    async def write(draft: overrides.Draft) -> None:
+        signer = post.session.signer
+        if not post.session.can_write and draft.user_id != signer.user_id:
+            raise Refused("a responder covers shifts themselves")
+        await overrides.create(conn, rotation_id, draft, limit=settings.max_overrides)
+
+    status = await save_override(form, rotation.time_zone, write)
+    if status is None:
+        return _back(request, rotation_id, "Saved the override.")
     return await _override_page(request, post.session, conn, rotation, form, status_code=status)
 
 
@@ -176,12 +173,8 @@ async def update_override(
     found = await overrides.get(conn, rotation_id, override_id)
     in_force = found.phase(now) == "in force"
     form = OverrideForm.from_form(post.form)
-    if in_force:
-        kept = OverrideForm.from_override(found, rotation.time_zone)
-        form.start, form.user, form.replaces = kept.start, kept.user, kept.replaces
-    draft = form.draft(rotation.time_zone)
-    status = 422
-    if draft is not None:
+
+    async def write(draft: overrides.Draft) -> None:
         edit: dict[str, Any] = {"end": draft.end, "note": draft.note}
         if not in_force:
             edit |= {
@@ -189,14 +182,11 @@ async def update_override(
                 "user_id": draft.user_id,
                 "replaces_user_id": draft.replaces_user_id,
             }
-        try:
-            await overrides.update(conn, rotation_id, override_id, edit)
-        except Invalid as exc:
-            form.add_errors(exc)
-        except Conflict as exc:
-            form.errors["form"], status = str(exc), 409
-        else:
-            return _back(request, rotation_id, "Saved the override.")
+        await overrides.update(conn, rotation_id, override_id, edit)
+
+    status = await save_override(form, rotation.time_zone, write, found if in_force else None)
+    if status is None:
+        return _back(request, rotation_id, "Saved the override.")
     return await _override_page(
         request, post.session, conn, rotation, form, found, in_force=in_force, status_code=status
     )

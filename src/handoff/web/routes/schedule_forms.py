@@ -1,18 +1,19 @@
-"""A schedule's writes from its page: its layers (add, remove, move up or down), how they
-combine, its own overrides (add, edit, delete or end), and its deletion.
+"""A schedule's writes from its page: its name, description and time zone (the edit form),
+its layers (add, remove, move up or down), how they combine, its own overrides (add, edit,
+delete or end), and its deletion.
 
 Each form is a plain POST (it works without JavaScript) that calls the store function the API
 calls (`store.schedules`: one write path, recorded `layers_changed` or `override_started` at
 the request), then back to the schedule's page with a message (post/redirect/get). A refused
-layer or combine edit re-renders the page with the store's message by the layers; the override
-form shows its errors next to the fields, as the rotation's override form does (the same form,
-typed in the schedule's zone).
+layer or combine edit re-renders the page with the store's message by the layers; the edit
+form and the override form show their errors next to the fields, as the rotation's forms do
+(the override form is the rotation's, typed in the schedule's zone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -20,12 +21,13 @@ from fastapi.responses import RedirectResponse
 
 from handoff import schedule_layers
 from handoff.http.deps import Conn, Now
-from handoff.store import schedules
+from handoff.store import overrides, schedules
 from handoff.store.errors import Conflict, Invalid, NotFound, StoreError, invalid
 from handoff.web import views
 from handoff.web.flash import flash
-from handoff.web.oncall_form import OverrideForm, zone_or_utc
+from handoff.web.oncall_form import OverrideForm, save_override, zone_or_utc
 from handoff.web.render import page
+from handoff.web.routes.forms import ZONES
 from handoff.web.routes.schedules import detail_page
 from handoff.web.routing import WebRoute
 from handoff.web.session import AdminPosted, Refused, Session, Viewer
@@ -49,11 +51,93 @@ def _field(post: AdminPosted, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _writer(viewer: Session) -> None:
+    if not viewer.can_write:
+        raise Refused("you are signed in with a reader token, which cannot change anything")
+
+
 def _rotation(post: AdminPosted) -> UUID:
     try:
         return UUID(_field(post, "rotation_id"))
     except ValueError:
         raise invalid("rotation", "choose a rotation from the list") from None
+
+
+# ---- Name, description and time zone --------------------------------------------------------
+
+EDIT_FIELDS = ("name", "description", "time_zone")
+
+
+@dataclass
+class EditForm:
+    """The edit form's fields as typed, and a message for each field the store refused."""
+
+    name: str = ""
+    description: str = ""
+    time_zone: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add_errors(self, exc: Invalid) -> None:
+        for error in exc.errors:
+            key = error.field if error.field in EDIT_FIELDS else "form"
+            self.errors.setdefault(key, error.message)
+
+
+def _edit_page(
+    request: Request,
+    viewer: Session,
+    schedule: schedules.Schedule,
+    form: EditForm,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "schedule_form.html",
+        status_code,
+        session=viewer,
+        s=schedule,
+        form=form,
+        zones=ZONES,
+        max_name=schedules.MAX_NAME,
+        max_description=schedules.MAX_DESCRIPTION,
+    )
+
+
+@router.get("/schedules/{schedule_id}/edit")
+async def edit_schedule(
+    request: Request, schedule_id: UUID, viewer: Viewer, conn: Conn, now: Now
+) -> Response:
+    _writer(viewer)
+    found = await schedules.get(conn, schedule_id, now=now)
+    form = EditForm(found.name, found.description, found.time_zone)
+    return _edit_page(request, viewer, found, form)
+
+
+@router.post("/schedules/{schedule_id}/edit")
+async def update_schedule(
+    request: Request, schedule_id: UUID, post: AdminPosted, conn: Conn, now: Now
+) -> Response:
+    """Save the three fields as a PATCH of them does (the store checks them all and changes
+    nothing if one is refused); the layers and how they combine stay."""
+    found = await schedules.get(conn, schedule_id, now=now)
+    form = EditForm(_field(post, "name"), _field(post, "description"), _field(post, "time_zone"))
+    status = 422
+    try:
+        await schedules.update(
+            conn,
+            schedule_id,
+            now=now,
+            name=form.name,
+            description=form.description,
+            time_zone=form.time_zone,
+        )
+    except Invalid as exc:
+        form.add_errors(exc)
+    except Conflict as exc:  # the name is another schedule's
+        form.errors["name"], status = str(exc), 409
+    else:
+        return _back(request, schedule_id, "Saved.")
+    return _edit_page(request, post.session, found, form, status)
 
 
 # ---- Layers and combine ---------------------------------------------------------------------
@@ -202,11 +286,6 @@ async def _override_page(
     )
 
 
-def _writer(viewer: Session) -> None:
-    if not viewer.can_write:
-        raise Refused("you are signed in with a reader token, which cannot change anything")
-
-
 @router.get("/schedules/{schedule_id}/overrides/new")
 async def new_override(
     request: Request, schedule_id: UUID, viewer: Viewer, conn: Conn, now: Now
@@ -228,33 +307,33 @@ async def _save(
     """Read the form in the schedule's zone and write it; its page again with the errors."""
     found = await schedules.get(conn, schedule_id, now=now)
     form = OverrideForm.from_form(post.form)
-    in_force = override is not None and override.start <= now < override.end
-    if override is not None and in_force:
-        kept = OverrideForm.from_override(override, found.time_zone)
-        form.start, form.user, form.replaces = kept.start, kept.user, kept.replaces
-    typed = form.draft(found.time_zone)
-    status = 422
-    if typed is not None:
+    frozen = override if override is not None and override.start <= now < override.end else None
+
+    async def save(typed: overrides.Draft) -> None:
         draft = schedules.OverrideDraft(
             typed.start, typed.end, typed.user_id, typed.replaces_user_id, typed.note
         )
-        if override is not None and in_force:  # exactly as stored, not as the form shows it
+        if frozen is not None:  # exactly as stored, not as the form shows it
             draft = replace(
                 draft,
-                start=override.start,
-                user_id=override.user_id,
-                replaces_user_id=override.replaces_user_id,
+                start=frozen.start,
+                user_id=frozen.user_id,
+                replaces_user_id=frozen.replaces_user_id,
             )
-        try:
-            await write(draft)
-        except Invalid as exc:
-            form.add_errors(exc)
-        except Conflict as exc:
-            form.errors["form"], status = str(exc), 409
-        else:
-            return _back(request, schedule_id, "Saved the override.")
+        await write(draft)
+
+    status = await save_override(form, found.time_zone, save, frozen)
+    if status is None:
+        return _back(request, schedule_id, "Saved the override.")
     return await _override_page(
-        request, post.session, conn, found, form, override, in_force=in_force, status_code=status
+        request,
+        post.session,
+        conn,
+        found,
+        form,
+        override,
+        in_force=frozen is not None,
+        status_code=status,
     )
 
 
