@@ -44,37 +44,37 @@ LIMIT %(limit)s;
 -- often they take part): those the history records them on call in at `now` first (the
 -- rotation's last row at or before it, read as projections.sql `recorded` reads it), then by
 -- name. The page of people's memberships in one statement, bounded whatever the number each
--- is in (issue 25); the projection of the rows read has the last word on who is on call.
-WITH theirs AS (
-    SELECT DISTINCT m.user_id, m.rotation_id
-    FROM participants m
-    WHERE m.user_id = ANY (%(user_ids)s::uuid[])
-), flagged AS (
-    SELECT t.user_id, t.rotation_id,
-           coalesce((SELECT coalesce(h.on_call_user_id,
-                                     CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END)
-                     FROM handoffs h
-                     WHERE h.rotation_id = t.rotation_id AND h.boundary_at <= %(now)s
-                     ORDER BY h.boundary_at DESC, h.id DESC
-                     LIMIT 1) = t.user_id, false) AS on_call
-    FROM theirs t
-), ranked AS (
-    SELECT f.user_id, f.rotation_id, count(*) OVER (PARTITION BY f.user_id) AS total,
-           row_number() OVER (PARTITION BY f.user_id ORDER BY f.on_call DESC, r.name) AS rank
-    FROM flagged f JOIN rotations r ON r.id = f.rotation_id
-)
-SELECT k.user_id AS member, k.total,
+-- is in (issue 25); the projection of the rows read has the last word on who is on call. Each
+-- person's ranking is a LATERAL subquery with a LIMIT, so that the planner fetches the shown
+-- rotations by key rather than hashing every rotation's row (60 ms to 33 ms for 20 people in
+-- 300 rotations each at 100,000).
+SELECT u.member, top.total,
        r.id, r.name, r.description, r.type, r.shift_length, r.start_at, r.time_zone,
        r.active_hours, r.turns, r.created_at, r.updated_at, s.position, s.participant_id, s.shift_start,
        s.first_shift,
        (SELECT coalesce(json_agg(json_build_array(p.id, p.position, p.user_id)
                                  ORDER BY p.position), '[]')
         FROM participants p WHERE p.rotation_id = r.id) AS members
-FROM ranked k
-JOIN rotations r ON r.id = k.rotation_id
+FROM unnest(%(user_ids)s::uuid[]) AS u (member)
+CROSS JOIN LATERAL (
+    SELECT t.rotation_id,
+           row_number() OVER (ORDER BY coalesce((
+               SELECT coalesce(h.on_call_user_id,
+                               CASE WHEN h.on_call_override_id IS NULL THEN h.to_user_id END)
+               FROM handoffs h
+               WHERE h.rotation_id = t.rotation_id AND h.boundary_at <= %(now)s
+               ORDER BY h.boundary_at DESC, h.id DESC
+               LIMIT 1) = u.member, false) DESC, t.name) AS rank,
+           count(*) OVER () AS total
+    FROM (SELECT DISTINCT m.rotation_id, rr.name
+          FROM participants m JOIN rotations rr ON rr.id = m.rotation_id
+          WHERE m.user_id = u.member) t
+    ORDER BY rank
+    LIMIT %(shown)s
+) top
+JOIN rotations r ON r.id = top.rotation_id
 LEFT JOIN rotation_state s ON s.rotation_id = r.id
-WHERE k.rank <= %(shown)s
-ORDER BY k.user_id, k.rank;
+ORDER BY u.member, top.rank;
 
 -- name: update_rotation
 -- Write a rotation's config; grid_changed_at is the engine's clock when the grid changed.
