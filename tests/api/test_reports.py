@@ -201,3 +201,30 @@ async def _report_counts(url: str) -> list[int]:
 def test_the_report_runs_the_same_statements_for_1_and_300_rotations(db_url: str) -> None:
     one, many = asyncio.run(_report_counts(db_url))
     assert one == many <= 5
+
+
+def test_the_report_is_written_out_off_the_event_loop(
+    oc: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing out a report of every rotation takes up to a second (issue 24's probe): JSON
+    and CSV alike are written in a worker thread, where no running event loop is."""
+    _setup(oc)
+    on_loop: list[bool] = []
+
+    def watched(write: Any) -> Any:
+        def written(report: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return write(report)
+
+        return written
+
+    monkeypatch.setattr(report_table, "as_json", watched(report_table.as_json))
+    monkeypatch.setattr(report_table, "as_csv", watched(report_table.as_csv))
+    body = _report(oc).json()
+    assert body["items"] and body["totals"]
+    assert "user_id,name" in _report(oc, format="csv").text.splitlines()[0]
+    assert on_loop == [False, False]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import psycopg
 
 from handoff.bench import population, server
@@ -47,3 +49,30 @@ def test_population_creates_every_row_and_the_documented_ids(server_url: str) ->
         assert mismatched == (0,)
         population.reset(conn)
         assert conn.execute("SELECT count(*) FROM rotations").fetchone() == (0,)
+
+
+def test_releasing_some_rotations_leaves_the_others_as_they_were(server_url: str) -> None:
+    with server.fresh_database(server_url) as url, psycopg.connect(url, autocommit=True) as conn:
+        layout = population.idle_layout(population.now())
+        population.populate(conn, SIZE, layout)
+        state = "SELECT rotation_id, shift_start FROM rotation_state ORDER BY rotation_id"
+        schedule = "SELECT rotation_id, next_run_at FROM rotation_schedule ORDER BY rotation_id"
+        before = conn.execute(state).fetchall(), conn.execute(schedule).fetchall()
+        due = population.now() + timedelta(seconds=30)
+        population.release(conn, 2, layout, first_due=due)
+        after = conn.execute(state).fetchall(), conn.execute(schedule).fetchall()
+        released = {
+            r[0]
+            for r in conn.execute(
+                "SELECT md5('bench:' || g)::uuid FROM generate_series(1, 2) g"
+            ).fetchall()
+        }
+        for old, new in zip(before, after, strict=True):
+            assert [r for r in old if r[0] not in released] == [
+                r for r in new if r[0] not in released
+            ]
+        moved = {r[0]: r[1] for r in after[0] if r[0] in released}
+        assert moved == {r[0]: r[1] - layout.step for r in before[0] if r[0] in released}
+        assert {r[0]: r[1] for r in after[1] if r[0] in released} == {
+            r[0]: due for r in after[1] if r[0] in released
+        }

@@ -17,6 +17,7 @@ from handoff.bench.idle import IdleRun
 from handoff.bench.lag import Lag
 from handoff.bench.pgbench import PgbenchLevel, PgbenchResult, Run
 from handoff.bench.reads import FirstPage, Load, ReadsResult
+from handoff.bench.stall import Latencies, StallResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -146,6 +147,9 @@ def test_goals_follow_the_second_round_table() -> None:
         "GET a rotation / minimal endpoint, 20 clients (p99)": None,
         "first page of every list, API / web": None,
         "statements per request, at R / at 1,000": None,
+        "under attack: a cheap request's slowest (canary)": None,  # stall: only when named
+        "under attack: a due handoff's lag": None,
+        "under attack: 5xx responses and failed canary requests": None,
     }
 
 
@@ -298,3 +302,50 @@ def test_a_batch_engine_that_recorded_nothing_is_said_so() -> None:
         False,
         "the batch engine recorded no handoff while observed",
     )
+
+
+def _stall(canary_max_ms: float, lag_ms: float | None, heavy: dict[str, int]) -> StallResult:
+    return StallResult(
+        rotations=10_000,
+        seconds=60.0,
+        slow_clients=100,
+        canary={
+            "/healthz": Latencies(600, 2.0, 40.0, 90.0, 0),
+            "/api/v1/rotations/{id}": Latencies(600, 8.0, 300.0, canary_max_ms, 0),
+        },
+        lag_ms=lag_ms,
+        outcomes={"slow headers": {"closed": 250}, "/calendar?view=month": heavy},
+        heavy_max_ms={"/calendar?view=month": 2_500.0},
+        service_alive=True,
+    )
+
+
+def test_stall_goals_judge_the_canary_the_handoff_and_every_answer() -> None:
+    results = _sample()
+    results.stall = _stall(800.0, 35.0, {"200": 40})
+    where = ", R=10,000, 100 slow clients"
+    goals = {g.name: g for g in results.goals()}
+    canary = goals[f"under attack: a cheap request's slowest (canary){where}"]
+    assert (canary.passed, canary.measured) == (True, "800 ms")
+    assert goals[f"under attack: a due handoff's lag{where}"].passed is True
+    assert goals[f"under attack: 5xx responses and failed canary requests{where}"].passed is True
+    assert {k: v for k, v in results.headlines().items() if k.startswith("stall_")} == {
+        "stall_canary_max_ms": 800.0,
+        "stall_canary_p99_ms": 300.0,
+        "stall_handoff_lag_ms": 35.0,
+        "stall_server_errors": 0,
+    }
+    report.render(results, Console(quiet=True))
+    results.stall = _stall(1_200.0, None, {"200": 38, "503": 2})
+    goals = {g.name: g for g in results.goals()}
+    assert goals[f"under attack: a cheap request's slowest (canary){where}"].passed is False
+    lag = goals[f"under attack: a due handoff's lag{where}"]
+    assert (lag.passed, lag.measured) == (False, "not recorded")
+    errors = goals[f"under attack: 5xx responses and failed canary requests{where}"]
+    assert (errors.passed, errors.measured) == (False, "2")
+    assert results.headlines()["stall_server_errors"] == 2
+    results.stall = replace(_stall(800.0, 35.0, {"200": 40}), service_alive=False)
+    errors = {g.name: g for g in results.goals()}[
+        f"under attack: 5xx responses and failed canary requests{where}"
+    ]
+    assert errors.passed is False and "died" in errors.measured

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from handoff.bench import runner, server, storm
-from handoff.bench.profiles import TINY
+from handoff.bench.profiles import TINY, Profile
+from handoff.bench.results import Results
 from handoff.cli.common import USER_ERROR_EXIT_CODE
 from handoff.cli.main import app
 
@@ -82,3 +85,36 @@ def test_cli_rejects_an_unknown_scenario() -> None:
     result = CliRunner().invoke(app, ["bench", "--scenario", "nope"])
     assert result.exit_code == USER_ERROR_EXIT_CODE
     assert "unknown scenario 'nope'" in result.output
+
+
+def _asked(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, Any]:
+    """What `handoff bench *args` would run: runner.run's profile and scenarios."""
+    asked: dict[str, Any] = {}
+
+    def run(profile: Profile, **kwargs: Any) -> Results:
+        asked.update(kwargs, profile=profile)
+        return Results(profile=profile.name)
+
+    monkeypatch.setattr(runner, "run", run)
+    result = CliRunner().invoke(app, ["bench", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return asked
+
+
+def test_the_stall_scenario_runs_only_when_named_with_its_sizes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    everything = _asked(monkeypatch)
+    assert "stall" not in everything["scenarios"]
+    assert list(everything["scenarios"]) == [s for s in runner.SCENARIOS if s != "stall"]
+    named = _asked(monkeypatch, "--scenario", "stall", "--stall-clients", "100")
+    assert named["scenarios"] == ["stall"]
+    assert (named["profile"].stall_clients, named["profile"].stall_rotations) == (100, 10_000)
+    sized = _asked(monkeypatch, "--quick", "--scenario", "stall", "--stall-rotations", "500")
+    assert (sized["profile"].stall_rotations, sized["profile"].stall_seconds) == (500, 20.0)
+
+
+def test_the_stall_sizes_must_be_positive() -> None:
+    result = CliRunner().invoke(app, ["bench", "--scenario", "stall", "--stall-clients", "0"])
+    assert result.exit_code == USER_ERROR_EXIT_CODE
+    assert "--stall-clients" in result.output

@@ -104,7 +104,8 @@ SELECT md5('bench:' || g)::uuid,
        %(first)s::timestamptz + (g - 1) * %(spacing)s
 FROM generate_series(1, %(n)s) g;
 
-UPDATE /* bench */ rotation_state SET shift_start = shift_start - %(step)s;
+UPDATE /* bench */ rotation_state s SET shift_start = s.shift_start - %(step)s
+FROM bench_due d WHERE d.rotation_id = s.rotation_id;
 
 UPDATE /* bench */ rotation_schedule s SET next_run_at = d.due_at
 FROM bench_due d WHERE d.rotation_id = s.rotation_id;
@@ -161,7 +162,8 @@ def release(
     first_due: datetime,
     spacing: timedelta = timedelta(0),
 ) -> None:
-    """Make the population due: rotation g at `first_due + (g - 1) * spacing`."""
+    """Make rotations 1 to `n` of the population due: rotation g at
+    `first_due + (g - 1) * spacing`. The others keep their state and schedule."""
     with conn.transaction():
         psycopg.ClientCursor(conn).execute(
             _RELEASE,

@@ -44,6 +44,9 @@ class Profile:
     active_size: int | None = None  # the storm opening every rotation's active hours
     reads_size: int = 0  # scenario 6, the reads at R rotations; 0: skip
     reads_seconds: float = 15.0  # each closed loop of scenario 6 (a)
+    stall_rotations: int = 10_000  # scenario `stall` (issue 24, only when asked for); 0: skip
+    stall_clients: int = 60  # its slow clients
+    stall_seconds: float = 60.0  # how long it attacks
 
 
 QUICK = Profile(
@@ -68,6 +71,7 @@ QUICK = Profile(
     subscribed_drain_seconds=0.0,
     active_size=10_000,
     reads_size=10_000,
+    stall_seconds=20.0,
 )
 
 FULL = Profile(
@@ -118,4 +122,7 @@ TINY = Profile(
     active_size=30,
     reads_size=60,
     reads_seconds=1.0,
+    stall_rotations=200,
+    stall_clients=8,
+    stall_seconds=6.0,
 )

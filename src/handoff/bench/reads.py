@@ -16,17 +16,12 @@ rotation in ten, written set-based. Then:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -34,8 +29,7 @@ import psycopg
 from handoff.bench import population, statements
 from handoff.bench.profiles import Profile
 from handoff.bench.server_thread import serving
-from handoff.bench.workers import CLI_ENTRY
-from handoff.chaos.api import listening_url, wait_for
+from handoff.bench.service import Service
 from handoff.config import Settings
 from handoff.http.app import create_app
 from handoff.store import tokens
@@ -46,7 +40,6 @@ PARTICIPANTS = 3
 CLIENTS = 20
 SLICES = 3  # turns each closed loop takes, alternating with the other's
 FIRST_PAGE_TRIES = 3
-START_TIMEOUT_SECONDS = 30.0
 API_ROUTES = ("/api/v1/rotations", "/api/v1/oncall", "/api/v1/users")
 WEB_ROUTES = ("/rotations", "/oncall", "/people", "/calendar?view=week", "/calendar?view=month")
 
@@ -169,13 +162,14 @@ def _populate(url: str, first: int, last: int) -> None:
         )
 
 
-async def _token(url: str) -> str:
+async def api_token(url: str, role: str = "reader") -> str:
+    """A new API token of `role` (the bench's own, named after the role)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        _, secret = await tokens.create(conn, "bench-reader", "reader", now=datetime.now(UTC))
+        _, secret = await tokens.create(conn, f"bench-{role}", role, now=datetime.now(UTC))
     return secret
 
 
-def _sign_in(client: httpx.Client, token: str) -> None:
+def sign_in(client: httpx.Client, token: str) -> None:
     form = client.get("/signin").text
     marker = 'name="csrf_token" value="'
     csrf = form[form.index(marker) + len(marker) :].split('"', 1)[0]
@@ -191,7 +185,7 @@ def _count_statements(url: str, token: str) -> dict[str, int]:
         found: dict[str, int] = {}
         api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300)
         web = httpx.Client(base_url=base, timeout=300)
-        _sign_in(web, token)
+        sign_in(web, token)
         for route, client in [(r, api) for r in API_ROUTES] + [(r, web) for r in WEB_ROUTES]:
             counts.take()
             sent = client.get(route).request.url.raw_path.decode()
@@ -202,41 +196,6 @@ def _count_statements(url: str, token: str) -> dict[str, int]:
                     found[route] = mine[0]
                 time.sleep(0.01)
         return found
-
-
-class _Api:
-    """`handoff api` as shipped, in its own process, on a free port."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.base = ""
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._logs = tempfile.TemporaryDirectory(prefix="handoff-bench-api-")
-
-    def __enter__(self) -> _Api:
-        env = dict(os.environ, HANDOFF_DATABASE_URL=self.url, HANDOFF_LOG_LEVEL="warning")
-        log = Path(self._logs.name) / "api.log"
-        command = [sys.executable, "-c", CLI_ENTRY, "api", "--host", "127.0.0.1", "--port", "0"]
-        with log.open("wb") as out:
-            self._proc = subprocess.Popen(
-                command, env=env, stdout=out, stderr=out, start_new_session=True
-            )
-        try:
-            self.base = wait_for(log, self._proc, listening_url, START_TIMEOUT_SECONDS)
-        except RuntimeError:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._logs.cleanup()
 
 
 @dataclass
@@ -293,7 +252,7 @@ async def _compare(
 def _first_pages(base: str, token: str) -> list[FirstPage]:
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600)
     web = httpx.Client(base_url=base, timeout=600)
-    _sign_in(web, token)
+    sign_in(web, token)
     found: list[FirstPage] = []
     for route, client in [(r, api) for r in API_ROUTES] + [(r, web) for r in WEB_ROUTES]:
         client.get(route)  # warm up
@@ -325,14 +284,14 @@ def _ids(url: str, table: str, count: int) -> list[str]:
 def run(url: str, profile: Profile, step: Callable[[str], None]) -> ReadsResult:
     size = profile.reads_size
     small = min(SMALL, size // 2)  # a profile for the tests may be smaller than SMALL
-    token = asyncio.run(_token(url))
+    token = asyncio.run(api_token(url))
     step(f"reads: {small:,} rotations, statements per request")
     _populate(url, 1, small)
     counted = {small: _count_statements(url, token)}
     step(f"reads: {size:,} rotations, statements per request")
     _populate(url, small + 1, size)
     counted[size] = _count_statements(url, token)
-    with _Api(url) as api:
+    with Service(url) as api:
         step(f"reads: GET a rotation vs the minimal endpoint, {CLIENTS} clients")
         rotation_ids = [f"/api/v1/rotations/{i}" for i in _ids(url, "rotations", 1000)]
         user_ids = [f"/api/v1/users/{i}" for i in _ids(url, "users", 1000)]

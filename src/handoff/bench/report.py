@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from handoff.bench import reads
+from handoff.bench import reads, stall
 from handoff.bench.results import Results
 
 FALLBACK_NOTE = (
@@ -59,6 +59,8 @@ def render(results: Results, console: Console) -> None:
         console.print(_grid_table(results))
     if results.reads:
         console.print(_reads_table(results))
+    if results.stall:
+        console.print(_stall_table(results))
     console.print(_goals_table(results))
 
 
@@ -171,6 +173,20 @@ def _reads_table(results: Results) -> Table:
     for column in ("figure", "measured"):
         table.add_column(column)
     for label, figure in reads.describe(results.reads):
+        table.add_row(label, figure)
+    return table
+
+
+def _stall_table(results: Results) -> Table:
+    assert results.stall is not None
+    s = results.stall
+    table = Table(
+        title=f"Under attack: {s.rotations:,} rotations, `handoff up`, {s.slow_clients} slow "
+        f"clients and {stall.HEAVY_CLIENTS} heavy for {s.seconds:.0f} s (issue 24)"
+    )
+    for column in ("figure", "measured"):
+        table.add_column(column)
+    for label, figure in stall.describe(s):
         table.add_row(label, figure)
     return table
 

@@ -15,6 +15,7 @@ from handoff.bench.grid import GridRates
 from handoff.bench.idle import IdleRun
 from handoff.bench.reads import ReadsResult
 from handoff.bench.schedule_storm import ScheduleStormResult
+from handoff.bench.stall import GOAL_CANARY_MS, GOAL_LAG_MS, StallResult
 from handoff.bench.steady import SteadyResult
 from handoff.bench.storm import StormRound
 from handoff.bench.subscribed import SubscribedResult
@@ -71,6 +72,10 @@ HEADLINE_KEYS = (
     "list_first_page_ms",
     "list_first_page_bytes",
     "statements_per_request",
+    "stall_canary_max_ms",
+    "stall_canary_p99_ms",
+    "stall_handoff_lag_ms",
+    "stall_server_errors",
 )
 
 
@@ -106,6 +111,7 @@ class Results:
     ceiling: CeilingResult | None = None
     grid: GridRates | None = None
     reads: ReadsResult | None = None
+    stall: StallResult | None = None  # issue 24's probe, only when asked for
 
     # --- headlines -------------------------------------------------------------------------
 
@@ -270,6 +276,18 @@ class Results:
             "grid_over_zone_conversion": {k: round(v, 3) for k, v in grid_ratio.items()} or None,
             "worker_max_rss_mb": {engine: max(mb) for engine, mb in rss.items() if mb} or None,
             **self._read_headlines(),
+            **self._stall_headlines(),
+        }
+
+    def _stall_headlines(self) -> dict[str, object]:
+        stall = self.stall
+        if stall is None:
+            return {key: None for key in HEADLINE_KEYS if key.startswith("stall_")}
+        return {
+            "stall_canary_max_ms": round(stall.canary_max_ms, 1),
+            "stall_canary_p99_ms": round(stall.canary_p99_ms, 1),
+            "stall_handoff_lag_ms": _round(stall.lag_ms, 1),
+            "stall_server_errors": stall.server_errors,
         }
 
     def _read_headlines(self) -> dict[str, object]:
@@ -308,6 +326,42 @@ class Results:
             self._grid_goal(),
             *self._memory_goals(),
             *self._read_goals(),
+            *self._stall_goals(),
+        ]
+
+    def _stall_goals(self) -> list[Goal]:
+        """Issue 24's: under slow clients and heavy requests, no request delays another (the
+        canary) by more than a second, a due handoff keeps engine.md's lag, and nothing fails."""
+        stall = self.stall
+        names = (
+            "under attack: a cheap request's slowest (canary)",
+            "under attack: a due handoff's lag",
+            "under attack: 5xx responses and failed canary requests",
+        )
+        goals = (f"<= {GOAL_CANARY_MS:,.0f} ms", f"<= {GOAL_LAG_MS:.0f} ms", "0")
+        if stall is None:
+            return [Goal(n, g, "not run", None) for n, g in zip(names, goals, strict=True)]
+        where = f", R={stall.rotations:,}, {stall.slow_clients} slow clients"
+        failures = stall.server_errors + stall.canary_failures
+        return [
+            Goal(
+                names[0] + where,
+                goals[0],
+                f"{stall.canary_max_ms:,.0f} ms",
+                stall.canary_max_ms <= GOAL_CANARY_MS,
+            ),
+            Goal(
+                names[1] + where,
+                goals[1],
+                "not recorded" if stall.lag_ms is None else f"{stall.lag_ms:,.0f} ms",
+                stall.lag_ms is not None and stall.lag_ms <= GOAL_LAG_MS,
+            ),
+            Goal(
+                names[2] + where,
+                goals[2],
+                f"{failures:,}" + ("" if stall.service_alive else ", `handoff up` died"),
+                failures == 0 and stall.service_alive,
+            ),
         ]
 
     def _read_goals(self) -> list[Goal]:
@@ -568,6 +622,7 @@ class Results:
                 "ceiling": self.ceiling.as_json() if self.ceiling else None,
                 "grid": self.grid.as_json() if self.grid else None,
                 "reads": self.reads.as_json() if self.reads else None,
+                "stall": self.stall.as_json() if self.stall else None,
             },
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +28,20 @@ def bench(
     ] = None,
     scenario: Annotated[
         list[str] | None,
-        typer.Option(help=f"Run only this scenario (repeatable): {', '.join(runner.SCENARIOS)}."),
+        typer.Option(
+            help=f"Run only this scenario (repeatable): {', '.join(runner.SCENARIOS)}. "
+            f"Without it, all but {', '.join(runner.ASKED_FOR_ONLY)}."
+        ),
+    ] = None,
+    stall_rotations: Annotated[
+        int | None, typer.Option(min=1, help="Rotations for the stall scenario (10,000).")
+    ] = None,
+    stall_clients: Annotated[
+        int | None, typer.Option(min=1, help="Slow clients for the stall scenario (60).")
+    ] = None,
+    stall_seconds: Annotated[
+        float | None,
+        typer.Option(min=5, max=3600, help="How long the stall scenario attacks (60 s)."),
     ] = None,
     force: Annotated[
         bool,
@@ -41,7 +55,7 @@ def bench(
     Every scenario works in a temporary database of its own, dropped afterwards; without
     HANDOFF_DATABASE_URL a private embedded PostgreSQL is started for the run.
     """
-    chosen = scenario or list(runner.SCENARIOS)
+    chosen = scenario or list(runner.DEFAULT_SCENARIOS)
     unknown = [name for name in chosen if name not in runner.SCENARIOS]
     if unknown:
         common.fail(
@@ -51,9 +65,16 @@ def bench(
         common.fail(f"--plot needs a .png file name, got {str(plot_file)!r}")
     loaded = common.settings()
     ordered = [name for name in runner.SCENARIOS if name in chosen]
+    profile = QUICK if quick else FULL
+    profile = dataclasses.replace(
+        profile,
+        stall_rotations=stall_rotations or profile.stall_rotations,
+        stall_clients=stall_clients or profile.stall_clients,
+        stall_seconds=stall_seconds or profile.stall_seconds,
+    )
     try:
         results = runner.run(
-            QUICK if quick else FULL,
+            profile,
             database_url=loaded.database_url,
             force=force,
             scenarios=ordered,

@@ -19,6 +19,8 @@ from handoff.cli import common
 from handoff.http.app import create_app
 from handoff.http.server import LISTENING, uvicorn_options
 
+SWITCH_INTERVAL_SECONDS = 0.001
+
 HostOption = Annotated[
     str | None, typer.Option(help="Address to listen on (default HANDOFF_HOST).")
 ]
@@ -75,7 +77,14 @@ def announce(url: str) -> None:
 
 async def serve(app: FastAPI, host: str, port: int) -> None:
     """Serve `app` until SIGINT or SIGTERM, then shut down gracefully; print where it listens
-    once it does."""
+    once it does.
+
+    The work of heavy pages runs in threads, which share the interpreter lock with the event
+    loop: a thread keeps the lock up to the switch interval each time the loop asks for it
+    back, and a cheap request asks for it at every step. At Python's 5 ms, one report being
+    worked out beside it held GET /api/v1/rotations/{id} at 150 ms (median); at
+    SWITCH_INTERVAL_SECONDS, 45 ms (issue 24's probe, `handoff bench --scenario stall`)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     config = uvicorn.Config(
         app,
         host=host,

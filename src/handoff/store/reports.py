@@ -99,7 +99,7 @@ async def oncall_ranges(
         ids = [r.rotation_id for r in readings]
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(Q["rotation_names"], {"rotation_ids": ids})
-            names = {row["id"]: row["name"] for row in await cur.fetchall()}
+            names = {row["id"]: row["name"] for row in await inputs.fetch_in_chunks(cur)}
             await cur.execute(
                 Q["recorded"],
                 {
@@ -109,7 +109,7 @@ async def oncall_ranges(
                     "limit": reports.MAX_PIECES + 1,
                 },
             )
-            recorded = await cur.fetchall()
+            recorded = await inputs.fetch_in_chunks(cur)
             if len(recorded) > reports.MAX_PIECES:
                 raise invalid("until", reports.over_budget())
             # Everything between the reads is CPU work over every recorded row and piece: off

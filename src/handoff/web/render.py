@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Template
 from markupsafe import Markup
+from starlette.types import Receive, Scope, Send
 
 from handoff.web import words
 from handoff.web.csrf import FIELD, HEADER
@@ -64,11 +67,32 @@ HEADERS = {
 }
 
 
+class _Page(HTMLResponse):
+    """A template rendered as the response is sent, in a worker thread: rendered on the event
+    loop, a long page (the report of 10,000 rotations, about a second) kept every other request
+    of the process waiting that long (issue 24's probe, `handoff bench --scenario stall`)."""
+
+    def __init__(
+        self, template: Template, context: dict[str, Any], status_code: int, headers: dict[str, str]
+    ) -> None:
+        self.template, self.context = template, context
+        super().__init__(None, status_code=status_code, headers=headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        html = await anyio.to_thread.run_sync(self.template.render, self.context)
+        self.body = html.encode(self.charset)
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
+
+
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A template as a response; a full page also shows (and so uses up) the pending message."""
     message = pending(request)
-    response = TEMPLATES.TemplateResponse(
-        request, name, {"flash": message, **context}, status_code=status_code, headers=HEADERS
+    response = _Page(
+        TEMPLATES.get_template(name),
+        {"request": request, "flash": message, **context},
+        status_code,
+        HEADERS,
     )
     if message is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")

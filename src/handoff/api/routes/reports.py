@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
@@ -13,6 +14,7 @@ from handoff.api.auth import READER
 from handoff.api.deps import Conn, Now
 from handoff.api.problems import responses
 from handoff.api.types import Instant
+from handoff.reports import Report
 from handoff.store import reports
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -98,10 +100,16 @@ async def oncall_report(
         schedule_id=schedule_id,
         user_id=user_id,
     )
+    # Writing out a report of every rotation takes as long as a second: in a thread, so that
+    # no other request waits for it (issue 24's probe), as the JSON FastAPI would write.
     if format == "csv":
         return Response(
-            report_table.as_csv(report),
+            await anyio.to_thread.run_sync(report_table.as_csv, report),
             media_type=report_table.CSV_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="oncall-report.csv"'},
         )
-    return report_table.as_json(report)
+    return Response(await anyio.to_thread.run_sync(_json, report), media_type="application/json")
+
+
+def _json(report: Report) -> str:
+    return OnCallReport.model_validate(report_table.as_json(report)).model_dump_json()
