@@ -9,7 +9,7 @@ time that service takes, all at once:
   sent a byte at a time (cut off), and clients that send half a body and go away;
 - heavy requests in a loop: the month calendar, a busy person's feed and page, /oncall, /people,
   reports, the API's lists;
-- a canary, in a thread of its own so that the attackers' parsing does not delay it, asking a
+- a canary, in a process of its own so that the attackers' parsing does not delay it, asking a
   cheap request every CANARY_INTERVAL_SECONDS and recording each latency;
 - one rotation released to be due halfway through, whose handoff lag is measured as the other
   scenarios measure it (`lag`, from the instant it was made due).
@@ -21,11 +21,12 @@ second), the handoff's lag (engine.md: 200 ms), and every attack's outcomes (no 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import statistics
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
@@ -229,14 +230,17 @@ def _heavy_routes(t: _Targets) -> dict[str, str]:
     return dict(zip(HEAVY_ROUTES, paths, strict=True))
 
 
-def _canary(t: _Targets, stop: threading.Event) -> dict[str, Latencies]:
-    """Every CANARY_INTERVAL_SECONDS a cheap request, the routes in turn, until `stop`."""
+def _canary(t: _Targets, until: float) -> dict[str, Latencies]:
+    """Every CANARY_INTERVAL_SECONDS a cheap request, the routes in turn, until `until` (a
+    `time.time()`). `run` starts it in a process of its own: in a thread of this one it waited
+    for the interpreter lock while the attackers parsed heavy pages, and that wait was counted as
+    the server's delay."""
     routes = {"/healthz": "/healthz", "/api/v1/rotations/{id}": f"/api/v1/rotations/{t.rotation}"}
     took: dict[str, list[float]] = {label: [] for label in routes}
     failed: Counter[str] = Counter()
     headers = {"Authorization": f"Bearer {t.admin}"}
     with httpx.Client(base_url=t.base, headers=headers, timeout=CANARY_TIMEOUT_SECONDS) as client:
-        while not stop.is_set():
+        while time.time() < until:
             for label, path in routes.items():
                 began = time.perf_counter()
                 try:
@@ -245,8 +249,7 @@ def _canary(t: _Targets, stop: threading.Event) -> dict[str, Latencies]:
                     failed[label] += 1
                 elapsed = time.perf_counter() - began
                 took[label].append(elapsed)
-                if stop.wait(max(0.0, CANARY_INTERVAL_SECONDS - elapsed)):
-                    break
+                time.sleep(max(0.0, CANARY_INTERVAL_SECONDS - elapsed))
     return {label: Latencies.of(took[label], failed[label]) for label in routes}
 
 
@@ -381,18 +384,16 @@ def run(url: str, profile: Profile, step: Callable[[str], None]) -> StallResult:
     with Service(url, "up") as service:
         targets = _targets(url, service.base)
         step(f"stall: {clients} slow clients, {HEAVY_CLIENTS} heavy, {seconds:.0f} s")
-        stop = threading.Event()
-        canary: dict[str, Latencies] = {}
-        watcher = threading.Thread(target=lambda: canary.update(_canary(targets, stop)))
-        with psycopg.connect(url, autocommit=True) as conn:
+        spawn = multiprocessing.get_context("spawn")
+        with (
+            psycopg.connect(url, autocommit=True) as conn,
+            ProcessPoolExecutor(1, mp_context=spawn) as watcher,
+        ):
             due = population.now() + max(DUE_LEAD, timedelta(seconds=seconds / 2))
             population.release(conn, 1, layout, first_due=due)
-            watcher.start()
-            try:
-                tallies, slowest = asyncio.run(_attack(targets, clients, seconds))
-            finally:
-                stop.set()
-                watcher.join()
+            watched = watcher.submit(_canary, targets, time.time() + seconds)
+            tallies, slowest = asyncio.run(_attack(targets, clients, seconds))
+            canary = watched.result()
             deadline = time.monotonic() + DRAIN_SECONDS
             while lag.recorded(conn) < 1 and time.monotonic() < deadline:
                 time.sleep(0.2)
