@@ -117,26 +117,24 @@ def database_url(server_url: str) -> Iterator[str]:
         drop_owned_database(server_url, name, role)
 
 
-# The tables of TABLES that hold a row, or whose identity a test has advanced (its sequence
-# was called since it was last restarted), in one statement.
-_LEFT_BEHIND = sql.SQL(" UNION ALL ").join(
-    sql.SQL("SELECT {} AS name WHERE EXISTS (SELECT FROM {})").format(
-        sql.Literal(t), sql.Identifier(t)
-    )
-    for t in TABLES.replace(" ", "").split(",")
-) + sql.SQL(
+# The tables of TABLES a test wrote to (their files are not empty: rows, or rows deleted) or
+# whose identity it advanced (its sequence was called since it was last restarted).
+_NAMES = TABLES.replace(" ", "").split(",")
+_LEFT_BEHIND = sql.SQL(
+    "SELECT t AS name FROM unnest({names}::text[]) AS t WHERE pg_relation_size(t::regclass) > 0"
     " UNION SELECT DISTINCT d.refobjid::regclass::text FROM pg_depend d"
     " JOIN pg_sequences s ON d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass"
     " WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
     " AND d.deptype IN ('a', 'i') AND s.last_value IS NOT NULL"
-    " AND d.refobjid::regclass::text = ANY({})"
-).format(sql.Literal(TABLES.replace(" ", "").split(",")))
+    " AND d.refobjid::regclass::text = ANY({names}::text[])"
+).format(names=sql.Literal(_NAMES))
 
 
 def empty_tables(url: str) -> None:
-    """Empty every table of TABLES and restart its identity, truncating only what the last
-    test left: a TRUNCATE makes each table's files anew, which costs the server about as much
-    as a whole test of this suite when it covers every table."""
+    """Empty every table of TABLES and restart its identity, truncating only those the last
+    test wrote to: a TRUNCATE makes each table's files anew, which costs the server about as
+    much as a whole test of this suite when it covers every table. A table emptied by DELETE
+    is truncated too, so that every test's planner sees the same fresh, empty tables."""
     with connect(url, autocommit=True) as conn:
         left = [str(row["name"]) for row in conn.execute(_LEFT_BEHIND).fetchall()]
         if left:

@@ -31,7 +31,7 @@ from engine import test_processes as processes
 from engine.conftest import HANDOFF
 from engine.helpers import Conn, user
 from handoff.chaos import netns, pgbouncer
-from handoff.chaos.faults.hosts import CHECK_IN_WAIT, IDLE_IN_TRANSACTION_LIMIT, IN_FLIGHT_SETTLE
+from handoff.chaos.faults.hosts import CHECK_IN_WAIT, IDLE_IN_TRANSACTION_LIMIT, cut_holding
 from handoff.embedded_pg import EmbeddedPostgres
 from handoff.engine.sweep import STALLED_WORKER_TIMEOUT
 from handoff.store import migrate
@@ -208,13 +208,9 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
 
             # A storm, and host 1 cut off while it is running some of the storm's jobs.
             _storm(conn, "storm", STORM)
-            processes._wait(lambda: bool(_held(conn, host1)), 30, "host 1 to take storm jobs")
-            hosts.cut(1)
-            cut_at, cut_clock = _server_now(conn), time.monotonic()
-            # Host 1's statements already at the server finish there; what it holds then
-            # (not recorded yet) is what host 2 must take over.
-            time.sleep(IN_FLIGHT_SETTLE)
-            held = _held(conn, host1)
+            cut = cut_holding(hosts, 1, lambda: _held(conn, host1), lambda: _server_now(conn))
+            assert cut.took_jobs, "host 1 took none of the storm's jobs"
+            held, cut_at, cut_clock = cut.held, cut.at, cut.clock
             processes._wait(
                 lambda: _recorded_once(conn, "storm") == STORM,
                 TAKEOVER_LIMIT.total_seconds(),
@@ -227,7 +223,8 @@ def test_storm_partition_and_restart_across_namespaced_hosts(
                 f" off by host 2, {lags[0] if lags else 0:.2f} to"
                 f" {lags[-1] if lags else 0:.2f} s after the cut"
             )
-            assert lags, "host 1 had committed every rotation it held: nothing was taken over"
+            assert held, f"each of {cut.attempts} cuts came during host 1's write: none stranded"
+            assert lags, f"none of the {len(held)} rotations host 1 held was taken over"
             assert lags[-1] <= TAKEOVER_GOAL.total_seconds(), lags
             time.sleep(max(0.0, cut_clock + CUT.total_seconds() - time.monotonic()))
             healed = _server_now(conn)

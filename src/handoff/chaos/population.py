@@ -50,6 +50,7 @@ BEHIND_GRIDS: tuple[tuple[GridType, int], ...] = (
 LOST_JOB_BASE = 1 << 60  # job ids no queue ever issued: a schedule row owned by a lost job
 HOUR = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
 
 Schedule = Literal["due", "lost_job", "none"]
 
@@ -85,10 +86,18 @@ def on_boundaries(boundaries: Sequence[datetime], per_boundary: int) -> list[Pla
 
 
 def behind(
-    count: int, since: datetime, *, seed: int, schedules: Sequence[Schedule] = ("due",)
+    count: int,
+    since: datetime,
+    *,
+    seed: int,
+    schedules: Sequence[Schedule] = ("due",),
+    quiet: tuple[datetime, datetime] | None = None,
 ) -> list[Planned]:
     """`count` rotations whose recorded shift began at or before `since` (the engine's last
-    run), over BEHIND_GRIDS and ZONES; schedules are cycled through `schedules`."""
+    run), over BEHIND_GRIDS and ZONES; schedules are cycled through `schedules`. With `quiet`,
+    no grid hands off within that window: each grid that would is anchored a minute earlier
+    until it does not (a fault that checks one summary per catch-up must not see a boundary
+    pass while it runs)."""
     rng = random.Random(seed)
     planned: list[Planned] = []
     for i in range(count):
@@ -97,6 +106,8 @@ def behind(
             second=0, microsecond=0
         )
         grid = Grid(kind, length, anchor, ZONES[i % len(ZONES)])
+        while quiet is not None and quiet[0] < grid.end_time(quiet[0]) <= quiet[1]:
+            grid = Grid(kind, length, grid.start - MINUTE, grid.time_zone)
         planned.append(Planned(grid, grid.start_time(since), schedules[i % len(schedules)]))
     return planned
 

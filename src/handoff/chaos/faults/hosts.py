@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,41 @@ def _all_recorded(check: invariants.Check) -> bool:
     return check.recorded == check.boundaries > 0
 
 
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A host's link cut while it held jobs (`cut_holding`)."""
+
+    held: list[uuid.UUID]  # what it held once its statements at the server had finished
+    at: datetime  # the server's clock at the cut
+    clock: float  # time.monotonic() at the cut
+    attempts: int  # cuts made: those during a job's write stranded nothing
+    took_jobs: bool  # whether it held any job within HELD_WAIT of being asked
+
+
+def cut_holding(
+    network: netns.Network,
+    host: int,
+    holding: Callable[[], list[uuid.UUID]],
+    server_now: Callable[[], datetime],
+) -> Cut:
+    """Cut `host`'s link once it holds jobs (`holding`: the rotations of its jobs not recorded
+    yet). Its statements already at the server finish there (a fetch, a job's autocommit write
+    call); what it holds once they have is stranded until another worker takes it over. A cut
+    during a write call strands nothing: the link comes back at once and the next job the host
+    takes is cut instead, up to CUT_ATTEMPTS cuts. The link is left down."""
+    attempt = 1
+    while True:
+        took = _wait(lambda: bool(holding()), HELD_WAIT)
+        network.cut(host)
+        at, clock = server_now(), time.monotonic()
+        time.sleep(IN_FLIGHT_SETTLE)
+        held = holding()
+        if held or not took or attempt == CUT_ATTEMPTS:
+            return Cut(held, at, clock, attempt, took)
+        network.heal(host)
+        attempt += 1
+
+
 def run(ctx: Context, profile: Profile) -> FaultResult:
     """The fault; where namespaces cannot be made (not root), a failed result saying why."""
     try:
@@ -156,22 +192,14 @@ def _run(ctx: Context, profile: Profile) -> FaultResult:
             hosts[1].start("queue")
             ctx.say(f"{NAME}: {profile.hosts_rotations} rotations due at {boundary:%H:%M:%S}")
             sleep_until(boundary)
-            for attempt in range(1, CUT_ATTEMPTS + 1):
-                if not _wait(lambda: bool(_held(ctx.url, host1, boundary)), HELD_WAIT):
-                    failures.append(f"host 1 ran none of the storm's jobs in {HELD_WAIT} s")
-                network.cut(1)
-                cut_at, cut_clock = _server_now(ctx.url), time.monotonic()
-                # Host 1's statements already at the server finish there (a fetch, an
-                # autocommit write); what it holds once they have is stranded until another
-                # worker takes it. A cut during a job's write strands nothing: the link comes
-                # back at once and the next job host 1 takes is cut instead.
-                time.sleep(IN_FLIGHT_SETTLE)
-                held = _held(ctx.url, host1, boundary)
-                ctx.say(f"{NAME}: cut {attempt}, host 1 cut off holding {len(held)} rotations")
-                if held or attempt == CUT_ATTEMPTS:
-                    break
-                network.heal(1)
-            events["cuts made until one stranded a job"] = attempt
+            cut = cut_holding(
+                network, 1, lambda: _held(ctx.url, host1, boundary), lambda: _server_now(ctx.url)
+            )
+            if not cut.took_jobs:
+                failures.append(f"host 1 ran none of the storm's jobs in {HELD_WAIT} s")
+            held, cut_at, cut_clock = cut.held, cut.at, cut.clock
+            events["cuts made until one stranded a job"] = cut.attempts
+            ctx.say(f"{NAME}: host 1 cut off holding {len(held)} rotations")
             # The storm is recorded by host 2 meanwhile (or after the link returns, if not).
             storm_done = _wait(
                 lambda: _all_recorded(invariants.check(ctx.url, NAME)),

@@ -41,6 +41,9 @@ SEED = 6
 SCHEDULES: tuple[population.Schedule, ...] = ("lost_job", "none", "due")
 REPAIR_EVENTS = ("missed update repaired", "unscheduled rotation repaired")
 PUBLISH_WAIT = timedelta(seconds=30)  # for the sweep to publish the last staged changes
+# No rotation hands off from the restored instant to this long after the fault starts: a
+# boundary passing while it runs would be a second run's change, with a message of its own.
+QUIET = timedelta(minutes=20)
 
 # Per rotation of the fault: its effective changes recorded and its messages.
 _SUMMARIES = """
@@ -117,7 +120,10 @@ def _recorded(url: str) -> int:
 def run(ctx: Context, profile: Profile) -> FaultResult:
     began = time.monotonic()
     since = utcnow() - RESTORE_AGE
-    planned = population.behind(profile.restore_rotations, since, seed=SEED, schedules=SCHEDULES)
+    quiet = (since + RESTORE_AGE, since + RESTORE_AGE + QUIET)
+    planned = population.behind(
+        profile.restore_rotations, since, seed=SEED, schedules=SCHEDULES, quiet=quiet
+    )
     _subscribe(ctx.url, population.write(ctx.url, NAME, planned))
     kit = backup.tools(ctx.url)
     ctx.say(f"{NAME}: {len(planned)} rotations an hour behind; dumping with {kit.describe()}")
