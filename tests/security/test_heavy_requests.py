@@ -90,11 +90,14 @@ class Up:
 
 
 @pytest.fixture
-def up(db_url: str, tmp_path: Path) -> Iterator[Up]:
-    """A real `handoff up` on the session's database emptied (what an earlier test left, its
-    rotations or a frozen engine clock, would load or skew it), its worker checked in."""
+def up(database_url: str, tmp_path: Path) -> Iterator[Up]:
+    """A real `handoff up` on the session's database, its worker checked in, on the real
+    clock: an earlier test may have left the engine's clock frozen (tests/conftest.py clears
+    it when the next `db_url` test starts, not when a test ends)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE handoff_clock")
     env = os.environ | {
-        "HANDOFF_DATABASE_URL": db_url,
+        "HANDOFF_DATABASE_URL": database_url,
         "HANDOFF_DATA_DIR": str(tmp_path),
         "HANDOFF_LOG_FORMAT": "json",
         "HANDOFF_LOG_LEVEL": "warning",
@@ -115,7 +118,7 @@ def up(db_url: str, tmp_path: Path) -> Iterator[Up]:
             ).read_text()
             time.sleep(0.2)
         token = (tmp_path / "admin-token").read_text().strip()
-        yield Up(base_url, token, db_url, tmp_path / "up.log")
+        yield Up(base_url, token, database_url, tmp_path / "up.log")
     finally:
         process.terminate()
         process.wait(timeout=40)
