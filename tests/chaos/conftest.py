@@ -35,7 +35,7 @@ BOUNDED = Profile(
     mixed_per_boundary=300,
     poison_healthy=30,
     restore_rotations=90,
-    hosts_rotations=1_500,  # a storm still under way when the cut lands (about 2 s)
+    hosts_rotations=3_000,  # a storm still under way through the cuts (cut_holding retries)
     hosts_cut=timedelta(seconds=8),
     settle=timedelta(seconds=60),
 )
