@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from handoff.grid import MAX_SHIFT_LENGTH, MIN_SHIFT_LENGTH, load_zone, wall_instant
 from handoff.store import changes, overrides, schedules
 from handoff.store.errors import Conflict, Invalid
+from handoff.web.field_errors import add_field_errors
 from handoff.web.rotation_form import LOCAL_FORMAT
 
 NOBODY = "nobody"
@@ -94,9 +95,7 @@ class OverrideForm:
         )
 
     def add_errors(self, exc: Invalid) -> None:
-        for error in exc.errors:
-            key = error.field if error.field in _OVERRIDE_FIELDS else "form"
-            self.errors.setdefault(key, error.message)
+        add_field_errors(self.errors, exc, _OVERRIDE_FIELDS)
 
     def draft(self, time_zone: str) -> overrides.Draft | None:
         """The override the form describes, or None with `errors` filled in for each bad field."""

@@ -24,6 +24,7 @@ from handoff.notify.render import summary
 from handoff.notify.targets import KINDS, redacted
 from handoff.store import notify
 from handoff.store.errors import Conflict, Invalid, NotFound
+from handoff.web.field_errors import add_field_errors
 from handoff.web.flash import flash, once, show_once, take_once
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -44,8 +45,7 @@ class ChannelForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     def add_errors(self, exc: Invalid) -> None:
-        for error in exc.errors:
-            self.errors.setdefault(error.field if error.field in FIELDS else "form", error.message)
+        add_field_errors(self.errors, exc, FIELDS)
 
 
 def _text(form: Any, name: str) -> str:

@@ -28,6 +28,7 @@ from handoff.store import accounts, users
 from handoff.store.errors import Conflict, Invalid
 from handoff.store.pagination import MAX_LIMIT
 from handoff.web import views
+from handoff.web.field_errors import add_field_errors
 from handoff.web.flash import flash
 from handoff.web.render import page
 from handoff.web.routing import WebRoute
@@ -78,9 +79,7 @@ class PersonForm:
         return self.email.strip() or None, self.time_zone.strip() or None
 
     def add_errors(self, exc: Invalid) -> None:
-        for error in exc.errors:
-            where = error.field if error.field in FIELDS else "form"
-            self.errors.setdefault(where, error.message)
+        add_field_errors(self.errors, exc, FIELDS)
 
 
 async def namesakes(conn: Conn, name: str) -> list[users.User]:

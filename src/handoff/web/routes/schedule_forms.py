@@ -24,6 +24,7 @@ from handoff.http.deps import Conn, Now
 from handoff.store import overrides, schedules
 from handoff.store.errors import Conflict, Invalid, NotFound, StoreError, invalid
 from handoff.web import views
+from handoff.web.field_errors import add_field_errors
 from handoff.web.flash import flash
 from handoff.web.oncall_form import OverrideForm, save_override, zone_or_utc
 from handoff.web.render import page
@@ -78,9 +79,7 @@ class EditForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     def add_errors(self, exc: Invalid) -> None:
-        for error in exc.errors:
-            key = error.field if error.field in EDIT_FIELDS else "form"
-            self.errors.setdefault(key, error.message)
+        add_field_errors(self.errors, exc, EDIT_FIELDS)
 
 
 def _edit_page(
